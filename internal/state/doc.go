@@ -1,0 +1,14 @@
+// Package state is enrolctl's one model of course enrolment state, used for both the
+// desired state (loaded from specs) and the observed state (read from a live Moodle).
+//
+// Everything that turns outside data into these types normalises it at the boundary
+// (internal/spec for files, internal/moodle for Moodle), so that internal/diff can
+// compare two Snapshots as plain values and never does I/O.
+//
+// Entry points:
+//   - Snapshot, Course, Method, Enrolment, Group, Member: the model.
+//   - Method.Key, Course.Address and the Address helpers: stable identities used for
+//     sorting, JSON and messages (for example "course/L1-INFO-ALGO/method/cohort:L1-INFO-2026:student").
+//   - Course.Fingerprint: a hash of a course's observed state, used to refuse stale plans.
+//   - Directory: the site-wide facts a plan is checked against (users, cohorts, roles, courses).
+package state

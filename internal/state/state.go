@@ -1,0 +1,272 @@
+package state
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// MethodType is the name of a Moodle enrolment plugin (the enrol.enrol column).
+type MethodType string
+
+// The enrolment methods enrolctl knows. Any other plugin found live (enrol_muprog,
+// enrol_lti, ...) is carried with its own name and only ever reported as unmanaged.
+const (
+	Manual   MethodType = "manual"
+	Self     MethodType = "self"
+	Guest    MethodType = "guest"
+	Cohort   MethodType = "cohort"
+	Meta     MethodType = "meta"
+	Database MethodType = "database"
+)
+
+// MethodTypes lists the method types a spec may declare, in display order.
+var MethodTypes = []MethodType{Manual, Self, Guest, Cohort, Meta, Database}
+
+// Known reports whether t is a method type enrolctl can declare.
+func (t MethodType) Known() bool { return slices.Contains(MethodTypes, t) }
+
+// SingleInstance reports whether Moodle allows at most one instance of t per course.
+func (t MethodType) SingleInstance() bool { return t == Manual || t == Guest || t == Database }
+
+// Automatic reports whether enrolments of this method are owned by a Moodle sync
+// (cohort, meta, database); enrolctl never changes such enrolments, only the method.
+func (t MethodType) Automatic() bool { return t == Cohort || t == Meta || t == Database }
+
+// Source is where a desired object was declared: "file:line:col". Empty for observed objects.
+type Source string
+
+// Method is one enrolment method instance of a course.
+//
+// Identity within a course (Key) follows Moodle's own matching rules: manual, guest and
+// database are single per course; cohort is (cohort, role); meta is the linked course;
+// self is its name.
+type Method struct {
+	Type    MethodType `json:"type"`
+	Name    string     `json:"name,omitempty"`   // self: identity; others: display name only
+	Cohort  string     `json:"cohort,omitempty"` // cohort: cohort idnumber
+	Role    string     `json:"role,omitempty"`   // cohort: role given (part of identity); self: role given
+	Course  string     `json:"course,omitempty"` // meta: linked (parent) course shortname
+	Group   string     `json:"group,omitempty"`  // cohort, meta: name of the group members are put in ("" none)
+	Enabled bool       `json:"enabled"`
+	// MaxUsers is self's "max enrolled users" (0 = unlimited).
+	MaxUsers int `json:"max_users,omitempty"`
+
+	ID     int64  `json:"id,omitempty"` // observed: enrol.id
+	Source Source `json:"-"`
+}
+
+// Key is the method's identity within its course.
+func (m Method) Key() string {
+	switch m.Type {
+	case Cohort:
+		return fmt.Sprintf("cohort:%s:%s", m.Cohort, m.Role)
+	case Meta:
+		return "meta:" + m.Course
+	case Self:
+		return "self:" + m.Name
+	case Manual, Guest, Database:
+		return string(m.Type)
+	default:
+		// Unknown plugins may have several instances; the id keeps them apart.
+		return fmt.Sprintf("%s#%d", m.Type, m.ID)
+	}
+}
+
+// Prune says what happens to manual enrolments of users a course spec does not list.
+type Prune string
+
+const (
+	PruneKeep    Prune = "keep"    // reported as unmanaged, left alone (default)
+	PruneSuspend Prune = "suspend" // suspended
+	PruneUnenrol Prune = "unenrol" // unenrolled
+)
+
+// Enrolment is one user enrolment (a user_enrolments row) in one method of a course.
+// Desired enrolments are always in the manual method.
+type Enrolment struct {
+	Username string `json:"username"`
+	// Method is the Key of the method the enrolment belongs to.
+	Method string `json:"method"`
+	// Roles are the role shortnames held through this enrolment: plain roles
+	// (component '') for manual and self, the plugin's own roles otherwise. Sorted.
+	Roles     []string `json:"roles,omitempty"`
+	Start     int64    `json:"start,omitempty"` // unix seconds, 0 = no start
+	End       int64    `json:"end,omitempty"`   // unix seconds, 0 = no end
+	Suspended bool     `json:"suspended,omitempty"`
+
+	UserID int64  `json:"user_id,omitempty"` // observed
+	Source Source `json:"-"`
+}
+
+// Key is the enrolment's identity within its course.
+func (e Enrolment) Key() string { return e.Method + "/" + e.Username }
+
+// Member is one group membership.
+type Member struct {
+	Username string `json:"username"`
+	// Component owns the membership: "" for manual (and enrolctl), "enrol_cohort" or
+	// "enrol_meta" when a method's sync put the user there.
+	Component string `json:"component,omitempty"`
+	Source    Source `json:"-"`
+}
+
+// Group is a course group. In desired state, Members are the memberships the specs
+// declare; in observed state, every membership.
+type Group struct {
+	Name    string   `json:"name"`
+	Members []Member `json:"members,omitempty"`
+	// PruneMembers (desired only): manual memberships not declared are removed.
+	PruneMembers bool `json:"prune_members,omitempty"`
+
+	ID     int64  `json:"id,omitempty"`
+	Source Source `json:"-"`
+}
+
+// Options are a desired course's ownership knobs.
+type Options struct {
+	// Protect refuses every removal in the course.
+	Protect bool `json:"protect,omitempty"`
+	// MethodsPrune deletes live methods no spec declares (default: report them).
+	MethodsPrune bool `json:"methods_prune,omitempty"`
+	// ManualPrune applies to manual enrolments of users the specs do not list.
+	ManualPrune Prune `json:"manual_prune,omitempty"`
+}
+
+// Course is the enrolment state of one course, identified by its shortname.
+type Course struct {
+	Shortname  string      `json:"shortname"`
+	Methods    []Method    `json:"methods,omitempty"`
+	Enrolments []Enrolment `json:"enrolments,omitempty"`
+	Groups     []Group     `json:"groups,omitempty"`
+	Options    Options     `json:"options,omitzero"`
+
+	ID       int64  `json:"id,omitempty"`       // observed: course.id
+	Category string `json:"category,omitempty"` // observed: category path "A / B / C"
+	// Sources (desired only) are the files that contributed to this course.
+	Sources []string `json:"-"`
+}
+
+// Address is the course's stable address, the prefix of every address in it.
+func (c Course) Address() string { return "course/" + c.Shortname }
+
+// MethodAddress, EnrolmentAddress, GroupAddress and MemberAddress build the stable
+// addresses used in plans, JSON and messages.
+func MethodAddress(course, key string) string { return "course/" + course + "/method/" + key }
+func EnrolmentAddress(course, method, username string) string {
+	return "course/" + course + "/enrolment/" + method + "/" + username
+}
+func GroupAddress(course, group string) string { return "course/" + course + "/group/" + group }
+func MemberAddress(course, group, username string) string {
+	return "course/" + course + "/group/" + group + "/member/" + username
+}
+
+// Method returns the method with the given key, if any.
+func (c *Course) Method(key string) (Method, bool) {
+	for _, m := range c.Methods {
+		if m.Key() == key {
+			return m, true
+		}
+	}
+	return Method{}, false
+}
+
+// Group returns the group with the given name, if any.
+func (c *Course) Group(name string) (Group, bool) {
+	for _, g := range c.Groups {
+		if g.Name == name {
+			return g, true
+		}
+	}
+	return Group{}, false
+}
+
+// EnrolmentsOf returns every enrolment of username in the course, in any method.
+func (c *Course) EnrolmentsOf(username string) []Enrolment {
+	var out []Enrolment
+	for _, e := range c.Enrolments {
+		if e.Username == username {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// Normalize sorts everything in the course into its canonical order, so that two
+// equal states compare and fingerprint equal whatever order they were read in.
+func (c *Course) Normalize() {
+	slices.SortStableFunc(c.Methods, func(a, b Method) int { return strings.Compare(a.Key(), b.Key()) })
+	for i := range c.Enrolments {
+		slices.Sort(c.Enrolments[i].Roles)
+		c.Enrolments[i].Roles = slices.Compact(c.Enrolments[i].Roles)
+	}
+	slices.SortStableFunc(c.Enrolments, func(a, b Enrolment) int { return strings.Compare(a.Key(), b.Key()) })
+	for i := range c.Groups {
+		slices.SortStableFunc(c.Groups[i].Members, func(a, b Member) int {
+			if d := strings.Compare(a.Username, b.Username); d != 0 {
+				return d
+			}
+			return strings.Compare(a.Component, b.Component)
+		})
+	}
+	slices.SortStableFunc(c.Groups, func(a, b Group) int { return strings.Compare(a.Name, b.Name) })
+}
+
+// Fingerprint is a hash of the course's observed state. Two reads of a course that
+// nothing changed in between give the same fingerprint.
+func (c Course) Fingerprint() string {
+	c.Normalize()
+	c.Sources = nil
+	b, err := json.Marshal(c)
+	if err != nil {
+		panic(err) // the model holds only plain values
+	}
+	sum := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(sum[:16])
+}
+
+// Snapshot is the state of many courses plus, for observed state, the site directory.
+type Snapshot struct {
+	Courses   []Course  `json:"courses"`
+	Directory Directory `json:"directory,omitzero"`
+}
+
+// Course returns the course with the given shortname, if any.
+func (s *Snapshot) Course(shortname string) (*Course, bool) {
+	for i := range s.Courses {
+		if s.Courses[i].Shortname == shortname {
+			return &s.Courses[i], true
+		}
+	}
+	return nil, false
+}
+
+// Normalize sorts courses and everything inside them.
+func (s *Snapshot) Normalize() {
+	for i := range s.Courses {
+		s.Courses[i].Normalize()
+	}
+	slices.SortFunc(s.Courses, func(a, b Course) int { return strings.Compare(a.Shortname, b.Shortname) })
+}
+
+// CohortInfo is a cohort as the directory knows it.
+type CohortInfo struct {
+	ID      int64 `json:"id"`
+	Members int   `json:"members"`
+}
+
+// Directory holds site-wide facts that desired state is checked against at plan time.
+// Maps hold only the names that were looked up.
+type Directory struct {
+	Users   map[string]int64      `json:"users,omitempty"`   // username -> user id
+	Cohorts map[string]CohortInfo `json:"cohorts,omitempty"` // cohort idnumber -> cohort
+	Roles   map[string]int64      `json:"roles,omitempty"`   // role shortname -> role id
+	// Courses maps every course shortname on the site to its id (meta links and
+	// unknown-course checks need the ones without specs too).
+	Courses map[string]int64 `json:"courses,omitempty"`
+	// EnabledPlugins are the enrolment plugins enabled site-wide.
+	EnabledPlugins []string `json:"enabled_plugins,omitempty"`
+}
