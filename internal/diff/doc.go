@@ -1,0 +1,75 @@
+// Package diff compares the desired state of courses (from specs) with their observed
+// state (from Moodle) and produces a Plan: the ordered changes that make Moodle match
+// the specs, the live objects left alone, and the problems that stop an apply.
+//
+// # Entry points
+//
+//   - Compute(desired, observed) and ComputeWithOptions(desired, observed, Options{Location})
+//     build a Plan. They are pure and deterministic: no I/O, no clock, sorted output.
+//   - Stage(change) gives the apply stage of a change (see Ordering).
+//   - FormatStart and FormatEnd render enrolment dates the way plans show them.
+//   - plan.go holds the plan types (Plan, Change, Action, Kind, FieldChange, Removal,
+//     Unmanaged, Problem, Summary) shared with apply and render.
+//
+// # What is managed
+//
+// Following the spec ("What enrolctl owns, and what it never touches"):
+//
+//   - Methods, matched by Method.Key. Declared and absent: create. Declared and present:
+//     update the managed fields that differ (every type: enabled; self: role, max_users;
+//     cohort and meta: group). Database methods are never created, updated, deleted or
+//     compared; a declared database method missing live is a Problem. Live methods not
+//     declared are Unmanaged, or deleted when the course has methods_prune, except
+//     database methods and plugins enrolctl does not know, which always stay Unmanaged.
+//     Desired manual enrolments imply the manual method: it is created enabled when
+//     missing, never compared and never pruned unless declared explicitly.
+//   - Enrolments: desired enrolments are manual. Missing: create; present with a
+//     different role, start, end or suspended: update with only those fields. Enrolments
+//     of other methods are never changed nor listed (they belong to their method). Manual
+//     enrolments of users not listed follow Options.ManualPrune: keep (the default, also
+//     when unset) lists them as Unmanaged, suspend suspends them, unenrol deletes them.
+//   - Groups: declared groups, and groups a desired cohort or meta method puts members
+//     in, are created when missing; groups are never deleted and undeclared groups are
+//     not reported. Declared members are added; in a group with PruneMembers, members
+//     with an empty Component that are not declared are removed. Members added by a
+//     method's sync (non-empty Component) are never touched.
+//   - Protect is not applied here: removals are always listed, and apply refuses them.
+//
+// An object with a Problem (unknown user, cohort, role or linked course, a disabled
+// plugin, a missing database method) gets no change; the Problem carries the desired
+// object's Source so the CLI can print file:line:col.
+//
+// # Removals
+//
+// A change takes access away when Removes is set: an unenrolment, a suspension, a
+// method deletion or disable, and a group membership deletion. Removal counts follow
+// Moodle: unenrolling a user from their last enrolment in a course deletes their roles,
+// group memberships and grades there (LastEnrolments). Counts are worked out in apply
+// order, so enrolments the same plan creates (an automatic enrolment converted to a
+// manual one) keep users from losing their last enrolment.
+//
+// # Ordering
+//
+// Changes are sorted by course shortname, then Stage, then address:
+//
+//	0 group creates
+//	1 method creates and updates that take nothing away
+//	2 enrolment creates and updates that take nothing away
+//	3 membership creates
+//	4 membership deletes
+//	5 enrolment suspensions and unenrolments
+//	6 method disables and deletes
+//
+// Unmanaged objects and Problems are sorted by course, then address.
+//
+// # Display values
+//
+// FieldChange values are display strings, not data (the Change carries the objects).
+// Dates use the site's time zone from Options.Location (UTC when nil): a timestamp at
+// local midnight is shown as a date, and because end timestamps are exclusive an end at
+// midnight is shown as the day before ("until: 2027-06-30" is stored as 2027-07-01T00:00
+// and shown as "2027-06-30"); any other instant is a full RFC 3339 timestamp in that zone.
+// "none" stands for no start, role or group, "never" for no end, "unlimited" for a self
+// method's max_users of 0, and booleans are "true"/"false". Creates list every managed
+// field with Old empty; renderers may hide defaults.
+package diff
