@@ -1,0 +1,481 @@
+package diff
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/enrolctl/enrolctl/internal/state"
+)
+
+// brief renders a plan compactly so table tests read like plans:
+//
+//	"+ course/C/method/cohort:X:student enabled=true group=none"
+//	"- course/C/enrolment/manual/u [1/1] (reason)"
+func brief(p Plan) []string {
+	var out []string
+	for _, c := range p.Changes {
+		s := c.Action.Symbol() + " " + c.Address
+		for _, f := range c.Fields {
+			if c.Action == Create {
+				s += fmt.Sprintf(" %s=%s", f.Field, f.New)
+			} else {
+				s += fmt.Sprintf(" %s=%s>%s", f.Field, f.Old, f.New)
+			}
+		}
+		if c.Removes != nil {
+			s += fmt.Sprintf(" [%d/%d]", c.Removes.Enrolments, c.Removes.LastEnrolments)
+		}
+		if c.Reason != "" {
+			s += " (" + c.Reason + ")"
+		}
+		out = append(out, s)
+	}
+	for _, u := range p.Unmanaged {
+		out = append(out, "? "+u.Address+" "+u.Description)
+	}
+	for _, pr := range p.Problems {
+		out = append(out, "! "+string(pr.Source)+" "+pr.Address+": "+pr.Message)
+	}
+	return out
+}
+
+var dir = state.Directory{
+	Users:          map[string]int64{"u1": 1, "u2": 2, "u3": 3, "u4": 4, "t1": 10},
+	Cohorts:        map[string]state.CohortInfo{"L1-2026": {ID: 1, Members: 100}, "L2-2026": {ID: 2}},
+	Roles:          map[string]int64{"student": 5, "editingteacher": 3, "teacher": 4},
+	Courses:        map[string]int64{"C": 1, "D": 2, "PARENT": 3},
+	EnabledPlugins: []string{"manual", "self", "guest", "cohort", "meta", "database"},
+}
+
+func manual(u string, end int64, roles ...string) state.Enrolment {
+	return state.Enrolment{Username: u, Method: "manual", Roles: roles, End: end}
+}
+
+func enrol(method, u string) state.Enrolment {
+	return state.Enrolment{Username: u, Method: method, Roles: []string{"student"}}
+}
+
+func cohortM(c, role string) state.Method {
+	return state.Method{Type: state.Cohort, Cohort: c, Role: role, Enabled: true}
+}
+
+var (
+	manualM = state.Method{Type: state.Manual, Enabled: true, ID: 1}
+	dbM     = state.Method{Type: state.Database, Enabled: true, ID: 2}
+)
+
+const (
+	end2026 = 1782864000 // 2026-07-01T00:00:00Z: "until 2026-06-30" in UTC
+	end2027 = 1814400000 // 2027-07-01T00:00:00Z
+)
+
+func snap(cs ...state.Course) state.Snapshot { return state.Snapshot{Courses: cs, Directory: dir} }
+
+func TestCompute(t *testing.T) {
+	tests := []struct {
+		name              string
+		desired, observed state.Course
+		want              []string
+	}{
+		{
+			name:     "in sync",
+			desired:  state.Course{Shortname: "C", Methods: []state.Method{manualM}, Enrolments: []state.Enrolment{manual("u1", end2027, "student")}},
+			observed: state.Course{Shortname: "C", Methods: []state.Method{manualM}, Enrolments: []state.Enrolment{manual("u1", end2027, "student")}},
+			want:     nil,
+		},
+		{
+			name: "method creates, with the group a cohort method needs",
+			desired: state.Course{Shortname: "C", Methods: []state.Method{
+				{Type: state.Cohort, Cohort: "L1-2026", Role: "student", Group: "Promo 2026", Enabled: true, Source: "c.yaml:3:5"},
+				{Type: state.Meta, Course: "PARENT", Enabled: true},
+				{Type: state.Self, Name: "Teachers", Role: "editingteacher", MaxUsers: 5, Enabled: false},
+				{Type: state.Guest, Enabled: true},
+			}},
+			observed: state.Course{Shortname: "C"},
+			want: []string{
+				"+ course/C/group/Promo 2026 (method cohort:L1-2026:student puts its members in it)",
+				"+ course/C/method/cohort:L1-2026:student enabled=true group=Promo 2026",
+				"+ course/C/method/guest enabled=true",
+				"+ course/C/method/meta:PARENT enabled=true group=none",
+				"+ course/C/method/self:Teachers enabled=false role=editingteacher max_users=5",
+			},
+		},
+		{
+			name: "method updates compare only managed fields; a disable is a removal",
+			desired: state.Course{Shortname: "C", Methods: []state.Method{
+				{Type: state.Self, Name: "Open", Role: "student", MaxUsers: 0, Enabled: true},
+				{Type: state.Cohort, Cohort: "L1-2026", Role: "student", Enabled: false},
+				{Type: state.Meta, Course: "PARENT", Name: "renamed", Enabled: true},
+			}},
+			observed: state.Course{Shortname: "C",
+				Methods: []state.Method{
+					{Type: state.Self, Name: "Open", Role: "teacher", MaxUsers: 30, Enabled: true, ID: 7},
+					{Type: state.Cohort, Cohort: "L1-2026", Role: "student", Group: "G", Enabled: true, ID: 8},
+					{Type: state.Meta, Course: "PARENT", Name: "old name", Enabled: true, ID: 9},
+				},
+				Enrolments: []state.Enrolment{enrol("cohort:L1-2026:student", "u1"), enrol("cohort:L1-2026:student", "u2")},
+				Groups:     []state.Group{{Name: "G"}},
+			},
+			want: []string{
+				"~ course/C/method/self:Open role=teacher>student max_users=30>unlimited",
+				"~ course/C/method/cohort:L1-2026:student enabled=true>false group=G>none [2/0]",
+			},
+		},
+		{
+			name:     "declared database method present: never compared",
+			desired:  state.Course{Shortname: "C", Methods: []state.Method{{Type: state.Database, Enabled: true}}},
+			observed: state.Course{Shortname: "C", Methods: []state.Method{{Type: state.Database, Enabled: false, ID: 2}}},
+			want:     nil,
+		},
+		{
+			name:     "declared database method absent: a problem, never a create",
+			desired:  state.Course{Shortname: "C", Methods: []state.Method{{Type: state.Database, Enabled: true, Source: "c.yaml:2:5"}}},
+			observed: state.Course{Shortname: "C"},
+			want: []string{
+				"! c.yaml:2:5 course/C/method/database: the database method is created by the nightly sync from the student-records system; enrolctl cannot create it",
+			},
+		},
+		{
+			name:    "undeclared methods are unmanaged without methods_prune",
+			desired: state.Course{Shortname: "C"},
+			observed: state.Course{Shortname: "C",
+				Methods: []state.Method{cohortM("L2-2026", "student"), dbM, {Type: "muprog", ID: 12, Enabled: true}},
+				Enrolments: []state.Enrolment{
+					enrol("cohort:L2-2026:student", "u1"), enrol("cohort:L2-2026:student", "u2"), enrol("database", "u1"),
+				},
+			},
+			want: []string{
+				"? course/C/method/cohort:L2-2026:student cohort sync L2-2026 → student, 2 enrolments",
+				"? course/C/method/database external database sync, 1 enrolment",
+				"? course/C/method/muprog#12 muprog instance 12 (a plugin enrolctl does not manage), 0 enrolments",
+			},
+		},
+		{
+			name:    "methods_prune deletes known methods but never database nor unknown plugins",
+			desired: state.Course{Shortname: "C", Options: state.Options{MethodsPrune: true}},
+			observed: state.Course{Shortname: "C",
+				Methods: []state.Method{cohortM("L2-2026", "student"), dbM, {Type: "muprog", ID: 12, Enabled: true}},
+				Enrolments: []state.Enrolment{
+					enrol("cohort:L2-2026:student", "u1"), enrol("cohort:L2-2026:student", "u2"), enrol("database", "u1"),
+				},
+			},
+			want: []string{
+				"- course/C/method/cohort:L2-2026:student [2/1] (not declared and methods_prune is on)",
+				"? course/C/method/database external database sync, 1 enrolment",
+				"? course/C/method/muprog#12 muprog instance 12 (a plugin enrolctl does not manage), 0 enrolments",
+			},
+		},
+		{
+			name: "enrolment create, renewal, reactivation, role change; other methods untouched",
+			desired: state.Course{Shortname: "C", Methods: []state.Method{manualM}, Enrolments: []state.Enrolment{
+				manual("u1", end2027, "student"),
+				{Username: "u2", Method: "manual", Roles: []string{"student"}, End: end2027},
+				manual("u3", 0, "editingteacher"),
+				{Username: "u4", Roles: []string{"student"}, End: end2027, Start: 1788220800},
+			}},
+			observed: state.Course{Shortname: "C",
+				Methods: []state.Method{manualM, dbM},
+				Enrolments: []state.Enrolment{
+					{Username: "u2", Method: "manual", Roles: []string{"student"}, End: end2026, Suspended: true},
+					manual("u3", 0, "student", "teacher"),
+					enrol("database", "u1"), enrol("database", "t1"),
+				},
+			},
+			want: []string{
+				"+ course/C/enrolment/manual/u1 role=student start=none end=2027-06-30 suspended=false (keeps access when the database sync removes them)",
+				"~ course/C/enrolment/manual/u2 end=2026-06-30>2027-06-30 suspended=true>false (reactivates a suspended enrolment)",
+				"~ course/C/enrolment/manual/u3 role=student,teacher>editingteacher",
+				"+ course/C/enrolment/manual/u4 role=student start=2026-09-01 end=2027-06-30 suspended=false",
+				"? course/C/method/database external database sync, 2 enrolments",
+			},
+		},
+		{
+			name:     "manual enrolments imply the manual method",
+			desired:  state.Course{Shortname: "C", Enrolments: []state.Enrolment{manual("u1", 0, "student")}},
+			observed: state.Course{Shortname: "C"},
+			want: []string{
+				"+ course/C/method/manual enabled=true (needed by the manual enrolments below)",
+				"+ course/C/enrolment/manual/u1 role=student start=none end=never suspended=false",
+			},
+		},
+		{
+			name:     "desired suspension is a removal",
+			desired:  state.Course{Shortname: "C", Methods: []state.Method{manualM}, Enrolments: []state.Enrolment{{Username: "u1", Roles: []string{"student"}, Suspended: true}}},
+			observed: state.Course{Shortname: "C", Methods: []state.Method{manualM}, Enrolments: []state.Enrolment{manual("u1", 0, "student")}},
+			want:     []string{"~ course/C/enrolment/manual/u1 suspended=false>true [1/0]"},
+		},
+		{
+			name:    "manual prune keep (default) reports each user",
+			desired: state.Course{Shortname: "C", Methods: []state.Method{manualM}},
+			observed: state.Course{Shortname: "C", Methods: []state.Method{manualM}, Enrolments: []state.Enrolment{
+				manual("u1", end2026, "student"), {Username: "u2", Method: "manual", Roles: []string{"student"}, Suspended: true},
+			}},
+			want: []string{
+				"? course/C/enrolment/manual/u1 manual enrolment not in the specs, role student, ends 2026-06-30",
+				"? course/C/enrolment/manual/u2 manual enrolment not in the specs, role student, suspended",
+			},
+		},
+		{
+			name:    "manual prune suspend skips those already suspended",
+			desired: state.Course{Shortname: "C", Methods: []state.Method{manualM}, Options: state.Options{ManualPrune: state.PruneSuspend}},
+			observed: state.Course{Shortname: "C", Methods: []state.Method{manualM}, Enrolments: []state.Enrolment{
+				manual("u1", end2026, "student"), {Username: "u2", Method: "manual", Roles: []string{"student"}, Suspended: true},
+			}},
+			want: []string{
+				"~ course/C/enrolment/manual/u1 suspended=false>true [1/0] (not listed in the specs and manual.prune is suspend)",
+			},
+		},
+		{
+			name:    "manual prune unenrol: last enrolment or not",
+			desired: state.Course{Shortname: "C", Methods: []state.Method{manualM}, Options: state.Options{ManualPrune: state.PruneUnenrol}},
+			observed: state.Course{Shortname: "C", Methods: []state.Method{manualM, dbM},
+				Enrolments: []state.Enrolment{manual("u1", 0, "student"), manual("u2", 0, "student"), enrol("database", "u2")}},
+			want: []string{
+				"- course/C/enrolment/manual/u1 [1/1] (not listed in the specs and manual.prune is unenrol)",
+				"- course/C/enrolment/manual/u2 [1/0] (not listed in the specs and manual.prune is unenrol)",
+				"? course/C/method/database external database sync, 1 enrolment",
+			},
+		},
+		{
+			name: "conversion: users get manual enrolments before their cohort method is deleted",
+			desired: state.Course{Shortname: "C", Methods: []state.Method{manualM}, Options: state.Options{MethodsPrune: true},
+				Enrolments: []state.Enrolment{manual("u1", end2027, "student"), manual("u2", end2027, "student")}},
+			observed: state.Course{Shortname: "C", Methods: []state.Method{manualM, cohortM("L1-2026", "student")},
+				Enrolments: []state.Enrolment{enrol("cohort:L1-2026:student", "u1"), enrol("cohort:L1-2026:student", "u2"), enrol("cohort:L1-2026:student", "u3")}},
+			want: []string{
+				"+ course/C/enrolment/manual/u1 role=student start=none end=2027-06-30 suspended=false (converts the cohort:L1-2026:student enrolment to manual before that method is deleted)",
+				"+ course/C/enrolment/manual/u2 role=student start=none end=2027-06-30 suspended=false (converts the cohort:L1-2026:student enrolment to manual before that method is deleted)",
+				"- course/C/method/cohort:L1-2026:student [3/1] (not declared and methods_prune is on)",
+			},
+		},
+		{
+			name: "pruning the manual method takes its enrolments with it",
+			desired: state.Course{Shortname: "C", Options: state.Options{MethodsPrune: true, ManualPrune: state.PruneUnenrol}},
+			observed: state.Course{Shortname: "C", Methods: []state.Method{manualM},
+				Enrolments: []state.Enrolment{manual("u1", 0, "student"), manual("u2", 0, "student")}},
+			want: []string{"- course/C/method/manual [2/2] (not declared and methods_prune is on)"},
+		},
+		{
+			name: "groups and memberships",
+			desired: state.Course{Shortname: "C", Methods: []state.Method{manualM},
+				Enrolments: []state.Enrolment{manual("u1", 0, "student"), manual("u2", 0, "student")},
+				Groups: []state.Group{
+					{Name: "TP1", Members: []state.Member{{Username: "u1"}, {Username: "u2"}}, PruneMembers: true},
+					{Name: "TP2", Members: []state.Member{{Username: "u1"}}},
+					{Name: "TP3", Members: []state.Member{{Username: "u3"}}},
+				}},
+			observed: state.Course{Shortname: "C", Methods: []state.Method{manualM, cohortM("L1-2026", "student")},
+				Enrolments: []state.Enrolment{manual("u1", 0, "student"), enrol("cohort:L1-2026:student", "u3"), manual("u4", 0, "student")},
+				Groups: []state.Group{
+					{Name: "TP1", Members: []state.Member{{Username: "u1"}, {Username: "u3", Component: "enrol_cohort"}, {Username: "u4"}}},
+					{Name: "TP3", Members: []state.Member{{Username: "u1"}}},
+					{Name: "Other", Members: []state.Member{{Username: "u4"}}},
+				}},
+			want: []string{
+				"+ course/C/group/TP2",
+				"+ course/C/enrolment/manual/u2 role=student start=none end=never suspended=false",
+				"+ course/C/group/TP1/member/u2",
+				"+ course/C/group/TP2/member/u1",
+				"+ course/C/group/TP3/member/u3",
+				"- course/C/group/TP1/member/u4 [0/0] (not declared in a group with prune_members)",
+				"? course/C/enrolment/manual/u4 manual enrolment not in the specs, role student",
+				"? course/C/method/cohort:L1-2026:student cohort sync L1-2026 → student, 1 enrolment",
+			},
+		},
+		{
+			name: "problems carry the desired object's source and block its change",
+			desired: state.Course{Shortname: "C", Methods: []state.Method{
+				manualM,
+				{Type: state.Cohort, Cohort: "NOPE", Role: "student", Enabled: true, Source: "c.yaml:3:5"},
+				{Type: state.Cohort, Cohort: "L1-2026", Role: "boss", Enabled: true, Source: "c.yaml:6:5"},
+				{Type: state.Meta, Course: "NOWHERE", Enabled: true, Source: "c.yaml:9:5"},
+				{Type: state.Meta, Course: "C", Enabled: true, Source: "c.yaml:11:5"},
+			},
+				Enrolments: []state.Enrolment{
+					{Username: "ghost", Roles: []string{"student"}, Source: "c.yaml:14:7"},
+					{Username: "u1", Roles: []string{"boss"}, Source: "c.yaml:15:7"},
+				},
+				Groups: []state.Group{{Name: "TP1", Source: "c.yaml:17:5", Members: []state.Member{{Username: "u2", Source: "c.yaml:18:9"}, {Username: "nobody", Source: "c.yaml:19:9"}}}},
+			},
+			observed: state.Course{Shortname: "C", Methods: []state.Method{manualM}, Groups: []state.Group{{Name: "TP1"}}},
+			want: []string{
+				"! c.yaml:14:7 course/C/enrolment/manual/ghost: user \"ghost\" does not exist on the site",
+				"! c.yaml:15:7 course/C/enrolment/manual/u1: role \"boss\" does not exist on the site",
+				"! c.yaml:19:9 course/C/group/TP1/member/nobody: user \"nobody\" does not exist on the site",
+				"! c.yaml:18:9 course/C/group/TP1/member/u2: user \"u2\" is not enrolled in C, neither now nor by this plan; Moodle only puts enrolled users in groups",
+				"! c.yaml:6:5 course/C/method/cohort:L1-2026:boss: role \"boss\" does not exist on the site",
+				"! c.yaml:3:5 course/C/method/cohort:NOPE:student: cohort \"NOPE\" does not exist on the site",
+				"! c.yaml:11:5 course/C/method/meta:C: a course cannot be linked to itself (meta link to C)",
+				"! c.yaml:9:5 course/C/method/meta:NOWHERE: linked course NOWHERE does not exist on the site",
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := brief(Compute(snap(tt.desired), snap(tt.observed)))
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("plan (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestComputeDisabledPlugin(t *testing.T) {
+	d := dir
+	d.EnabledPlugins = []string{"manual", "database"}
+	desired := state.Snapshot{Courses: []state.Course{{Shortname: "C", Methods: []state.Method{
+		{Type: state.Self, Name: "Open", Enabled: true, Source: "c.yaml:4:5"},
+		{Type: state.Guest, Enabled: true, Source: "c.yaml:7:5"},
+	}}}}
+	observed := state.Snapshot{Directory: d, Courses: []state.Course{{Shortname: "C",
+		Methods: []state.Method{{Type: state.Guest, Enabled: false, ID: 3}}}}}
+	got := brief(Compute(desired, observed))
+	want := []string{
+		// An existing instance of a disabled plugin may still be updated; only creates are refused.
+		"~ course/C/method/guest enabled=false>true",
+		"! c.yaml:4:5 course/C/method/self:Open: the enrolment plugin self is disabled on this site; enable it before creating this method",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("plan (-want +got):\n%s", diff)
+	}
+}
+
+func TestComputeMissingCourse(t *testing.T) {
+	desired := state.Snapshot{Courses: []state.Course{
+		{Shortname: "GONE", Sources: []string{"specs/gone.yaml"}},
+		{Shortname: "C", Methods: []state.Method{{Type: state.Guest, Enabled: true}}},
+	}}
+	observed := snap(state.Course{Shortname: "C"})
+	got := Compute(desired, observed)
+	want := Plan{
+		FormatVersion: FormatVersion,
+		Changes: []Change{{
+			Address: "course/C/method/guest", Course: "C", Kind: KindMethod, Action: Create,
+			Fields: []FieldChange{{Field: "enabled", New: "true"}},
+			Method: &state.Method{Type: state.Guest, Enabled: true},
+		}},
+		Problems: []Problem{{Source: "specs/gone.yaml", Course: "GONE", Address: "course/GONE", Message: "course GONE does not exist on the site"}},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("plan (-want +got):\n%s", diff)
+	}
+}
+
+// The full Change of a removal, as apply and the JSON plan see it.
+func TestComputeRemovalDetail(t *testing.T) {
+	desired := snap(state.Course{Shortname: "C", Options: state.Options{ManualPrune: state.PruneUnenrol}, Methods: []state.Method{manualM}})
+	observed := snap(state.Course{Shortname: "C", Methods: []state.Method{manualM},
+		Enrolments: []state.Enrolment{{Username: "u1", Method: "manual", Roles: []string{"student"}, UserID: 1}}})
+	got := Compute(desired, observed).Changes
+	want := []Change{{
+		Address: "course/C/enrolment/manual/u1", Course: "C", Kind: KindEnrolment, Action: Delete,
+		Reason:    "not listed in the specs and manual.prune is unenrol",
+		Enrolment: &state.Enrolment{Username: "u1", Method: "manual", Roles: []string{"student"}, UserID: 1},
+		Removes:   &Removal{Enrolments: 1, LastEnrolments: 1, Detail: "unenrols; last enrolment: roles, groups and grades deleted"},
+	}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("changes (-want +got):\n%s", diff)
+	}
+}
+
+func TestComputeOrdering(t *testing.T) {
+	desired := snap(
+		state.Course{Shortname: "B", Methods: []state.Method{manualM}, Options: state.Options{MethodsPrune: true, ManualPrune: state.PruneUnenrol},
+			Enrolments: []state.Enrolment{manual("u1", 0, "student")},
+			Groups:     []state.Group{{Name: "G", PruneMembers: true, Members: []state.Member{{Username: "u1"}}}}},
+		state.Course{Shortname: "A", Methods: []state.Method{{Type: state.Guest, Enabled: false}, {Type: state.Self, Name: "S", Enabled: true}}},
+	)
+	observed := snap(
+		state.Course{Shortname: "A", Methods: []state.Method{{Type: state.Guest, Enabled: true}}},
+		state.Course{Shortname: "B", Methods: []state.Method{manualM, cohortM("L1-2026", "student")},
+			Enrolments: []state.Enrolment{manual("u2", 0, "student"), enrol("cohort:L1-2026:student", "u3"), {Username: "u4", Method: "manual"}},
+			Groups:     []state.Group{{Name: "G", Members: []state.Member{{Username: "u2"}}}}},
+	)
+	type step struct {
+		Course  string
+		Stage   int
+		Address string
+	}
+	var got []step
+	for _, c := range Compute(desired, observed).Changes {
+		got = append(got, step{c.Course, Stage(c), c.Address})
+	}
+	want := []step{
+		{"A", StageMethodChanges, "course/A/method/self:S"},
+		{"A", StageMethodRemovals, "course/A/method/guest"},
+		{"B", StageEnrolmentChanges, "course/B/enrolment/manual/u1"},
+		{"B", StageMemberCreates, "course/B/group/G/member/u1"},
+		{"B", StageMemberDeletes, "course/B/group/G/member/u2"},
+		{"B", StageEnrolmentRemovals, "course/B/enrolment/manual/u2"},
+		{"B", StageEnrolmentRemovals, "course/B/enrolment/manual/u4"},
+		{"B", StageMethodRemovals, "course/B/method/cohort:L1-2026:student"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("order (-want +got):\n%s", diff)
+	}
+}
+
+// Inputs in any order give the same plan.
+func TestComputeDeterministic(t *testing.T) {
+	a := state.Course{Shortname: "C", Options: state.Options{ManualPrune: state.PruneSuspend},
+		Methods:    []state.Method{cohortM("L1-2026", "student"), manualM, cohortM("L2-2026", "student")},
+		Enrolments: []state.Enrolment{manual("u2", 0, "student"), manual("u1", end2027, "teacher", "student")},
+		Groups:     []state.Group{{Name: "Z", Members: []state.Member{{Username: "u2"}, {Username: "u1"}}}, {Name: "A"}}}
+	b := a
+	b.Methods = []state.Method{a.Methods[2], a.Methods[1], a.Methods[0]}
+	b.Enrolments = []state.Enrolment{a.Enrolments[1], a.Enrolments[0]}
+	b.Enrolments[0].Roles = []string{"student", "teacher"}
+	b.Groups = []state.Group{a.Groups[1], {Name: "Z", Members: []state.Member{{Username: "u1"}, {Username: "u2"}}}}
+	obs := state.Course{Shortname: "C", Methods: []state.Method{manualM},
+		Enrolments: []state.Enrolment{manual("u3", 0, "student"), manual("u9", 0)}}
+	pa := Compute(snap(a), snap(obs))
+	pb := Compute(snap(b), snap(obs))
+	// Sources are equal (empty), so the whole plans must be equal.
+	if diff := cmp.Diff(pa, pb); diff != "" {
+		t.Errorf("plans differ with input order (-a +b):\n%s", diff)
+	}
+	if len(pa.Changes) == 0 {
+		t.Fatal("expected changes")
+	}
+}
+
+func TestFormatDates(t *testing.T) {
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Skip("no tzdata:", err)
+	}
+	midnightParis := time.Date(2027, 7, 1, 0, 0, 0, 0, paris).Unix()
+	afternoon := time.Date(2027, 6, 30, 14, 30, 0, 0, paris).Unix()
+	tests := []struct {
+		name       string
+		unix       int64
+		loc        *time.Location
+		start, end string
+	}{
+		{"zero", 0, paris, "none", "never"},
+		{"local midnight", midnightParis, paris, "2027-07-01", "2027-06-30"},
+		{"local midnight seen in UTC", midnightParis, nil, "2027-06-30T22:00:00Z", "2027-06-30T22:00:00Z"},
+		{"UTC midnight", end2027, nil, "2027-07-01", "2027-06-30"},
+		{"not midnight", afternoon, paris, "2027-06-30T14:30:00+02:00", "2027-06-30T14:30:00+02:00"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := []string{FormatStart(tt.unix, tt.loc), FormatEnd(tt.unix, tt.loc)}
+			if diff := cmp.Diff([]string{tt.start, tt.end}, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+
+	// The zone reaches the plan's fields.
+	desired := snap(state.Course{Shortname: "C", Methods: []state.Method{manualM}, Enrolments: []state.Enrolment{manual("u1", midnightParis, "student")}})
+	observed := snap(state.Course{Shortname: "C", Methods: []state.Method{manualM}})
+	p := ComputeWithOptions(desired, observed, Options{Location: paris})
+	if got := strings.Join(brief(p), "\n"); !strings.Contains(got, "end=2027-06-30") {
+		t.Errorf("plan does not show the end as a site-zone date:\n%s", got)
+	}
+}
