@@ -253,7 +253,7 @@ func TestCompute(t *testing.T) {
 			},
 		},
 		{
-			name: "pruning the manual method takes its enrolments with it",
+			name:    "pruning the manual method takes its enrolments with it",
 			desired: state.Course{Shortname: "C", Options: state.Options{MethodsPrune: true, ManualPrune: state.PruneUnenrol}},
 			observed: state.Course{Shortname: "C", Methods: []state.Method{manualM},
 				Enrolments: []state.Enrolment{manual("u1", 0, "student"), manual("u2", 0, "student")}},
