@@ -80,6 +80,12 @@ type Change struct {
 
 	Removes *Removal     `json:"removes,omitempty"`
 	Source  state.Source `json:"source,omitempty"`
+
+	// AfterMethodRemoval (membership creates only): the user is a member now only
+	// through the sync of a method this plan deletes, which takes the membership with
+	// it; the membership is added again, as a manual one, after that deletion
+	// (Stage StageMemberRestores).
+	AfterMethodRemoval bool `json:"after_method_removal,omitempty"`
 }
 
 // IsRemoval reports whether the change takes access away: a deletion, or an update that
@@ -116,6 +122,9 @@ type Plan struct {
 	Commit       string            `json:"commit,omitempty"`
 	CreatedAt    string            `json:"created_at,omitempty"`   // RFC 3339
 	Fingerprints map[string]string `json:"fingerprints,omitempty"` // course shortname -> state.Course.Fingerprint of the observed course
+	// Protected are the courses whose specs say protect: true; apply refuses every
+	// removal in them, saved plans included.
+	Protected []string `json:"protected,omitempty"`
 }
 
 // Summary counts a plan's changes the way the last line of a human plan shows them.

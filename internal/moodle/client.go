@@ -1,0 +1,206 @@
+package moodle
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Config says how to reach one Moodle.
+type Config struct {
+	// URL is the site's wwwroot, e.g. https://moodle.example.edu.
+	URL string
+	// Token is the web-service token. It is sent only in request bodies.
+	Token string
+	// HTTPClient defaults to a client with a 60s timeout.
+	HTTPClient *http.Client
+	// Concurrency bounds parallel requests (default 4).
+	Concurrency int
+	// MaxLeaves bounds the form leaves of one request (default 900, under PHP's
+	// default max_input_vars of 1000).
+	MaxLeaves int
+	// ReadRetries is how many times a failed read is retried (default 3).
+	ReadRetries int
+	// Backoff is the first retry delay, doubled each time (default 500ms).
+	Backoff time.Duration
+	// Log, when set, receives one line per call: function, duration, outcome. Never the token.
+	Log io.Writer
+}
+
+// Client calls one Moodle's web services.
+type Client struct {
+	cfg      Config
+	endpoint string
+	sem      chan struct{}
+}
+
+// New checks cfg and returns a client. HTTPS is required except for loopback hosts.
+func New(cfg Config) (*Client, error) {
+	if cfg.Token == "" {
+		return nil, errors.New("moodle: no token: set the site's token_env or token_file")
+	}
+	u, err := url.Parse(strings.TrimRight(cfg.URL, "/"))
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return nil, fmt.Errorf("moodle: site URL %q is not an http(s) URL", cfg.URL)
+	}
+	if u.User != nil || u.RawQuery != "" {
+		return nil, fmt.Errorf("moodle: site URL must not carry credentials or a query (tokens go in the request body)")
+	}
+	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+		return nil, fmt.Errorf("moodle: site URL %s uses http: HTTPS is required except on loopback, since the token travels in the request", u.Redacted())
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: 60 * time.Second}
+	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 4
+	}
+	if cfg.MaxLeaves <= 0 {
+		cfg.MaxLeaves = 900
+	}
+	if cfg.ReadRetries < 0 {
+		cfg.ReadRetries = 0
+	} else if cfg.ReadRetries == 0 {
+		cfg.ReadRetries = 3
+	}
+	if cfg.Backoff <= 0 {
+		cfg.Backoff = 500 * time.Millisecond
+	}
+	return &Client{cfg: cfg, endpoint: u.String() + "/webservice/rest/server.php", sem: make(chan struct{}, cfg.Concurrency)}, nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// SiteURL is the site's wwwroot as configured.
+func (c *Client) SiteURL() string {
+	return strings.TrimSuffix(c.endpoint, "/webservice/rest/server.php")
+}
+
+// read calls a read-only function, retrying transport failures with backoff.
+func (c *Client) read(ctx context.Context, fn string, args *Form, out any) error {
+	delay := c.cfg.Backoff
+	for attempt := 0; ; attempt++ {
+		err := c.call(ctx, fn, args, out)
+		var te *TransportError
+		if err == nil || !errors.As(err, &te) || (te.Status != 0 && te.Status < 500) || attempt >= c.cfg.ReadRetries {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(delay):
+		}
+		delay *= 2
+	}
+}
+
+// write calls a function that changes Moodle, once.
+func (c *Client) write(ctx context.Context, fn string, args *Form, out any) error {
+	return c.call(ctx, fn, args, out)
+}
+
+func (c *Client) call(ctx context.Context, fn string, args *Form, out any) error {
+	select {
+	case c.sem <- struct{}{}:
+		defer func() { <-c.sem }()
+	case <-ctx.Done():
+		return &TransportError{Function: fn, Err: ctx.Err()}
+	}
+	form := url.Values{}
+	if args != nil {
+		form = args.values()
+	}
+	form.Set("wstoken", c.cfg.Token)
+	form.Set("wsfunction", fn)
+	form.Set("moodlewsrestformat", "json")
+	start := time.Now()
+	err := c.do(ctx, fn, form.Encode(), out)
+	if c.cfg.Log != nil {
+		outcome := "ok"
+		if err != nil {
+			outcome = c.redact(err.Error())
+		}
+		fmt.Fprintf(c.cfg.Log, "moodle %s %dms %s\n", fn, time.Since(start).Milliseconds(), outcome)
+	}
+	return err
+}
+
+func (c *Client) do(ctx context.Context, fn, body string, out any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, strings.NewReader(body))
+	if err != nil {
+		return &TransportError{Function: fn, Err: err}
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	resp, err := c.cfg.HTTPClient.Do(req)
+	if err != nil {
+		// net/http errors quote the URL, never the body, so the token cannot leak here;
+		// redact anyway in case a proxy echoes it.
+		return &TransportError{Function: fn, Err: errors.New(c.redact(err.Error()))}
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
+	if err != nil {
+		return &TransportError{Function: fn, Status: resp.StatusCode, Err: err}
+	}
+	if resp.StatusCode == http.StatusForbidden && len(bytes.TrimSpace(data)) == 0 {
+		return &TransportError{Function: fn, Status: resp.StatusCode, Err: ErrWebServicesDisabled}
+	}
+	if resp.StatusCode != http.StatusOK {
+		return &TransportError{Function: fn, Status: resp.StatusCode, Err: fmt.Errorf("unexpected response %q", c.redact(snippet(data)))}
+	}
+	return c.decode(fn, data, out)
+}
+
+func (c *Client) decode(fn string, data []byte, out any) error {
+	trimmed := bytes.TrimSpace(data)
+	if len(trimmed) > 0 && trimmed[0] == '{' && bytes.Contains(trimmed, []byte(`"errorcode"`)) {
+		var e struct {
+			Exception string `json:"exception"`
+			ErrorCode string `json:"errorcode"`
+			Message   string `json:"message"`
+			DebugInfo string `json:"debuginfo"`
+		}
+		if json.Unmarshal(trimmed, &e) == nil && e.ErrorCode != "" {
+			return &Error{Function: fn, ErrorCode: e.ErrorCode, Message: e.Message, DebugInfo: c.redact(e.DebugInfo), Exception: e.Exception}
+		}
+	}
+	if len(trimmed) == 0 || trimmed[0] == '<' {
+		return &TransportError{Function: fn, Status: http.StatusOK, Err: fmt.Errorf("response is not JSON (is moodlewsrestformat honoured?): %q", c.redact(snippet(trimmed)))}
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(trimmed, out); err != nil {
+		return &TransportError{Function: fn, Status: http.StatusOK, Err: fmt.Errorf("decoding response: %v", err)}
+	}
+	return nil
+}
+
+func (c *Client) redact(s string) string {
+	if c.cfg.Token == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, c.cfg.Token, "[token]")
+}
+
+func snippet(b []byte) string {
+	if len(b) > 200 {
+		return string(b[:200]) + "…"
+	}
+	return string(b)
+}

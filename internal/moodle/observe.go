@@ -1,0 +1,163 @@
+package moodle
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/enrolctl/enrolctl/internal/state"
+)
+
+// Site is what enrolctl reads once per run about the whole site.
+type Site struct {
+	Status    SiteStatus
+	Catalogue []CourseRef
+	byName    map[string]CourseRef
+}
+
+// CourseByName returns the catalogue entry of a course shortname.
+func (s *Site) CourseByName(shortname string) (CourseRef, bool) {
+	r, ok := s.byName[shortname]
+	return r, ok
+}
+
+// ReadSite reads the site status and the course catalogue.
+func (c *Client) ReadSite(ctx context.Context) (*Site, error) {
+	st, err := c.SiteStatus(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cat, err := c.Catalogue(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s := &Site{Status: st, Catalogue: cat, byName: make(map[string]CourseRef, len(cat))}
+	for _, r := range cat {
+		s.byName[r.Shortname] = r
+	}
+	return s, nil
+}
+
+// Observe reads the observed state of the named courses (those absent from the site
+// are left out) and the directory facts a plan is checked against: the ids of the
+// given usernames, every cohort, every role, every course and the enabled plugins.
+func (c *Client) Observe(ctx context.Context, site *Site, courses, usernames []string) (state.Snapshot, error) {
+	var ids []int64
+	for _, name := range uniqueSorted(courses) {
+		if r, ok := site.byName[name]; ok {
+			ids = append(ids, r.ID)
+		}
+	}
+	states, err := c.CourseStates(ctx, ids)
+	if err != nil {
+		return state.Snapshot{}, err
+	}
+	users, err := c.UserIDs(ctx, usernames)
+	if err != nil {
+		return state.Snapshot{}, err
+	}
+	cohorts, err := c.Cohorts(ctx)
+	if err != nil {
+		return state.Snapshot{}, err
+	}
+	dir := state.Directory{
+		Users:          users,
+		Cohorts:        make(map[string]state.CohortInfo, len(cohorts)),
+		Roles:          make(map[string]int64, len(site.Status.Roles)),
+		Courses:        make(map[string]int64, len(site.Catalogue)),
+		EnabledPlugins: site.Status.EnabledPlugins,
+	}
+	for _, co := range cohorts {
+		if co.IDNumber != "" {
+			dir.Cohorts[co.IDNumber] = state.CohortInfo{ID: co.ID}
+		}
+	}
+	for _, r := range site.Status.Roles {
+		dir.Roles[r.Shortname] = r.ID
+	}
+	for _, r := range site.Catalogue {
+		dir.Courses[r.Shortname] = r.ID
+	}
+	snap := state.Snapshot{Directory: dir}
+	for _, cs := range states {
+		course := ToCourse(cs)
+		if r, ok := site.byName[cs.Shortname]; ok {
+			course.Category = r.CategoryPath
+		}
+		for _, e := range course.Enrolments {
+			// Users seen enrolled are known to exist, looked up or not.
+			if _, ok := dir.Users[e.Username]; !ok {
+				dir.Users[e.Username] = e.UserID
+			}
+		}
+		snap.Courses = append(snap.Courses, course)
+	}
+	snap.Normalize()
+	return snap, nil
+}
+
+// ToCourse normalises one course as the plugin returns it into the state model.
+func ToCourse(cs CourseState) state.Course {
+	course := state.Course{Shortname: cs.Shortname, ID: cs.CourseID}
+	byID := make(map[int64]state.Method, len(cs.Instances))
+	for _, in := range cs.Instances {
+		m := MethodOf(in)
+		byID[in.ID] = m
+		course.Methods = append(course.Methods, m)
+	}
+	// Plain roles belong to manual and self enrolments; plugin roles to their instance.
+	plain := map[int64][]string{}
+	owned := map[[2]int64][]string{}
+	for _, ra := range cs.Roles {
+		if ra.Component == "" {
+			plain[ra.UserID] = append(plain[ra.UserID], ra.RoleShortname)
+		} else {
+			k := [2]int64{ra.ItemID, ra.UserID}
+			owned[k] = append(owned[k], ra.RoleShortname)
+		}
+	}
+	for _, ue := range cs.Enrolments {
+		m, ok := byID[ue.InstanceID]
+		if !ok {
+			continue // an instance deleted between the two reads of one query set
+		}
+		e := state.Enrolment{
+			Username: ue.Username, UserID: ue.UserID, Method: m.Key(),
+			Start: ue.TimeStart, End: ue.TimeEnd, Suspended: ue.Status != 0,
+		}
+		if m.Type == state.Manual || m.Type == state.Self {
+			e.Roles = append([]string(nil), plain[ue.UserID]...)
+		} else {
+			e.Roles = append([]string(nil), owned[[2]int64{ue.InstanceID, ue.UserID}]...)
+		}
+		course.Enrolments = append(course.Enrolments, e)
+	}
+	groups := make(map[int64]int, len(cs.Groups))
+	for _, g := range cs.Groups {
+		groups[g.ID] = len(course.Groups)
+		course.Groups = append(course.Groups, state.Group{Name: g.Name, ID: g.ID})
+	}
+	for _, gm := range cs.Members {
+		if i, ok := groups[gm.GroupID]; ok {
+			course.Groups[i].Members = append(course.Groups[i].Members, state.Member{Username: gm.Username, Component: gm.Component})
+		}
+	}
+	course.Normalize()
+	return course
+}
+
+// MethodOf turns an instance into a state.Method, keeping only what specs can declare.
+func MethodOf(in Instance) state.Method {
+	m := state.Method{Type: state.MethodType(in.Enrol), Enabled: in.Status == 0, ID: in.ID, Name: in.Name}
+	switch m.Type {
+	case state.Cohort:
+		m.Cohort, m.Role, m.Group = in.CohortIDNumber, in.RoleShortname, in.GroupName
+		if m.Cohort == "" {
+			m.Cohort = fmt.Sprintf("#%d", in.CohortID) // a cohort without idnumber cannot be declared
+		}
+	case state.Meta:
+		m.Course, m.Group = in.LinkedCourseShortname, in.GroupName
+	case state.Self:
+		m.Role, m.MaxUsers = in.RoleShortname, in.MaxEnrolled
+	}
+	return m
+}

@@ -1,0 +1,173 @@
+package moodle
+
+// Wire types: the JSON shapes of docs/contract.md, decoded as Moodle sends them.
+
+// SiteStatus is local_enrolctl_get_site_status.
+type SiteStatus struct {
+	PluginVersion  int64      `json:"pluginversion"`
+	PluginRelease  string     `json:"pluginrelease"`
+	MoodleVersion  string     `json:"moodleversion"`
+	MoodleRelease  string     `json:"moodlerelease"`
+	EnabledPlugins []string   `json:"enabledplugins"`
+	TimeZone       string     `json:"timezone"`
+	Roles          []RoleInfo `json:"roles"`
+}
+
+// RoleInfo is one role of the site.
+type RoleInfo struct {
+	ID        int64  `json:"id"`
+	Shortname string `json:"shortname"`
+}
+
+// SiteInfo is the part of core_webservice_get_site_info that enrolctl reads.
+type SiteInfo struct {
+	SiteName  string `json:"sitename"`
+	Username  string `json:"username"`
+	SiteURL   string `json:"siteurl"`
+	Release   string `json:"release"`
+	Version   string `json:"version"`
+	Functions []struct {
+		Name string `json:"name"`
+	} `json:"functions"`
+	UserIsSiteAdmin bool `json:"userissiteadmin"`
+}
+
+// CourseRef is one course of local_enrolctl_get_courses.
+type CourseRef struct {
+	ID           int64  `json:"id"`
+	Shortname    string `json:"shortname"`
+	Fullname     string `json:"fullname"`
+	IDNumber     string `json:"idnumber"`
+	CategoryID   int64  `json:"categoryid"`
+	CategoryPath string `json:"categorypath"`
+	Visible      bool   `json:"visible"`
+}
+
+// CourseState is one course of local_enrolctl_get_course_state.
+type CourseState struct {
+	CourseID   int64            `json:"courseid"`
+	Shortname  string           `json:"shortname"`
+	Instances  []Instance       `json:"instances"`
+	Enrolments []UserEnrolment  `json:"enrolments"`
+	Roles      []RoleAssignment `json:"roles"`
+	Groups     []GroupInfo      `json:"groups"`
+	Members    []GroupMember    `json:"members"`
+}
+
+// Instance is one enrol row, with names resolved by the plugin.
+type Instance struct {
+	ID                    int64  `json:"id"`
+	Enrol                 string `json:"enrol"`
+	Status                int    `json:"status"`
+	Name                  string `json:"name"`
+	SortOrder             int    `json:"sortorder"`
+	RoleID                int64  `json:"roleid"`
+	RoleShortname         string `json:"roleshortname"`
+	CohortID              int64  `json:"cohortid"`
+	CohortIDNumber        string `json:"cohortidnumber"`
+	LinkedCourseID        int64  `json:"linkedcourseid"`
+	LinkedCourseShortname string `json:"linkedcourseshortname"`
+	GroupID               int64  `json:"groupid"`
+	GroupName             string `json:"groupname"`
+	MaxEnrolled           int    `json:"maxenrolled"`
+	EnrolPeriod           int64  `json:"enrolperiod"`
+}
+
+// UserEnrolment is one user_enrolments row.
+type UserEnrolment struct {
+	ID         int64  `json:"id"`
+	InstanceID int64  `json:"instanceid"`
+	UserID     int64  `json:"userid"`
+	Username   string `json:"username"`
+	Status     int    `json:"status"`
+	TimeStart  int64  `json:"timestart"`
+	TimeEnd    int64  `json:"timeend"`
+}
+
+// RoleAssignment is one role_assignments row in a course context.
+type RoleAssignment struct {
+	UserID        int64  `json:"userid"`
+	RoleID        int64  `json:"roleid"`
+	RoleShortname string `json:"roleshortname"`
+	Component     string `json:"component"`
+	ItemID        int64  `json:"itemid"`
+}
+
+// GroupInfo is one group of a course.
+type GroupInfo struct {
+	ID       int64  `json:"id"`
+	Name     string `json:"name"`
+	IDNumber string `json:"idnumber"`
+}
+
+// GroupMember is one groups_members row.
+type GroupMember struct {
+	GroupID   int64  `json:"groupid"`
+	UserID    int64  `json:"userid"`
+	Username  string `json:"username"`
+	Component string `json:"component"`
+	ItemID    int64  `json:"itemid"`
+}
+
+// NewInstance is one item of local_enrolctl_add_instances.
+type NewInstance struct {
+	CourseID       int64
+	Enrol          string
+	Name           string
+	Disabled       bool
+	RoleID         int64
+	CohortID       int64
+	LinkedCourseID int64
+	GroupID        int64
+	MaxEnrolled    int
+	// Course is the course shortname, used only in error messages.
+	Course string
+}
+
+// InstanceUpdate is one item of local_enrolctl_update_instances. Nil fields are not sent,
+// so Moodle leaves them as they are.
+type InstanceUpdate struct {
+	ID          int64
+	Name        *string
+	Disabled    *bool
+	RoleID      *int64
+	GroupID     *int64
+	MaxEnrolled *int
+	Course      string // for error messages only
+}
+
+// EnrolmentState is one item of local_enrolctl_set_enrolments: the full desired state
+// of a user's enrolment, since Moodle resets whatever is omitted.
+type EnrolmentState struct {
+	InstanceID int64
+	UserID     int64
+	RoleID     int64
+	TimeStart  int64
+	TimeEnd    int64
+	Suspended  bool
+	Course     string // for error messages only
+	Username   string // for error messages only
+}
+
+// Unenrolment is one item of local_enrolctl_unenrol_users.
+type Unenrolment struct {
+	InstanceID int64
+	UserID     int64
+	Course     string
+	Username   string
+}
+
+// NewGroup is one item of core_group_create_groups.
+type NewGroup struct {
+	CourseID int64
+	Name     string
+	Course   string
+}
+
+// Membership is one item of core_group_add_group_members / delete_group_members.
+type Membership struct {
+	GroupID  int64
+	UserID   int64
+	Course   string
+	Username string
+}
