@@ -632,13 +632,18 @@ func (cp *coursePlanner) planMemberships() {
 				cp.problem(m.Source, addr, "user %q is not enrolled in %s, neither now nor by this plan; Moodle only puts enrolled users in groups", m.Username, course)
 				continue
 			}
-			if _, ok := liveMember[m.Username]; ok {
-				continue // already a member, whoever added them
+			c := Change{Address: addr, Kind: KindMember, Action: Create, GroupName: g.Name, Source: m.Source}
+			if lm, ok := liveMember[m.Username]; ok {
+				if lm.Component == "" || !cp.syncedMembershipGoes(m.Username, lm.Component) {
+					continue // already a member, whoever added them
+				}
+				// Moodle ignores adding a member who already is one, so the manual
+				// membership can only be added once the method took its own away.
+				c.AfterMethodRemoval = true
+				c.Reason = fmt.Sprintf("a member through %s, whose method this plan deletes: added back as a manual member afterwards", lm.Component)
 			}
-			want := state.Member{Username: m.Username, Source: m.Source}
-			cp.add(Change{
-				Address: addr, Kind: KindMember, Action: Create, Member: &want, GroupName: g.Name, Source: m.Source,
-			})
+			c.Member = &state.Member{Username: m.Username, Source: m.Source}
+			cp.add(c)
 		}
 		if !g.PruneMembers {
 			continue
@@ -657,6 +662,29 @@ func (cp *coursePlanner) planMemberships() {
 	}
 }
 
+// syncedMembershipGoes reports whether a membership owned by component ("enrol_cohort")
+// disappears with the methods this plan deletes: Moodle removes a method's own
+// memberships when it unenrols the user from it. Memberships carry no instance id in
+// the model, so this holds when every enrolment of the user in that plugin goes.
+func (cp *coursePlanner) syncedMembershipGoes(username, component string) bool {
+	plugin, ok := strings.CutPrefix(component, "enrol_")
+	if !ok {
+		return false
+	}
+	goes := false
+	for _, e := range cp.liveEnrolOfU[username] {
+		m, ok := cp.liveMethods[e.Method]
+		if !ok || string(m.Type) != plugin {
+			continue
+		}
+		if !cp.deletedMethods[e.Method] {
+			return false
+		}
+		goes = true
+	}
+	return goes
+}
+
 // ---- removal consequences
 
 // fillRemovals works out, in apply order, what each removal takes away. Walking the
@@ -664,18 +692,22 @@ func (cp *coursePlanner) planMemberships() {
 // from an automatic method to manual does not lose their last enrolment when the
 // method goes; and two removals of the same user count the last one only once.
 func (cp *coursePlanner) fillRemovals() {
-	remaining := map[string]int{}
+	remaining := map[string]int{} // enrolments per user
+	inMethod := map[string]int{}  // enrolments per method key
 	for _, e := range cp.o.Enrolments {
 		remaining[e.Username]++
+		inMethod[e.Method]++
 	}
 	for i := range cp.changes {
 		c := &cp.changes[i]
 		switch {
 		case c.Kind == KindEnrolment && c.Action == Create:
 			remaining[c.Enrolment.Username]++
+			inMethod[c.Enrolment.Method]++
 		case c.Kind == KindEnrolment && c.Action == Delete:
 			u := c.Enrolment.Username
 			remaining[u]--
+			inMethod[c.Enrolment.Method]--
 			r := &Removal{Enrolments: 1, Detail: "unenrols; other enrolments keep the user in the course (their manual roles are kept)"}
 			if remaining[u] <= 0 {
 				r.LastEnrolments = 1
@@ -704,7 +736,7 @@ func (cp *coursePlanner) fillRemovals() {
 			}
 			c.Removes = r
 		case c.Kind == KindMethod && c.Removes != nil:
-			n := len(cp.liveEnrolByM[c.Method.Key()])
+			n := inMethod[c.Method.Key()]
 			c.Removes = &Removal{
 				Enrolments: n,
 				Detail:     fmt.Sprintf("disables the method: %s become Not current (kept, with their grades)", plural(n, "enrolment", "enrolments")),

@@ -16,9 +16,12 @@ const (
 	StageMemberDeletes     = 4
 	StageEnrolmentRemovals = 5 // suspensions and unenrolments
 	StageMethodRemovals    = 6 // method disables and deletes
+	// StageMemberRestores re-adds declared memberships that a method's sync owned,
+	// once the method deletion has taken them away (Change.AfterMethodRemoval).
+	StageMemberRestores = 7
 )
 
-// Stage is the apply stage of a change (StageGroupCreates..StageMethodRemovals).
+// Stage is the apply stage of a change (StageGroupCreates..StageMemberRestores).
 // Plan.Changes are sorted by course, then Stage, then address; apply runs each
 // course's stages in increasing order.
 func Stage(c Change) int {
@@ -39,9 +42,12 @@ func Stage(c Change) int {
 		if c.Action == Delete {
 			return StageMemberDeletes
 		}
+		if c.AfterMethodRemoval {
+			return StageMemberRestores
+		}
 		return StageMemberCreates
 	}
-	return StageMethodRemovals + 1 // unknown kinds last; Compute never makes them
+	return StageMemberRestores + 1 // unknown kinds last; Compute never makes them
 }
 
 func compareChanges(a, b Change) int {
