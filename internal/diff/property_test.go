@@ -31,7 +31,7 @@ var (
 	genStarts  = []int64{0, 1788220800}
 )
 
-func pick[T any](r *rand.Rand, xs []T) T { return xs[r.IntN(len(xs))] }
+func pick[T any](r *rand.Rand, xs []T) T  { return xs[r.IntN(len(xs))] }
 func chance(r *rand.Rand, p float64) bool { return r.Float64() < p }
 
 func some[T any](r *rand.Rand, xs []T, p float64) []T {
