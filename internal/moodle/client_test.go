@@ -1,0 +1,191 @@
+package moodle
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+const secret = "0123456789abcdef0123456789abcdef"
+
+func TestNewRefusesUnsafeURLs(t *testing.T) {
+	tests := []struct {
+		url     string
+		wantErr string
+	}{
+		{"https://moodle.example.edu", ""},
+		{"http://127.0.0.1:8081", ""},
+		{"http://localhost/moodle", ""},
+		{"http://[::1]:8080", ""},
+		{"http://moodle.example.edu", "HTTPS is required"},
+		{"https://moodle.example.edu/?wstoken=" + secret, "must not carry credentials or a query"},
+		{"https://user:pw@moodle.example.edu", "must not carry credentials"},
+		{"moodle.example.edu", "not an http(s) URL"},
+		{"ftp://moodle.example.edu", "not an http(s) URL"},
+	}
+	for _, tt := range tests {
+		_, err := New(Config{URL: tt.url, Token: secret})
+		got := ""
+		if err != nil {
+			got = err.Error()
+			if strings.Contains(got, secret) {
+				t.Errorf("New(%q) error leaks the token: %s", tt.url, got)
+			}
+		}
+		if (tt.wantErr == "") != (err == nil) || !strings.Contains(got, tt.wantErr) {
+			t.Errorf("New(%q) error = %q, want containing %q", tt.url, got, tt.wantErr)
+		}
+	}
+	if _, err := New(Config{URL: "https://x.example"}); err == nil || !strings.Contains(err.Error(), "no token") {
+		t.Errorf("New without token: %v", err)
+	}
+}
+
+// recorder is a minimal Moodle endpoint that records requests and answers with canned
+// bodies per function. Protocol behaviour only; Moodle semantics are tested against
+// moodlesim.
+type recorder struct {
+	calls    atomic.Int32
+	answer   func(fn string, form url.Values, n int32) (int, string)
+	lastForm url.Values
+	lastURL  string
+}
+
+func (r *recorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	n := r.calls.Add(1)
+	body, _ := io.ReadAll(req.Body)
+	form, _ := url.ParseQuery(string(body))
+	r.lastForm, r.lastURL = form, req.URL.String()
+	status, out := r.answer(form.Get("wsfunction"), form, n)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	io.WriteString(w, out)
+}
+
+func newTestClient(t *testing.T, r *recorder, log io.Writer) *Client {
+	t.Helper()
+	srv := httptest.NewServer(r)
+	t.Cleanup(srv.Close)
+	c, err := New(Config{URL: srv.URL, Token: secret, Backoff: time.Millisecond, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestTokenOnlyInBody(t *testing.T) {
+	r := &recorder{answer: func(string, url.Values, int32) (int, string) { return 200, `{"sitename":"S","functions":[]}` }}
+	c := newTestClient(t, r, nil)
+	if _, err := c.SiteInfo(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(r.lastURL, secret) || strings.Contains(r.lastURL, "wstoken") {
+		t.Errorf("token in URL %q", r.lastURL)
+	}
+	want := url.Values{"wstoken": {secret}, "wsfunction": {"core_webservice_get_site_info"}, "moodlewsrestformat": {"json"}}
+	if d := cmp.Diff(want, r.lastForm); d != "" {
+		t.Errorf("form (-want +got):\n%s", d)
+	}
+}
+
+func TestMoodleErrorsAreTypedAndRedacted(t *testing.T) {
+	r := &recorder{answer: func(string, url.Values, int32) (int, string) {
+		return 200, `{"exception":"moodle_exception","errorcode":"invalidtoken","message":"Invalid token - token not found","debuginfo":"token ` + secret + `"}`
+	}}
+	var log strings.Builder
+	c := newTestClient(t, r, &log)
+	_, err := c.SiteInfo(context.Background())
+	var me *Error
+	if !errors.As(err, &me) || me.ErrorCode != "invalidtoken" || me.Function != "core_webservice_get_site_info" {
+		t.Fatalf("err = %#v, want *Error invalidtoken", err)
+	}
+	if strings.Contains(err.Error(), secret) || strings.Contains(log.String(), secret) {
+		t.Errorf("token leaked: %q / log %q", err.Error(), log.String())
+	}
+	if r.calls.Load() != 1 {
+		t.Errorf("a Moodle error was retried: %d calls", r.calls.Load())
+	}
+}
+
+func TestWebServicesDisabled(t *testing.T) {
+	r := &recorder{answer: func(string, url.Values, int32) (int, string) { return 403, "" }}
+	c := newTestClient(t, r, nil)
+	_, err := c.SiteInfo(context.Background())
+	if !errors.Is(err, ErrWebServicesDisabled) {
+		t.Fatalf("err = %v, want ErrWebServicesDisabled", err)
+	}
+}
+
+func TestReadsRetryWritesDoNot(t *testing.T) {
+	flaky := func(_ string, _ url.Values, n int32) (int, string) {
+		if n < 3 {
+			return 503, "busy"
+		}
+		return 200, `{"pluginversion":1,"enabledplugins":["manual"],"roles":[]}`
+	}
+	r := &recorder{answer: flaky}
+	c := newTestClient(t, r, nil)
+	st, err := c.SiteStatus(context.Background())
+	if err != nil || st.PluginVersion != 1 || r.calls.Load() != 3 {
+		t.Fatalf("read: %+v, %v after %d calls; want success after 3", st, err, r.calls.Load())
+	}
+
+	w := &recorder{answer: func(string, url.Values, int32) (int, string) { return 503, "busy" }}
+	c = newTestClient(t, w, nil)
+	n, err := c.SetEnrolments(context.Background(), []EnrolmentState{{InstanceID: 1, UserID: 2, RoleID: 5, Course: "C1", Username: "u1"}})
+	var te *TransportError
+	if !errors.As(err, &te) || te.Status != 503 || n != 0 {
+		t.Fatalf("write: n=%d err=%v, want TransportError 503", n, err)
+	}
+	if w.calls.Load() != 1 {
+		t.Errorf("a write was retried: %d calls", w.calls.Load())
+	}
+}
+
+func TestWritesAreBatchedUnderInputLimit(t *testing.T) {
+	var sizes []int
+	r := &recorder{answer: func(_ string, f url.Values, _ int32) (int, string) {
+		sizes = append(sizes, len(f)-3)
+		return 200, "null"
+	}}
+	c := newTestClient(t, r, nil)
+	items := make([]EnrolmentState, 400) // 6 leaves each: 2,400 leaves
+	for i := range items {
+		items[i] = EnrolmentState{InstanceID: 1, UserID: int64(i + 1), RoleID: 5}
+	}
+	n, err := c.SetEnrolments(context.Background(), items)
+	if err != nil || n != 400 {
+		t.Fatalf("SetEnrolments = %d, %v", n, err)
+	}
+	total := 0
+	for _, s := range sizes {
+		if s > 900 {
+			t.Errorf("a request has %d leaves, over the 900 limit", s)
+		}
+		total += s
+	}
+	if total != 2400 || len(sizes) != 3 {
+		t.Errorf("sent %d leaves in %d requests, want 2400 in 3", total, len(sizes))
+	}
+}
+
+func TestFailedBatchNamesCourseAndUser(t *testing.T) {
+	r := &recorder{answer: func(string, url.Values, int32) (int, string) {
+		return 200, `{"exception":"moodle_exception","errorcode":"invalidrole","message":"Role 9 cannot be assigned in course 4."}`
+	}}
+	c := newTestClient(t, r, nil)
+	_, err := c.SetEnrolments(context.Background(), []EnrolmentState{{InstanceID: 1, UserID: 2, RoleID: 9, Course: "L1-INFO-ALGO", Username: "21009539"}})
+	want := "moodle: local_enrolctl_set_enrolments (course L1-INFO-ALGO, user 21009539): invalidrole: Role 9 cannot be assigned in course 4."
+	if err == nil || err.Error() != want {
+		t.Errorf("error = %v\nwant    %s", err, want)
+	}
+}
