@@ -69,7 +69,9 @@ func ComputeWithOptions(desired, observed state.Snapshot, opts Options) Plan {
 		p.Problems = append(p.Problems, cp.problems...)
 	}
 
-	slices.SortStableFunc(p.Changes, compareChanges)
+	if !slices.IsSortedFunc(p.Changes, compareChanges) { // courses are planned in order already
+		slices.SortStableFunc(p.Changes, compareChanges)
+	}
 	slices.SortStableFunc(p.Unmanaged, func(a, b Unmanaged) int {
 		return cmp.Or(strings.Compare(a.Course, b.Course), strings.Compare(a.Address, b.Address))
 	})
@@ -113,9 +115,9 @@ type coursePlanner struct {
 func newCoursePlanner(d, o *state.Course, dir *state.Directory, loc *time.Location) *coursePlanner {
 	cp := &coursePlanner{
 		d: d, o: o, dir: dir, loc: loc,
-		liveMethods:    map[string]state.Method{},
-		liveEnrolByM:   map[string][]state.Enrolment{},
-		liveEnrolOfU:   map[string][]state.Enrolment{},
+		liveMethods:    make(map[string]state.Method, len(o.Methods)),
+		liveEnrolByM:   make(map[string][]state.Enrolment, len(o.Methods)),
+		liveEnrolOfU:   make(map[string][]state.Enrolment, len(o.Enrolments)),
 		deletedMethods: map[string]bool{},
 		createdManual:  map[string]bool{},
 		unenrolled:     map[string]bool{},

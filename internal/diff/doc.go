@@ -59,6 +59,12 @@
 //	4 membership deletes
 //	5 enrolment suspensions and unenrolments
 //	6 method disables and deletes
+//	7 membership creates that must follow a method deletion (Change.AfterMethodRemoval)
+//
+// Stage 7 exists because Moodle ignores adding a user to a group they are already in,
+// whoever added them, and deleting a cohort or meta method removes the memberships its
+// sync added: a declared membership the user holds only through such a method is added
+// back, as a manual one, once the method is gone.
 //
 // Unmanaged objects and Problems are sorted by course, then address.
 //
