@@ -731,7 +731,7 @@ func (cp *coursePlanner) fillRemovals() {
 			r.Detail = fmt.Sprintf("deletes the method and unenrols %s", plural(r.Enrolments, "user", "users"))
 			switch {
 			case r.LastEnrolments > 0:
-				r.Detail += fmt.Sprintf("; %s their last enrolment (roles, groups and grades deleted)",
+				r.Detail += fmt.Sprintf("; %s their last enrolment: roles, groups and grades deleted",
 					plural(r.LastEnrolments, "loses", "lose"))
 			case r.Enrolments > 0:
 				r.Detail += "; all keep another enrolment in the course"
@@ -741,7 +741,7 @@ func (cp *coursePlanner) fillRemovals() {
 			n := inMethod[c.Method.Key()]
 			c.Removes = &Removal{
 				Enrolments: n,
-				Detail:     fmt.Sprintf("disables the method: %s become Not current (kept, with their grades)", plural(n, "enrolment", "enrolments")),
+				Detail:     fmt.Sprintf("disables the method: %s Not current; roles and grades are kept", plural(n, "enrolment becomes", "enrolments become")),
 			}
 		case c.Kind == KindMember && c.Action == Delete:
 			c.Removes = &Removal{Detail: "removes the membership; the enrolment is kept"}

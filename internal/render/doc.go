@@ -1,0 +1,27 @@
+// Package render writes plans for people and programs. Every form is rendered from the
+// same diff.Plan, so the human plan, the merge-request comment and the JSON can never
+// disagree.
+//
+// # Entry points
+//
+//   - Text(w, plan, TextOptions{Color}): the terminal plan, Terraform style. One header
+//     per course ("course L1-INFO-ALGO"), one line per change ("  + ", "  ~ ", "  - "),
+//     the objects left alone under "unmanaged (left alone):", problems as
+//     "Error: file:line:col: message", and a last summary line ("Plan: 3 to add, 5 to
+//     change, 1 to remove, 7 unmanaged." or "No changes. Moodle matches the specs (...)").
+//   - Markdown(w, plan): a merge-request comment: the summary, a table per course and a
+//     ```diff block of the same lines, folded in <details> when long.
+//   - JSON(w, plan): the plan itself, indented, with format_version and the summary.
+//
+// # Display decisions
+//
+//   - A create shows the fields that differ from Moodle's defaults in parentheses
+//     (`+ method cohort:L1-INFO-2026:student (group "Promo 2026")`); an update shows
+//     each changed field as `field: old → new`; a removal shows what it takes away in
+//     parentheses; the change's Reason follows as a `# comment`.
+//   - Values containing spaces are quoted.
+//   - In Markdown's diff block, updates are marked "!" instead of "~" because that is
+//     the marker GitHub and GitLab highlight; course headers are "@@ course X @@".
+//   - Colour (ANSI) is used only when TextOptions.Color is set: green +, yellow ~,
+//     red -, dim unmanaged objects and reasons, bold red "Error:".
+package render

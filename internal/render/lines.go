@@ -1,0 +1,166 @@
+package render
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/enrolctl/enrolctl/internal/diff"
+)
+
+// changeLine is one change as every human form shows it.
+type changeLine struct {
+	Symbol string // "+", "~", "-"
+	Object string // "method cohort:L1-INFO-2026:student"
+	Attrs  string // creates: ` (group "Promo 2026")`; updates: `  end: a → b`
+	Detail string // removals: `  (unenrols; ...)`
+	Reason string // "" or the change's reason
+}
+
+func (l changeLine) text() string { return l.Object + l.Attrs + l.Detail }
+
+func lineOf(c diff.Change) changeLine {
+	l := changeLine{Symbol: c.Action.Symbol(), Object: objectName(c), Reason: c.Reason}
+	switch c.Action {
+	case diff.Create:
+		var attrs []string
+		for _, f := range c.Fields {
+			if isDefault(f.Field, f.New) {
+				continue
+			}
+			attrs = append(attrs, f.Field+" "+quote(f.New))
+		}
+		if len(attrs) > 0 {
+			l.Attrs = " (" + strings.Join(attrs, ", ") + ")"
+		}
+	case diff.Update:
+		var attrs []string
+		for _, f := range c.Fields {
+			attrs = append(attrs, fmt.Sprintf("%s: %s → %s", f.Field, quote(f.Old), quote(f.New)))
+		}
+		if len(attrs) > 0 {
+			l.Attrs = "  " + strings.Join(attrs, ", ")
+		}
+	}
+	if c.Removes != nil && c.Removes.Detail != "" {
+		l.Detail = "  (" + c.Removes.Detail + ")"
+	}
+	return l
+}
+
+// isDefault reports whether a created object's field has the value Moodle gives it
+// anyway, so the plan line can leave it out.
+func isDefault(field, value string) bool {
+	switch field {
+	case "start", "group", "role":
+		return value == "none"
+	case "suspended":
+		return value == "false"
+	case "enabled":
+		return value == "true"
+	case "max_users":
+		return value == "unlimited"
+	}
+	return false
+}
+
+func quote(s string) string {
+	if s == "" || strings.ContainsAny(s, " \t\"") {
+		return strconv.Quote(s)
+	}
+	return s
+}
+
+// objectName names a change's object within its course: "method cohort:X:student",
+// "enrolment manual/21009539", "group TP1", "membership TP1/21009539".
+func objectName(c diff.Change) string {
+	switch {
+	case c.Kind == diff.KindMethod && c.Method != nil:
+		return "method " + c.Method.Key()
+	case c.Kind == diff.KindEnrolment && c.Enrolment != nil:
+		return "enrolment " + c.Enrolment.Key()
+	case c.Kind == diff.KindGroup && c.Group != nil:
+		return "group " + quote(c.Group.Name)
+	case c.Kind == diff.KindMember && c.Member != nil:
+		return "membership " + quote(c.GroupName+"/"+c.Member.Username)
+	}
+	return addressName(c.Kind, c.Course, c.Address)
+}
+
+// addressName names an object from its address alone (unmanaged objects have no
+// object): "course/C/method/cohort:X:student" -> "method cohort:X:student".
+func addressName(kind diff.Kind, course, address string) string {
+	rest := strings.TrimPrefix(address, "course/"+course+"/")
+	seg, tail, found := strings.Cut(rest, "/")
+	if !found {
+		return rest
+	}
+	switch seg {
+	case "group":
+		if g, u, ok := strings.Cut(tail, "/member/"); ok {
+			return string(diff.KindMember) + " " + quote(g+"/"+u)
+		}
+		return "group " + quote(tail)
+	case "method", "enrolment":
+		return seg + " " + tail
+	}
+	return string(kind) + " " + rest
+}
+
+// courseSummaries counts each course's changes and unmanaged objects, in course order.
+func courseSummaries(p diff.Plan) ([]string, map[string]diff.Summary) {
+	sums := map[string]diff.Summary{}
+	var names []string
+	touch := func(c string) diff.Summary {
+		if _, ok := sums[c]; !ok {
+			names = append(names, c)
+		}
+		return sums[c]
+	}
+	for _, c := range p.Changes {
+		s := touch(c.Course)
+		switch c.Action {
+		case diff.Create:
+			s.Add++
+		case diff.Update:
+			s.Change++
+		case diff.Delete:
+			s.Remove++
+		}
+		sums[c.Course] = s
+	}
+	for _, u := range p.Unmanaged {
+		s := touch(u.Course)
+		s.Unmanaged++
+		sums[u.Course] = s
+	}
+	slices.Sort(names)
+	return names, sums
+}
+
+// summaryLine is the plan's last line.
+func summaryLine(s diff.Summary, hasChanges bool) string {
+	if !hasChanges {
+		switch s.Unmanaged {
+		case 0:
+			return "No changes. Moodle matches the specs."
+		case 1:
+			return "No changes. Moodle matches the specs (1 unmanaged object left alone)."
+		default:
+			return fmt.Sprintf("No changes. Moodle matches the specs (%d unmanaged objects left alone).", s.Unmanaged)
+		}
+	}
+	return fmt.Sprintf("Plan: %d to add, %d to change, %d to remove, %d unmanaged.", s.Add, s.Change, s.Remove, s.Unmanaged)
+}
+
+func problemLine(pr diff.Problem) string {
+	where := string(pr.Source)
+	if where == "" {
+		where = pr.Address
+	}
+	if where == "" {
+		return pr.Message
+	}
+	return where + ": " + pr.Message
+}

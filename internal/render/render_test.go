@@ -1,0 +1,353 @@
+package render
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+	_ "time/tzdata" // the plans below are shown in Europe/Paris whatever the machine has
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/enrolctl/enrolctl/internal/diff"
+	"github.com/enrolctl/enrolctl/internal/state"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+func paris(t *testing.T) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
+}
+
+// until is the stored end of a spec's `until: YYYY-MM-DD`: the next midnight in Paris.
+func until(t *testing.T, y int, m time.Month, d int) int64 {
+	return time.Date(y, m, d+1, 0, 0, 0, 0, paris(t)).Unix()
+}
+
+var directory = state.Directory{
+	Users: map[string]int64{"21009539": 1, "55000901": 2, "55000902": 3, "55000904": 4, "dumontj01": 5, "21001111": 6},
+	Cohorts: map[string]state.CohortInfo{
+		"L1-INFO-2026": {ID: 1, Members: 120}, "L2-INFO-2026": {ID: 2, Members: 95},
+	},
+	Roles:          map[string]int64{"student": 5, "editingteacher": 3},
+	Courses:        map[string]int64{"L1-INFO-ALGO": 1, "L1-INFO-PROG": 2, "L1-INFO-TRONC-COMMUN": 3},
+	EnabledPlugins: []string{"manual", "self", "guest", "cohort", "meta", "database"},
+}
+
+func man(u string, end int64, roles ...string) state.Enrolment {
+	return state.Enrolment{Username: u, Method: "manual", Roles: roles, End: end}
+}
+
+// mixedPlan is the spec's example course after a year: renewals, a reactivation, a
+// new cohort method with its group, a conversion off an old cohort, a prune.
+func mixedPlan(t *testing.T) diff.Plan {
+	end26, end27 := until(t, 2026, 6, 30), until(t, 2027, 6, 30)
+	cohort26 := state.Method{Type: state.Cohort, Cohort: "L1-INFO-2026", Role: "student", Group: "Promo 2026", Enabled: true, Source: "specs/algo.yaml:6:5"}
+	desired := state.Snapshot{Courses: []state.Course{
+		{
+			Shortname: "L1-INFO-ALGO", Options: state.Options{MethodsPrune: true, ManualPrune: state.PruneUnenrol},
+			Methods: []state.Method{
+				{Type: state.Database, Enabled: true}, cohort26,
+				{Type: state.Meta, Course: "L1-INFO-TRONC-COMMUN", Enabled: true},
+				{Type: state.Self, Name: "Accès enseignants", Role: "editingteacher", Enabled: false},
+				{Type: state.Manual, Enabled: true},
+			},
+			Enrolments: []state.Enrolment{
+				man("21009539", end27, "student"),
+				man("55000904", until(t, 2027, 9, 1), "student"),
+				man("55000902", end27, "student"),
+				man("dumontj01", 0, "editingteacher"),
+			},
+			Groups: []state.Group{{Name: "TP1", Members: []state.Member{{Username: "55000904"}}}},
+		},
+		{
+			Shortname: "L1-INFO-PROG", Options: state.Options{ManualPrune: state.PruneSuspend},
+			Methods:    []state.Method{{Type: state.Manual, Enabled: true}},
+			Enrolments: []state.Enrolment{man("21009539", end27, "student")},
+		},
+	}}
+	observed := state.Snapshot{Directory: directory, Courses: []state.Course{
+		{
+			Shortname: "L1-INFO-ALGO", ID: 1,
+			Methods: []state.Method{
+				{Type: state.Manual, Enabled: true, ID: 10},
+				{Type: state.Database, Enabled: true, ID: 11},
+				{Type: state.Meta, Course: "L1-INFO-TRONC-COMMUN", Enabled: true, ID: 12},
+				{Type: state.Self, Name: "Accès enseignants", Role: "editingteacher", Enabled: true, ID: 13},
+				{Type: state.Cohort, Cohort: "L2-INFO-2026", Role: "student", Enabled: true, ID: 14},
+			},
+			Enrolments: []state.Enrolment{
+				{Username: "21009539", Method: "manual", Roles: []string{"student"}, End: end26, Suspended: true},
+				man("55000901", end26, "student"),
+				man("dumontj01", 0, "editingteacher"),
+				{Username: "21009539", Method: "database", Roles: []string{"student"}},
+				{Username: "55000904", Method: "cohort:L2-INFO-2026:student", Roles: []string{"student"}},
+				{Username: "21001111", Method: "cohort:L2-INFO-2026:student", Roles: []string{"student"}},
+				{Username: "dumontj01", Method: "self:Accès enseignants", Roles: []string{"editingteacher"}},
+				{Username: "55000902", Method: "database", Roles: []string{"student"}},
+			},
+			Groups: []state.Group{{Name: "TP1"}},
+		},
+		{
+			Shortname: "L1-INFO-PROG", ID: 2,
+			Methods: []state.Method{{Type: state.Manual, Enabled: true, ID: 20}, {Type: state.Database, Enabled: true, ID: 21}},
+			Enrolments: []state.Enrolment{
+				man("21009539", end27, "student"), man("55000901", end26, "student"),
+				{Username: "55000902", Method: "database", Roles: []string{"student"}},
+			},
+		},
+	}}
+	p := diff.ComputeWithOptions(desired, observed, diff.Options{Location: paris(t)})
+	p.Site, p.Commit = "ecampus", "4f9c2e1"
+	return p
+}
+
+func noChangesPlan(t *testing.T) diff.Plan {
+	end27 := until(t, 2027, 6, 30)
+	course := state.Course{Shortname: "L1-INFO-PROG", Methods: []state.Method{{Type: state.Manual, Enabled: true}},
+		Enrolments: []state.Enrolment{man("21009539", end27, "student")}}
+	live := course
+	live.Methods = append(live.Methods, state.Method{Type: state.Cohort, Cohort: "L2-INFO-2026", Role: "student", Enabled: true, ID: 3})
+	live.Enrolments = append(live.Enrolments, man("55000901", end27, "student"),
+		state.Enrolment{Username: "55000902", Method: "cohort:L2-INFO-2026:student"})
+	return diff.ComputeWithOptions(state.Snapshot{Courses: []state.Course{course}},
+		state.Snapshot{Directory: directory, Courses: []state.Course{live}}, diff.Options{Location: paris(t)})
+}
+
+func problemsPlan(t *testing.T) diff.Plan {
+	desired := state.Snapshot{Courses: []state.Course{
+		{Shortname: "L1-INFO-ALGO", Methods: []state.Method{
+			{Type: state.Cohort, Cohort: "L1-INFO-2062", Role: "student", Enabled: true, Source: "specs/algo.yaml:7:13"},
+			{Type: state.Guest, Enabled: true},
+		}, Enrolments: []state.Enrolment{{Username: "2100953", Roles: []string{"student"}, Source: "specs/algo.yaml:12:7"}}},
+		{Shortname: "L1-INFO-GONE", Sources: []string{"specs/gone.yaml"}},
+	}}
+	observed := state.Snapshot{Directory: directory, Courses: []state.Course{{Shortname: "L1-INFO-ALGO", Methods: []state.Method{{Type: state.Manual, Enabled: true}}}}}
+	return diff.ComputeWithOptions(desired, observed, diff.Options{Location: paris(t)})
+}
+
+// longPlan renews 40 users: long enough to fold in a merge-request comment.
+func longPlan(t *testing.T) diff.Plan {
+	end26, end27 := until(t, 2026, 6, 30), until(t, 2027, 6, 30)
+	d := state.Course{Shortname: "L1-INFO-ALGO", Methods: []state.Method{{Type: state.Manual, Enabled: true}}}
+	o := state.Course{Shortname: "L1-INFO-ALGO", Methods: []state.Method{{Type: state.Manual, Enabled: true}}}
+	dir := directory
+	dir.Users = map[string]int64{}
+	for i := range 40 {
+		u := fmt.Sprintf("2100%04d", i)
+		dir.Users[u] = int64(i + 1)
+		d.Enrolments = append(d.Enrolments, man(u, end27, "student"))
+		o.Enrolments = append(o.Enrolments, man(u, end26, "student"))
+	}
+	return diff.ComputeWithOptions(state.Snapshot{Courses: []state.Course{d}},
+		state.Snapshot{Directory: dir, Courses: []state.Course{o}}, diff.Options{Location: paris(t)})
+}
+
+func plans(t *testing.T) map[string]diff.Plan {
+	return map[string]diff.Plan{
+		"mixed":     mixedPlan(t),
+		"nochanges": noChangesPlan(t),
+		"problems":  problemsPlan(t),
+		"long":      longPlan(t),
+		"empty":     diff.Compute(state.Snapshot{}, state.Snapshot{}),
+	}
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./internal/render -update)", err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("%s (-want +got):\n%s", path, diff)
+	}
+}
+
+func TestGolden(t *testing.T) {
+	for name, p := range plans(t) {
+		t.Run(name, func(t *testing.T) {
+			var text, md, js bytes.Buffer
+			if err := Text(&text, p, TextOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, name+".txt", text.Bytes())
+			if err := Markdown(&md, p); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, name+".md", md.Bytes())
+			if err := JSON(&js, p); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, name+".json", js.Bytes())
+		})
+	}
+	t.Run("mixed colour", func(t *testing.T) {
+		var b bytes.Buffer
+		if err := Text(&b, mixedPlan(t), TextOptions{Color: true}); err != nil {
+			t.Fatal(err)
+		}
+		golden(t, "mixed.color.txt", b.Bytes())
+	})
+}
+
+// The forms are rendered from one Plan, so they agree: the JSON decodes back to the
+// plan, its summary is the plan's, and the text and Markdown summary lines match it.
+func TestFormsAgree(t *testing.T) {
+	for name, p := range plans(t) {
+		t.Run(name, func(t *testing.T) {
+			var js bytes.Buffer
+			if err := JSON(&js, p); err != nil {
+				t.Fatal(err)
+			}
+			var back diff.Plan
+			if err := json.Unmarshal(js.Bytes(), &back); err != nil {
+				t.Fatal(err)
+			}
+			// Source is not serialised on the state objects (json:"-"), only on the change.
+			if diff := cmp.Diff(stripObjectSources(p), back); diff != "" {
+				t.Errorf("JSON does not decode to the plan (-plan +decoded):\n%s", diff)
+			}
+			var withSummary struct {
+				FormatVersion string       `json:"format_version"`
+				Summary       diff.Summary `json:"summary"`
+			}
+			if err := json.Unmarshal(js.Bytes(), &withSummary); err != nil {
+				t.Fatal(err)
+			}
+			if withSummary.FormatVersion != diff.FormatVersion || withSummary.Summary != p.Summary() {
+				t.Errorf("JSON header %+v, want version %s and summary %+v", withSummary, diff.FormatVersion, p.Summary())
+			}
+
+			var text, md bytes.Buffer
+			if err := Text(&text, p, TextOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			if err := Markdown(&md, p); err != nil {
+				t.Fatal(err)
+			}
+			line := summaryLine(p.Summary(), p.HasChanges())
+			lines := strings.Split(strings.TrimSuffix(text.String(), "\n"), "\n")
+			if last := lines[len(lines)-1]; last != line {
+				t.Errorf("text ends with %q, want %q", last, line)
+			}
+			if !strings.Contains(md.String(), "**"+line+"**") {
+				t.Errorf("markdown lacks the summary %q", line)
+			}
+			// Every change is one line of each human form.
+			for _, c := range p.Changes {
+				l := lineOf(c)
+				sym := map[string]string{"~": "!"}[l.Symbol]
+				if sym == "" {
+					sym = l.Symbol
+				}
+				if n := countLines(text.String(), "  "+l.Symbol+" "+l.text()); n != 1 {
+					t.Errorf("text shows %s %d times", c.Address, n)
+				}
+				if n := countLines(md.String(), sym+" "+l.text()); n != 1 {
+					t.Errorf("markdown shows %s %d times", c.Address, n)
+				}
+			}
+		})
+	}
+}
+
+// countLines counts the lines that are prefix, possibly followed by a "  # reason".
+func countLines(s, prefix string) int {
+	n := 0
+	for _, line := range strings.Split(s, "\n") {
+		if line == prefix || strings.HasPrefix(line, prefix+"  # ") {
+			n++
+		}
+	}
+	return n
+}
+
+func stripObjectSources(p diff.Plan) diff.Plan {
+	out := p
+	out.Changes = make([]diff.Change, len(p.Changes))
+	for i, c := range p.Changes {
+		if c.Method != nil {
+			m := *c.Method
+			m.Source = ""
+			c.Method = &m
+		}
+		if c.Enrolment != nil {
+			e := *c.Enrolment
+			e.Source = ""
+			c.Enrolment = &e
+		}
+		if c.Group != nil {
+			g := *c.Group
+			g.Source = ""
+			c.Group = &g
+		}
+		if c.Member != nil {
+			m := *c.Member
+			m.Source = ""
+			c.Member = &m
+		}
+		out.Changes[i] = c
+	}
+	return out
+}
+
+func TestTextColourOnlyWhenAsked(t *testing.T) {
+	var plain, colour bytes.Buffer
+	p := mixedPlan(t)
+	if err := Text(&plain, p, TextOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := Text(&colour, p, TextOptions{Color: true}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(plain.String(), "\x1b[") {
+		t.Error("plain text contains ANSI escapes")
+	}
+	if !strings.Contains(colour.String(), ansiGreen+"+"+ansiReset) {
+		t.Error("coloured text has no green +")
+	}
+	// Stripping the escapes gives the plain text back.
+	stripped := colour.String()
+	for _, code := range []string{ansiReset, ansiBold, ansiDim, ansiRed, ansiGreen, ansiYellow} {
+		stripped = strings.ReplaceAll(stripped, code, "")
+	}
+	if diff := cmp.Diff(plain.String(), stripped); diff != "" {
+		t.Errorf("colour changes the text (-plain +stripped):\n%s", diff)
+	}
+}
+
+func TestSummaryLine(t *testing.T) {
+	tests := []struct {
+		sum     diff.Summary
+		changes bool
+		want    string
+	}{
+		{diff.Summary{Add: 3, Change: 5, Remove: 1, Unmanaged: 7}, true, "Plan: 3 to add, 5 to change, 1 to remove, 7 unmanaged."},
+		{diff.Summary{Unmanaged: 7}, false, "No changes. Moodle matches the specs (7 unmanaged objects left alone)."},
+		{diff.Summary{Unmanaged: 1}, false, "No changes. Moodle matches the specs (1 unmanaged object left alone)."},
+		{diff.Summary{}, false, "No changes. Moodle matches the specs."},
+	}
+	for _, tt := range tests {
+		if got := summaryLine(tt.sum, tt.changes); got != tt.want {
+			t.Errorf("summaryLine(%+v) = %q, want %q", tt.sum, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,87 @@
+package render
+
+import (
+	"bufio"
+	"io"
+
+	"github.com/enrolctl/enrolctl/internal/diff"
+)
+
+// TextOptions tune the human plan.
+type TextOptions struct {
+	// Color writes ANSI colours; set it only when writing to a terminal.
+	Color bool
+}
+
+const (
+	ansiReset  = "\x1b[0m"
+	ansiBold   = "\x1b[1m"
+	ansiDim    = "\x1b[2m"
+	ansiRed    = "\x1b[31m"
+	ansiGreen  = "\x1b[32m"
+	ansiYellow = "\x1b[33m"
+)
+
+// Text writes the human plan: the changes and unmanaged objects course by course, the
+// problems, and one summary line.
+func Text(w io.Writer, p diff.Plan, opts TextOptions) error {
+	bw := bufio.NewWriter(w)
+	paint := func(code, s string) string {
+		if !opts.Color || s == "" {
+			return s
+		}
+		return code + s + ansiReset
+	}
+	symbolColor := map[string]string{"+": ansiGreen, "~": ansiYellow, "-": ansiRed}
+
+	courses, _ := courseSummaries(p)
+	changes := map[string][]diff.Change{}
+	for _, c := range p.Changes {
+		changes[c.Course] = append(changes[c.Course], c)
+	}
+	unmanaged := map[string][]diff.Unmanaged{}
+	for _, u := range p.Unmanaged {
+		unmanaged[u.Course] = append(unmanaged[u.Course], u)
+	}
+
+	for i, course := range courses {
+		if i > 0 {
+			bw.WriteString("\n")
+		}
+		bw.WriteString(paint(ansiBold, "course "+course) + "\n")
+		for _, c := range changes[course] {
+			if c.Action == diff.NoOp {
+				continue
+			}
+			l := lineOf(c)
+			bw.WriteString("  " + paint(symbolColor[l.Symbol], l.Symbol) + " " + l.text())
+			if l.Reason != "" {
+				bw.WriteString("  " + paint(ansiDim, "# "+l.Reason))
+			}
+			bw.WriteString("\n")
+		}
+		if us := unmanaged[course]; len(us) > 0 {
+			if len(changes[course]) > 0 {
+				bw.WriteString("\n")
+			}
+			bw.WriteString("  " + paint(ansiDim, "unmanaged (left alone):") + "\n")
+			for _, u := range us {
+				bw.WriteString("    " + paint(ansiDim, addressName(u.Kind, u.Course, u.Address)+"  "+u.Description) + "\n")
+			}
+		}
+	}
+
+	if len(p.Problems) > 0 {
+		if len(courses) > 0 {
+			bw.WriteString("\n")
+		}
+		for _, pr := range p.Problems {
+			bw.WriteString(paint(ansiBold+ansiRed, "Error:") + " " + problemLine(pr) + "\n")
+		}
+	}
+	if len(courses) > 0 || len(p.Problems) > 0 {
+		bw.WriteString("\n")
+	}
+	bw.WriteString(paint(ansiBold, summaryLine(p.Summary(), p.HasChanges())) + "\n")
+	return bw.Flush()
+}
