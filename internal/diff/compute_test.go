@@ -287,6 +287,24 @@ func TestCompute(t *testing.T) {
 			},
 		},
 		{
+			name: "a declared membership held through a deleted cohort method is added back after the deletion",
+			desired: state.Course{Shortname: "C", Options: state.Options{MethodsPrune: true},
+				Methods:    []state.Method{manualM, cohortM("L2-2026", "student")},
+				Enrolments: []state.Enrolment{manual("u1", 0, "student")},
+				Groups:     []state.Group{{Name: "Promo", Members: []state.Member{{Username: "u1"}, {Username: "u2"}}}}},
+			observed: state.Course{Shortname: "C",
+				Methods:    []state.Method{manualM, cohortM("L1-2026", "student"), cohortM("L2-2026", "student")},
+				Enrolments: []state.Enrolment{enrol("cohort:L1-2026:student", "u1"), enrol("cohort:L2-2026:student", "u2")},
+				Groups: []state.Group{{Name: "Promo", Members: []state.Member{
+					{Username: "u1", Component: "enrol_cohort"}, {Username: "u2", Component: "enrol_cohort"},
+				}}}},
+			want: []string{
+				"+ course/C/enrolment/manual/u1 role=student start=none end=never suspended=false (converts the cohort:L1-2026:student enrolment to manual before that method is deleted)",
+				"- course/C/method/cohort:L1-2026:student [1/0] (not declared and methods_prune is on)",
+				"+ course/C/group/Promo/member/u1 (a member through enrol_cohort, whose method this plan deletes: added back as a manual member afterwards)",
+			},
+		},
+		{
 			name: "problems carry the desired object's source and block its change",
 			desired: state.Course{Shortname: "C", Methods: []state.Method{
 				manualM,

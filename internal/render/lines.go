@@ -139,8 +139,12 @@ func courseSummaries(p diff.Plan) ([]string, map[string]diff.Summary) {
 	return names, sums
 }
 
-// summaryLine is the plan's last line.
-func summaryLine(s diff.Summary, hasChanges bool) string {
+// summaryLine is the plan's last line. A plan with problems and no changes does not
+// claim that Moodle matches the specs.
+func summaryLine(s diff.Summary, hasChanges bool, problems int) string {
+	if !hasChanges && problems > 0 {
+		return fmt.Sprintf("No changes planned: fix the %s first.", plural(problems, "error", "errors"))
+	}
 	if !hasChanges {
 		switch s.Unmanaged {
 		case 0:
@@ -163,4 +167,11 @@ func problemLine(pr diff.Problem) string {
 		return pr.Message
 	}
 	return where + ": " + pr.Message
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

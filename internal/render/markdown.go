@@ -29,7 +29,7 @@ func Markdown(w io.Writer, p diff.Plan) error {
 		bw.WriteString("Planned for " + strings.Join(parts, ", ") + ".\n\n")
 	}
 	sum := p.Summary()
-	bw.WriteString("**" + summaryLine(sum, p.HasChanges()) + "**\n")
+	bw.WriteString("**" + summaryLine(sum, p.HasChanges(), len(p.Problems)) + "**\n")
 
 	courses, sums := courseSummaries(p)
 	if len(courses) > 0 {

@@ -160,6 +160,8 @@ func plans(t *testing.T) map[string]diff.Plan {
 		"problems":  problemsPlan(t),
 		"long":      longPlan(t),
 		"empty":     diff.Compute(state.Snapshot{}, state.Snapshot{}),
+		"missing": diff.Compute(state.Snapshot{Courses: []state.Course{{Shortname: "L1-INFO-GONE", Sources: []string{"specs/gone.yaml"}}}},
+			state.Snapshot{Directory: directory}),
 	}
 }
 
@@ -243,7 +245,7 @@ func TestFormsAgree(t *testing.T) {
 			if err := Markdown(&md, p); err != nil {
 				t.Fatal(err)
 			}
-			line := summaryLine(p.Summary(), p.HasChanges())
+			line := summaryLine(p.Summary(), p.HasChanges(), len(p.Problems))
 			lines := strings.Split(strings.TrimSuffix(text.String(), "\n"), "\n")
 			if last := lines[len(lines)-1]; last != line {
 				t.Errorf("text ends with %q, want %q", last, line)
@@ -336,17 +338,20 @@ func TestTextColourOnlyWhenAsked(t *testing.T) {
 
 func TestSummaryLine(t *testing.T) {
 	tests := []struct {
-		sum     diff.Summary
-		changes bool
-		want    string
+		sum      diff.Summary
+		changes  bool
+		problems int
+		want     string
 	}{
-		{diff.Summary{Add: 3, Change: 5, Remove: 1, Unmanaged: 7}, true, "Plan: 3 to add, 5 to change, 1 to remove, 7 unmanaged."},
-		{diff.Summary{Unmanaged: 7}, false, "No changes. Moodle matches the specs (7 unmanaged objects left alone)."},
-		{diff.Summary{Unmanaged: 1}, false, "No changes. Moodle matches the specs (1 unmanaged object left alone)."},
-		{diff.Summary{}, false, "No changes. Moodle matches the specs."},
+		{diff.Summary{Add: 3, Change: 5, Remove: 1, Unmanaged: 7}, true, 0, "Plan: 3 to add, 5 to change, 1 to remove, 7 unmanaged."},
+		{diff.Summary{Add: 3, Change: 5, Remove: 1, Unmanaged: 7}, true, 2, "Plan: 3 to add, 5 to change, 1 to remove, 7 unmanaged."},
+		{diff.Summary{Unmanaged: 7}, false, 0, "No changes. Moodle matches the specs (7 unmanaged objects left alone)."},
+		{diff.Summary{Unmanaged: 1}, false, 0, "No changes. Moodle matches the specs (1 unmanaged object left alone)."},
+		{diff.Summary{}, false, 0, "No changes. Moodle matches the specs."},
+		{diff.Summary{Unmanaged: 1}, false, 1, "No changes planned: fix the 1 error first."},
 	}
 	for _, tt := range tests {
-		if got := summaryLine(tt.sum, tt.changes); got != tt.want {
+		if got := summaryLine(tt.sum, tt.changes, tt.problems); got != tt.want {
 			t.Errorf("summaryLine(%+v) = %q, want %q", tt.sum, got, tt.want)
 		}
 	}

@@ -82,6 +82,6 @@ func Text(w io.Writer, p diff.Plan, opts TextOptions) error {
 	if len(courses) > 0 || len(p.Problems) > 0 {
 		bw.WriteString("\n")
 	}
-	bw.WriteString(paint(ansiBold, summaryLine(p.Summary(), p.HasChanges())) + "\n")
+	bw.WriteString(paint(ansiBold, summaryLine(p.Summary(), p.HasChanges(), len(p.Problems))) + "\n")
 	return bw.Flush()
 }
