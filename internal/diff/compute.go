@@ -461,10 +461,9 @@ func (cp *coursePlanner) planEnrolments() {
 		}
 		var fields []FieldChange
 		liveRoles := sortedRoles(live.Roles)
+		// No role declared (want.Roles nil) leaves the live roles alone.
 		if len(roles) > 0 && !slices.Equal(liveRoles, roles) {
 			fields = append(fields, FieldChange{Field: "role", Old: formatRoles(liveRoles), New: formatRoles(roles)})
-		} else {
-			want.Roles = liveRoles // no role declared: whatever is live stays
 		}
 		if live.Start != e.Start {
 			fields = append(fields, FieldChange{Field: "start", Old: FormatStart(live.Start, cp.loc), New: FormatStart(e.Start, cp.loc)})

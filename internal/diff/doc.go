@@ -24,7 +24,8 @@
 //     Desired manual enrolments imply the manual method: it is created enabled when
 //     missing, never compared and never pruned unless declared explicitly.
 //   - Enrolments: desired enrolments are manual. Missing: create; present with a
-//     different role, start, end or suspended: update with only those fields. Enrolments
+//     different role, start, end or suspended: update with only those fields (an
+//     enrolment without roles leaves the live roles alone; the Change then has none). Enrolments
 //     of other methods are never changed nor listed (they belong to their method). Manual
 //     enrolments of users not listed follow Options.ManualPrune: keep (the default, also
 //     when unset) lists them as Unmanaged, suspend suspends them, unenrol deletes them.

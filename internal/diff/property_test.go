@@ -139,6 +139,9 @@ func genDesired(r *rand.Rand, course string) state.Course {
 	for i, u := range some(r, genUsers, 0.4) {
 		e := genEnrolment(r, u, "")
 		e.Suspended = chance(r, 0.1)
+		if chance(r, 0.1) {
+			e.Roles = nil // no role declared: the live roles stay
+		}
 		e.Source = state.Source(fmt.Sprintf("%s.yaml:%d:7", course, 20+i))
 		c.Enrolments = append(c.Enrolments, e)
 	}
@@ -366,7 +369,10 @@ func (m *model) apply(c Change) {
 			m.fail(c, "no manual enrolment")
 		}
 		e := &course.Enrolments[i]
-		e.Roles, e.Start, e.End, e.Suspended = c.Enrolment.Roles, c.Enrolment.Start, c.Enrolment.End, c.Enrolment.Suspended
+		if len(c.Enrolment.Roles) > 0 { // set_enrolments with roleid 0 leaves roles alone
+			e.Roles = c.Enrolment.Roles
+		}
+		e.Start, e.End, e.Suspended = c.Enrolment.Start, c.Enrolment.End, c.Enrolment.Suspended
 		if c.IsRemoval() != (c.Removes != nil && c.Removes.Enrolments == 1 && e.Suspended) {
 			m.fail(c, "removal %+v does not match the suspension", c.Removes)
 		}
