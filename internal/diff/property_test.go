@@ -2,6 +2,7 @@ package diff
 
 import (
 	"encoding/json"
+	"flag"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -19,7 +20,8 @@ import (
 // consequence); every change has an effect; and each removal's counts are what the
 // model actually removed.
 
-const propertyIterations = 3000
+// Run more with: go test ./internal/diff -run Property -property.iterations=100000
+var propertyIterationsFlag = flag.Int("property.iterations", 3000, "iterations of the plan/apply/plan property test")
 
 var (
 	genUsers   = []string{"u0", "u1", "u2", "u3", "u4", "u5", "u6", "u7"}
@@ -205,6 +207,7 @@ func genStates(r *rand.Rand, valid bool) (desired, observed state.Snapshot) {
 }
 
 func TestPropertyPlanApplyPlanIsEmpty(t *testing.T) {
+	propertyIterations := *propertyIterationsFlag
 	applied, withChanges := 0, 0
 	for seed := range uint64(propertyIterations) {
 		r := rand.New(rand.NewPCG(seed, 0x656e726f6c))
