@@ -85,16 +85,16 @@ func objectName(c diff.Change) string {
 	case c.Kind == diff.KindMember && c.Member != nil:
 		return "membership " + quote(c.GroupName+"/"+c.Member.Username)
 	}
-	return addressName(c.Kind, c.Course, c.Address)
+	return addressName(c.Course, c.Address)
 }
 
 // addressName names an object from its address alone (unmanaged objects have no
 // object): "course/C/method/cohort:X:student" -> "method cohort:X:student".
-func addressName(kind diff.Kind, course, address string) string {
-	rest := strings.TrimPrefix(address, "course/"+course+"/")
+func addressName(course, address string) string {
+	rest, inCourse := strings.CutPrefix(address, "course/"+course+"/")
 	seg, tail, found := strings.Cut(rest, "/")
-	if !found {
-		return rest
+	if !inCourse || !found {
+		return address
 	}
 	switch seg {
 	case "group":
@@ -105,7 +105,7 @@ func addressName(kind diff.Kind, course, address string) string {
 	case "method", "enrolment":
 		return seg + " " + tail
 	}
-	return string(kind) + " " + rest
+	return address // not an address inside the course: show it whole
 }
 
 // courseSummaries counts each course's changes and unmanaged objects, in course order.

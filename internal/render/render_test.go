@@ -356,3 +356,27 @@ func TestSummaryLine(t *testing.T) {
 		}
 	}
 }
+
+func TestAddressName(t *testing.T) {
+	tests := []struct {
+		kind    diff.Kind
+		address string
+		want    string
+	}{
+		{diff.KindMethod, state.MethodAddress("C", "cohort:L1:student"), "method cohort:L1:student"},
+		{diff.KindEnrolment, state.EnrolmentAddress("C", "manual", "u1"), "enrolment manual/u1"},
+		{diff.KindGroup, state.GroupAddress("C", "Promo 2026"), `group "Promo 2026"`},
+		{diff.KindMember, state.MemberAddress("C", "TP1", "u1"), "membership TP1/u1"},
+		{diff.KindMember, state.MemberAddress("C", "Promo 2026", "u1"), `membership "Promo 2026/u1"`},
+		{diff.KindMethod, "course/C", "course/C"},
+	}
+	for _, tt := range tests {
+		if got := addressName("C", tt.address); got != tt.want {
+			t.Errorf("addressName(%q) = %q, want %q", tt.address, got, tt.want)
+		}
+		// A change without its object (as a hand-edited saved plan might be) is named the same way.
+		if got := objectName(diff.Change{Kind: tt.kind, Course: "C", Address: tt.address}); got != tt.want {
+			t.Errorf("objectName(%q) = %q, want %q", tt.address, got, tt.want)
+		}
+	}
+}

@@ -66,7 +66,7 @@ func Text(w io.Writer, p diff.Plan, opts TextOptions) error {
 			}
 			bw.WriteString("  " + paint(ansiDim, "unmanaged (left alone):") + "\n")
 			for _, u := range us {
-				bw.WriteString("    " + paint(ansiDim, addressName(u.Kind, u.Course, u.Address)+"  "+u.Description) + "\n")
+				bw.WriteString("    " + paint(ansiDim, addressName(u.Course, u.Address)+"  "+u.Description) + "\n")
 			}
 		}
 	}
