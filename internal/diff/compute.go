@@ -44,6 +44,7 @@ func ComputeWithOptions(desired, observed state.Snapshot, opts Options) Plan {
 	})
 
 	seen := map[string]bool{}
+	var planned []*coursePlanner
 	for _, i := range order {
 		d := &desired.Courses[i]
 		if seen[d.Shortname] {
@@ -64,6 +65,15 @@ func ComputeWithOptions(desired, observed state.Snapshot, opts Options) Plan {
 		}
 		cp := newCoursePlanner(d, o, &observed.Directory, orUTC(opts.Location))
 		cp.plan()
+		planned = append(planned, cp)
+	}
+	// Concatenate once: a site-wide plan holds tens of thousands of changes.
+	total := 0
+	for _, cp := range planned {
+		total += len(cp.changes)
+	}
+	p.Changes = slices.Grow(p.Changes, total)
+	for _, cp := range planned {
 		p.Changes = append(p.Changes, cp.changes...)
 		p.Unmanaged = append(p.Unmanaged, cp.unmanaged...)
 		p.Problems = append(p.Problems, cp.problems...)
@@ -98,9 +108,9 @@ type coursePlanner struct {
 	dir  *state.Directory
 	loc  *time.Location
 
-	liveMethods   map[string]state.Method // by key; first instance when Moodle has duplicates
-	liveEnrolByM  map[string][]state.Enrolment
-	liveEnrolOfU  map[string][]state.Enrolment
+	liveMethods   map[string]state.Method       // by key; first instance when Moodle has duplicates
+	liveEnrolByM  map[string][]*state.Enrolment // pointers into o.Enrolments, never written
+	liveEnrolOfU  map[string][]*state.Enrolment
 	manualDeclare bool // the specs manage the manual method (declared, or implied by enrolments)
 
 	deletedMethods map[string]bool // method keys this plan deletes
@@ -116,8 +126,8 @@ func newCoursePlanner(d, o *state.Course, dir *state.Directory, loc *time.Locati
 	cp := &coursePlanner{
 		d: d, o: o, dir: dir, loc: loc,
 		liveMethods:    make(map[string]state.Method, len(o.Methods)),
-		liveEnrolByM:   make(map[string][]state.Enrolment, len(o.Methods)),
-		liveEnrolOfU:   make(map[string][]state.Enrolment, len(o.Enrolments)),
+		liveEnrolByM:   make(map[string][]*state.Enrolment, len(o.Methods)),
+		liveEnrolOfU:   make(map[string][]*state.Enrolment, len(o.Enrolments)),
 		deletedMethods: map[string]bool{},
 		createdManual:  map[string]bool{},
 		unenrolled:     map[string]bool{},
@@ -127,7 +137,8 @@ func newCoursePlanner(d, o *state.Course, dir *state.Directory, loc *time.Locati
 			cp.liveMethods[m.Key()] = m
 		}
 	}
-	for _, e := range o.Enrolments {
+	for i := range o.Enrolments {
+		e := &o.Enrolments[i]
 		cp.liveEnrolByM[e.Method] = append(cp.liveEnrolByM[e.Method], e)
 		cp.liveEnrolOfU[e.Username] = append(cp.liveEnrolOfU[e.Username], e)
 	}
@@ -503,7 +514,7 @@ func (cp *coursePlanner) planEnrolments() {
 			if e.Suspended {
 				continue // already where the prune mode wants it
 			}
-			want := e
+			want := *e // a copy: the observed snapshot is never written
 			want.Suspended = true
 			cp.add(Change{
 				Address: addr, Kind: KindEnrolment, Action: Update, Enrolment: &want,
@@ -511,7 +522,7 @@ func (cp *coursePlanner) planEnrolments() {
 				Reason: "not listed in the specs and manual.prune is suspend", Removes: &Removal{},
 			})
 		case state.PruneUnenrol:
-			gone := e
+			gone := *e
 			cp.unenrolled[e.Username] = true
 			cp.add(Change{
 				Address: addr, Kind: KindEnrolment, Action: Delete, Enrolment: &gone,
@@ -519,7 +530,7 @@ func (cp *coursePlanner) planEnrolments() {
 			})
 		default: // keep, or not set: never prune without being told
 			cp.unmanaged = append(cp.unmanaged, Unmanaged{
-				Address: addr, Course: course, Kind: KindEnrolment, Description: cp.describeEnrolment(e),
+				Address: addr, Course: course, Kind: KindEnrolment, Description: cp.describeEnrolment(*e),
 			})
 		}
 	}
@@ -528,7 +539,7 @@ func (cp *coursePlanner) planEnrolments() {
 func (cp *coursePlanner) liveManual(username string) (state.Enrolment, bool) {
 	for _, e := range cp.liveEnrolOfU[username] {
 		if e.Method == string(state.Manual) {
-			return e, true
+			return *e, true
 		}
 	}
 	return state.Enrolment{}, false
