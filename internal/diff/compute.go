@@ -187,7 +187,7 @@ func (cp *coursePlanner) planMethods() {
 			if cp.pluginEnabled(m, "") {
 				cp.add(Change{
 					Address: state.MethodAddress(course, m.Key()), Kind: KindMethod, Action: Create,
-					Reason: "needed by the manual enrolments below", Fields: methodFields(state.Method{}, m, true),
+					Reason: "needed by the manual enrolments the specs list", Fields: methodFields(state.Method{}, m, true),
 					Method: &m,
 				})
 			}

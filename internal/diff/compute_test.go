@@ -198,7 +198,7 @@ func TestCompute(t *testing.T) {
 			desired:  state.Course{Shortname: "C", Enrolments: []state.Enrolment{manual("u1", 0, "student")}},
 			observed: state.Course{Shortname: "C"},
 			want: []string{
-				"+ course/C/method/manual enabled=true (needed by the manual enrolments below)",
+				"+ course/C/method/manual enabled=true (needed by the manual enrolments the specs list)",
 				"+ course/C/enrolment/manual/u1 role=student start=none end=never suspended=false",
 			},
 		},
