@@ -114,6 +114,7 @@ type coursePlanner struct {
 	manualDeclare bool // the specs manage the manual method (declared, or implied by enrolments)
 
 	deletedMethods map[string]bool // method keys this plan deletes
+	badMethods     map[string]bool // desired method keys with a Problem: no change, no group
 	createdManual  map[string]bool // usernames that get a new manual enrolment
 	unenrolled     map[string]bool // usernames whose manual enrolment this plan deletes
 
@@ -129,6 +130,7 @@ func newCoursePlanner(d, o *state.Course, dir *state.Directory, loc *time.Locati
 		liveEnrolByM:   make(map[string][]*state.Enrolment, len(o.Methods)),
 		liveEnrolOfU:   make(map[string][]*state.Enrolment, len(o.Enrolments)),
 		deletedMethods: map[string]bool{},
+		badMethods:     map[string]bool{},
 		createdManual:  map[string]bool{},
 		unenrolled:     map[string]bool{},
 	}
@@ -214,10 +216,12 @@ func (cp *coursePlanner) planMethods() {
 			continue // owned by the sync: never created, updated, deleted or compared
 		}
 		if !cp.methodRefsOK(m, addr) {
+			cp.badMethods[key] = true
 			continue
 		}
 		if !exists {
 			if !cp.pluginEnabled(m, addr) {
+				cp.badMethods[key] = true
 				continue
 			}
 			mm := m
@@ -396,7 +400,7 @@ func (cp *coursePlanner) planGroups() {
 		}
 	}
 	for _, m := range cp.d.Methods {
-		if (m.Type == state.Cohort || m.Type == state.Meta) && m.Group != "" {
+		if (m.Type == state.Cohort || m.Type == state.Meta) && m.Group != "" && !cp.badMethods[m.Key()] {
 			if _, ok := needed[m.Group]; !ok {
 				needed[m.Group] = need{src: m.Source, reason: "method " + m.Key() + " puts its members in it"}
 			}

@@ -308,7 +308,7 @@ func TestCompute(t *testing.T) {
 			name: "problems carry the desired object's source and block its change",
 			desired: state.Course{Shortname: "C", Methods: []state.Method{
 				manualM,
-				{Type: state.Cohort, Cohort: "NOPE", Role: "student", Enabled: true, Source: "c.yaml:3:5"},
+				{Type: state.Cohort, Cohort: "NOPE", Role: "student", Group: "Never created", Enabled: true, Source: "c.yaml:3:5"},
 				{Type: state.Cohort, Cohort: "L1-2026", Role: "boss", Enabled: true, Source: "c.yaml:6:5"},
 				{Type: state.Meta, Course: "NOWHERE", Enabled: true, Source: "c.yaml:9:5"},
 				{Type: state.Meta, Course: "C", Enabled: true, Source: "c.yaml:11:5"},
