@@ -192,3 +192,9 @@ func uniqueSorted(in []string) []string {
 	sort.Strings(out)
 	return out
 }
+
+// Call invokes any web-service function once, without retry: for tools and test
+// fixtures that need functions enrolctl itself does not (core_user_create_users, ...).
+func (c *Client) Call(ctx context.Context, fn string, args *Form, out any) error {
+	return c.write(ctx, fn, args, out)
+}
