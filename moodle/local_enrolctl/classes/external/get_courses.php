@@ -1,0 +1,116 @@
+<?php
+// This file is part of the enrolctl project (local_enrolctl, a companion plugin for Moodle).
+//
+// This program is free software: you can redistribute it and/or modify
+// it under the terms of the GNU General Public License as published by
+// the Free Software Foundation, either version 3 of the License, or
+// (at your option) any later version.
+
+namespace local_enrolctl\external;
+
+use context_system;
+use core_external\external_api;
+use core_external\external_function_parameters;
+use core_external\external_multiple_structure;
+use core_external\external_single_structure;
+use core_external\external_value;
+use invalid_parameter_exception;
+
+/**
+ * local_enrolctl_get_courses: one page of every course, with its category path, in three queries.
+ *
+ * @package    local_enrolctl
+ * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
+ */
+class get_courses extends external_api {
+    /** Largest page. */
+    const MAXPERPAGE = 1000;
+
+    /**
+     * Parameters.
+     *
+     * @return external_function_parameters
+     */
+    public static function execute_parameters(): external_function_parameters {
+        return new external_function_parameters([
+            'page' => new external_value(PARAM_INT, 'page number, from 0', VALUE_DEFAULT, 0),
+            'perpage' => new external_value(PARAM_INT, 'courses per page (1..1000)', VALUE_DEFAULT, 500),
+        ]);
+    }
+
+    /**
+     * Courses ordered by id, site course excluded.
+     *
+     * @param int $page
+     * @param int $perpage
+     * @return array
+     */
+    public static function execute(int $page = 0, int $perpage = 500): array {
+        global $DB;
+        ['page' => $page, 'perpage' => $perpage] = self::validate_parameters(self::execute_parameters(),
+            ['page' => $page, 'perpage' => $perpage]);
+        if ($page < 0) {
+            throw new invalid_parameter_exception('page must be 0 or more');
+        }
+        if ($perpage < 1 || $perpage > self::MAXPERPAGE) {
+            throw new invalid_parameter_exception('perpage must be between 1 and ' . self::MAXPERPAGE);
+        }
+        $context = context_system::instance();
+        self::validate_context($context);
+        require_capability('moodle/course:view', $context);
+
+        $params = ['siteid' => SITEID];
+        $total = $DB->count_records_select('course', 'id <> :siteid', $params);
+        $courses = $DB->get_records_select('course', 'id <> :siteid', $params, 'id ASC',
+            'id, shortname, fullname, idnumber, category, visible', $page * $perpage, $perpage);
+
+        // Category names from the top, joined with " / ": one query for every category.
+        $categories = $DB->get_records('course_categories', null, '', 'id, name, path');
+        $paths = [];
+        $out = [];
+        foreach ($courses as $course) {
+            $catid = (int)$course->category;
+            if (!isset($paths[$catid])) {
+                $names = [];
+                if (isset($categories[$catid])) {
+                    foreach (explode('/', trim($categories[$catid]->path, '/')) as $ancestor) {
+                        if (isset($categories[$ancestor])) {
+                            $names[] = $categories[$ancestor]->name;
+                        }
+                    }
+                }
+                $paths[$catid] = implode(' / ', $names);
+            }
+            $out[] = [
+                'id' => (int)$course->id,
+                'shortname' => $course->shortname,
+                'fullname' => $course->fullname,
+                'idnumber' => (string)$course->idnumber,
+                'categoryid' => $catid,
+                'categorypath' => $paths[$catid],
+                'visible' => !empty($course->visible),
+            ];
+        }
+        return ['total' => $total, 'courses' => $out];
+    }
+
+    /**
+     * Return description.
+     *
+     * @return external_single_structure
+     */
+    public static function execute_returns(): external_single_structure {
+        return new external_single_structure([
+            'total' => new external_value(PARAM_INT, 'number of courses, site course excluded'),
+            'courses' => new external_multiple_structure(new external_single_structure([
+                'id' => new external_value(PARAM_INT, 'course id'),
+                'shortname' => new external_value(PARAM_RAW, 'short name'),
+                'fullname' => new external_value(PARAM_RAW, 'full name'),
+                'idnumber' => new external_value(PARAM_RAW, 'id number'),
+                'categoryid' => new external_value(PARAM_INT, 'category id'),
+                'categorypath' => new external_value(PARAM_RAW, 'category names from the top, joined with " / "'),
+                'visible' => new external_value(PARAM_BOOL, 'course visible'),
+            ])),
+        ]);
+    }
+}

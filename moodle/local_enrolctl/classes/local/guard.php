@@ -1,0 +1,173 @@
+<?php
+// This file is part of the enrolctl project (local_enrolctl, a companion plugin for Moodle).
+//
+// This program is free software: you can redistribute it and/or modify
+// it under the terms of the GNU General Public License as published by
+// the Free Software Foundation, either version 3 of the License, or
+// (at your option) any later version.
+
+namespace local_enrolctl\local;
+
+use context_course;
+use core_external\external_api;
+use moodle_exception;
+use stdClass;
+
+/**
+ * Shared look-ups and checks of the write functions, raising the contract's error codes.
+ *
+ * Every check mirrors what the Moodle UI checks before the same change, so a token can do
+ * no more than its owner could do by hand.
+ *
+ * @package    local_enrolctl
+ * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
+ */
+class guard {
+    /** Enrolment methods enrolctl manages. */
+    const MANAGED = ['manual', 'self', 'guest', 'cohort', 'meta'];
+
+    /** Methods whose user enrolments enrolctl may set or remove. */
+    const USERMANAGED = ['manual', 'self'];
+
+    /** @var context_course[] courses whose context already passed validate_context in this request */
+    private static $validated = [];
+
+    /**
+     * Throws a local_enrolctl exception with the contract's code.
+     *
+     * @param string $code error code (a string of lang/en/local_enrolctl.php)
+     * @param mixed $a string placeholder value
+     * @return moodle_exception
+     */
+    public static function error(string $code, $a = null): moodle_exception {
+        return new moodle_exception($code, 'local_enrolctl', '', $a);
+    }
+
+    /**
+     * The course record, or unknowncourse. The site course counts as unknown: no enrolment
+     * method can live there (enrol_plugin::add_instance refuses SITEID).
+     *
+     * @param int $courseid
+     * @return stdClass course record
+     */
+    public static function course(int $courseid): stdClass {
+        global $DB;
+        $course = $courseid == SITEID ? false : $DB->get_record('course', ['id' => $courseid]);
+        if (!$course) {
+            throw self::error('unknowncourse', $courseid);
+        }
+        return $course;
+    }
+
+    /**
+     * validate_context() on the course once per request (require_login: the token user must be able
+     * to enter the course, as in the UI), then returns the context.
+     *
+     * @param int $courseid
+     * @return context_course
+     */
+    public static function course_context(int $courseid): context_course {
+        if (!isset(self::$validated[$courseid])) {
+            $context = context_course::instance($courseid);
+            external_api::validate_context($context);
+            self::$validated[$courseid] = $context;
+        }
+        return self::$validated[$courseid];
+    }
+
+    /**
+     * The instance record, or unknowninstance; database instances are refused (databaseinstance).
+     *
+     * @param int $instanceid
+     * @return stdClass enrol record
+     */
+    public static function instance(int $instanceid): stdClass {
+        global $DB;
+        $instance = $DB->get_record('enrol', ['id' => $instanceid]);
+        if (!$instance) {
+            throw self::error('unknowninstance', $instanceid);
+        }
+        if ($instance->enrol === 'database') {
+            throw self::error('databaseinstance', $instanceid);
+        }
+        return $instance;
+    }
+
+    /**
+     * The enrol plugin of a method enrolctl manages, or unsupportedmethod/databaseinstance.
+     *
+     * @param string $enrol method name
+     * @param string $what placeholder of databaseinstance ("new" or the instance id)
+     * @return \enrol_plugin
+     */
+    public static function plugin(string $enrol, string $what): \enrol_plugin {
+        if ($enrol === 'database') {
+            throw self::error('databaseinstance', $what);
+        }
+        if (!in_array($enrol, self::MANAGED, true)) {
+            throw self::error('unsupportedmethod', $enrol);
+        }
+        $plugin = enrol_get_plugin($enrol);
+        if (!$plugin) {
+            throw self::error('unsupportedmethod', $enrol);
+        }
+        return $plugin;
+    }
+
+    /**
+     * plugindisabled unless the method is enabled site-wide ($CFG->enrol_plugins_enabled).
+     *
+     * @param string $enrol
+     */
+    public static function require_enabled(string $enrol): void {
+        if (!enrol_is_enabled($enrol)) {
+            throw self::error('plugindisabled', $enrol);
+        }
+    }
+
+    /**
+     * The capabilities the instance pages (enrol/instances.php, enrol/editinstance.php) check
+     * before adding, editing, hiding/showing or deleting an instance.
+     *
+     * @param string $enrol
+     * @param context_course $context
+     */
+    public static function require_config(string $enrol, context_course $context): void {
+        require_capability('moodle/course:enrolconfig', $context);
+        require_capability('enrol/' . $enrol . ':config', $context);
+    }
+
+    /**
+     * invalidrole unless roleid is 0 or a role the token user may assign in the course
+     * (get_assignable_roles: moodle/role:assign plus role_allow_assign, as the UI role menus).
+     *
+     * @param int $roleid
+     * @param context_course $context
+     * @param int[] $alsoallowed role ids accepted even if not assignable (an instance's current role)
+     */
+    public static function require_role(int $roleid, context_course $context, array $alsoallowed = []): void {
+        if ($roleid == 0 || in_array($roleid, $alsoallowed)) {
+            return;
+        }
+        $assignable = get_assignable_roles($context, ROLENAME_SHORT);
+        if (!array_key_exists($roleid, $assignable)) {
+            throw self::error('invalidrole', (object)['roleid' => $roleid, 'courseid' => $context->instanceid]);
+        }
+    }
+
+    /**
+     * invalidgroup unless groupid is 0 or a group of the course.
+     *
+     * @param int $groupid
+     * @param int $courseid
+     */
+    public static function require_group(int $groupid, int $courseid): void {
+        global $DB;
+        if ($groupid == 0) {
+            return;
+        }
+        if (!$DB->record_exists('groups', ['id' => $groupid, 'courseid' => $courseid])) {
+            throw self::error('invalidgroup', (object)['groupid' => $groupid, 'courseid' => $courseid]);
+        }
+    }
+}

@@ -1,0 +1,122 @@
+<?php
+// This file is part of the enrolctl project (local_enrolctl, a companion plugin for Moodle).
+//
+// This program is free software: you can redistribute it and/or modify
+// it under the terms of the GNU General Public License as published by
+// the Free Software Foundation, either version 3 of the License, or
+// (at your option) any later version.
+
+/**
+ * Web-service functions and the two services of the enrolctl contract.
+ *
+ * The 'capabilities' keys are documentation only; every function checks its capabilities itself.
+ * Bump version.php after any change here so the upgrade re-registers the functions.
+ *
+ * @package    local_enrolctl
+ * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
+ */
+
+defined('MOODLE_INTERNAL') || die();
+
+$functions = [
+    'local_enrolctl_get_site_status' => [
+        'classname' => \local_enrolctl\external\get_site_status::class,
+        'description' => 'Plugin and Moodle versions, enabled enrolment plugins, site time zone and roles.',
+        'type' => 'read',
+        'capabilities' => '',
+    ],
+    'local_enrolctl_get_courses' => [
+        'classname' => \local_enrolctl\external\get_courses::class,
+        'description' => 'One page of all courses (site course excluded) with their category path.',
+        'type' => 'read',
+        'capabilities' => 'moodle/course:view',
+    ],
+    'local_enrolctl_get_course_state' => [
+        'classname' => \local_enrolctl\external\get_course_state::class,
+        'description' => 'Enrolment instances, user enrolments, course roles, groups and group members of courses.',
+        'type' => 'read',
+        'capabilities' => 'moodle/course:enrolreview',
+    ],
+    'local_enrolctl_add_instances' => [
+        'classname' => \local_enrolctl\external\add_instances::class,
+        'description' => 'Add manual, self, guest, cohort or meta enrolment instances.',
+        'type' => 'write',
+        'capabilities' => 'moodle/course:enrolconfig, enrol/manual:config, enrol/self:config, enrol/guest:config, '
+            . 'enrol/cohort:config, enrol/meta:config, enrol/meta:selectaslinked',
+    ],
+    'local_enrolctl_update_instances' => [
+        'classname' => \local_enrolctl\external\update_instances::class,
+        'description' => 'Change name, status, role, group or maximum enrolled users of enrolment instances.',
+        'type' => 'write',
+        'capabilities' => 'moodle/course:enrolconfig, enrol/manual:config, enrol/self:config, enrol/guest:config, '
+            . 'enrol/cohort:config, enrol/meta:config',
+    ],
+    'local_enrolctl_delete_instances' => [
+        'classname' => \local_enrolctl\external\delete_instances::class,
+        'description' => 'Delete enrolment instances, unenrolling their participants.',
+        'type' => 'write',
+        'capabilities' => 'moodle/course:enrolconfig, enrol/manual:config, enrol/self:config, enrol/guest:config, '
+            . 'enrol/cohort:config, enrol/meta:config',
+    ],
+    'local_enrolctl_set_enrolments' => [
+        'classname' => \local_enrolctl\external\set_enrolments::class,
+        'description' => 'Make user enrolments in manual or self instances match a desired state (dates, status, role).',
+        'type' => 'write',
+        'capabilities' => 'enrol/manual:enrol, enrol/manual:manage, enrol/self:manage, moodle/role:assign',
+    ],
+    'local_enrolctl_unenrol_users' => [
+        'classname' => \local_enrolctl\external\unenrol_users::class,
+        'description' => 'Unenrol users from manual or self instances.',
+        'type' => 'write',
+        'capabilities' => 'enrol/manual:unenrol, enrol/self:unenrol',
+    ],
+];
+
+// What the enrolctl reconciler calls in production.
+$enrolctlfunctions = [
+    'local_enrolctl_get_site_status',
+    'local_enrolctl_get_courses',
+    'local_enrolctl_get_course_state',
+    'local_enrolctl_add_instances',
+    'local_enrolctl_update_instances',
+    'local_enrolctl_delete_instances',
+    'local_enrolctl_set_enrolments',
+    'local_enrolctl_unenrol_users',
+    'core_webservice_get_site_info',
+    'core_user_get_users_by_field',
+    'core_cohort_search_cohorts',
+    'core_group_create_groups',
+    'core_group_add_group_members',
+    'core_group_delete_group_members',
+];
+
+$services = [
+    'enrolctl' => [
+        'shortname' => 'enrolctl',
+        'functions' => $enrolctlfunctions,
+        'enabled' => 1,
+        'restrictedusers' => 0,
+        'requiredcapability' => '',
+        'downloadfiles' => 0,
+        'uploadfiles' => 0,
+    ],
+    // Only for the end-to-end suite on a throw-away site: it can create users, courses and cohorts.
+    'enrolctl_testing' => [
+        'shortname' => 'enrolctl_testing',
+        'functions' => array_merge($enrolctlfunctions, [
+            'core_user_create_users',
+            'core_course_create_categories',
+            'core_course_create_courses',
+            'core_cohort_create_cohorts',
+            'core_cohort_add_cohort_members',
+            'core_cohort_delete_cohort_members',
+            'enrol_manual_enrol_users',
+            'core_enrol_get_enrolled_users',
+        ]),
+        'enabled' => 0,
+        'restrictedusers' => 0,
+        'requiredcapability' => '',
+        'downloadfiles' => 0,
+        'uploadfiles' => 0,
+    ],
+];

@@ -1,0 +1,35 @@
+<?php
+// This file is part of the enrolctl project (local_enrolctl, a companion plugin for Moodle).
+//
+// This program is free software: you can redistribute it and/or modify
+// it under the terms of the GNU General Public License as published by
+// the Free Software Foundation, either version 3 of the License, or
+// (at your option) any later version.
+
+/**
+ * English strings for local_enrolctl. The error strings are part of the enrolctl REST contract
+ * (docs/contract.md in the enrolctl repository): do not reword them.
+ *
+ * @package    local_enrolctl
+ * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
+ */
+
+defined('MOODLE_INTERNAL') || die();
+
+$string['pluginname'] = 'enrolctl';
+$string['privacy:metadata'] = 'The enrolctl plugin stores no personal data. It reads and changes enrolments, roles and groups through Moodle\'s own enrolment API.';
+
+$string['plugindisabled'] = 'The enrolment plugin {$a} is disabled on this site.';
+$string['unsupportedmethod'] = 'enrolctl cannot manage enrolment method {$a}.';
+$string['databaseinstance'] = 'Instance {$a} belongs to the external database sync; enrolctl never changes it.';
+$string['cannotaddinstance'] = 'Cannot add a {$a->enrol} instance to course {$a->courseid}: the course already has one or the plugin refuses it.';
+$string['duplicateinstance'] = 'Course {$a->courseid} already has an equivalent {$a->enrol} instance ({$a->id}).';
+$string['unknowncohort'] = 'Cohort {$a} does not exist.';
+$string['cohortnotavailable'] = 'Cohort {$a->cohortid} is not available in course {$a->courseid}.';
+$string['unknowncourse'] = 'Course {$a} does not exist.';
+$string['invalidlink'] = 'A course cannot be linked to itself (course {$a}).';
+$string['invalidgroup'] = 'Group {$a->groupid} is not a group of course {$a->courseid}.';
+$string['invalidrole'] = 'Role {$a->roleid} cannot be assigned in course {$a->courseid}.';
+$string['unknowninstance'] = 'Enrolment instance {$a} does not exist.';
+$string['instancenotmanual'] = 'Enrolment instance {$a} is not a manual or self instance.';
+$string['unknownuser'] = 'User {$a} does not exist or is deleted.';
