@@ -1,0 +1,327 @@
+package moodlesim
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// The admin API builds fixtures directly, as an administrator would through the web
+// UI, with the same side effects (cohort and meta syncs). Fixtures are code, so a
+// reference to a record that does not exist panics.
+
+// admin runs f as the admin user, then the meta observers.
+func (s *Sim) admin(f func(t *tx)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := &tx{d: s.d, now: s.now().Unix(), actor: 2}
+	f(t)
+	t.settle()
+}
+
+// AddCategory creates the categories of path ("Ecampus / Sciences / L1 Informatique")
+// that do not exist yet and returns the id of the last one.
+func (s *Sim) AddCategory(path string) int64 {
+	var id int64
+	s.admin(func(t *tx) {
+		for _, name := range strings.Split(path, "/") {
+			name = strings.TrimSpace(name)
+			found := int64(0)
+			for _, c := range t.d.Categories {
+				if c.Parent == id && c.Name == name {
+					found = c.ID
+				}
+			}
+			if found == 0 {
+				found = t.d.next("course_categories")
+				t.d.Categories[found] = Category{ID: found, Parent: id, Name: name}
+			}
+			id = found
+		}
+	})
+	return id
+}
+
+// AddCourse creates a course (c.ID is ignored) without any enrolment instance and
+// returns its id. Visible is taken as given.
+func (s *Sim) AddCourse(c Course) int64 {
+	s.admin(func(t *tx) {
+		if _, ok := t.d.courseByShortname(c.Shortname); ok {
+			panic(fmt.Sprintf("moodlesim: course %q exists", c.Shortname))
+		}
+		if _, ok := t.d.Categories[c.Category]; !ok {
+			panic(fmt.Sprintf("moodlesim: no category %d", c.Category))
+		}
+		c.ID = t.d.next("course")
+		t.d.Courses[c.ID] = c
+	})
+	return c.ID
+}
+
+// AddUser creates a user (u.ID is ignored; the username is lowercased; the e-mail
+// defaults to <username>@example.invalid) and returns its id.
+func (s *Sim) AddUser(u User) int64 {
+	s.admin(func(t *tx) {
+		u.Username = strings.ToLower(u.Username)
+		if _, ok := t.d.userByUsername(u.Username); ok {
+			panic(fmt.Sprintf("moodlesim: user %q exists", u.Username))
+		}
+		if u.Email == "" {
+			u.Email = u.Username + "@example.invalid"
+		}
+		if u.Auth == "" {
+			u.Auth = "manual"
+		}
+		u.ID = t.d.next("user")
+		t.d.Users[u.ID] = u
+	})
+	return u.ID
+}
+
+// UpdateUser replaces a user record (suspend or delete a user in tests).
+func (s *Sim) UpdateUser(u User) {
+	s.admin(func(t *tx) {
+		if _, ok := t.d.Users[u.ID]; !ok {
+			panic(fmt.Sprintf("moodlesim: no user %d", u.ID))
+		}
+		t.d.Users[u.ID] = u
+	})
+}
+
+// AddCohort creates a cohort (c.ID is ignored; CategoryID 0 is the system context)
+// and returns its id.
+func (s *Sim) AddCohort(c Cohort) int64 {
+	s.admin(func(t *tx) {
+		c.ID = t.d.next("cohort")
+		t.d.Cohorts[c.ID] = c
+	})
+	return c.ID
+}
+
+// AddCohortMembers adds users to a cohort; cohort instances enrol them at once.
+func (s *Sim) AddCohortMembers(cohortID int64, userIDs ...int64) {
+	s.admin(func(t *tx) {
+		if _, ok := t.d.Cohorts[cohortID]; !ok {
+			panic(fmt.Sprintf("moodlesim: no cohort %d", cohortID))
+		}
+		for _, uid := range userIDs {
+			if !t.d.cohortMember(cohortID, uid) {
+				id := t.d.next("cohort_members")
+				t.d.CohortMembers[id] = CohortMember{ID: id, CohortID: cohortID, UserID: uid, TimeAdded: t.now}
+			}
+		}
+		t.cohortMembershipChanged(cohortID)
+	})
+}
+
+// AddInstance creates an enrolment instance through add_instance (e.ID and SortOrder
+// are assigned; cohort and meta instances sync the course at once) and returns its id.
+// Unlike local_enrolctl_add_instances it accepts any plugin, database included.
+func (s *Sim) AddInstance(e Instance) int64 {
+	var id int64
+	s.admin(func(t *tx) {
+		if _, ok := t.d.Courses[e.CourseID]; !ok {
+			panic(fmt.Sprintf("moodlesim: no course %d", e.CourseID))
+		}
+		id = t.addInstance(e)
+	})
+	return id
+}
+
+// Enrol is enrol_user() on an instance: it creates or updates the user's row and
+// assigns roleID (0: none) with the instance plugin's component.
+func (s *Sim) Enrol(instanceID, userID, roleID, timestart, timeend int64, suspended bool) {
+	s.admin(func(t *tx) {
+		e, ok := t.d.Instances[instanceID]
+		if !ok {
+			panic(fmt.Sprintf("moodlesim: no instance %d", instanceID))
+		}
+		if _, ok := t.d.Users[userID]; !ok {
+			panic(fmt.Sprintf("moodlesim: no user %d", userID))
+		}
+		status := UserActive
+		if suspended {
+			status = UserSuspended
+		}
+		t.enrolUser(e, userID, roleID, timestart, timeend, status)
+	})
+}
+
+// AssignRole gives a plain (component ”) role in a course, like the participants page.
+func (s *Sim) AssignRole(courseID, userID, roleID int64) {
+	s.admin(func(t *tx) { t.roleAssign(roleID, courseID, userID, "", 0) })
+}
+
+// AddGroup creates a group in a course and returns its id.
+func (s *Sim) AddGroup(courseID int64, name string) int64 {
+	var id int64
+	s.admin(func(t *tx) {
+		if _, ok := t.d.groupByName(courseID, name); ok {
+			panic(fmt.Sprintf("moodlesim: group %q exists in course %d", name, courseID))
+		}
+		id = t.d.next("groups")
+		t.d.Groups[id] = Group{ID: id, CourseID: courseID, Name: name}
+	})
+	return id
+}
+
+// AddMember adds a manual group membership. Like groups_add_member it returns false,
+// doing nothing, when the user is not enrolled in the course.
+func (s *Sim) AddMember(groupID, userID int64) bool {
+	var ok bool
+	s.admin(func(t *tx) {
+		g, found := t.d.Groups[groupID]
+		if !found {
+			panic(fmt.Sprintf("moodlesim: no group %d", groupID))
+		}
+		ok = t.addMember(g, userID, "", 0)
+	})
+	return ok
+}
+
+// SetPluginEnabled enables (appended to $CFG->enrol_plugins_enabled) or disables an
+// enrolment plugin site-wide.
+func (s *Sim) SetPluginEnabled(name string, enabled bool) {
+	s.admin(func(t *tx) {
+		list := slices.DeleteFunc(t.d.Config.EnabledPlugins, func(p string) bool { return p == name })
+		if enabled {
+			list = append(list, name)
+		}
+		t.d.Config.EnabledPlugins = list
+	})
+}
+
+// SetWebServicesEnabled turns web services and the REST protocol on or off (off: every
+// request gets an empty 403).
+func (s *Sim) SetWebServicesEnabled(on bool) {
+	s.admin(func(t *tx) { t.d.Config.WebServicesEnabled = on })
+}
+
+// SetDebug sets the site's debug level: on adds debuginfo and table names to errors.
+func (s *Sim) SetDebug(on bool) { s.admin(func(t *tx) { t.d.Config.Debug = on }) }
+
+// SetUnenrolAction sets enrol_cohort/unenrolaction or enrol_meta/unenrolaction
+// (ExtRemovedUnenrol, ExtRemovedKeep, ExtRemovedSuspend, ExtRemovedSuspendNoRoles).
+func (s *Sim) SetUnenrolAction(plugin string, action int) {
+	s.admin(func(t *tx) {
+		switch plugin {
+		case "cohort":
+			t.d.Config.CohortUnenrolAction = action
+		case "meta":
+			t.d.Config.MetaUnenrolAction = action
+		default:
+			panic("moodlesim: unenrolaction is a cohort or meta setting")
+		}
+	})
+}
+
+// CourseID returns the id of the course with that shortname, or 0.
+func (s *Sim) CourseID(shortname string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, _ := s.d.courseByShortname(shortname)
+	return c.ID
+}
+
+// UserID returns the id of the (non-deleted) user with that username, or 0.
+func (s *Sim) UserID(username string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, _ := s.d.userByUsername(username)
+	return u.ID
+}
+
+// CohortID returns the id of the cohort with that idnumber, or 0.
+func (s *Sim) CohortID(idnumber string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, _ := s.d.cohortByIDNumber(idnumber)
+	return c.ID
+}
+
+// GroupID returns the id of the group of a course with that name, or 0.
+func (s *Sim) GroupID(courseID int64, name string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g, _ := s.d.groupByName(courseID, name)
+	return g.ID
+}
+
+// Instances returns a course's instances ordered by sortorder, id.
+func (s *Sim) Instances(courseID int64) []Instance {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.d.courseInstances(courseID)
+}
+
+// UserEnrolments returns the user_enrolments rows of a course, by instance then user.
+func (s *Sim) UserEnrolments(courseID int64) []UserEnrolment {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []UserEnrolment
+	for _, e := range s.d.courseInstances(courseID) {
+		out = append(out, s.d.instanceUEs(e.ID)...)
+	}
+	return out
+}
+
+// RoleAssignments returns the role assignments of a course, by user, role, component.
+func (s *Sim) RoleAssignments(courseID int64) []RoleAssignment {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []RoleAssignment
+	for _, ra := range s.d.RAs {
+		if ra.CourseID == courseID {
+			ra.ID, ra.TimeModified = 0, 0
+			out = append(out, ra)
+		}
+	}
+	slices.SortFunc(out, func(a, b RoleAssignment) int {
+		if a.UserID != b.UserID {
+			return cmpID(a.UserID, b.UserID)
+		}
+		if a.RoleID != b.RoleID {
+			return cmpID(a.RoleID, b.RoleID)
+		}
+		if a.Component != b.Component {
+			return strings.Compare(a.Component, b.Component)
+		}
+		return cmpID(a.ItemID, b.ItemID)
+	})
+	return out
+}
+
+// GroupMembers returns the memberships of a course's groups, by group then user.
+func (s *Sim) GroupMembers(courseID int64) []GroupMember {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []GroupMember
+	for _, m := range s.d.Members {
+		if s.d.Groups[m.GroupID].CourseID == courseID {
+			m.ID, m.TimeAdded = 0, 0
+			out = append(out, m)
+		}
+	}
+	slices.SortFunc(out, func(a, b GroupMember) int {
+		if a.GroupID != b.GroupID {
+			return cmpID(a.GroupID, b.GroupID)
+		}
+		return cmpID(a.UserID, b.UserID)
+	})
+	return out
+}
+
+// GradeDeletions returns every "grades deleted" event so far (last-enrolment unenrols).
+func (s *Sim) GradeDeletions() []GradeDeletion {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.d.Grades)
+}
+
+// SetClock replaces the clock (Load starts with time.Now).
+func (s *Sim) SetClock(now func() time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.now = now
+}

@@ -1,0 +1,54 @@
+// Package moodlesim is an in-memory Moodle 5.1 with the local_enrolctl plugin installed,
+// speaking Moodle's REST web-service protocol with Moodle's semantics. It backs the
+// sandbox (the embedded Moodle enrolctl uses when no site is configured), the unit tests
+// and the end-to-end suite. docs/contract.md is the contract it serves; where it and a
+// real Moodle disagree, the real Moodle is right.
+//
+// # Entry points
+//
+//   - New(Options) *Sim: an empty site (site course, guest and admin users, standard
+//     roles 1 manager … 8 frontpage, plugins manual,guest,self,cohort,meta,database).
+//   - DemoSite() *Sim: a deterministic French university (categories, ~30 courses,
+//     ~1,200 students, teachers, cohorts, database/cohort/manual/self instances, groups).
+//   - (*Sim).Handler() http.Handler: serves /webservice/rest/server.php.
+//   - (*Sim).AddToken(token, service, username): ServiceEnrolctl or ServiceTesting.
+//   - Save(w) / Load(r): the whole site as JSON, stable order (the sandbox file).
+//
+// # Protocol
+//
+// Form-encoded PHP bracket arguments (GET and POST, POST wins) are parsed in order and
+// validated like external_api::validate_parameters: unknown keys, missing required keys
+// and non-canonical PARAM_INT/PARAM_BOOL values are invalidparameter. Errors are HTTP
+// 200 JSON {exception, errorcode, message[, debuginfo]} (debuginfo only with SetDebug),
+// void functions answer null, bodies are encoded like PHP's json_encode. Web services
+// off: 403 with an empty body. Unknown token: invalidtoken; function not in the token's
+// service: accessexception; unknown function: invalidrecord (debug) or
+// invalidrecordunknown. Write functions run in one transaction: on error the site is
+// restored as it was (enrol_meta_add_instances is not transactional, as in Moodle).
+// Site admins bypass capability checks; any other token user lacks every capability
+// (nopermissions), which is enough to test that path.
+//
+// # Semantics
+//
+// The enrol_plugin API (enrol.go): add_instance sorts the instance last and syncs cohort
+// and meta courses at once; enrol_user/update_user_enrol write only what differs;
+// unenrol_user removes the plugin's roles and groups and, on a user's last enrolment in
+// the course, every course role and group membership and records a GradeDeletion;
+// delete_instance unenrols everyone. enrol_cohort_sync and enrol_meta_sync follow
+// public/enrol/{cohort,meta}/locallib.php, including unenrolaction (cohort default
+// UNENROL, meta default SUSPENDNOROLES); meta observers re-sync linked courses before a
+// call returns. Cohort membership changes sync every course with an instance of that
+// cohort.
+//
+// # For tests
+//
+// The admin API (AddCategory, AddCourse, AddUser, AddCohort, AddCohortMembers,
+// AddInstance, Enrol, AssignRole, AddGroup, AddMember, SetPluginEnabled,
+// SetWebServicesEnabled, SetDebug, SetUnenrolAction, UpdateUser) builds fixtures with
+// the same side effects; readers (CourseID, UserID, CohortID, GroupID, Instances,
+// UserEnrolments, RoleAssignments, GroupMembers, GradeDeletions) inspect the tables.
+// WriteCalls counts write calls per function, Requests is the request log (function,
+// time, outcome; never the token). InjectFaults makes write calls fail before they
+// apply (FaultException, FaultHTTP500, FaultTimeout) or lose their response after
+// applying (FaultAfterWrite), deterministically from a seed.
+package moodlesim

@@ -1,0 +1,515 @@
+package moodlesim
+
+import (
+	"slices"
+)
+
+// tx is one unit of work on the site: the enrol_plugin API of public/lib/enrollib.php
+// and the cohort and meta syncs, applied to d. dirty collects the courses whose
+// enrolments or roles changed, so the meta observers can re-sync the courses linked
+// to them before the call returns (Moodle's observers run synchronously too).
+type tx struct {
+	d     *db
+	now   int64
+	actor int64
+	dirty map[int64]bool
+}
+
+func (t *tx) touch(courseID int64) {
+	if t.dirty == nil {
+		t.dirty = map[int64]bool{}
+	}
+	t.dirty[courseID] = true
+}
+
+func component(plugin string) string {
+	if plugin == "manual" || plugin == "self" {
+		return "" // roles_protected() is false: plain roles
+	}
+	return "enrol_" + plugin
+}
+
+// addInstance is enrol_plugin::add_instance plus the cohort and meta overrides, which
+// sync the course at once.
+func (t *tx) addInstance(e Instance) int64 {
+	e.ID = t.d.next("enrol")
+	e.SortOrder = 0
+	for _, o := range t.d.Instances {
+		if o.CourseID == e.CourseID && o.SortOrder >= e.SortOrder {
+			e.SortOrder = o.SortOrder + 1
+		}
+	}
+	e.TimeCreated, e.TimeModified = t.now, t.now
+	t.d.Instances[e.ID] = e
+	t.syncCourse(e)
+	return e.ID
+}
+
+// syncCourse runs the plugin's course sync after add, update or status change.
+func (t *tx) syncCourse(e Instance) {
+	switch e.Enrol {
+	case "cohort":
+		t.cohortSync(e.CourseID)
+	case "meta":
+		t.metaSync(e.CourseID)
+	default:
+		t.touch(e.CourseID)
+	}
+}
+
+// updateStatus is enrol_plugin::update_status.
+func (t *tx) updateStatus(e Instance, status int) {
+	if e.Status == status {
+		return
+	}
+	e.Status = status
+	e.TimeModified = t.now
+	t.d.Instances[e.ID] = e
+	t.syncCourse(e)
+}
+
+// enrolUser is enrol_plugin::enrol_user: insert the row, or update it when timestart,
+// timeend or status differ; then assign roleid (0: none) with the plugin's component.
+func (t *tx) enrolUser(e Instance, userID, roleID, timestart, timeend int64, status int) {
+	if _, ok := t.d.ue(e.ID, userID); ok {
+		t.updateUserEnrol(e, userID, &status, &timestart, &timeend)
+	} else {
+		t.d.putUE(UserEnrolment{ID: t.d.next("user_enrolments"), EnrolID: e.ID, UserID: userID, Status: status,
+			TimeStart: timestart, TimeEnd: timeend, ModifierID: t.actor, TimeCreated: t.now, TimeModified: t.now})
+		t.touch(e.CourseID)
+	}
+	if roleID != 0 {
+		itemID := int64(0)
+		if component(e.Enrol) != "" {
+			itemID = e.ID
+		}
+		t.roleAssign(roleID, e.CourseID, userID, component(e.Enrol), itemID)
+	}
+}
+
+// updateUserEnrol is enrol_plugin::update_user_enrol: nil leaves a field alone; nothing
+// is written when nothing differs.
+func (t *tx) updateUserEnrol(e Instance, userID int64, status *int, timestart, timeend *int64) bool {
+	ue, ok := t.d.ue(e.ID, userID)
+	if !ok {
+		return false
+	}
+	changed := false
+	if status != nil && ue.Status != *status {
+		ue.Status, changed = *status, true
+	}
+	if timestart != nil && ue.TimeStart != *timestart {
+		ue.TimeStart, changed = *timestart, true
+	}
+	if timeend != nil && ue.TimeEnd != *timeend {
+		ue.TimeEnd, changed = *timeend, true
+	}
+	if !changed {
+		return false
+	}
+	ue.ModifierID, ue.TimeModified = t.actor, t.now
+	t.d.putUE(ue)
+	t.touch(e.CourseID)
+	return true
+}
+
+// unenrolUser is enrol_plugin::unenrol_user, with the last-enrolment cleanup: when the
+// user has no other enrolment in the course, every course role, every group
+// membership and the grades go too.
+func (t *tx) unenrolUser(e Instance, userID int64) {
+	ue, ok := t.d.ue(e.ID, userID)
+	if !ok {
+		return
+	}
+	t.d.deleteUE(ue)
+	t.touch(e.CourseID)
+	comp := component(e.Enrol)
+	if comp != "" {
+		for _, m := range t.d.Members {
+			if m.UserID == userID && m.Component == comp && m.ItemID == e.ID {
+				delete(t.d.Members, m.ID)
+			}
+		}
+		t.roleUnassignAll(e.CourseID, userID, comp, e.ID)
+	}
+	if t.d.isEnrolled(e.CourseID, userID) {
+		return
+	}
+	for _, ra := range t.d.RAs {
+		if ra.CourseID == e.CourseID && ra.UserID == userID {
+			delete(t.d.RAs, ra.ID)
+		}
+	}
+	for _, m := range t.d.Members {
+		if m.UserID == userID && t.d.Groups[m.GroupID].CourseID == e.CourseID {
+			delete(t.d.Members, m.ID)
+		}
+	}
+	t.d.Grades = append(t.d.Grades, GradeDeletion{CourseID: e.CourseID, UserID: userID, Time: t.now})
+}
+
+// deleteInstance is enrol_plugin::delete_instance: every participant is unenrolled,
+// leftover plugin roles and memberships go, then the row.
+func (t *tx) deleteInstance(e Instance) {
+	for _, ue := range t.d.instanceUEs(e.ID) {
+		t.unenrolUser(e, ue.UserID)
+	}
+	if comp := component(e.Enrol); comp != "" {
+		for _, ra := range t.d.RAs {
+			if ra.Component == comp && ra.ItemID == e.ID {
+				delete(t.d.RAs, ra.ID)
+			}
+		}
+		for _, m := range t.d.Members {
+			if m.Component == comp && m.ItemID == e.ID {
+				delete(t.d.Members, m.ID)
+			}
+		}
+	}
+	delete(t.d.Instances, e.ID)
+	t.touch(e.CourseID)
+}
+
+// roleAssign is role_assign(): idempotent per (role, context, user, component, item).
+func (t *tx) roleAssign(roleID, courseID, userID int64, comp string, itemID int64) {
+	for _, ra := range t.d.RAs {
+		if ra.RoleID == roleID && ra.CourseID == courseID && ra.UserID == userID && ra.Component == comp && ra.ItemID == itemID {
+			return
+		}
+	}
+	id := t.d.next("role_assignments")
+	t.d.RAs[id] = RoleAssignment{ID: id, RoleID: roleID, CourseID: courseID, UserID: userID, Component: comp, ItemID: itemID, TimeModified: t.now}
+	t.touch(courseID)
+}
+
+// roleUnassignAll removes the user's roles of one component and item in the course.
+func (t *tx) roleUnassignAll(courseID, userID int64, comp string, itemID int64) {
+	for _, ra := range t.d.RAs {
+		if ra.CourseID == courseID && ra.UserID == userID && ra.Component == comp && ra.ItemID == itemID {
+			delete(t.d.RAs, ra.ID)
+			t.touch(courseID)
+		}
+	}
+}
+
+// addMember is groups_add_member: false when the user is not enrolled; an existing
+// membership (any component) is left as it is.
+func (t *tx) addMember(g Group, userID int64, comp string, itemID int64) bool {
+	if !t.d.isEnrolled(g.CourseID, userID) {
+		return false
+	}
+	if _, ok := t.d.groupMember(g.ID, userID); ok {
+		return true
+	}
+	id := t.d.next("groups_members")
+	t.d.Members[id] = GroupMember{ID: id, GroupID: g.ID, UserID: userID, Component: comp, ItemID: itemID, TimeAdded: t.now}
+	return true
+}
+
+// cohortSync is enrol_cohort_sync($trace, $courseid).
+func (t *tx) cohortSync(courseID int64) {
+	d := t.d
+	var insts []Instance
+	for _, e := range d.courseInstances(courseID) {
+		if e.Enrol == "cohort" {
+			insts = append(insts, e)
+		}
+	}
+	if !d.pluginEnabled("cohort") {
+		// A disabled plugin loses every role it gave; enrolments stay.
+		for _, ra := range d.RAs {
+			if ra.CourseID == courseID && ra.Component == "enrol_cohort" {
+				delete(d.RAs, ra.ID)
+				t.touch(courseID)
+			}
+		}
+		return
+	}
+	action := d.Config.CohortUnenrolAction
+	// Enrol or reactivate cohort members in enabled instances.
+	for _, e := range insts {
+		if e.Status != InstanceEnabled {
+			continue
+		}
+		for _, uid := range d.cohortMemberIDs(e.CustomInt1) {
+			if ue, ok := d.ue(e.ID, uid); !ok {
+				t.enrolUser(e, uid, 0, 0, 0, UserActive)
+			} else if ue.Status == UserSuspended {
+				active := UserActive
+				t.updateUserEnrol(e, uid, &active, nil, nil)
+			}
+		}
+	}
+	// Users no longer in the cohort, per unenrolaction.
+	for _, e := range insts {
+		for _, ue := range d.instanceUEs(e.ID) {
+			if d.cohortMember(e.CustomInt1, ue.UserID) {
+				continue
+			}
+			switch action {
+			case ExtRemovedUnenrol:
+				t.unenrolUser(e, ue.UserID)
+			case ExtRemovedSuspend, ExtRemovedSuspendNoRoles:
+				if ue.Status == UserActive {
+					s := UserSuspended
+					t.updateUserEnrol(e, ue.UserID, &s, nil, nil)
+				}
+				if action == ExtRemovedSuspendNoRoles {
+					t.roleUnassignAll(courseID, ue.UserID, "enrol_cohort", e.ID)
+				}
+			}
+		}
+	}
+	// Roles: the instance role for active rows of enabled instances, nothing else.
+	for _, e := range insts {
+		if e.Status == InstanceEnabled && e.RoleID != 0 {
+			for _, ue := range d.instanceUEs(e.ID) {
+				if ue.Status == UserActive {
+					t.roleAssign(e.RoleID, courseID, ue.UserID, "enrol_cohort", e.ID)
+				}
+			}
+		}
+	}
+	for _, ra := range d.RAs {
+		if ra.CourseID != courseID || ra.Component != "enrol_cohort" {
+			continue
+		}
+		e, ok := d.Instances[ra.ItemID]
+		ue, enrolled := d.ue(ra.ItemID, ra.UserID)
+		keep := ok && e.Enrol == "cohort" && e.CourseID == courseID && e.Status == InstanceEnabled && enrolled && e.RoleID == ra.RoleID &&
+			(ue.Status == UserActive || action == ExtRemovedSuspend)
+		if !keep {
+			delete(d.RAs, ra.ID)
+			t.touch(courseID)
+		}
+	}
+	t.syncGroups(courseID, "cohort")
+}
+
+// cohortMemberIDs returns the cohort's non-deleted members in id order.
+func (d *db) cohortMemberIDs(cohortID int64) []int64 {
+	var out []int64
+	for _, m := range d.CohortMembers {
+		if m.CohortID == cohortID && !d.Users[m.UserID].Deleted {
+			out = append(out, m.UserID)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// syncGroups is groups_sync_with_enrolment($plugin, $courseid, 'customint2'): every
+// user of an instance is in its group; plugin memberships that no longer match go.
+func (t *tx) syncGroups(courseID int64, plugin string) {
+	d := t.d
+	comp := "enrol_" + plugin
+	for _, e := range d.courseInstances(courseID) {
+		if e.Enrol != plugin || e.CustomInt2 <= 0 {
+			continue
+		}
+		g, ok := d.Groups[e.CustomInt2]
+		if !ok || g.CourseID != courseID {
+			continue
+		}
+		for _, ue := range d.instanceUEs(e.ID) {
+			t.addMember(g, ue.UserID, comp, e.ID)
+		}
+	}
+	for _, m := range d.Members {
+		if m.Component != comp || d.Groups[m.GroupID].CourseID != courseID {
+			continue
+		}
+		e, ok := d.Instances[m.ItemID]
+		_, enrolled := d.ue(m.ItemID, m.UserID)
+		if !ok || e.CustomInt2 != m.GroupID || !enrolled {
+			delete(d.Members, m.ID)
+		}
+	}
+}
+
+// metaSync is enrol_meta_sync($courseid): each meta instance of the course mirrors the
+// enrolments and roles of its linked (parent) course.
+func (t *tx) metaSync(courseID int64) {
+	d := t.d
+	if !d.pluginEnabled("meta") {
+		for _, ra := range d.RAs {
+			if ra.CourseID == courseID && ra.Component == "enrol_meta" {
+				delete(d.RAs, ra.ID)
+				t.touch(courseID)
+			}
+		}
+		return
+	}
+	action := d.Config.MetaUnenrolAction
+	for _, e := range d.courseInstances(courseID) {
+		if e.Enrol != "meta" {
+			continue
+		}
+		parent := e.CustomInt1
+		type agg struct {
+			active       bool
+			start, end   int64
+			any          bool
+			aStart, aEnd int64
+		}
+		users := map[int64]*agg{}
+		for _, pe := range d.courseInstances(parent) {
+			if pe.Enrol == "meta" || !d.pluginEnabled(pe.Enrol) {
+				continue
+			}
+			for _, pue := range d.instanceUEs(pe.ID) {
+				if d.Users[pue.UserID].Deleted {
+					continue
+				}
+				a := users[pue.UserID]
+				if a == nil {
+					a = &agg{}
+					users[pue.UserID] = a
+				}
+				active := pue.Status == UserActive && pe.Status == InstanceEnabled
+				end := pue.TimeEnd
+				if end == 0 {
+					end = 1<<31 - 1
+				}
+				if active {
+					if !a.active || pue.TimeStart < a.aStart {
+						a.aStart = pue.TimeStart
+					}
+					if !a.active || end > a.aEnd {
+						a.aEnd = end
+					}
+					a.active = true
+				}
+				if !a.any || pue.TimeStart < a.start {
+					a.start = pue.TimeStart
+				}
+				if !a.any || end > a.end {
+					a.end = end
+				}
+				a.any = true
+			}
+		}
+		if e.Status == InstanceEnabled {
+			ids := make([]int64, 0, len(users))
+			for uid := range users {
+				ids = append(ids, uid)
+			}
+			slices.Sort(ids)
+			for _, uid := range ids {
+				a := users[uid]
+				status, start, end := UserSuspended, a.start, a.end
+				if a.active {
+					status, start, end = UserActive, a.aStart, a.aEnd
+				}
+				if end == 1<<31-1 {
+					end = 0
+				}
+				if _, ok := d.ue(e.ID, uid); ok {
+					t.updateUserEnrol(e, uid, &status, &start, &end)
+				} else {
+					t.enrolUser(e, uid, 0, start, end, status)
+				}
+			}
+			// Users gone from the parent, per enrol_meta/unenrolaction.
+			for _, ue := range d.instanceUEs(e.ID) {
+				if users[ue.UserID] != nil {
+					continue
+				}
+				switch action {
+				case ExtRemovedUnenrol:
+					t.unenrolUser(e, ue.UserID)
+				case ExtRemovedSuspend, ExtRemovedSuspendNoRoles:
+					if ue.Status == UserActive {
+						s := UserSuspended
+						t.updateUserEnrol(e, ue.UserID, &s, nil, nil)
+					}
+				}
+			}
+		}
+		// Roles: copy the parent's plain and enabled-plugin roles to active rows.
+		want := map[[2]int64]bool{}
+		if e.Status == InstanceEnabled {
+			for _, pra := range d.RAs {
+				if pra.CourseID != parent || pra.Component == "enrol_meta" {
+					continue
+				}
+				if pra.Component != "" && !d.pluginEnabled(pra.Component[len("enrol_"):]) {
+					continue
+				}
+				ue, ok := d.ue(e.ID, pra.UserID)
+				if !ok {
+					continue
+				}
+				if ue.Status == UserSuspended && action != ExtRemovedSuspend && action != ExtRemovedKeep {
+					continue
+				}
+				want[[2]int64{pra.UserID, pra.RoleID}] = true
+			}
+		}
+		for k := range want {
+			t.roleAssign(k[1], courseID, k[0], "enrol_meta", e.ID)
+		}
+		for _, ra := range d.RAs {
+			if ra.CourseID == courseID && ra.Component == "enrol_meta" && ra.ItemID == e.ID && !want[[2]int64{ra.UserID, ra.RoleID}] {
+				delete(d.RAs, ra.ID)
+				t.touch(courseID)
+			}
+		}
+	}
+	// Roles of meta instances that no longer exist.
+	for _, ra := range d.RAs {
+		if ra.CourseID == courseID && ra.Component == "enrol_meta" {
+			if e, ok := d.Instances[ra.ItemID]; !ok || e.Enrol != "meta" {
+				delete(d.RAs, ra.ID)
+			}
+		}
+	}
+	t.syncGroups(courseID, "meta")
+}
+
+// settle runs the meta observers: every course linked to a course that changed is
+// re-synced, transitively, before the call returns. A sync touches a course only when
+// it changed something, so the loop stops; the round limit guards against link cycles.
+func (t *tx) settle() {
+	for round := 0; round < 20 && len(t.dirty) > 0; round++ {
+		dirty := t.dirty
+		t.dirty = nil
+		children := map[int64]bool{}
+		for _, e := range t.d.Instances {
+			if e.Enrol == "meta" && dirty[e.CustomInt1] {
+				children[e.CourseID] = true
+			}
+		}
+		ids := make([]int64, 0, len(children))
+		for id := range children {
+			ids = append(ids, id)
+		}
+		slices.Sort(ids)
+		for _, id := range ids {
+			t.metaSync(id)
+		}
+	}
+	t.dirty = nil
+}
+
+// cohortMembershipChanged runs the enrol_cohort observers for a cohort: every course
+// with a cohort instance of that cohort is synced (same end state as the observers).
+func (t *tx) cohortMembershipChanged(cohortID int64) {
+	if !t.d.pluginEnabled("cohort") {
+		return
+	}
+	courses := map[int64]bool{}
+	for _, e := range t.d.Instances {
+		if e.Enrol == "cohort" && e.CustomInt1 == cohortID {
+			courses[e.CourseID] = true
+		}
+	}
+	ids := make([]int64, 0, len(courses))
+	for id := range courses {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		t.cohortSync(id)
+	}
+}

@@ -1,0 +1,145 @@
+package moodlesim
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+)
+
+// fileFormat is the version of the saved JSON; Load refuses others.
+const fileFormat = 1
+
+// saved is the file form of a site: every table as a list ordered by id, so the same
+// site always saves to the same bytes. Tokens and the request log are not saved.
+type saved struct {
+	Format        int              `json:"format"`
+	Config        config           `json:"config"`
+	NextID        map[string]int64 `json:"nextid"`
+	Categories    []Category       `json:"categories"`
+	Courses       []Course         `json:"courses"`
+	Users         []User           `json:"users"`
+	Cohorts       []Cohort         `json:"cohorts"`
+	CohortMembers []CohortMember   `json:"cohort_members"`
+	Instances     []Instance       `json:"enrol"`
+	UEs           []UserEnrolment  `json:"user_enrolments"`
+	RAs           []RoleAssignment `json:"role_assignments"`
+	Groups        []Group          `json:"groups"`
+	Members       []GroupMember    `json:"groups_members"`
+	Grades        []GradeDeletion  `json:"grades_deleted"`
+}
+
+func sortedValues[T any](m map[int64]T) []T {
+	keys := make([]int64, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	out := make([]T, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, m[k])
+	}
+	return out
+}
+
+func toMap[T any](list []T, id func(T) int64) (map[int64]T, error) {
+	m := make(map[int64]T, len(list))
+	for _, v := range list {
+		k := id(v)
+		if _, dup := m[k]; dup || k <= 0 {
+			return nil, fmt.Errorf("bad or duplicate id %d", k)
+		}
+		m[k] = v
+	}
+	return m, nil
+}
+
+// Save writes the whole site as indented JSON with a stable order.
+func (s *Sim) Save(w io.Writer) error {
+	s.mu.Lock()
+	d := s.d
+	out := saved{
+		Format: fileFormat, Config: d.Config, NextID: d.NextID,
+		Categories: sortedValues(d.Categories), Courses: sortedValues(d.Courses), Users: sortedValues(d.Users),
+		Cohorts: sortedValues(d.Cohorts), CohortMembers: sortedValues(d.CohortMembers), Instances: sortedValues(d.Instances),
+		UEs: sortedValues(d.UEs), RAs: sortedValues(d.RAs), Groups: sortedValues(d.Groups), Members: sortedValues(d.Members),
+		Grades: d.Grades,
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", " ")
+	err := enc.Encode(out) // under the lock: the maps are shared with later writes
+	s.mu.Unlock()
+	return err
+}
+
+// Load reads a site written by Save. The clock is time.Now; add tokens with AddToken.
+func Load(r io.Reader) (*Sim, error) {
+	var in saved
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		return nil, fmt.Errorf("moodlesim: %w", err)
+	}
+	if in.Format != fileFormat {
+		return nil, fmt.Errorf("moodlesim: file format %d, want %d", in.Format, fileFormat)
+	}
+	d := newDB()
+	d.Config = in.Config
+	if in.NextID != nil {
+		d.NextID = in.NextID
+	}
+	var err error
+	load := func(f func() error) {
+		if err == nil {
+			err = f()
+		}
+	}
+	load(func() (e error) {
+		d.Categories, e = toMap(in.Categories, func(v Category) int64 { return v.ID })
+		return
+	})
+	load(func() (e error) { d.Courses, e = toMap(in.Courses, func(v Course) int64 { return v.ID }); return })
+	load(func() (e error) { d.Users, e = toMap(in.Users, func(v User) int64 { return v.ID }); return })
+	load(func() (e error) { d.Cohorts, e = toMap(in.Cohorts, func(v Cohort) int64 { return v.ID }); return })
+	load(func() (e error) {
+		d.CohortMembers, e = toMap(in.CohortMembers, func(v CohortMember) int64 { return v.ID })
+		return
+	})
+	load(func() (e error) { d.Instances, e = toMap(in.Instances, func(v Instance) int64 { return v.ID }); return })
+	load(func() (e error) { d.UEs, e = toMap(in.UEs, func(v UserEnrolment) int64 { return v.ID }); return })
+	load(func() (e error) { d.RAs, e = toMap(in.RAs, func(v RoleAssignment) int64 { return v.ID }); return })
+	load(func() (e error) { d.Groups, e = toMap(in.Groups, func(v Group) int64 { return v.ID }); return })
+	load(func() (e error) { d.Members, e = toMap(in.Members, func(v GroupMember) int64 { return v.ID }); return })
+	if err != nil {
+		return nil, fmt.Errorf("moodlesim: %w", err)
+	}
+	if _, ok := d.Courses[SiteCourseID]; !ok {
+		return nil, fmt.Errorf("moodlesim: no site course")
+	}
+	d.Grades = in.Grades
+	// Ids handed out later must stay above every stored id.
+	for table, ids := range map[string][]int64{
+		"course_categories": keys(d.Categories), "course": keys(d.Courses), "user": keys(d.Users), "cohort": keys(d.Cohorts),
+		"cohort_members": keys(d.CohortMembers), "enrol": keys(d.Instances), "user_enrolments": keys(d.UEs),
+		"role_assignments": keys(d.RAs), "groups": keys(d.Groups), "groups_members": keys(d.Members),
+	} {
+		if len(ids) > 0 {
+			d.reserve(table, slices.Max(ids))
+		}
+	}
+	d.rebuildIndex()
+	if len(d.ueIndex) != len(d.UEs) {
+		return nil, fmt.Errorf("moodlesim: duplicate (enrolid, userid) in user_enrolments")
+	}
+	return newSim(d, time.Now), nil
+}
+
+func keys[T any](m map[int64]T) []int64 {
+	out := make([]int64, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return slices.SortedFunc(slices.Values(out), cmp.Compare[int64])
+}

@@ -1,0 +1,345 @@
+package moodlesim
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+// Options configure a new simulator.
+type Options struct {
+	// Now is the clock (default time.Now). Timestamps written by the simulator and the
+	// "active" computations use it.
+	Now func() time.Time
+	// Debug makes errors carry debuginfo and missing records name their table, as with
+	// $CFG->debug >= DEBUG_NORMAL.
+	Debug bool
+	// TimeZone is the site's default time zone (default Europe/Paris).
+	TimeZone string
+}
+
+// Sim is an in-memory Moodle 5.1 with the local_enrolctl plugin, served over Moodle's
+// REST protocol by Handler. All methods are safe for concurrent use.
+type Sim struct {
+	mu     sync.Mutex
+	now    func() time.Time
+	d      *db
+	tokens map[string]token
+	writes map[string]int
+	log    []Request
+	faults *faultState
+}
+
+type token struct {
+	service  string
+	username string
+}
+
+// Request is one entry of the request log. Tokens are never recorded.
+type Request struct {
+	Function string    `json:"function"`
+	Time     time.Time `json:"time"`
+	Write    bool      `json:"write"`
+	// Outcome is "ok", the errorcode returned, or the fault injected
+	// ("http500", "timeout", "afterwrite").
+	Outcome string `json:"outcome"`
+}
+
+// Service names, as db/services.php declares them.
+const (
+	ServiceEnrolctl = "enrolctl"
+	ServiceTesting  = "enrolctl_testing"
+)
+
+// New returns an empty site: the site course (id 1), the guest (id 1) and admin
+// (id 2, site admin) users, the standard roles, the plugins manual, guest, self,
+// cohort, meta and database enabled, web services on.
+func New(opts Options) *Sim {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.TimeZone == "" {
+		opts.TimeZone = "Europe/Paris"
+	}
+	d := newDB()
+	d.Config = config{
+		SiteName:            "Moodle",
+		EnabledPlugins:      []string{"manual", "guest", "self", "cohort", "meta", "database"},
+		CohortUnenrolAction: ExtRemovedUnenrol,
+		MetaUnenrolAction:   ExtRemovedSuspendNoRoles,
+		TimeZone:            opts.TimeZone,
+		Debug:               opts.Debug,
+		WebServicesEnabled:  true,
+	}
+	d.Courses[SiteCourseID] = Course{ID: SiteCourseID, Shortname: "moodle", Fullname: "Moodle", Visible: true}
+	d.reserve("course", SiteCourseID)
+	d.Users[1] = User{ID: 1, Username: "guest", Firstname: "Guest user", Lastname: " ", Email: "root@localhost", Auth: "manual"}
+	d.Users[2] = User{ID: 2, Username: "admin", Firstname: "Admin", Lastname: "User", Email: "admin@example.invalid", Auth: "manual", SiteAdmin: true}
+	d.reserve("user", 2)
+	return newSim(d, opts.Now)
+}
+
+func newSim(d *db, now func() time.Time) *Sim {
+	return &Sim{now: now, d: d, tokens: map[string]token{}, writes: map[string]int{}}
+}
+
+// AddToken registers a web-service token for username in service (ServiceEnrolctl or
+// ServiceTesting). Tokens are not saved by Save.
+func (s *Sim) AddToken(tok, service, username string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tokens[tok] = token{service: service, username: strings.ToLower(username)}
+}
+
+// WriteCalls returns how many calls each write function received (calls that passed
+// authentication, whatever their outcome).
+func (s *Sim) WriteCalls() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.writes)
+}
+
+// Requests returns the request log, oldest first.
+func (s *Sim) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.log)
+}
+
+// ResetLog clears the request log and the write counters.
+func (s *Sim) ResetLog() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.log = nil
+	s.writes = map[string]int{}
+}
+
+// Handler serves /webservice/rest/server.php (POST or GET) like Moodle's REST server.
+func (s *Sim) Handler() http.Handler { return http.HandlerFunc(s.serve) }
+
+func (s *Sim) serve(w http.ResponseWriter, r *http.Request) {
+	if !strings.HasSuffix(r.URL.Path, "/webservice/rest/server.php") {
+		http.NotFound(w, r)
+		return
+	}
+	if r.Method != http.MethodPost && r.Method != http.MethodGet {
+		w.WriteHeader(http.StatusMethodNotAllowed)
+		return
+	}
+	s.mu.Lock()
+	enabled := s.d.Config.WebServicesEnabled
+	s.mu.Unlock()
+	if !enabled {
+		w.WriteHeader(http.StatusForbidden) // server.php dies with an empty 403
+		return
+	}
+	in := newArray()
+	if err := parseQuery(in, r.URL.RawQuery); err != nil {
+		w.WriteHeader(http.StatusBadRequest)
+		return
+	}
+	if r.Method == http.MethodPost && r.Body != nil {
+		body, err := io.ReadAll(io.LimitReader(r.Body, 64<<20))
+		if err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		if err := parseQuery(in, string(body)); err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+	}
+	leaf := func(k string) string {
+		n, ok := in.values[k]
+		in.remove(k)
+		if !ok || !n.leaf {
+			return ""
+		}
+		return n.val
+	}
+	tok, fn := leaf("wstoken"), leaf("wsfunction")
+	leaf("moodlewsrestformat")
+	for _, k := range slices.Clone(in.keys) {
+		if strings.HasPrefix(k, "moodlewssetting") {
+			in.remove(k)
+		}
+	}
+	siteURL := "http://" + r.Host + strings.TrimSuffix(r.URL.Path, "/webservice/rest/server.php")
+	if r.TLS != nil {
+		siteURL = "https" + strings.TrimPrefix(siteURL, "http")
+	}
+
+	s.mu.Lock()
+	res := s.call(tok, fn, in, siteURL)
+	s.mu.Unlock()
+
+	switch res.fault {
+	case FaultHTTP500, FaultAfterWrite:
+		w.WriteHeader(http.StatusInternalServerError)
+		return
+	case FaultTimeout:
+		var timer <-chan time.Time
+		if res.delay > 0 {
+			timer = time.After(res.delay)
+		}
+		select {
+		case <-r.Context().Done():
+		case <-timer:
+		}
+		w.WriteHeader(http.StatusGatewayTimeout)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(res.body)
+}
+
+type result struct {
+	body  []byte
+	fault FaultKind
+	delay time.Duration
+}
+
+// call runs one request under s.mu: authentication, function lookup, service access,
+// parameter validation, faults, then the function in a transaction.
+func (s *Sim) call(tok, fnName string, in *node, siteURL string) result {
+	now := s.now()
+	entry := Request{Function: fnName, Time: now}
+	finish := func(body []byte, outcome string) result {
+		entry.Outcome = outcome
+		s.log = append(s.log, entry)
+		return result{body: body}
+	}
+	fail := func(e *wsError) result {
+		if !s.d.Config.Debug {
+			e.DebugInfo = ""
+		}
+		return finish(phpJSON(e), e.ErrorCode)
+	}
+	t, ok := s.tokens[tok]
+	if tok == "" || !ok {
+		return fail(moodleErr("invalidtoken", nil))
+	}
+	user, ok := s.d.userByUsername(t.username)
+	if !ok {
+		return fail(moodleErr("invalidtoken", nil))
+	}
+	if user.Suspended {
+		return fail(&wsError{Exception: exMoodle, ErrorCode: "wsaccessusersuspended", Message: "Refused web service access for suspended username: " + user.Username})
+	}
+	if fnName == "" {
+		return fail(invalidParam("Missing function name"))
+	}
+	fn, ok := functions[fnName]
+	if !ok {
+		return fail(s.missingRecord("external_functions",
+			fmt.Sprintf("SELECT * FROM {external_functions} WHERE name = ?\n[array (\n  0 => '%s',\n)]", fnName)))
+	}
+	if !slices.Contains(serviceFunctions(t.service), fnName) {
+		return fail(&wsError{Exception: exAccess, ErrorCode: "accessexception", Message: "Access control exception",
+			DebugInfo: "Access to the function " + fnName + "() is not allowed.\nThere could be multiple reasons for this:\n1. The service linked to the user token does not contain the function.\n2. The service is user-restricted and the user is not listed.\n3. The service is disabled."})
+	}
+	entry.Write = fn.write
+	if fn.write {
+		s.writes[fnName]++
+	}
+	a, perr := validate(fn.params, in)
+	if perr != nil {
+		return fail(perr)
+	}
+	var kind FaultKind
+	var delay time.Duration
+	if fn.write && s.faults != nil {
+		kind, delay = s.faults.decide(fnName)
+	}
+	switch kind {
+	case FaultException:
+		return fail(&wsError{Exception: exWrite, ErrorCode: "dmlwriteexception", Message: "Error writing to database",
+			DebugInfo: "injected fault"})
+	case FaultHTTP500, FaultTimeout:
+		entry.Outcome = faultNames[kind]
+		s.log = append(s.log, entry)
+		return result{fault: kind, delay: delay}
+	}
+
+	c := &ctx{s: s, user: user, service: t.service, siteURL: siteURL, t: &tx{d: s.d, now: now.Unix(), actor: user.ID}}
+	var before *db
+	if fn.tx {
+		before = s.d.clone()
+	}
+	out, err := fn.run(c, args(a.(map[string]any)))
+	if err == nil {
+		c.t.settle()
+	}
+	if err != nil {
+		if before != nil {
+			s.d = before
+		}
+		return fail(err)
+	}
+	if kind == FaultAfterWrite {
+		entry.Outcome = faultNames[kind]
+		s.log = append(s.log, entry)
+		return result{fault: kind}
+	}
+	return finish(phpJSON(out), "ok")
+}
+
+// ctx is one call's environment.
+type ctx struct {
+	s       *Sim
+	user    User
+	service string
+	siteURL string
+	t       *tx
+}
+
+func (c *ctx) d() *db { return c.s.d }
+
+// require is require_capability(): site admins have every capability; other token
+// users have none.
+func (c *ctx) require(capability string) *wsError {
+	if c.user.SiteAdmin {
+		return nil
+	}
+	return noPermission(capability)
+}
+
+// phpJSON encodes like PHP's json_encode(): "/" escaped, non-ASCII as \uXXXX, nil as null.
+func phpJSON(v any) []byte {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		panic(err) // only plain values are encoded
+	}
+	raw := bytes.TrimRight(buf.Bytes(), "\n")
+	out := make([]byte, 0, len(raw)+16)
+	for i := 0; i < len(raw); {
+		r, size := utf8.DecodeRune(raw[i:])
+		switch {
+		case r == '/':
+			out = append(out, '\\', '/')
+		case r < utf8.RuneSelf:
+			out = append(out, raw[i])
+		case r > 0xFFFF:
+			r -= 0x10000
+			out = append(out, fmt.Sprintf(`\u%04x\u%04x`, 0xD800+(r>>10), 0xDC00+(r&0x3FF))...)
+		default:
+			out = append(out, fmt.Sprintf(`\u%04x`, r)...)
+		}
+		i += size
+	}
+	return out
+}
+
+func itoa(v int64) string { return strconv.FormatInt(v, 10) }
