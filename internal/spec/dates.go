@@ -1,0 +1,86 @@
+package spec
+
+import (
+	"fmt"
+	"regexp"
+	"time"
+
+	"github.com/enrolctl/enrolctl/internal/spec/diag"
+	"github.com/enrolctl/enrolctl/internal/spec/tree"
+)
+
+// date is a start or end date as written in a spec, turned into a timestamp.
+type date struct {
+	Unix int64 // 0 with Set: no date ("never" for until)
+	Set  bool
+	Pos  diag.Pos
+	Text string
+}
+
+var (
+	dayPattern      = regexp.MustCompile(`^(\d{4})-(\d{2})-(\d{2})$`)
+	durationPattern = regexp.MustCompile(`^\+?\s*\d+\s*(s|m|h|d|w|y|mo|day|days|week|weeks|month|months|year|years)?$`)
+)
+
+// parseDay parses YYYY-MM-DD strictly (time.Parse accepts 2027-02-30 as an error, good).
+func parseDay(s string, loc *time.Location) (time.Time, error) {
+	t, err := time.ParseInLocation(time.DateOnly, s, loc)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return t, nil
+}
+
+// readDate turns a spec value into a timestamp. A day means the whole day in the site's
+// time zone: as a start it is that day's midnight, as an end (isEnd) the following
+// midnight. RFC 3339 timestamps are taken as is; "never" is no end date. Durations are
+// refused: a plan must not depend on the day it is made.
+func readDate(s tree.Str, field string, isEnd bool, loc *time.Location, ds *diag.Diagnostics) date {
+	if !s.Set {
+		return date{Pos: s.Pos}
+	}
+	d := date{Set: true, Pos: s.Pos, Text: s.V}
+	switch {
+	case s.V == "never" && isEnd:
+		return d
+	case s.V == "never" || s.V == "none":
+		*ds = append(*ds, diag.Errorf(s.Pos, "%s: %q only applies to until (no end date); leave %s out for no start date", field, s.V, field))
+	case dayPattern.MatchString(s.V):
+		t, err := parseDay(s.V, loc)
+		if err != nil {
+			*ds = append(*ds, diag.Errorf(s.Pos, "%s: bad date %q: not a day of the calendar (YYYY-MM-DD)", field, s.V))
+			return date{Pos: s.Pos}
+		}
+		if isEnd {
+			t = time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, loc)
+		}
+		d.Unix = t.Unix()
+		return d
+	case durationPattern.MatchString(s.V):
+		*ds = append(*ds, diag.Errorf(s.Pos, "%s: %q is a duration; specs take dates (YYYY-MM-DD, an RFC 3339 timestamp or never) so that a plan does not change from one day to the next (enrolctl import csv turns enrolment periods into dates)", field, s.V))
+	default:
+		t, err := time.Parse(time.RFC3339, s.V)
+		if err != nil {
+			*ds = append(*ds, diag.Errorf(s.Pos, "%s: bad date %q: use YYYY-MM-DD, an RFC 3339 timestamp (2027-06-30T18:00:00+02:00)%s", field, s.V, orNever(isEnd)))
+			return date{Pos: s.Pos}
+		}
+		d.Unix = t.Unix()
+		return d
+	}
+	return date{Pos: s.Pos}
+}
+
+func orNever(isEnd bool) string {
+	if isEnd {
+		return " or never"
+	}
+	return ""
+}
+
+// String shows the date as written, for conflict messages.
+func (d date) String() string {
+	if !d.Set {
+		return "(none)"
+	}
+	return fmt.Sprintf("%q", d.Text)
+}

@@ -1,0 +1,447 @@
+package spec
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/enrolctl/enrolctl/internal/spec/diag"
+	"github.com/enrolctl/enrolctl/internal/spec/tree"
+	"github.com/enrolctl/enrolctl/internal/state"
+)
+
+// StandardRoles are the role shortnames of a standard Moodle install.
+var StandardRoles = []string{"manager", "coursecreator", "editingteacher", "teacher", "student", "guest", "user", "frontpage"}
+
+// DefaultRole is the role given when a spec names none.
+const DefaultRole = "student"
+
+// hclRules map HCL blocks onto the YAML shape of specs and policies.
+var hclRules = map[string]tree.BlockRule{
+	"course":  {Field: "$courses", Label: "course", List: true},
+	"policy":  {Field: "$policies", Label: "policy", List: true},
+	"method":  {Field: "methods", Label: "type", List: true},
+	"user":    {Field: "users", Label: "username", List: true},
+	"group":   {Field: "groups", Label: "name", List: true},
+	"manual":  {Field: "manual"},
+	"courses": {Field: "courses"},
+}
+
+// decoder reads the documents of one file.
+type decoder struct {
+	loc   *time.Location
+	roles []string
+	ds    *diag.Diagnostics
+}
+
+// document reads one YAML document (or HCL block body): a course spec or a policy.
+func (d *decoder) document(n *tree.Node, file string) (*CourseSpec, *Policy) {
+	if n.Kind != tree.Object {
+		*d.ds = append(*d.ds, diag.Errorf(n.Pos, "a spec file holds a mapping with course: (a course spec) or policy: (a policy), not %s", n.Kind))
+		return nil, nil
+	}
+	hasCourse, hasPolicy := n.Field("course") != nil, n.Field("policy") != nil
+	switch {
+	case hasCourse && hasPolicy:
+		*d.ds = append(*d.ds, diag.Errorf(n.Field("policy").KeyPos, "a file is either a course spec (course:) or a policy (policy:), not both"))
+		return nil, nil
+	case hasPolicy:
+		return nil, d.policy(n, file)
+	case hasCourse:
+		return d.course(n, file), nil
+	}
+	o := tree.ReadObject(n, "spec", d.ds)
+	o.Known("course", "policy")
+	o.Done()
+	*d.ds = append(*d.ds, diag.Errorf(n.Pos, "missing course: (a course spec) or policy: (a policy)"))
+	return nil, nil
+}
+
+func (d *decoder) course(n *tree.Node, file string) *CourseSpec {
+	o := tree.ReadObject(n, "course spec", d.ds)
+	name := o.String("course")
+	c := &CourseSpec{Shortname: name.V, File: file, Pos: name.Pos}
+	if name.Set && strings.TrimSpace(name.V) == "" {
+		o.Errorf(name.Pos, "course: the shortname is empty")
+	}
+	c.methods = d.methods(o, c.Shortname)
+	if f := o.Get("manual"); f != nil {
+		c.manual = d.manual(f.Value, false)
+	}
+	c.groups, c.groupsDeclared = d.groups(o)
+	c.protect = o.Bool("protect")
+	c.methodsPrune = o.Bool("methods_prune")
+	o.Done()
+	if !name.Set {
+		return nil
+	}
+	return c
+}
+
+func (d *decoder) policy(n *tree.Node, file string) *Policy {
+	o := tree.ReadObject(n, "policy", d.ds)
+	name := o.String("policy")
+	p := &Policy{Name: name.V, File: file, Pos: name.Pos}
+	if name.Set && strings.TrimSpace(name.V) == "" {
+		o.Errorf(name.Pos, "policy: the name is empty")
+	}
+	if f := o.Get("courses"); f != nil {
+		p.sel = d.selector(f.Value)
+	} else {
+		o.Errorf(p.Pos, "policy %q selects no courses: add courses: with category, shortname or list", p.Name)
+	}
+	p.methods = d.methods(o, "")
+	if f := o.Get("manual"); f != nil {
+		p.manual = d.manual(f.Value, true)
+	}
+	p.groups, _ = d.groups(o)
+	p.protect = o.Bool("protect")
+	p.methodsPrune = o.Bool("methods_prune")
+	o.Done()
+	if !name.Set {
+		return nil
+	}
+	return p
+}
+
+func (d *decoder) selector(n *tree.Node) selector {
+	s := selector{pos: n.Pos}
+	o := tree.ReadObject(n, "courses", d.ds)
+	if o == nil {
+		return s
+	}
+	s.category = o.String("category")
+	s.shortname = o.String("shortname")
+	s.list = o.Strings("list")
+	if s.shortname.Set {
+		if _, err := matchGlob(s.shortname.V, ""); err != nil {
+			o.Errorf(s.shortname.Pos, "shortname: bad pattern %q: %v", s.shortname.V, err)
+		}
+	}
+	if !s.category.Set && !s.shortname.Set && s.list == nil {
+		o.Errorf(n.Pos, "courses: give at least one of category, shortname or list")
+	}
+	o.Done()
+	return s
+}
+
+// methodFields lists the fields each method type takes besides type.
+var methodFields = map[state.MethodType][]string{
+	state.Manual:   {"enabled"},
+	state.Guest:    {"enabled"},
+	state.Database: {},
+	state.Cohort:   {"cohort", "role", "group", "enabled"},
+	state.Meta:     {"course", "group", "enabled"},
+	state.Self:     {"name", "role", "enabled", "max_users"},
+}
+
+var allMethodFields = []string{"cohort", "role", "group", "enabled", "course", "name", "max_users"}
+
+func (d *decoder) methods(o *tree.Obj, self string) []methodDecl {
+	var out []methodDecl
+	seen := map[string]diag.Pos{}
+	for _, n := range o.List("methods") {
+		m, ok := d.method(n, self)
+		if !ok {
+			continue
+		}
+		key := m.m.Key()
+		if first, dup := seen[key]; dup {
+			o.Errorf(m.pos, "%s is declared twice in this file (first at %s)", describeMethod(m.m), first)
+			continue
+		}
+		seen[key] = m.pos
+		out = append(out, m)
+	}
+	return out
+}
+
+// describeMethod names a method by its identity, for messages.
+func describeMethod(m state.Method) string {
+	switch m.Type {
+	case state.Cohort:
+		return fmt.Sprintf("cohort method (cohort %q, role %q)", m.Cohort, m.Role)
+	case state.Meta:
+		return fmt.Sprintf("meta method linked to %q", m.Course)
+	case state.Self:
+		return fmt.Sprintf("self method %q", m.Name)
+	default:
+		return fmt.Sprintf("%s method", m.Type)
+	}
+}
+
+func (d *decoder) method(n *tree.Node, self string) (methodDecl, bool) {
+	o := tree.ReadObject(n, "method", d.ds)
+	if o == nil {
+		return methodDecl{}, false
+	}
+	typ := o.String("type")
+	if !typ.Set {
+		if o.Get("type") == nil {
+			o.Errorf(n.Pos, "method: missing required field \"type\" (one of %s)", typeList())
+		}
+		o.Known(allMethodFields...)
+		o.Done()
+		return methodDecl{}, false
+	}
+	t := state.MethodType(typ.V)
+	if !t.Known() {
+		tree.OneOf(typ, "method type", typeNames(), d.ds)
+		o.Known(allMethodFields...)
+		o.Done()
+		return methodDecl{}, false
+	}
+	m := state.Method{Type: t, Enabled: true}
+	pos := typ.Pos
+	o.What = string(t) + " method"
+	allowed := methodFields[t]
+	for _, f := range allMethodFields {
+		if slices.Contains(allowed, f) {
+			continue
+		}
+		if fl := o.Get(f); fl != nil {
+			o.Errorf(fl.KeyPos, "%s", notForType(t, f))
+		}
+	}
+	ok := true
+	if slices.Contains(allowed, "enabled") {
+		if b := o.Bool("enabled"); b.Set {
+			m.Enabled = b.V
+		}
+	}
+	switch t {
+	case state.Cohort:
+		c := o.Require("cohort")
+		if c != nil {
+			s := tree.AsString(c.Value, "cohort", d.ds)
+			m.Cohort, ok = s.V, s.Set && ok
+		} else {
+			ok = false
+		}
+		m.Role = d.role(o.String("role"))
+		m.Group = o.String("group").V
+	case state.Meta:
+		c := o.Require("course")
+		if c != nil {
+			s := tree.AsString(c.Value, "course", d.ds)
+			m.Course, ok = s.V, s.Set && ok
+			if s.Set && self != "" && s.V == self {
+				o.Errorf(s.Pos, "a meta method links another course; %q is this course", s.V)
+			}
+		} else {
+			ok = false
+		}
+		m.Group = o.String("group").V
+	case state.Self:
+		c := o.Require("name")
+		if c != nil {
+			s := tree.AsString(c.Value, "name", d.ds)
+			m.Name, ok = s.V, s.Set && ok
+		} else {
+			ok = false
+		}
+		m.Role = d.role(o.String("role"))
+		m.MaxUsers = o.Int("max_users").V
+	}
+	o.Done()
+	m.Source = source(pos)
+	return methodDecl{m: m, pos: pos}, ok
+}
+
+func notForType(t state.MethodType, field string) string {
+	switch {
+	case t == state.Manual && field == "role":
+		return "the manual method takes no role: set manual.role, the default role of the users listed under manual"
+	case t == state.Database && field == "enabled":
+		return "the database method is never changed by enrolctl, only checked: remove enabled"
+	}
+	var takes []string
+	for _, mt := range state.MethodTypes {
+		if slices.Contains(methodFields[mt], field) {
+			takes = append(takes, string(mt))
+		}
+	}
+	return fmt.Sprintf("field %q does not apply to a %s method (only to %s)", field, t, strings.Join(takes, ", "))
+}
+
+func typeNames() []string {
+	out := make([]string, len(state.MethodTypes))
+	for i, t := range state.MethodTypes {
+		out[i] = string(t)
+	}
+	return out
+}
+
+func typeList() string { return strings.Join(typeNames(), ", ") }
+
+// role checks a role shortname; unset gives DefaultRole.
+func (d *decoder) role(s tree.Str) string {
+	if !s.Set {
+		return DefaultRole
+	}
+	d.checkRole(s)
+	return s.V
+}
+
+func (d *decoder) checkRole(s tree.Str) {
+	if !s.Set || slices.Contains(d.roles, s.V) {
+		return
+	}
+	*d.ds = append(*d.ds, diag.Diagnostic{
+		File: s.Pos.File, Line: s.Pos.Line, Col: s.Pos.Col,
+		Message:    fmt.Sprintf("unknown role %q (Moodle's standard roles, plus the roles: listed in the configuration)", s.V),
+		Suggestion: diag.Suggest(s.V, d.roles),
+	})
+}
+
+var pruneModes = []string{string(state.PruneKeep), string(state.PruneSuspend), string(state.PruneUnenrol)}
+
+func (d *decoder) manual(n *tree.Node, policy bool) *manualDecl {
+	o := tree.ReadObject(n, "manual", d.ds)
+	if o == nil {
+		return nil
+	}
+	m := &manualDecl{pos: n.Pos}
+	m.role = o.String("role")
+	d.checkRole(m.role)
+	m.until = readDate(o.String("until"), "until", true, d.loc, d.ds)
+	m.from = readDate(o.String("from"), "from", false, d.loc, d.ds)
+	checkOrder(m.from, m.until, d.ds)
+	m.prune = o.String("prune")
+	if !tree.OneOf(m.prune, "prune mode", pruneModes, d.ds) {
+		m.prune = tree.Str{}
+	}
+	if policy {
+		if f := o.Get("users"); f != nil {
+			o.Errorf(f.KeyPos, "a policy sets defaults for many courses and lists no users: list users in each course's spec")
+		}
+		o.Done()
+		return m
+	}
+	seen := map[string]diag.Pos{}
+	for _, un := range o.List("users") {
+		u, ok := d.user(un)
+		if !ok {
+			continue
+		}
+		if first, dup := seen[u.username]; dup {
+			o.Errorf(u.pos, "user %q is listed twice in this course (first at %s)", u.username, first)
+			continue
+		}
+		seen[u.username] = u.pos
+		m.users = append(m.users, u)
+	}
+	o.Done()
+	return m
+}
+
+func checkOrder(from, until date, ds *diag.Diagnostics) {
+	if from.Set && until.Set && until.Unix != 0 && from.Unix != 0 && until.Unix <= from.Unix {
+		*ds = append(*ds, diag.Errorf(until.Pos, "until %s is not after from %s", until.Text, from.Text))
+	}
+}
+
+func (d *decoder) user(n *tree.Node) (userDecl, bool) {
+	if n.Kind == tree.Scalar {
+		s := tree.AsString(n, "user", d.ds)
+		return userDecl{username: s.V, pos: s.Pos}, d.checkUsername(s)
+	}
+	o := tree.ReadObject(n, "user", d.ds)
+	if o == nil {
+		return userDecl{}, false
+	}
+	f := o.Require("username")
+	var name tree.Str
+	if f != nil {
+		name = tree.AsString(f.Value, "username", d.ds)
+	}
+	u := userDecl{username: name.V, pos: name.Pos}
+	u.role = o.String("role")
+	d.checkRole(u.role)
+	u.until = readDate(o.String("until"), "until", true, d.loc, d.ds)
+	u.from = readDate(o.String("from"), "from", false, d.loc, d.ds)
+	checkOrder(u.from, u.until, d.ds)
+	u.suspended = o.Bool("suspended")
+	seen := map[string]bool{}
+	for _, g := range o.Strings("groups") {
+		if seen[g.V] {
+			o.Errorf(g.Pos, "group %q is listed twice for this user", g.V)
+			continue
+		}
+		seen[g.V] = true
+		u.groups = append(u.groups, g)
+	}
+	o.Done()
+	return u, name.Set && d.checkUsername(name)
+}
+
+// checkUsername applies Moodle's rules: usernames are stored in lower case and hold no
+// spaces.
+func (d *decoder) checkUsername(s tree.Str) bool {
+	switch {
+	case !s.Set:
+		return false
+	case s.V == "":
+		*d.ds = append(*d.ds, diag.Errorf(s.Pos, "empty username"))
+	case strings.ContainsFunc(s.V, unicode.IsSpace):
+		*d.ds = append(*d.ds, diag.Errorf(s.Pos, "username %q contains a space; Moodle usernames have none", s.V))
+	case strings.ToLower(s.V) != s.V:
+		*d.ds = append(*d.ds, diag.Diagnostic{
+			File: s.Pos.File, Line: s.Pos.Line, Col: s.Pos.Col,
+			Message:    fmt.Sprintf("username %q has capital letters; Moodle usernames are lower case", s.V),
+			Suggestion: strings.ToLower(s.V),
+		})
+	default:
+		return true
+	}
+	return false
+}
+
+func (d *decoder) groups(o *tree.Obj) ([]groupDecl, bool) {
+	f := o.Get("groups")
+	if f == nil {
+		return nil, false
+	}
+	var out []groupDecl
+	seen := map[string]diag.Pos{}
+	for _, n := range o.List("groups") {
+		var g groupDecl
+		if n.Kind == tree.Scalar {
+			s := tree.AsString(n, "group", d.ds)
+			if !s.Set {
+				continue
+			}
+			g = groupDecl{name: s.V, pos: s.Pos}
+		} else {
+			go_ := tree.ReadObject(n, "group", d.ds)
+			if go_ == nil {
+				continue
+			}
+			nf := go_.Require("name")
+			if nf == nil {
+				go_.Known("prune_members")
+				go_.Done()
+				continue
+			}
+			s := tree.AsString(nf.Value, "name", d.ds)
+			g = groupDecl{name: s.V, pos: s.Pos, pruneMembers: go_.Bool("prune_members")}
+			go_.Done()
+			if !s.Set {
+				continue
+			}
+		}
+		if strings.TrimSpace(g.name) == "" {
+			o.Errorf(g.pos, "empty group name")
+			continue
+		}
+		if first, dup := seen[g.name]; dup {
+			o.Errorf(g.pos, "group %q is declared twice (first at %s)", g.name, first)
+			continue
+		}
+		seen[g.name] = g.pos
+		out = append(out, g)
+	}
+	return out, true
+}

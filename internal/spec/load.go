@@ -1,0 +1,221 @@
+package spec
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/enrolctl/enrolctl/internal/spec/diag"
+	"github.com/enrolctl/enrolctl/internal/spec/tree"
+)
+
+// Diagnostic and Diagnostics are the loader's findings, with file:line:col.
+type (
+	Diagnostic  = diag.Diagnostic
+	Diagnostics = diag.Diagnostics
+	Severity    = diag.Severity
+)
+
+// Options are the site facts a spec is read against.
+type Options struct {
+	// Location is the site's time zone: a date YYYY-MM-DD is that whole day there.
+	// Nil means UTC.
+	Location *time.Location
+	// Roles are role shortnames the site has besides Moodle's standard ones.
+	Roles []string
+}
+
+// Set is every course spec and policy read from a folder, and what was wrong in them.
+type Set struct {
+	Courses  []*CourseSpec // sorted by shortname, then file
+	Policies []*Policy     // sorted by file, then name
+	Files    []string      // every file read, sorted
+	// Diagnostics holds the errors and warnings of every file, sorted. Nothing may be
+	// applied while it HasErrors.
+	Diagnostics Diagnostics
+}
+
+// Course returns the spec of the course with the given shortname, if any.
+func (s *Set) Course(shortname string) (*CourseSpec, bool) {
+	for _, c := range s.Courses {
+		if c.Shortname == shortname {
+			return c, true
+		}
+	}
+	return nil, false
+}
+
+// IsSpecFile reports whether a file name is one the loader reads.
+func IsSpecFile(name string) bool {
+	switch strings.ToLower(path.Ext(name)) {
+	case ".yaml", ".yml", ".hcl":
+		return !strings.HasPrefix(path.Base(name), ".")
+	}
+	return false
+}
+
+// configNames are repository configuration files, skipped when the spec folder is the
+// repository root.
+var configNames = []string{"enrolctl.yaml", "enrolctl.yml", "enrolctl.hcl"}
+
+// Load reads every spec and policy file (.yaml, .yml, .hcl) under root in fsys,
+// skipping hidden files and folders. root may also name one file. Paths in the Set
+// and its diagnostics are fsys paths (root joined with the path below it), so an
+// os.DirFS of the repository root gives repository-relative paths.
+func Load(fsys fs.FS, root string, opts Options) *Set {
+	return load(fsys, root, opts, func(p string) string { return p })
+}
+
+// LoadDir reads the spec folder dir on disk; paths in diagnostics start with dir as
+// given (relative to the working directory when dir is).
+func LoadDir(dir string, opts Options) *Set {
+	return load(os.DirFS(dir), ".", opts, func(p string) string { return filepath.Join(dir, filepath.FromSlash(p)) })
+}
+
+func load(fsys fs.FS, root string, opts Options, display func(string) string) *Set {
+	set := &Set{}
+	var files []string
+	err := fs.WalkDir(fsys, root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			set.Diagnostics = append(set.Diagnostics, diag.Errorf(diag.Pos{File: display(p)}, "cannot read: %v", unwrapPath(err)))
+			if d != nil && d.IsDir() && p != root {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if p != root && strings.HasPrefix(d.Name(), ".") {
+			if d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() || !IsSpecFile(p) {
+			return nil
+		}
+		if path.Dir(p) == path.Clean(root) && slices.Contains(configNames, d.Name()) {
+			return nil
+		}
+		files = append(files, p)
+		return nil
+	})
+	if err != nil {
+		set.Diagnostics = append(set.Diagnostics, diag.Errorf(diag.Pos{File: display(root)}, "cannot read: %v", err))
+	}
+	slices.Sort(files)
+	for _, p := range files {
+		src, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			set.Diagnostics = append(set.Diagnostics, diag.Errorf(diag.Pos{File: display(p)}, "cannot read: %v", unwrapPath(err)))
+			continue
+		}
+		set.add(display(p), src, opts)
+	}
+	set.finish()
+	return set
+}
+
+func unwrapPath(err error) error {
+	if pe, ok := err.(*fs.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
+
+// LoadBytes reads one file's content, as if it were the only file (tests, stdin).
+func LoadBytes(file string, src []byte, opts Options) *Set {
+	set := &Set{}
+	set.add(file, src, opts)
+	set.finish()
+	return set
+}
+
+// add parses and checks one file.
+func (s *Set) add(file string, src []byte, opts Options) {
+	s.Files = append(s.Files, file)
+	loc := opts.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	d := &decoder{loc: loc, roles: append(slices.Clone(StandardRoles), opts.Roles...), ds: &s.Diagnostics}
+	var docs []*tree.Node
+	if strings.EqualFold(path.Ext(file), ".hcl") {
+		n, ds := tree.ParseHCL(file, src, hclRules)
+		s.Diagnostics = append(s.Diagnostics, ds...)
+		if n == nil {
+			return
+		}
+		o := tree.ReadObject(n, "HCL spec file", d.ds)
+		for _, key := range []string{"$courses", "$policies"} {
+			if f := o.Get(key); f != nil {
+				docs = append(docs, f.Value.Items...)
+			}
+		}
+		o.Done()
+		if len(docs) == 0 && !s.Diagnostics.HasErrors() {
+			s.Diagnostics = append(s.Diagnostics, diag.Diagnostic{File: file, Severity: diag.Warning, Message: "no course or policy block in this file"})
+		}
+	} else {
+		var ds diag.Diagnostics
+		docs, ds = tree.ParseYAML(file, src)
+		s.Diagnostics = append(s.Diagnostics, ds...)
+	}
+	for _, n := range docs {
+		c, p := d.document(n, file)
+		if c != nil {
+			s.Courses = append(s.Courses, c)
+		}
+		if p != nil {
+			s.Policies = append(s.Policies, p)
+		}
+	}
+}
+
+// finish sorts the set and runs the checks that span files.
+func (s *Set) finish() {
+	slices.SortStableFunc(s.Courses, func(a, b *CourseSpec) int {
+		return cmpOr(strings.Compare(a.Shortname, b.Shortname), strings.Compare(a.File, b.File), a.Pos.Line-b.Pos.Line)
+	})
+	slices.SortStableFunc(s.Policies, func(a, b *Policy) int {
+		return cmpOr(strings.Compare(a.File, b.File), a.Pos.Line-b.Pos.Line)
+	})
+	slices.Sort(s.Files)
+	// A course declared twice: report the later one, naming both places, and keep the first.
+	var courses []*CourseSpec
+	for i, c := range s.Courses {
+		if i > 0 && courses[len(courses)-1].Shortname == c.Shortname {
+			first := courses[len(courses)-1]
+			s.Diagnostics = append(s.Diagnostics, diag.Errorf(c.Pos, "course %q is declared in two places: %s and here; keep one spec per course", c.Shortname, first.Pos))
+			continue
+		}
+		courses = append(courses, c)
+	}
+	s.Courses = courses
+	names := map[string]diag.Pos{}
+	for _, p := range s.Policies {
+		if first, dup := names[p.Name]; dup {
+			s.Diagnostics = append(s.Diagnostics, diag.Errorf(p.Pos, "policy %q is declared in two places: %s and here; policy names must be unique", p.Name, first))
+			continue
+		}
+		names[p.Name] = p.Pos
+	}
+	s.Diagnostics = s.Diagnostics.Sort()
+}
+
+func cmpOr(vs ...int) int {
+	for _, v := range vs {
+		if v != 0 {
+			return v
+		}
+	}
+	return 0
+}
+
+// String summarises the set, for logs.
+func (s *Set) String() string {
+	return fmt.Sprintf("%d files, %d course specs, %d policies, %d diagnostics", len(s.Files), len(s.Courses), len(s.Policies), len(s.Diagnostics))
+}

@@ -1,0 +1,88 @@
+package spec
+
+import (
+	"github.com/enrolctl/enrolctl/internal/spec/diag"
+	"github.com/enrolctl/enrolctl/internal/spec/tree"
+	"github.com/enrolctl/enrolctl/internal/state"
+)
+
+// CourseSpec is one course's spec file, checked but not yet merged with policies.
+type CourseSpec struct {
+	Shortname string
+	File      string
+	Pos       diag.Pos // where the course shortname is written
+
+	methods []methodDecl
+	manual  *manualDecl // nil: no manual section
+	groups  []groupDecl
+	// groupsDeclared: the spec has a groups field, so users' groups must be declared.
+	groupsDeclared bool
+	protect        tree.Bool
+	methodsPrune   tree.Bool
+}
+
+// Policy is one policy file: methods and defaults applied to every course it selects.
+type Policy struct {
+	Name string
+	File string
+	Pos  diag.Pos
+
+	sel          selector
+	methods      []methodDecl
+	manual       *manualDecl // defaults only, never users
+	groups       []groupDecl
+	protect      tree.Bool
+	methodsPrune tree.Bool
+}
+
+// Users returns the usernames the spec lists in its manual section, in file order.
+func (c *CourseSpec) Users() []string {
+	if c.manual == nil {
+		return nil
+	}
+	out := make([]string, len(c.manual.users))
+	for i, u := range c.manual.users {
+		out[i] = u.username
+	}
+	return out
+}
+
+type selector struct {
+	pos       diag.Pos
+	category  tree.Str
+	shortname tree.Str
+	list      []tree.Str
+}
+
+type methodDecl struct {
+	m   state.Method
+	pos diag.Pos
+}
+
+type manualDecl struct {
+	pos   diag.Pos
+	role  tree.Str
+	until date
+	from  date
+	prune tree.Str
+	users []userDecl
+}
+
+type userDecl struct {
+	username  string
+	pos       diag.Pos
+	role      tree.Str
+	until     date
+	from      date
+	suspended tree.Bool
+	groups    []tree.Str
+}
+
+type groupDecl struct {
+	name         string
+	pos          diag.Pos
+	pruneMembers tree.Bool
+}
+
+// source renders a position as a state.Source.
+func source(p diag.Pos) state.Source { return state.Source(p.String()) }

@@ -1,0 +1,411 @@
+package spec
+
+import (
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/enrolctl/enrolctl/internal/spec/diag"
+	"github.com/enrolctl/enrolctl/internal/spec/tree"
+	"github.com/enrolctl/enrolctl/internal/state"
+)
+
+// CourseRef is one course of the live catalogue: what policies select on.
+type CourseRef struct {
+	Shortname string
+	// Category is the category path, names joined by " / " ("Ecampus / Sciences / L1").
+	Category string
+}
+
+// Resolve merges every course spec with the policies that select it and returns the
+// desired state of each managed course, sorted by shortname and normalised, together
+// with every diagnostic: the Set's own and those found here (unknown courses, policy
+// conflicts, undeclared groups), sorted.
+//
+// catalogue is every course of the site. Nil means "not known" (offline validation):
+// courses are then not checked for existence, and policies select only among the
+// courses that have specs or that they list by name (category selectors select none).
+func Resolve(set *Set, catalogue []CourseRef) ([]state.Course, Diagnostics) {
+	r := &resolver{set: set, ds: slices.Clone(set.Diagnostics)}
+	return r.run(catalogue), r.ds.Sort()
+}
+
+type resolver struct {
+	set *Set
+	ds  diag.Diagnostics
+}
+
+func (r *resolver) errorf(p diag.Pos, format string, args ...any) {
+	r.ds = append(r.ds, diag.Errorf(p, format, args...))
+}
+
+func (r *resolver) warnf(p diag.Pos, format string, args ...any) {
+	d := diag.Errorf(p, format, args...)
+	d.Severity = diag.Warning
+	r.ds = append(r.ds, d)
+}
+
+func (r *resolver) run(catalogue []CourseRef) []state.Course {
+	known := catalogue != nil
+	refs := map[string]CourseRef{}
+	var names []string
+	for _, c := range catalogue {
+		refs[c.Shortname] = c
+		names = append(names, c.Shortname)
+	}
+	// Courses with specs.
+	specs := map[string]*CourseSpec{}
+	for _, c := range r.set.Courses {
+		if known {
+			if _, ok := refs[c.Shortname]; !ok {
+				r.ds = append(r.ds, diag.Diagnostic{File: c.Pos.File, Line: c.Pos.Line, Col: c.Pos.Col,
+					Message:    fmt.Sprintf("unknown course %q: no course has this shortname on the site", c.Shortname),
+					Suggestion: diag.Suggest(c.Shortname, names)})
+				continue
+			}
+		} else if _, ok := refs[c.Shortname]; !ok {
+			refs[c.Shortname] = CourseRef{Shortname: c.Shortname}
+			names = append(names, c.Shortname)
+		}
+		specs[c.Shortname] = c
+	}
+	// Policy selections.
+	selected := map[string][]*Policy{}
+	for _, p := range r.set.Policies {
+		for _, sn := range r.selection(p, refs, names, known) {
+			selected[sn] = append(selected[sn], p)
+		}
+	}
+	var managed []string
+	for sn := range specs {
+		managed = append(managed, sn)
+	}
+	for sn := range selected {
+		if _, ok := specs[sn]; !ok {
+			managed = append(managed, sn)
+		}
+	}
+	slices.Sort(managed)
+	out := make([]state.Course, 0, len(managed))
+	for _, sn := range managed {
+		c := r.course(sn, specs[sn], selected[sn])
+		c.Category = refs[sn].Category
+		c.Normalize()
+		out = append(out, c)
+	}
+	return out
+}
+
+// selection returns the shortnames a policy selects, sorted.
+func (r *resolver) selection(p *Policy, refs map[string]CourseRef, names []string, known bool) []string {
+	s := p.sel
+	candidates := names
+	if !known {
+		candidates = slices.Clone(names)
+		for _, l := range s.list {
+			if _, ok := refs[l.V]; !ok {
+				candidates = append(candidates, l.V)
+			}
+		}
+	} else {
+		for _, l := range s.list {
+			if _, ok := refs[l.V]; !ok {
+				r.ds = append(r.ds, diag.Diagnostic{File: l.Pos.File, Line: l.Pos.Line, Col: l.Pos.Col,
+					Message:    fmt.Sprintf("unknown course %q: no course has this shortname on the site", l.V),
+					Suggestion: diag.Suggest(l.V, names)})
+			}
+		}
+	}
+	category := normCategory(s.category.V)
+	var out []string
+	for _, sn := range candidates {
+		ref := refs[sn]
+		ref.Shortname = sn
+		if s.category.Set && !inCategory(normCategory(ref.Category), category) {
+			continue
+		}
+		if s.shortname.Set {
+			if ok, _ := matchGlob(s.shortname.V, sn); !ok {
+				continue
+			}
+		}
+		if s.list != nil && !slices.ContainsFunc(s.list, func(l tree.Str) bool { return l.V == sn }) {
+			continue
+		}
+		out = append(out, sn)
+	}
+	slices.Sort(out)
+	out = slices.Compact(out)
+	if known && s.category.Set && !r.categoryExists(category, refs) {
+		var cats []string
+		for _, ref := range refs {
+			cats = append(cats, normCategory(ref.Category))
+		}
+		slices.Sort(cats)
+		r.ds = append(r.ds, diag.Diagnostic{File: s.category.Pos.File, Line: s.category.Pos.Line, Col: s.category.Pos.Col,
+			Severity: diag.Warning, Message: fmt.Sprintf("no course is in category %q or below it", s.category.V),
+			Suggestion: diag.Suggest(category, slices.Compact(cats))})
+	} else if known && len(out) == 0 {
+		r.warnf(p.Pos, "policy %q selects no course", p.Name)
+	}
+	return out
+}
+
+func (r *resolver) categoryExists(category string, refs map[string]CourseRef) bool {
+	for _, ref := range refs {
+		if inCategory(normCategory(ref.Category), category) {
+			return true
+		}
+	}
+	return false
+}
+
+// normCategory writes a category path the one way: names trimmed, joined by " / ".
+func normCategory(c string) string {
+	parts := strings.Split(c, "/")
+	for i, p := range parts {
+		parts[i] = strings.TrimSpace(p)
+	}
+	return strings.Join(parts, " / ")
+}
+
+// inCategory reports whether a course in category c is in want or one of its subcategories.
+func inCategory(c, want string) bool {
+	return c == want || strings.HasPrefix(c, want+" / ")
+}
+
+// matchGlob matches a shortname against a glob (* ? [...]).
+func matchGlob(pattern, name string) (bool, error) { return path.Match(pattern, name) }
+
+// setting is one value that several sources may set, remembered with where it was set.
+type setting struct {
+	text string
+	pos  diag.Pos
+	set  bool
+}
+
+// merge records a policy's value; a different value from another policy is a conflict.
+func (r *resolver) merge(course, what string, cur *setting, text string, pos diag.Pos) {
+	if !cur.set {
+		*cur = setting{text: text, pos: pos, set: true}
+		return
+	}
+	if cur.text != text {
+		r.errorf(pos, "course %q: %s %s here conflicts with %s at %s", course, what, text, cur.text, cur.pos)
+	}
+}
+
+func (r *resolver) course(sn string, spec *CourseSpec, policies []*Policy) state.Course {
+	c := state.Course{Shortname: sn}
+	var files []string
+	if spec != nil {
+		files = append(files, spec.File)
+	}
+	for _, p := range policies {
+		files = append(files, p.File)
+	}
+	slices.Sort(files)
+	c.Sources = slices.Compact(files)
+
+	// Methods: the same identity from two sources must have the same settings.
+	byKey := map[string]methodDecl{}
+	addMethod := func(m methodDecl) {
+		if m.m.Type == state.Meta && m.m.Course == sn {
+			r.errorf(m.pos, "course %q: a meta method cannot link the course to itself", sn)
+			return
+		}
+		k := m.m.Key()
+		prev, ok := byKey[k]
+		if !ok {
+			byKey[k] = m
+			c.Methods = append(c.Methods, m.m)
+			return
+		}
+		if d := methodDifference(prev.m, m.m); d != "" {
+			r.errorf(m.pos, "course %q: %s is declared differently here and at %s (%s)", sn, describeMethod(m.m), prev.pos, d)
+		}
+	}
+	if spec != nil {
+		for _, m := range spec.methods {
+			addMethod(m)
+		}
+	}
+	for _, p := range policies {
+		for _, m := range p.methods {
+			addMethod(m)
+		}
+	}
+
+	// Manual defaults: the course's own spec wins over policies; policies must agree.
+	var role, until, from, prune setting
+	var untilDate, fromDate date
+	for _, p := range policies {
+		if p.manual == nil {
+			continue
+		}
+		if p.manual.role.Set {
+			r.merge(sn, "manual.role", &role, fmt.Sprintf("%q", p.manual.role.V), p.manual.role.Pos)
+		}
+		if p.manual.until.Set {
+			r.merge(sn, "manual.until", &until, p.manual.until.String(), p.manual.until.Pos)
+			if !untilDate.Set {
+				untilDate = p.manual.until
+			}
+		}
+		if p.manual.from.Set {
+			r.merge(sn, "manual.from", &from, p.manual.from.String(), p.manual.from.Pos)
+			if !fromDate.Set {
+				fromDate = p.manual.from
+			}
+		}
+		if p.manual.prune.Set {
+			r.merge(sn, "manual.prune", &prune, p.manual.prune.V, p.manual.prune.Pos)
+		}
+	}
+	defRole := DefaultRole
+	if role.set {
+		defRole = strings.Trim(role.text, `"`)
+	}
+	prunes := prune.text
+	if spec != nil && spec.manual != nil {
+		m := spec.manual
+		if m.role.Set {
+			defRole = m.role.V
+		}
+		if m.until.Set {
+			untilDate = m.until
+		}
+		if m.from.Set {
+			fromDate = m.from
+		}
+		if m.prune.Set {
+			prunes = m.prune.V
+		}
+	}
+	c.Options.ManualPrune = state.PruneKeep
+	if prunes != "" {
+		c.Options.ManualPrune = state.Prune(prunes)
+	}
+
+	// Groups: declared by the spec and by policies, plus the ones users name.
+	groups := map[string]int{}
+	var groupPos []diag.Pos
+	declare := func(g groupDecl) {
+		if i, ok := groups[g.name]; ok {
+			prev := c.Groups[i]
+			if g.pruneMembers.Set && g.pruneMembers.V != prev.PruneMembers {
+				r.errorf(g.pruneMembers.Pos, "course %q: group %q has prune_members %v here and %v at %s", sn, g.name, g.pruneMembers.V, prev.PruneMembers, groupPos[i])
+			}
+			return
+		}
+		groups[g.name] = len(c.Groups)
+		groupPos = append(groupPos, g.pos)
+		c.Groups = append(c.Groups, state.Group{Name: g.name, PruneMembers: g.pruneMembers.V, Source: source(g.pos)})
+	}
+	strict := false
+	if spec != nil {
+		strict = spec.groupsDeclared
+		for _, g := range spec.groups {
+			declare(g)
+		}
+	}
+	for _, p := range policies {
+		for _, g := range p.groups {
+			declare(g)
+		}
+	}
+	methodGroups := map[string]bool{}
+	for _, m := range c.Methods {
+		if m.Group != "" {
+			methodGroups[m.Group] = true
+		}
+	}
+
+	// Enrolments.
+	if spec != nil && spec.manual != nil && len(spec.manual.users) > 0 {
+		if _, ok := byKey[string(state.Manual)]; !ok {
+			c.Methods = append(c.Methods, state.Method{Type: state.Manual, Enabled: true, Source: source(spec.manual.pos)})
+		}
+		for _, u := range spec.manual.users {
+			e := state.Enrolment{Username: u.username, Method: string(state.Manual), Roles: []string{defRole}, Source: source(u.pos)}
+			if u.role.Set {
+				e.Roles = []string{u.role.V}
+			}
+			end, start := untilDate, fromDate
+			if u.until.Set {
+				end = u.until
+			}
+			if u.from.Set {
+				start = u.from
+			}
+			e.End, e.Start = end.Unix, start.Unix
+			if u.until.Set != u.from.Set && e.End != 0 && e.Start != 0 && e.End <= e.Start {
+				r.errorf(end.Pos, "course %q: user %q would end (%s) before they start (%s at %s)", sn, u.username, end.Text, start.Text, start.Pos)
+			}
+			e.Suspended = u.suspended.V
+			c.Enrolments = append(c.Enrolments, e)
+			for _, g := range u.groups {
+				i, ok := groups[g.V]
+				if !ok {
+					if strict && !methodGroups[g.V] {
+						var candidates []string
+						for name := range groups {
+							candidates = append(candidates, name)
+						}
+						for name := range methodGroups {
+							candidates = append(candidates, name)
+						}
+						r.ds = append(r.ds, diag.Diagnostic{File: g.Pos.File, Line: g.Pos.Line, Col: g.Pos.Col,
+							Message:    fmt.Sprintf("group %q is not declared in this course's groups", g.V),
+							Suggestion: diag.Suggest(g.V, candidates)})
+						continue
+					}
+					declare(groupDecl{name: g.V, pos: g.Pos})
+					i = groups[g.V]
+				}
+				c.Groups[i].Members = append(c.Groups[i].Members, state.Member{Username: u.username, Source: source(g.Pos)})
+			}
+		}
+	}
+
+	// Options: protection from any source wins; methods_prune from the spec wins over policies.
+	var mp setting
+	for _, p := range policies {
+		if p.protect.V {
+			c.Options.Protect = true
+		}
+		if p.methodsPrune.Set {
+			r.merge(sn, "methods_prune", &mp, fmt.Sprint(p.methodsPrune.V), p.methodsPrune.Pos)
+		}
+	}
+	c.Options.MethodsPrune = mp.text == "true"
+	if spec != nil {
+		if spec.protect.V {
+			c.Options.Protect = true
+		}
+		if spec.methodsPrune.Set {
+			c.Options.MethodsPrune = spec.methodsPrune.V
+		}
+	}
+	return c
+}
+
+// methodDifference names the settings in which two methods of the same identity
+// differ, or returns "".
+func methodDifference(a, b state.Method) string {
+	var d []string
+	if a.Enabled != b.Enabled {
+		d = append(d, fmt.Sprintf("enabled %v and %v", b.Enabled, a.Enabled))
+	}
+	if a.Group != b.Group {
+		d = append(d, fmt.Sprintf("group %q and %q", b.Group, a.Group))
+	}
+	if a.Role != b.Role {
+		d = append(d, fmt.Sprintf("role %q and %q", b.Role, a.Role))
+	}
+	if a.MaxUsers != b.MaxUsers {
+		d = append(d, fmt.Sprintf("max_users %d and %d", b.MaxUsers, a.MaxUsers))
+	}
+	return strings.Join(d, ", ")
+}

@@ -1,0 +1,12 @@
+// Package tree turns YAML and HCL source into one position-carrying tree, so that a
+// single strict reader can check both syntaxes against the same schema and report
+// every mistake as file:line:col.
+//
+// Entry points:
+//   - ParseYAML: YAML documents (go.yaml.in/yaml/v3 nodes) to Nodes; duplicate keys are
+//     reported here because YAML libraries accept them.
+//   - ParseHCL: an HCL file (hclsyntax) to one Node, with variables, locals and a small
+//     function set evaluated; blocks map to the YAML shape through BlockRules.
+//   - Obj: reads an object node field by field and reports unknown fields with a
+//     did-you-mean, wrong types and missing required fields.
+package tree

@@ -1,0 +1,388 @@
+package tree
+
+import (
+	"fmt"
+	"math/big"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/function"
+	"github.com/zclconf/go-cty/cty/function/stdlib"
+
+	"github.com/enrolctl/enrolctl/internal/spec/diag"
+)
+
+// BlockRule says how an HCL block type maps onto the YAML shape of the same model.
+type BlockRule struct {
+	// Field is the YAML field the block fills ("methods" for method blocks).
+	Field string
+	// Label, when set, is the field the block's one label becomes ("type"); blocks
+	// without Label take no label.
+	Label string
+	// List collects every block of the type into a list; Map keys them by their label
+	// into an object (sites "x" {} -> sites: {x: {}}); otherwise the block may appear once.
+	List, Map bool
+}
+
+// Functions are the HCL functions spec and configuration files may call.
+var Functions = map[string]function.Function{
+	"upper":      stdlib.UpperFunc,
+	"lower":      stdlib.LowerFunc,
+	"title":      stdlib.TitleFunc,
+	"trimspace":  stdlib.TrimSpaceFunc,
+	"replace":    stdlib.ReplaceFunc,
+	"format":     stdlib.FormatFunc,
+	"join":       stdlib.JoinFunc,
+	"split":      stdlib.SplitFunc,
+	"concat":     stdlib.ConcatFunc,
+	"formatdate": stdlib.FormatDateFunc,
+	"timeadd":    stdlib.TimeAddFunc,
+	"date":       dateFunc,
+}
+
+// dateFunc is date(year, month, day): the "YYYY-MM-DD" text of that day, normalised
+// the way time.Date does (date(2027, 2, 30) is "2027-03-02").
+var dateFunc = function.New(&function.Spec{
+	Params: []function.Parameter{
+		{Name: "year", Type: cty.Number},
+		{Name: "month", Type: cty.Number},
+		{Name: "day", Type: cty.Number},
+	},
+	Type: function.StaticReturnType(cty.String),
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		var ymd [3]int
+		for i, a := range args {
+			v, acc := a.AsBigFloat().Int64()
+			if acc != big.Exact || v < -1e6 || v > 1e6 {
+				return cty.NilVal, function.NewArgErrorf(i, "must be a whole number")
+			}
+			ymd[i] = int(v)
+		}
+		if ymd[0] < 1 || ymd[0] > 9999 {
+			return cty.NilVal, function.NewArgErrorf(0, "year must be between 1 and 9999")
+		}
+		t := time.Date(ymd[0], time.Month(ymd[1]), ymd[2], 0, 0, 0, 0, time.UTC)
+		return cty.StringVal(t.Format(time.DateOnly)), nil
+	},
+})
+
+// ParseHCL parses an HCL file into one object node. Top-level `variable "x" { default
+// = ... }` and `locals { ... }` blocks are evaluated first and usable as var.x and
+// local.y in every value of the file; they do not appear in the tree.
+func ParseHCL(file string, src []byte, rules map[string]BlockRule) (*Node, diag.Diagnostics) {
+	var ds diag.Diagnostics
+	f, hds := hclsyntax.ParseConfig(src, file, hcl.InitialPos)
+	ds = append(ds, fromHCL(file, hds)...)
+	if hds.HasErrors() || f == nil {
+		return nil, ds
+	}
+	body, ok := f.Body.(*hclsyntax.Body)
+	if !ok {
+		return nil, ds
+	}
+	h := &hclConv{file: file, rules: rules, ds: &ds, blockNames: map[string]string{}}
+	for typ, r := range rules {
+		h.blockNames[r.Field] = typ
+	}
+	h.ctx = &hcl.EvalContext{Functions: Functions, Variables: map[string]cty.Value{}}
+	h.variables(body)
+	return h.body(body, true), ds
+}
+
+// fromHCL turns HCL diagnostics, which carry ranges, into file:line:col ones.
+func fromHCL(file string, hds hcl.Diagnostics) diag.Diagnostics {
+	var ds diag.Diagnostics
+	for _, d := range hds {
+		p := diag.Pos{File: file}
+		if d.Subject != nil {
+			p.Line, p.Col = d.Subject.Start.Line, d.Subject.Start.Column
+		}
+		msg := d.Summary
+		if d.Detail != "" {
+			msg += ": " + d.Detail
+		}
+		sev := diag.Error
+		if d.Severity == hcl.DiagWarning {
+			sev = diag.Warning
+		}
+		ds = append(ds, diag.Diagnostic{File: p.File, Line: p.Line, Col: p.Col, Severity: sev, Message: msg})
+	}
+	return ds
+}
+
+type hclConv struct {
+	file  string
+	rules map[string]BlockRule
+	ctx   *hcl.EvalContext
+	ds    *diag.Diagnostics
+
+	blockNames map[string]string
+}
+
+func (h *hclConv) pos(p hcl.Pos) diag.Pos { return diag.Pos{File: h.file, Line: p.Line, Col: p.Column} }
+
+func (h *hclConv) errorf(p hcl.Pos, format string, args ...any) {
+	*h.ds = append(*h.ds, diag.Errorf(h.pos(p), format, args...))
+}
+
+// variables evaluates `variable` defaults and `locals`, locals in dependency order.
+func (h *hclConv) variables(body *hclsyntax.Body) {
+	vars := map[string]cty.Value{}
+	pending := map[string]*hclsyntax.Attribute{}
+	var order []string
+	for _, b := range body.Blocks {
+		switch b.Type {
+		case "variable":
+			if len(b.Labels) != 1 {
+				h.errorf(b.TypeRange.Start, "a variable block takes one label, its name: variable \"name\" { default = ... }")
+				continue
+			}
+			name := b.Labels[0]
+			def := cty.NullVal(cty.DynamicPseudoType)
+			for an, a := range b.Body.Attributes {
+				if an != "default" && an != "description" {
+					h.errorf(a.NameRange.Start, "unknown field %q in variable (only default and description)", an)
+				}
+			}
+			if a, ok := b.Body.Attributes["default"]; ok {
+				v, d := a.Expr.Value(&hcl.EvalContext{Functions: Functions})
+				*h.ds = append(*h.ds, fromHCL(h.file, d)...)
+				if !d.HasErrors() {
+					def = v
+				}
+			} else {
+				h.errorf(b.TypeRange.Start, "variable %q needs a default value", name)
+			}
+			vars[name] = def
+		case "locals":
+			for name, a := range b.Body.Attributes {
+				if _, dup := pending[name]; dup {
+					h.errorf(a.NameRange.Start, "local %q is defined twice", name)
+					continue
+				}
+				pending[name] = a
+				order = append(order, name)
+			}
+		}
+	}
+	h.ctx.Variables["var"] = cty.ObjectVal(vars)
+	locals := map[string]cty.Value{}
+	h.ctx.Variables["local"] = cty.ObjectVal(locals)
+	// Evaluate the locals whose references are all known, until no progress is made;
+	// what remains refers to unknown names or to itself and is reported by HCL.
+	for progress := true; progress && len(pending) > 0; {
+		progress = false
+		for _, name := range order {
+			a, ok := pending[name]
+			if !ok || !refsReady(a.Expr, locals) {
+				continue
+			}
+			v, d := a.Expr.Value(h.ctx)
+			*h.ds = append(*h.ds, fromHCL(h.file, d)...)
+			if d.HasErrors() {
+				v = cty.DynamicVal
+			}
+			locals[name] = v
+			delete(pending, name)
+			h.ctx.Variables["local"] = cty.ObjectVal(locals)
+			progress = true
+		}
+	}
+	for _, name := range order {
+		if a, ok := pending[name]; ok {
+			h.errorf(a.Expr.StartRange().Start, "local %q refers to a local that is undefined or refers back to it", name)
+		}
+	}
+}
+
+func refsReady(e hclsyntax.Expression, locals map[string]cty.Value) bool {
+	for _, t := range e.Variables() {
+		if t.RootName() != "local" || len(t) < 2 {
+			continue
+		}
+		if a, ok := t[1].(hcl.TraverseAttr); ok {
+			if _, done := locals[a.Name]; !done {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// body converts a block body (or the file) into an object node.
+func (h *hclConv) body(b *hclsyntax.Body, top bool) *Node {
+	n := &Node{Kind: Object, Pos: h.pos(b.SrcRange.Start), Syntax: HCL, blockNames: h.blockNames}
+	byKey := map[string]*Field{}
+	for _, a := range sortedAttrs(b) {
+		f := &Field{Key: a.Name, KeyPos: h.pos(a.NameRange.Start), Value: h.value(a.Expr)}
+		byKey[a.Name] = f
+		n.Fields = append(n.Fields, f)
+	}
+	for _, blk := range b.Blocks {
+		if top && (blk.Type == "variable" || blk.Type == "locals") {
+			continue
+		}
+		at := h.pos(blk.TypeRange.Start)
+		rule, known := h.rules[blk.Type]
+		if !known {
+			// Left for the reader, which knows the valid names and suggests one.
+			f := &Field{Key: blk.Type, KeyPos: at, Value: h.body(blk.Body, false), Block: true}
+			if _, dup := byKey[blk.Type]; !dup {
+				byKey[blk.Type] = f
+				n.Fields = append(n.Fields, f)
+			}
+			continue
+		}
+		wantLabels := 0
+		if rule.Label != "" || rule.Map {
+			wantLabels = 1
+		}
+		if len(blk.Labels) != wantLabels {
+			if wantLabels == 1 {
+				h.errorf(blk.TypeRange.Start, "a %s block takes one label (%s %q {...})", blk.Type, blk.Type, labelHint(rule))
+			} else {
+				h.errorf(blk.LabelRanges[0].Start, "a %s block takes no label", blk.Type)
+			}
+			continue
+		}
+		body := h.body(blk.Body, false)
+		if rule.Label != "" {
+			lp := h.pos(blk.LabelRanges[0].Start)
+			label := &Field{Key: rule.Label, KeyPos: lp, Value: &Node{Kind: Scalar, Tag: "str", Text: blk.Labels[0], Pos: lp, Syntax: HCL}}
+			if dup := body.Field(rule.Label); dup != nil {
+				h.errorf(blk.Body.Attributes[rule.Label].NameRange.Start, "%s is given by the block label; remove this field", rule.Label)
+				body.Fields = removeField(body.Fields, rule.Label)
+			}
+			body.Fields = append([]*Field{label}, body.Fields...)
+		}
+		f := byKey[rule.Field]
+		if f != nil && !f.Block {
+			h.errorf(blk.TypeRange.Start, "%s is already set as a field at line %d; use either the field or %s blocks", rule.Field, f.KeyPos.Line, blk.Type)
+			continue
+		}
+		switch {
+		case rule.List:
+			if f == nil {
+				f = &Field{Key: rule.Field, KeyPos: at, Block: true, Value: &Node{Kind: List, Pos: at, Syntax: HCL}}
+				byKey[rule.Field] = f
+				n.Fields = append(n.Fields, f)
+			}
+			f.Value.Items = append(f.Value.Items, body)
+		case rule.Map:
+			if f == nil {
+				f = &Field{Key: rule.Field, KeyPos: at, Block: true, Value: &Node{Kind: Object, Pos: at, Syntax: HCL}}
+				byKey[rule.Field] = f
+				n.Fields = append(n.Fields, f)
+			}
+			lp := h.pos(blk.LabelRanges[0].Start)
+			if prev := f.Value.Field(blk.Labels[0]); prev != nil {
+				h.errorf(blk.LabelRanges[0].Start, "duplicate %s %q (first at line %d)", blk.Type, blk.Labels[0], prev.KeyPos.Line)
+				continue
+			}
+			f.Value.Fields = append(f.Value.Fields, &Field{Key: blk.Labels[0], KeyPos: lp, Value: body, Block: true})
+		default:
+			if f != nil {
+				h.errorf(blk.TypeRange.Start, "duplicate %s block (first at line %d)", blk.Type, f.KeyPos.Line)
+				continue
+			}
+			f = &Field{Key: rule.Field, KeyPos: at, Value: body, Block: true}
+			byKey[rule.Field] = f
+			n.Fields = append(n.Fields, f)
+		}
+	}
+	return n
+}
+
+func labelHint(r BlockRule) string {
+	if r.Label != "" {
+		return r.Label
+	}
+	return "name"
+}
+
+func removeField(fs []*Field, key string) []*Field {
+	out := fs[:0]
+	for _, f := range fs {
+		if f.Key != key {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// sortedAttrs returns a body's attributes in source order (the map has none).
+func sortedAttrs(b *hclsyntax.Body) []*hclsyntax.Attribute {
+	out := make([]*hclsyntax.Attribute, 0, len(b.Attributes))
+	for _, a := range b.Attributes {
+		out = append(out, a)
+	}
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && out[j].SrcRange.Start.Byte < out[j-1].SrcRange.Start.Byte; j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
+}
+
+// value evaluates an expression and converts the result to a node.
+func (h *hclConv) value(e hclsyntax.Expression) *Node {
+	v, d := e.Value(h.ctx)
+	*h.ds = append(*h.ds, fromHCL(h.file, d)...)
+	at := e.StartRange().Start
+	if d.HasErrors() {
+		return &Node{Kind: Null, Pos: h.pos(at), Syntax: HCL}
+	}
+	var items []hclsyntax.Expression
+	if t, ok := e.(*hclsyntax.TupleConsExpr); ok {
+		items = t.Exprs
+	}
+	return h.fromCty(v, at, items)
+}
+
+func (h *hclConv) fromCty(v cty.Value, at hcl.Pos, items []hclsyntax.Expression) *Node {
+	n := &Node{Pos: h.pos(at), Syntax: HCL}
+	if v.IsNull() {
+		return n
+	}
+	if !v.IsWhollyKnown() {
+		h.errorf(at, "value is not known when the file is read")
+		return n
+	}
+	v, _ = v.Unmark()
+	t := v.Type()
+	switch {
+	case t == cty.String:
+		n.Kind, n.Tag, n.Text = Scalar, "str", v.AsString()
+	case t == cty.Bool:
+		n.Kind, n.Tag, n.Text = Scalar, "bool", fmt.Sprint(v.True())
+	case t == cty.Number:
+		bf := v.AsBigFloat()
+		n.Kind, n.Text = Scalar, bf.Text('f', -1)
+		n.Tag = "float"
+		if bf.IsInt() {
+			n.Tag = "int"
+		}
+	case t.IsListType() || t.IsTupleType() || t.IsSetType():
+		n.Kind = List
+		i := 0
+		for it := v.ElementIterator(); it.Next(); i++ {
+			_, ev := it.Element()
+			ip := at
+			if i < len(items) && len(items) == v.LengthInt() {
+				ip = items[i].StartRange().Start
+			}
+			n.Items = append(n.Items, h.fromCty(ev, ip, nil))
+		}
+	case t.IsMapType() || t.IsObjectType():
+		n.Kind = Object
+		for it := v.ElementIterator(); it.Next(); {
+			k, ev := it.Element()
+			n.Fields = append(n.Fields, &Field{Key: k.AsString(), KeyPos: h.pos(at), Value: h.fromCty(ev, at, nil)})
+		}
+	default:
+		h.errorf(at, "unsupported value of type %s", t.FriendlyName())
+	}
+	return n
+}
