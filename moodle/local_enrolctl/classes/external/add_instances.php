@@ -62,7 +62,7 @@ class add_instances extends external_api {
         foreach ($instances as $item) {
             $out[] = ['courseid' => $item['courseid'], 'id' => self::add_one($item)];
         }
-        $transaction->allow_commit();
+        guard::commit($transaction);
         return $out;
     }
 

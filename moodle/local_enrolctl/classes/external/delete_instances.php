@@ -54,7 +54,7 @@ class delete_instances extends external_api {
             guard::require_config($instance->enrol, $context);
             $plugin->delete_instance($instance);
         }
-        $transaction->allow_commit();
+        guard::commit($transaction);
         return null;
     }
 

@@ -61,7 +61,7 @@ class set_enrolments extends external_api {
         foreach ($enrolments as $item) {
             self::set_one($item);
         }
-        $transaction->allow_commit();
+        guard::commit($transaction);
         return null;
     }
 

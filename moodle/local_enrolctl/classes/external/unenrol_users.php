@@ -55,7 +55,7 @@ class unenrol_users extends external_api {
             require_capability('enrol/' . $instance->enrol . ':unenrol', $context);
             enrol_get_plugin($instance->enrol)->unenrol_user($instance, (int)$item['userid']);
         }
-        $transaction->allow_commit();
+        guard::commit($transaction);
         return null;
     }
 

@@ -58,7 +58,7 @@ class update_instances extends external_api {
         foreach ($instances as $item) {
             self::update_one($item);
         }
-        $transaction->allow_commit();
+        guard::commit($transaction);
         return null;
     }
 

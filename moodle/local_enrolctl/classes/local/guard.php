@@ -44,6 +44,27 @@ class guard {
     }
 
     /**
+     * Commits a delegated transaction. Messages queued inside it (manual/self welcome e-mails) are
+     * sent only after the commit, and core throws "Message was not sent." when a processor fails
+     * (e.g. a site without working e-mail). The changes are committed by then, as in the UI where the
+     * same failure follows a completed enrolment, so the failure is logged and the call succeeds.
+     *
+     * @param \moodle_transaction $transaction
+     */
+    public static function commit(\moodle_transaction $transaction): void {
+        global $DB;
+        try {
+            $transaction->allow_commit();
+        } catch (moodle_exception $e) {
+            $committed = $transaction->is_disposed() && !$DB->is_transaction_started();
+            if ($e->errorcode !== 'Message was not sent.' || !$committed) {
+                throw $e;
+            }
+            debugging('local_enrolctl: changes committed, but a notification could not be sent', DEBUG_NORMAL);
+        }
+    }
+
+    /**
      * The course record, or unknowncourse. The site course counts as unknown: no enrolment
      * method can live there (enrol_plugin::add_instance refuses SITEID).
      *
