@@ -1,6 +1,7 @@
 package moodlesim
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 )
@@ -9,7 +10,7 @@ import (
 
 const (
 	pluginVersion = 2026112300
-	pluginRelease = "0.1.0"
+	pluginRelease = "1.0.0"
 	moodleVersion = "2025100600.02"
 	moodleRelease = "5.1+ (Build: 20251017)"
 )
@@ -142,24 +143,22 @@ type courseState struct {
 func getCourseState(c *ctx, a args) (any, *wsError) {
 	d := c.d()
 	ids := a.ints("courseids")
-	if len(ids) > 200 {
-		return nil, invalidParam("At most 200 courses per call")
+	if len(ids) < 1 || len(ids) > 200 {
+		return nil, invalidParam("courseids must hold 1 to 200 course ids")
 	}
 	want := map[int64]*courseState{}
 	for _, id := range ids {
 		co, ok := d.Courses[id]
-		if !ok {
-			return nil, c.s.missingByID("course", id)
-		}
-		if err := c.require("moodle/course:enrolreview"); err != nil {
-			return nil, err
+		if !ok || id == SiteCourseID {
+			return nil, c.s.missingRecord("course", fmt.Sprintf("SELECT * FROM {course} WHERE id = ?\n[array (\n  0 => %d,\n)]", id))
 		}
 		want[id] = &courseState{CourseID: id, Shortname: co.Shortname, Instances: []stateInstance{},
 			Enrolments: []stateEnrolment{}, Roles: []stateRole{}, Groups: []stateGroup{}, Members: []stateMember{}}
 	}
-	type sortedInstance struct {
-		stateInstance
-		course int64
+	for range ids {
+		if err := c.require("moodle/course:enrolreview"); err != nil {
+			return nil, err
+		}
 	}
 	for _, e := range d.Instances {
 		cs := want[e.CourseID]
@@ -178,8 +177,11 @@ func getCourseState(c *ctx, a args) (any, *wsError) {
 		case "self":
 			si.MaxEnrolled = e.CustomInt3
 		}
-		if si.GroupID > 0 {
-			si.GroupName = d.Groups[si.GroupID].Name
+		if si.GroupID < 0 {
+			si.GroupID = 0
+		}
+		if g, ok := d.Groups[si.GroupID]; ok && g.CourseID == e.CourseID {
+			si.GroupName = g.Name
 		}
 		cs.Instances = append(cs.Instances, si)
 	}
@@ -249,12 +251,17 @@ func getCourseState(c *ctx, a args) (any, *wsError) {
 	return out, nil
 }
 
-// checkStatus accepts the two instance or enrolment statuses.
-func checkStatus(name string, v int64) *wsError {
-	if v != 0 && v != 1 {
-		return invalidParam(name + " must be 0 or 1")
+// uniqueInOrder drops repeated ids, keeping the first of each (array_unique).
+func uniqueInOrder(ids []int64) []int64 {
+	seen := map[int64]bool{}
+	var out []int64
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
 	}
-	return nil
+	return out
 }
 
 func addInstances(c *ctx, a args) (any, *wsError) {
@@ -279,9 +286,6 @@ func addInstances(c *ctx, a args) (any, *wsError) {
 			return nil, localErr("plugindisabled", enrol)
 		}
 		if err := c.require("moodle/course:enrolconfig"); err != nil {
-			return nil, err
-		}
-		if err := checkStatus("status", it.int("status")); err != nil {
 			return nil, err
 		}
 		existing := d.courseInstances(courseID)
@@ -336,15 +340,20 @@ func addInstances(c *ctx, a args) (any, *wsError) {
 				return nil, localErr("invalidgroup", map[string]any{"groupid": groupID, "courseid": courseID})
 			}
 		}
-		e := Instance{Enrol: enrol, CourseID: courseID, Status: int(it.int("status")), Name: it.str("name"), RoleID: roleID}
+		e := Instance{Enrol: enrol, CourseID: courseID, Name: it.str("name"), RoleID: roleID}
+		if it.int("status") != 0 {
+			e.Status = InstanceDisabled
+		}
 		switch enrol {
 		case "cohort":
 			e.CustomInt1, e.CustomInt2 = cohortID, groupID
 		case "meta":
 			e.CustomInt1, e.CustomInt2 = linkedID, groupID
 		case "self":
-			e.CustomInt3 = it.int("maxenrolled")
-			e.CustomInt6 = 1 // allow new enrolments, the plugin default
+			// The self plugin's instance defaults: welcome e-mail, new enrolments allowed.
+			e.CustomInt3, e.CustomInt4, e.CustomInt6 = it.int("maxenrolled"), 1, 1
+		case "manual":
+			e.CustomInt1 = 1 // sendcoursewelcomemessage
 		}
 		out = append(out, added{courseID, c.t.addInstance(e)})
 	}
@@ -373,6 +382,9 @@ func updateInstances(c *ctx, a args) (any, *wsError) {
 		if err != nil {
 			return nil, err
 		}
+		if !d.pluginEnabled(e.Enrol) {
+			return nil, localErr("plugindisabled", e.Enrol)
+		}
 		if err := c.require("moodle/course:enrolconfig"); err != nil {
 			return nil, err
 		}
@@ -380,59 +392,54 @@ func updateInstances(c *ctx, a args) (any, *wsError) {
 		if it.has("name") && it.str("name") != e.Name {
 			e.Name, changed = it.str("name"), true
 		}
-		if it.has("roleid") {
+		roleChanged := false
+		if it.has("roleid") && e.Enrol != "guest" && e.Enrol != "meta" && it.int("roleid") != e.RoleID {
 			roleID := it.int("roleid")
 			if roleID != 0 && !assignableInCourse(roleID) {
 				return nil, localErr("invalidrole", map[string]any{"roleid": roleID, "courseid": e.CourseID})
 			}
-			if roleID != e.RoleID {
-				if e.Enrol == "cohort" {
-					// enrol_cohort_plugin::update_instance unassigns the old role at once.
-					for _, ra := range d.RAs {
-						if ra.Component == "enrol_cohort" && ra.ItemID == e.ID {
-							delete(d.RAs, ra.ID)
-							c.t.touch(e.CourseID)
-						}
-					}
-				}
-				e.RoleID, changed = roleID, true
-			}
+			e.RoleID, changed, roleChanged = roleID, true, true
 		}
-		if it.has("groupid") {
+		if it.has("groupid") && (e.Enrol == "cohort" || e.Enrol == "meta") && it.int("groupid") != e.CustomInt2 {
 			groupID := it.int("groupid")
 			if groupID != 0 {
 				if g, ok := d.Groups[groupID]; !ok || g.CourseID != e.CourseID {
 					return nil, localErr("invalidgroup", map[string]any{"groupid": groupID, "courseid": e.CourseID})
 				}
 			}
-			if (e.Enrol == "cohort" || e.Enrol == "meta") && groupID != e.CustomInt2 {
-				e.CustomInt2, changed = groupID, true
-			}
+			e.CustomInt2, changed = groupID, true
 		}
 		if it.has("maxenrolled") && e.Enrol == "self" && it.int("maxenrolled") != e.CustomInt3 {
 			e.CustomInt3, changed = it.int("maxenrolled"), true
 		}
-		if it.has("status") {
-			if err := checkStatus("status", it.int("status")); err != nil {
-				return nil, err
+		if changed {
+			// update_instance: cohort unassigns the old role at once, then cohort and
+			// meta re-sync the course.
+			if roleChanged && e.Enrol == "cohort" {
+				for _, ra := range d.RAs {
+					if ra.Component == "enrol_cohort" && ra.ItemID == e.ID {
+						delete(d.RAs, ra.ID)
+						c.t.touch(e.CourseID)
+					}
+				}
 			}
-		}
-		nonStatus := it.has("name") || it.has("roleid") || it.has("groupid") || it.has("maxenrolled")
-		if changed || (nonStatus && (e.Enrol == "cohort" || e.Enrol == "meta")) {
-			// update_instance always runs (and cohort and meta re-sync the course).
 			e.TimeModified = c.t.now
 			d.Instances[e.ID] = e
 			c.t.syncCourse(e)
 		}
 		if it.has("status") {
-			c.t.updateStatus(d.Instances[e.ID], int(it.int("status")))
+			status := InstanceEnabled
+			if it.int("status") != 0 {
+				status = InstanceDisabled
+			}
+			c.t.updateStatus(d.Instances[e.ID], status)
 		}
 	}
 	return nil, nil
 }
 
 func deleteInstances(c *ctx, a args) (any, *wsError) {
-	for _, id := range a.ints("instanceids") {
+	for _, id := range uniqueInOrder(a.ints("instanceids")) {
 		e, err := managedInstance(c, id)
 		if err != nil {
 			return nil, err
@@ -468,27 +475,34 @@ func setEnrolments(c *ctx, a args) (any, *wsError) {
 			return nil, err
 		}
 		userID, roleID := it.int("userid"), it.int("roleid")
-		u, ok := d.Users[userID]
-		if !ok || u.Deleted {
+		if u, ok := d.Users[userID]; !ok || u.Deleted {
 			return nil, localErr("unknownuser", userID)
+		}
+		if !d.pluginEnabled(e.Enrol) {
+			return nil, localErr("plugindisabled", e.Enrol)
 		}
 		if roleID != 0 && !assignableInCourse(roleID) {
 			return nil, localErr("invalidrole", map[string]any{"roleid": roleID, "courseid": e.CourseID})
 		}
-		if err := checkStatus("suspended", it.int("suspended")); err != nil {
-			return nil, err
+		status, ts, te := UserActive, it.int("timestart"), it.int("timeend")
+		if it.int("suspended") != 0 {
+			status = UserSuspended
 		}
-		status, ts, te := int(it.int("suspended")), it.int("timestart"), it.int("timeend")
-		if _, exists := d.ue(e.ID, userID); exists {
+		if ue, exists := d.ue(e.ID, userID); !exists {
+			// Self has no :enrol capability: enrolling someone else is managing it.
+			capability := "enrol/manual:enrol"
+			if e.Enrol == "self" {
+				capability = "enrol/self:manage"
+			}
+			if err := c.require(capability); err != nil {
+				return nil, err
+			}
+			c.t.enrolUser(e, userID, 0, ts, te, status)
+		} else if ue.Status != status || ue.TimeStart != ts || ue.TimeEnd != te {
 			if err := c.require("enrol/" + e.Enrol + ":manage"); err != nil {
 				return nil, err
 			}
 			c.t.updateUserEnrol(e, userID, &status, &ts, &te)
-		} else {
-			if err := c.require("enrol/" + e.Enrol + ":enrol"); err != nil {
-				return nil, err
-			}
-			c.t.enrolUser(e, userID, 0, ts, te, status)
 		}
 		if roleID != 0 {
 			for _, ra := range d.RAs {

@@ -1,0 +1,164 @@
+package moodlesim
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestProtocolErrors(t *testing.T) {
+	tests := []struct {
+		name  string
+		debug bool
+		token string
+		fn    string
+		args  []string
+		want  wsError
+	}{
+		{name: "unknown token", token: "nope", fn: "local_enrolctl_get_site_status",
+			want: wsError{Exception: exMoodle, ErrorCode: "invalidtoken", Message: "Invalid token - token not found"}},
+		{name: "no token", token: "", fn: "local_enrolctl_get_site_status",
+			want: wsError{Exception: exMoodle, ErrorCode: "invalidtoken", Message: "Invalid token - token not found"}},
+		{name: "unknown function without debug", token: "tok", fn: "local_enrolctl_nope",
+			want: wsError{Exception: exMissing, ErrorCode: "invalidrecordunknown", Message: "Can't find data record in database."}},
+		{name: "unknown function with debug", debug: true, token: "tok", fn: "local_enrolctl_nope",
+			want: wsError{Exception: exMissing, ErrorCode: "invalidrecord", Message: "Can't find data record in database table external_functions.",
+				DebugInfo: "SELECT * FROM {external_functions} WHERE name = ?\n[array (\n  0 => 'local_enrolctl_nope',\n)]"}},
+		{name: "function outside the service", token: "tok", fn: "core_user_create_users",
+			want: wsError{Exception: exAccess, ErrorCode: "accessexception", Message: "Access control exception"}},
+		{name: "unknown key", debug: true, token: "tok", fn: "local_enrolctl_get_site_status", args: []string{"foo", "1"},
+			want: wsError{Exception: exInvalidParam, ErrorCode: "invalidparameter", Message: "Invalid parameter value detected",
+				DebugInfo: "Unexpected keys (foo) detected in parameter array."}},
+		{name: "unknown nested key", debug: true, token: "tok", fn: "local_enrolctl_unenrol_users",
+			args: []string{"enrolments[0][instanceid]", "1", "enrolments[0][userid]", "2", "enrolments[0][roleid]", "5"},
+			want: wsError{Exception: exInvalidParam, ErrorCode: "invalidparameter", Message: "Invalid parameter value detected",
+				DebugInfo: "enrolments => Invalid parameter value detected: Unexpected keys (roleid) detected in parameter array."}},
+		{name: "missing required key", debug: true, token: "tok", fn: "local_enrolctl_get_course_state",
+			want: wsError{Exception: exInvalidParam, ErrorCode: "invalidparameter", Message: "Invalid parameter value detected",
+				DebugInfo: "Missing required key in single structure: courseids"}},
+		{name: "missing nested key", debug: true, token: "tok", fn: "local_enrolctl_delete_instances", args: []string{"instanceids", "3"},
+			want: wsError{Exception: exInvalidParam, ErrorCode: "invalidparameter", Message: "Invalid parameter value detected",
+				DebugInfo: "instanceids => Invalid parameter value detected: Only arrays accepted. The bad value is: '3'"}},
+		{name: "non-canonical int", debug: true, token: "tok", fn: "local_enrolctl_get_course_state", args: []string{"courseids[0]", "5a"},
+			want: wsError{Exception: exInvalidParam, ErrorCode: "invalidparameter", Message: "Invalid parameter value detected",
+				DebugInfo: `courseids => Invalid parameter value detected: Invalid external api parameter: the value is "5a", the server was expecting "int" type`}},
+		{name: "leading zero int", token: "tok", fn: "local_enrolctl_get_course_state", args: []string{"courseids[0]", "05"},
+			want: wsError{Exception: exInvalidParam, ErrorCode: "invalidparameter", Message: "Invalid parameter value detected"}},
+		{name: "bool as true", debug: true, token: "tok", fn: "core_group_create_groups",
+			args: []string{"groups[0][courseid]", "2", "groups[0][name]", "G", "groups[0][description]", "", "groups[0][participation]", "true"},
+			want: wsError{Exception: exInvalidParam, ErrorCode: "invalidparameter", Message: "Invalid parameter value detected",
+				DebugInfo: `groups => Invalid parameter value detected: participation => Invalid parameter value detected: Invalid external api parameter: the value is "true", the server was expecting "bool" type`}},
+		{name: "no function", token: "tok", fn: "",
+			want: wsError{Exception: exInvalidParam, ErrorCode: "invalidparameter", Message: "Invalid parameter value detected"}},
+		{name: "unknown course in read", debug: true, token: "tok", fn: "local_enrolctl_get_course_state", args: []string{"courseids[0]", "999"},
+			want: wsError{Exception: exMissing, ErrorCode: "invalidrecord", Message: "Can't find data record in database table course.",
+				DebugInfo: "SELECT * FROM {course} WHERE id = ?\n[array (\n  0 => 999,\n)]"}},
+		{name: "site course in read", token: "tok", fn: "local_enrolctl_get_course_state", args: []string{"courseids[0]", "1"},
+			want: wsError{Exception: exMissing, ErrorCode: "invalidrecordunknown", Message: "Can't find data record in database."}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := newSite(t)
+			st.s.SetDebug(tt.debug)
+			got := client{t, st.s, tt.token}.fail(tt.fn, tt.args...)
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("error (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestProtocolTransport(t *testing.T) {
+	st := newSite(t)
+	t.Run("web services off is an empty 403", func(t *testing.T) {
+		st.s.SetWebServicesEnabled(false)
+		defer st.s.SetWebServicesEnabled(true)
+		code, body := st.admin.post("local_enrolctl_get_site_status")
+		if code != http.StatusForbidden || body != "" {
+			t.Errorf("got %d %q, want 403 and no body", code, body)
+		}
+	})
+	t.Run("void functions answer null", func(t *testing.T) {
+		code, body := st.admin.post("local_enrolctl_unenrol_users", "enrolments[0][instanceid]", id(st.manualA), "enrolments[0][userid]", id(st.u[1]))
+		if code != 200 || body != "null" {
+			t.Errorf("got %d %q, want 200 null", code, body)
+		}
+	})
+	t.Run("GET works and POST wins", func(t *testing.T) {
+		req := httptest.NewRequest(http.MethodPost,
+			"http://moodle.test/webservice/rest/server.php?wstoken=tok&wsfunction=local_enrolctl_nope&moodlewsrestformat=json",
+			strings.NewReader("wsfunction=local_enrolctl_get_courses"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		rec := httptest.NewRecorder()
+		st.s.Handler().ServeHTTP(rec, req)
+		if !strings.Contains(rec.Body.String(), `"total":3`) {
+			t.Errorf("body %s, want the course list", rec.Body.String())
+		}
+	})
+	t.Run("bodies are encoded like json_encode", func(t *testing.T) {
+		_, body := st.admin.post("local_enrolctl_get_courses")
+		if !strings.Contains(body, `"categorypath":"Ecampus \/ Sciences"`) || !strings.Contains(body, `"categorypath":"Sant\u00e9 \/ IFSI"`) {
+			t.Errorf("body %s: want escaped slashes and \\u escapes", body)
+		}
+	})
+	t.Run("errors carry no debuginfo without debug", func(t *testing.T) {
+		st.s.SetDebug(false)
+		_, body := st.admin.post("local_enrolctl_get_site_status", "x", "1")
+		if strings.Contains(body, "debuginfo") {
+			t.Errorf("body %s has debuginfo", body)
+		}
+	})
+	t.Run("non-admin token users lack capabilities", func(t *testing.T) {
+		st.s.AddToken("weak", ServiceEnrolctl, "u1")
+		e := client{t, st.s, "weak"}.fail("local_enrolctl_get_courses")
+		if e.ErrorCode != "nopermissions" || e.Message != "Sorry, but you do not currently have permissions to do that (View courses without participation)." {
+			t.Errorf("got %+v", e)
+		}
+	})
+	t.Run("tokens never reach the request log", func(t *testing.T) {
+		for _, r := range st.s.Requests() {
+			if strings.Contains(r.Function, "tok") || strings.Contains(r.Outcome, "tok") {
+				t.Errorf("log entry %+v mentions the token", r)
+			}
+		}
+	})
+}
+
+func TestParseBrackets(t *testing.T) {
+	n := newArray()
+	if err := parseQuery(n, "a[1][x]=p&a[0][x]=q&b[]=1&b[]=2&a[1][y]=r&c=z&a[1][x]=s"); err != nil {
+		t.Fatal(err)
+	}
+	d := obj(
+		req("a", list(obj(req("x", val(pRaw)), opt("y", val(pRaw))))),
+		req("b", list(val(pInt))),
+		req("c", val(pRaw)),
+	)
+	got, err := validate(d, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{
+		"a": []any{map[string]any{"x": "s", "y": "r"}, map[string]any{"x": "q"}}, // PHP order: first key seen first
+		"b": []any{int64(1), int64(2)},
+		"c": "z",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+func FuzzParseQuery(f *testing.F) {
+	f.Add("a[0][b]=1&a[1][b]=2")
+	f.Add("x[=1&y]]=2&z[][]=3")
+	f.Fuzz(func(t *testing.T, q string) {
+		n := newArray()
+		if parseQuery(n, q) != nil {
+			return
+		}
+		_, _ = validate(obj(opt("a", list(obj(opt("b", val(pInt)))))), n)
+	})
+}
