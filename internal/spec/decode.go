@@ -52,9 +52,6 @@ func (d *decoder) document(n *tree.Node, file string) (*CourseSpec, *Policy) {
 	case hasCourse:
 		return d.course(n, file), nil
 	}
-	o := tree.ReadObject(n, "spec", d.ds)
-	o.Known("course", "policy")
-	o.Done()
 	*d.ds = append(*d.ds, diag.Errorf(n.Pos, "missing course: (a course spec) or policy: (a policy)"))
 	return nil, nil
 }
@@ -291,7 +288,7 @@ func (d *decoder) checkRole(s tree.Str) {
 	}
 	*d.ds = append(*d.ds, diag.Diagnostic{
 		File: s.Pos.File, Line: s.Pos.Line, Col: s.Pos.Col,
-		Message:    fmt.Sprintf("unknown role %q (Moodle's standard roles, plus the roles: listed in the configuration)", s.V),
+		Message:    fmt.Sprintf("unknown role %q: neither a standard Moodle role nor one of the configuration's roles", s.V),
 		Suggestion: diag.Suggest(s.V, d.roles),
 	})
 }

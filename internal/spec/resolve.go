@@ -210,8 +210,8 @@ func (r *resolver) course(sn string, spec *CourseSpec, policies []*Policy) state
 
 	// Methods: the same identity from two sources must have the same settings.
 	byKey := map[string]methodDecl{}
-	addMethod := func(m methodDecl) {
-		if m.m.Type == state.Meta && m.m.Course == sn {
+	addMethod := func(m methodDecl, fromPolicy bool) {
+		if fromPolicy && m.m.Type == state.Meta && m.m.Course == sn {
 			r.errorf(m.pos, "course %q: a meta method cannot link the course to itself", sn)
 			return
 		}
@@ -228,12 +228,12 @@ func (r *resolver) course(sn string, spec *CourseSpec, policies []*Policy) state
 	}
 	if spec != nil {
 		for _, m := range spec.methods {
-			addMethod(m)
+			addMethod(m, false)
 		}
 	}
 	for _, p := range policies {
 		for _, m := range p.methods {
-			addMethod(m)
+			addMethod(m, true)
 		}
 	}
 

@@ -88,7 +88,7 @@ func ParseHCL(file string, src []byte, rules map[string]BlockRule) (*Node, diag.
 	}
 	h.ctx = &hcl.EvalContext{Functions: Functions, Variables: map[string]cty.Value{}}
 	h.variables(body)
-	return h.body(body, true), ds
+	return h.body(body, body.SrcRange.Start, true), ds
 }
 
 // fromHCL turns HCL diagnostics, which carry ranges, into file:line:col ones.
@@ -212,8 +212,9 @@ func refsReady(e hclsyntax.Expression, locals map[string]cty.Value) bool {
 }
 
 // body converts a block body (or the file) into an object node.
-func (h *hclConv) body(b *hclsyntax.Body, top bool) *Node {
-	n := &Node{Kind: Object, Pos: h.pos(b.SrcRange.Start), Syntax: HCL, blockNames: h.blockNames}
+// at is where the block starts (its type name), where "missing field" errors point.
+func (h *hclConv) body(b *hclsyntax.Body, at hcl.Pos, top bool) *Node {
+	n := &Node{Kind: Object, Pos: h.pos(at), Syntax: HCL, blockNames: h.blockNames}
 	byKey := map[string]*Field{}
 	for _, a := range sortedAttrs(b) {
 		f := &Field{Key: a.Name, KeyPos: h.pos(a.NameRange.Start), Value: h.value(a.Expr)}
@@ -228,7 +229,7 @@ func (h *hclConv) body(b *hclsyntax.Body, top bool) *Node {
 		rule, known := h.rules[blk.Type]
 		if !known {
 			// Left for the reader, which knows the valid names and suggests one.
-			f := &Field{Key: blk.Type, KeyPos: at, Value: h.body(blk.Body, false), Block: true}
+			f := &Field{Key: blk.Type, KeyPos: at, Value: h.body(blk.Body, blk.TypeRange.Start, false), Block: true}
 			if _, dup := byKey[blk.Type]; !dup {
 				byKey[blk.Type] = f
 				n.Fields = append(n.Fields, f)
@@ -247,7 +248,7 @@ func (h *hclConv) body(b *hclsyntax.Body, top bool) *Node {
 			}
 			continue
 		}
-		body := h.body(blk.Body, false)
+		body := h.body(blk.Body, blk.TypeRange.Start, false)
 		if rule.Label != "" {
 			lp := h.pos(blk.LabelRanges[0].Start)
 			label := &Field{Key: rule.Label, KeyPos: lp, Value: &Node{Kind: Scalar, Tag: "str", Text: blk.Labels[0], Pos: lp, Syntax: HCL}}
@@ -332,7 +333,7 @@ func (h *hclConv) value(e hclsyntax.Expression) *Node {
 	*h.ds = append(*h.ds, fromHCL(h.file, d)...)
 	at := e.StartRange().Start
 	if d.HasErrors() {
-		return &Node{Kind: Null, Pos: h.pos(at), Syntax: HCL}
+		return &Node{Kind: Null, Pos: h.pos(at), Syntax: HCL, Bad: true}
 	}
 	var items []hclsyntax.Expression
 	if t, ok := e.(*hclsyntax.TupleConsExpr); ok {

@@ -48,6 +48,9 @@ type Node struct {
 	Fields []*Field
 
 	Syntax Syntax
+	// Bad marks a value that could not be evaluated (already reported): readers treat
+	// it as absent without a second message.
+	Bad bool
 	// blockNames maps a field to the HCL block type that fills it (HCL objects only),
 	// so messages and suggestions use the names the author wrote.
 	blockNames map[string]string

@@ -21,6 +21,9 @@ type Obj struct {
 // ReadObject starts reading n as an object; it reports an error and returns nil when n is
 // not one. A null node (an empty YAML value) reads as an empty object.
 func ReadObject(n *Node, what string, ds *diag.Diagnostics) *Obj {
+	if n.Bad {
+		return nil
+	}
 	if n.Kind == Null {
 		return &Obj{N: &Node{Kind: Object, Pos: n.Pos, Syntax: n.Syntax}, What: what, ds: ds}
 	}
@@ -110,6 +113,7 @@ func (o *Obj) String(key string) Str {
 // AsString reads a scalar node as text, or reports why it cannot.
 func AsString(n *Node, name string, ds *diag.Diagnostics) Str {
 	switch {
+	case n.Bad:
 	case n.Kind == Scalar && n.Tag != "bool":
 		return Str{V: n.Text, Pos: n.Pos, Set: true}
 	case n.Kind == Null:
@@ -136,6 +140,9 @@ func (o *Obj) Bool(key string) Bool {
 		return Bool{}
 	}
 	n := f.Value
+	if n.Bad {
+		return Bool{Pos: n.Pos}
+	}
 	if n.Kind == Scalar && n.Tag == "bool" {
 		return Bool{V: n.Text == "true", Pos: n.Pos, Set: true}
 	}
@@ -161,6 +168,9 @@ func (o *Obj) Int(key string) Int {
 		return Int{}
 	}
 	n := f.Value
+	if n.Bad {
+		return Int{Pos: n.Pos}
+	}
 	if n.Kind == Scalar && n.Tag == "int" {
 		if v, err := strconv.Atoi(n.Text); err == nil && v >= 0 {
 			return Int{V: v, Pos: n.Pos, Set: true}
@@ -222,7 +232,7 @@ func OneOf(s Str, what string, allowed []string, ds *diag.Diagnostics) bool {
 	}
 	*ds = append(*ds, diag.Diagnostic{
 		File: s.Pos.File, Line: s.Pos.Line, Col: s.Pos.Col,
-		Message:    fmt.Sprintf("unknown %s %q (one of %s)", what, s.V, strings.Join(allowed, ", ")),
+		Message:    fmt.Sprintf("unknown %s %q: use one of %s", what, s.V, strings.Join(allowed, ", ")),
 		Suggestion: diag.Suggest(s.V, allowed),
 	})
 	return false

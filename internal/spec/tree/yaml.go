@@ -6,6 +6,7 @@ import (
 	"io"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 
@@ -50,6 +51,11 @@ func yamlError(file string, err error) diag.Diagnostic {
 	if m := yamlLine.FindStringSubmatch(msg); m != nil {
 		line, _ = strconv.Atoi(m[1])
 		msg = m[2]
+		// yaml.v3 reports parser errors ("did not find expected ...") at the 0-based line
+		// of the construct left open; scanner errors are 1-based already.
+		if line > 0 && strings.HasPrefix(msg, "did not find expected") {
+			line++
+		}
 	}
 	col := 0
 	if line > 0 {
