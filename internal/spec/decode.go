@@ -341,6 +341,10 @@ func checkOrder(from, until date, ds *diag.Diagnostics) {
 }
 
 func (d *decoder) user(n *tree.Node) (userDecl, bool) {
+	if n.Kind == tree.Null && !n.Bad {
+		*d.ds = append(*d.ds, diag.Errorf(n.Pos, "empty user entry: write a username, or a mapping with username:"))
+		return userDecl{}, false
+	}
 	if n.Kind == tree.Scalar {
 		s := tree.AsString(n, "user", d.ds)
 		return userDecl{username: s.V, pos: s.Pos}, d.checkUsername(s)

@@ -6,8 +6,10 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/enrolctl/enrolctl/internal/spec/diag"
@@ -107,16 +109,51 @@ func load(fsys fs.FS, root string, opts Options, display func(string) string) *S
 		set.Diagnostics = append(set.Diagnostics, diag.Errorf(diag.Pos{File: display(root)}, "cannot read: %v", err))
 	}
 	slices.Sort(files)
-	for _, p := range files {
+	// Files are read one at a time (an fs.FS need not allow more) and parsed in
+	// parallel into index-addressed results, merged in file order.
+	results := make([]fileResult, len(files))
+	var wg sync.WaitGroup
+	work := make(chan int)
+	for range max(1, min(runtime.GOMAXPROCS(0), len(files))) {
+		wg.Go(func() {
+			for i := range work {
+				results[i] = parseFile(results[i].file, results[i].src, opts)
+			}
+		})
+	}
+	for i, p := range files {
 		src, err := fs.ReadFile(fsys, p)
+		results[i].file = display(p)
 		if err != nil {
-			set.Diagnostics = append(set.Diagnostics, diag.Errorf(diag.Pos{File: display(p)}, "cannot read: %v", unwrapPath(err)))
+			results[i].diags = diag.Diagnostics{diag.Errorf(diag.Pos{File: display(p)}, "cannot read: %v", unwrapPath(err))}
 			continue
 		}
-		set.add(display(p), src, opts)
+		results[i].src = src
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	for _, r := range results {
+		set.merge(r)
 	}
 	set.finish()
 	return set
+}
+
+// fileResult is what one file holds.
+type fileResult struct {
+	file     string
+	src      []byte
+	courses  []*CourseSpec
+	policies []*Policy
+	diags    diag.Diagnostics
+}
+
+func (s *Set) merge(r fileResult) {
+	s.Files = append(s.Files, r.file)
+	s.Courses = append(s.Courses, r.courses...)
+	s.Policies = append(s.Policies, r.policies...)
+	s.Diagnostics = append(s.Diagnostics, r.diags...)
 }
 
 func unwrapPath(err error) error {
@@ -129,25 +166,25 @@ func unwrapPath(err error) error {
 // LoadBytes reads one file's content, as if it were the only file (tests, stdin).
 func LoadBytes(file string, src []byte, opts Options) *Set {
 	set := &Set{}
-	set.add(file, src, opts)
+	set.merge(parseFile(file, src, opts))
 	set.finish()
 	return set
 }
 
-// add parses and checks one file.
-func (s *Set) add(file string, src []byte, opts Options) {
-	s.Files = append(s.Files, file)
+// parseFile parses and checks one file.
+func parseFile(file string, src []byte, opts Options) fileResult {
+	s := &fileResult{file: file}
 	loc := opts.Location
 	if loc == nil {
 		loc = time.UTC
 	}
-	d := &decoder{loc: loc, roles: append(slices.Clone(StandardRoles), opts.Roles...), ds: &s.Diagnostics}
+	d := &decoder{loc: loc, roles: append(slices.Clone(StandardRoles), opts.Roles...), ds: &s.diags}
 	var docs []*tree.Node
 	if strings.EqualFold(path.Ext(file), ".hcl") {
 		n, ds := tree.ParseHCL(file, src, hclRules)
-		s.Diagnostics = append(s.Diagnostics, ds...)
+		s.diags = append(s.diags, ds...)
 		if n == nil {
-			return
+			return *s
 		}
 		o := tree.ReadObject(n, "HCL spec file", d.ds)
 		for _, key := range []string{"$courses", "$policies"} {
@@ -156,23 +193,24 @@ func (s *Set) add(file string, src []byte, opts Options) {
 			}
 		}
 		o.Done()
-		if len(docs) == 0 && !s.Diagnostics.HasErrors() {
-			s.Diagnostics = append(s.Diagnostics, diag.Diagnostic{File: file, Severity: diag.Warning, Message: "no course or policy block in this file"})
+		if len(docs) == 0 && !s.diags.HasErrors() {
+			s.diags = append(s.diags, diag.Diagnostic{File: file, Severity: diag.Warning, Message: "no course or policy block in this file"})
 		}
 	} else {
 		var ds diag.Diagnostics
 		docs, ds = tree.ParseYAML(file, src)
-		s.Diagnostics = append(s.Diagnostics, ds...)
+		s.diags = append(s.diags, ds...)
 	}
 	for _, n := range docs {
 		c, p := d.document(n, file)
 		if c != nil {
-			s.Courses = append(s.Courses, c)
+			s.courses = append(s.courses, c)
 		}
 		if p != nil {
-			s.Policies = append(s.Policies, p)
+			s.policies = append(s.policies, p)
 		}
 	}
+	return *s
 }
 
 // finish sorts the set and runs the checks that span files.
