@@ -480,8 +480,11 @@ func (cp *coursePlanner) planEnrolments() {
 		if len(roles) > 0 && !slices.Equal(liveRoles, roles) {
 			fields = append(fields, FieldChange{Field: "role", Old: formatRoles(liveRoles), New: formatRoles(roles)})
 		}
-		if live.Start != e.Start {
-			fields = append(fields, FieldChange{Field: "start", Old: FormatStart(live.Start, cp.loc), New: FormatStart(e.Start, cp.loc)})
+		if e.KeepStart {
+			want.Start = live.Start // the full state apply sends keeps the live start
+		}
+		if live.Start != want.Start {
+			fields = append(fields, FieldChange{Field: "start", Old: FormatStart(live.Start, cp.loc), New: FormatStart(want.Start, cp.loc)})
 		}
 		if live.End != e.End {
 			fields = append(fields, FieldChange{Field: "end", Old: FormatEnd(live.End, cp.loc), New: FormatEnd(e.End, cp.loc)})

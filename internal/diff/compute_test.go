@@ -497,3 +497,38 @@ func TestFormatDates(t *testing.T) {
 		t.Errorf("plan does not show the end as a site-zone date:\n%s", got)
 	}
 }
+
+func TestKeepStartLeavesTheLiveStart(t *testing.T) {
+	start, oldEnd, newEnd := int64(1756677600), int64(1782856800), int64(1814392800)
+	observed := state.Snapshot{Courses: []state.Course{{Shortname: "C",
+		Methods:    []state.Method{{Type: state.Manual, Enabled: true, ID: 1}},
+		Enrolments: []state.Enrolment{{Username: "u1", Method: "manual", Roles: []string{"student"}, Start: start, End: oldEnd}},
+	}}}
+	tests := []struct {
+		name      string
+		keepStart bool
+		want      []FieldChange
+		wantStart int64
+	}{
+		{"no from in the spec: only the end changes", true, []FieldChange{{Field: "end", Old: "2026-06-30T22:00:00Z", New: "2027-06-30T22:00:00Z"}}, start},
+		{"from: none declared: the start is cleared", false, []FieldChange{{Field: "start", Old: "2025-08-31T22:00:00Z", New: "none"}, {Field: "end", Old: "2026-06-30T22:00:00Z", New: "2027-06-30T22:00:00Z"}}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			desired := state.Snapshot{Courses: []state.Course{{Shortname: "C",
+				Methods:    []state.Method{{Type: state.Manual, Enabled: true}},
+				Enrolments: []state.Enrolment{{Username: "u1", Method: "manual", Roles: []string{"student"}, End: newEnd, KeepStart: tt.keepStart}},
+			}}}
+			p := Compute(desired, observed)
+			if len(p.Changes) != 1 {
+				t.Fatalf("changes = %+v, want one update", p.Changes)
+			}
+			if d := cmp.Diff(tt.want, p.Changes[0].Fields); d != "" {
+				t.Errorf("fields (-want +got):\n%s", d)
+			}
+			if got := p.Changes[0].Enrolment.Start; got != tt.wantStart {
+				t.Errorf("the state apply sends has start %d, want %d", got, tt.wantStart)
+			}
+		})
+	}
+}

@@ -97,6 +97,9 @@ type Enrolment struct {
 	Start     int64    `json:"start,omitempty"` // unix seconds, 0 = no start
 	End       int64    `json:"end,omitempty"`   // unix seconds, 0 = no end
 	Suspended bool     `json:"suspended,omitempty"`
+	// KeepStart (desired only): the spec sets no start date, so a live enrolment keeps
+	// its own; renewing an end date must not rewrite when access began.
+	KeepStart bool `json:"keep_start,omitempty"`
 
 	UserID int64  `json:"user_id,omitempty"` // observed
 	Source Source `json:"-"`

@@ -1,0 +1,145 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+)
+
+// Streams are the standard streams a command uses.
+type Streams struct {
+	In       io.Reader
+	Out, Err io.Writer
+	// Terminal reports whether In and Out are an interactive terminal (confirmation
+	// prompts, progress bars, colour).
+	Terminal bool
+}
+
+// StdStreams are the process's standard streams.
+func StdStreams() Streams {
+	tty := term.IsTerminal(int(os.Stdin.Fd())) && term.IsTerminal(int(os.Stdout.Fd()))
+	return Streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, Terminal: tty}
+}
+
+// App holds what every command needs.
+type App struct {
+	Streams
+	// Getenv reads the environment (tokens, CI variables).
+	Getenv func(string) string
+	// Dir is the working directory commands resolve paths against.
+	Dir string
+
+	// Global flags.
+	configPath string
+	siteName   string
+	noColor    bool
+}
+
+// exitError carries an exit code through cobra.
+type exitError struct {
+	code int
+	err  error // nil when the message was already printed
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit %d", e.code)
+	}
+	return e.err.Error()
+}
+
+// errReported is an exit 1 whose message was already printed (diagnostics, results).
+var errReported = &exitError{code: 1}
+
+// Version is set at build time with -ldflags "-X github.com/enrolctl/enrolctl/internal/cli.Version=v1.2.3".
+var Version = "dev"
+
+// Main runs enrolctl with args and returns the process exit code.
+func Main(args []string, s Streams) int {
+	wd, err := os.Getwd()
+	if err != nil {
+		fmt.Fprintln(s.Err, "enrolctl:", err)
+		return 1
+	}
+	app := &App{Streams: s, Getenv: os.Getenv, Dir: wd}
+	return app.Run(args)
+}
+
+// Run executes one command line and maps its error to an exit code.
+func (a *App) Run(args []string) int {
+	root := a.rootCommand()
+	root.SetArgs(terraformFlags(args))
+	root.SetIn(a.In)
+	root.SetOut(a.Out)
+	root.SetErr(a.Err)
+	err := root.Execute()
+	return a.exitCode(err)
+}
+
+// exitCode is the one place where errors become exit codes.
+func (a *App) exitCode(err error) int {
+	if err == nil {
+		return 0
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil {
+			fmt.Fprintln(a.Err, "Error:", ee.err)
+		}
+		return ee.code
+	}
+	fmt.Fprintln(a.Err, "Error:", err)
+	return 1
+}
+
+func (a *App) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "enrolctl",
+		Short: "Declarative, reviewed enrolment management for Moodle courses",
+		Long: `enrolctl reconciles Moodle course enrolments with specs kept in git.
+
+Specs (YAML or HCL, one file per course, plus policy files) declare each course's
+enrolment methods, manual enrolments, roles, end dates and groups. "enrolctl plan"
+shows what would change in Moodle; "enrolctl apply" makes it so, and never removes
+what no spec owns. With no site configured, commands run against a sandbox Moodle.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().StringVar(&a.configPath, "config", "", "configuration file (default: enrolctl.yaml or enrolctl.hcl in the current directory)")
+	root.PersistentFlags().StringVar(&a.siteName, "site", "", "site to use, from the configuration's sites")
+	root.PersistentFlags().BoolVar(&a.noColor, "no-color", false, "never colour output")
+	root.AddCommand(a.validateCommand(), a.planCommand(), a.applyCommand(), a.sandboxCommand(), a.doctorCommand(), a.versionCommand())
+	return root
+}
+
+func (a *App) versionCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print enrolctl's version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			fmt.Fprintf(a.Out, "enrolctl %s (plan format %s)\n", Version, planFormat)
+			return nil
+		},
+	}
+}
+
+func (a *App) color() bool { return a.Terminal && !a.noColor && a.Getenv("NO_COLOR") == "" }
+
+// terraformFlags accepts Terraform's single-dash spelling of plan's -out, which users
+// of plan files type from habit, as --out.
+func terraformFlags(args []string) []string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		if a == "-out" || strings.HasPrefix(a, "-out=") {
+			a = "-" + a
+		}
+		out[i] = a
+	}
+	return out
+}

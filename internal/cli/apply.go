@@ -1,0 +1,206 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/enrolctl/enrolctl/internal/apply"
+	"github.com/enrolctl/enrolctl/internal/diff"
+	"github.com/enrolctl/enrolctl/internal/render"
+)
+
+type applyFlags struct {
+	autoApprove   bool
+	allowRemovals bool
+	maxRemovals   int
+	maxShare      float64
+	auditLog      string
+}
+
+func (a *App) applyCommand() *cobra.Command {
+	var f applyFlags
+	cmd := &cobra.Command{
+		Use:   "apply [PLAN-FILE]",
+		Short: "Make Moodle match the specs",
+		Long: `Apply converges Moodle to the specs.
+
+With a PLAN-FILE saved by "enrolctl plan -out", it applies exactly that plan, after
+checking that none of the courses it touches changed in Moodle since (a stale plan is
+refused, naming the courses). Without one, it plans, shows the plan and asks for
+confirmation; without a terminal, --auto-approve is required.
+
+Removals are guarded: nothing is removed in a course whose spec says protect: true,
+and a course may not lose more enrolments than --max-removals or --max-removal-share
+unless --allow-removals is given. Every run appends a JSON line to the audit log.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				return a.applySaved(cmd.Context(), args[0], f)
+			}
+			return a.applyFresh(cmd.Context(), f)
+		},
+	}
+	cmd.Flags().BoolVar(&f.autoApprove, "auto-approve", false, "apply without asking for confirmation")
+	cmd.Flags().BoolVar(&f.allowRemovals, "allow-removals", false, "allow removals above the limits (never in protected courses)")
+	cmd.Flags().IntVar(&f.maxRemovals, "max-removals", 10, "most enrolments one course may lose without --allow-removals")
+	cmd.Flags().Float64Var(&f.maxShare, "max-removal-share", 0.20, "largest share of a course's enrolments it may lose without --allow-removals")
+	cmd.Flags().StringVar(&f.auditLog, "audit-log", "", "append the audit record to this file (default: the site's audit_log, or .enrolctl/audit.log)")
+	return cmd
+}
+
+func (f applyFlags) limits() apply.Limits {
+	return apply.Limits{MaxRemovals: f.maxRemovals, MaxShare: f.maxShare, AllowRemovals: f.allowRemovals}
+}
+
+func (a *App) applyFresh(ctx context.Context, f applyFlags) error {
+	pl, err := a.makePlan(ctx)
+	if err != nil {
+		return err
+	}
+	if err := render.Text(a.Out, pl.plan, render.TextOptions{Color: a.color()}); err != nil {
+		return err
+	}
+	if len(pl.plan.Problems) > 0 {
+		return errReported
+	}
+	if !pl.plan.HasChanges() {
+		return nil
+	}
+	if err := apply.Guard(pl.plan, pl.observed, f.limits()); err != nil {
+		return &exitError{code: 1, err: err}
+	}
+	if !f.autoApprove {
+		if !a.Terminal {
+			return &exitError{code: 1, err: fmt.Errorf("apply needs confirmation: run it in a terminal, or pass --auto-approve (in CI, apply a reviewed plan file)")}
+		}
+		fmt.Fprint(a.Out, "\nApply these changes to ", pl.conn.describe(), "? Only 'yes' will be accepted: ")
+		answer, _ := bufio.NewReader(a.In).ReadString('\n')
+		if strings.TrimSpace(answer) != "yes" {
+			fmt.Fprintln(a.Out, "Apply cancelled; nothing was changed.")
+			return &exitError{code: 1}
+		}
+	}
+	return a.execute(ctx, pl, "", f)
+}
+
+func (a *App) applySaved(ctx context.Context, file string, f applyFlags) error {
+	p, err := readPlanFile(filepath.Join(a.Dir, file))
+	if err != nil {
+		return err
+	}
+	conn, err := a.connect()
+	if err != nil {
+		return err
+	}
+	if p.Site != "" && p.Site != conn.name {
+		return fmt.Errorf("%s was planned for site %q, not %q: pass --site %s", file, p.Site, conn.name, p.Site)
+	}
+	site, err := conn.client.ReadSite(ctx)
+	if err != nil {
+		return err
+	}
+	var users []string
+	for _, c := range p.Changes {
+		switch {
+		case c.Enrolment != nil:
+			users = append(users, c.Enrolment.Username)
+		case c.Member != nil:
+			users = append(users, c.Member.Username)
+		}
+	}
+	observed, err := conn.client.Observe(ctx, site, p.Courses(), users)
+	if err != nil {
+		return err
+	}
+	if err := apply.CheckStale(p, observed); err != nil {
+		return &exitError{code: 1, err: err}
+	}
+	if !p.HasChanges() {
+		fmt.Fprintln(a.Out, "The plan has no changes; nothing to apply.")
+		return nil
+	}
+	if err := apply.Guard(p, observed, f.limits()); err != nil {
+		return &exitError{code: 1, err: err}
+	}
+	fmt.Fprintf(a.Out, "Applying %s (%s) to %s.\n", file, summaryLine(p), conn.describe())
+	return a.execute(ctx, &planned{conn: conn, site: site, observed: observed, plan: p}, file, f)
+}
+
+// execute runs the plan, reports per course, writes the audit record and saves the sandbox.
+func (a *App) execute(ctx context.Context, pl *planned, planFile string, f applyFlags) error {
+	progress := a.progress(len(pl.plan.Changes))
+	res, err := apply.Run(ctx, pl.conn.client, pl.plan, pl.observed, apply.Options{Progress: progress.report})
+	progress.done()
+	if err != nil {
+		return err
+	}
+	if pl.conn.sandbox != nil {
+		if err := pl.conn.sandbox.Save(); err != nil {
+			return err
+		}
+	}
+	a.printResult(res)
+	auditPath := f.auditLog
+	if auditPath == "" {
+		auditPath = pl.conn.auditLog
+	}
+	if !filepath.IsAbs(auditPath) {
+		auditPath = filepath.Join(a.Dir, auditPath)
+	}
+	rec := apply.NewAuditRecord(time.Now(), apply.Actor(), pl.plan.Commit, pl.conn.name, pl.conn.urlForAudit(), planFile, res)
+	if err := apply.AppendAudit(auditPath, rec); err != nil {
+		fmt.Fprintln(a.Err, "Warning:", err)
+	} else {
+		fmt.Fprintf(a.Out, "Audit record appended to %s.\n", a.rel(auditPath))
+	}
+	if !res.OK() {
+		return errReported
+	}
+	return nil
+}
+
+func summaryLine(p diff.Plan) string {
+	s := p.Summary()
+	return fmt.Sprintf("%d to add, %d to change, %d to remove", s.Add, s.Change, s.Remove)
+}
+
+// progressReporter shows a bar on a terminal and one line per failure elsewhere (CI
+// logs stay readable; the per-course report follows anyway).
+type progressReporter struct {
+	bar    *progressbar.ProgressBar
+	a      *App
+	failed int
+}
+
+func (a *App) progress(total int) *progressReporter {
+	pr := &progressReporter{a: a}
+	if a.Terminal && total > 20 {
+		pr.bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(a.Err), progressbar.OptionSetDescription("applying"),
+			progressbar.OptionShowCount(), progressbar.OptionClearOnFinish(), progressbar.OptionThrottle(100*time.Millisecond))
+	}
+	return pr
+}
+
+func (pr *progressReporter) report(r apply.ChangeResult) {
+	if pr.bar != nil {
+		_ = pr.bar.Add(1)
+		return
+	}
+	if r.Outcome == apply.Failed {
+		pr.failed++
+		fmt.Fprintf(pr.a.Err, "failed: %s: %s\n", r.Address, r.Error)
+	}
+}
+
+func (pr *progressReporter) done() {
+	if pr.bar != nil {
+		_ = pr.bar.Finish()
+	}
+}

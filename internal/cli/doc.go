@@ -1,0 +1,11 @@
+// Package cli is enrolctl's command line: argument parsing, wiring of the other
+// packages, and the one place where errors become exit codes.
+//
+// Commands take their dependencies (streams, environment, working directory) from an
+// App value, so tests run them without a terminal; CLI scenarios are testscript files in
+// testdata/script.
+//
+// Entry points: Main runs a command line and returns the exit code (0 ok or no changes,
+// 1 error, 2 changes present with --detailed-exitcode); StdStreams wires the process's
+// standard streams.
+package cli

@@ -1,0 +1,142 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/enrolctl/enrolctl/internal/moodle"
+	"github.com/enrolctl/enrolctl/internal/state"
+)
+
+// requiredFunctions are the web-service functions the enrolctl service must hold.
+var requiredFunctions = []string{
+	"local_enrolctl_get_site_status", "local_enrolctl_get_courses", "local_enrolctl_get_course_state",
+	"local_enrolctl_add_instances", "local_enrolctl_update_instances", "local_enrolctl_delete_instances",
+	"local_enrolctl_set_enrolments", "local_enrolctl_unenrol_users",
+	"core_webservice_get_site_info", "core_user_get_users_by_field", "core_cohort_search_cohorts",
+	"core_group_create_groups", "core_group_add_group_members", "core_group_delete_group_members",
+}
+
+// minPluginVersion is the oldest local_enrolctl this enrolctl speaks to.
+const minPluginVersion = 2026112300
+
+// minMoodleVersion is Moodle 4.5 LTS.
+const minMoodleVersion = 2024100700
+
+func (a *App) doctorCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "doctor",
+		Short: "Check the site's URL, token, plugin, service and enrolment plugins",
+		Long: `Doctor checks, one by one, everything enrolctl needs from a site: the URL and
+protocol, the token, the Moodle version, the local_enrolctl plugin and its version,
+every function the enrolctl service must hold, and the enrolment plugins the specs
+use. It says what to fix for each failure.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.doctor(cmd.Context())
+		},
+	}
+}
+
+type check struct {
+	a      *App
+	failed int
+}
+
+func (c *check) ok(format string, args ...any) { fmt.Fprintf(c.a.Out, "ok    "+format+"\n", args...) }
+func (c *check) fail(what, fix string) {
+	c.failed++
+	fmt.Fprintf(c.a.Out, "FAIL  %s\n      fix: %s\n", what, fix)
+}
+
+func (a *App) doctor(ctx context.Context) error {
+	c := &check{a: a}
+	conn, err := a.connect()
+	if err != nil {
+		c.fail(err.Error(), "set the site's url and token_env or token_file in enrolctl.yaml (docs/moodle-setup.md)")
+		return errReported
+	}
+	c.ok("site %s: %s", conn.name, conn.describe())
+	info, err := conn.client.SiteInfo(ctx)
+	if err != nil {
+		c.fail("cannot call the site: "+err.Error(), doctorFix(err))
+		return errReported
+	}
+	c.ok("token accepted: user %s on %q (Moodle %s)", info.Username, info.SiteName, info.Release)
+	if v := moodleVersion(info.Version); v != 0 && v < minMoodleVersion {
+		c.fail(fmt.Sprintf("Moodle version %s is older than 4.5 LTS", info.Version), "upgrade Moodle to 4.5 or later")
+	}
+	var have []string
+	for _, f := range info.Functions {
+		have = append(have, f.Name)
+	}
+	var missing []string
+	for _, f := range requiredFunctions {
+		if !slices.Contains(have, f) {
+			missing = append(missing, f)
+		}
+	}
+	if len(missing) > 0 {
+		c.fail("the token's service lacks "+strings.Join(missing, ", "),
+			"install or upgrade local_enrolctl (its upgrade re-syncs the enrolctl service), and create the token for the 'enrolctl' service")
+	} else {
+		c.ok("service holds all %d functions enrolctl needs", len(requiredFunctions))
+	}
+	st, err := conn.client.SiteStatus(ctx)
+	if err != nil {
+		c.fail("local_enrolctl does not answer: "+err.Error(), "install local_enrolctl in public/local/enrolctl and run admin/cli/upgrade.php")
+		return errReported
+	}
+	if st.PluginVersion < minPluginVersion {
+		c.fail(fmt.Sprintf("local_enrolctl %s (%d) is older than this enrolctl needs (%d)", st.PluginRelease, st.PluginVersion, minPluginVersion),
+			"upgrade local_enrolctl to the version shipped with this enrolctl")
+	} else {
+		c.ok("local_enrolctl %s (%d) on Moodle %s", st.PluginRelease, st.PluginVersion, st.MoodleRelease)
+	}
+	used, err := a.methodsUsed(conn)
+	if err != nil {
+		fmt.Fprintf(a.Out, "skip  enrolment plugins used by the specs: %v\n", err)
+	}
+	for _, t := range used {
+		if t == state.Database || slices.Contains(st.EnabledPlugins, string(t)) {
+			c.ok("enrolment plugin %s is enabled", t)
+			continue
+		}
+		c.fail(fmt.Sprintf("the specs use the %s method but enrol_%s is disabled on the site", t, t),
+			fmt.Sprintf("enable it in Site administration > Plugins > Enrolments > Manage enrol plugins, or remove the %s methods from the specs", t))
+	}
+	if c.failed > 0 {
+		fmt.Fprintf(a.Out, "\n%d check(s) failed.\n", c.failed)
+		return errReported
+	}
+	fmt.Fprintln(a.Out, "\nAll checks passed.")
+	return nil
+}
+
+func doctorFix(err error) string {
+	switch moodle.Code(err) {
+	case "invalidtoken":
+		return "the token is not known to this site: create one with local_enrolctl's cli/create_token.php and store it where token_env/token_file points"
+	case "accessexception":
+		return "the token's user lacks webservice/rest:use, the service is disabled, or the token expired or is IP-restricted (docs/moodle-setup.md)"
+	}
+	if strings.Contains(err.Error(), "disabled") {
+		return "enable web services and the REST protocol in Site administration"
+	}
+	return "check the site URL (it must be the wwwroot, reachable from here) and the network"
+}
+
+func moodleVersion(v string) int64 {
+	var n int64
+	for _, r := range v {
+		if r < '0' || r > '9' {
+			break
+		}
+		n = n*10 + int64(r-'0')
+	}
+	return n
+}

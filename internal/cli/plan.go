@@ -1,0 +1,165 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/enrolctl/enrolctl/internal/diff"
+	"github.com/enrolctl/enrolctl/internal/gitsrc"
+	"github.com/enrolctl/enrolctl/internal/moodle"
+	"github.com/enrolctl/enrolctl/internal/render"
+	"github.com/enrolctl/enrolctl/internal/state"
+)
+
+const planFormat = diff.FormatVersion
+
+// planned is everything a plan run produced.
+type planned struct {
+	conn     *siteConn
+	site     *moodle.Site
+	desired  state.Snapshot
+	observed state.Snapshot
+	plan     diff.Plan
+}
+
+// makePlan loads the specs, reads the live courses they manage and computes the plan.
+// Spec errors are printed and returned as errReported.
+func (a *App) makePlan(ctx context.Context) (*planned, error) {
+	conn, err := a.connect()
+	if err != nil {
+		return nil, err
+	}
+	site, err := conn.client.ReadSite(ctx)
+	if err != nil {
+		return nil, err
+	}
+	desired, err := a.loadDesired(conn, site)
+	if err != nil {
+		return nil, err
+	}
+	var courses, users []string
+	for _, c := range desired.Courses {
+		courses = append(courses, c.Shortname)
+		for _, e := range c.Enrolments {
+			users = append(users, e.Username)
+		}
+		for _, g := range c.Groups {
+			for _, m := range g.Members {
+				users = append(users, m.Username)
+			}
+		}
+	}
+	observed, err := conn.client.Observe(ctx, site, courses, users)
+	if err != nil {
+		return nil, err
+	}
+	p := diff.ComputeWithOptions(desired, observed, diff.Options{Location: conn.loc})
+	p.Site = conn.name
+	p.CreatedAt = time.Now().UTC().Format(time.RFC3339)
+	if c, err := gitsrc.Head(conn.specsDir); err == nil {
+		p.Commit = c.Hash
+	}
+	p.Fingerprints = map[string]string{}
+	for _, course := range p.Courses() {
+		if o, ok := observed.Course(course); ok {
+			p.Fingerprints[course] = o.Fingerprint()
+		}
+	}
+	for _, c := range desired.Courses {
+		if c.Options.Protect {
+			p.Protected = append(p.Protected, c.Shortname)
+		}
+	}
+	return &planned{conn: conn, site: site, desired: desired, observed: observed, plan: p}, nil
+}
+
+func (a *App) planCommand() *cobra.Command {
+	var out, format string
+	var detailed bool
+	cmd := &cobra.Command{
+		Use:   "plan",
+		Short: "Show what apply would change in Moodle",
+		Long: `Plan reads the specs and the live state of the courses they manage, and shows the
+changes that apply would make: + create, ~ update, - remove, per course, with the
+objects left alone listed as unmanaged. Nothing is written to Moodle.
+
+Exit codes: 0 no changes (or changes without --detailed-exitcode), 1 error,
+2 changes present (with --detailed-exitcode).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !slices.Contains([]string{"text", "json", "markdown"}, format) {
+				return fmt.Errorf("-o %s: want text, json or markdown", format)
+			}
+			pl, err := a.makePlan(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if err := a.renderPlan(pl.plan, format); err != nil {
+				return err
+			}
+			if len(pl.plan.Problems) > 0 {
+				return errReported
+			}
+			if out != "" {
+				if err := writePlanFile(filepath.Join(a.Dir, out), pl.plan, out); err != nil {
+					return err
+				}
+				if format == "text" {
+					fmt.Fprintf(a.Out, "\nSaved the plan to %s. Apply exactly this plan with: enrolctl apply %s\n", out, out)
+				}
+			}
+			if detailed && pl.plan.HasChanges() {
+				return &exitError{code: 2}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&out, "out", "", "save the plan to this file, for `enrolctl apply FILE`")
+	cmd.Flags().StringVarP(&format, "output", "o", "text", "output format: text, json or markdown")
+	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 2 when there are changes")
+	return cmd
+}
+
+func (a *App) renderPlan(p diff.Plan, format string) error {
+	switch format {
+	case "json":
+		return render.JSON(a.Out, p)
+	case "markdown":
+		return render.Markdown(a.Out, p)
+	default:
+		return render.Text(a.Out, p, render.TextOptions{Color: a.color()})
+	}
+}
+
+func writePlanFile(path string, p diff.Plan, name string) error {
+	data, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("saving the plan: %w", err)
+	}
+	return nil
+}
+
+func readPlanFile(path string) (diff.Plan, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return diff.Plan{}, fmt.Errorf("reading the plan: %w", err)
+	}
+	var p diff.Plan
+	if err := json.Unmarshal(data, &p); err != nil {
+		return diff.Plan{}, fmt.Errorf("%s is not an enrolctl plan: %v", path, err)
+	}
+	if p.FormatVersion != diff.FormatVersion {
+		return diff.Plan{}, fmt.Errorf("%s has plan format %q; this enrolctl reads format %q: plan again with this version", path, p.FormatVersion, diff.FormatVersion)
+	}
+	return p, nil
+}
