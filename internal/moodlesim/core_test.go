@@ -144,9 +144,9 @@ func TestManualEnrolUsers(t *testing.T) {
 			[]string{"enrolments[0][roleid]", "5", "enrolments[0][userid]", id(st.u[1]), "enrolments[0][courseid]", id(st.cours)}},
 		{"role not assignable", "wsusercannotassign", "You don't have the permission to assign this role (7) to this user (3) in this course (2).",
 			[]string{"enrolments[0][roleid]", "7", "enrolments[0][userid]", id(st.u[1]), "enrolments[0][courseid]", id(st.courseA)}},
-		{"unknown course", "invalidparameter", "Invalid parameter value detected",
+		{"unknown course", "invalidparameter", "Invalid parameter value detected (Context does not exist)",
 			[]string{"enrolments[0][roleid]", "5", "enrolments[0][userid]", id(st.u[1]), "enrolments[0][courseid]", "999"}},
-		{"unknown user after a good item", "invaliduser", "Invalid user",
+		{"unknown user after a good item", "invaliduser", "Invalid user (SELECT * FROM {user} WHERE id = ?\n[array (\n  0 => 999,\n)])",
 			[]string{"enrolments[0][roleid]", "5", "enrolments[0][userid]", id(st.u[6]), "enrolments[0][courseid]", id(st.courseA),
 				"enrolments[1][roleid]", "5", "enrolments[1][userid]", "999", "enrolments[1][courseid]", id(st.courseA)}},
 	} {

@@ -2,6 +2,7 @@ package moodlesim
 
 import (
 	"slices"
+	"strings"
 )
 
 // tx is one unit of work on the site: the enrol_plugin API of public/lib/enrollib.php
@@ -348,9 +349,7 @@ func (t *tx) metaSync(courseID int64) {
 		parent := e.CustomInt1
 		type agg struct {
 			active       bool
-			start, end   int64
-			any          bool
-			aStart, aEnd int64
+			aStart, aEnd int64 // over active rows; aEnd 1<<31-1 is "no end"
 		}
 		users := map[int64]*agg{}
 		for _, pe := range d.courseInstances(parent) {
@@ -380,77 +379,75 @@ func (t *tx) metaSync(courseID int64) {
 					}
 					a.active = true
 				}
-				if !a.any || pue.TimeStart < a.start {
-					a.start = pue.TimeStart
-				}
-				if !a.any || end > a.end {
-					a.end = end
-				}
-				a.any = true
 			}
+		}
+		// New rows only for enabled instances; status and dates of existing rows follow
+		// the parent whatever the instance status (enrol_meta_sync's update step).
+		ids := make([]int64, 0, len(users))
+		for uid := range users {
+			ids = append(ids, uid)
+		}
+		slices.Sort(ids)
+		for _, uid := range ids {
+			a := users[uid]
+			status, start, end := UserSuspended, int64(0), int64(0)
+			if a.active {
+				status, start, end = UserActive, a.aStart, a.aEnd
+			}
+			if end == 1<<31-1 {
+				end = 0
+			}
+			if _, ok := d.ue(e.ID, uid); ok {
+				t.updateUserEnrol(e, uid, &status, &start, &end)
+			} else if e.Status == InstanceEnabled {
+				t.enrolUser(e, uid, 0, start, end, status)
+			}
+		}
+		// Users gone from the parent, per enrol_meta/unenrolaction, in any instance.
+		for _, ue := range d.instanceUEs(e.ID) {
+			if users[ue.UserID] != nil {
+				continue
+			}
+			switch action {
+			case ExtRemovedUnenrol:
+				t.unenrolUser(e, ue.UserID)
+			case ExtRemovedSuspend, ExtRemovedSuspendNoRoles:
+				if ue.Status == UserActive {
+					s := UserSuspended
+					t.updateUserEnrol(e, ue.UserID, &s, nil, nil)
+				}
+				if action == ExtRemovedSuspendNoRoles {
+					t.roleUnassignAll(courseID, ue.UserID, "enrol_meta", e.ID)
+				}
+			}
+		}
+		// Roles: the parent's plain and enabled-plugin roles are given to active rows of an
+		// enabled instance; they are kept on suspended rows only with SUSPEND.
+		parentRoles := map[[2]int64]bool{}
+		for _, pra := range d.RAs {
+			if pra.CourseID != parent || pra.Component == "enrol_meta" {
+				continue
+			}
+			if pra.Component != "" && !d.pluginEnabled(strings.TrimPrefix(pra.Component, "enrol_")) {
+				continue
+			}
+			parentRoles[[2]int64{pra.UserID, pra.RoleID}] = true
 		}
 		if e.Status == InstanceEnabled {
-			ids := make([]int64, 0, len(users))
-			for uid := range users {
-				ids = append(ids, uid)
-			}
-			slices.Sort(ids)
-			for _, uid := range ids {
-				a := users[uid]
-				status, start, end := UserSuspended, a.start, a.end
-				if a.active {
-					status, start, end = UserActive, a.aStart, a.aEnd
-				}
-				if end == 1<<31-1 {
-					end = 0
-				}
-				if _, ok := d.ue(e.ID, uid); ok {
-					t.updateUserEnrol(e, uid, &status, &start, &end)
-				} else {
-					t.enrolUser(e, uid, 0, start, end, status)
+			for k := range parentRoles {
+				if ue, ok := d.ue(e.ID, k[0]); ok && ue.Status == UserActive && !d.Users[k[0]].Deleted {
+					t.roleAssign(k[1], courseID, k[0], "enrol_meta", e.ID)
 				}
 			}
-			// Users gone from the parent, per enrol_meta/unenrolaction.
-			for _, ue := range d.instanceUEs(e.ID) {
-				if users[ue.UserID] != nil {
-					continue
-				}
-				switch action {
-				case ExtRemovedUnenrol:
-					t.unenrolUser(e, ue.UserID)
-				case ExtRemovedSuspend, ExtRemovedSuspendNoRoles:
-					if ue.Status == UserActive {
-						s := UserSuspended
-						t.updateUserEnrol(e, ue.UserID, &s, nil, nil)
-					}
-				}
-			}
-		}
-		// Roles: copy the parent's plain and enabled-plugin roles to active rows.
-		want := map[[2]int64]bool{}
-		if e.Status == InstanceEnabled {
-			for _, pra := range d.RAs {
-				if pra.CourseID != parent || pra.Component == "enrol_meta" {
-					continue
-				}
-				if pra.Component != "" && !d.pluginEnabled(pra.Component[len("enrol_"):]) {
-					continue
-				}
-				ue, ok := d.ue(e.ID, pra.UserID)
-				if !ok {
-					continue
-				}
-				if ue.Status == UserSuspended && action != ExtRemovedSuspend && action != ExtRemovedKeep {
-					continue
-				}
-				want[[2]int64{pra.UserID, pra.RoleID}] = true
-			}
-		}
-		for k := range want {
-			t.roleAssign(k[1], courseID, k[0], "enrol_meta", e.ID)
 		}
 		for _, ra := range d.RAs {
-			if ra.CourseID == courseID && ra.Component == "enrol_meta" && ra.ItemID == e.ID && !want[[2]int64{ra.UserID, ra.RoleID}] {
+			if ra.CourseID != courseID || ra.Component != "enrol_meta" || ra.ItemID != e.ID {
+				continue
+			}
+			ue, ok := d.ue(e.ID, ra.UserID)
+			keep := e.Status == InstanceEnabled && parentRoles[[2]int64{ra.UserID, ra.RoleID}] && ok &&
+				(ue.Status == UserActive || action == ExtRemovedSuspend)
+			if !keep {
 				delete(d.RAs, ra.ID)
 				t.touch(courseID)
 			}

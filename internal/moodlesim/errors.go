@@ -131,6 +131,5 @@ func noPermission(capability string) *wsError {
 		name = capability
 	}
 	return &wsError{Exception: exCapability, ErrorCode: "nopermissions",
-		Message:   "Sorry, but you do not currently have permissions to do that (" + name + ").",
-		DebugInfo: capability}
+		Message: "Sorry, but you do not currently have permissions to do that (" + name + ")."}
 }

@@ -9,7 +9,7 @@ import (
 // The local_enrolctl functions of docs/contract.md.
 
 const (
-	pluginVersion = 2026112300
+	pluginVersion = 2026112301
 	pluginRelease = "1.0.0"
 	moodleVersion = "2025100600.02"
 	moodleRelease = "5.1+ (Build: 20251017)"
@@ -340,7 +340,11 @@ func addInstances(c *ctx, a args) (any, *wsError) {
 				return nil, localErr("invalidgroup", map[string]any{"groupid": groupID, "courseid": courseID})
 			}
 		}
-		e := Instance{Enrol: enrol, CourseID: courseID, Name: it.str("name"), RoleID: roleID}
+		// roleid is stored for manual, self and cohort only (validated for every method).
+		e := Instance{Enrol: enrol, CourseID: courseID, Name: it.str("name")}
+		if enrol == "manual" || enrol == "self" || enrol == "cohort" {
+			e.RoleID = roleID
+		}
 		if it.int("status") != 0 {
 			e.Status = InstanceDisabled
 		}

@@ -64,6 +64,10 @@ func TestProtocolErrors(t *testing.T) {
 			st := newSite(t)
 			st.s.SetDebug(tt.debug)
 			got := client{t, st.s, tt.token}.fail(tt.fn, tt.args...)
+			if tt.debug && tt.want.DebugInfo != "" {
+				// A debugging site (DEBUG_DEVELOPER, debugdisplay) appends debuginfo to the message.
+				tt.want.Message += " (" + tt.want.DebugInfo + ")"
+			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("error (-want +got):\n%s", diff)
 			}

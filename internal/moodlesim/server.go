@@ -222,6 +222,9 @@ func (s *Sim) call(tok, fnName string, in *node, siteURL string) result {
 	fail := func(e *wsError) result {
 		if !s.d.Config.Debug {
 			e.DebugInfo = ""
+		} else if e.DebugInfo != "" {
+			// DEBUG_DEVELOPER with debugdisplay appends the debuginfo to the message.
+			e.Message += " (" + e.DebugInfo + ")"
 		}
 		return finish(phpJSON(e), e.ErrorCode)
 	}

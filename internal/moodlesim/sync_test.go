@@ -93,12 +93,15 @@ func TestMetaSync(t *testing.T) {
 	selfB := s.AddInstance(Instance{Enrol: "self", CourseID: st.courseB, RoleID: 5})
 	s.Enrol(st.manualB, st.u[1], 5, 100, 2000, false)
 	s.Enrol(selfB, st.u[1], 5, 50, 3000, false)
-	s.Enrol(st.manualB, st.u[2], 5, 0, 0, true)
+	s.Enrol(st.manualB, st.u[2], 5, 10, 20, true) // no active row: the child row gets no dates
 	s.Enrol(st.manualB, st.u[3], 3, 0, 0, false)
 	var added []struct{ ID int64 }
 	st.admin.ok(&added, "local_enrolctl_add_instances", "instances[0][courseid]", id(st.courseA), "instances[0][enrol]", "meta",
-		"instances[0][linkedcourseid]", id(st.courseB))
+		"instances[0][linkedcourseid]", id(st.courseB), "instances[0][roleid]", "5")
 	meta := added[0].ID
+	if in := s.Instances(st.courseA); in[len(in)-1].RoleID != 0 {
+		t.Errorf("meta instances store no role: %+v", in[len(in)-1])
+	}
 	want := map[int64]UserEnrolment{
 		st.u[1]: {Status: UserActive, TimeStart: 50, TimeEnd: 3000},
 		st.u[2]: {Status: UserSuspended},
@@ -129,6 +132,17 @@ func TestMetaSync(t *testing.T) {
 			t.Errorf("suspended u3 keeps role %+v (SUSPENDNOROLES is the default)", ra)
 		}
 	}
+	// A disabled link still follows the parent's status, but holds no roles.
+	st.admin.ok(nil, "local_enrolctl_update_instances", "instances[0][id]", id(meta), "instances[0][status]", "1")
+	st.admin.ok(nil, "local_enrolctl_set_enrolments", "enrolments[0][instanceid]", id(st.manualB), "enrolments[0][userid]", id(st.u[3]),
+		"enrolments[0][roleid]", "3", "enrolments[0][timestart]", "0", "enrolments[0][timeend]", "0", "enrolments[0][suspended]", "0")
+	if ue, _ := st.ue(meta, st.u[3]); ue.Status != UserActive {
+		t.Errorf("u3 not reactivated through the disabled link: %+v", ue)
+	}
+	if roles := s.RoleAssignments(st.courseA); len(roles) != 0 {
+		t.Errorf("a disabled link keeps roles: %+v", roles)
+	}
+	st.admin.ok(nil, "local_enrolctl_update_instances", "instances[0][id]", id(meta), "instances[0][status]", "0")
 	// Unenrolled from the parent: suspended in the child (enrol_meta/unenrolaction default).
 	st.admin.ok(nil, "local_enrolctl_unenrol_users", "enrolments[0][instanceid]", id(st.manualB), "enrolments[0][userid]", id(st.u[2]))
 	if ue, ok := st.ue(meta, st.u[2]); !ok || ue.Status != UserSuspended {
