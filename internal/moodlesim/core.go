@@ -158,6 +158,8 @@ func getUsersByField(c *ctx, a args) (any, *wsError) {
 	return out, nil
 }
 
+// cohortInfo is the cohort structure of the cohort functions; theme is only sent when
+// $CFG->allowcohortthemes is on, which the simulator never is.
 type cohortInfo struct {
 	ID                int64    `json:"id"`
 	Name              string   `json:"name"`
@@ -165,12 +167,11 @@ type cohortInfo struct {
 	Description       string   `json:"description"`
 	DescriptionFormat int      `json:"descriptionformat"`
 	Visible           bool     `json:"visible"`
-	Theme             string   `json:"theme"`
 	CustomFields      []string `json:"customfields"`
 }
 
 func toCohortInfo(co Cohort) cohortInfo {
-	return cohortInfo{co.ID, co.Name, co.IDNumber, co.Description, 1, co.Visible, "", []string{}}
+	return cohortInfo{co.ID, co.Name, co.IDNumber, co.Description, 1, co.Visible, []string{}}
 }
 
 func searchCohorts(c *ctx, a args) (any, *wsError) {
@@ -179,10 +180,16 @@ func searchCohorts(c *ctx, a args) (any, *wsError) {
 	}
 	includes := a.str("includes")
 	if includes != "all" && includes != "parents" && includes != "self" {
-		return nil, invalidParam("Invalid parameter value for includes: " + includes)
+		return nil, &wsError{Exception: exCoding, ErrorCode: "codingerror",
+			Message: "Coding error detected, it must be fixed by a programmer: Invalid parameter value for 'includes'."}
 	}
 	ctxArg := a.obj("context")
-	if ctxArg.int("contextid") == 0 && ctxArg.str("contextlevel") == "" {
+	switch {
+	case ctxArg.int("contextid") == 1: // the system context's id
+		ctxArg = args{"contextlevel": "system"}
+	case ctxArg.int("contextid") != 0:
+		return nil, invalidParam("Context does not exist")
+	case ctxArg.str("contextlevel") == "":
 		return nil, invalidParam("Missing parameters, please provide either context level with instance id or contextid")
 	}
 	if lvl := ctxArg.str("contextlevel"); lvl != "" && lvl != "system" && lvl != "coursecat" {
@@ -579,16 +586,25 @@ func getEnrolledUsers(c *ctx, a args) (any, *wsError) {
 			eu.Groups = &gs
 		}
 		if want("roles") {
-			rs := make([]enrolledRole, 0)
-			seen := map[int64]bool{}
+			// get_user_roles(): one item per role assignment, so a role held through two
+			// components appears twice; no component is given.
+			var ras []RoleAssignment
 			for _, ra := range d.RAs {
-				if ra.CourseID == courseID && ra.UserID == uid && !seen[ra.RoleID] {
-					seen[ra.RoleID] = true
-					r, _ := d.role(ra.RoleID)
-					rs = append(rs, enrolledRole{r.ID, r.Name, r.Shortname, r.SortOrder})
+				if ra.CourseID == courseID && ra.UserID == uid {
+					ras = append(ras, ra)
 				}
 			}
-			slices.SortFunc(rs, func(x, y enrolledRole) int { return x.SortOrder - y.SortOrder })
+			slices.SortFunc(ras, func(x, y RoleAssignment) int {
+				if x.RoleID != y.RoleID {
+					return cmpID(x.RoleID, y.RoleID)
+				}
+				return cmpID(x.ID, y.ID)
+			})
+			rs := make([]enrolledRole, 0, len(ras))
+			for _, ra := range ras {
+				r, _ := d.role(ra.RoleID)
+				rs = append(rs, enrolledRole{r.ID, r.Name, r.Shortname, r.SortOrder})
+			}
 			eu.Roles = &rs
 		}
 		if want("enrolledcourses") {
@@ -787,11 +803,10 @@ func createCohorts(c *ctx, a args) (any, *wsError) {
 		Description       string `json:"description"`
 		DescriptionFormat int    `json:"descriptionformat"`
 		Visible           bool   `json:"visible"`
-		Theme             string `json:"theme"`
 	}
 	res := make([]createdCohort, 0, len(out))
 	for _, i := range out {
-		res = append(res, createdCohort{i.ID, i.Name, i.IDNumber, i.Description, i.DescriptionFormat, i.Visible, i.Theme})
+		res = append(res, createdCohort{i.ID, i.Name, i.IDNumber, i.Description, i.DescriptionFormat, i.Visible})
 	}
 	return res, nil
 }

@@ -175,8 +175,8 @@ func TestEnrolledUsers(t *testing.T) {
 	s.Enrol(st.manualA, st.u[4], 5, 0, 0, true)
 	s.Enrol(st.manualA, st.u[5], 5, 0, 100, false) // ended long ago
 	s.Enrol(st.manualA, st.u[6], 3, 0, 0, false)
-	coh := s.AddInstance(Instance{Enrol: "cohort", CourseID: st.courseA, RoleID: 5, CustomInt1: st.cohort})
-	_ = coh
+	s.AddInstance(Instance{Enrol: "cohort", CourseID: st.courseA, RoleID: 5, CustomInt1: st.cohort})
+	s.AssignRole(st.courseA, st.u[2], 5) // also a plain student: get_user_roles lists both
 	var all []enrolledUser
 	st.testing.ok(&all, "core_enrol_get_enrolled_users", "courseid", id(st.courseA))
 	if len(all) != 6 {
@@ -184,6 +184,9 @@ func TestEnrolledUsers(t *testing.T) {
 	}
 	if r := *all[0].Roles; len(r) != 1 || r[0].Shortname != "student" {
 		t.Errorf("roles of u1 %+v", r)
+	}
+	if r := *all[1].Roles; len(r) != 2 || r[1].Shortname != "student" {
+		t.Errorf("roles of u2 %+v, want student twice", r)
 	}
 	var active []enrolledUser
 	st.testing.ok(&active, "core_enrol_get_enrolled_users", "courseid", id(st.courseA),
