@@ -60,6 +60,10 @@ type Options struct {
 	// Progress, when set, is called once per change as it ends (from several goroutines,
 	// one at a time).
 	Progress func(ChangeResult)
+	// Attempts bounds how often a course whose writes failed transiently (a timeout,
+	// HTTP 5xx, a database write error) is re-read and its unapplied changes resent
+	// within one run (default 3; 1 disables it).
+	Attempts int
 }
 
 // Run applies the plan's changes to Moodle. observed must be the state the plan's
@@ -68,6 +72,9 @@ type Options struct {
 func Run(ctx context.Context, client *moodle.Client, p diff.Plan, observed state.Snapshot, opts Options) (Result, error) {
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = 4
+	}
+	if opts.Attempts <= 0 {
+		opts.Attempts = 3
 	}
 	res := Result{Changes: make([]ChangeResult, len(p.Changes))}
 	byCourse := map[string][]int{}
@@ -101,11 +108,11 @@ func Run(ctx context.Context, client *moodle.Client, p diff.Plan, observed state
 	for _, course := range order {
 		idx := byCourse[course]
 		g.Go(func() error {
-			ca := &courseApply{client: client, plan: p, dir: observed.Directory, report: report}
+			ca := &courseApply{client: client, plan: p, dir: observed.Directory, report: report, attempts: opts.Attempts}
 			if o, ok := observed.Course(course); ok {
-				ca.course = *o
+				ca.setCourse(*o)
 			} else if id, ok := observed.Directory.Courses[course]; ok {
-				ca.course = state.Course{Shortname: course, ID: id}
+				ca.setCourse(state.Course{Shortname: course, ID: id})
 			} else {
 				err := fmt.Errorf("course %s does not exist on the site", course)
 				for _, i := range idx {
@@ -131,74 +138,151 @@ type courseApply struct {
 
 	methodIDs map[string]int64 // method key -> instance id, observed then created
 	groupIDs  map[string]int64 // group name -> id, observed then created
+	attempts  int
 }
 
 func (ca *courseApply) run(ctx context.Context, idx []int) {
+	pending := idx
+	for attempt := 1; ; attempt++ {
+		errs, skipped := ca.runStages(ctx, pending)
+		if len(errs) == 0 && len(skipped) == 0 {
+			return
+		}
+		if attempt >= ca.attempts || !anyRetryable(errs) || ctx.Err() != nil {
+			ca.finish(errs, skipped)
+			return
+		}
+		// Not a blind retry: read the course again and resend only the planned changes
+		// that did not land (a lost response may hide a write that did).
+		fresh, err := ca.reread(ctx)
+		if err != nil {
+			ca.finish(errs, skipped)
+			return
+		}
+		ca.setCourse(fresh)
+		pending = nil
+		for _, i := range append(keys(errs), skipped...) {
+			if satisfied(ca.plan.Changes[i], fresh) {
+				ca.report(i, Applied, nil)
+			} else {
+				pending = append(pending, i)
+			}
+		}
+		if len(pending) == 0 {
+			return
+		}
+	}
+}
+
+// finish reports what is left after the last attempt.
+func (ca *courseApply) finish(errs map[int]error, skipped []int) {
+	for _, i := range keys(errs) {
+		ca.report(i, Failed, errs[i])
+	}
+	for _, i := range skipped {
+		ca.report(i, NotAttempted, nil)
+	}
+}
+
+func keys(m map[int]error) []int {
+	out := make([]int, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func (ca *courseApply) setCourse(c state.Course) {
+	ca.course = c
 	ca.methodIDs = map[string]int64{}
-	for _, m := range ca.course.Methods {
+	for _, m := range c.Methods {
 		ca.methodIDs[m.Key()] = m.ID
 	}
 	ca.groupIDs = map[string]int64{}
-	for _, g := range ca.course.Groups {
+	for _, g := range c.Groups {
 		ca.groupIDs[g.Name] = g.ID
 	}
-	// Group the course's changes into stages, and each stage into one batch per kind
-	// and action, keeping plan order inside a batch.
+}
+
+func (ca *courseApply) reread(ctx context.Context) (state.Course, error) {
+	states, err := ca.client.CourseStates(ctx, []int64{ca.course.ID})
+	if err != nil {
+		return state.Course{}, err
+	}
+	return moodle.ToCourse(states[0]), nil
+}
+
+// runStages applies changes stage by stage and reports those applied. It returns the
+// failed changes with their errors, and those not attempted because an earlier stage
+// of the course failed.
+func (ca *courseApply) runStages(ctx context.Context, idx []int) (map[int]error, []int) {
+	idx = slices.Clone(idx)
 	slices.SortStableFunc(idx, func(a, b int) int { return diff.Stage(ca.plan.Changes[a]) - diff.Stage(ca.plan.Changes[b]) })
+	errs := map[int]error{}
 	for len(idx) > 0 {
 		stage := diff.Stage(ca.plan.Changes[idx[0]])
 		n := 0
 		for n < len(idx) && diff.Stage(ca.plan.Changes[idx[n]]) == stage {
 			n++
 		}
+		// One batch per kind and action, in plan order.
 		batches := map[[2]string][]int{}
-		var keys [][2]string
+		var order [][2]string
 		for _, i := range idx[:n] {
 			c := ca.plan.Changes[i]
 			k := [2]string{string(c.Kind), string(c.Action)}
 			if _, ok := batches[k]; !ok {
-				keys = append(keys, k)
+				order = append(order, k)
 			}
 			batches[k] = append(batches[k], i)
 		}
-		ok := true
-		for _, k := range keys {
-			if !ca.batch(ctx, batches[k]) {
-				ok = false
-			}
+		for _, k := range order {
+			ca.batch(ctx, batches[k], errs)
 		}
 		idx = idx[n:]
-		if !ok {
-			return // later stages depend on this one: leave them not attempted
+		if len(errs) > 0 {
+			return errs, idx // later stages depend on this one
 		}
 	}
+	return errs, nil
 }
 
-// batch sends one kind of change and reports each. It returns false if any failed.
-func (ca *courseApply) batch(ctx context.Context, idx []int) bool {
+// batch sends one kind of change, reports those applied and records failures in errs.
+func (ca *courseApply) batch(ctx context.Context, idx []int, errs map[int]error) {
 	err := ca.send(ctx, idx)
 	if err == nil {
 		for _, i := range idx {
 			ca.report(i, Applied, nil)
 		}
-		return true
+		return
 	}
 	var me *moodle.Error
 	if len(idx) > 1 && errors.As(err, &me) {
 		// Moodle rolled the batch back: find the failing items one by one.
-		all := true
 		for _, i := range idx {
 			if err := ca.send(ctx, []int{i}); err != nil {
-				ca.report(i, Failed, err)
-				all = false
+				errs[i] = err
 			} else {
 				ca.report(i, Applied, nil)
 			}
 		}
-		return all
+		return
 	}
 	for _, i := range idx {
-		ca.report(i, Failed, err)
+		errs[i] = err
+	}
+}
+
+// transientCodes are Moodle errors that say nothing about the request itself.
+var transientCodes = []string{"dmlwriteexception", "dmlreadexception", "dbtransactionfailed", "sitemaintenance"}
+
+func anyRetryable(errs map[int]error) bool {
+	for _, err := range errs {
+		var te *moodle.TransportError
+		if errors.As(err, &te) || slices.Contains(transientCodes, moodle.Code(err)) {
+			return true
+		}
 	}
 	return false
 }
