@@ -229,6 +229,31 @@ func TestSavedPlanAppliesExactly(t *testing.T) {
 	}
 }
 
+// TestPlanApplyPlanIsEmpty: for generated live states and generated desired states,
+// plan -> apply -> plan is empty, and apply touches nothing the plan did not list.
+func TestPlanApplyPlanIsEmpty(t *testing.T) {
+	seeds := 60
+	if testing.Short() {
+		seeds = 15
+	}
+	for seed := range seeds {
+		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
+			w := newWorld(t, uint64(1000+seed), 3+seed%5)
+			desired := w.desired(t)
+			p, obs := w.plan(t, desired)
+			res, err := Run(context.Background(), w.client, p, obs, Options{})
+			if err != nil || !res.OK() {
+				t.Fatalf("Run: %v %+v", err, res)
+			}
+			after := w.observe(t, &desired)
+			checkOnlyPlanned(t, p, obs, after)
+			if again := diff.Compute(desired, after); again.HasChanges() {
+				t.Errorf("plan after apply is not empty: %+v", again.Changes)
+			}
+		})
+	}
+}
+
 func TestSavedPlanStale(t *testing.T) {
 	w := newWorld(t, 2, 4)
 	desired := w.desired(t)
@@ -406,6 +431,13 @@ func checkOnlyPlanned(t *testing.T, p diff.Plan, before, after state.Snapshot) {
 	}
 	for _, bc := range before.Courses {
 		ac, _ := after.Course(bc.Shortname)
+		// A user whose planned removals took their last enrolment loses their groups
+		// with it: the plan announced that (Removes.LastEnrolments).
+		for _, e := range bc.Enrolments {
+			if deletedMethods[bc.Shortname+"/"+e.Method] && len(ac.EnrolmentsOf(e.Username)) == 0 {
+				unenrolled[bc.Shortname+"/"+e.Username] = true
+			}
+		}
 		for _, e := range bc.Enrolments {
 			addr := state.EnrolmentAddress(bc.Shortname, e.Method, e.Username)
 			if listed[addr] || deletedMethods[bc.Shortname+"/"+e.Method] {

@@ -50,14 +50,17 @@ type check struct {
 func (c *check) ok(format string, args ...any) { fmt.Fprintf(c.a.Out, "ok    "+format+"\n", args...) }
 func (c *check) fail(what, fix string) {
 	c.failed++
-	fmt.Fprintf(c.a.Out, "FAIL  %s\n      fix: %s\n", what, fix)
+	fmt.Fprintf(c.a.Out, "FAIL  %s\n", what)
+	if fix != "" {
+		fmt.Fprintf(c.a.Out, "      fix: %s\n", fix)
+	}
 }
 
 func (a *App) doctor(ctx context.Context) error {
 	c := &check{a: a}
 	conn, err := a.connect()
 	if err != nil {
-		c.fail(err.Error(), "set the site's url and token_env or token_file in enrolctl.yaml (docs/moodle-setup.md)")
+		c.fail(err.Error(), "") // configuration errors say what to fix themselves
 		return errReported
 	}
 	c.ok("site %s: %s", conn.name, conn.describe())
