@@ -1,0 +1,42 @@
+// Package spec loads course specs and policy files (YAML or HCL), checks them strictly,
+// and merges them into the desired state of each course (internal/state).
+//
+// # Entry points
+//
+//   - Load(fsys, root, Options) and LoadDir(dir, Options) read every .yaml, .yml and
+//     .hcl file under a folder (hidden files and folders skipped) into a Set: course
+//     specs, policies and diagnostics. Load takes an fs.FS so specs can be read at a
+//     git ref; LoadBytes reads one file's content.
+//   - Resolve(set, catalogue) merges each course spec with the policies that select it,
+//     using the live course catalogue (shortnames and category paths), and returns the
+//     desired []state.Course with every diagnostic.
+//   - ReadUploadUsers and WriteAdditions turn a CSV in Moodle's upload-users format
+//     into manual enrolments written into spec files (enrolctl import csv).
+//   - Diagnostic / Diagnostics (from spec/diag): "file:line:col: message (did you mean
+//     "x"?)", sorted, with HasErrors.
+//
+// # How files are read
+//
+// Both syntaxes are turned into one position-carrying tree (spec/tree), and one strict
+// reader checks it, so a mistake gets the same message in YAML and in HCL: unknown
+// fields (with a did-you-mean), duplicate keys, wrong types, bad dates, unknown method
+// types, prune modes and roles, capitalised usernames, duplicate method identities,
+// users listed twice, and courses declared in two files. HCL blocks map onto the YAML
+// shape (method "cohort" {} is an item of methods: with type: cohort; user "x" {} an
+// item of manual.users; group "TP1" {} an item of groups).
+//
+// # Dates
+//
+// A day (YYYY-MM-DD) is the whole day in the site's time zone (Options.Location): a
+// start is that day's midnight, an end is the following midnight. RFC 3339 timestamps
+// are taken as is; until: never is no end. Durations are refused: they would make a
+// plan depend on the day it runs (CSV import turns them into dates once).
+//
+// # Merging
+//
+// A course's desired state is its spec plus every policy that selects it. Methods are
+// matched by identity (state.Method.Key); the same identity with other settings from
+// two sources is an error naming both. For manual defaults (role, until, from, prune)
+// the course's own spec wins over policies, and policies that disagree are an error.
+// docs/spec.md is the user reference for all of this.
+package spec
