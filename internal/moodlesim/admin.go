@@ -148,6 +148,21 @@ func (s *Sim) Enrol(instanceID, userID, roleID, timestart, timeend int64, suspen
 	})
 }
 
+// SetCapabilities gives a non-admin user exactly these capabilities everywhere (as a
+// system role would), e.g. "webservice/rest:use", "moodle/course:view",
+// "moodle/course:enrolreview", "moodle/role:assign". Without webservice/rest:use
+// every call of the user's tokens is an accessexception.
+func (s *Sim) SetCapabilities(username string, capabilities ...string) {
+	s.admin(func(t *tx) {
+		u, ok := t.d.userByUsername(strings.ToLower(username))
+		if !ok {
+			panic(fmt.Sprintf("moodlesim: no user %q", username))
+		}
+		u.Capabilities = slices.Clone(capabilities)
+		t.d.Users[u.ID] = u
+	})
+}
+
 // AssignRole gives a plain (component ”) role in a course, like the participants page.
 func (s *Sim) AssignRole(courseID, userID, roleID int64) {
 	s.admin(func(t *tx) { t.roleAssign(roleID, courseID, userID, "", 0) })

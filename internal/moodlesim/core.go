@@ -919,7 +919,7 @@ func manualEnrolUsers(c *ctx, a args) (any, *wsError) {
 		if u.Deleted {
 			return nil, moodleErr("userdeleted", nil)
 		}
-		if !assignableInCourse(roleID) {
+		if !c.assignable(roleID) {
 			return nil, moodleErr("wsusercannotassign", map[string]any{"roleid": roleID, "userid": userID, "courseid": courseID})
 		}
 		var inst *Instance

@@ -25,8 +25,9 @@
 // service: accessexception; unknown function: invalidrecord (debug) or
 // invalidrecordunknown. Write functions run in one transaction: on error the site is
 // restored as it was (enrol_meta_add_instances is not transactional, as in Moodle).
-// Site admins bypass capability checks; any other token user lacks every capability
-// (nopermissions), which is enough to test that path.
+// Site admins bypass capability checks; other token users hold only the capabilities
+// SetCapabilities gave them (webservice/rest:use first, else accessexception), and a
+// role is assignable for them only with moodle/role:assign.
 //
 // # Semantics
 //
@@ -43,7 +44,7 @@
 // # For tests
 //
 // The admin API (AddCategory, AddCourse, AddUser, AddCohort, AddCohortMembers,
-// AddInstance, Enrol, AssignRole, AddGroup, AddMember, SetPluginEnabled,
+// AddInstance, Enrol, AssignRole, AddGroup, AddMember, SetPluginEnabled, SetCapabilities,
 // SetWebServicesEnabled, SetDebug, SetUnenrolAction, UpdateUser) builds fixtures with
 // the same side effects; readers (CourseID, UserID, CohortID, GroupID, Instances,
 // UserEnrolments, RoleAssignments, GroupMembers, GradeDeletions) inspect the tables.

@@ -155,9 +155,14 @@ func getCourseState(c *ctx, a args) (any, *wsError) {
 		want[id] = &courseState{CourseID: id, Shortname: co.Shortname, Instances: []stateInstance{},
 			Enrolments: []stateEnrolment{}, Roles: []stateRole{}, Groups: []stateGroup{}, Members: []stateMember{}}
 	}
-	for range ids {
+	for _, id := range ids {
 		if err := c.require("moodle/course:enrolreview"); err != nil {
 			return nil, err
+		}
+		if !d.Courses[id].Visible {
+			if err := c.require("moodle/course:viewhiddencourses"); err != nil {
+				return nil, err
+			}
 		}
 	}
 	for _, e := range d.Instances {
@@ -285,7 +290,7 @@ func addInstances(c *ctx, a args) (any, *wsError) {
 		if !d.pluginEnabled(enrol) {
 			return nil, localErr("plugindisabled", enrol)
 		}
-		if err := c.require("moodle/course:enrolconfig"); err != nil {
+		if err := c.requireConfig(enrol); err != nil {
 			return nil, err
 		}
 		existing := d.courseInstances(courseID)
@@ -326,13 +331,21 @@ func addInstances(c *ctx, a args) (any, *wsError) {
 			if err := dup(func(e Instance) bool { return e.CustomInt1 == linkedID }); err != nil {
 				return nil, err
 			}
+			if !d.Courses[linkedID].Visible {
+				if err := c.require("moodle/course:viewhiddencourses"); err != nil {
+					return nil, err
+				}
+			}
+			if err := c.require("enrol/meta:selectaslinked"); err != nil {
+				return nil, err
+			}
 		case "self":
 			name := it.str("name")
 			if err := dup(func(e Instance) bool { return e.Name == name }); err != nil {
 				return nil, err
 			}
 		}
-		if roleID != 0 && !assignableInCourse(roleID) {
+		if roleID != 0 && !c.assignable(roleID) {
 			return nil, localErr("invalidrole", map[string]any{"roleid": roleID, "courseid": courseID})
 		}
 		if groupID != 0 {
@@ -364,6 +377,15 @@ func addInstances(c *ctx, a args) (any, *wsError) {
 	return out, nil
 }
 
+// requireConfig is the instance pages' check: moodle/course:enrolconfig and
+// enrol/<plugin>:config.
+func (c *ctx) requireConfig(plugin string) *wsError {
+	if err := c.require("moodle/course:enrolconfig"); err != nil {
+		return err
+	}
+	return c.require("enrol/" + plugin + ":config")
+}
+
 // managedInstance finds an instance local_enrolctl may change.
 func managedInstance(c *ctx, id int64) (Instance, *wsError) {
 	e, ok := c.d().Instances[id]
@@ -389,7 +411,7 @@ func updateInstances(c *ctx, a args) (any, *wsError) {
 		if !d.pluginEnabled(e.Enrol) {
 			return nil, localErr("plugindisabled", e.Enrol)
 		}
-		if err := c.require("moodle/course:enrolconfig"); err != nil {
+		if err := c.requireConfig(e.Enrol); err != nil {
 			return nil, err
 		}
 		changed := false
@@ -399,7 +421,7 @@ func updateInstances(c *ctx, a args) (any, *wsError) {
 		roleChanged := false
 		if it.has("roleid") && e.Enrol != "guest" && e.Enrol != "meta" && it.int("roleid") != e.RoleID {
 			roleID := it.int("roleid")
-			if roleID != 0 && !assignableInCourse(roleID) {
+			if roleID != 0 && !c.assignable(roleID) {
 				return nil, localErr("invalidrole", map[string]any{"roleid": roleID, "courseid": e.CourseID})
 			}
 			e.RoleID, changed, roleChanged = roleID, true, true
@@ -448,7 +470,7 @@ func deleteInstances(c *ctx, a args) (any, *wsError) {
 		if err != nil {
 			return nil, err
 		}
-		if err := c.require("moodle/course:enrolconfig"); err != nil {
+		if err := c.requireConfig(e.Enrol); err != nil {
 			return nil, err
 		}
 		c.t.deleteInstance(e)
@@ -485,7 +507,7 @@ func setEnrolments(c *ctx, a args) (any, *wsError) {
 		if !d.pluginEnabled(e.Enrol) {
 			return nil, localErr("plugindisabled", e.Enrol)
 		}
-		if roleID != 0 && !assignableInCourse(roleID) {
+		if roleID != 0 && !c.assignable(roleID) {
 			return nil, localErr("invalidrole", map[string]any{"roleid": roleID, "courseid": e.CourseID})
 		}
 		status, ts, te := UserActive, it.int("timestart"), it.int("timeend")
@@ -511,6 +533,10 @@ func setEnrolments(c *ctx, a args) (any, *wsError) {
 		if roleID != 0 {
 			for _, ra := range d.RAs {
 				if ra.CourseID == e.CourseID && ra.UserID == userID && ra.Component == "" && ra.RoleID != roleID {
+					if !c.assignable(ra.RoleID) {
+						// Removing a role needs the right to give it.
+						return nil, localErr("invalidrole", map[string]any{"roleid": ra.RoleID, "courseid": e.CourseID})
+					}
 					delete(d.RAs, ra.ID)
 					c.t.touch(e.CourseID)
 				}

@@ -52,6 +52,9 @@ type User struct {
 	Deleted   bool   `json:"deleted,omitempty"`
 	// SiteAdmin users bypass every capability check, like $CFG->siteadmins.
 	SiteAdmin bool `json:"siteadmin,omitempty"`
+	// Capabilities are what a non-admin holds everywhere (a system role); see
+	// SetCapabilities.
+	Capabilities []string `json:"capabilities,omitempty"`
 }
 
 // Role is a role row. The standard roles have an empty name (role_get_name localises them).

@@ -115,11 +115,29 @@ func TestProtocolTransport(t *testing.T) {
 			t.Errorf("body %s has debuginfo", body)
 		}
 	})
-	t.Run("non-admin token users lack capabilities", func(t *testing.T) {
+	t.Run("non-admin token users hold only their capabilities", func(t *testing.T) {
 		st.s.AddToken("weak", ServiceEnrolctl, "u1")
-		e := client{t, st.s, "weak"}.fail("local_enrolctl_get_courses")
+		weak := client{t, st.s, "weak"}
+		if e := weak.fail("local_enrolctl_get_courses"); e.ErrorCode != "accessexception" {
+			t.Errorf("without webservice/rest:use: %+v", e)
+		}
+		st.s.SetCapabilities("u1", "webservice/rest:use")
+		e := weak.fail("local_enrolctl_get_courses")
 		if e.ErrorCode != "nopermissions" || e.Message != "Sorry, but you do not currently have permissions to do that (View courses without participation)." {
-			t.Errorf("got %+v", e)
+			t.Errorf("without moodle/course:view: %+v", e)
+		}
+		st.s.SetCapabilities("u1", "webservice/rest:use", "moodle/course:view", "enrol/manual:enrol")
+		weak.ok(nil, "local_enrolctl_get_courses")
+		// Without moodle/role:assign no role is assignable.
+		e = weak.fail("local_enrolctl_set_enrolments", "enrolments[0][instanceid]", id(st.manualA), "enrolments[0][userid]", id(st.u[2]),
+			"enrolments[0][roleid]", "5", "enrolments[0][timestart]", "0", "enrolments[0][timeend]", "0", "enrolments[0][suspended]", "0")
+		if e.ErrorCode != "invalidrole" {
+			t.Errorf("without moodle/role:assign: %+v", e)
+		}
+		weak.ok(nil, "local_enrolctl_set_enrolments", "enrolments[0][instanceid]", id(st.manualA), "enrolments[0][userid]", id(st.u[2]),
+			"enrolments[0][roleid]", "0", "enrolments[0][timestart]", "0", "enrolments[0][timeend]", "0", "enrolments[0][suspended]", "0")
+		if e := weak.fail("local_enrolctl_get_course_state", "courseids[0]", id(st.cours)); e.ErrorCode != "nopermissions" {
+			t.Errorf("hidden course without viewhiddencourses: %+v", e)
 		}
 	})
 	t.Run("tokens never reach the request log", func(t *testing.T) {

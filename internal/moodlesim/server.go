@@ -239,6 +239,10 @@ func (s *Sim) call(tok, fnName string, in *node, siteURL string) result {
 	if user.Suspended {
 		return fail(&wsError{Exception: exMoodle, ErrorCode: "wsaccessusersuspended", Message: "Refused web service access for suspended username: " + user.Username})
 	}
+	if !user.SiteAdmin && !slices.Contains(user.Capabilities, "webservice/rest:use") {
+		return fail(&wsError{Exception: exAccess, ErrorCode: "accessexception", Message: "Access control exception",
+			DebugInfo: "You are not allowed to use the {$a} protocol (missing capability: webservice/rest:use)"})
+	}
 	if fnName == "" {
 		return fail(invalidParam("Missing function name"))
 	}
@@ -308,13 +312,24 @@ type ctx struct {
 
 func (c *ctx) d() *db { return c.s.d }
 
-// require is require_capability(): site admins have every capability; other token
-// users have none.
+// require is require_capability().
 func (c *ctx) require(capability string) *wsError {
-	if c.user.SiteAdmin {
+	if c.has(capability) {
 		return nil
 	}
 	return noPermission(capability)
+}
+
+// has is has_capability(): site admins have every capability, other users those
+// SetCapabilities gave them.
+func (c *ctx) has(capability string) bool {
+	return c.user.SiteAdmin || slices.Contains(c.user.Capabilities, capability)
+}
+
+// assignable is get_assignable_roles() in a course context: the role must be
+// assignable at course level and the user able to assign roles.
+func (c *ctx) assignable(roleID int64) bool {
+	return assignableInCourse(roleID) && c.has("moodle/role:assign")
 }
 
 // phpJSON encodes like PHP's json_encode(): "/" escaped, non-ASCII as \uXXXX, nil as null.
