@@ -167,7 +167,7 @@ func (s *Sim) serve(w http.ResponseWriter, r *http.Request) {
 		return n.val
 	}
 	tok, fn := leaf("wstoken"), leaf("wsfunction")
-	leaf("moodlewsrestformat")
+	asXML := leaf("moodlewsrestformat") != "json" // Moodle's default and fallback is XML
 	for _, k := range slices.Clone(in.keys) {
 		if strings.HasPrefix(k, "moodlewssetting") {
 			in.remove(k)
@@ -179,7 +179,7 @@ func (s *Sim) serve(w http.ResponseWriter, r *http.Request) {
 	}
 
 	s.mu.Lock()
-	res := s.call(tok, fn, in, siteURL)
+	res := s.call(tok, fn, in, siteURL, asXML)
 	s.mu.Unlock()
 
 	switch res.fault {
@@ -198,7 +198,11 @@ func (s *Sim) serve(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusGatewayTimeout)
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
+	if asXML {
+		w.Header().Set("Content-Type", "application/xml; charset=utf-8")
+	} else {
+		w.Header().Set("Content-Type", "application/json")
+	}
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(res.body)
 }
@@ -211,7 +215,7 @@ type result struct {
 
 // call runs one request under s.mu: authentication, function lookup, service access,
 // parameter validation, faults, then the function in a transaction.
-func (s *Sim) call(tok, fnName string, in *node, siteURL string) result {
+func (s *Sim) call(tok, fnName string, in *node, siteURL string, asXML bool) result {
 	now := s.now()
 	entry := Request{Function: fnName, Time: now}
 	finish := func(body []byte, outcome string) result {
@@ -225,6 +229,9 @@ func (s *Sim) call(tok, fnName string, in *node, siteURL string) result {
 		} else if e.DebugInfo != "" {
 			// DEBUG_DEVELOPER with debugdisplay appends the debuginfo to the message.
 			e.Message += " (" + e.DebugInfo + ")"
+		}
+		if asXML {
+			return finish(xmlError(e), e.ErrorCode)
 		}
 		return finish(phpJSON(e), e.ErrorCode)
 	}
@@ -297,6 +304,9 @@ func (s *Sim) call(tok, fnName string, in *node, siteURL string) result {
 		entry.Outcome = faultNames[kind]
 		s.log = append(s.log, entry)
 		return result{fault: kind}
+	}
+	if asXML {
+		return finish(xmlResponse(out), "ok")
 	}
 	return finish(phpJSON(out), "ok")
 }
