@@ -3,6 +3,7 @@ package tree
 import (
 	"fmt"
 	"math/big"
+	"regexp"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -91,6 +92,8 @@ func ParseHCL(file string, src []byte, rules map[string]BlockRule) (*Node, diag.
 	return h.body(body, body.SrcRange.Start, true), ds
 }
 
+var unknownVariable = regexp.MustCompile(`^There is no variable named "([^"]*)"`)
+
 // fromHCL turns HCL diagnostics, which carry ranges, into file:line:col ones.
 func fromHCL(file string, hds hcl.Diagnostics) diag.Diagnostics {
 	var ds diag.Diagnostics
@@ -103,11 +106,17 @@ func fromHCL(file string, hds hcl.Diagnostics) diag.Diagnostics {
 		if d.Detail != "" {
 			msg += ": " + d.Detail
 		}
+		suggestion := ""
+		if m := unknownVariable.FindStringSubmatch(d.Detail); d.Summary == "Unknown variable" && m != nil {
+			// HCL picks its suggestion from a map, so ties vary from run to run.
+			msg = fmt.Sprintf("unknown name %q: values come from var.NAME (variable blocks) and local.NAME (locals)", m[1])
+			suggestion = diag.Suggest(m[1], []string{"local", "var"})
+		}
 		sev := diag.Error
 		if d.Severity == hcl.DiagWarning {
 			sev = diag.Warning
 		}
-		ds = append(ds, diag.Diagnostic{File: p.File, Line: p.Line, Col: p.Col, Severity: sev, Message: msg})
+		ds = append(ds, diag.Diagnostic{File: p.File, Line: p.Line, Col: p.Col, Severity: sev, Message: msg, Suggestion: suggestion})
 	}
 	return ds
 }
