@@ -228,8 +228,9 @@ func searchCohorts(c *ctx, a args) (any, *wsError) {
 		return cmpID(x.ID, y.ID)
 	})
 	if n := a.int("limitnum"); n > 0 {
-		from := min(int(a.int("limitfrom")*n), len(list)) // limitfrom is a page number
-		list = list[from:min(from+int(n), len(list))]
+		page := max(0, min(a.int("limitfrom"), 1<<31)) // limitfrom is a page number
+		from := int(min(page*min(n, 1<<31), int64(len(list))))
+		list = list[from:int(min(int64(from)+n, int64(len(list))))]
 	}
 	out := make([]cohortInfo, 0, len(list))
 	for _, co := range list {

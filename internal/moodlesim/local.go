@@ -67,8 +67,8 @@ func getCourses(c *ctx, a args) (any, *wsError) {
 		}
 	}
 	slices.Sort(ids)
-	out := make([]courseRef, 0, perpage)
-	for i := page * perpage; i < int64(len(ids)) && i < (page+1)*perpage; i++ {
+	out := make([]courseRef, 0, min(perpage, int64(len(ids))))
+	for i := page * perpage; page < 1<<31 && i < int64(len(ids)) && i < (page+1)*perpage; i++ {
 		co := d.Courses[ids[i]]
 		out = append(out, courseRef{co.ID, co.Shortname, co.Fullname, co.IDNumber, co.Category, d.categoryPath(co.Category), co.Visible})
 	}

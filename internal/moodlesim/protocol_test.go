@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -237,5 +238,33 @@ func FuzzParseQuery(f *testing.F) {
 			return
 		}
 		_, _ = validate(obj(opt("a", list(obj(opt("b", val(pInt)))))), n)
+	})
+}
+
+// FuzzHandler posts arbitrary arguments to every function: the handler must answer
+// a Moodle JSON body (success or error) and never panic.
+func FuzzHandler(f *testing.F) {
+	f.Add(uint8(0), "courseids[0]=2")
+	f.Add(uint8(3), "instances[0][courseid]=2&instances[0][enrol]=cohort&instances[0][cohortid]=1")
+	f.Add(uint8(7), "enrolments[0][instanceid]=1&enrolments[0][userid]=3&enrolments[0][roleid]=5&enrolments[0][timestart]=0&enrolments[0][timeend]=0&enrolments[0][suspended]=1")
+	f.Add(uint8(11), "page=99999999999&perpage=1000")
+	var names []string
+	for name := range functions {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	f.Fuzz(func(t *testing.T, fn uint8, args string) {
+		st := newSite(t)
+		body := "wstoken=tst&moodlewsrestformat=json&wsfunction=" + names[int(fn)%len(names)] + "&" + args
+		req := httptest.NewRequest(http.MethodPost, "http://moodle.test/webservice/rest/server.php", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		rec := httptest.NewRecorder()
+		st.s.Handler().ServeHTTP(rec, req)
+		if rec.Code == 400 {
+			return // a body that is not urlencoded
+		}
+		if rec.Code != 200 || !json.Valid(rec.Body.Bytes()) {
+			t.Fatalf("HTTP %d %q", rec.Code, rec.Body.String())
+		}
 	})
 }
