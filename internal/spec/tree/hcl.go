@@ -83,7 +83,7 @@ func ParseHCL(file string, src []byte, rules map[string]BlockRule) (*Node, diag.
 	if !ok {
 		return nil, ds
 	}
-	h := &hclConv{file: file, rules: rules, ds: &ds, blockNames: map[string]string{}}
+	h := &hclConv{file: file, src: src, rules: rules, ds: &ds, blockNames: map[string]string{}}
 	for typ, r := range rules {
 		h.blockNames[r.Field] = typ
 	}
@@ -123,6 +123,7 @@ func fromHCL(file string, hds hcl.Diagnostics) diag.Diagnostics {
 
 type hclConv struct {
 	file  string
+	src   []byte
 	rules map[string]BlockRule
 	ctx   *hcl.EvalContext
 	ds    *diag.Diagnostics
@@ -340,7 +341,7 @@ func sortedAttrs(b *hclsyntax.Body) []*hclsyntax.Attribute {
 func (h *hclConv) value(e hclsyntax.Expression) *Node {
 	v, d := e.Value(h.ctx)
 	*h.ds = append(*h.ds, fromHCL(h.file, d)...)
-	at := e.StartRange().Start
+	at := h.start(e)
 	if d.HasErrors() {
 		return &Node{Kind: Null, Pos: h.pos(at), Syntax: HCL, Bad: true}
 	}
@@ -381,7 +382,7 @@ func (h *hclConv) fromCty(v cty.Value, at hcl.Pos, items []hclsyntax.Expression)
 			_, ev := it.Element()
 			ip := at
 			if i < len(items) && len(items) == v.LengthInt() {
-				ip = items[i].StartRange().Start
+				ip = h.start(items[i])
 			}
 			n.Items = append(n.Items, h.fromCty(ev, ip, nil))
 		}
@@ -395,4 +396,15 @@ func (h *hclConv) fromCty(v cty.Value, at hcl.Pos, items []hclsyntax.Expression)
 		h.errorf(at, "unsupported value of type %s", t.FriendlyName())
 	}
 	return n
+}
+
+// start is where an expression begins; for a quoted string, its opening quote (HCL's
+// range starts inside it), as YAML positions do.
+func (h *hclConv) start(e hclsyntax.Expression) hcl.Pos {
+	p := e.StartRange().Start
+	if _, ok := e.(*hclsyntax.TemplateExpr); ok && p.Byte > 0 && p.Byte <= len(h.src) && h.src[p.Byte-1] == '"' && p.Column > 1 {
+		p.Byte--
+		p.Column--
+	}
+	return p
 }
