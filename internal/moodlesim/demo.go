@@ -129,7 +129,8 @@ type demo struct {
 //   - Continuing education: manual and self only; in FC-EXCEL-INIT 20 learners ended on
 //     2026-06-30 and 3 are suspended.
 //
-// The token "sandbox" is not added here; the sandbox adds it.
+// The token "sandbox" (service enrolctl, user admin) is registered; it is not a
+// secret, the sandbox is local.
 func DemoSite() *Sim {
 	s := New(Options{Now: func() time.Time { return demoBuilt }, TimeZone: "Europe/Paris"})
 	s.d.Config.SiteName = "Université de démonstration"
@@ -137,6 +138,7 @@ func DemoSite() *Sim {
 		course: map[string]int64{}, manual: map[string]int64{}}
 	b.build()
 	s.SetClock(time.Now)
+	s.AddToken("sandbox", ServiceEnrolctl, "admin")
 	return s
 }
 
