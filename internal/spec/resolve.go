@@ -34,6 +34,9 @@ func Resolve(set *Set, catalogue []CourseRef) ([]state.Course, Diagnostics) {
 type resolver struct {
 	set *Set
 	ds  diag.Diagnostics
+	// refs and names are the catalogue (nil when not known).
+	refs  map[string]CourseRef
+	names []string
 }
 
 func (r *resolver) errorf(p diag.Pos, format string, args ...any) {
@@ -53,6 +56,9 @@ func (r *resolver) run(catalogue []CourseRef) []state.Course {
 	for _, c := range catalogue {
 		refs[c.Shortname] = c
 		names = append(names, c.Shortname)
+	}
+	if known {
+		r.refs, r.names = refs, slices.Clone(names)
 	}
 	// Courses with specs.
 	specs := map[string]*CourseSpec{}
@@ -215,6 +221,12 @@ func (r *resolver) course(sn string, spec *CourseSpec, policies []*Policy) state
 			r.errorf(m.pos, "course %q: a meta method cannot link the course to itself", sn)
 			return
 		}
+		if _, exists := r.refs[m.m.Course]; r.refs != nil && m.m.Type == state.Meta && !exists {
+			// Said once per declaration, however many courses a policy selects.
+			r.ds = append(r.ds, diag.Diagnostic{File: m.pos.File, Line: m.pos.Line, Col: m.pos.Col,
+				Message:    fmt.Sprintf("meta method: unknown course %q to link: no course has this shortname on the site", m.m.Course),
+				Suggestion: diag.Suggest(m.m.Course, r.names)})
+		}
 		k := m.m.Key()
 		prev, ok := byKey[k]
 		if !ok {
@@ -340,7 +352,10 @@ func (r *resolver) course(sn string, spec *CourseSpec, policies []*Policy) state
 				start = u.from
 			}
 			e.End, e.Start = end.Unix, start.Unix
-			if u.until.Set != u.from.Set && e.End != 0 && e.Start != 0 && e.End <= e.Start {
+			// Dates set side by side were checked when the file was read; here, pairs
+			// that come from different places (a user's until and a default from).
+			checked := (u.until.Set && u.from.Set) || (!u.until.Set && !u.from.Set && end.Pos.File == start.Pos.File)
+			if !checked && e.End != 0 && e.Start != 0 && e.End <= e.Start {
 				r.errorf(end.Pos, "course %q: user %q would end (%s) before they start (%s at %s)", sn, u.username, end.Text, start.Text, start.Pos)
 			}
 			e.Suspended = u.suspended.V

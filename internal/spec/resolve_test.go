@@ -90,6 +90,11 @@ func TestCrossFileErrors(t *testing.T) {
 			want:  []string{`specs/p.yaml:5:11: course "L1-INFO-TRONC-COMMUN": a meta method cannot link the course to itself`},
 		},
 		{
+			name:  "meta link to an unknown course",
+			files: map[string]string{"specs/a.yaml": lines("course: L1-INFO-ALGO", "methods:", "  - type: meta", "    course: L1-INFO-TRONC-COMUN")},
+			want:  []string{`specs/a.yaml:3:11: meta method: unknown course "L1-INFO-TRONC-COMUN" to link: no course has this shortname on the site (did you mean "L1-INFO-TRONC-COMMUN"?)`},
+		},
+		{
 			name: "duplicate policy name",
 			files: map[string]string{
 				"specs/p.yaml": lines("policy: p", "courses:", "  list: [L1-INFO-ALGO]"),
