@@ -175,14 +175,13 @@ type GradeDeletion struct {
 
 // config is the site configuration the simulator honours.
 type config struct {
-	SiteName               string   `json:"sitename"`
-	EnabledPlugins         []string `json:"enabledplugins"`
-	CohortUnenrolAction    int      `json:"cohortunenrolaction"`
-	MetaUnenrolAction      int      `json:"metaunenrolaction"`
-	TimeZone               string   `json:"timezone"`
-	Debug                  bool     `json:"debug"`
-	WebServicesEnabled     bool     `json:"webservicesenabled"`
-	TestingServiceDisabled bool     `json:"testingservicedisabled,omitempty"`
+	SiteName            string   `json:"sitename"`
+	EnabledPlugins      []string `json:"enabledplugins"`
+	CohortUnenrolAction int      `json:"cohortunenrolaction"`
+	MetaUnenrolAction   int      `json:"metaunenrolaction"`
+	TimeZone            string   `json:"timezone"`
+	Debug               bool     `json:"debug"`
+	WebServicesEnabled  bool     `json:"webservicesenabled"`
 }
 
 // db is the whole site: every table, keyed by id. Records are plain values, so a
