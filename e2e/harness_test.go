@@ -168,36 +168,13 @@ func (w *world) observe(t *testing.T, courses []string, users []string) (state.S
 	return obs, site
 }
 
-func desiredUsers(desired []state.Course) []string {
-	var users []string
-	for _, c := range desired {
-		for _, e := range c.Enrolments {
-			users = append(users, e.Username)
-		}
-		for _, g := range c.Groups {
-			for _, m := range g.Members {
-				users = append(users, m.Username)
-			}
-		}
-	}
-	return users
-}
-
-func shortnames(desired []state.Course) []string {
-	var out []string
-	for _, c := range desired {
-		out = append(out, c.Shortname)
-	}
-	return out
-}
-
 // plan computes the plan that turns the live courses into desired.
 func (w *world) plan(t *testing.T, desired []state.Course) (diff.Plan, state.Snapshot) {
 	t.Helper()
-	obs, _ := w.observe(t, shortnames(desired), desiredUsers(desired))
 	// Normalize sorts in place: work on a copy so cases can keep editing their slices.
 	want := state.Snapshot{Courses: cloneCourses(desired)}
 	want.Normalize()
+	obs, _ := w.observe(t, want.Shortnames(), want.Usernames())
 	return diff.Compute(want, obs), obs
 }
 

@@ -170,18 +170,7 @@ func (w *world) observe(t *testing.T, desired *state.Snapshot) state.Snapshot {
 	}
 	courses, users := w.courses, []string(nil)
 	if desired != nil {
-		courses = nil
-		for _, c := range desired.Courses {
-			courses = append(courses, c.Shortname)
-			for _, e := range c.Enrolments {
-				users = append(users, e.Username)
-			}
-			for _, g := range c.Groups {
-				for _, m := range g.Members {
-					users = append(users, m.Username)
-				}
-			}
-		}
+		courses, users = desired.Shortnames(), desired.Usernames()
 	}
 	obs, err := w.client.Observe(ctx, s, courses, users)
 	if err != nil {

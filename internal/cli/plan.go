@@ -44,19 +44,7 @@ func (a *App) makePlan(ctx context.Context) (*planned, error) {
 	if err != nil {
 		return nil, err
 	}
-	var courses, users []string
-	for _, c := range desired.Courses {
-		courses = append(courses, c.Shortname)
-		for _, e := range c.Enrolments {
-			users = append(users, e.Username)
-		}
-		for _, g := range c.Groups {
-			for _, m := range g.Members {
-				users = append(users, m.Username)
-			}
-		}
-	}
-	observed, err := conn.client.Observe(ctx, site, courses, users)
+	observed, err := conn.client.Observe(ctx, site, desired.Shortnames(), desired.Usernames())
 	if err != nil {
 		return nil, err
 	}

@@ -247,6 +247,33 @@ func (s *Snapshot) Course(shortname string) (*Course, bool) {
 	return nil, false
 }
 
+// Shortnames returns the snapshot's course shortnames, in order.
+func (s *Snapshot) Shortnames() []string {
+	out := make([]string, len(s.Courses))
+	for i, c := range s.Courses {
+		out[i] = c.Shortname
+	}
+	return out
+}
+
+// Usernames returns every username the snapshot's enrolments and group memberships
+// name, sorted and without repeats: the users a plan must look up.
+func (s *Snapshot) Usernames() []string {
+	var out []string
+	for _, c := range s.Courses {
+		for _, e := range c.Enrolments {
+			out = append(out, e.Username)
+		}
+		for _, g := range c.Groups {
+			for _, m := range g.Members {
+				out = append(out, m.Username)
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
 // Normalize sorts courses and everything inside them.
 func (s *Snapshot) Normalize() {
 	for i := range s.Courses {
