@@ -174,3 +174,39 @@ func TestMetaChains(t *testing.T) {
 		t.Errorf("u6 reached course C through a meta enrolment")
 	}
 }
+
+func TestCohortThenMetaInOneCall(t *testing.T) {
+	st := newSite(t)
+	s := st.s
+	// B syncs the cohort; A mirrors B. A new cohort member reaches A in the same call.
+	s.AddInstance(Instance{Enrol: "cohort", CourseID: st.courseB, RoleID: 5, CustomInt1: st.cohort})
+	meta := s.AddInstance(Instance{Enrol: "meta", CourseID: st.courseA, CustomInt1: st.courseB})
+	if n := len(s.UserEnrolments(st.courseA)); n != 3 {
+		t.Fatalf("A has %d enrolments after linking, want the 3 cohort members", n)
+	}
+	st.testing.ok(nil, "core_cohort_add_cohort_members",
+		"members[0][cohorttype][type]", "id", "members[0][cohorttype][value]", id(st.cohort),
+		"members[0][usertype][type]", "id", "members[0][usertype][value]", id(st.u[5]))
+	ue, ok := st.ue(meta, st.u[5])
+	if !ok || ue.Status != UserActive {
+		t.Fatalf("u5 not in A: %+v", ue)
+	}
+	want := RoleAssignment{RoleID: 5, CourseID: st.courseA, UserID: st.u[5], Component: "enrol_meta", ItemID: meta}
+	found := false
+	for _, ra := range s.RoleAssignments(st.courseA) {
+		found = found || ra == want
+	}
+	if !found {
+		t.Errorf("u5 has no enrol_meta student role in A: %+v", s.RoleAssignments(st.courseA))
+	}
+	// Leaving the cohort unenrols from B (cohort UNENROL) and suspends in A (meta SUSPENDNOROLES).
+	st.testing.ok(nil, "core_cohort_delete_cohort_members", "members[0][cohortid]", id(st.cohort), "members[0][userid]", id(st.u[5]))
+	if ue, ok := st.ue(meta, st.u[5]); !ok || ue.Status != UserSuspended {
+		t.Errorf("u5 in A after leaving the cohort: %+v %v", ue, ok)
+	}
+	for _, ra := range s.RoleAssignments(st.courseA) {
+		if ra.UserID == st.u[5] {
+			t.Errorf("u5 keeps %+v", ra)
+		}
+	}
+}
