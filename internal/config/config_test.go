@@ -178,3 +178,22 @@ func TestLoadAndSelect(t *testing.T) {
 		t.Errorf("two files: %v", ds)
 	}
 }
+
+// FuzzParse checks that no configuration text makes Parse panic, and that a literal
+// token is never repeated in a diagnostic.
+func FuzzParse(f *testing.F) {
+	f.Add("enrolctl.yaml", "sites:\n  prod:\n    url: https://a.example.edu\n    token: SECRETSECRET\n    timezone: UTC\n")
+	f.Add("enrolctl.hcl", "site \"prod\" {\n  url = \"https://a.example.edu\"\n  token = \"SECRETSECRET\"\n}\n")
+	f.Add("enrolctl.yaml", "defaults: {max_share: 2}\nsites: []\n")
+	f.Fuzz(func(t *testing.T, name, src string) {
+		if !strings.HasSuffix(name, ".hcl") {
+			name = "enrolctl.yaml"
+		}
+		_, ds := Parse(name, []byte(src))
+		for _, d := range ds {
+			if strings.Contains(src, "SECRETSECRET") && strings.Contains(d.Error(), "SECRETSECRET") && strings.Contains(d.Message, "token") {
+				t.Fatalf("token repeated: %s", d.Error())
+			}
+		}
+	})
+}

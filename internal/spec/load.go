@@ -200,6 +200,9 @@ func parseFile(file string, src []byte, opts Options) fileResult {
 		var ds diag.Diagnostics
 		docs, ds = tree.ParseYAML(file, src)
 		s.diags = append(s.diags, ds...)
+		if len(docs) == 0 && len(ds) == 0 {
+			s.diags = append(s.diags, diag.Diagnostic{File: file, Severity: diag.Warning, Message: "empty file: no course or policy in it"})
+		}
 	}
 	for _, n := range docs {
 		c, p := d.document(n, file)

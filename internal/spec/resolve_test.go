@@ -114,6 +114,30 @@ func TestCrossFileErrors(t *testing.T) {
 	}
 }
 
+// TestLoadRepositoryRoot loads specs from the root of a repository: the configuration
+// file is not a spec, hidden folders and other files are skipped, empty files warned about.
+func TestLoadRepositoryRoot(t *testing.T) {
+	fsys := mapFS(map[string]string{
+		"enrolctl.yaml":         lines("sites: {}"),
+		"README.md":             "# specs",
+		"a/algo.yaml":           lines("course: L1-INFO-ALGO"),
+		"a/enrolctl.yaml":       lines("course: L1-INFO-PROG"), // only the root one is configuration
+		"a/notes.txt":           "x",
+		".github/workflows.yml": lines("on: push"),
+		"b/empty.yml":           "# nothing yet\n",
+	})
+	set := Load(fsys, ".", Options{})
+	if d := cmp.Diff([]string{"a/algo.yaml", "a/enrolctl.yaml", "b/empty.yml"}, set.Files); d != "" {
+		t.Errorf("files (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff([]string{"b/empty.yml: warning: empty file: no course or policy in it"}, diagStrings(set.Diagnostics)); d != "" {
+		t.Errorf("diagnostics (-want +got):\n%s", d)
+	}
+	if len(set.Courses) != 2 || set.Courses[0].Shortname != "L1-INFO-ALGO" {
+		t.Errorf("courses: %+v", set.Courses)
+	}
+}
+
 func TestMissingRoot(t *testing.T) {
 	set := Load(mapFS(nil), "specs", Options{})
 	want := []string{"specs: cannot read: file does not exist"}
