@@ -152,8 +152,8 @@ func (h *hclConv) variables(body *hclsyntax.Body) {
 			name := b.Labels[0]
 			def := cty.NullVal(cty.DynamicPseudoType)
 			for an, a := range b.Body.Attributes {
-				if an != "default" && an != "description" {
-					h.errorf(a.NameRange.Start, "unknown field %q in variable (only default and description)", an)
+				if an != "default" && an != "description" && an != "type" {
+					h.errorf(a.NameRange.Start, "unknown field %q in variable (only default, description and type)", an)
 				}
 			}
 			if a, ok := b.Body.Attributes["default"]; ok {
