@@ -136,3 +136,18 @@ func BenchmarkDemoSite(b *testing.B) {
 		DemoSite()
 	}
 }
+
+// BenchmarkMetaParentWrite is one set_enrolments call in a course that a meta link
+// mirrors (420 users): the meta observers re-sync the child before the call returns.
+func BenchmarkMetaParentWrite(b *testing.B) {
+	s := DemoSite()
+	s.AddInstance(Instance{Enrol: "meta", CourseID: s.CourseID("L1-INFO-ALGO"), CustomInt1: s.CourseID("L1-INFO-TRONC-COMMUN")})
+	c := client{b, s, "sandbox"}
+	manual := s.Instances(s.CourseID("L1-INFO-TRONC-COMMUN"))[0].ID
+	i := 0
+	for b.Loop() {
+		i++
+		c.ok(nil, "local_enrolctl_set_enrolments", "enrolments[0][instanceid]", id(manual), "enrolments[0][userid]", id(s.UserID("21009539")),
+			"enrolments[0][roleid]", "5", "enrolments[0][timestart]", "0", "enrolments[0][timeend]", id(int64(1000+i)), "enrolments[0][suspended]", "0")
+	}
+}

@@ -138,7 +138,7 @@ func (t *tx) unenrolUser(e Instance, userID int64) {
 	}
 	for _, ra := range t.d.RAs {
 		if ra.CourseID == e.CourseID && ra.UserID == userID {
-			delete(t.d.RAs, ra.ID)
+			t.d.deleteRA(ra)
 		}
 	}
 	for _, m := range t.d.Members {
@@ -158,7 +158,7 @@ func (t *tx) deleteInstance(e Instance) {
 	if comp := component(e.Enrol); comp != "" {
 		for _, ra := range t.d.RAs {
 			if ra.Component == comp && ra.ItemID == e.ID {
-				delete(t.d.RAs, ra.ID)
+				t.d.deleteRA(ra)
 			}
 		}
 		for _, m := range t.d.Members {
@@ -173,13 +173,12 @@ func (t *tx) deleteInstance(e Instance) {
 
 // roleAssign is role_assign(): idempotent per (role, context, user, component, item).
 func (t *tx) roleAssign(roleID, courseID, userID int64, comp string, itemID int64) {
-	for _, ra := range t.d.RAs {
-		if ra.RoleID == roleID && ra.CourseID == courseID && ra.UserID == userID && ra.Component == comp && ra.ItemID == itemID {
-			return
-		}
+	ra := RoleAssignment{RoleID: roleID, CourseID: courseID, UserID: userID, Component: comp, ItemID: itemID, TimeModified: t.now}
+	if _, ok := t.d.raIndex[ra.key()]; ok {
+		return
 	}
-	id := t.d.next("role_assignments")
-	t.d.RAs[id] = RoleAssignment{ID: id, RoleID: roleID, CourseID: courseID, UserID: userID, Component: comp, ItemID: itemID, TimeModified: t.now}
+	ra.ID = t.d.next("role_assignments")
+	t.d.putRA(ra)
 	t.touch(courseID)
 }
 
@@ -187,7 +186,7 @@ func (t *tx) roleAssign(roleID, courseID, userID int64, comp string, itemID int6
 func (t *tx) roleUnassignAll(courseID, userID int64, comp string, itemID int64) {
 	for _, ra := range t.d.RAs {
 		if ra.CourseID == courseID && ra.UserID == userID && ra.Component == comp && ra.ItemID == itemID {
-			delete(t.d.RAs, ra.ID)
+			t.d.deleteRA(ra)
 			t.touch(courseID)
 		}
 	}
@@ -220,7 +219,7 @@ func (t *tx) cohortSync(courseID int64) {
 		// A disabled plugin loses every role it gave; enrolments stay.
 		for _, ra := range d.RAs {
 			if ra.CourseID == courseID && ra.Component == "enrol_cohort" {
-				delete(d.RAs, ra.ID)
+				d.deleteRA(ra)
 				t.touch(courseID)
 			}
 		}
@@ -280,7 +279,7 @@ func (t *tx) cohortSync(courseID int64) {
 		keep := ok && e.Enrol == "cohort" && e.CourseID == courseID && e.Status == InstanceEnabled && enrolled && e.RoleID == ra.RoleID &&
 			(ue.Status == UserActive || action == ExtRemovedSuspend)
 		if !keep {
-			delete(d.RAs, ra.ID)
+			d.deleteRA(ra)
 			t.touch(courseID)
 		}
 	}
@@ -335,7 +334,7 @@ func (t *tx) metaSync(courseID int64) {
 	if !d.pluginEnabled("meta") {
 		for _, ra := range d.RAs {
 			if ra.CourseID == courseID && ra.Component == "enrol_meta" {
-				delete(d.RAs, ra.ID)
+				d.deleteRA(ra)
 				t.touch(courseID)
 			}
 		}
@@ -448,7 +447,7 @@ func (t *tx) metaSync(courseID int64) {
 			keep := e.Status == InstanceEnabled && parentRoles[[2]int64{ra.UserID, ra.RoleID}] && ok &&
 				(ue.Status == UserActive || action == ExtRemovedSuspend)
 			if !keep {
-				delete(d.RAs, ra.ID)
+				d.deleteRA(ra)
 				t.touch(courseID)
 			}
 		}
@@ -457,7 +456,7 @@ func (t *tx) metaSync(courseID int64) {
 	for _, ra := range d.RAs {
 		if ra.CourseID == courseID && ra.Component == "enrol_meta" {
 			if e, ok := d.Instances[ra.ItemID]; !ok || e.Enrol != "meta" {
-				delete(d.RAs, ra.ID)
+				d.deleteRA(ra)
 			}
 		}
 	}

@@ -444,7 +444,7 @@ func updateInstances(c *ctx, a args) (any, *wsError) {
 			if roleChanged && e.Enrol == "cohort" {
 				for _, ra := range d.RAs {
 					if ra.Component == "enrol_cohort" && ra.ItemID == e.ID {
-						delete(d.RAs, ra.ID)
+						d.deleteRA(ra)
 						c.t.touch(e.CourseID)
 					}
 				}
@@ -537,7 +537,7 @@ func setEnrolments(c *ctx, a args) (any, *wsError) {
 						// Removing a role needs the right to give it.
 						return nil, localErr("invalidrole", map[string]any{"roleid": ra.RoleID, "courseid": e.CourseID})
 					}
-					delete(d.RAs, ra.ID)
+					d.deleteRA(ra)
 					c.t.touch(e.CourseID)
 				}
 			}

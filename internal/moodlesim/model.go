@@ -203,6 +203,29 @@ type db struct {
 
 	// ueIndex maps (enrolid, userid) to the user_enrolments id: the unique key.
 	ueIndex map[[2]int64]int64
+	// raIndex maps a role assignment's identity to its id (role_assign is idempotent).
+	raIndex map[raKey]int64
+}
+
+type raKey struct {
+	role, course, user, item int64
+	component                string
+}
+
+func (ra RoleAssignment) key() raKey {
+	return raKey{ra.RoleID, ra.CourseID, ra.UserID, ra.ItemID, ra.Component}
+}
+
+func (d *db) putRA(ra RoleAssignment) {
+	d.RAs[ra.ID] = ra
+	d.raIndex[ra.key()] = ra.ID
+}
+
+func (d *db) deleteRA(ra RoleAssignment) {
+	delete(d.RAs, ra.ID)
+	if d.raIndex[ra.key()] == ra.ID {
+		delete(d.raIndex, ra.key())
+	}
 }
 
 func newDB() *db {
@@ -219,6 +242,7 @@ func newDB() *db {
 		Groups:        map[int64]Group{},
 		Members:       map[int64]GroupMember{},
 		ueIndex:       map[[2]int64]int64{},
+		raIndex:       map[raKey]int64{},
 	}
 	return d
 }
@@ -239,6 +263,7 @@ func (d *db) clone() *db {
 	c.Members = maps.Clone(d.Members)
 	c.Grades = slices.Clone(d.Grades)
 	c.ueIndex = maps.Clone(d.ueIndex)
+	c.raIndex = maps.Clone(d.raIndex)
 	return &c
 }
 
@@ -388,6 +413,10 @@ func (d *db) rebuildIndex() {
 	d.ueIndex = make(map[[2]int64]int64, len(d.UEs))
 	for _, ue := range d.UEs {
 		d.ueIndex[[2]int64{ue.EnrolID, ue.UserID}] = ue.ID
+	}
+	d.raIndex = make(map[raKey]int64, len(d.RAs))
+	for _, ra := range d.RAs {
+		d.raIndex[ra.key()] = ra.ID
 	}
 }
 
