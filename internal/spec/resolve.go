@@ -83,6 +83,26 @@ func (r *resolver) run(catalogue []CourseRef) []state.Course {
 			selected[sn] = append(selected[sn], p)
 		}
 	}
+	for _, p := range r.set.Policies {
+		if p.manual == nil || !p.manual.prune.Set || p.manual.prune.V == string(state.PruneKeep) {
+			continue
+		}
+		var bare []string
+		for sn, ps := range selected {
+			if _, ok := specs[sn]; !ok && slices.Contains(ps, p) {
+				bare = append(bare, sn)
+			}
+		}
+		if len(bare) > 0 {
+			slices.Sort(bare)
+			shown := strings.Join(bare[:min(len(bare), 3)], ", ")
+			if len(bare) > 3 {
+				shown += ", ..."
+			}
+			r.warnf(p.manual.prune.Pos, "prune: %s reaches %d selected course(s) without a spec (%s), where no user is listed: it acts on every manual enrolment there",
+				p.manual.prune.V, len(bare), shown)
+		}
+	}
 	var managed []string
 	for sn := range specs {
 		managed = append(managed, sn)
