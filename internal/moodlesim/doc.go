@@ -20,8 +20,10 @@
 // validated like external_api::validate_parameters: unknown keys, missing required keys
 // and non-canonical PARAM_INT/PARAM_BOOL values are invalidparameter. Errors are HTTP
 // 200 JSON {exception, errorcode, message[, debuginfo]} (debuginfo only with SetDebug),
-// void functions answer null, bodies are encoded like PHP's json_encode. Web services
-// off: 403 with an empty body. Unknown token: invalidtoken; function not in the token's
+// void functions answer null, bodies are encoded like PHP's json_encode; without
+// moodlewsrestformat=json the answer is Moodle's XML. SetMaxInputVars drops arguments
+// beyond PHP's max_input_vars silently, as PHP does. Web services off: 403 with an
+// empty body. Unknown token: invalidtoken; function not in the token's
 // service: accessexception; unknown function: invalidrecord (debug) or
 // invalidrecordunknown. Write functions run in one transaction: on error the site is
 // restored as it was (enrol_meta_add_instances is not transactional, as in Moodle).

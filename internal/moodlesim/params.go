@@ -89,10 +89,15 @@ func splitKey(key string) []string {
 }
 
 // parseQuery adds the pairs of a query string (or urlencoded body) to n, in order.
-func parseQuery(n *node, raw string) error {
+// Like PHP with max_input_vars, pairs beyond limit (when > 0) are silently dropped.
+func parseQuery(n *node, raw string, limit int) error {
+	count := 0
 	for _, pair := range strings.Split(raw, "&") {
 		if pair == "" {
 			continue
+		}
+		if count++; limit > 0 && count > limit {
+			break
 		}
 		k, v, _ := strings.Cut(pair, "=")
 		key, err := url.QueryUnescape(k)

@@ -161,6 +161,14 @@ func TestProtocolTransport(t *testing.T) {
 			t.Errorf("XML error (-want +got):\n%s", diff)
 		}
 	})
+	t.Run("max_input_vars truncates silently", func(t *testing.T) {
+		st.s.SetMaxInputVars(4) // wstoken, wsfunction, moodlewsrestformat and one more
+		defer st.s.SetMaxInputVars(0)
+		e := st.admin.fail("local_enrolctl_unenrol_users", "enrolments[0][instanceid]", id(st.manualA), "enrolments[0][userid]", id(st.u[1]))
+		if e.ErrorCode != "invalidparameter" {
+			t.Errorf("got %+v, want the missing userid", e)
+		}
+	})
 	t.Run("errors carry no debuginfo without debug", func(t *testing.T) {
 		st.s.SetDebug(false)
 		_, body := st.admin.post("local_enrolctl_get_site_status", "x", "1")
@@ -207,7 +215,7 @@ func TestProtocolTransport(t *testing.T) {
 
 func TestParseBrackets(t *testing.T) {
 	n := newArray()
-	if err := parseQuery(n, "a[1][x]=p&a[0][x]=q&b[]=1&b[]=2&a[1][y]=r&c=z&a[1][x]=s"); err != nil {
+	if err := parseQuery(n, "a[1][x]=p&a[0][x]=q&b[]=1&b[]=2&a[1][y]=r&c=z&a[1][x]=s", 0); err != nil {
 		t.Fatal(err)
 	}
 	d := obj(
@@ -234,7 +242,7 @@ func FuzzParseQuery(f *testing.F) {
 	f.Add("x[=1&y]]=2&z[][]=3")
 	f.Fuzz(func(t *testing.T, q string) {
 		n := newArray()
-		if parseQuery(n, q) != nil {
+		if parseQuery(n, q, 0) != nil {
 			return
 		}
 		_, _ = validate(obj(opt("a", list(obj(opt("b", val(pInt)))))), n)

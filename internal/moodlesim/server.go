@@ -37,6 +37,8 @@ type Sim struct {
 	writes map[string]int
 	log    []Request
 	faults *faultState
+	// maxInputVars is PHP's max_input_vars (0: no limit).
+	maxInputVars int
 }
 
 type token struct {
@@ -100,6 +102,16 @@ func (s *Sim) AddToken(tok, service, username string) {
 	s.tokens[tok] = token{service: service, username: strings.ToLower(username)}
 }
 
+// SetMaxInputVars makes requests behave as under PHP's max_input_vars: arguments
+// beyond n in the body (and in the query string) are silently dropped, which usually
+// surfaces as a missing key. 0 (the default) is no limit; PHP's default is 1000 and
+// Moodle's environment check asks for 5000.
+func (s *Sim) SetMaxInputVars(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.maxInputVars = n
+}
+
 // WriteCalls returns how many calls each write function received (calls that passed
 // authentication, whatever their outcome).
 func (s *Sim) WriteCalls() map[string]int {
@@ -143,7 +155,10 @@ func (s *Sim) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in := newArray()
-	if err := parseQuery(in, r.URL.RawQuery); err != nil {
+	s.mu.Lock()
+	limit := s.maxInputVars
+	s.mu.Unlock()
+	if err := parseQuery(in, r.URL.RawQuery, limit); err != nil {
 		w.WriteHeader(http.StatusBadRequest)
 		return
 	}
@@ -153,7 +168,7 @@ func (s *Sim) serve(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(http.StatusBadRequest)
 			return
 		}
-		if err := parseQuery(in, string(body)); err != nil {
+		if err := parseQuery(in, string(body), limit); err != nil {
 			w.WriteHeader(http.StatusBadRequest)
 			return
 		}
