@@ -23,6 +23,12 @@ type (
 	Severity    = diag.Severity
 )
 
+// The severities of diagnostics: errors stop plan and apply, warnings do not.
+const (
+	SeverityError   = diag.Error
+	SeverityWarning = diag.Warning
+)
+
 // Options are the site facts a spec is read against.
 type Options struct {
 	// Location is the site's time zone: a date YYYY-MM-DD is that whole day there.
