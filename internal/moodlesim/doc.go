@@ -19,7 +19,8 @@
 // Form-encoded PHP bracket arguments (GET and POST, POST wins) are parsed in order and
 // validated like external_api::validate_parameters: unknown keys, missing required keys
 // and non-canonical PARAM_INT/PARAM_BOOL values are invalidparameter. Errors are HTTP
-// 200 JSON {exception, errorcode, message[, debuginfo]} (debuginfo only with SetDebug),
+// 200 JSON {exception, errorcode, message[, debuginfo]} (debuginfo only with SetDebug
+// or Options.Debug, which also appends it to the message, as DEBUG_DEVELOPER does),
 // void functions answer null, bodies are encoded like PHP's json_encode; without
 // moodlewsrestformat=json the answer is Moodle's XML. SetMaxInputVars drops arguments
 // beyond PHP's max_input_vars silently, as PHP does. Web services off: 403 with an
