@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // The core functions enrolctl and its end-to-end suite use.
@@ -662,6 +664,13 @@ func createUsers(c *ctx, a args) (any, *wsError) {
 		if username == "" || cleanUsername(username) != username {
 			return nil, &wsError{Exception: exMoodle, ErrorCode: "invalidusername", Message: "The username can only contain alphanumeric lowercase characters (letters and numbers), underscore (_), hyphen (-), period (.) or at symbol (@)."}
 		}
+		if !it.bool("createpassword") {
+			if msg := passwordPolicy(it.str("password")); msg != "" {
+				// user_create_user throws new moodle_exception($errmsg): the errorcode is the
+				// message itself, which no string file has.
+				return nil, &wsError{Exception: exMoodle, ErrorCode: msg, Message: "error/" + msg}
+			}
+		}
 		u := User{ID: d.next("user"), Username: username, Firstname: it.str("firstname"), Lastname: it.str("lastname"),
 			Email: email, IDNumber: it.str("idnumber"), Auth: auth}
 		d.Users[u.ID] = u
@@ -741,6 +750,41 @@ func createCourses(c *ctx, a args) (any, *wsError) {
 		out = append(out, created{co.ID, shortname})
 	}
 	return out, nil
+}
+
+// passwordPolicy is check_password_policy() with Moodle's default policy: at least 8
+// characters, a digit, a lower and an upper case letter and a special character.
+func passwordPolicy(pw string) string {
+	var digits, lower, upper, other int
+	for _, r := range pw {
+		switch {
+		case unicode.IsDigit(r):
+			digits++
+		case unicode.IsLower(r):
+			lower++
+		case unicode.IsUpper(r):
+			upper++
+		default:
+			other++
+		}
+	}
+	var msg strings.Builder
+	if utf8.RuneCountInString(pw) < 8 {
+		msg.WriteString("<div>Passwords must be at least 8 characters long.</div>")
+	}
+	if digits < 1 {
+		msg.WriteString("<div>Passwords must have at least 1 digit(s).</div>")
+	}
+	if lower < 1 {
+		msg.WriteString("<div>Passwords must have at least 1 lower case letter(s).</div>")
+	}
+	if upper < 1 {
+		msg.WriteString("<div>Passwords must have at least 1 upper case letter(s).</div>")
+	}
+	if other < 1 {
+		msg.WriteString("<div>Passwords must have at least 1 special character(s) such as as *, -, or #.</div>")
+	}
+	return msg.String()
 }
 
 // addDefaultInstances is enrol_course_updated() for a new course: manual, guest and

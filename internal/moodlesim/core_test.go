@@ -240,6 +240,11 @@ func TestFixtureFunctions(t *testing.T) {
 	if len(users) != 1 || users[0].Username != "e2e1" {
 		t.Errorf("users %+v", users)
 	}
+	e := st.testing.fail("core_user_create_users", "users[0][username]", "e2e2", "users[0][password]", "secret",
+		"users[0][firstname]", "E", "users[0][lastname]", "Two", "users[0][email]", "e2e2@example.invalid")
+	if !strings.Contains(e.ErrorCode, "Passwords must be at least 8 characters long.") || !strings.HasPrefix(e.Message, "error/<div>") {
+		t.Errorf("weak password: %+v", e)
+	}
 	if e := st.testing.fail("core_user_create_users", "users[0][username]", "e2e1", "users[0][password]", "x",
 		"users[0][firstname]", "E", "users[0][lastname]", "Two", "users[0][email]", "other@example.invalid"); e.DebugInfo != "Username already exists: e2e1" {
 		t.Errorf("duplicate user: %+v", e)
