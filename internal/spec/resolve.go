@@ -372,6 +372,8 @@ func (r *resolver) course(sn string, spec *CourseSpec, policies []*Policy) state
 				start = u.from
 			}
 			e.End, e.Start = end.Unix, start.Unix
+			// No from anywhere: a live enrolment keeps its start (renewals change the end only).
+			e.KeepStart = !start.Set
 			// Dates set side by side were checked when the file was read; here, pairs
 			// that come from different places (a user's until and a default from).
 			checked := (u.until.Set && u.from.Set) || (!u.until.Set && !u.from.Set && end.Pos.File == start.Pos.File)

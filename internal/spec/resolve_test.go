@@ -192,8 +192,8 @@ func TestPolicyMerge(t *testing.T) {
 			Methods: []state.Method{cohort, {Type: state.Manual, Enabled: true}},
 			Enrolments: []state.Enrolment{
 				// The spec's own until wins over the policy's; the policy's role is the default.
-				{Username: "u1", Method: "manual", Roles: []string{"tutor"}, End: end(2027, 8, 31)},
-				{Username: "u2", Method: "manual", Roles: []string{"teacher"}, End: end(2027, 8, 31)},
+				{Username: "u1", Method: "manual", Roles: []string{"tutor"}, End: end(2027, 8, 31), KeepStart: true},
+				{Username: "u2", Method: "manual", Roles: []string{"teacher"}, End: end(2027, 8, 31), KeepStart: true},
 			},
 			Groups:  []state.Group{promo},
 			Options: state.Options{Protect: true, ManualPrune: state.PruneSuspend},
@@ -210,7 +210,7 @@ func TestPolicyMerge(t *testing.T) {
 		{
 			Shortname: "L2-INFO-BDD", Category: "Ecampus / Sciences / L2 Informatique",
 			Methods:    []state.Method{{Type: state.Manual, Enabled: true}},
-			Enrolments: []state.Enrolment{{Username: "u3", Method: "manual", Roles: []string{"student"}}},
+			Enrolments: []state.Enrolment{{Username: "u3", Method: "manual", Roles: []string{"student"}, KeepStart: true}},
 			Options:    state.Options{ManualPrune: state.PruneKeep},
 			Sources:    []string{"specs/bdd.yaml"},
 		},
