@@ -51,15 +51,15 @@ func TestCohortReads(t *testing.T) {
 		CohortID int64   `json:"cohortid"`
 		UserIDs  []int64 `json:"userids"`
 	}
-	st.testing.ok(&members, "core_cohort_get_cohort_members", "cohortids[0]", id(st.cohort))
+	st.all.ok(&members, "core_cohort_get_cohort_members", "cohortids[0]", id(st.cohort))
 	if len(members) != 1 || len(members[0].UserIDs) != 3 {
 		t.Errorf("members %+v", members)
 	}
-	if e := st.testing.fail("core_cohort_get_cohort_members", "cohortids[0]", "99"); e.ErrorCode != "invalidrecord" {
+	if e := st.all.fail("core_cohort_get_cohort_members", "cohortids[0]", "99"); e.ErrorCode != "invalidrecord" {
 		t.Errorf("missing cohort: %+v", e)
 	}
 	var all []cohortInfo
-	st.testing.ok(&all, "core_cohort_get_cohorts")
+	st.all.ok(&all, "core_cohort_get_cohorts")
 	if len(all) != 2 {
 		t.Errorf("get_cohorts: %+v", all)
 	}
@@ -101,7 +101,7 @@ func TestGroups(t *testing.T) {
 		t.Errorf("members after removal %+v", m)
 	}
 	var groups []groupInfo
-	st.testing.ok(&groups, "core_group_get_course_groups", "courseid", id(st.courseA))
+	st.all.ok(&groups, "core_group_get_course_groups", "courseid", id(st.courseA))
 	if len(groups) != 1 || groups[0].ID != g {
 		t.Errorf("course groups %+v", groups)
 	}
@@ -160,7 +160,7 @@ func TestManualEnrolUsers(t *testing.T) {
 	}
 
 	// Unenrol: roleid ignored, a user without a row is a no-op, the last enrolment cleans up.
-	st.testing.ok(nil, "enrol_manual_unenrol_users", "enrolments[0][userid]", id(st.u[4]), "enrolments[0][courseid]", id(st.courseA),
+	st.all.ok(nil, "enrol_manual_unenrol_users", "enrolments[0][userid]", id(st.u[4]), "enrolments[0][courseid]", id(st.courseA),
 		"enrolments[0][roleid]", "5", "enrolments[1][userid]", id(st.u[6]), "enrolments[1][courseid]", id(st.courseA))
 	for _, ra := range s.RoleAssignments(st.courseA) {
 		if ra.UserID == st.u[4] {
@@ -260,13 +260,13 @@ func TestFixtureFunctions(t *testing.T) {
 		CourseID     string `json:"courseid"`
 		Status       bool   `json:"status"`
 	}
-	st.testing.ok(&metas, "enrol_meta_add_instances", "instances[0][metacourseid]", id(st.courseA), "instances[0][courseid]", id(st.courseB),
+	st.all.ok(&metas, "enrol_meta_add_instances", "instances[0][metacourseid]", id(st.courseA), "instances[0][courseid]", id(st.courseB),
 		"instances[1][metacourseid]", id(st.courseA), "instances[1][courseid]", id(st.courseB))
 	if len(metas) != 2 || !metas[0].Status || metas[1].Status || metas[1].CourseID != id(st.courseB) {
 		t.Errorf("meta add %+v", metas)
 	}
 	// Not transactional: the first item stays when the second fails.
-	st.testing.fail("enrol_meta_add_instances", "instances[0][metacourseid]", id(st.cours), "instances[0][courseid]", id(st.courseB),
+	st.all.fail("enrol_meta_add_instances", "instances[0][metacourseid]", id(st.cours), "instances[0][courseid]", id(st.courseB),
 		"instances[1][metacourseid]", id(st.cours), "instances[1][courseid]", "999")
 	if insts := st.s.Instances(st.cours); len(insts) != 1 || insts[0].Enrol != "meta" {
 		t.Errorf("course C instances %+v", insts)
@@ -288,7 +288,10 @@ func TestSiteInfo(t *testing.T) {
 		t.Errorf("site info %+v", info)
 	}
 	st.testing.ok(&info, "core_webservice_get_site_info")
-	if !strings.HasPrefix(info.Functions[len(info.Functions)-1].Name, "enrol_meta") {
+	if n := len(info.Functions); n != len(enrolctlFunctions)+8 || info.Functions[n-1].Name != "core_enrol_get_enrolled_users" {
 		t.Errorf("testing service functions %+v", info.Functions)
+	}
+	if e := st.testing.fail("enrol_meta_add_instances", "instances[0][metacourseid]", "2", "instances[0][courseid]", "3"); e.ErrorCode != "accessexception" {
+		t.Errorf("a sim-only function through enrolctl_testing: %+v", e)
 	}
 }

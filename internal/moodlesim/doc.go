@@ -11,7 +11,10 @@
 //   - DemoSite() *Sim: a deterministic French university (categories, ~30 courses,
 //     ~1,200 students, teachers, cohorts, database/cohort/manual/self instances, groups).
 //   - (*Sim).Handler() http.Handler: serves /webservice/rest/server.php.
-//   - (*Sim).AddToken(token, service, username): ServiceEnrolctl or ServiceTesting.
+//   - (*Sim).AddToken(token, service, username): ServiceEnrolctl or ServiceTesting as
+//     the plugin declares them, or ServiceAll (simulator only: also
+//     enrol_manual_unenrol_users, enrol_meta_add_instances, core_cohort_get_cohorts,
+//     core_cohort_get_cohort_members, core_group_get_course_groups).
 //   - Save(w) / Load(r): the whole site as JSON, stable order (the sandbox file).
 //
 // # Protocol

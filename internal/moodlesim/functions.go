@@ -227,8 +227,8 @@ var enrolctlFunctions = []string{
 	"core_group_delete_group_members",
 }
 
-// testingExtra are the fixture functions enrolctl_testing adds. The last five are not in
-// docs/contract.md's list yet; the end-to-end suite needs them to inspect and tear down.
+// testingExtra are the fixture functions enrolctl_testing adds (docs/contract.md and
+// the plugin's db/services.php).
 var testingExtra = []string{
 	"core_user_create_users",
 	"core_course_create_categories",
@@ -238,6 +238,12 @@ var testingExtra = []string{
 	"core_cohort_delete_cohort_members",
 	"enrol_manual_enrol_users",
 	"core_enrol_get_enrolled_users",
+}
+
+// simOnly are functions the simulator implements that no enrolctl service holds; only
+// ServiceAll reaches them, so a test that needs them cannot pass here and fail on a
+// real site for lack of access.
+var simOnly = []string{
 	"enrol_manual_unenrol_users",
 	"core_cohort_get_cohorts",
 	"core_cohort_get_cohort_members",
@@ -251,6 +257,8 @@ func serviceFunctions(service string) []string {
 		return enrolctlFunctions
 	case ServiceTesting:
 		return slices.Concat(enrolctlFunctions, testingExtra)
+	case ServiceAll:
+		return slices.Concat(enrolctlFunctions, testingExtra, simOnly)
 	}
 	return nil
 }

@@ -71,7 +71,7 @@ func (c client) fail(fn string, kv ...string) wsError {
 // instance), users u1..u6, cohort COH with u1..u3.
 type site struct {
 	s                       *Sim
-	admin, testing          client
+	admin, testing, all     client
 	catA, catB              int64
 	courseA, courseB, cours int64
 	manualA, manualB        int64
@@ -83,7 +83,8 @@ func newSite(t testing.TB) *site {
 	s := New(Options{Now: func() time.Time { return testNow }, Debug: true})
 	s.AddToken("tok", ServiceEnrolctl, "admin")
 	s.AddToken("tst", ServiceTesting, "admin")
-	st := &site{s: s, admin: client{t, s, "tok"}, testing: client{t, s, "tst"}}
+	s.AddToken("all", ServiceAll, "admin")
+	st := &site{s: s, admin: client{t, s, "tok"}, testing: client{t, s, "tst"}, all: client{t, s, "all"}}
 	st.catA = s.AddCategory("Ecampus / Sciences")
 	st.catB = s.AddCategory("Santé / IFSI")
 	st.courseA = s.AddCourse(Course{Shortname: "A", Fullname: "Course A", Category: st.catA, Visible: true})

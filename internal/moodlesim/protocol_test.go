@@ -263,7 +263,7 @@ func FuzzHandler(f *testing.F) {
 	slices.Sort(names)
 	f.Fuzz(func(t *testing.T, fn uint8, args string) {
 		st := newSite(t)
-		body := "wstoken=tst&moodlewsrestformat=json&wsfunction=" + names[int(fn)%len(names)] + "&" + args
+		body := "wstoken=all&moodlewsrestformat=json&wsfunction=" + names[int(fn)%len(names)] + "&" + args
 		req := httptest.NewRequest(http.MethodPost, "http://moodle.test/webservice/rest/server.php", strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		rec := httptest.NewRecorder()

@@ -56,10 +56,12 @@ type Request struct {
 	Outcome string `json:"outcome"`
 }
 
-// Service names, as db/services.php declares them.
+// Service names: the two of the plugin's db/services.php, and one that exists only in
+// the simulator and holds every function it implements.
 const (
 	ServiceEnrolctl = "enrolctl"
 	ServiceTesting  = "enrolctl_testing"
+	ServiceAll      = "moodlesim_all"
 )
 
 // New returns an empty site: the site course (id 1), the guest (id 1) and admin
