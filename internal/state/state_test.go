@@ -1,0 +1,59 @@
+package state
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestMethodKey(t *testing.T) {
+	tests := []struct {
+		m    Method
+		want string
+	}{
+		{Method{Type: Manual, Name: "ignored"}, "manual"},
+		{Method{Type: Database}, "database"},
+		{Method{Type: Guest}, "guest"},
+		{Method{Type: Cohort, Cohort: "L1-2026", Role: "student", Group: "not identity"}, "cohort:L1-2026:student"},
+		{Method{Type: Meta, Course: "L1-TRONC"}, "meta:L1-TRONC"},
+		{Method{Type: Self, Name: "Accès enseignants"}, "self:Accès enseignants"},
+		{Method{Type: "muprog", ID: 42}, "muprog#42"},
+	}
+	for _, tt := range tests {
+		if got := tt.m.Key(); got != tt.want {
+			t.Errorf("%+v.Key() = %q, want %q", tt.m, got, tt.want)
+		}
+	}
+}
+
+func TestFingerprintIgnoresReadOrder(t *testing.T) {
+	a := Course{Shortname: "C", ID: 3,
+		Methods:    []Method{{Type: Manual, ID: 1, Enabled: true}, {Type: Cohort, Cohort: "X", Role: "student", ID: 2}},
+		Enrolments: []Enrolment{{Username: "b", Method: "manual", Roles: []string{"teacher", "student"}}, {Username: "a", Method: "manual"}},
+		Groups:     []Group{{Name: "TP2"}, {Name: "TP1", Members: []Member{{Username: "b"}, {Username: "a"}}}},
+	}
+	b := Course{Shortname: "C", ID: 3,
+		Methods:    []Method{a.Methods[1], a.Methods[0]},
+		Enrolments: []Enrolment{{Username: "a", Method: "manual"}, {Username: "b", Method: "manual", Roles: []string{"student", "teacher"}}},
+		Groups:     []Group{{Name: "TP1", Members: []Member{{Username: "a"}, {Username: "b"}}}, {Name: "TP2"}},
+	}
+	if a.Fingerprint() != b.Fingerprint() {
+		t.Errorf("the same course read in another order has another fingerprint")
+	}
+	b.Enrolments[0].End = 1
+	if a.Fingerprint() == b.Fingerprint() {
+		t.Errorf("a changed end date did not change the fingerprint")
+	}
+}
+
+func TestSnapshotNames(t *testing.T) {
+	s := Snapshot{Courses: []Course{
+		{Shortname: "B", Enrolments: []Enrolment{{Username: "u2"}, {Username: "u1"}}},
+		{Shortname: "A", Groups: []Group{{Name: "G", Members: []Member{{Username: "u3"}, {Username: "u1"}}}}},
+	}}
+	if got := s.Usernames(); !slices.Equal(got, []string{"u1", "u2", "u3"}) {
+		t.Errorf("Usernames = %v", got)
+	}
+	if got := s.Shortnames(); !slices.Equal(got, []string{"B", "A"}) {
+		t.Errorf("Shortnames = %v", got)
+	}
+}
