@@ -189,7 +189,7 @@ func (w *world) plan(t *testing.T, desired state.Snapshot) (diff.Plan, state.Sna
 	p.Fingerprints = map[string]string{}
 	for _, c := range p.Courses() {
 		oc, _ := obs.Course(c)
-		p.Fingerprints[c] = oc.Fingerprint()
+		p.Fingerprints[c] = oc.ManagedFingerprint()
 	}
 	return p, obs
 }
@@ -259,6 +259,52 @@ func TestSavedPlanStale(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "stale plan") || !strings.Contains(err.Error(), changed) {
 		t.Errorf("message %q does not say the plan is stale and name the course", err)
+	}
+}
+
+func TestSavedPlanIgnoresSyncDriftButNotBiggerRemovals(t *testing.T) {
+	s := newSite(t)
+	cat := s.sim.AddCategory("Sciences")
+	cid := s.sim.AddCourse(moodlesim.Course{Shortname: "L1-ALGO", Fullname: "Algo", Category: cat, Visible: true})
+	var ids []int64
+	for i := range 6 {
+		u := fmt.Sprintf("2200000%d", i)
+		ids = append(ids, s.sim.AddUser(moodlesim.User{Username: u, Firstname: "F", Lastname: "L", Email: u + "@x.fr"}))
+	}
+	coh := s.sim.AddCohort(moodlesim.Cohort{IDNumber: "L1-2026", Name: "L1 2026"})
+	s.sim.AddCohortMembers(coh, ids[:3]...)
+	s.sim.AddInstance(moodlesim.Instance{Enrol: "cohort", CourseID: cid, RoleID: student, CustomInt1: coh})
+	db := s.sim.AddInstance(moodlesim.Instance{Enrol: "database", CourseID: cid, RoleID: student})
+	manualInstance(s.sim, cid)
+
+	// The plan deletes the cohort method: 3 users lose their last enrolment.
+	want := state.Snapshot{Courses: []state.Course{{Shortname: "L1-ALGO", Options: state.Options{MethodsPrune: true},
+		Methods: []state.Method{{Type: state.Manual, Enabled: true}, {Type: state.Database}}}}}
+	ctx := context.Background()
+	site, _ := s.client.ReadSite(ctx)
+	read := func() state.Snapshot {
+		obs, err := s.client.Observe(ctx, site, []string{"L1-ALGO"}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return obs
+	}
+	obs := read()
+	p := diff.Compute(want, obs)
+	oc, _ := obs.Course("L1-ALGO")
+	p.Fingerprints = map[string]string{"L1-ALGO": oc.ManagedFingerprint()}
+
+	// The nightly database sync enrols someone: not something the plan touches.
+	s.sim.Enrol(db, ids[5], student, 0, 0, false)
+	if err := CheckStale(p, read()); err != nil {
+		t.Fatalf("a database sync made the plan stale: %v", err)
+	}
+	// The cohort grows: deleting it would now unenrol 4 users, not the 3 reviewed.
+	s.sim.AddCohortMembers(coh, ids[3])
+	err := CheckStale(p, read())
+	var se *StaleError
+	if !errors.As(err, &se) || len(se.Details) != 1 || !strings.Contains(se.Details[0], "unenrols 4 users") {
+		t.Fatalf("CheckStale after the cohort grew = %v, want stale with the new removal count", err)
 	}
 }
 

@@ -11,24 +11,57 @@ import (
 )
 
 // StaleError says a saved plan no longer matches the live courses it touches.
-type StaleError struct{ Courses []string }
-
-func (e *StaleError) Error() string {
-	return fmt.Sprintf("stale plan: %d course(s) changed in Moodle since the plan was made: %s; run plan again and review the new plan",
-		len(e.Courses), strings.Join(e.Courses, ", "))
+type StaleError struct {
+	Courses []string
+	// Details say, for removals that would now take more than planned, what changed.
+	Details []string
 }
 
-// CheckStale compares the plan's fingerprints with the observed courses. A plan without
-// fingerprints (planned and applied in one run) is never stale.
+func (e *StaleError) Error() string {
+	msg := fmt.Sprintf("stale plan: %d course(s) changed in Moodle since the plan was made: %s; run plan again and review the new plan",
+		len(e.Courses), strings.Join(e.Courses, ", "))
+	if len(e.Details) > 0 {
+		msg += "\n  " + strings.Join(e.Details, "\n  ")
+	}
+	return msg
+}
+
+// CheckStale refuses a saved plan when what enrolctl manages in a course it touches
+// changed since it was planned (state.Course.ManagedFingerprint), or when one of its
+// removals would now take more enrolments, or more last enrolments, than the plan
+// showed (a sync moved users in or out meanwhile). Changes that syncs make on their own
+// elsewhere in the course do not make a plan stale. A plan without fingerprints
+// (planned and applied in one run) is never stale.
 func CheckStale(p diff.Plan, observed state.Snapshot) error {
-	var changed []string
+	var changed, details []string
 	for course, want := range p.Fingerprints {
 		c, ok := observed.Course(course)
 		got := "absent"
 		if ok {
-			got = c.Fingerprint()
+			got = c.ManagedFingerprint()
 		}
 		if got != want {
+			changed = append(changed, course)
+			continue
+		}
+		var planned []diff.Change
+		for _, ch := range p.Changes {
+			if ch.Course == course {
+				planned = append(planned, ch)
+			}
+		}
+		now := diff.Reassess(planned, *c)
+		grew := false
+		for i, ch := range planned {
+			if ch.Removes == nil {
+				continue
+			}
+			if r := now[i].Removes; r.Enrolments > ch.Removes.Enrolments || r.LastEnrolments > ch.Removes.LastEnrolments {
+				grew = true
+				details = append(details, fmt.Sprintf("%s now %s (planned: %s)", ch.Address, r.Detail, ch.Removes.Detail))
+			}
+		}
+		if grew {
 			changed = append(changed, course)
 		}
 	}
@@ -36,7 +69,8 @@ func CheckStale(p diff.Plan, observed state.Snapshot) error {
 		return nil
 	}
 	sort.Strings(changed)
-	return &StaleError{Courses: changed}
+	sort.Strings(details)
+	return &StaleError{Courses: changed, Details: details}
 }
 
 // minForShare is the number of removals from which the share limit applies.

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -91,7 +90,7 @@ func (a *App) applyFresh(ctx context.Context, f applyFlags) error {
 }
 
 func (a *App) applySaved(ctx context.Context, file string, f applyFlags) error {
-	p, err := readPlanFile(filepath.Join(a.Dir, file))
+	p, err := readPlanFile(a.path(file))
 	if err != nil {
 		return err
 	}
@@ -151,9 +150,7 @@ func (a *App) execute(ctx context.Context, pl *planned, planFile string, f apply
 	if auditPath == "" {
 		auditPath = pl.conn.auditLog
 	}
-	if !filepath.IsAbs(auditPath) {
-		auditPath = filepath.Join(a.Dir, auditPath)
-	}
+	auditPath = a.path(auditPath)
 	rec := apply.NewAuditRecord(time.Now(), apply.Actor(), pl.plan.Commit, pl.conn.name, pl.conn.urlForAudit(), planFile, res)
 	if err := apply.AppendAudit(auditPath, rec); err != nil {
 		fmt.Fprintln(a.Err, "Warning:", err)

@@ -48,6 +48,10 @@ type check struct {
 }
 
 func (c *check) ok(format string, args ...any) { fmt.Fprintf(c.a.Out, "ok    "+format+"\n", args...) }
+func (c *check) warn(what, fix string) {
+	fmt.Fprintf(c.a.Out, "WARN  %s\n      fix: %s\n", what, fix)
+}
+
 func (c *check) fail(what, fix string) {
 	c.failed++
 	fmt.Fprintf(c.a.Out, "FAIL  %s\n", what)
@@ -99,6 +103,13 @@ func (a *App) doctor(ctx context.Context) error {
 			"upgrade local_enrolctl to the version shipped with this enrolctl")
 	} else {
 		c.ok("local_enrolctl %s (%d) on Moodle %s", st.PluginRelease, st.PluginVersion, st.MoodleRelease)
+	}
+	if conn.site.Timezone != "" && st.TimeZone != "" && conn.site.Timezone != st.TimeZone {
+		c.warn(fmt.Sprintf("the configuration's timezone %s differs from the site's default time zone %s: spec dates are whole days in %s",
+			conn.site.Timezone, st.TimeZone, conn.site.Timezone),
+			fmt.Sprintf("set timezone: %s for site %s if the site's days are meant (Site administration > General > Location > Location settings)", st.TimeZone, conn.name))
+	} else if st.TimeZone != "" {
+		c.ok("time zone %s", st.TimeZone)
 	}
 	used, err := a.methodsUsed(conn)
 	if err != nil {

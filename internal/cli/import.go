@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -32,7 +31,7 @@ specs does not change from one day to the next. Review the result with plan.`,
 			if err != nil {
 				return err
 			}
-			f, err := os.Open(filepath.Join(a.Dir, args[0]))
+			f, err := os.Open(a.path(args[0]))
 			if err != nil {
 				return err
 			}
@@ -42,10 +41,7 @@ specs does not change from one day to the next. Review the result with plan.`,
 			if ds.HasErrors() {
 				return errReported
 			}
-			dir := site.SpecsDir
-			if !filepath.IsAbs(dir) {
-				dir = filepath.Join(a.Dir, dir)
-			}
+			dir := a.path(site.SpecsDir)
 			set := spec.LoadDir(dir, spec.Options{Location: site.Location, Roles: site.Roles})
 			if set.Diagnostics.HasErrors() {
 				a.printDiagnostics(set.Diagnostics)

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"time"
 
@@ -57,7 +56,7 @@ func (a *App) makePlan(ctx context.Context) (*planned, error) {
 	p.Fingerprints = map[string]string{}
 	for _, course := range p.Courses() {
 		if o, ok := observed.Course(course); ok {
-			p.Fingerprints[course] = o.Fingerprint()
+			p.Fingerprints[course] = o.ManagedFingerprint()
 		}
 	}
 	for _, c := range desired.Courses {
@@ -96,7 +95,7 @@ Exit codes: 0 no changes (or changes without --detailed-exitcode), 1 error,
 				return errReported
 			}
 			if out != "" {
-				if err := writePlanFile(filepath.Join(a.Dir, out), pl.plan, out); err != nil {
+				if err := writePlanFile(a.path(out), pl.plan); err != nil {
 					return err
 				}
 				if format == "text" {
@@ -126,7 +125,7 @@ func (a *App) renderPlan(p diff.Plan, format string) error {
 	}
 }
 
-func writePlanFile(path string, p diff.Plan, name string) error {
+func writePlanFile(path string, p diff.Plan) error {
 	data, err := json.MarshalIndent(p, "", "  ")
 	if err != nil {
 		return err

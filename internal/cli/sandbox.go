@@ -37,6 +37,15 @@ promotion, database-synced courses, expired and suspended manual enrolments.`,
 	return cmd
 }
 
+// path resolves a path given on the command line or in the configuration against
+// the working directory.
+func (a *App) path(p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(a.Dir, p)
+}
+
 // rel shows path relative to the working directory when it is inside it.
 func (a *App) rel(path string) string {
 	if r, err := filepath.Rel(a.Dir, path); err == nil && !strings.HasPrefix(r, "..") {

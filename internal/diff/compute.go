@@ -710,15 +710,33 @@ func (cp *coursePlanner) syncedMembershipGoes(username, component string) bool {
 // sorted changes counts every enrolment the plan creates first, so a user converted
 // from an automatic method to manual does not lose their last enrolment when the
 // method goes; and two removals of the same user count the last one only once.
-func (cp *coursePlanner) fillRemovals() {
-	remaining := map[string]int{} // enrolments per user
-	inMethod := map[string]int{}  // enrolments per method key
-	for _, e := range cp.o.Enrolments {
+func (cp *coursePlanner) fillRemovals() { fillRemovals(cp.changes, cp.o) }
+
+// Reassess recomputes what the removals among changes (one course's changes, in plan
+// order) would take away from the course as it is now. Apply uses it to refuse a saved
+// plan whose removals would now take more than the reviewers saw.
+func Reassess(changes []Change, live state.Course) []Change {
+	out := slices.Clone(changes)
+	for i := range out {
+		if out[i].Removes != nil {
+			out[i].Removes = &Removal{}
+		}
+	}
+	fillRemovals(out, &live)
+	return out
+}
+
+func fillRemovals(changes []Change, live *state.Course) {
+	remaining := map[string]int{}              // enrolments per user
+	inMethod := map[string]int{}               // enrolments per method key
+	byMethod := map[string][]state.Enrolment{} // live enrolments per method key
+	for _, e := range live.Enrolments {
 		remaining[e.Username]++
 		inMethod[e.Method]++
+		byMethod[e.Method] = append(byMethod[e.Method], e)
 	}
-	for i := range cp.changes {
-		c := &cp.changes[i]
+	for i := range changes {
+		c := &changes[i]
 		switch {
 		case c.Kind == KindEnrolment && c.Action == Create:
 			remaining[c.Enrolment.Username]++
@@ -738,7 +756,7 @@ func (cp *coursePlanner) fillRemovals() {
 		case c.Kind == KindMethod && c.Action == Delete:
 			key := c.Method.Key()
 			r := &Removal{}
-			for _, e := range cp.liveEnrolByM[key] {
+			for _, e := range byMethod[key] {
 				r.Enrolments++
 				remaining[e.Username]--
 				if remaining[e.Username] <= 0 {
@@ -756,9 +774,15 @@ func (cp *coursePlanner) fillRemovals() {
 			c.Removes = r
 		case c.Kind == KindMethod && c.Removes != nil:
 			n := inMethod[c.Method.Key()]
+			// Cohort and meta syncs strip their roles from a disabled instance (seen on
+			// Moodle 5.1); manual and self roles stay.
+			kept := "roles and grades are kept"
+			if c.Method.Type.Automatic() {
+				kept = "the method's roles are removed; grades are kept"
+			}
 			c.Removes = &Removal{
 				Enrolments: n,
-				Detail:     fmt.Sprintf("disables the method: %s Not current; roles and grades are kept", plural(n, "enrolment becomes", "enrolments become")),
+				Detail:     fmt.Sprintf("disables the method: %s Not current; %s", plural(n, "enrolment becomes", "enrolments become"), kept),
 			}
 		case c.Kind == KindMember && c.Action == Delete:
 			c.Removes = &Removal{Detail: "removes the membership; the enrolment is kept"}

@@ -121,7 +121,7 @@ type Plan struct {
 	Site         string            `json:"site,omitempty"`
 	Commit       string            `json:"commit,omitempty"`
 	CreatedAt    string            `json:"created_at,omitempty"`   // RFC 3339
-	Fingerprints map[string]string `json:"fingerprints,omitempty"` // course shortname -> state.Course.Fingerprint of the observed course
+	Fingerprints map[string]string `json:"fingerprints,omitempty"` // course shortname -> state.Course.ManagedFingerprint of the observed course
 	// Protected are the courses whose specs say protect: true; apply refuses every
 	// removal in them, saved plans included.
 	Protected []string `json:"protected,omitempty"`

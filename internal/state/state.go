@@ -221,6 +221,7 @@ func (c *Course) Normalize() {
 // Fingerprint is a hash of the course's observed state. Two reads of a course that
 // nothing changed in between give the same fingerprint.
 func (c Course) Fingerprint() string {
+	c = c.clone() // Normalize sorts in place; the caller's slices stay as they are
 	c.Normalize()
 	c.Sources = nil
 	b, err := json.Marshal(c)
@@ -229,6 +230,44 @@ func (c Course) Fingerprint() string {
 	}
 	sum := sha256.Sum256(b)
 	return "sha256:" + hex.EncodeToString(sum[:16])
+}
+
+// ManagedFingerprint hashes only what enrolctl manages in the course: its methods,
+// manual enrolments, groups and manual group memberships. Enrolments and memberships
+// owned by syncs (database, cohort, meta) and self-enrolments move on their own every
+// night; a saved plan must not go stale because of them (apply checks separately that
+// its removals would not take more than planned).
+func (c Course) ManagedFingerprint() string {
+	m := Course{Shortname: c.Shortname, ID: c.ID, Methods: c.Methods}
+	for _, e := range c.Enrolments {
+		if e.Method == string(Manual) {
+			m.Enrolments = append(m.Enrolments, e)
+		}
+	}
+	for _, g := range c.Groups {
+		mg := Group{Name: g.Name, ID: g.ID}
+		for _, mem := range g.Members {
+			if mem.Component == "" {
+				mg.Members = append(mg.Members, mem)
+			}
+		}
+		m.Groups = append(m.Groups, mg)
+	}
+	return m.Fingerprint()
+}
+
+// clone copies the course's slices so that sorting the copy leaves c alone.
+func (c Course) clone() Course {
+	c.Methods = slices.Clone(c.Methods)
+	c.Enrolments = slices.Clone(c.Enrolments)
+	for i := range c.Enrolments {
+		c.Enrolments[i].Roles = slices.Clone(c.Enrolments[i].Roles)
+	}
+	c.Groups = slices.Clone(c.Groups)
+	for i := range c.Groups {
+		c.Groups[i].Members = slices.Clone(c.Groups[i].Members)
+	}
+	return c
 }
 
 // Snapshot is the state of many courses plus, for observed state, the site directory.
