@@ -38,6 +38,7 @@ type App struct {
 	configPath string
 	siteName   string
 	noColor    bool
+	courses    []string // --course: plan and apply only these courses (globs)
 }
 
 // exitError carries an exit code through cobra.
@@ -113,7 +114,7 @@ what no spec owns. With no site configured, commands run against a sandbox Moodl
 	root.PersistentFlags().StringVar(&a.configPath, "config", "", "configuration file (default: enrolctl.yaml or enrolctl.hcl in the current directory)")
 	root.PersistentFlags().StringVar(&a.siteName, "site", "", "site to use, from the configuration's sites")
 	root.PersistentFlags().BoolVar(&a.noColor, "no-color", false, "never colour output")
-	root.AddCommand(a.validateCommand(), a.planCommand(), a.applyCommand(), a.sandboxCommand(), a.doctorCommand(), a.importCommand(), a.versionCommand())
+	root.AddCommand(a.validateCommand(), a.planCommand(), a.applyCommand(), a.sandboxCommand(), a.doctorCommand(), a.importCommand(), a.participantsCommand(), a.versionCommand())
 	return root
 }
 

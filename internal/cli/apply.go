@@ -50,6 +50,7 @@ unless --allow-removals is given. Every run appends a JSON line to the audit log
 	cmd.Flags().BoolVar(&f.allowRemovals, "allow-removals", false, "allow removals above the limits (never in protected courses)")
 	cmd.Flags().IntVar(&f.maxRemovals, "max-removals", 10, "most enrolments one course may lose without --allow-removals")
 	cmd.Flags().Float64Var(&f.maxShare, "max-removal-share", 0.20, "largest share of a course's enrolments it may lose without --allow-removals")
+	a.courseFlag(cmd)
 	cmd.Flags().StringVar(&f.auditLog, "audit-log", "", "append the audit record to this file (default: the site's audit_log, or .enrolctl/audit.log)")
 	return cmd
 }

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -41,6 +43,9 @@ func (a *App) makePlan(ctx context.Context) (*planned, error) {
 	}
 	desired, err := a.loadDesired(conn, site)
 	if err != nil {
+		return nil, err
+	}
+	if desired, err = a.onlyCourses(desired); err != nil {
 		return nil, err
 	}
 	observed, err := conn.client.Observe(ctx, site, desired.Shortnames(), desired.Usernames())
@@ -111,6 +116,7 @@ Exit codes: 0 no changes (or changes without --detailed-exitcode), 1 error,
 	cmd.Flags().StringVar(&out, "out", "", "save the plan to this file, for `enrolctl apply FILE`")
 	cmd.Flags().StringVarP(&format, "output", "o", "text", "output format: text, json or markdown")
 	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 2 when there are changes")
+	a.courseFlag(cmd)
 	return cmd
 }
 
@@ -149,4 +155,31 @@ func readPlanFile(path string) (diff.Plan, error) {
 		return diff.Plan{}, fmt.Errorf("%s has plan format %q; this enrolctl reads format %q: plan again with this version", path, p.FormatVersion, diff.FormatVersion)
 	}
 	return p, nil
+}
+
+func (a *App) courseFlag(cmd *cobra.Command) {
+	cmd.Flags().StringSliceVar(&a.courses, "course", nil, "only these courses (shortnames or globs such as L1-INFO-*; repeatable)")
+}
+
+// onlyCourses keeps the desired courses --course selects.
+func (a *App) onlyCourses(desired state.Snapshot) (state.Snapshot, error) {
+	if len(a.courses) == 0 {
+		return desired, nil
+	}
+	for _, pat := range a.courses {
+		if _, err := path.Match(pat, ""); err != nil {
+			return desired, fmt.Errorf("--course %q: %v", pat, err)
+		}
+	}
+	var kept []state.Course
+	for _, c := range desired.Courses {
+		if slices.ContainsFunc(a.courses, func(pat string) bool { ok, _ := path.Match(pat, c.Shortname); return ok }) {
+			kept = append(kept, c)
+		}
+	}
+	if len(kept) == 0 {
+		return desired, fmt.Errorf("--course %s matches no course the specs manage", strings.Join(a.courses, ","))
+	}
+	desired.Courses = kept
+	return desired, nil
 }
