@@ -3,22 +3,20 @@ package render
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 	_ "time/tzdata" // the plans below are shown in Europe/Paris whatever the machine has
 
+	"github.com/enrolctl/enrolctl/internal/golden"
+
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/enrolctl/enrolctl/internal/diff"
 	"github.com/enrolctl/enrolctl/internal/state"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 func paris(t *testing.T) *time.Location {
 	t.Helper()
@@ -165,22 +163,9 @@ func plans(t *testing.T) map[string]diff.Plan {
 	}
 }
 
-func golden(t *testing.T, name string, got []byte) {
+func checkGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./internal/render -update)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s (-want +got):\n%s", path, diff)
-	}
+	golden.Check(t, filepath.Join("testdata", name+".golden"), got)
 }
 
 func TestGolden(t *testing.T) {
@@ -190,15 +175,15 @@ func TestGolden(t *testing.T) {
 			if err := Text(&text, p, TextOptions{}); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, name+".txt", text.Bytes())
+			checkGolden(t, name+".txt", text.Bytes())
 			if err := Markdown(&md, p); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, name+".md", md.Bytes())
+			checkGolden(t, name+".md", md.Bytes())
 			if err := JSON(&js, p); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, name+".json", js.Bytes())
+			checkGolden(t, name+".json", js.Bytes())
 		})
 	}
 	t.Run("mixed colour", func(t *testing.T) {
@@ -206,7 +191,7 @@ func TestGolden(t *testing.T) {
 		if err := Text(&b, mixedPlan(t), TextOptions{Color: true}); err != nil {
 			t.Fatal(err)
 		}
-		golden(t, "mixed.color.txt", b.Bytes())
+		checkGolden(t, "mixed.color.txt", b.Bytes())
 	})
 }
 

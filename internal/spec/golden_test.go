@@ -3,18 +3,16 @@ package spec
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/enrolctl/enrolctl/internal/golden"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/enrolctl/enrolctl/internal/state"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files from the current output")
 
 // siteCatalogue is the live catalogue the golden fixtures are resolved against.
 var siteCatalogue = append(catalogue, CourseRef{Shortname: "L1-INFO-WEB", Category: "Ecampus / Sciences / L1 Informatique"})
@@ -47,30 +45,13 @@ func renderDesired(courses []state.Course) []byte {
 	return b.Bytes()
 }
 
-func checkGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if d := cmp.Diff(string(want), string(got)); d != "" {
-		t.Errorf("%s differs (-want +got; go test -update refreshes it):\n%s", path, d)
-	}
-}
-
 func TestGoldenSite(t *testing.T) {
 	set := LoadDir(filepath.Join("testdata", "site"), Options{Location: paris, Roles: []string{"tutor"}})
 	got, ds := Resolve(set, siteCatalogue)
 	if len(ds) != 0 {
 		t.Fatalf("diagnostics:\n%v", ds)
 	}
-	checkGolden(t, filepath.Join("testdata", "site.golden"), renderDesired(got))
+	golden.Check(t, filepath.Join("testdata", "site.golden"), renderDesired(got))
 }
 
 // TestYAMLAndHCLAgree loads the same course written in both syntaxes.
