@@ -243,13 +243,11 @@ func (c *Config) site(f *tree.Field, file string, ds *diag.Diagnostics) *Site {
 		// The value is never repeated: it may be a real token.
 		o.Errorf(tf.KeyPos, "site %q: tokens are never written in files; use token_env (the name of an environment variable) or token_file", s.Name)
 	}
-	u := o.Require("url")
-	if u != nil {
-		us := tree.AsString(u.Value, "url", ds)
-		s.URL = strings.TrimRight(us.V, "/")
-		if us.Set {
-			checkURL(us, s.Name, ds)
-		}
+	hasURL := o.Get("url") != nil
+	us := o.RequireString("url")
+	s.URL = strings.TrimRight(us.V, "/")
+	if us.Set {
+		checkURL(us, s.Name, ds)
 	}
 	env, tokFile := o.String("token_env"), o.String("token_file")
 	switch {
@@ -259,7 +257,7 @@ func (c *Config) site(f *tree.Field, file string, ds *diag.Diagnostics) *Site {
 		o.Errorf(env.Pos, "site %q: token_env names an environment variable, and this looks like a token itself; tokens are never written in files", s.Name)
 	case env.Set && !envName.MatchString(env.V):
 		o.Errorf(env.Pos, "site %q: token_env must be the name of an environment variable (letters, digits and _)", s.Name)
-	case !env.Set && !tokFile.Set && u != nil && tf == nil:
+	case !env.Set && !tokFile.Set && hasURL && tf == nil:
 		o.Errorf(o.N.Pos, "site %q: say where its token is: token_env (an environment variable) or token_file", s.Name)
 	}
 	s.TokenEnv = env.V

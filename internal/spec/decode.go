@@ -210,35 +210,20 @@ func (d *decoder) method(n *tree.Node, self string) (methodDecl, bool) {
 	}
 	switch t {
 	case state.Cohort:
-		c := o.Require("cohort")
-		if c != nil {
-			s := tree.AsString(c.Value, "cohort", d.ds)
-			m.Cohort, ok = s.V, s.Set && ok
-		} else {
-			ok = false
-		}
+		s := o.RequireString("cohort")
+		m.Cohort, ok = s.V, s.Set && ok
 		m.Role = d.role(o.String("role"))
 		m.Group = o.String("group").V
 	case state.Meta:
-		c := o.Require("course")
-		if c != nil {
-			s := tree.AsString(c.Value, "course", d.ds)
-			m.Course, ok = s.V, s.Set && ok
-			if s.Set && self != "" && s.V == self {
-				o.Errorf(s.Pos, "a meta method links another course; %q is this course", s.V)
-			}
-		} else {
-			ok = false
+		s := o.RequireString("course")
+		m.Course, ok = s.V, s.Set && ok
+		if s.Set && self != "" && s.V == self {
+			o.Errorf(s.Pos, "a meta method links another course; %q is this course", s.V)
 		}
 		m.Group = o.String("group").V
 	case state.Self:
-		c := o.Require("name")
-		if c != nil {
-			s := tree.AsString(c.Value, "name", d.ds)
-			m.Name, ok = s.V, s.Set && ok
-		} else {
-			ok = false
-		}
+		s := o.RequireString("name")
+		m.Name, ok = s.V, s.Set && ok
 		m.Role = d.role(o.String("role"))
 		m.MaxUsers = o.Int("max_users").V
 	}
@@ -353,11 +338,7 @@ func (d *decoder) user(n *tree.Node) (userDecl, bool) {
 	if o == nil {
 		return userDecl{}, false
 	}
-	f := o.Require("username")
-	var name tree.Str
-	if f != nil {
-		name = tree.AsString(f.Value, "username", d.ds)
-	}
+	name := o.RequireString("username")
 	u := userDecl{username: name.V, pos: name.Pos}
 	u.role = o.String("role")
 	d.checkRole(u.role)

@@ -93,6 +93,15 @@ func (o *Obj) Require(key string) *Field {
 	return f
 }
 
+// RequireString reads key as text, reporting it when it is missing.
+func (o *Obj) RequireString(key string) Str {
+	f := o.Require(key)
+	if f == nil {
+		return Str{}
+	}
+	return AsString(f.Value, key, o.ds)
+}
+
 // Str is a string read from a file, with where it was written.
 type Str struct {
 	V   string
