@@ -94,10 +94,7 @@ func Run(ctx context.Context, client *moodle.Client, p diff.Plan, observed state
 		r.Outcome = o
 		if err != nil {
 			r.Error = err.Error()
-			r.ErrorCode = moodle.Code(err)
-			if r.ErrorCode == "" {
-				r.ErrorCode = "transport"
-			}
+			r.ErrorCode = errorCode(err)
 		}
 		if opts.Progress != nil {
 			opts.Progress(*r)
@@ -272,6 +269,20 @@ func (ca *courseApply) batch(ctx context.Context, idx []int, errs map[int]error)
 	for _, i := range idx {
 		errs[i] = err
 	}
+}
+
+// errorCode is Moodle's errorcode, "transport" when no Moodle answer came, or
+// "precondition" when enrolctl itself could not build the call (a group or method an
+// earlier failure left missing).
+func errorCode(err error) string {
+	if code := moodle.Code(err); code != "" {
+		return code
+	}
+	var te *moodle.TransportError
+	if errors.As(err, &te) {
+		return "transport"
+	}
+	return "precondition"
 }
 
 // transientCodes are Moodle errors that say nothing about the request itself.
