@@ -1,0 +1,32 @@
+package cli
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/enrolctl/enrolctl/internal/apply"
+	"github.com/enrolctl/enrolctl/internal/diff"
+)
+
+func TestPrintResultPartialFailure(t *testing.T) {
+	res := apply.Result{Changes: []apply.ChangeResult{
+		{Address: "course/A/group/TP1", Course: "A", Kind: diff.KindGroup, Action: diff.Create, Outcome: apply.Applied},
+		{Address: "course/B/enrolment/manual/21009539", Course: "B", Kind: diff.KindEnrolment, Action: diff.Update, Outcome: apply.Failed,
+			ErrorCode: "invalidrole", Error: "moodle: local_enrolctl_set_enrolments (course B, user 21009539): invalidrole: Role 9 cannot be assigned in course 4."},
+		{Address: "course/B/method/cohort:X:student", Course: "B", Kind: diff.KindMethod, Action: diff.Delete, Outcome: apply.NotAttempted},
+		{Address: "course/B/group/TP2", Course: "B", Kind: diff.KindGroup, Action: diff.Create, Outcome: apply.Applied},
+	}}
+	var out strings.Builder
+	a := &App{Streams: Streams{Out: &out}}
+	a.printResult(res)
+	want := `
+course A: 1 applied
+course B: 1 applied, 1 failed, 1 not attempted
+  failed         course/B/enrolment/manual/21009539 [invalidrole]: moodle: local_enrolctl_set_enrolments (course B, user 21009539): invalidrole: Role 9 cannot be assigned in course 4.
+  not attempted  course/B/method/cohort:X:student
+Apply incomplete: 2 applied, 1 failed, 1 not attempted. Fix the errors above and run apply again: it converges the rest.
+`
+	if out.String() != want {
+		t.Errorf("printResult:\n%s\nwant:\n%s", out.String(), want)
+	}
+}
