@@ -340,3 +340,25 @@ func (s *Sim) SetClock(now func() time.Time) {
 	defer s.mu.Unlock()
 	s.now = now
 }
+
+// RunMetaSyncTask runs the hourly \enrol_meta\task\enrol_meta_sync: the bulk sync of
+// every course with a meta instance, which (unlike the per-user observers) also resets
+// the dates of suspended meta enrolments.
+func (s *Sim) RunMetaSyncTask() {
+	s.admin(func(t *tx) {
+		courses := map[int64]bool{}
+		for _, e := range t.d.Instances {
+			if e.Enrol == "meta" {
+				courses[e.CourseID] = true
+			}
+		}
+		ids := make([]int64, 0, len(courses))
+		for id := range courses {
+			ids = append(ids, id)
+		}
+		slices.Sort(ids)
+		for _, id := range ids {
+			t.metaSync(id)
+		}
+	})
+}

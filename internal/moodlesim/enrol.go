@@ -329,7 +329,14 @@ func (t *tx) syncGroups(courseID int64, plugin string) {
 
 // metaSync is enrol_meta_sync($courseid): each meta instance of the course mirrors the
 // enrolments and roles of its linked (parent) course.
-func (t *tx) metaSync(courseID int64) {
+func (t *tx) metaSync(courseID int64) { t.metaSyncAs(courseID, false) }
+
+// metaSyncAs runs the meta sync of a course. With observer set it behaves like the
+// per-user observers (enrol_meta_handler::sync_with_parent_course) that react to a
+// change in the parent course: a user with no active parent enrolment is only
+// suspended and keeps their dates, which the bulk sync (instance changes, the hourly
+// task) would reset to none.
+func (t *tx) metaSyncAs(courseID int64, observer bool) {
 	d := t.d
 	if !d.pluginEnabled("meta") {
 		for _, ra := range d.RAs {
@@ -397,7 +404,11 @@ func (t *tx) metaSync(courseID int64) {
 				end = 0
 			}
 			if _, ok := d.ue(e.ID, uid); ok {
-				t.updateUserEnrol(e, uid, &status, &start, &end)
+				if observer && !a.active {
+					t.updateUserEnrol(e, uid, &status, nil, nil)
+				} else {
+					t.updateUserEnrol(e, uid, &status, &start, &end)
+				}
 			} else if e.Status == InstanceEnabled {
 				t.enrolUser(e, uid, 0, start, end, status)
 			}
@@ -482,7 +493,7 @@ func (t *tx) settle() {
 		}
 		slices.Sort(ids)
 		for _, id := range ids {
-			t.metaSync(id)
+			t.metaSyncAs(id, true)
 		}
 	}
 	t.dirty = nil

@@ -210,3 +210,29 @@ func TestCohortThenMetaInOneCall(t *testing.T) {
 		}
 	}
 }
+
+// On Moodle 5.1 the per-user meta observer only suspends a child enrolment whose parent
+// enrolments all went inactive, keeping its dates; the hourly bulk sync resets them.
+func TestMetaObserverKeepsDatesUntilTheTask(t *testing.T) {
+	st := newSite(t)
+	s := st.s
+	s.Enrol(st.manualB, st.u[1], 5, 100, 5000000000, false)
+	var added []struct{ ID int64 }
+	st.admin.ok(&added, "local_enrolctl_add_instances", "instances[0][courseid]", id(st.courseA), "instances[0][enrol]", "meta",
+		"instances[0][linkedcourseid]", id(st.courseB))
+	meta := added[0].ID
+	if ue, _ := st.ue(meta, st.u[1]); ue.TimeStart != 100 || ue.TimeEnd != 5000000000 {
+		t.Fatalf("child row after the link: %+v", ue)
+	}
+	st.admin.ok(nil, "local_enrolctl_set_enrolments", "enrolments[0][instanceid]", id(st.manualB), "enrolments[0][userid]", id(st.u[1]),
+		"enrolments[0][roleid]", "5", "enrolments[0][timestart]", "100", "enrolments[0][timeend]", "5000000000", "enrolments[0][suspended]", "1")
+	ue, _ := st.ue(meta, st.u[1])
+	if ue.Status != UserSuspended || ue.TimeStart != 100 || ue.TimeEnd != 5000000000 {
+		t.Errorf("after the parent suspension the child row is %+v; want suspended with its dates kept", ue)
+	}
+	s.RunMetaSyncTask()
+	ue, _ = st.ue(meta, st.u[1])
+	if ue.Status != UserSuspended || ue.TimeStart != 0 || ue.TimeEnd != 0 {
+		t.Errorf("after the hourly task the child row is %+v; want suspended with no dates", ue)
+	}
+}
