@@ -2,6 +2,7 @@ package moodlesim
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -352,11 +353,7 @@ func (s *Sim) RunMetaSyncTask() {
 				courses[e.CourseID] = true
 			}
 		}
-		ids := make([]int64, 0, len(courses))
-		for id := range courses {
-			ids = append(ids, id)
-		}
-		slices.Sort(ids)
+		ids := slices.Sorted(maps.Keys(courses))
 		for _, id := range ids {
 			t.metaSync(id)
 		}

@@ -1,6 +1,7 @@
 package moodlesim
 
 import (
+	"maps"
 	"slices"
 	"strings"
 )
@@ -389,11 +390,7 @@ func (t *tx) metaSyncAs(courseID int64, observer bool) {
 		}
 		// New rows only for enabled instances; status and dates of existing rows follow
 		// the parent whatever the instance status (enrol_meta_sync's update step).
-		ids := make([]int64, 0, len(users))
-		for uid := range users {
-			ids = append(ids, uid)
-		}
-		slices.Sort(ids)
+		ids := slices.Sorted(maps.Keys(users))
 		for _, uid := range ids {
 			a := users[uid]
 			status, start, end := UserSuspended, int64(0), int64(0)
@@ -487,11 +484,7 @@ func (t *tx) settle() {
 				children[e.CourseID] = true
 			}
 		}
-		ids := make([]int64, 0, len(children))
-		for id := range children {
-			ids = append(ids, id)
-		}
-		slices.Sort(ids)
+		ids := slices.Sorted(maps.Keys(children))
 		for _, id := range ids {
 			t.metaSyncAs(id, true)
 		}
@@ -511,11 +504,7 @@ func (t *tx) cohortMembershipChanged(cohortID int64) {
 			courses[e.CourseID] = true
 		}
 	}
-	ids := make([]int64, 0, len(courses))
-	for id := range courses {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
+	ids := slices.Sorted(maps.Keys(courses))
 	for _, id := range ids {
 		t.cohortSync(id)
 	}
