@@ -43,16 +43,19 @@
 // the course, every course role and group membership and records a GradeDeletion;
 // delete_instance unenrols everyone. enrol_cohort_sync and enrol_meta_sync follow
 // public/enrol/{cohort,meta}/locallib.php, including unenrolaction (cohort default
-// UNENROL, meta default SUSPENDNOROLES); meta observers re-sync linked courses before a
-// call returns. Cohort membership changes sync every course with an instance of that
-// cohort.
+// UNENROL, meta default SUSPENDNOROLES). The enrol_meta observers run before a call
+// returns: a user's enrolment or role change in a parent course runs
+// sync_with_parent_course for that user (a user with no active parent enrolment is
+// suspended with their dates kept), an instance update runs the bulk enrol_meta_sync of
+// the linked courses (which resets those dates). Cohort membership changes sync every
+// course with an instance of that cohort.
 //
 // # For tests
 //
 // The admin API (AddCategory, AddCourse, AddUser, AddCohort, AddCohortMembers,
 // AddInstance, Enrol, AssignRole, AddGroup, AddMember, SetPluginEnabled, SetCapabilities,
 // SetWebServicesEnabled, SetDebug, SetUnenrolAction, UpdateUser) builds fixtures with
-// the same side effects; readers (CourseID, UserID, CohortID, GroupID, Instances,
+// the same side effects; RunMetaSyncTask runs the hourly enrol_meta sync task; readers (CourseID, UserID, CohortID, GroupID, Instances,
 // UserEnrolments, RoleAssignments, GroupMembers, GradeDeletions) inspect the tables.
 // WriteCalls counts write calls per function, Requests is the request log (function,
 // time, outcome; never the token). InjectFaults makes write calls fail before they

@@ -1,27 +1,71 @@
 package moodlesim
 
 import (
+	"cmp"
 	"maps"
 	"slices"
 	"strings"
 )
 
 // tx is one unit of work on the site: the enrol_plugin API of public/lib/enrollib.php
-// and the cohort and meta syncs, applied to d. dirty collects the courses whose
-// enrolments or roles changed, so the meta observers can re-sync the courses linked
-// to them before the call returns (Moodle's observers run synchronously too).
+// and the cohort and meta syncs, applied to d. It queues the events the enrol_meta
+// observers (public/enrol/meta/classes/observer.php) listen to, so settle can run them
+// before the call returns (Moodle's observers run synchronously too).
 type tx struct {
 	d     *db
 	now   int64
 	actor int64
-	dirty map[int64]bool
+	// userEvents are user_enrolment_created/updated/deleted of a non-meta plugin and
+	// role_assigned/unassigned of a component other than enrol_meta, as (course, user)
+	// in the order they happened; instanceEvents are the courses where an
+	// enrol_instance_updated fired.
+	userEvents     []courseUser
+	instanceEvents map[int64]bool
+	// muted drops events, like enrol_meta_handler's $preventrecursion while it syncs a
+	// user.
+	muted bool
 }
 
-func (t *tx) touch(courseID int64) {
-	if t.dirty == nil {
-		t.dirty = map[int64]bool{}
+type courseUser struct{ courseID, userID int64 }
+
+// enrolmentChanged records a user_enrolment_* event; the meta observers ignore those
+// of meta instances.
+func (t *tx) enrolmentChanged(e Instance, userID int64) {
+	if e.Enrol != "meta" {
+		t.userChanged(e.CourseID, userID)
 	}
-	t.dirty[courseID] = true
+}
+
+// roleChanged records a role_assigned/role_unassigned event at course level; the meta
+// observers ignore enrol_meta roles.
+func (t *tx) roleChanged(ra RoleAssignment) {
+	if ra.Component != "enrol_meta" {
+		t.userChanged(ra.CourseID, ra.UserID)
+	}
+}
+
+func (t *tx) userChanged(courseID, userID int64) {
+	if !t.muted {
+		t.userEvents = append(t.userEvents, courseUser{courseID, userID})
+	}
+}
+
+// instanceUpdated records an enrol_instance_updated event (update_instance,
+// update_status).
+func (t *tx) instanceUpdated(courseID int64) {
+	if t.muted {
+		return
+	}
+	if t.instanceEvents == nil {
+		t.instanceEvents = map[int64]bool{}
+	}
+	t.instanceEvents[courseID] = true
+}
+
+// unassign is role_unassign of one assignment, with its event.
+func (t *tx) unassign(ra RoleAssignment) {
+	t.d.deleteRA(ra)
+	t.roleChanged(ra)
 }
 
 func component(plugin string) string {
@@ -47,15 +91,14 @@ func (t *tx) addInstance(e Instance) int64 {
 	return e.ID
 }
 
-// syncCourse runs the plugin's course sync after add, update or status change.
+// syncCourse runs the plugin's course sync after add, update or status change (the
+// cohort and meta overrides of add_instance, update_instance and update_status).
 func (t *tx) syncCourse(e Instance) {
 	switch e.Enrol {
 	case "cohort":
 		t.cohortSync(e.CourseID)
 	case "meta":
 		t.metaSync(e.CourseID)
-	default:
-		t.touch(e.CourseID)
 	}
 }
 
@@ -67,6 +110,7 @@ func (t *tx) updateStatus(e Instance, status int) {
 	e.Status = status
 	e.TimeModified = t.now
 	t.d.Instances[e.ID] = e
+	t.instanceUpdated(e.CourseID)
 	t.syncCourse(e)
 }
 
@@ -78,7 +122,7 @@ func (t *tx) enrolUser(e Instance, userID, roleID, timestart, timeend int64, sta
 	} else {
 		t.d.putUE(UserEnrolment{ID: t.d.next("user_enrolments"), EnrolID: e.ID, UserID: userID, Status: status,
 			TimeStart: timestart, TimeEnd: timeend, ModifierID: t.actor, TimeCreated: t.now, TimeModified: t.now})
-		t.touch(e.CourseID)
+		t.enrolmentChanged(e, userID)
 	}
 	if roleID != 0 {
 		itemID := int64(0)
@@ -111,7 +155,7 @@ func (t *tx) updateUserEnrol(e Instance, userID int64, status *int, timestart, t
 	}
 	ue.ModifierID, ue.TimeModified = t.actor, t.now
 	t.d.putUE(ue)
-	t.touch(e.CourseID)
+	t.enrolmentChanged(e, userID)
 	return true
 }
 
@@ -124,7 +168,7 @@ func (t *tx) unenrolUser(e Instance, userID int64) {
 		return
 	}
 	t.d.deleteUE(ue)
-	t.touch(e.CourseID)
+	t.enrolmentChanged(e, userID)
 	comp := component(e.Enrol)
 	if comp != "" {
 		for _, m := range t.d.Members {
@@ -139,7 +183,7 @@ func (t *tx) unenrolUser(e Instance, userID int64) {
 	}
 	for _, ra := range t.d.RAs {
 		if ra.CourseID == e.CourseID && ra.UserID == userID {
-			t.d.deleteRA(ra)
+			t.unassign(ra)
 		}
 	}
 	for _, m := range t.d.Members {
@@ -159,7 +203,7 @@ func (t *tx) deleteInstance(e Instance) {
 	if comp := component(e.Enrol); comp != "" {
 		for _, ra := range t.d.RAs {
 			if ra.Component == comp && ra.ItemID == e.ID {
-				t.d.deleteRA(ra)
+				t.unassign(ra)
 			}
 		}
 		for _, m := range t.d.Members {
@@ -169,7 +213,6 @@ func (t *tx) deleteInstance(e Instance) {
 		}
 	}
 	delete(t.d.Instances, e.ID)
-	t.touch(e.CourseID)
 }
 
 // roleAssign is role_assign(): idempotent per (role, context, user, component, item).
@@ -180,15 +223,14 @@ func (t *tx) roleAssign(roleID, courseID, userID int64, comp string, itemID int6
 	}
 	ra.ID = t.d.next("role_assignments")
 	t.d.putRA(ra)
-	t.touch(courseID)
+	t.roleChanged(ra)
 }
 
 // roleUnassignAll removes the user's roles of one component and item in the course.
 func (t *tx) roleUnassignAll(courseID, userID int64, comp string, itemID int64) {
 	for _, ra := range t.d.RAs {
 		if ra.CourseID == courseID && ra.UserID == userID && ra.Component == comp && ra.ItemID == itemID {
-			t.d.deleteRA(ra)
-			t.touch(courseID)
+			t.unassign(ra)
 		}
 	}
 }
@@ -220,8 +262,7 @@ func (t *tx) cohortSync(courseID int64) {
 		// A disabled plugin loses every role it gave; enrolments stay.
 		for _, ra := range d.RAs {
 			if ra.CourseID == courseID && ra.Component == "enrol_cohort" {
-				d.deleteRA(ra)
-				t.touch(courseID)
+				t.unassign(ra)
 			}
 		}
 		return
@@ -280,8 +321,7 @@ func (t *tx) cohortSync(courseID int64) {
 		keep := ok && e.Enrol == "cohort" && e.CourseID == courseID && e.Status == InstanceEnabled && enrolled && e.RoleID == ra.RoleID &&
 			(ue.Status == UserActive || action == ExtRemovedSuspend)
 		if !keep {
-			d.deleteRA(ra)
-			t.touch(courseID)
+			t.unassign(ra)
 		}
 	}
 	t.syncGroups(courseID, "cohort")
@@ -328,22 +368,17 @@ func (t *tx) syncGroups(courseID int64, plugin string) {
 	}
 }
 
-// metaSync is enrol_meta_sync($courseid): each meta instance of the course mirrors the
-// enrolments and roles of its linked (parent) course.
-func (t *tx) metaSync(courseID int64) { t.metaSyncAs(courseID, false) }
-
-// metaSyncAs runs the meta sync of a course. With observer set it behaves like the
-// per-user observers (enrol_meta_handler::sync_with_parent_course) that react to a
-// change in the parent course: a user with no active parent enrolment is only
-// suspended and keeps their dates, which the bulk sync (instance changes, the hourly
-// task) would reset to none.
-func (t *tx) metaSyncAs(courseID int64, observer bool) {
+// metaSync is enrol_meta_sync($courseid), the bulk sync run by add_instance,
+// update_instance, update_status, the enrol_instance_updated observer and the hourly
+// task: each meta instance of the course mirrors the enrolments and roles of its
+// linked (parent) course. Unlike the per-user observer (metaSyncUser) it gives a
+// suspended row the dates of the parent's active enrolments, none when there are none.
+func (t *tx) metaSync(courseID int64) {
 	d := t.d
 	if !d.pluginEnabled("meta") {
 		for _, ra := range d.RAs {
 			if ra.CourseID == courseID && ra.Component == "enrol_meta" {
-				d.deleteRA(ra)
-				t.touch(courseID)
+				t.unassign(ra)
 			}
 		}
 		return
@@ -401,11 +436,7 @@ func (t *tx) metaSyncAs(courseID int64, observer bool) {
 				end = 0
 			}
 			if _, ok := d.ue(e.ID, uid); ok {
-				if observer && !a.active {
-					t.updateUserEnrol(e, uid, &status, nil, nil)
-				} else {
-					t.updateUserEnrol(e, uid, &status, &start, &end)
-				}
+				t.updateUserEnrol(e, uid, &status, &start, &end)
 			} else if e.Status == InstanceEnabled {
 				t.enrolUser(e, uid, 0, start, end, status)
 			}
@@ -455,8 +486,7 @@ func (t *tx) metaSyncAs(courseID int64, observer bool) {
 			keep := e.Status == InstanceEnabled && parentRoles[[2]int64{ra.UserID, ra.RoleID}] && ok &&
 				(ue.Status == UserActive || action == ExtRemovedSuspend)
 			if !keep {
-				d.deleteRA(ra)
-				t.touch(courseID)
+				t.unassign(ra)
 			}
 		}
 	}
@@ -464,32 +494,173 @@ func (t *tx) metaSyncAs(courseID int64, observer bool) {
 	for _, ra := range d.RAs {
 		if ra.CourseID == courseID && ra.Component == "enrol_meta" {
 			if e, ok := d.Instances[ra.ItemID]; !ok || e.Enrol != "meta" {
-				d.deleteRA(ra)
+				t.unassign(ra)
 			}
 		}
 	}
 	t.syncGroups(courseID, "meta")
 }
 
-// settle runs the meta observers: every course linked to a course that changed is
-// re-synced, transitively, before the call returns. A sync touches a course only when
-// it changed something, so the loop stops; the round limit guards against link cycles.
+// metaSyncUser is enrol_meta_handler::sync_with_parent_course($instance, $userid), what
+// the observers run for a user whose enrolments or roles changed in the linked course.
+// It differs from the bulk sync: a user whose parent enrolments are all inactive is
+// suspended with their dates kept; a missing row is created even in a disabled
+// instance; roles follow the parent's roles of any component but enrol_meta, and go
+// while the parent's active dates exclude now.
+func (t *tx) metaSyncUser(e Instance, userID int64) {
+	d := t.d
+	parent := e.CustomInt1
+	if parent == e.CourseID {
+		return
+	}
+	// The user's enrolments in the parent, meta and disabled plugins ignored.
+	var parentUEs []struct {
+		ue     UserEnrolment
+		active bool
+	}
+	for _, pe := range d.courseInstances(parent) {
+		if pe.Enrol == "meta" || !d.pluginEnabled(pe.Enrol) {
+			continue
+		}
+		if pue, ok := d.ue(pe.ID, userID); ok {
+			parentUEs = append(parentUEs, struct {
+				ue     UserEnrolment
+				active bool
+			}{pue, pue.Status == UserActive && pe.Status == InstanceEnabled})
+		}
+	}
+	ue, enrolled := d.ue(e.ID, userID)
+	action := d.Config.MetaUnenrolAction
+	if len(parentUEs) == 0 {
+		// user_not_supposed_to_be_here
+		if !enrolled {
+			return
+		}
+		switch action {
+		case ExtRemovedUnenrol:
+			t.unenrolUser(e, userID)
+		case ExtRemovedSuspend, ExtRemovedSuspendNoRoles:
+			if ue.Status != UserSuspended {
+				s := UserSuspended
+				t.updateUserEnrol(e, userID, &s, nil, nil)
+			}
+			if action == ExtRemovedSuspendNoRoles {
+				t.roleUnassignAll(e.CourseID, userID, "enrol_meta", e.ID)
+			}
+		}
+		return
+	}
+	if _, ok := d.Courses[parent]; !ok {
+		return
+	}
+	parentRoles := map[int64]bool{}
+	for _, ra := range d.RAs {
+		if ra.CourseID == parent && ra.UserID == userID && ra.Component != "enrol_meta" {
+			parentRoles[ra.RoleID] = true
+		}
+	}
+	roles := map[int64]bool{}
+	for _, ra := range d.RAs {
+		if ra.CourseID == e.CourseID && ra.UserID == userID && ra.Component == "enrol_meta" && ra.ItemID == e.ID {
+			roles[ra.RoleID] = true
+		}
+	}
+	// Minimum timestart and maximum timeend (0 wins: no end) of the active enrolments.
+	status := UserSuspended
+	var start, end *int64
+	for _, p := range parentUEs {
+		if !p.active {
+			continue
+		}
+		status = UserActive
+		if end == nil || p.ue.TimeEnd == 0 || (*end != 0 && *end < p.ue.TimeEnd) {
+			end = &p.ue.TimeEnd
+		}
+		if start == nil || *start > p.ue.TimeStart {
+			start = &p.ue.TimeStart
+		}
+	}
+	startV, endV := int64(0), int64(0)
+	if start != nil {
+		startV, endV = *start, *end
+	}
+	if enrolled {
+		if status != ue.Status || (status == UserActive && (startV != ue.TimeStart || endV != ue.TimeEnd)) {
+			// update_user_enrol with null dates when no parent enrolment is active.
+			t.updateUserEnrol(e, userID, &status, start, end)
+		}
+	} else {
+		t.enrolUser(e, userID, 0, startV, endV, status)
+		if g, ok := d.Groups[e.CustomInt2]; ok && e.CustomInt2 > 0 {
+			t.addMember(g, userID, "enrol_meta", e.ID)
+		}
+	}
+	// Only active users in enabled instances within the parent's dates keep roles.
+	if status != UserActive || e.Status != InstanceEnabled || (endV != 0 && endV < t.now) || startV > t.now {
+		if action != ExtRemovedSuspend && len(roles) > 0 {
+			t.roleUnassignAll(e.CourseID, userID, "enrol_meta", e.ID)
+		}
+		return
+	}
+	for _, rid := range slices.Sorted(maps.Keys(parentRoles)) {
+		if !roles[rid] {
+			t.roleAssign(rid, e.CourseID, userID, "enrol_meta", e.ID)
+		}
+	}
+	if action == ExtRemovedSuspend {
+		return
+	}
+	for _, ra := range t.d.RAs {
+		if ra.CourseID == e.CourseID && ra.UserID == userID && ra.Component == "enrol_meta" && ra.ItemID == e.ID && !parentRoles[ra.RoleID] {
+			t.unassign(ra)
+		}
+	}
+}
+
+// settle runs the enrol_meta observers on the queued events before the call returns:
+// enrol_instance_updated runs the bulk sync of every course linked to that course,
+// a user's enrolment or role change runs metaSyncUser for every meta instance linked
+// to that course (in id order). Events raised by a bulk sync are observed in turn;
+// those raised inside metaSyncUser are dropped, as $preventrecursion drops them in
+// Moodle. The round limit guards against link cycles. With the meta plugin disabled
+// the observers do nothing.
 func (t *tx) settle() {
-	for round := 0; round < 20 && len(t.dirty) > 0; round++ {
-		dirty := t.dirty
-		t.dirty = nil
+	for round := 0; round < 20 && (len(t.userEvents) > 0 || len(t.instanceEvents) > 0); round++ {
+		users, courses := t.userEvents, t.instanceEvents
+		t.userEvents, t.instanceEvents = nil, nil
+		if !t.d.pluginEnabled("meta") {
+			continue
+		}
 		children := map[int64]bool{}
 		for _, e := range t.d.Instances {
-			if e.Enrol == "meta" && dirty[e.CustomInt1] {
+			if e.Enrol == "meta" && courses[e.CustomInt1] {
 				children[e.CourseID] = true
 			}
 		}
-		ids := slices.Sorted(maps.Keys(children))
-		for _, id := range ids {
-			t.metaSyncAs(id, true)
+		for _, id := range slices.Sorted(maps.Keys(children)) {
+			t.metaSync(id)
+		}
+		seen := map[courseUser]bool{}
+		for _, cu := range users {
+			if seen[cu] {
+				continue
+			}
+			seen[cu] = true
+			var linked []Instance
+			for _, e := range t.d.Instances {
+				if e.Enrol == "meta" && e.CustomInt1 == cu.courseID {
+					linked = append(linked, e)
+				}
+			}
+			slices.SortFunc(linked, func(a, b Instance) int { return cmp.Compare(a.ID, b.ID) })
+			t.muted = true
+			for _, e := range linked {
+				t.metaSyncUser(t.d.Instances[e.ID], cu.userID)
+			}
+			t.muted = false
 		}
 	}
-	t.dirty = nil
+	t.userEvents, t.instanceEvents = nil, nil
 }
 
 // cohortMembershipChanged runs the enrol_cohort observers for a cohort: every course

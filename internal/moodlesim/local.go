@@ -444,13 +444,13 @@ func updateInstances(c *ctx, a args) (any, *wsError) {
 			if roleChanged && e.Enrol == "cohort" {
 				for _, ra := range d.RAs {
 					if ra.Component == "enrol_cohort" && ra.ItemID == e.ID {
-						d.deleteRA(ra)
-						c.t.touch(e.CourseID)
+						c.t.unassign(ra)
 					}
 				}
 			}
 			e.TimeModified = c.t.now
 			d.Instances[e.ID] = e
+			c.t.instanceUpdated(e.CourseID)
 			c.t.syncCourse(e)
 		}
 		if it.has("status") {
@@ -537,8 +537,7 @@ func setEnrolments(c *ctx, a args) (any, *wsError) {
 						// Removing a role needs the right to give it.
 						return nil, localErr("invalidrole", map[string]any{"roleid": ra.RoleID, "courseid": e.CourseID})
 					}
-					d.deleteRA(ra)
-					c.t.touch(e.CourseID)
+					c.t.unassign(ra)
 				}
 			}
 			c.t.roleAssign(roleID, e.CourseID, userID, "", 0)

@@ -236,3 +236,97 @@ func TestMetaObserverKeepsDatesUntilTheTask(t *testing.T) {
 		t.Errorf("after the hourly task the child row is %+v; want suspended with no dates", ue)
 	}
 }
+
+// metaRoles lists the enrol_meta role ids of a user in a course.
+func metaRoles(s *Sim, course, user int64) []int64 {
+	var out []int64
+	for _, ra := range s.RoleAssignments(course) {
+		if ra.UserID == user && ra.Component == "enrol_meta" {
+			out = append(out, ra.RoleID)
+		}
+	}
+	return out
+}
+
+// The enrol_instance_updated observer runs the bulk enrol_meta_sync of the linked
+// courses: disabling the parent's instance suspends the child row and resets its dates,
+// where a user-level change (TestMetaObserverKeepsDatesUntilTheTask) keeps them.
+func TestMetaParentInstanceDisabledRunsTheBulkSync(t *testing.T) {
+	st := newSite(t)
+	s := st.s
+	s.Enrol(st.manualB, st.u[1], 5, 100, 5000000000, false)
+	meta := s.AddInstance(Instance{Enrol: "meta", CourseID: st.courseA, CustomInt1: st.courseB})
+	st.admin.ok(nil, "local_enrolctl_update_instances", "instances[0][id]", id(st.manualB), "instances[0][status]", "1")
+	ue, _ := st.ue(meta, st.u[1])
+	if ue.Status != UserSuspended || ue.TimeStart != 0 || ue.TimeEnd != 0 {
+		t.Errorf("after disabling the parent instance the child row is %+v; want suspended with no dates", ue)
+	}
+	if r := metaRoles(s, st.courseA, st.u[1]); len(r) != 0 {
+		t.Errorf("suspended child row keeps meta roles %v", r)
+	}
+}
+
+// sync_with_parent_course, unlike the bulk sync, takes away the meta roles of a user
+// whose active parent enrolment has ended (or not started), though the child row stays
+// active with the parent's dates; the hourly task gives them back (it does not look at
+// dates).
+func TestMetaObserverRolesFollowParentDates(t *testing.T) {
+	st := newSite(t)
+	s := st.s
+	meta := s.AddInstance(Instance{Enrol: "meta", CourseID: st.courseA, CustomInt1: st.courseB})
+	past := testNow.Unix() - 86400
+	s.Enrol(st.manualB, st.u[1], 5, 100, past, false)
+	ue, ok := st.ue(meta, st.u[1])
+	if !ok || ue.Status != UserActive || ue.TimeStart != 100 || ue.TimeEnd != past {
+		t.Fatalf("child row %+v (found %v); want active from 100 to %d", ue, ok, past)
+	}
+	if r := metaRoles(s, st.courseA, st.u[1]); len(r) != 0 {
+		t.Errorf("observer gave meta roles %v to an ended enrolment", r)
+	}
+	s.Enrol(st.manualB, st.u[2], 5, testNow.Unix()+86400, 0, false)
+	if r := metaRoles(s, st.courseA, st.u[2]); len(r) != 0 {
+		t.Errorf("observer gave meta roles %v to a future enrolment", r)
+	}
+	s.Enrol(st.manualB, st.u[3], 5, 0, 0, false)
+	if diff := cmp.Diff([]int64{5}, metaRoles(s, st.courseA, st.u[3])); diff != "" {
+		t.Errorf("meta roles of a current enrolment (-want +got):\n%s", diff)
+	}
+	s.RunMetaSyncTask()
+	if diff := cmp.Diff([]int64{5}, metaRoles(s, st.courseA, st.u[1])); diff != "" {
+		t.Errorf("meta roles after the hourly task (-want +got):\n%s", diff)
+	}
+}
+
+// The observers sync every meta instance linked to the course, disabled ones too: a
+// new parent enrolment creates the child row (without roles); the bulk sync only
+// creates rows in enabled instances.
+func TestMetaObserverEnrolsIntoDisabledInstance(t *testing.T) {
+	st := newSite(t)
+	s := st.s
+	meta := s.AddInstance(Instance{Enrol: "meta", CourseID: st.courseA, CustomInt1: st.courseB, Status: InstanceDisabled})
+	s.Enrol(st.manualB, st.u[1], 5, 0, 0, false)
+	ue, ok := st.ue(meta, st.u[1])
+	if !ok || ue.Status != UserActive {
+		t.Errorf("child row in the disabled instance: %+v (found %v); want active", ue, ok)
+	}
+	if r := metaRoles(s, st.courseA, st.u[1]); len(r) != 0 {
+		t.Errorf("disabled instance gave meta roles %v", r)
+	}
+}
+
+// A user-level change syncs only that user: another user's child row that the
+// observer left with stale dates keeps them until the hourly task.
+func TestMetaObserverSyncsOnlyTheChangedUser(t *testing.T) {
+	st := newSite(t)
+	s := st.s
+	meta := s.AddInstance(Instance{Enrol: "meta", CourseID: st.courseA, CustomInt1: st.courseB})
+	s.Enrol(st.manualB, st.u[1], 5, 100, 5000000000, false)
+	s.Enrol(st.manualB, st.u[1], 5, 100, 5000000000, true) // u1 suspended: child keeps dates
+	s.Enrol(st.manualB, st.u[2], 5, 0, 0, false)
+	if ue, _ := st.ue(meta, st.u[1]); ue.Status != UserSuspended || ue.TimeStart != 100 || ue.TimeEnd != 5000000000 {
+		t.Errorf("u1's child row after u2's enrolment: %+v; want suspended with its dates", ue)
+	}
+	if ue, ok := st.ue(meta, st.u[2]); !ok || ue.Status != UserActive {
+		t.Errorf("u2's child row: %+v (found %v)", ue, ok)
+	}
+}
