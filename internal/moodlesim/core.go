@@ -1,6 +1,8 @@
 package moodlesim
 
 import (
+	"crypto/md5"
+	"encoding/hex"
 	"fmt"
 	"net/mail"
 	"regexp"
@@ -26,61 +28,86 @@ func getSiteInfo(c *ctx, _ args) (any, *wsError) {
 		fns = append(fns, fn{name, v})
 	}
 	u := c.user
+	type feature struct {
+		Name  string `json:"name"`
+		Value int    `json:"value"`
+	}
+	// The enable/disable settings get_site_info reports, at their install defaults.
+	features := []feature{{"usecomments", 1}, {"usetags", 1}, {"enablenotes", 1}, {"messaging", 1}, {"enableblogs", 1},
+		{"enablecompletion", 1}, {"enablebadges", 1}, {"messagingallusers", 0}, {"enablecustomreports", 1},
+		{"enableglobalsearch", 0}, {"mnet_dispatcher_mode", 0}, {"enablecompetencies", 1}}
+	quota := int64(104857600) // $CFG->userquota; admins hold moodle/user:ignoreuserquota
+	if u.SiteAdmin {
+		quota = 0
+	}
 	return struct {
-		SiteName        string `json:"sitename"`
-		Username        string `json:"username"`
-		Firstname       string `json:"firstname"`
-		Lastname        string `json:"lastname"`
-		Fullname        string `json:"fullname"`
-		Lang            string `json:"lang"`
-		UserID          int64  `json:"userid"`
-		SiteURL         string `json:"siteurl"`
-		UserPictureURL  string `json:"userpictureurl"`
-		Functions       []fn   `json:"functions"`
-		DownloadFiles   int    `json:"downloadfiles"`
-		UploadFiles     int    `json:"uploadfiles"`
-		Release         string `json:"release"`
-		Version         string `json:"version"`
-		MobileCSSURL    string `json:"mobilecssurl"`
-		UserCanManage   bool   `json:"usercanmanageownfiles"`
-		UserQuota       int64  `json:"userquota"`
-		UserMaxUpload   int64  `json:"usermaxuploadfilesize"`
-		UserHomePage    int    `json:"userhomepage"`
-		SiteID          int64  `json:"siteid"`
-		SiteCalendar    string `json:"sitecalendartype"`
-		UserCalendar    string `json:"usercalendartype"`
-		UserIsSiteAdmin bool   `json:"userissiteadmin"`
-		Theme           string `json:"theme"`
+		SiteName              string    `json:"sitename"`
+		Username              string    `json:"username"`
+		Firstname             string    `json:"firstname"`
+		Lastname              string    `json:"lastname"`
+		Fullname              string    `json:"fullname"`
+		Lang                  string    `json:"lang"`
+		UserID                int64     `json:"userid"`
+		SiteURL               string    `json:"siteurl"`
+		UserPictureURL        string    `json:"userpictureurl"`
+		Functions             []fn      `json:"functions"`
+		DownloadFiles         int       `json:"downloadfiles"`
+		UploadFiles           int       `json:"uploadfiles"`
+		Release               string    `json:"release"`
+		Version               string    `json:"version"`
+		MobileCSSURL          string    `json:"mobilecssurl"`
+		AdvancedFeatures      []feature `json:"advancedfeatures"`
+		UserCanManage         bool      `json:"usercanmanageownfiles"`
+		UserQuota             int64     `json:"userquota"`
+		UserMaxUpload         int64     `json:"usermaxuploadfilesize"`
+		UserHomePage          int       `json:"userhomepage"`
+		UserPrivateAccessKey  string    `json:"userprivateaccesskey"`
+		SiteID                int64     `json:"siteid"`
+		SiteCalendar          string    `json:"sitecalendartype"`
+		UserCalendar          string    `json:"usercalendartype"`
+		UserIsSiteAdmin       bool      `json:"userissiteadmin"`
+		Theme                 string    `json:"theme"`
+		LimitConcurrentLogins int       `json:"limitconcurrentlogins"`
+		PolicyAgreed          int       `json:"policyagreed"`
 	}{c.d().Config.SiteName, u.Username, u.Firstname, u.Lastname, fullname(u), "en", u.ID, c.siteURL,
-		c.siteURL + "/theme/image.php/boost/core/1/u/f1", fns, 0, 0, moodleRelease, moodleVersion, "", true,
-		104857600, -1, 1, SiteCourseID, "gregorian", "gregorian", u.SiteAdmin, "boost"}, nil
+		c.siteURL + "/theme/image.php/boost/core/1/u/f1", fns, 0, 0, moodleRelease, moodleVersion, "", features, true,
+		quota, -1, 1, userPrivateAccessKey(c.d().Config.SiteName, u.ID), SiteCourseID, "gregorian", "gregorian",
+		u.SiteAdmin, "boost", 0, 0}, nil
+}
+
+// userPrivateAccessKey stands for get_user_key('core_files', $userid): 32 alphanumeric
+// characters, the same on every call for a user. It is derived, not random, so the
+// simulator stays deterministic; it grants nothing here.
+func userPrivateAccessKey(site string, userID int64) string {
+	sum := md5.Sum([]byte("core_files:" + site + ":" + itoa(userID)))
+	return hex.EncodeToString(sum[:])
 }
 
 func fullname(u User) string { return u.Firstname + " " + u.Lastname }
 
 type userDetails struct {
-	ID                   int64  `json:"id"`
-	Username             string `json:"username"`
-	Firstname            string `json:"firstname"`
-	Lastname             string `json:"lastname"`
-	Fullname             string `json:"fullname"`
-	Email                string `json:"email"`
-	Department           string `json:"department"`
-	IDNumber             string `json:"idnumber,omitempty"`
-	FirstAccess          int64  `json:"firstaccess"`
-	LastAccess           int64  `json:"lastaccess"`
-	Auth                 string `json:"auth"`
-	Suspended            bool   `json:"suspended"`
-	Confirmed            bool   `json:"confirmed"`
-	Lang                 string `json:"lang"`
-	Theme                string `json:"theme"`
-	Timezone             string `json:"timezone"`
-	MailFormat           int    `json:"mailformat"`
-	TrackForums          int    `json:"trackforums"`
-	Description          string `json:"description"`
-	DescriptionFormat    int    `json:"descriptionformat"`
-	ProfileImageURLSmall string `json:"profileimageurlsmall"`
-	ProfileImageURL      string `json:"profileimageurl"`
+	ID                   int64   `json:"id"`
+	Username             string  `json:"username"`
+	Firstname            string  `json:"firstname"`
+	Lastname             string  `json:"lastname"`
+	Fullname             string  `json:"fullname"`
+	Email                string  `json:"email"`
+	Department           string  `json:"department"`
+	IDNumber             string  `json:"idnumber,omitempty"`
+	FirstAccess          int64   `json:"firstaccess"`
+	LastAccess           int64   `json:"lastaccess"`
+	Auth                 string  `json:"auth"`
+	Suspended            bool    `json:"suspended"`
+	Confirmed            bool    `json:"confirmed"`
+	Lang                 string  `json:"lang"`
+	Theme                string  `json:"theme"`
+	Timezone             string  `json:"timezone"`
+	MailFormat           int     `json:"mailformat"`
+	TrackForums          int     `json:"trackforums"`
+	Description          *string `json:"description,omitempty"`
+	DescriptionFormat    *int    `json:"descriptionformat,omitempty"`
+	ProfileImageURLSmall string  `json:"profileimageurlsmall"`
+	ProfileImageURL      string  `json:"profileimageurl"`
 }
 
 func (c *ctx) details(u User) userDetails {
@@ -88,8 +115,13 @@ func (c *ctx) details(u User) userDetails {
 	if auth == "" {
 		auth = "manual"
 	}
+	// user_get_user_details sends description (and its format) only when it is not NULL.
+	var format *int
+	if u.Description != nil {
+		format = new(1) // FORMAT_HTML
+	}
 	return userDetails{u.ID, u.Username, u.Firstname, u.Lastname, fullname(u), u.Email, "", u.IDNumber, 0, 0, auth,
-		u.Suspended, true, "en", "", "99", 1, 0, "", 1,
+		u.Suspended, true, "en", "", "99", 1, 0, u.Description, format,
 		c.siteURL + "/theme/image.php/boost/core/1/u/f2", c.siteURL + "/theme/image.php/boost/core/1/u/f1"}
 }
 
@@ -160,8 +192,9 @@ func getUsersByField(c *ctx, a args) (any, *wsError) {
 	return out, nil
 }
 
-// cohortInfo is the cohort structure of the cohort functions; theme is only sent when
-// $CFG->allowcohortthemes is on, which the simulator never is.
+// cohortInfo is the cohort structure of the cohort functions. Theme is always "":
+// cohort_add_cohort stores ” when $CFG->allowcohortthemes is off (the simulator never
+// allows cohort themes), and the functions null only a non-empty theme.
 type cohortInfo struct {
 	ID                int64    `json:"id"`
 	Name              string   `json:"name"`
@@ -169,11 +202,12 @@ type cohortInfo struct {
 	Description       string   `json:"description"`
 	DescriptionFormat int      `json:"descriptionformat"`
 	Visible           bool     `json:"visible"`
+	Theme             string   `json:"theme"`
 	CustomFields      []string `json:"customfields"`
 }
 
 func toCohortInfo(co Cohort) cohortInfo {
-	return cohortInfo{co.ID, co.Name, co.IDNumber, co.Description, 1, co.Visible, []string{}}
+	return cohortInfo{co.ID, co.Name, co.IDNumber, co.Description, 1, co.Visible, "", []string{}}
 }
 
 func searchCohorts(c *ctx, a args) (any, *wsError) {
@@ -574,8 +608,10 @@ func getEnrolledUsers(c *ctx, a args) (any, *wsError) {
 		num("firstaccess", 0, &eu.FirstAccess)
 		num("lastaccess", 0, &eu.LastAccess)
 		num("lastcourseaccess", 0, &eu.LastCourseAccess)
-		str("description", "", &eu.Description)
-		num("descriptionformat", 1, &eu.DescriptionFormat)
+		if u.Description != nil { // user_get_user_details leaves a NULL description out
+			str("description", *u.Description, &eu.Description)
+			num("descriptionformat", 1, &eu.DescriptionFormat)
+		}
 		str("profileimageurlsmall", c.siteURL+"/theme/image.php/boost/core/1/u/f2", &eu.ProfileImageURLSmall)
 		str("profileimageurl", c.siteURL+"/theme/image.php/boost/core/1/u/f1", &eu.ProfileImageURL)
 		if want("groups") {
@@ -848,10 +884,11 @@ func createCohorts(c *ctx, a args) (any, *wsError) {
 		Description       string `json:"description"`
 		DescriptionFormat int    `json:"descriptionformat"`
 		Visible           bool   `json:"visible"`
+		Theme             string `json:"theme"` // cohort_add_cohort set it on the caller's object
 	}
 	res := make([]createdCohort, 0, len(out))
 	for _, i := range out {
-		res = append(res, createdCohort{i.ID, i.Name, i.IDNumber, i.Description, i.DescriptionFormat, i.Visible})
+		res = append(res, createdCohort{i.ID, i.Name, i.IDNumber, i.Description, i.DescriptionFormat, i.Visible, i.Theme})
 	}
 	return res, nil
 }

@@ -1,6 +1,8 @@
 package moodlesim
 
 import (
+	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -293,5 +295,123 @@ func TestSiteInfo(t *testing.T) {
 	}
 	if e := st.testing.fail("enrol_meta_add_instances", "instances[0][metacourseid]", "2", "instances[0][courseid]", "3"); e.ErrorCode != "accessexception" {
 		t.Errorf("a sim-only function through enrolctl_testing: %+v", e)
+	}
+}
+
+// topKeys returns the keys of a JSON object in the order they were sent.
+func topKeys(t *testing.T, body string) []string {
+	t.Helper()
+	dec := json.NewDecoder(strings.NewReader(body))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		t.Fatalf("not an object: %s", body)
+	}
+	var keys []string
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, tok.(string))
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return keys
+}
+
+// The keys and advanced features of core_webservice_get_site_info as a Moodle 5.1 site
+// sends them to an admin (get_site_info_returns order).
+func TestSiteInfoMatchesMoodle(t *testing.T) {
+	st := newSite(t)
+	_, body := st.admin.post("core_webservice_get_site_info")
+	wantKeys := []string{"sitename", "username", "firstname", "lastname", "fullname", "lang", "userid", "siteurl",
+		"userpictureurl", "functions", "downloadfiles", "uploadfiles", "release", "version", "mobilecssurl",
+		"advancedfeatures", "usercanmanageownfiles", "userquota", "usermaxuploadfilesize", "userhomepage",
+		"userprivateaccesskey", "siteid", "sitecalendartype", "usercalendartype", "userissiteadmin", "theme",
+		"limitconcurrentlogins", "policyagreed"}
+	if diff := cmp.Diff(wantKeys, topKeys(t, body)); diff != "" {
+		t.Errorf("site info keys (-want +got):\n%s", diff)
+	}
+	type feature struct {
+		Name  string `json:"name"`
+		Value int    `json:"value"`
+	}
+	var info struct {
+		AdvancedFeatures      []feature `json:"advancedfeatures"`
+		UserQuota             int64     `json:"userquota"`
+		UserPrivateAccessKey  string    `json:"userprivateaccesskey"`
+		LimitConcurrentLogins int       `json:"limitconcurrentlogins"`
+		PolicyAgreed          int       `json:"policyagreed"`
+	}
+	if err := json.Unmarshal([]byte(body), &info); err != nil {
+		t.Fatal(err)
+	}
+	wantFeatures := []feature{{"usecomments", 1}, {"usetags", 1}, {"enablenotes", 1}, {"messaging", 1}, {"enableblogs", 1},
+		{"enablecompletion", 1}, {"enablebadges", 1}, {"messagingallusers", 0}, {"enablecustomreports", 1},
+		{"enableglobalsearch", 0}, {"mnet_dispatcher_mode", 0}, {"enablecompetencies", 1}}
+	if diff := cmp.Diff(wantFeatures, info.AdvancedFeatures); diff != "" {
+		t.Errorf("advanced features (-want +got):\n%s", diff)
+	}
+	if info.UserQuota != 0 || info.LimitConcurrentLogins != 0 || info.PolicyAgreed != 0 {
+		t.Errorf("userquota %d limitconcurrentlogins %d policyagreed %d; want 0 0 0", info.UserQuota, info.LimitConcurrentLogins, info.PolicyAgreed)
+	}
+	if !regexp.MustCompile(`^[A-Za-z0-9]{32}$`).MatchString(info.UserPrivateAccessKey) {
+		t.Errorf("userprivateaccesskey %q is not 32 alphanumerics", info.UserPrivateAccessKey)
+	}
+	first := info.UserPrivateAccessKey
+	st.testing.ok(&info, "core_webservice_get_site_info")
+	if info.UserPrivateAccessKey != first {
+		t.Errorf("userprivateaccesskey changed between calls")
+	}
+}
+
+// user_get_user_details leaves out description and descriptionformat when the user's
+// description is NULL, as it is for users created by web services and for the admin;
+// the guest has the installer's description.
+func TestUserDetailsOmitNullDescription(t *testing.T) {
+	st := newSite(t)
+	_, body := st.admin.post("core_user_get_users_by_field", "field", "id", "values[0]", "1", "values[1]", "2", "values[2]", id(st.u[1]))
+	var got []map[string]any
+	if err := json.Unmarshal([]byte(body), &got); err != nil || len(got) != 3 {
+		t.Fatalf("users: %s", body)
+	}
+	if got[0]["description"] != "This user is a special user that allows read-only access to some courses." || got[0]["descriptionformat"] != float64(1) {
+		t.Errorf("guest description %v format %v", got[0]["description"], got[0]["descriptionformat"])
+	}
+	for _, u := range got[1:] {
+		_, d := u["description"]
+		_, f := u["descriptionformat"]
+		if d || f {
+			t.Errorf("user %v has a NULL description but got description %v, descriptionformat %v", u["username"], d, f)
+		}
+	}
+	st.s.Enrol(st.manualA, st.u[1], 5, 0, 0, false)
+	_, body = st.testing.post("core_enrol_get_enrolled_users", "courseid", id(st.courseA))
+	if strings.Contains(body, `"description"`) || strings.Contains(body, `"descriptionformat"`) {
+		t.Errorf("enrolled users with NULL descriptions: %s", body)
+	}
+}
+
+// cohort_add_cohort stores theme ” when cohort themes are off, and the cohort
+// functions send it as "theme":"".
+func TestCohortThemeIsEmpty(t *testing.T) {
+	st := newSite(t)
+	_, body := st.admin.post("core_cohort_search_cohorts", "query", "", "context[contextlevel]", "system", "includes", "all")
+	var res struct {
+		Cohorts []map[string]any `json:"cohorts"`
+	}
+	if err := json.Unmarshal([]byte(body), &res); err != nil || len(res.Cohorts) == 0 {
+		t.Fatalf("search: %s", body)
+	}
+	for _, co := range res.Cohorts {
+		if theme, ok := co["theme"]; !ok || theme != "" {
+			t.Errorf("searched cohort %v: theme %v (present %v); want \"\"", co["idnumber"], theme, ok)
+		}
+	}
+	_, body = st.testing.post("core_cohort_create_cohorts", "cohorts[0][categorytype][type]", "system", "cohorts[0][categorytype][value]", "",
+		"cohorts[0][name]", "New", "cohorts[0][idnumber]", "NEW")
+	if !strings.Contains(body, `"visible":true,"theme":""}`) {
+		t.Errorf("created cohort: %s; want \"theme\":\"\" after visible", body)
 	}
 }

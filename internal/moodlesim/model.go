@@ -50,6 +50,9 @@ type User struct {
 	Auth      string `json:"auth,omitempty"`
 	Suspended bool   `json:"suspended,omitempty"`
 	Deleted   bool   `json:"deleted,omitempty"`
+	// Description is NULL (nil) for users created by web services, CSV uploads and the
+	// installer's admin; user_get_user_details then leaves description out.
+	Description *string `json:"description,omitempty"`
 	// SiteAdmin users bypass every capability check, like $CFG->siteadmins.
 	SiteAdmin bool `json:"siteadmin,omitempty"`
 	// Capabilities are what a non-admin holds everywhere (a system role); see

@@ -67,6 +67,9 @@ const (
 // New returns an empty site: the site course (id 1), the guest (id 1) and admin
 // (id 2, site admin) users, the standard roles, the plugins manual, guest, self,
 // cohort, meta and database enabled, web services on.
+// guestUserInfo is get_string('guestuserinfo'), the guest's description at install.
+var guestUserInfo = "This user is a special user that allows read-only access to some courses."
+
 func New(opts Options) *Sim {
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -86,7 +89,8 @@ func New(opts Options) *Sim {
 	}
 	d.Courses[SiteCourseID] = Course{ID: SiteCourseID, Shortname: "moodle", Fullname: "Moodle", Visible: true}
 	d.reserve("course", SiteCourseID)
-	d.Users[1] = User{ID: 1, Username: "guest", Firstname: "Guest user", Lastname: " ", Email: "root@localhost", Auth: "manual"}
+	d.Users[1] = User{ID: 1, Username: "guest", Firstname: "Guest user", Lastname: " ", Email: "root@localhost", Auth: "manual",
+		Description: &guestUserInfo}
 	d.Users[2] = User{ID: 2, Username: "admin", Firstname: "Admin", Lastname: "User", Email: "admin@example.invalid", Auth: "manual", SiteAdmin: true}
 	d.reserve("user", 2)
 	return newSim(d, opts.Now)
