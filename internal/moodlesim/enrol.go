@@ -75,6 +75,24 @@ func component(plugin string) string {
 	return "enrol_" + plugin
 }
 
+// removeFromSource applies enrol_<plugin>/unenrolaction to a user who left the source
+// of a cohort or meta instance (the cohort, the linked course): unenrol, suspend, or
+// suspend and remove the instance's roles (ENROL_EXT_REMOVED_KEEP does nothing).
+func (t *tx) removeFromSource(e Instance, ue UserEnrolment, action int) {
+	switch action {
+	case ExtRemovedUnenrol:
+		t.unenrolUser(e, ue.UserID)
+	case ExtRemovedSuspend, ExtRemovedSuspendNoRoles:
+		if ue.Status != UserSuspended {
+			s := UserSuspended
+			t.updateUserEnrol(e, ue.UserID, &s, nil, nil)
+		}
+		if action == ExtRemovedSuspendNoRoles {
+			t.roleUnassignAll(e.CourseID, ue.UserID, component(e.Enrol), e.ID)
+		}
+	}
+}
+
 // addInstance is enrol_plugin::add_instance plus the cohort and meta overrides, which
 // sync the course at once.
 func (t *tx) addInstance(e Instance) int64 {
@@ -288,18 +306,7 @@ func (t *tx) cohortSync(courseID int64) {
 			if d.cohortMember(e.CustomInt1, ue.UserID) {
 				continue
 			}
-			switch action {
-			case ExtRemovedUnenrol:
-				t.unenrolUser(e, ue.UserID)
-			case ExtRemovedSuspend, ExtRemovedSuspendNoRoles:
-				if ue.Status == UserActive {
-					s := UserSuspended
-					t.updateUserEnrol(e, ue.UserID, &s, nil, nil)
-				}
-				if action == ExtRemovedSuspendNoRoles {
-					t.roleUnassignAll(courseID, ue.UserID, "enrol_cohort", e.ID)
-				}
-			}
+			t.removeFromSource(e, ue, action)
 		}
 	}
 	// Roles: the instance role for active rows of enabled instances, nothing else.
@@ -446,18 +453,7 @@ func (t *tx) metaSync(courseID int64) {
 			if users[ue.UserID] != nil {
 				continue
 			}
-			switch action {
-			case ExtRemovedUnenrol:
-				t.unenrolUser(e, ue.UserID)
-			case ExtRemovedSuspend, ExtRemovedSuspendNoRoles:
-				if ue.Status == UserActive {
-					s := UserSuspended
-					t.updateUserEnrol(e, ue.UserID, &s, nil, nil)
-				}
-				if action == ExtRemovedSuspendNoRoles {
-					t.roleUnassignAll(courseID, ue.UserID, "enrol_meta", e.ID)
-				}
-			}
+			t.removeFromSource(e, ue, action)
 		}
 		// Roles: the parent's plain and enabled-plugin roles are given to active rows of an
 		// enabled instance; they are kept on suspended rows only with SUSPEND.
@@ -536,18 +532,7 @@ func (t *tx) metaSyncUser(e Instance, userID int64) {
 		if !enrolled {
 			return
 		}
-		switch action {
-		case ExtRemovedUnenrol:
-			t.unenrolUser(e, userID)
-		case ExtRemovedSuspend, ExtRemovedSuspendNoRoles:
-			if ue.Status != UserSuspended {
-				s := UserSuspended
-				t.updateUserEnrol(e, userID, &s, nil, nil)
-			}
-			if action == ExtRemovedSuspendNoRoles {
-				t.roleUnassignAll(e.CourseID, userID, "enrol_meta", e.ID)
-			}
-		}
+		t.removeFromSource(e, ue, action)
 		return
 	}
 	if _, ok := d.Courses[parent]; !ok {
