@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -29,6 +30,9 @@ type Config struct {
 	MaxLeaves int
 	// ReadRetries is how many times a failed read is retried (default 3).
 	ReadRetries int
+	// WriteRetries is how many times a write call that failed transiently is resent
+	// whole (default 4); writes are idempotent, so a resend never applies twice.
+	WriteRetries int
 	// Backoff is the first retry delay, doubled each time (default 500ms).
 	Backoff time.Duration
 	// Log, when set, receives one line per call: function, duration, outcome. Never the token.
@@ -40,6 +44,9 @@ type Client struct {
 	cfg      Config
 	endpoint string
 	sem      chan struct{}
+	calls    atomic.Int64
+
+	maxWriteItems, maxWriteBytes int
 }
 
 // New checks cfg and returns a client. HTTPS is required except for loopback hosts.
@@ -71,10 +78,16 @@ func New(cfg Config) (*Client, error) {
 	} else if cfg.ReadRetries == 0 {
 		cfg.ReadRetries = 3
 	}
+	if cfg.WriteRetries < 0 {
+		cfg.WriteRetries = 0
+	} else if cfg.WriteRetries == 0 {
+		cfg.WriteRetries = 4
+	}
 	if cfg.Backoff <= 0 {
 		cfg.Backoff = 500 * time.Millisecond
 	}
-	return &Client{cfg: cfg, endpoint: u.String() + "/webservice/rest/server.php", sem: make(chan struct{}, cfg.Concurrency)}, nil
+	return &Client{cfg: cfg, endpoint: u.String() + "/webservice/rest/server.php", sem: make(chan struct{}, cfg.Concurrency),
+		maxWriteItems: maxWriteItems, maxWriteBytes: maxWriteBytes}, nil
 }
 
 func isLoopback(host string) bool {
@@ -84,6 +97,9 @@ func isLoopback(host string) bool {
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
 }
+
+// Calls counts the web-service calls this client has made, resends included.
+func (c *Client) Calls() int64 { return c.calls.Load() }
 
 // SiteURL is the site's wwwroot as configured.
 func (c *Client) SiteURL() string {
@@ -120,6 +136,7 @@ func (c *Client) call(ctx context.Context, fn string, args *Form, out any) error
 	case <-ctx.Done():
 		return &TransportError{Function: fn, Err: ctx.Err()}
 	}
+	c.calls.Add(1)
 	form := url.Values{}
 	if args != nil {
 		form = args.values()

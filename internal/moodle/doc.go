@@ -11,15 +11,20 @@
 //
 // # Safety
 //
-// Reads are retried with backoff on transport failures and HTTP 5xx; writes are never
-// retried blindly, since their outcome is unknown. Batches are sized by the number of
-// form leaves so that a request stays under PHP's max_input_vars (1000 by default),
-// which otherwise silently truncates it. Concurrency is bounded.
+// Reads are retried with backoff on transport failures and HTTP 5xx. Write sends one
+// local_enrolctl_write call (Contract v2) whose items are one JSON parameter, so PHP's
+// max_input_vars never caps it; items are idempotent, so a transient failure resends the
+// whole call with jittered backoff, and a course the answer does not account for is
+// Unknown, never assumed applied. The v1 per-function writes are sized by form leaves
+// under max_input_vars and never retried. Concurrency is bounded.
 //
 // Entry points:
 //   - New(Config) builds a Client; Client.Observe reads the observed state.Snapshot of
 //     courses; Client.Catalogue lists every course with its category path.
-//   - The write methods (AddInstances, UpdateInstances, DeleteInstances, SetEnrolments,
+//   - Write(ctx, client, items) sends typed items (AddInstance, UpdateInstance,
+//     DeleteInstance, SetEnrolment, UnenrolUser, CreateGroup, AddMember, RemoveMember)
+//     across courses and returns a CourseOutcome per course.
+//   - The v1 write methods (AddInstances, UpdateInstances, DeleteInstances, SetEnrolments,
 //     UnenrolUsers, CreateGroups, AddMembers, RemoveMembers) map 1:1 onto Moodle functions.
 //   - Error, TransportError and ErrWebServicesDisabled are the failures callers inspect.
 package moodle

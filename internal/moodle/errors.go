@@ -73,6 +73,10 @@ func (e *TransportError) Unwrap() error { return e.Err }
 // ErrWebServicesDisabled is what Moodle's empty HTTP 403 means.
 var ErrWebServicesDisabled = errors.New("web services or the REST protocol are disabled on this Moodle (Site administration > Advanced features > Enable web services; Server > Web services > Manage protocols > REST)")
 
+// ErrRedirect is the cause of a TransportError for an answer that redirects: enrolctl
+// never follows one, since that would re-send the token to wherever it points.
+var ErrRedirect = errors.New("Moodle answered with a redirect")
+
 // Code returns Moodle's errorcode when err is (or wraps) an *Error, else "".
 func Code(err error) string {
 	var me *Error

@@ -1,0 +1,391 @@
+package moodle
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Limits of one local_enrolctl_write call (Contract v2). The byte limit is counted on
+// the form-encoded body, which is what PHP's post_max_size (8M by default) measures.
+const (
+	maxWriteItems = 5000
+	maxWriteBytes = 8_000_000 - 4096
+)
+
+const writeFunction = "local_enrolctl_write"
+
+// Outcome is what became of one course's items in a write.
+type Outcome string
+
+const (
+	// Applied: the course's transaction committed every item.
+	Applied Outcome = "ok"
+	// Failed: the course's transaction rolled back at item Index (or, with Index -1, the
+	// whole call was refused before anything was written).
+	Failed Outcome = "error"
+	// Unknown: the answer did not say (lost, null, missing the course, malformed). The
+	// course may or may not have changed: re-read it.
+	Unknown Outcome = "unknown"
+	// NotSent: an earlier call of the same write failed as a whole, so this course's
+	// items were never sent.
+	NotSent Outcome = "notsent"
+)
+
+// CourseOutcome is the outcome of one course's items in a write.
+type CourseOutcome struct {
+	CourseID int64
+	Outcome  Outcome
+	// Index is the failing item's index in the items given to Write; -1 when none.
+	Index     int
+	ErrorCode string
+	// Message is Moodle's message, redacted of the token.
+	Message string
+	// IDs are the ids of the course's items in order (add_instances, create_groups;
+	// only when Applied, or for the part committed before a failure of a split course).
+	IDs []int64
+	// Committed counts the course's items known to be committed: all of them when
+	// Applied; when a course over the call limit was split, those of its earlier calls.
+	Committed int
+	// Err says why the outcome is Unknown or NotSent, or the whole-call error of a Failed.
+	Err error
+}
+
+// WriteResult is the outcome of Write: one entry per course, in order of first
+// appearance in the items.
+type WriteResult struct {
+	Operation Operation
+	Courses   []CourseOutcome
+	// Calls counts the HTTP calls made, resends included.
+	Calls int
+}
+
+// Course returns the outcome of one course.
+func (r WriteResult) Course(id int64) (CourseOutcome, bool) {
+	for _, o := range r.Courses {
+		if o.CourseID == id {
+			return o, true
+		}
+	}
+	return CourseOutcome{}, false
+}
+
+// Write sends items, across any number of courses, as local_enrolctl_write calls: one
+// call unless the items exceed the contract's 5,000 items or 8 MB, then as few calls as
+// fit, courses kept whole where they fit in one call. Calls are sent in sequence, so
+// that courses sharing users are never written concurrently.
+//
+// A transient failure (transport error, HTTP 5xx, a lost or truncated answer, a
+// database deadlock for the whole call) resends the whole call with exponential
+// backoff and jitter; courses that failed with a deadlock are resent together. Items
+// are idempotent (contract), so a resend never applies twice. A course the answer does
+// not account for is Unknown, never assumed applied.
+//
+// The error is non-nil when a call failed as a whole (the token refused, the payload
+// refused, the retries exhausted, ctx cancelled); the result still has every course.
+func Write[T WriteItem](ctx context.Context, c *Client, items []T) (WriteResult, error) {
+	var res WriteResult
+	if len(items) == 0 {
+		return res, nil
+	}
+	res.Operation = items[0].Operation()
+	enc := make([]encodedItem, len(items))
+	for i, it := range items {
+		if op := it.Operation(); op != res.Operation {
+			return res, fmt.Errorf("moodle: one write mixes %s and %s items", res.Operation, op)
+		}
+		js, err := json.Marshal(it)
+		if err != nil {
+			return res, fmt.Errorf("moodle: encoding %s item %d: %v", res.Operation, i, err)
+		}
+		enc[i] = encodedItem{index: i, course: it.Course(), json: js, size: len(url.QueryEscape(string(js))) + len("%2C")}
+	}
+	w := &writer{c: c, op: res.Operation, maxItems: c.maxWriteItems, maxBytes: c.maxWriteBytes}
+	byCourse := w.group(enc)
+	outcomes := make(map[int64]*CourseOutcome, len(byCourse))
+	for _, cg := range byCourse {
+		res.Courses = append(res.Courses, CourseOutcome{CourseID: cg.course, Outcome: Applied, Index: -1})
+	}
+	for i := range res.Courses {
+		outcomes[res.Courses[i].CourseID] = &res.Courses[i]
+	}
+	var failure error
+	for _, ch := range w.chunks(byCourse) {
+		if failure != nil {
+			for _, part := range ch {
+				o := outcomes[part.course]
+				if o.Outcome == Applied {
+					o.Outcome, o.Err = NotSent, failure
+				}
+			}
+			continue
+		}
+		// A course split over calls stops at its first failure, so that nothing after
+		// a rolled-back item commits.
+		live := ch[:0:0]
+		for _, part := range ch {
+			if outcomes[part.course].Outcome == Applied {
+				live = append(live, part)
+			}
+		}
+		if len(live) > 0 {
+			failure = w.send(ctx, live, outcomes, &res.Calls)
+		}
+	}
+	return res, failure
+}
+
+type encodedItem struct {
+	index  int
+	course int64
+	json   []byte
+	size   int
+}
+
+// coursePart is a course's items in one call: all of them unless the course is split.
+type coursePart struct {
+	course int64
+	items  []encodedItem
+}
+
+type writer struct {
+	c                  *Client
+	op                 Operation
+	maxItems, maxBytes int
+}
+
+// group gathers items by course, in order of first appearance.
+func (w *writer) group(enc []encodedItem) []coursePart {
+	at := map[int64]int{}
+	var out []coursePart
+	for _, e := range enc {
+		i, ok := at[e.course]
+		if !ok {
+			i = len(out)
+			at[e.course] = i
+			out = append(out, coursePart{course: e.course})
+		}
+		out[i].items = append(out[i].items, e)
+	}
+	return out
+}
+
+// chunks packs courses into calls under the limits, splitting only a course that does
+// not fit in a call of its own.
+func (w *writer) chunks(courses []coursePart) [][]coursePart {
+	var out [][]coursePart
+	var cur []coursePart
+	n, size := 0, 0
+	flush := func() {
+		if len(cur) > 0 {
+			out = append(out, cur)
+		}
+		cur, n, size = nil, 0, 0
+	}
+	for _, cg := range courses {
+		cs := 0
+		for _, e := range cg.items {
+			cs += e.size
+		}
+		fitsAlone := len(cg.items) <= w.maxItems && cs <= w.maxBytes
+		if fitsAlone {
+			if n+len(cg.items) > w.maxItems || size+cs > w.maxBytes {
+				flush()
+			}
+			cur = append(cur, cg)
+			n, size = n+len(cg.items), size+cs
+			continue
+		}
+		part := coursePart{course: cg.course}
+		for _, e := range cg.items {
+			if n+1 > w.maxItems || size+e.size > w.maxBytes {
+				if len(part.items) > 0 {
+					cur = append(cur, part)
+					part = coursePart{course: cg.course}
+				}
+				flush()
+			}
+			part.items = append(part.items, e)
+			n, size = n+1, size+e.size
+		}
+		cur = append(cur, part)
+	}
+	flush()
+	return out
+}
+
+// send writes one call's courses, resending on transient failures, and records each
+// course's outcome. It returns the error of a call that failed as a whole.
+func (w *writer) send(ctx context.Context, parts []coursePart, outcomes map[int64]*CourseOutcome, calls *int) error {
+	pending := parts
+	retries := w.c.cfg.WriteRetries
+	for attempt := 0; ; attempt++ {
+		*calls++
+		var raw rawJSON
+		err := w.c.write(ctx, writeFunction, w.form(pending), &raw)
+		if err != nil {
+			if transient(err) && attempt < retries && w.c.sleep(ctx, attempt) {
+				continue
+			}
+			for _, p := range pending {
+				o := outcomes[p.course]
+				if o.Outcome != Applied {
+					continue // already failed in an earlier call of a split course
+				}
+				if transient(err) || Code(err) == "" {
+					o.Outcome, o.Err = Unknown, err
+				} else {
+					o.Outcome, o.ErrorCode, o.Message, o.Err = Failed, Code(err), w.c.redact(messageOf(err)), err
+				}
+			}
+			return err
+		}
+		pending = w.record(pending, raw, outcomes)
+		if len(pending) == 0 {
+			return nil
+		}
+		if attempt >= retries || !w.c.sleep(ctx, attempt) {
+			return nil // the deadlocked courses keep their Failed outcome
+		}
+	}
+}
+
+// record reads one answer into the outcomes and returns the parts to resend: those
+// whose course failed with a deadlock.
+func (w *writer) record(parts []coursePart, raw rawJSON, outcomes map[int64]*CourseOutcome) (resend []coursePart) {
+	var results []struct {
+		CourseID  *int64  `json:"courseid"`
+		Status    string  `json:"status"`
+		Index     *int    `json:"index"`
+		ErrorCode string  `json:"errorcode"`
+		Message   string  `json:"message"`
+		IDs       []int64 `json:"ids"`
+	}
+	malformed := json.Unmarshal(raw, &results) != nil || string(raw) == "null"
+	byCourse := make(map[int64]int, len(results))
+	for i, r := range results {
+		if r.CourseID != nil {
+			if _, dup := byCourse[*r.CourseID]; dup {
+				byCourse[*r.CourseID] = -1 // two answers for one course: trust neither
+			} else {
+				byCourse[*r.CourseID] = i
+			}
+		}
+	}
+	for _, p := range parts {
+		o := outcomes[p.course]
+		i, ok := byCourse[p.course]
+		switch {
+		case malformed:
+			o.Outcome, o.Err = Unknown, fmt.Errorf("moodle: %s: the answer is not a list of course results: %q", writeFunction, w.c.redact(snippet(raw)))
+			continue
+		case !ok:
+			o.Outcome, o.Err = Unknown, fmt.Errorf("moodle: %s: the answer has no result for course %d", writeFunction, p.course)
+			continue
+		case i < 0:
+			o.Outcome, o.Err = Unknown, fmt.Errorf("moodle: %s: the answer has two results for course %d", writeFunction, p.course)
+			continue
+		}
+		r := results[i]
+		switch r.Status {
+		case "ok":
+			if w.op.returnsIDs() && len(r.IDs) != len(p.items) {
+				o.Outcome, o.Err = Unknown, fmt.Errorf("moodle: %s: course %d: %d ids for %d items", writeFunction, p.course, len(r.IDs), len(p.items))
+				continue
+			}
+			o.Committed += len(p.items)
+			if w.op.returnsIDs() {
+				o.IDs = append(o.IDs, r.IDs...)
+			}
+		case "error":
+			if deadlock(r.ErrorCode, r.Message) {
+				resend = append(resend, p)
+			}
+			o.Outcome, o.ErrorCode, o.Message, o.Index = Failed, r.ErrorCode, w.c.redact(r.Message), -1
+			if r.Index != nil && *r.Index >= 0 && *r.Index < len(p.items) {
+				o.Index = p.items[*r.Index].index
+			}
+			o.Err = &Error{Function: writeFunction, ErrorCode: r.ErrorCode, Message: o.Message}
+		default:
+			o.Outcome, o.Err = Unknown, fmt.Errorf("moodle: %s: course %d: unknown status %q", writeFunction, p.course, w.c.redact(r.Status))
+		}
+	}
+	// A resent course starts over: its earlier deadlock is not its outcome any more.
+	for _, p := range resend {
+		o := outcomes[p.course]
+		o.Outcome, o.ErrorCode, o.Message, o.Index, o.Err = Applied, "", "", -1, nil
+	}
+	return resend
+}
+
+// form encodes the items of parts, in order, as one call's parameters; the item
+// indices the plugin reports are positions in this list.
+func (w *writer) form(parts []coursePart) *Form {
+	var b strings.Builder
+	b.WriteByte('[')
+	first := true
+	for pi := range parts {
+		for _, e := range parts[pi].items {
+			if !first {
+				b.WriteByte(',')
+			}
+			first = false
+			b.Write(e.json)
+		}
+	}
+	b.WriteByte(']')
+	f := &Form{}
+	f.Set("operation", string(w.op))
+	f.Set("items", b.String())
+	return f
+}
+
+// transient says whether a whole-call failure may be resent: no answer, HTTP 5xx, an
+// answer that is not JSON (cut short), or a database deadlock.
+func transient(err error) bool {
+	var te *TransportError
+	if errors.As(err, &te) {
+		if errors.Is(te.Err, context.Canceled) || errors.Is(te.Err, context.DeadlineExceeded) || errors.Is(te.Err, ErrRedirect) {
+			return false
+		}
+		return te.Status == 0 || te.Status >= 500 || te.Status == 200 || te.Status == 429
+	}
+	var me *Error
+	return errors.As(err, &me) && deadlock(me.ErrorCode, me.Message)
+}
+
+func deadlock(code, message string) bool {
+	if code == "dmlwriteexception" || code == "dmltransactionexception" {
+		return true
+	}
+	m := strings.ToLower(message)
+	return strings.Contains(m, "deadlock") || strings.Contains(m, "serialization failure")
+}
+
+func messageOf(err error) string {
+	var me *Error
+	if errors.As(err, &me) {
+		return me.Message
+	}
+	return err.Error()
+}
+
+// sleep waits the attempt's backoff: Backoff doubled per attempt, with ±50% jitter so
+// that runners that failed together do not resend together. False when ctx ends first.
+func (c *Client) sleep(ctx context.Context, attempt int) bool {
+	d := c.cfg.Backoff << min(attempt, 10)
+	d = d/2 + time.Duration(rand.Int64N(int64(d)+1))
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
