@@ -1,63 +1,183 @@
 package apply
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
+
+	"github.com/enrolctl/enrolctl/internal/diff"
 )
 
-// AuditRecord is one line of the audit trail: one apply run.
-type AuditRecord struct {
-	Time    string         `json:"time"` // RFC 3339, UTC
-	Actor   string         `json:"actor"`
-	Commit  string         `json:"commit,omitempty"`
-	Site    string         `json:"site"`
-	SiteURL string         `json:"site_url,omitempty"`
-	Plan    string         `json:"plan,omitempty"` // the saved plan file applied, if any
-	Applied int            `json:"applied"`
-	Failed  int            `json:"failed"`
-	Skipped int            `json:"not_attempted"`
-	Changes []ChangeResult `json:"changes"`
+// The audit trail is a JSON-lines file. One apply writes several lines sharing a run
+// id: a "start" line before the first write, one "course" line per course each time
+// outcomes arrive, and an "end" line with the totals. Each line is one write followed
+// by fsync, so that what was written to Moodle is on disk before the next write call,
+// and a crash (power, kill -9, panic) leaves the start line and every course line
+// recorded so far: a run without an end line was cut short.
+
+// AuditStart is the first line of a run.
+type AuditStart struct {
+	Event string `json:"event"` // "start"
+	Run   string `json:"run"`
+	Time  string `json:"time"` // RFC 3339, UTC
+	Provenance
+	Site    string `json:"site"`
+	SiteURL string `json:"site_url,omitempty"`
+	// Plan is the saved plan file applied, if any, and PlanCommit the commit it was
+	// planned from (what the reviewers saw).
+	Plan       string `json:"plan,omitempty"`
+	PlanCommit string `json:"plan_commit,omitempty"`
+	// Approvals and the like that the caller wants kept with the run (freeze override
+	// reasons, removal approvals).
+	Notes   []string `json:"notes,omitempty"`
+	Changes int      `json:"changes"` // how many changes the plan has
 }
 
-// NewAuditRecord summarises a result for the audit trail.
-func NewAuditRecord(now time.Time, actor, commit, site, siteURL, planFile string, r Result) AuditRecord {
-	return AuditRecord{
-		Time: now.UTC().Format(time.RFC3339), Actor: actor, Commit: commit, Site: site, SiteURL: siteURL, Plan: planFile,
-		Applied: r.Count(Applied), Failed: r.Count(Failed), Skipped: r.Count(NotAttempted), Changes: r.Changes,
+// AuditChange is one change in a course line: what it was, its old and new values,
+// and its outcome.
+type AuditChange struct {
+	Address   string             `json:"address"`
+	User      string             `json:"user,omitempty"` // enrolments and memberships
+	Kind      diff.Kind          `json:"kind"`
+	Action    diff.Action        `json:"action"`
+	Fields    []diff.FieldChange `json:"fields,omitempty"`
+	Outcome   Outcome            `json:"outcome"`
+	ErrorCode string             `json:"errorcode,omitempty"`
+	Error     string             `json:"error,omitempty"`
+}
+
+type auditCourse struct {
+	Event   string        `json:"event"` // "course"
+	Run     string        `json:"run"`
+	Time    string        `json:"time"`
+	Course  string        `json:"course"`
+	Changes []AuditChange `json:"changes"`
+}
+
+// AuditEnd is the last line of a run.
+type AuditEnd struct {
+	Event string `json:"event"` // "end"
+	Run   string `json:"run"`
+	Time  string `json:"time"`
+	// Status is "completed", "interrupted" (SIGINT/SIGTERM: the batch in flight was
+	// finished, nothing more was sent), "refused" or "crashed".
+	Status  string `json:"status"`
+	Detail  string `json:"detail,omitempty"`
+	Applied int    `json:"applied"`
+	Failed  int    `json:"failed"`
+	Unknown int    `json:"unknown"`
+	Skipped int    `json:"not_attempted"`
+}
+
+// AuditLog is one run's record, open for appending.
+type AuditLog struct {
+	mu    sync.Mutex
+	f     *os.File
+	path  string
+	run   string
+	now   func() time.Time
+	plan  map[string]diff.Change // address -> change, for old and new values
+	ended bool
+}
+
+// StartAudit opens the audit trail at path (creating it and its folder), and writes and
+// syncs the run's start line. An apply must not write to Moodle unless this succeeded.
+func StartAudit(path string, start AuditStart, p diff.Plan) (*AuditLog, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("audit log: %w", err)
 	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o640)
+	if err != nil {
+		return nil, fmt.Errorf("audit log: %w", err)
+	}
+	a := &AuditLog{f: f, path: path, run: newRunID(), now: time.Now, plan: map[string]diff.Change{}}
+	for _, c := range p.Changes {
+		a.plan[c.Address] = c
+	}
+	start.Event, start.Run, start.Time = "start", a.run, a.stamp()
+	if start.Changes == 0 {
+		start.Changes = len(p.Changes)
+	}
+	if err := a.write(start); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return a, nil
 }
 
-// AppendAudit appends rec as one JSON line to path, creating the file (and its folder)
-// if needed. One write call per record, so concurrent appenders do not interleave lines.
-func AppendAudit(path string, rec AuditRecord) error {
-	line, err := json.Marshal(rec)
+// Path is the audit file's path.
+func (a *AuditLog) Path() string { return a.path }
+
+// Run is the run id that the run's lines share.
+func (a *AuditLog) Run() string { return a.run }
+
+// Course records the outcomes of some changes of one course, as they arrive. It is
+// safe for concurrent use.
+func (a *AuditLog) Course(course string, results []ChangeResult) error {
+	if len(results) == 0 {
+		return nil
+	}
+	line := auditCourse{Event: "course", Run: a.run, Course: course}
+	for _, r := range results {
+		c := a.plan[r.Address]
+		ac := AuditChange{Address: r.Address, Kind: r.Kind, Action: r.Action, Fields: c.Fields,
+			Outcome: r.Outcome, ErrorCode: r.ErrorCode, Error: r.Error}
+		switch {
+		case c.Enrolment != nil:
+			ac.User = c.Enrolment.Username
+		case c.Member != nil:
+			ac.User = c.Member.Username
+		}
+		line.Changes = append(line.Changes, ac)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	line.Time = a.stamp()
+	return a.write(line)
+}
+
+// Finish writes the end line with the totals of res and closes the file. Calling it
+// again does nothing.
+func (a *AuditLog) Finish(status, detail string, res Result) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.ended {
+		return nil
+	}
+	a.ended = true
+	end := AuditEnd{Event: "end", Run: a.run, Time: a.stamp(), Status: status, Detail: detail,
+		Applied: res.Count(Applied), Failed: res.Count(Failed), Unknown: res.Count(Unknown), Skipped: res.Count(NotAttempted)}
+	err := a.write(end)
+	if cerr := a.f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// write appends v as one line, in one write call, and syncs it to disk.
+func (a *AuditLog) write(v any) error {
+	line, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("audit log: %w", err)
+	if _, err := a.f.Write(append(line, '\n')); err != nil {
+		return fmt.Errorf("audit log %s: %w", a.path, err)
 	}
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
-	if err != nil {
-		return fmt.Errorf("audit log: %w", err)
+	if err := a.f.Sync(); err != nil {
+		return fmt.Errorf("audit log %s: %w", a.path, err)
 	}
-	if _, err := f.Write(append(line, '\n')); err != nil {
-		f.Close()
-		return fmt.Errorf("audit log %s: %w", path, err)
-	}
-	return f.Close()
+	return nil
 }
 
-// Actor names who runs enrolctl, for the audit trail: the CI user when in CI, else the
-// login name.
-func Actor() string {
-	for _, k := range []string{"GITLAB_USER_LOGIN", "GITHUB_ACTOR", "USER", "USERNAME"} {
-		if v := os.Getenv(k); v != "" {
-			return v
-		}
-	}
-	return "unknown"
+func (a *AuditLog) stamp() string { return a.now().UTC().Format(time.RFC3339Nano) }
+
+func newRunID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return time.Now().UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
 }

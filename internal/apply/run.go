@@ -21,6 +21,9 @@ const (
 	Applied      Outcome = "applied"
 	Failed       Outcome = "failed"
 	NotAttempted Outcome = "not-attempted"
+	// Unknown: the write was sent but neither its answer nor a re-read of the course
+	// could tell whether it landed. The next plan shows it.
+	Unknown Outcome = "unknown"
 )
 
 // ChangeResult is the outcome of one planned change.
@@ -37,6 +40,10 @@ type ChangeResult struct {
 // Result is the outcome of every change of a plan, in plan order.
 type Result struct {
 	Changes []ChangeResult `json:"changes"`
+	// Interrupted says the run was stopped (its context cancelled, e.g. by SIGINT):
+	// the calls in flight were finished and their outcomes recorded, nothing more was
+	// sent, and the changes not sent are NotAttempted.
+	Interrupted bool `json:"interrupted,omitempty"`
 }
 
 // Count returns how many changes ended with outcome o.
@@ -64,12 +71,21 @@ type Options struct {
 	// HTTP 5xx, a database write error) is re-read and its unapplied changes resent
 	// within one run (default 3; 1 disables it).
 	Attempts int
+	// Settled, when set, is called with the final outcomes of some changes of a course
+	// as soon as they are known (for the audit trail), one call at a time.
+	Settled func(course string, results []ChangeResult)
 }
 
 // Run applies the plan's changes to Moodle. observed must be the state the plan's
 // courses are in now (read after CheckStale), since ids are taken from it. Run returns
 // an error only when it could not start; failures of changes are in the Result.
+//
+// Cancelling ctx stops the run between write calls, never during one: a call in
+// flight is finished (its outcome verified and reported), and what was not sent is
+// reported NotAttempted with Result.Interrupted set.
 func Run(ctx context.Context, client *moodle.Client, p diff.Plan, observed state.Snapshot, opts Options) (Result, error) {
+	stop := ctx
+	ctx = context.WithoutCancel(ctx) // a write call, once sent, is seen through
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = 4
 	}
@@ -100,12 +116,33 @@ func Run(ctx context.Context, client *moodle.Client, p diff.Plan, observed state
 			opts.Progress(*r)
 		}
 	}
-	g, gctx := errgroup.WithContext(ctx)
+	settle := func(course string, idx []int) {
+		if len(idx) == 0 || opts.Settled == nil {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		out := make([]ChangeResult, len(idx))
+		for j, i := range idx {
+			out[j] = res.Changes[i]
+		}
+		opts.Settled(course, out)
+	}
+	var g errgroup.Group
 	g.SetLimit(opts.Concurrency)
 	for _, course := range order {
 		idx := byCourse[course]
 		g.Go(func() error {
-			ca := &courseApply{client: client, plan: p, dir: observed.Directory, report: report, attempts: opts.Attempts}
+			ca := &courseApply{client: client, plan: p, dir: observed.Directory, attempts: opts.Attempts, stop: stop}
+			ca.report = func(i int, o Outcome, err error) {
+				report(i, o, err)
+				ca.unsettled = append(ca.unsettled, i)
+			}
+			ca.flush = func() { settle(course, ca.unsettled); ca.unsettled = nil }
+			defer ca.flush()
+			if stop.Err() != nil {
+				return nil // interrupted before this course started
+			}
 			if o, ok := observed.Course(course); ok {
 				ca.setCourse(*o)
 			} else if id, ok := observed.Directory.Courses[course]; ok {
@@ -113,15 +150,16 @@ func Run(ctx context.Context, client *moodle.Client, p diff.Plan, observed state
 			} else {
 				err := fmt.Errorf("course %s does not exist on the site", course)
 				for _, i := range idx {
-					report(i, Failed, err)
+					ca.report(i, Failed, err)
 				}
 				return nil
 			}
-			ca.run(gctx, idx)
+			ca.run(ctx, idx)
 			return nil
 		})
 	}
 	_ = g.Wait() // course goroutines report through res and never fail the group
+	res.Interrupted = stop.Err() != nil
 	return res, nil
 }
 
@@ -136,6 +174,9 @@ type courseApply struct {
 	methodIDs map[string]int64 // method key -> instance id, observed then created
 	groupIDs  map[string]int64 // group name -> id, observed then created
 	attempts  int
+	stop      context.Context // cancelled: send nothing more
+	unsettled []int           // reported, not yet passed to Options.Settled
+	flush     func()          // passes the unsettled outcomes to Options.Settled
 }
 
 func (ca *courseApply) run(ctx context.Context, idx []int) {
@@ -145,7 +186,7 @@ func (ca *courseApply) run(ctx context.Context, idx []int) {
 		if len(errs) == 0 && len(skipped) == 0 {
 			return
 		}
-		if attempt >= ca.attempts || !anyRetryable(errs) || ctx.Err() != nil {
+		if attempt >= ca.attempts || !anyRetryable(errs) || ca.stop.Err() != nil {
 			ca.finish(errs, skipped)
 			return
 		}
@@ -234,8 +275,16 @@ func (ca *courseApply) runStages(ctx context.Context, idx []int) (map[int]error,
 			}
 			batches[k] = append(batches[k], i)
 		}
-		for _, k := range order {
+		for j, k := range order {
+			if ca.stop.Err() != nil {
+				var rest []int
+				for _, k := range order[j:] {
+					rest = append(rest, batches[k]...)
+				}
+				return errs, append(rest, idx[n:]...)
+			}
 			ca.batch(ctx, batches[k], errs)
+			ca.flush()
 		}
 		idx = idx[n:]
 		if len(errs) > 0 {

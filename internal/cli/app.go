@@ -1,11 +1,14 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -68,17 +71,25 @@ func Main(args []string, s Streams) int {
 		return 1
 	}
 	app := &App{Streams: s, Getenv: os.Getenv, Dir: wd}
-	return app.Run(args)
+	// SIGINT and SIGTERM cancel the context: apply finishes the write in flight,
+	// completes its audit record and exits 130. A second signal kills as usual.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() { <-ctx.Done(); stop() }()
+	return app.RunContext(ctx, args)
 }
 
 // Run executes one command line and maps its error to an exit code.
-func (a *App) Run(args []string) int {
+func (a *App) Run(args []string) int { return a.RunContext(context.Background(), args) }
+
+// RunContext is Run with a context whose cancellation interrupts the command.
+func (a *App) RunContext(ctx context.Context, args []string) int {
 	root := a.rootCommand()
 	root.SetArgs(terraformFlags(args))
 	root.SetIn(a.In)
 	root.SetOut(a.Out)
 	root.SetErr(a.Err)
-	err := root.Execute()
+	err := root.ExecuteContext(ctx)
 	return a.exitCode(err)
 }
 

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 
 	"github.com/enrolctl/enrolctl/internal/apply"
 	"github.com/enrolctl/enrolctl/internal/diff"
+	"github.com/enrolctl/enrolctl/internal/gitsrc"
 	"github.com/enrolctl/enrolctl/internal/render"
 )
 
@@ -133,13 +135,56 @@ func (a *App) applySaved(ctx context.Context, file string, f applyFlags) error {
 	return a.execute(ctx, &planned{conn: conn, site: site, observed: observed, plan: p}, file, f)
 }
 
-// execute runs the plan, reports per course, writes the audit record and saves the sandbox.
-func (a *App) execute(ctx context.Context, pl *planned, planFile string, f applyFlags) error {
+// exitInterrupted is the exit code of an apply stopped by SIGINT or SIGTERM, as a
+// shell reports a process killed by SIGINT.
+const exitInterrupted = 130
+
+// execute runs the plan, reports per course, keeps the audit record and saves the
+// sandbox. The audit record is started (and synced) before the first write and grows
+// as outcomes arrive, so that an interrupted or crashed apply still leaves a record.
+func (a *App) execute(ctx context.Context, pl *planned, planFile string, f applyFlags) (err error) {
+	auditPath := f.auditLog
+	if auditPath == "" {
+		auditPath = pl.conn.auditLog
+	}
+	auditPath = a.path(auditPath)
+	audit, err := apply.StartAudit(auditPath, apply.AuditStart{
+		Provenance: a.provenance(pl.conn),
+		Site:       pl.conn.name, SiteURL: pl.conn.urlForAudit(),
+		Plan: planFile, PlanCommit: pl.plan.Commit,
+	}, pl.plan)
+	if err != nil {
+		return fmt.Errorf("%w; nothing was applied (apply writes nothing it cannot record)", err)
+	}
+	var res apply.Result
+	defer func() {
+		// A panic still closes the record, then goes on.
+		if r := recover(); r != nil {
+			_ = audit.Finish("crashed", fmt.Sprint(r), res)
+			panic(r)
+		}
+	}()
 	progress := a.progress(len(pl.plan.Changes))
-	res, err := apply.Run(ctx, pl.conn.client, pl.plan, pl.observed, apply.Options{Progress: progress.report})
+	var auditErr error
+	res, err = apply.Run(ctx, pl.conn.client, pl.plan, pl.observed, apply.Options{
+		Progress: progress.report,
+		Settled: func(course string, rs []apply.ChangeResult) {
+			if err := audit.Course(course, rs); err != nil && auditErr == nil {
+				auditErr = err
+			}
+		},
+	})
 	progress.done()
 	if err != nil {
+		_ = audit.Finish("failed", err.Error(), res)
 		return err
+	}
+	status := "completed"
+	if res.Interrupted {
+		status = "interrupted"
+	}
+	if err := audit.Finish(status, "", res); err != nil && auditErr == nil {
+		auditErr = err
 	}
 	if pl.conn.sandbox != nil {
 		if err := pl.conn.sandbox.Save(); err != nil {
@@ -147,21 +192,30 @@ func (a *App) execute(ctx context.Context, pl *planned, planFile string, f apply
 		}
 	}
 	a.printResult(res)
-	auditPath := f.auditLog
-	if auditPath == "" {
-		auditPath = pl.conn.auditLog
-	}
-	auditPath = a.path(auditPath)
-	rec := apply.NewAuditRecord(time.Now(), apply.Actor(), pl.plan.Commit, pl.conn.name, pl.conn.urlForAudit(), planFile, res)
-	if err := apply.AppendAudit(auditPath, rec); err != nil {
-		fmt.Fprintln(a.Err, "Warning:", err)
+	if auditErr != nil {
+		fmt.Fprintln(a.Err, "Warning: the audit record is incomplete:", auditErr)
 	} else {
 		fmt.Fprintf(a.Out, "Audit record appended to %s.\n", a.rel(auditPath))
+	}
+	if res.Interrupted {
+		fmt.Fprintln(a.Err, "Interrupted: the write in flight was finished and recorded; nothing more was sent. Run plan to see what is left.")
+		return &exitError{code: exitInterrupted}
 	}
 	if !res.OK() {
 		return errReported
 	}
 	return nil
+}
+
+// provenance says who runs this apply, from which commit and merge request.
+func (a *App) provenance(conn *siteConn) apply.Provenance {
+	dir := conn.specsDir
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(a.Dir, dir)
+	}
+	head, _ := gitsrc.Head(dir)
+	dirty, _ := gitsrc.Dirty(dir)
+	return apply.DetectProvenance(a.Getenv, head.Hash, gitsrc.Message(dir), dirty)
 }
 
 func summaryLine(p diff.Plan) string {

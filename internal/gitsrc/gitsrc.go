@@ -2,6 +2,8 @@ package gitsrc
 
 import (
 	"errors"
+	"path/filepath"
+	"strings"
 
 	"github.com/go-git/go-git/v5"
 )
@@ -41,4 +43,68 @@ func firstLine(s string) string {
 		}
 	}
 	return s
+}
+
+// Message returns the full message of the commit HEAD points at ("" outside a
+// repository), where merge commits name their merge request.
+func Message(dir string) string {
+	repo, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true})
+	if err != nil {
+		return ""
+	}
+	ref, err := repo.Head()
+	if err != nil {
+		return ""
+	}
+	obj, err := repo.CommitObject(ref.Hash())
+	if err != nil {
+		return ""
+	}
+	return obj.Message
+}
+
+// Dirty reports whether files under dir differ from HEAD (modified, added, deleted or
+// untracked and not ignored): then the specs read are not those of the commit.
+// Outside a repository it reports false.
+func Dirty(dir string) (bool, error) {
+	repo, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true})
+	if errors.Is(err, git.ErrRepositoryNotExists) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	wt, err := repo.Worktree()
+	if err != nil {
+		return false, err
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return false, err
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = real
+	}
+	root := wt.Filesystem.Root()
+	if real, err := filepath.EvalSymlinks(root); err == nil {
+		root = real
+	}
+	rel, err := filepath.Rel(root, abs)
+	if err != nil {
+		return false, err
+	}
+	prefix := filepath.ToSlash(rel)
+	st, err := wt.Status()
+	if err != nil {
+		return false, err
+	}
+	for p, s := range st {
+		if s.Worktree == git.Unmodified && s.Staging == git.Unmodified {
+			continue
+		}
+		if prefix == "." || p == prefix || strings.HasPrefix(p, prefix+"/") {
+			return true, nil
+		}
+	}
+	return false, nil
 }

@@ -1,0 +1,259 @@
+package apply
+
+// Attack and fault cases (issue 10): each test here failed before its fix. They run
+// against moodlesim through the real client, with local servers in front of it when a
+// fault must be timed.
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/enrolctl/enrolctl/internal/diff"
+	"github.com/enrolctl/enrolctl/internal/moodle"
+)
+
+// clientVia serves the world's sim through wrap (a middleware), with a client for it.
+func (w *world) clientVia(t *testing.T, wrap func(http.Handler) http.Handler) *moodle.Client {
+	t.Helper()
+	srv := httptest.NewServer(wrap(w.sim.Handler()))
+	t.Cleanup(srv.Close)
+	c, err := moodle.New(moodle.Config{URL: srv.URL, Token: token, Backoff: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// isWrite reports whether a REST request calls a write function of the plugin.
+func isWrite(r *http.Request) bool {
+	body, _ := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	q, _ := url.ParseQuery(string(body))
+	fn := r.URL.Query().Get("wsfunction") + q.Get("wsfunction")
+	for _, w := range []string{"_set_", "_add_", "_update_", "_delete_", "_unenrol_", "_create_", "_remove_", "_write"} {
+		if strings.Contains(fn, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// Issue 10: SIGINT 0.8 s into an apply wrote thousands of enrolments and no record.
+// Cancelling the run while a write is in flight finishes that write, reports it, and
+// sends nothing more.
+func TestAttackInterruptFinishesWriteInFlight(t *testing.T) {
+	w := newWorld(t, 3, 6)
+	desired := w.desired(t)
+	p, obs := w.plan(t, desired)
+	ctx, cancel := context.WithCancel(context.Background())
+	var writes atomic.Int32
+	client := w.clientVia(t, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+			if isWrite(r) && writes.Add(1) == 1 {
+				cancel()                          // the operator presses Ctrl-C...
+				time.Sleep(20 * time.Millisecond) // ...while this write is on its way
+			}
+			h.ServeHTTP(rw, r)
+		})
+	})
+	res, err := Run(ctx, client, p, obs, Options{Concurrency: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Interrupted {
+		t.Error("Result.Interrupted is false after cancellation")
+	}
+	if n := writes.Load(); n != 1 {
+		t.Errorf("%d write calls reached Moodle; want only the one in flight", n)
+	}
+	applied, skipped := res.Count(Applied), res.Count(NotAttempted)
+	if applied == 0 || res.Count(Failed) != 0 || applied+skipped != len(p.Changes) {
+		t.Errorf("outcomes: %d applied, %d failed, %d not attempted of %d; want the write in flight applied and the rest not attempted",
+			applied, res.Count(Failed), skipped, len(p.Changes))
+	}
+	// What was reported applied is in Moodle.
+	after := w.observe(t, &desired)
+	for i, r := range res.Changes {
+		if r.Outcome == Applied {
+			c, _ := after.Course(p.Changes[i].Course)
+			if !satisfied(p.Changes[i], *c) {
+				t.Errorf("%s reported applied but not in Moodle", r.Address)
+			}
+		}
+	}
+}
+
+// readAudit returns the audit file's lines, decoded.
+func readAudit(t *testing.T, path string) []map[string]any {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []map[string]any
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<24)
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatalf("audit line %q: %v", sc.Text(), err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// Issue 10: a panic during an apply left no audit record. The record is started,
+// synced, before the first write, and grows per course as outcomes arrive: a process
+// that crashes (here: a panic in a course's goroutine, which no recover catches)
+// leaves the start line and the courses settled so far.
+func TestAttackCrashLeavesStartedRecord(t *testing.T) {
+	if path := os.Getenv("ENROLCTL_CRASH_AUDIT"); path != "" {
+		crashingApply(t, path) // in the child process: never returns
+		return
+	}
+	path := filepath.Join(t.TempDir(), "audit", "audit.log")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestAttackCrashLeavesStartedRecord$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "ENROLCTL_CRASH_AUDIT="+path)
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "crash in the middle of an apply") {
+		t.Fatalf("the child did not crash: %v\n%s", err, out)
+	}
+	lines := readAudit(t, path) // the process would be gone: read what is on disk
+	if len(lines) < 2 {
+		t.Fatalf("audit has %d lines, want the start line and the courses settled before the crash", len(lines))
+	}
+	start := lines[0]
+	for k, want := range map[string]any{"event": "start", "actor": "jdupont", "actor_from": "GITLAB_USER_LOGIN", "ci": "gitlab",
+		"merge_request": "https://git.example/moodle/enrolments/-/merge_requests/42", "commit": "abc123", "dirty": true, "site": "prod"} {
+		if start[k] != want {
+			t.Errorf("start line %s = %v, want %v", k, start[k], want)
+		}
+	}
+	for _, l := range lines[1:] {
+		if l["event"] != "course" || l["run"] != start["run"] {
+			t.Errorf("line after start: %v, want a course line of run %v", l, start["run"])
+		}
+	}
+	if last := lines[len(lines)-1]; last["event"] == "end" {
+		t.Error("a crashed run has an end line")
+	}
+}
+
+// The record says, for each change, the user, the old and new values and the outcome.
+func TestAuditRecordsOldAndNewValues(t *testing.T) {
+	w := newWorld(t, 5, 3)
+	desired := w.desired(t)
+	p, obs := w.plan(t, desired)
+	path := filepath.Join(t.TempDir(), "audit.log")
+	log, err := StartAudit(path, AuditStart{Provenance: Provenance{Actor: "me"}, Site: "prod"}, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, _ := Run(context.Background(), w.client, p, obs, Options{Settled: func(c string, rs []ChangeResult) { _ = log.Course(c, rs) }})
+	if err := log.Finish("completed", "", res); err != nil {
+		t.Fatal(err)
+	}
+	lines := readAudit(t, path)
+	if lines[len(lines)-1]["event"] != "end" || lines[len(lines)-1]["applied"] != float64(len(p.Changes)) {
+		t.Errorf("end line %v, want %d applied", lines[len(lines)-1], len(p.Changes))
+	}
+	var withFields int
+	recorded := map[string]bool{}
+	for _, l := range lines[1 : len(lines)-1] {
+		for _, c := range l["changes"].([]any) {
+			ch := c.(map[string]any)
+			recorded[ch["address"].(string)] = true
+			if ch["kind"] == string(diff.KindEnrolment) && ch["user"] == nil {
+				t.Errorf("%v: no user", ch)
+			}
+			if fs, ok := ch["fields"].([]any); ok && len(fs) > 0 {
+				withFields++
+			}
+		}
+	}
+	if len(recorded) != len(p.Changes) {
+		t.Errorf("%d changes recorded, want %d", len(recorded), len(p.Changes))
+	}
+	if withFields == 0 {
+		t.Error("no change recorded its old and new values")
+	}
+}
+
+func TestDetectProvenance(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		message string
+		want    Provenance
+	}{
+		{"gitlab merge request pipeline",
+			map[string]string{"GITLAB_CI": "true", "GITLAB_USER_LOGIN": "jdupont", "CI_JOB_URL": "https://gl/j/1", "CI_MERGE_REQUEST_IID": "7", "CI_MERGE_REQUEST_PROJECT_URL": "https://gl/g/p"}, "",
+			Provenance{Actor: "jdupont", ActorFrom: "GITLAB_USER_LOGIN", CI: "gitlab", Job: "https://gl/j/1", MergeRequest: "https://gl/g/p/-/merge_requests/7"}},
+		{"gitlab after the merge: the merge commit names the request",
+			map[string]string{"GITLAB_CI": "true", "GITLAB_USER_LOGIN": "mmartin", "CI_COMMIT_MESSAGE": "Merge branch 'renew' into 'main'\n\nRenew L1\n\nSee merge request moodle/enrolments!12"}, "",
+			Provenance{Actor: "mmartin", ActorFrom: "GITLAB_USER_LOGIN", CI: "gitlab", MergeRequest: "moodle/enrolments!12"}},
+		{"github pull request",
+			map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_ACTOR": "octo", "GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "u/r", "GITHUB_RUN_ID": "5", "GITHUB_REF": "refs/pull/34/merge"}, "",
+			Provenance{Actor: "octo", ActorFrom: "GITHUB_ACTOR", CI: "github", Job: "https://github.com/u/r/actions/runs/5", MergeRequest: "https://github.com/u/r/pull/34"}},
+		{"github squash merge on main",
+			map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_ACTOR": "octo", "GITHUB_TRIGGERING_ACTOR": "alice"}, "Renew L1 (#35)\n",
+			Provenance{Actor: "alice", ActorFrom: "GITHUB_TRIGGERING_ACTOR", CI: "github", MergeRequest: "#35"}},
+		{"a gitlab variable outside gitlab is not trusted as the actor",
+			map[string]string{"GITLAB_USER_LOGIN": "someone"}, "",
+			Provenance{ActorFrom: "os-user"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := DetectProvenance(func(k string) string { return tt.env[k] }, "", tt.message, false)
+			if tt.want.ActorFrom == "os-user" {
+				if got.ActorFrom != "os-user" || got.Actor == "" || got.Actor == "someone" {
+					t.Errorf("got %+v, want the OS user", got)
+				}
+				return
+			}
+			if got != tt.want {
+				t.Errorf("got  %+v\nwant %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+// crashingApply starts an audited apply whose second settled course panics.
+func crashingApply(t *testing.T, path string) {
+	w := newWorld(t, 4, 4)
+	desired := w.desired(t)
+	p, obs := w.plan(t, desired)
+	env := map[string]string{"GITLAB_CI": "true", "GITLAB_USER_LOGIN": "jdupont", "CI_JOB_URL": "https://git.example/jobs/9",
+		"CI_MERGE_REQUEST_IID": "42", "CI_MERGE_REQUEST_PROJECT_URL": "https://git.example/moodle/enrolments"}
+	prov := DetectProvenance(func(k string) string { return env[k] }, "abc123", "", true)
+	log, err := StartAudit(path, AuditStart{Provenance: prov, Site: "prod", PlanCommit: "abc123"}, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	settled := 0
+	_, _ = Run(context.Background(), w.client, p, obs, Options{Concurrency: 1,
+		Settled: func(course string, rs []ChangeResult) {
+			if settled++; settled == 2 {
+				panic("crash in the middle of an apply")
+			}
+			if err := log.Course(course, rs); err != nil {
+				t.Error(err)
+			}
+		}})
+	t.Fatal("the apply did not crash")
+}
