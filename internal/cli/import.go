@@ -58,5 +58,6 @@ specs does not change from one day to the next. Review the result with plan.`,
 			return nil
 		},
 	})
+	cmd.AddCommand(a.importMoodleCommand())
 	return cmd
 }

@@ -446,3 +446,10 @@ func methodDifference(a, b state.Method) string {
 	}
 	return strings.Join(d, ", ")
 }
+
+// InCategory reports whether a course whose category path is course lies in category
+// want or below it, the way policies select by category (spaces around "/" do not
+// matter).
+func InCategory(course, want string) bool {
+	return inCategory(normCategory(course), normCategory(want))
+}

@@ -1,0 +1,351 @@
+package adopt
+
+import (
+	"bytes"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/enrolctl/enrolctl/internal/state"
+)
+
+// DefaultRole is the role a spec gives when it names none.
+const DefaultRole = "student"
+
+// Options say how a course is written.
+type Options struct {
+	// Location is the site's time zone: end dates at midnight there are written as days.
+	Location *time.Location
+	// AsManual lists the automatic method types (database, cohort, meta) whose users
+	// are written as manual users, with Until as their end date.
+	AsManual []state.MethodType
+	// Until is the end date of converted users: a day (YYYY-MM-DD) or "never".
+	Until string
+	// Header is a comment line written at the top of the file ("" none).
+	Header string
+}
+
+// Result is one course's spec.
+type Result struct {
+	YAML []byte
+	// Users is the number of manual users written; Converted how many of them come
+	// from automatic methods.
+	Users, Converted int
+	// Notes name what the spec leaves out or cannot say exactly; they are also written
+	// as comments at the top of the file.
+	Notes []string
+}
+
+// user is one manual user as the spec will write it.
+type user struct {
+	username  string
+	role      string
+	until     string // "never" for no end
+	suspended bool
+	groups    []string
+}
+
+// Render writes the course spec of an observed course.
+func Render(c state.Course, opts Options) Result {
+	loc := opts.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	var res Result
+	note := func(format string, args ...any) { res.Notes = append(res.Notes, fmt.Sprintf(format, args...)) }
+
+	root := &yaml.Node{Kind: yaml.MappingNode}
+	set(root, "course", str(c.Shortname))
+
+	// Methods, each identity once (Moodle may hold duplicates; the first is declared).
+	methods := &yaml.Node{Kind: yaml.SequenceNode}
+	seen := map[string]bool{}
+	for _, m := range c.Methods {
+		if seen[m.Key()] {
+			note("a second %s method (id %d) is left out: a course declares each method once", m.Type, m.ID)
+			continue
+		}
+		seen[m.Key()] = true
+		if n := methodNode(m, note); n != nil {
+			methods.Content = append(methods.Content, n)
+		}
+	}
+	if len(methods.Content) > 0 {
+		set(root, "methods", methods)
+	}
+
+	users := manualUsers(c, loc, note)
+	converted := convertedUsers(c, opts, users, note)
+	res.Users, res.Converted = len(users)+len(converted), len(converted)
+	users = append(users, converted...)
+	slices.SortFunc(users, func(a, b user) int { return strings.Compare(a.username, b.username) })
+	if len(users) > 0 {
+		set(root, "manual", manualNode(users))
+	}
+
+	if len(c.Groups) > 0 {
+		groups := &yaml.Node{Kind: yaml.SequenceNode}
+		for _, g := range c.Groups {
+			groups.Content = append(groups.Content, str(g.Name))
+		}
+		set(root, "groups", groups)
+	}
+
+	var head strings.Builder
+	if opts.Header != "" {
+		fmt.Fprintf(&head, "# %s\n", opts.Header)
+	}
+	for _, n := range res.Notes {
+		fmt.Fprintf(&head, "# Not in this spec: %s\n", n)
+	}
+	var b bytes.Buffer
+	b.WriteString(head.String())
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(root); err != nil {
+		panic(err) // the tree holds only scalars, maps and lists
+	}
+	_ = enc.Close()
+	res.YAML = b.Bytes()
+	return res
+}
+
+// methodNode writes one method, or nil (with a note) when a spec cannot declare it.
+func methodNode(m state.Method, note func(string, ...any)) *yaml.Node {
+	n := &yaml.Node{Kind: yaml.MappingNode}
+	set(n, "type", str(string(m.Type)))
+	role := func() {
+		if m.Role != "" && m.Role != DefaultRole {
+			set(n, "role", str(m.Role))
+		}
+	}
+	switch m.Type {
+	case state.Manual, state.Guest, state.Database:
+	case state.Cohort:
+		if strings.HasPrefix(m.Cohort, "#") {
+			note("cohort method of cohort id %s: the cohort has no idnumber, which specs name cohorts by", strings.TrimPrefix(m.Cohort, "#"))
+			return nil
+		}
+		set(n, "cohort", str(m.Cohort))
+		role()
+		if m.Group != "" {
+			set(n, "group", str(m.Group))
+		}
+	case state.Meta:
+		set(n, "course", str(m.Course))
+		if m.Group != "" {
+			set(n, "group", str(m.Group))
+		}
+	case state.Self:
+		if m.Name == "" {
+			note("self method id %d has no name, which specs tell self methods apart by (name it in Moodle, then import again)", m.ID)
+			return nil
+		}
+		set(n, "name", str(m.Name))
+		role()
+		if m.MaxUsers != 0 {
+			set(n, "max_users", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: fmt.Sprint(m.MaxUsers)})
+		}
+	default:
+		note("%s method id %d: enrolctl does not manage this plugin", m.Type, m.ID)
+		return nil
+	}
+	if !m.Enabled && m.Type != state.Database {
+		set(n, "enabled", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "false"})
+	}
+	return n
+}
+
+// manualUsers are the live manual enrolments, with their manual group memberships.
+func manualUsers(c state.Course, loc *time.Location, note func(string, ...any)) []user {
+	manualGroups := membershipsOf(c, func(m state.Member) bool { return m.Component == "" })
+	var out []user
+	for _, e := range c.Enrolments {
+		if e.Method != string(state.Manual) {
+			continue
+		}
+		u := user{username: e.Username, until: endText(e.End, loc), suspended: e.Suspended, groups: manualGroups[e.Username]}
+		switch roles := sortedRoles(e.Roles); len(roles) {
+		case 0:
+			u.role = DefaultRole
+			note("user %s is enrolled manually without a role; the spec gives them %s", e.Username, DefaultRole)
+		case 1:
+			u.role = roles[0]
+		default:
+			u.role = mainRole(roles)
+			note("user %s holds the roles %s; a spec gives one role per user (%s written)", e.Username, strings.Join(roles, ", "), u.role)
+		}
+		out = append(out, u)
+	}
+	return out
+}
+
+// convertedUsers are the users the AsManual methods enrol who have no manual enrolment:
+// they become manual users ending at opts.Until, with their roles and every group they
+// are in (a cohort or meta sync's groups too, so that the memberships survive the
+// method's removal).
+func convertedUsers(c state.Course, opts Options, manual []user, note func(string, ...any)) []user {
+	if len(opts.AsManual) == 0 {
+		return nil
+	}
+	types := map[string]state.MethodType{}
+	for _, m := range c.Methods {
+		if slices.Contains(opts.AsManual, m.Type) {
+			types[m.Key()] = m.Type
+		}
+	}
+	isManual := map[string]bool{}
+	for _, u := range manual {
+		isManual[u.username] = true
+	}
+	allGroups := membershipsOf(c, func(state.Member) bool { return true })
+	byUser := map[string]*user{}
+	var order []string
+	for _, e := range c.Enrolments {
+		if _, ok := types[e.Method]; !ok || isManual[e.Username] {
+			continue
+		}
+		u, ok := byUser[e.Username]
+		if !ok {
+			u = &user{username: e.Username, until: opts.Until, suspended: true, groups: allGroups[e.Username]}
+			byUser[e.Username] = u
+			order = append(order, e.Username)
+		}
+		// Active through any converted method: active as a manual user.
+		u.suspended = u.suspended && e.Suspended
+		if roles := sortedRoles(e.Roles); len(roles) > 0 && u.role == "" {
+			u.role = mainRole(roles)
+		}
+	}
+	out := make([]user, 0, len(order))
+	for _, name := range order {
+		u := byUser[name]
+		if u.role == "" {
+			u.role = DefaultRole
+			note("user %s holds no role through the converted methods; the spec gives them %s", name, DefaultRole)
+		}
+		out = append(out, *u)
+	}
+	return out
+}
+
+// membershipsOf maps usernames to the names of the groups they are in, among the
+// memberships keep accepts, sorted.
+func membershipsOf(c state.Course, keep func(state.Member) bool) map[string][]string {
+	out := map[string][]string{}
+	for _, g := range c.Groups {
+		for _, m := range g.Members {
+			if keep(m) && !slices.Contains(out[m.Username], g.Name) {
+				out[m.Username] = append(out[m.Username], g.Name)
+			}
+		}
+	}
+	for _, gs := range out {
+		slices.Sort(gs)
+	}
+	return out
+}
+
+// manualNode writes the manual section: the most common role and end as defaults,
+// and each user with only what differs from them.
+func manualNode(users []user) *yaml.Node {
+	role := mostCommon(users, func(u user) string { return u.role }, DefaultRole)
+	until := mostCommon(users, func(u user) string { return u.until }, "never")
+	n := &yaml.Node{Kind: yaml.MappingNode}
+	if role != DefaultRole {
+		set(n, "role", str(role))
+	}
+	if until != "never" {
+		set(n, "until", day(until))
+	}
+	list := &yaml.Node{Kind: yaml.SequenceNode}
+	for _, u := range users {
+		e := &yaml.Node{Kind: yaml.MappingNode}
+		set(e, "username", str(u.username))
+		if u.role != role {
+			set(e, "role", str(u.role))
+		}
+		if u.until != until {
+			set(e, "until", day(u.until))
+		}
+		if u.suspended {
+			set(e, "suspended", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "true"})
+		}
+		if len(u.groups) > 0 {
+			seq := &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle}
+			for _, g := range u.groups {
+				seq.Content = append(seq.Content, str(g))
+			}
+			set(e, "groups", seq)
+		}
+		if len(e.Content) == 2 {
+			e = str(u.username) // a bare username takes every default
+		}
+		list.Content = append(list.Content, e)
+	}
+	set(n, "users", list)
+	return n
+}
+
+// mostCommon is the value of f most users share; ties go to preferred, then to the
+// smallest value, so the output does not depend on map order.
+func mostCommon(users []user, f func(user) string, preferred string) string {
+	count := map[string]int{}
+	for _, u := range users {
+		count[f(u)]++
+	}
+	best, n := preferred, count[preferred]
+	for _, v := range slices.Sorted(maps.Keys(count)) {
+		if count[v] > n {
+			best, n = v, count[v]
+		}
+	}
+	return best
+}
+
+// endText writes an enrolment end the way specs say it: a day when the end is a
+// midnight in the site's zone (ends are exclusive: 2027-07-01T00:00 is until
+// 2027-06-30), an RFC 3339 timestamp otherwise, never for none.
+func endText(unix int64, loc *time.Location) string {
+	if unix == 0 {
+		return "never"
+	}
+	t := time.Unix(unix, 0).In(loc)
+	if t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 {
+		return t.AddDate(0, 0, -1).Format(time.DateOnly)
+	}
+	return t.Format(time.RFC3339)
+}
+
+// mainRole picks the role a spec writes for a user holding several: the one that
+// gives most rights among the standard roles, else the first.
+func mainRole(roles []string) string {
+	for _, r := range []string{"manager", "editingteacher", "teacher", "student"} {
+		if slices.Contains(roles, r) {
+			return r
+		}
+	}
+	return roles[0]
+}
+
+func sortedRoles(roles []string) []string {
+	out := slices.Clone(roles)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+func str(v string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v} }
+
+// day writes a date unquoted (YAML reads it as a timestamp, the spec as a day).
+func day(v string) *yaml.Node {
+	if v == "never" {
+		return str(v)
+	}
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!timestamp", Value: v}
+}
+
+func set(m *yaml.Node, key string, v *yaml.Node) { m.Content = append(m.Content, str(key), v) }

@@ -1,0 +1,246 @@
+package cli
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/enrolctl/enrolctl/internal/adopt"
+	"github.com/enrolctl/enrolctl/internal/moodle"
+	"github.com/enrolctl/enrolctl/internal/spec"
+	"github.com/enrolctl/enrolctl/internal/state"
+)
+
+// importMoodleFlags are import moodle's options.
+type importMoodleFlags struct {
+	courses  []string
+	category string
+	force    bool
+	asManual []string
+	until    string
+}
+
+func (a *App) importMoodleCommand() *cobra.Command {
+	var f importMoodleFlags
+	cmd := &cobra.Command{
+		Use:   "moodle",
+		Short: "Write specs from the live courses of the site",
+		Long: `Import moodle reads courses from the site and writes one spec per course into the
+site's spec folder, laid out by category path (Santé / IFSI / IFSI-S1-ANAT goes to
+specs/sante/ifsi/ifsi-s1-anat.yaml): the enrolment methods with their settings, the
+manual enrolments (role, end date, suspended) with their group memberships, and the
+course's groups. The most common role and end date become manual.role and
+manual.until. A plan right after an import shows no change.
+
+A course that already has a spec, or whose file exists, is left alone unless --force.
+
+--as-manual database,cohort,meta (with --until) also writes the users those methods
+enrol as manual users ending on --until, keeping their roles and the groups they are
+in: applying the spec keeps their access when the sync drops them or the method is
+removed.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return a.importMoodle(cmd, f) },
+	}
+	cmd.Flags().StringSliceVar(&f.courses, "course", nil, "only these courses (shortnames or globs; repeatable)")
+	cmd.Flags().StringVar(&f.category, "category", "", "only the courses of this category path and its subcategories")
+	cmd.Flags().BoolVar(&f.force, "force", false, "overwrite existing specs of the imported courses")
+	cmd.Flags().StringSliceVar(&f.asManual, "as-manual", nil, "write the users of these methods (database, cohort, meta) as manual users")
+	cmd.Flags().StringVar(&f.until, "until", "", "end date of the users --as-manual converts (YYYY-MM-DD or never)")
+	return cmd
+}
+
+func (a *App) importMoodle(cmd *cobra.Command, f importMoodleFlags) error {
+	opts := adopt.Options{Until: f.until}
+	for _, t := range f.asManual {
+		mt := state.MethodType(strings.TrimSpace(t))
+		if !mt.Automatic() {
+			return fmt.Errorf("--as-manual %s: want database, cohort or meta", t)
+		}
+		opts.AsManual = append(opts.AsManual, mt)
+	}
+	if len(opts.AsManual) > 0 {
+		if f.until == "" {
+			return fmt.Errorf("--as-manual needs --until: the end date of the converted enrolments (YYYY-MM-DD, or never)")
+		}
+		if _, err := time.Parse(time.DateOnly, f.until); err != nil && f.until != "never" {
+			return fmt.Errorf("--until %q: use a day, YYYY-MM-DD, or never", f.until)
+		}
+	} else if f.until != "" {
+		return fmt.Errorf("--until is the end date of the users --as-manual converts; give --as-manual too")
+	}
+	for _, pat := range f.courses {
+		if _, err := path.Match(pat, ""); err != nil {
+			return fmt.Errorf("--course %q: %v", pat, err)
+		}
+	}
+
+	conn, err := a.connect()
+	if err != nil {
+		return err
+	}
+	site, err := conn.client.ReadSite(cmd.Context())
+	if err != nil {
+		return err
+	}
+	opts.Location = conn.loc
+	if opts.Location == nil {
+		if opts.Location, err = time.LoadLocation(site.Status.TimeZone); err != nil {
+			return fmt.Errorf("the site's time zone %q: %v (set timezone in the configuration)", site.Status.TimeZone, err)
+		}
+	}
+	refs := selectCatalogue(site.Catalogue, f.courses, f.category)
+	if len(refs) == 0 {
+		return fmt.Errorf("no course of %s matches the selection", conn.describe())
+	}
+	dir := a.path(conn.specsDir)
+	set := &spec.Set{}
+	if _, err := os.Stat(dir); err == nil {
+		set = spec.LoadDir(dir, spec.Options{Location: opts.Location, Roles: conn.site.Roles})
+	}
+	if set.Diagnostics.HasErrors() {
+		a.printDiagnostics(set.Diagnostics)
+		return errReported
+	}
+	names := make([]string, len(refs))
+	for i, r := range refs {
+		names[i] = r.Shortname
+	}
+	obs, err := conn.client.Observe(cmd.Context(), site, names, nil)
+	if err != nil {
+		return err
+	}
+	opts.Header = fmt.Sprintf("Imported from %s by enrolctl import moodle.", conn.describe())
+
+	written, skipped, users, converted := 0, 0, 0, 0
+	var errs []error
+	for _, ref := range refs {
+		c, ok := obs.Course(ref.Shortname)
+		if !ok {
+			continue
+		}
+		file, err := importTarget(set, dir, ref, f.force)
+		if err != nil {
+			fmt.Fprintf(a.Err, "%s: %v\n", ref.Shortname, err)
+			skipped++
+			continue
+		}
+		res := adopt.Render(*c, opts)
+		if err := writeFileAtomic(file, res.YAML); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		written++
+		users += res.Users
+		converted += res.Converted
+		extra := ""
+		if res.Converted > 0 {
+			extra = fmt.Sprintf(", %d converted to manual", res.Converted)
+		}
+		fmt.Fprintf(a.Out, "wrote %s (%d manual user(s)%s)\n", a.rel(file), res.Users, extra)
+		for _, n := range res.Notes {
+			fmt.Fprintf(a.Err, "%s: not in the spec: %s\n", ref.Shortname, n)
+		}
+	}
+	fmt.Fprintf(a.Out, "Imported %d course(s), %d manual user(s)", written, users)
+	if converted > 0 {
+		fmt.Fprintf(a.Out, " (%d converted to manual, until %s)", converted, f.until)
+	}
+	fmt.Fprintln(a.Out, ". Review them with: enrolctl plan")
+	if skipped > 0 {
+		fmt.Fprintf(a.Err, "%d course(s) left alone because they already have a spec or their file exists (--force overwrites).\n", skipped)
+	}
+	return errors.Join(errs...)
+}
+
+// selectCatalogue keeps the courses the globs and the category select (all when
+// neither is given), in catalogue order.
+func selectCatalogue(cat []moodle.CourseRef, globs []string, category string) []moodle.CourseRef {
+	var out []moodle.CourseRef
+	for _, r := range cat {
+		if category != "" && !spec.InCategory(r.CategoryPath, category) {
+			continue
+		}
+		if len(globs) > 0 && !slices.ContainsFunc(globs, func(g string) bool { ok, _ := path.Match(g, r.Shortname); return ok }) {
+			continue
+		}
+		out = append(out, r)
+	}
+	slices.SortFunc(out, func(a, b moodle.CourseRef) int { return strings.Compare(a.Shortname, b.Shortname) })
+	return out
+}
+
+// importTarget is the file a course's imported spec goes to: its existing spec with
+// --force (when that file declares nothing else and is YAML), else the place
+// adopt.Path gives, which must not exist yet unless --force.
+func importTarget(set *spec.Set, dir string, ref moodle.CourseRef, force bool) (string, error) {
+	if existing, ok := set.Course(ref.Shortname); ok {
+		if !force {
+			return "", fmt.Errorf("already has a spec in %s (--force overwrites it)", existing.File)
+		}
+		if ext := strings.ToLower(filepath.Ext(existing.File)); ext != ".yaml" && ext != ".yml" {
+			return "", fmt.Errorf("its spec is in %s; import writes YAML: remove that spec first", existing.File)
+		}
+		if n := declarationsIn(set, existing.File); n > 1 {
+			return "", fmt.Errorf("its spec is in %s along with %d other course(s) or policies; move it to its own file first", existing.File, n-1)
+		}
+		return existing.File, nil
+	}
+	file := adopt.Path(dir, ref.CategoryPath, ref.Shortname)
+	if _, err := os.Stat(file); err == nil && !force {
+		return "", fmt.Errorf("%s exists (--force overwrites it)", file)
+	}
+	return file, nil
+}
+
+// declarationsIn counts the courses and policies a spec file declares.
+func declarationsIn(set *spec.Set, file string) int {
+	n := 0
+	for _, c := range set.Courses {
+		if c.File == file {
+			n++
+		}
+	}
+	for _, p := range set.Policies {
+		if p.File == file {
+			n++
+		}
+	}
+	return n
+}
+
+// writeFileAtomic writes through a temporary file in the same folder, so that an
+// interrupted import never leaves half a spec.
+func writeFileAtomic(file string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+		return err
+	}
+	if old, err := os.ReadFile(file); err == nil && bytes.Equal(old, data) {
+		return nil
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(file), ".import-*")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return os.Rename(tmp.Name(), file)
+}
