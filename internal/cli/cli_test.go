@@ -1,10 +1,13 @@
 package cli
 
 import (
+	"fmt"
 	"os"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/enrolctl/enrolctl/internal/review/reviewtest"
 )
 
 func TestMain(m *testing.M) {
@@ -13,14 +16,38 @@ func TestMain(m *testing.M) {
 	})
 }
 
+// fakeToken is the token the fake GitLab and GitHub accept.
+const fakeToken = "fake-review-token"
+
 // TestScripts runs the CLI scenarios in testdata/script: each is a txtar archive of
-// files and commands, run in a fresh folder with the sandbox Moodle.
+// files and commands, run in a fresh folder with the sandbox Moodle. Each script also
+// has a fake GitLab ($FAKE_GITLAB_API, project 42, merge request 7) and a fake GitHub
+// ($FAKE_GITHUB_API, acme/specs, pull request 7) accepting $FAKE_TOKEN; the command
+// "comments gitlab|github" prints the comments stored there.
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("NO_COLOR", "1")
+			gl, gh := reviewtest.NewGitLab(fakeToken), reviewtest.NewGitHub(fakeToken)
+			env.Defer(gl.Close)
+			env.Defer(gh.Close)
+			env.Values["gitlab"], env.Values["github"] = gl, gh
+			env.Setenv("FAKE_GITLAB_API", gl.URL+"/api/v4")
+			env.Setenv("FAKE_GITHUB_API", gh.URL)
+			env.Setenv("FAKE_TOKEN", fakeToken)
 			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"comments": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 1 || (args[0] != "gitlab" && args[0] != "github") {
+					ts.Fatalf("usage: comments gitlab|github")
+				}
+				srv := ts.Value(args[0]).(*reviewtest.Server)
+				for _, c := range srv.Comments() {
+					fmt.Fprintf(ts.Stdout(), "=== comment %d\n%s\n", c.ID, c.Body)
+				}
+			},
 		},
 	})
 }

@@ -61,6 +61,10 @@ type Site struct {
 	MaxShare    float64
 	// Sandbox is set for the implicit site, which runs against the in-memory Moodle.
 	Sandbox bool
+	// MaskUsernames hides usernames in merge-request comments (default true; see
+	// docs/ci.md). Freeze lists the periods during which apply refuses (review.go).
+	MaskUsernames bool
+	Freeze        []FreezeWindow
 
 	Pos diag.Pos
 }
@@ -80,6 +84,8 @@ type Config struct {
 	File     string
 	Sites    []*Site // sorted by name
 	Defaults Defaults
+
+	review reviewDefaults
 }
 
 // Implicit is the configuration used without a file: one sandbox site whose specs
@@ -91,7 +97,7 @@ func Implicit() *Config {
 	}
 	return &Config{Sites: []*Site{{
 		Name: SandboxSite, Timezone: SandboxTimezone, Location: loc,
-		Specs: DefaultSpecs, SpecsDir: DefaultSpecs, Sandbox: true,
+		Specs: DefaultSpecs, SpecsDir: DefaultSpecs, Sandbox: true, MaskUsernames: true,
 	}}}
 }
 
@@ -176,6 +182,7 @@ func Parse(file string, src []byte) (*Config, diag.Diagnostics) {
 			c.Defaults.Roles = strs(d.Strings("roles"))
 			c.Defaults.MaxRemovals = d.Int("max_removals").V
 			c.Defaults.MaxShare = share(d, &ds)
+			readReviewDefaults(d, c)
 			d.Done()
 		}
 	}
@@ -288,6 +295,7 @@ func (c *Config) site(f *tree.Field, file string, ds *diag.Diagnostics) *Site {
 	if o.Get("max_share") != nil {
 		s.MaxShare = share(o, ds)
 	}
+	c.readReviewSite(o, s, ds)
 	o.Done()
 	return s
 }

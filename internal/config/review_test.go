@@ -1,0 +1,98 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestMaskUsernames(t *testing.T) {
+	tests := []struct {
+		name string
+		src  string
+		want map[string]bool
+	}{
+		{"default on", "sites:\n  a:\n    url: https://a.example\n    token_env: A\n    timezone: UTC\n", map[string]bool{"a": true}},
+		{"defaults off, site on", lines(
+			"defaults:", "  mask_usernames: false", "  timezone: UTC",
+			"sites:",
+			"  a: {url: https://a.example, token_env: A}",
+			"  b: {url: https://b.example, token_env: B, mask_usernames: true}",
+		), map[string]bool{"a": false, "b": true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, ds := Parse("enrolctl.yaml", []byte(tt.src))
+			if len(ds) != 0 {
+				t.Fatal(ds)
+			}
+			for _, s := range c.Sites {
+				if s.MaskUsernames != tt.want[s.Name] {
+					t.Errorf("site %s: MaskUsernames = %v, want %v", s.Name, s.MaskUsernames, tt.want[s.Name])
+				}
+			}
+		})
+	}
+	if !Implicit().Sites[0].MaskUsernames {
+		t.Error("the sandbox site does not mask usernames")
+	}
+}
+
+func TestFreezeWindows(t *testing.T) {
+	src := lines(
+		"defaults:",
+		"  timezone: Europe/Paris",
+		"  freeze:",
+		"    - name: January exams",
+		"      from: 2027-01-04",
+		"      until: 2027-01-15",
+		"sites:",
+		"  a:",
+		"    url: https://a.example",
+		"    token_env: A",
+		"    freeze:",
+		"      - {name: Results, from: 2027-06-21T08:00:00+02:00, until: 2027-06-25}",
+	)
+	c, ds := Parse("enrolctl.yaml", []byte(src))
+	if len(ds) != 0 {
+		t.Fatal(ds)
+	}
+	s := c.Sites[0]
+	if len(s.Freeze) != 2 {
+		t.Fatalf("%d windows, want 2", len(s.Freeze))
+	}
+	paris, _ := time.LoadLocation("Europe/Paris")
+	tests := []struct {
+		at   time.Time
+		want string
+	}{
+		{time.Date(2027, 1, 3, 23, 59, 0, 0, paris), ""},
+		{time.Date(2027, 1, 4, 0, 0, 0, 0, paris), "January exams"},
+		{time.Date(2027, 1, 15, 23, 59, 0, 0, paris), "January exams"}, // until is inclusive
+		{time.Date(2027, 1, 16, 0, 0, 0, 0, paris), ""},
+		{time.Date(2027, 6, 21, 7, 59, 0, 0, paris), ""},
+		{time.Date(2027, 6, 21, 8, 0, 0, 0, paris), "Results"},
+	}
+	for _, tt := range tests {
+		w, ok := s.ActiveFreeze(tt.at)
+		if got := map[bool]string{true: w.Name}[ok]; got != tt.want {
+			t.Errorf("at %v: window %q, want %q", tt.at, got, tt.want)
+		}
+	}
+}
+
+func TestFreezeErrors(t *testing.T) {
+	tests := map[string]string{
+		"{name: X, from: 2027-01-10, until: 2027-01-02}":            "enrolctl.yaml:4:50: freeze window \"X\" ends before it starts",
+		"{name: X, from: soon, until: 2027-01-02}":                  "enrolctl.yaml:4:31: freeze window from: bad date \"soon\"",
+		"{name: X, from: 2027-01-10}":                               "until",
+		"{name: X, from: 2027-01-10, until: 2027-01-12, reason: y}": "unknown",
+	}
+	for window, want := range tests {
+		src := lines("sites:", "  a:", "    {url: https://a.example, token_env: A, timezone: UTC,", "     freeze: ["+window+"]}")
+		_, ds := Parse("enrolctl.yaml", []byte(src))
+		if len(ds) == 0 || !strings.Contains(ds[0].Error(), want) {
+			t.Errorf("%s: diagnostics %v, want %q", window, ds, want)
+		}
+	}
+}

@@ -1,0 +1,169 @@
+package review
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+)
+
+// Comment is one comment of a merge request.
+type Comment struct {
+	ID   int64
+	Body string
+}
+
+// Commenter is a platform's comment API for one merge request.
+type Commenter interface {
+	// List returns one page of comments and the next page's number (0 on the last).
+	List(ctx context.Context, page int) ([]Comment, int, error)
+	Create(ctx context.Context, body string) (Comment, error)
+	Update(ctx context.Context, id int64, body string) (Comment, error)
+}
+
+// Result says what Upsert did.
+type Result struct {
+	Comment Comment
+	Created bool
+}
+
+// maxPages bounds the search for the marker (100 comments a page).
+const maxPages = 100
+
+// Upsert finds the comment that carries marker, across every page, and replaces its
+// body; without one it creates the comment.
+func Upsert(ctx context.Context, c Commenter, marker, body string) (Result, error) {
+	for page := 1; page > 0 && page <= maxPages; {
+		comments, next, err := c.List(ctx, page)
+		if err != nil {
+			return Result{}, err
+		}
+		for _, cm := range comments {
+			if strings.Contains(cm.Body, marker) {
+				updated, err := c.Update(ctx, cm.ID, body)
+				return Result{Comment: updated}, err
+			}
+		}
+		if next <= page {
+			break
+		}
+		page = next
+	}
+	created, err := c.Create(ctx, body)
+	return Result{Comment: created, Created: true}, err
+}
+
+// APIError is a refusal from the platform, with what to do about it. It never holds
+// the token.
+type APIError struct {
+	Platform Platform
+	Status   int
+	Message  string // the platform's message, shortened
+	Hint     string
+}
+
+func (e *APIError) Error() string {
+	name := map[Platform]string{GitLab: "GitLab", GitHub: "GitHub"}[e.Platform]
+	s := fmt.Sprintf("%s API: %s", name, http.StatusText(e.Status))
+	if e.Status == 0 {
+		s = name + " API"
+	}
+	if e.Message != "" {
+		s += ": " + e.Message
+	}
+	if e.Hint != "" {
+		s += " (" + e.Hint + ")"
+	}
+	return s
+}
+
+// ErrUnauthorized is matched by errors.Is for a refused or missing token.
+var ErrUnauthorized = errors.New("unauthorized")
+
+func (e *APIError) Is(target error) bool {
+	return target == ErrUnauthorized && (e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden)
+}
+
+// httpAPI is what both platforms share: a client, a token header, JSON bodies.
+type httpAPI struct {
+	platform  Platform
+	client    *http.Client
+	setAuth   func(*http.Request)
+	tokenName string // the environment variable the token came from, for messages
+}
+
+func (h *httpAPI) do(ctx context.Context, method, url string, in any, out any) (http.Header, error) {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return nil, err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, body)
+	if err != nil {
+		return nil, err
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	h.setAuth(req)
+	client := h.client
+	if client == nil {
+		client = http.DefaultClient
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode >= 300 {
+		return nil, h.apiError(resp.StatusCode, data)
+	}
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			return nil, fmt.Errorf("%s API: unexpected answer to %s: %v", h.platform, method, err)
+		}
+	}
+	return resp.Header, nil
+}
+
+func (h *httpAPI) apiError(status int, data []byte) error {
+	var m struct {
+		Message any    `json:"message"`
+		Error   string `json:"error"`
+	}
+	e := &APIError{Platform: h.platform, Status: status}
+	if json.Unmarshal(data, &m) == nil {
+		switch v := m.Message.(type) {
+		case string:
+			e.Message = v
+		case nil:
+			e.Message = m.Error
+		default:
+			b, _ := json.Marshal(v)
+			e.Message = string(b)
+		}
+	}
+	if len(e.Message) > 300 {
+		e.Message = e.Message[:300] + "…"
+	}
+	switch status {
+	case http.StatusUnauthorized:
+		e.Hint = "the token in " + h.tokenName + " is missing, expired or revoked"
+	case http.StatusForbidden:
+		e.Hint = "the token in " + h.tokenName + " may not comment on this merge request"
+	case http.StatusNotFound:
+		e.Hint = "no such project or merge request, or the token in " + h.tokenName + " cannot see it"
+	}
+	return e
+}

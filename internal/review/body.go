@@ -1,0 +1,194 @@
+package review
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/enrolctl/enrolctl/internal/diff"
+	"github.com/enrolctl/enrolctl/internal/render"
+)
+
+// Comment size limits, in characters, as the platforms document them.
+const (
+	GitHubLimit = 65536
+	GitLabLimit = 1000000
+)
+
+// Limit is the platform's comment size limit in characters.
+func (p Platform) Limit() int {
+	if p == GitLab {
+		return GitLabLimit
+	}
+	return GitHubLimit
+}
+
+// Marker is the hidden line that identifies enrolctl's comment for a site, so that
+// later pushes edit it instead of adding another.
+func Marker(site string) string {
+	if site == "" {
+		site = "default"
+	}
+	return "<!-- enrolctl:site=" + site + " -->"
+}
+
+// BodyOptions tune a comment.
+type BodyOptions struct {
+	// Site names the comment's marker (one comment per site).
+	Site string
+	// MaskUsernames hides usernames (see Masker).
+	MaskUsernames bool
+	// Limit is the platform's size limit in characters (0: GitHub's, the smaller).
+	Limit int
+	// ArtifactsURL is where the full plan is when the comment only summarises it.
+	ArtifactsURL string
+	// Header is markdown shown under the title (approvals, what apply will refuse);
+	// usernames in it are masked too.
+	Header string
+	// Render writes the plan as markdown; nil means render.Markdown.
+	Render func(*bytes.Buffer, diff.Plan) error
+}
+
+// CommentBody builds the comment for a plan: the marker, then the plan in markdown, or
+// a summary of it when the markdown does not fit in the limit. The result always fits
+// and never ends in the middle of a line.
+func CommentBody(p diff.Plan, o BodyOptions) (string, error) {
+	limit := o.Limit
+	if limit <= 0 {
+		limit = GitHubLimit
+	}
+	var masker *Masker
+	if o.MaskUsernames {
+		masker = NewMasker(PlanUsernames(p))
+	}
+	finish := func(md string) string {
+		if masker != nil {
+			md = masker.Markdown(md)
+		}
+		return Marker(o.Site) + "\n" + md
+	}
+	renderFn := o.Render
+	if renderFn == nil {
+		renderFn = func(b *bytes.Buffer, p diff.Plan) error { return render.Markdown(b, p) }
+	}
+	var full bytes.Buffer
+	if err := renderFn(&full, p); err != nil {
+		return "", err
+	}
+	body := finish(withHeader(full.String(), o.Header))
+	if utf8.RuneCountInString(body) <= limit {
+		return body, nil
+	}
+	return summaryBody(p, o, finish, limit), nil
+}
+
+// withHeader puts header after the rendering's first line (its title).
+func withHeader(md, header string) string {
+	if header == "" {
+		return md
+	}
+	title, rest, ok := strings.Cut(md, "\n")
+	if !ok || !strings.HasPrefix(title, "#") {
+		return header + "\n" + md
+	}
+	return title + "\n\n" + strings.TrimRight(header, "\n") + "\n" + rest
+}
+
+// kindCount is one row of the summary: a course's changes of one kind.
+type kindCount struct {
+	course                     string
+	kind                       diff.Kind
+	add, change, remove, unman int
+}
+
+// summaryBody is the comment when the full plan is too long: the counts per course and
+// kind, the problems, and where the full plan is. Rows that do not fit are counted in a
+// last line, whole rows only.
+func summaryBody(p diff.Plan, o BodyOptions, finish func(string) string, limit int) string {
+	rows := countRows(p)
+	var head strings.Builder
+	head.WriteString("### enrolctl plan (summary)\n\n")
+	if o.Header != "" {
+		head.WriteString(strings.TrimRight(o.Header, "\n") + "\n\n")
+	}
+	s := p.Summary()
+	fmt.Fprintf(&head, "**Plan: %d to add, %d to change, %d to remove, %d unmanaged.**\n\n", s.Add, s.Change, s.Remove, s.Unmanaged)
+	where := "the plan job's artifacts (plan.json, plan.md)"
+	if o.ArtifactsURL != "" {
+		where = "[the plan job's artifacts](" + o.ArtifactsURL + ") (plan.json, plan.md)"
+	}
+	fmt.Fprintf(&head, "The full plan is too long for a comment; it is in %s. Changes per course and kind:\n\n", where)
+	for _, pr := range p.Problems {
+		// Problems are few and each one blocks apply: they come before the counts.
+		line := pr.Message
+		if pr.Source != "" {
+			line = "`" + string(pr.Source) + "`: " + line
+		} else if pr.Address != "" {
+			line = "`" + pr.Address + "`: " + line
+		}
+		head.WriteString("- **Error:** " + oneLine(line) + "\n")
+	}
+	if len(p.Problems) > 0 {
+		head.WriteString("\n")
+	}
+	head.WriteString("| Course | Kind | Add | Change | Remove | Unmanaged |\n| --- | --- | ---: | ---: | ---: | ---: |\n")
+
+	budget := limit - utf8.RuneCountInString(finish(head.String())) - 200 // room for the last line
+	var table strings.Builder
+	shown := 0
+	for _, r := range rows {
+		if r.add+r.change+r.remove+r.unman == 0 {
+			continue
+		}
+		row := fmt.Sprintf("| `%s` | %s | %d | %d | %d | %d |\n", strings.ReplaceAll(r.course, "|", `\|`), r.kind, r.add, r.change, r.remove, r.unman)
+		if utf8.RuneCountInString(table.String())+utf8.RuneCountInString(row) > budget {
+			break
+		}
+		table.WriteString(row)
+		shown++
+	}
+	if shown < len(rows) {
+		fmt.Fprintf(&table, "\n…and %d more rows, in the artifact.\n", len(rows)-shown)
+	}
+	return finish(head.String() + table.String())
+}
+
+func countRows(p diff.Plan) []kindCount {
+	idx := map[[2]string]int{}
+	var rows []kindCount
+	row := func(course string, kind diff.Kind) *kindCount {
+		k := [2]string{course, string(kind)}
+		i, ok := idx[k]
+		if !ok {
+			i = len(rows)
+			idx[k] = i
+			rows = append(rows, kindCount{course: course, kind: kind})
+		}
+		return &rows[i]
+	}
+	for _, c := range p.Changes {
+		r := row(c.Course, c.Kind)
+		switch c.Action {
+		case diff.Create:
+			r.add++
+		case diff.Update:
+			r.change++
+		case diff.Delete:
+			r.remove++
+		}
+	}
+	for _, u := range p.Unmanaged {
+		row(u.Course, u.Kind).unman++
+	}
+	slices.SortStableFunc(rows, func(a, b kindCount) int {
+		if c := strings.Compare(a.course, b.course); c != 0 {
+			return c
+		}
+		return strings.Compare(string(a.kind), string(b.kind))
+	})
+	return rows
+}
+
+func oneLine(s string) string { return strings.ReplaceAll(s, "\n", " ") }

@@ -1,0 +1,24 @@
+// Package review puts a plan in front of its reviewers: it posts the rendered plan as
+// one comment on the current merge request (GitLab) or pull request (GitHub) and, on
+// later pushes, edits that same comment in place.
+//
+// # Entry points
+//
+//   - DetectCI(getenv): where the job runs: platform, API address, project, merge
+//     request number, commit, actor, pipeline and job addresses. The apply audit reads
+//     the actor and merge request from it too.
+//   - CommentBody(plan, BodyOptions): the comment text: a hidden marker naming the site,
+//     the plan in markdown (usernames masked when asked), or, when that exceeds the
+//     platform's limit, a summary counting changes per course and kind with a link to
+//     the job's artifact. It never cuts a line in half.
+//   - NewGitLab / NewGitHub: the two platforms' comment APIs over plain net/http.
+//   - Upsert(ctx, platform, marker, body): find the comment carrying the marker across
+//     every page of comments and update it, or create it.
+//
+// # Why plain net/http
+//
+// Five endpoints are used (list, create and update comments on two platforms); the
+// official client libraries bring hundreds of endpoints and their dependencies
+// (retryablehttp, oauth2) for them. The fakes in the tests speak the same paths,
+// headers, pagination and errors as the real APIs.
+package review

@@ -1,0 +1,204 @@
+package review
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/enrolctl/enrolctl/internal/diff"
+)
+
+// Masker hides usernames (student numbers are personal data) in text meant for a
+// comment. Each username gets one mask for the whole comment, and two usernames never
+// share one, so a reviewer can still tell users apart: 21009539 → 2100****39.
+type Masker struct {
+	masks map[string]string
+}
+
+// PlanUsernames lists every username a plan names: in its changes, its unmanaged
+// objects and its problems.
+func PlanUsernames(p diff.Plan) []string {
+	seen := map[string]bool{}
+	add := func(u string) {
+		if u != "" {
+			seen[u] = true
+		}
+	}
+	for _, c := range p.Changes {
+		if c.Enrolment != nil {
+			add(c.Enrolment.Username)
+		}
+		if c.Member != nil {
+			add(c.Member.Username)
+		}
+		add(addressUser(c.Address))
+	}
+	for _, u := range p.Unmanaged {
+		add(addressUser(u.Address))
+	}
+	for _, pr := range p.Problems {
+		add(addressUser(pr.Address))
+	}
+	return slices.Sorted(func(yield func(string) bool) {
+		for u := range seen {
+			if !yield(u) {
+				return
+			}
+		}
+	})
+}
+
+// addressUser is the username at the end of an enrolment or membership address
+// ("course/C/enrolment/manual/u", "course/C/group/G/member/u"), or "".
+func addressUser(addr string) string {
+	for _, sep := range []string{"/member/", "/enrolment/"} {
+		if i := strings.LastIndex(addr, sep); i >= 0 {
+			rest := addr[i+len(sep):]
+			if sep == "/enrolment/" {
+				// method/username; the method key has no slash
+				_, u, ok := strings.Cut(rest, "/")
+				if !ok {
+					return ""
+				}
+				return u
+			}
+			return rest
+		}
+	}
+	return ""
+}
+
+// NewMasker assigns masks to usernames. Masks are assigned in sorted order, so the
+// same plan always gives the same masks.
+func NewMasker(usernames []string) *Masker {
+	sorted := slices.Clone(usernames)
+	slices.Sort(sorted)
+	sorted = slices.Compact(sorted)
+	m := &Masker{masks: make(map[string]string, len(sorted))}
+	used := map[string]bool{}
+	for _, u := range sorted {
+		base := maskOne(u)
+		mask := base
+		for n := 2; used[mask]; n++ {
+			mask = fmt.Sprintf("%s#%d", base, n)
+		}
+		used[mask] = true
+		m.masks[u] = mask
+	}
+	return m
+}
+
+// Mask returns a username's mask, or the text unchanged when it is not a username of
+// the plan.
+func (m *Masker) Mask(u string) string {
+	if v, ok := m.masks[u]; ok {
+		return v
+	}
+	return u
+}
+
+// maskOne keeps enough of a username to tell neighbours apart and hides the middle
+// with a fixed number of stars, so that the mask does not give the length away:
+// 21009539 → 2100****39, dumontj01 → dumo****01, jdoe1 → jd***1, jdoe → j***.
+func maskOne(u string) string {
+	r := []rune(u)
+	n := len(r)
+	switch {
+	case n >= 8:
+		return string(r[:4]) + "****" + string(r[n-2:])
+	case n >= 5:
+		return string(r[:2]) + "***" + string(r[n-1:])
+	case n >= 2:
+		return string(r[:1]) + "***"
+	}
+	return "***"
+}
+
+// Markdown masks every username in a markdown document. In code blocks and code spans
+// the mask is written as it is; elsewhere its stars are escaped so that markdown does
+// not read them as emphasis (HTML lines such as <summary> are left unescaped, since
+// markdown is not interpreted there).
+func (m *Masker) Markdown(md string) string {
+	if len(m.masks) == 0 {
+		return md
+	}
+	lines := strings.Split(md, "\n")
+	fence := false
+	for i, line := range lines {
+		trimmed := strings.TrimSpace(line)
+		if strings.HasPrefix(trimmed, "```") {
+			fence = !fence
+			continue
+		}
+		escape := !fence && !strings.HasPrefix(trimmed, "<")
+		lines[i] = m.line(line, escape)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Text masks every username in plain text.
+func (m *Masker) Text(s string) string {
+	if len(m.masks) == 0 {
+		return s
+	}
+	return m.line(s, false)
+}
+
+// line replaces each whole username token of line; escape asks for \* outside code
+// spans.
+func (m *Masker) line(line string, escape bool) string {
+	var b strings.Builder
+	inCode := false
+	i := 0
+	for i < len(line) {
+		c := line[i]
+		if c == '`' {
+			inCode = !inCode
+			b.WriteByte(c)
+			i++
+			continue
+		}
+		if !isUserByte(c) {
+			b.WriteByte(c)
+			i++
+			continue
+		}
+		j := i
+		for j < len(line) && isUserByte(line[j]) {
+			j++
+		}
+		b.WriteString(m.token(line[i:j], escape && !inCode))
+		i = j
+	}
+	return b.String()
+}
+
+// token masks a run of username characters: the whole run, or the run without the
+// punctuation that may end a sentence or join words ("21009539." or "-21009539").
+func (m *Masker) token(tok string, escape bool) string {
+	core := strings.TrimRight(tok, ".-")
+	lead := len(core) - len(strings.TrimLeft(core, ".-"))
+	core = core[lead:]
+	mask, ok := m.masks[tok]
+	if ok {
+		return esc(mask, escape)
+	}
+	if mask, ok = m.masks[core]; ok {
+		return tok[:lead] + esc(mask, escape) + tok[lead+len(core):]
+	}
+	return tok
+}
+
+func esc(mask string, escape bool) string {
+	if !escape {
+		return mask
+	}
+	return strings.ReplaceAll(mask, "*", `\*`)
+}
+
+// isUserByte reports whether c can be part of a Moodle username (lower-case letters,
+// digits and _ - . @ by default; upper case is accepted for safety).
+func isUserByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+		c == '_' || c == '-' || c == '.' || c == '@'
+}

@@ -1,0 +1,259 @@
+// Package reviewtest holds in-memory stand-ins for GitLab's and GitHub's comment APIs,
+// for tests: they keep comments, paginate, check the token and refuse bodies over the
+// platform's size limit the way the real services do.
+//
+// Entry points: NewGitLab and NewGitHub start a server (httptest); Server.Comments
+// lists what is stored; Server.Seed adds comments written by others.
+package reviewtest
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"unicode/utf8"
+)
+
+// Server is a fake platform with one merge request.
+type Server struct {
+	*httptest.Server
+	Token string
+	// Limit is the body size limit in characters.
+	Limit int
+
+	mu       sync.Mutex
+	comments []StoredComment
+	nextID   int64
+	// Requests counts requests by "METHOD path".
+	Requests map[string]int
+}
+
+// StoredComment is a comment as the fake keeps it.
+type StoredComment struct {
+	ID     int64
+	Body   string
+	System bool // GitLab system notes ("added 1 commit")
+}
+
+// Comments returns the stored comments, oldest first.
+func (s *Server) Comments() []StoredComment {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]StoredComment(nil), s.comments...)
+}
+
+// Seed adds n comments written by others (every third one a system note on GitLab).
+func (s *Server) Seed(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range n {
+		s.nextID++
+		s.comments = append(s.comments, StoredComment{ID: s.nextID, Body: fmt.Sprintf("LGTM %d", i), System: i%3 == 2})
+	}
+}
+
+func (s *Server) add(body string) StoredComment {
+	s.nextID++
+	c := StoredComment{ID: s.nextID, Body: body}
+	s.comments = append(s.comments, c)
+	return c
+}
+
+func (s *Server) find(id int64) *StoredComment {
+	for i := range s.comments {
+		if s.comments[i].ID == id {
+			return &s.comments[i]
+		}
+	}
+	return nil
+}
+
+func (s *Server) count(r *http.Request) {
+	if s.Requests == nil {
+		s.Requests = map[string]int{}
+	}
+	s.Requests[r.Method+" "+r.URL.Path]++
+}
+
+func page(r *http.Request, total int) (from, to, pageNo, pages int) {
+	per, _ := strconv.Atoi(r.URL.Query().Get("per_page"))
+	if per <= 0 {
+		per = 20
+	}
+	per = min(per, 100)
+	pageNo, _ = strconv.Atoi(r.URL.Query().Get("page"))
+	pageNo = max(pageNo, 1)
+	pages = max((total+per-1)/per, 1)
+	from = min((pageNo-1)*per, total)
+	to = min(from+per, total)
+	return from, to, pageNo, pages
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func readBody(r *http.Request) (string, bool) {
+	var in struct {
+		Body *string `json:"body"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&in); err != nil || in.Body == nil {
+		return "", false
+	}
+	return *in.Body, true
+}
+
+// NewGitLab starts a fake GitLab whose project 42 has merge request 7. Notes are at
+// /api/v4/projects/42/merge_requests/7/notes; the token goes in PRIVATE-TOKEN.
+func NewGitLab(token string) *Server {
+	s := &Server{Token: token, Limit: 1000000}
+	const base = "/api/v4/projects/42/merge_requests/7/notes"
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.count(r)
+		if r.Header.Get("PRIVATE-TOKEN") != s.Token {
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"message": "401 Unauthorized"})
+			return
+		}
+		switch {
+		case r.URL.Path == base && r.Method == http.MethodGet:
+			from, to, p, pages := page(r, len(s.comments))
+			out := []map[string]any{}
+			for _, c := range s.comments[from:to] {
+				out = append(out, map[string]any{"id": c.ID, "body": c.Body, "system": c.System})
+			}
+			next := ""
+			if p < pages {
+				next = strconv.Itoa(p + 1)
+			}
+			w.Header().Set("X-Next-Page", next)
+			w.Header().Set("X-Total-Pages", strconv.Itoa(pages))
+			writeJSON(w, http.StatusOK, out)
+		case r.URL.Path == base && r.Method == http.MethodPost:
+			body, ok := readBody(r)
+			if !ok || body == "" {
+				writeJSON(w, http.StatusBadRequest, map[string]string{"error": "body is missing"})
+				return
+			}
+			if utf8.RuneCountInString(body) > s.Limit {
+				writeJSON(w, http.StatusBadRequest, map[string]any{"message": map[string][]string{"note": {"is too long (maximum is 1000000 characters)"}}})
+				return
+			}
+			c := s.add(body)
+			writeJSON(w, http.StatusCreated, map[string]any{"id": c.ID, "body": c.Body})
+		case strings.HasPrefix(r.URL.Path, base+"/") && r.Method == http.MethodPut:
+			id, _ := strconv.ParseInt(strings.TrimPrefix(r.URL.Path, base+"/"), 10, 64)
+			c := s.find(id)
+			if c == nil || c.System {
+				writeJSON(w, http.StatusNotFound, map[string]string{"message": "404 Not found"})
+				return
+			}
+			body, ok := readBody(r)
+			if !ok {
+				writeJSON(w, http.StatusBadRequest, map[string]string{"error": "body is missing"})
+				return
+			}
+			if utf8.RuneCountInString(body) > s.Limit {
+				writeJSON(w, http.StatusBadRequest, map[string]any{"message": map[string][]string{"note": {"is too long (maximum is 1000000 characters)"}}})
+				return
+			}
+			c.Body = body
+			writeJSON(w, http.StatusOK, map[string]any{"id": c.ID, "body": c.Body})
+		default:
+			writeJSON(w, http.StatusNotFound, map[string]string{"message": "404 Not found"})
+		}
+	}))
+	return s
+}
+
+// NewGitHub starts a fake GitHub whose repository acme/specs has pull request 7.
+// Comments are at /repos/acme/specs/issues/7/comments; the token is a Bearer token.
+func NewGitHub(token string) *Server {
+	s := &Server{Token: token, Limit: 65536}
+	const list = "/repos/acme/specs/issues/7/comments"
+	const one = "/repos/acme/specs/issues/comments/"
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.count(r)
+		if r.Header.Get("Authorization") != "Bearer "+s.Token {
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"})
+			return
+		}
+		tooLong := func() {
+			writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"message": "Validation Failed",
+				"errors": []map[string]string{{"resource": "IssueComment", "code": "custom", "field": "body", "message": "body is too long (maximum is 65536 characters)"}}})
+		}
+		switch {
+		case r.URL.Path == list && r.Method == http.MethodGet:
+			var visible []StoredComment
+			for _, c := range s.comments {
+				if !c.System {
+					visible = append(visible, c)
+				}
+			}
+			from, to, p, pages := page(r, len(visible))
+			out := []map[string]any{}
+			for _, c := range visible[from:to] {
+				out = append(out, map[string]any{"id": c.ID, "body": c.Body})
+			}
+			var links []string
+			link := func(n int, rel string) {
+				q := r.URL.Query()
+				q.Set("page", strconv.Itoa(n))
+				links = append(links, fmt.Sprintf(`<%s%s?%s>; rel="%s"`, s.URL, list, q.Encode(), rel))
+			}
+			if p < pages {
+				link(p+1, "next")
+				link(pages, "last")
+			}
+			if p > 1 {
+				link(p-1, "prev")
+				link(1, "first")
+			}
+			if len(links) > 0 {
+				w.Header().Set("Link", strings.Join(links, ", "))
+			}
+			writeJSON(w, http.StatusOK, out)
+		case r.URL.Path == list && r.Method == http.MethodPost:
+			body, ok := readBody(r)
+			if !ok || body == "" {
+				writeJSON(w, http.StatusUnprocessableEntity, map[string]string{"message": "Validation Failed"})
+				return
+			}
+			if utf8.RuneCountInString(body) > s.Limit {
+				tooLong()
+				return
+			}
+			c := s.add(body)
+			writeJSON(w, http.StatusCreated, map[string]any{"id": c.ID, "body": c.Body})
+		case strings.HasPrefix(r.URL.Path, one) && r.Method == http.MethodPatch:
+			id, _ := strconv.ParseInt(strings.TrimPrefix(r.URL.Path, one), 10, 64)
+			c := s.find(id)
+			if c == nil || c.System {
+				writeJSON(w, http.StatusNotFound, map[string]string{"message": "Not Found"})
+				return
+			}
+			body, ok := readBody(r)
+			if !ok {
+				writeJSON(w, http.StatusUnprocessableEntity, map[string]string{"message": "Validation Failed"})
+				return
+			}
+			if utf8.RuneCountInString(body) > s.Limit {
+				tooLong()
+				return
+			}
+			c.Body = body
+			writeJSON(w, http.StatusOK, map[string]any{"id": c.ID, "body": c.Body})
+		default:
+			writeJSON(w, http.StatusNotFound, map[string]string{"message": "Not Found"})
+		}
+	}))
+	return s
+}
