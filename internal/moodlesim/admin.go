@@ -164,6 +164,35 @@ func (s *Sim) SetCapabilities(username string, capabilities ...string) {
 	})
 }
 
+// ManagerCapabilities are the capabilities a site manager holds that moodlesim
+// checks (webservice/rest:use and local/enrolctl:manage included), sorted.
+func ManagerCapabilities() []string {
+	caps := slices.Collect(maps.Keys(capabilityNames))
+	caps = append(caps, "webservice/rest:use", "enrol/cohort:unenrol", "enrol/meta:unenrol")
+	slices.Sort(caps)
+	return slices.Compact(caps)
+}
+
+// AddTokenWithout registers a token for a non-admin manager lacking the given
+// capabilities, so tests and the end-to-end suite can check refusals (e.g. without
+// "local/enrolctl:manage" every local_enrolctl function is nopermissions). The user
+// is created (firstname "Restricted", e-mail <username>@example.invalid) when it does
+// not exist; it holds ManagerCapabilities minus without.
+func (s *Sim) AddTokenWithout(tok, service, username string, without ...string) {
+	if s.UserID(username) == 0 {
+		s.AddUser(User{Username: username, Firstname: "Restricted", Lastname: "Manager"})
+	}
+	caps := slices.DeleteFunc(ManagerCapabilities(), func(c string) bool { return slices.Contains(without, c) })
+	s.SetCapabilities(username, caps...)
+	s.AddToken(tok, service, username)
+}
+
+// SetLastCourseAccess records when a user last opened a course (user_lastaccess),
+// as course/view.php does; t is Unix seconds.
+func (s *Sim) SetLastCourseAccess(courseID, userID, t int64) {
+	s.admin(func(tx *tx) { tx.d.LastAccess[courseUser{courseID, userID}] = t })
+}
+
 // AssignRole gives a plain (component ”) role in a course, like the participants page.
 func (s *Sim) AssignRole(courseID, userID, roleID int64) {
 	s.admin(func(t *tx) { t.roleAssign(roleID, courseID, userID, "", 0) })

@@ -3,6 +3,7 @@ package moodlesim
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 	_ "time/tzdata" // the demo's dates are Europe/Paris days on any machine
@@ -108,6 +109,7 @@ type demo struct {
 	course  map[string]int64
 	manual  map[string]int64 // course shortname -> manual instance
 	teacher []int64
+	emails  map[string]int // e-mail local part -> users holding it
 }
 
 // DemoSite returns the sandbox's demo site: a French university on 2026-09-01, the
@@ -135,8 +137,9 @@ func DemoSite() *Sim {
 	s := New(Options{Now: func() time.Time { return demoBuilt }, TimeZone: "Europe/Paris"})
 	s.d.Config.SiteName = "Université de démonstration"
 	b := &demo{s: s, rng: rand.New(rand.NewPCG(20260901, 42)), taken: map[string]bool{},
-		course: map[string]int64{}, manual: map[string]int64{}}
+		course: map[string]int64{}, manual: map[string]int64{}, emails: map[string]int{}}
 	b.build()
+	b.lastAccess()
 	s.SetClock(time.Now)
 	s.AddToken("sandbox", ServiceEnrolctl, "admin")
 	return s
@@ -145,7 +148,47 @@ func DemoSite() *Sim {
 func (b *demo) user(username, first, last string) int64 {
 	b.taken[username] = true
 	return b.s.AddUser(User{Username: username, Firstname: first, Lastname: last,
-		Email: strings.ToLower(username) + "@etu.univ-demo.fr", IDNumber: username})
+		Email: b.email(first, last) + "@etu.univ-demo.fr", IDNumber: username})
+}
+
+// email is firstname.lastname, with a number from the second holder on, as
+// universities hand them out.
+func (b *demo) email(first, last string) string {
+	local := strings.ToLower(asciiFold(first) + "." + strings.ReplaceAll(asciiFold(last), " ", "-"))
+	b.emails[local]++
+	if n := b.emails[local]; n > 1 {
+		local += fmt.Sprint(n)
+	}
+	return local
+}
+
+// lastAccess gives every participant a last course access (user_lastaccess): teachers
+// and most current learners in the three weeks before the demo's date, learners whose
+// enrolment ended in the two months before it ended, about one learner in eight never.
+func (b *demo) lastAccess() {
+	rng := rand.New(rand.NewPCG(20260901, 7))
+	d := b.s.d
+	built := demoBuilt.Unix()
+	const day = 86400
+	for _, ue := range sortedValues(d.UEs) {
+		courseID := d.Instances[ue.EnrolID].CourseID
+		key := courseUser{courseID, ue.UserID}
+		if _, done := d.LastAccess[key]; done {
+			continue
+		}
+		var at int64
+		switch teacher := slices.Contains(b.teacher, ue.UserID); {
+		case teacher:
+			at = built - rng.Int64N(21*day)
+		case ue.TimeEnd != 0 && ue.TimeEnd < built:
+			at = ue.TimeEnd - rng.Int64N(60*day)
+		case rng.IntN(8) == 0:
+			continue // never opened the course
+		default:
+			at = built - rng.Int64N(21*day)
+		}
+		d.LastAccess[key] = at
+	}
 }
 
 // learners creates n users whose 8-digit usernames start with prefix.
@@ -197,7 +240,7 @@ func (b *demo) build() {
 	for _, t := range demoTeachers {
 		username := strings.ToLower(asciiFold(t[1]) + asciiFold(t[0])[:1] + "01")
 		b.teacher = append(b.teacher, b.s.AddUser(User{Username: username, Firstname: t[0], Lastname: t[1],
-			Email: username + "@univ-demo.fr", IDNumber: "P" + username}))
+			Email: b.email(t[0], t[1]) + "@univ-demo.fr", IDNumber: "P" + username}))
 	}
 	repeaters := []int64{b.user("21009539", "Kevin", "Marchand")}
 	for i := range 11 {

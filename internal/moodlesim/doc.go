@@ -15,7 +15,21 @@
 //     the plugin declares them, or ServiceAll (simulator only: also
 //     enrol_manual_unenrol_users, enrol_meta_add_instances, core_cohort_get_cohorts,
 //     core_cohort_get_cohort_members, core_group_get_course_groups).
-//   - Save(w) / Load(r): the whole site as JSON, stable order (the sandbox file).
+//   - AddTokenWithout(token, service, username, capabilities...): a non-admin manager
+//     lacking those capabilities (ManagerCapabilities minus them), to check refusals.
+//   - Save(w) / Load(r): the whole site as JSON, stable order (the sandbox file;
+//     format 2 adds user_lastaccess and leases, format 1 files still load).
+//
+// # Contract v2
+//
+// local_enrolctl_write (write.go) validates the whole JSON payload first
+// (invalidpayload), then runs each course's items in their own transaction and answers
+// one result per course; every operation is idempotent. The apply lease (lease.go)
+// uses the simulator's clock (Options.Now, SetClock). get_course_state lists the
+// course's users with their last course access (SetLastCourseAccess). Every
+// local_enrolctl function requires local/enrolctl:manage. SetDeadlockFaults(window)
+// makes overlapping writes that touch the same user fail as PostgreSQL's deadlock
+// victim (dmlwriteexception), per course in local_enrolctl_write (deadlock.go).
 //
 // # Protocol
 //

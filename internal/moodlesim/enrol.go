@@ -62,6 +62,19 @@ func (t *tx) instanceUpdated(courseID int64) {
 	t.instanceEvents[courseID] = true
 }
 
+// putInstance writes an enrol row.
+func (t *tx) putInstance(e Instance) { t.d.Instances[e.ID] = e }
+
+// addGroup inserts a groups row and returns its id.
+func (t *tx) addGroup(g Group) int64 {
+	g.ID = t.d.next("groups")
+	t.d.Groups[g.ID] = g
+	return g.ID
+}
+
+// removeMember deletes a groups_members row.
+func (t *tx) removeMember(m GroupMember) { delete(t.d.Members, m.ID) }
+
 // unassign is role_unassign of one assignment, with its event.
 func (t *tx) unassign(ra RoleAssignment) {
 	t.d.deleteRA(ra)

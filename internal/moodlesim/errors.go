@@ -45,6 +45,11 @@ var localMessages = map[string]string{
 	"unknowninstance":    "Enrolment instance {$a} does not exist.",
 	"instancenotmanual":  "Enrolment instance {$a} is not a manual or self instance.",
 	"unknownuser":        "User {$a} does not exist or is deleted.",
+	"invalidpayload":     "Invalid write payload: {$a}",
+	"invalidtimes":       "Invalid enrolment times for user {$a}.",
+	"notmanualmember":    "User {$a->userid} is not a manual member of group {$a->groupid}.",
+	"cannotunenrol":      "The enrolment plugin {$a} does not allow unenrolling this user.",
+	"notenrolled":        "User {$a->userid} is not enrolled in course {$a->courseid}.",
 }
 
 // otherMessages are the core and plugin strings the simulator raises.
@@ -132,6 +137,7 @@ var capabilityNames = map[string]string{
 	"moodle/course:viewhiddencourses": "View hidden courses",
 	"moodle/course:viewparticipants":  "View participants",
 	"moodle/role:assign":              "Assign roles to users",
+	"local/enrolctl:manage":           "Manage enrolments with enrolctl",
 }
 
 func noPermission(capability string) *wsError {

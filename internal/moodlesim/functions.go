@@ -19,6 +19,19 @@ func write(params *desc, run func(*ctx, args) (any, *wsError)) function {
 	return function{params: params, write: true, tx: true, run: run}
 }
 
+// local is a local_enrolctl function: since contract v2 every one requires
+// local/enrolctl:manage in the system context before its own checks.
+func local(f function) function {
+	run := f.run
+	f.run = func(c *ctx, a args) (any, *wsError) {
+		if err := c.require("local/enrolctl:manage"); err != nil {
+			return nil, err
+		}
+		return run(c, a)
+	}
+	return f
+}
+
 var (
 	intList = list(val(pInt))
 	i0      = int64(0)
@@ -27,13 +40,13 @@ var (
 // functions are every external function the simulator knows; an unknown name is a
 // missing external_functions record, as in Moodle.
 var functions = map[string]function{
-	"local_enrolctl_get_site_status": read(obj(), getSiteStatus),
-	"local_enrolctl_get_courses": read(obj(
+	"local_enrolctl_get_site_status": local(read(obj(), getSiteStatus)),
+	"local_enrolctl_get_courses": local(read(obj(
 		def("page", val(pInt), i0),
 		def("perpage", val(pInt), int64(500)),
-	), getCourses),
-	"local_enrolctl_get_course_state": read(obj(req("courseids", intList)), getCourseState),
-	"local_enrolctl_add_instances": write(obj(req("instances", list(obj(
+	), getCourses)),
+	"local_enrolctl_get_course_state": local(read(obj(req("courseids", intList)), getCourseState)),
+	"local_enrolctl_add_instances": local(write(obj(req("instances", list(obj(
 		req("courseid", val(pInt)),
 		req("enrol", val(pPlugin)),
 		def("name", val(pText), ""),
@@ -43,28 +56,42 @@ var functions = map[string]function{
 		def("linkedcourseid", val(pInt), i0),
 		def("groupid", val(pInt), i0),
 		def("maxenrolled", val(pInt), i0),
-	)))), addInstances),
-	"local_enrolctl_update_instances": write(obj(req("instances", list(obj(
+	)))), addInstances)),
+	"local_enrolctl_update_instances": local(write(obj(req("instances", list(obj(
 		req("id", val(pInt)),
 		opt("name", val(pText)),
 		opt("status", val(pInt)),
 		opt("roleid", val(pInt)),
 		opt("groupid", val(pInt)),
 		opt("maxenrolled", val(pInt)),
-	)))), updateInstances),
-	"local_enrolctl_delete_instances": write(obj(req("instanceids", intList)), deleteInstances),
-	"local_enrolctl_set_enrolments": write(obj(req("enrolments", list(obj(
+	)))), updateInstances)),
+	"local_enrolctl_delete_instances": local(write(obj(req("instanceids", intList)), deleteInstances)),
+	"local_enrolctl_set_enrolments": local(write(obj(req("enrolments", list(obj(
 		req("instanceid", val(pInt)),
 		req("userid", val(pInt)),
 		req("roleid", val(pInt)),
 		req("timestart", val(pInt)),
 		req("timeend", val(pInt)),
 		req("suspended", val(pInt)),
-	)))), setEnrolments),
-	"local_enrolctl_unenrol_users": write(obj(req("enrolments", list(obj(
+	)))), setEnrolments)),
+	"local_enrolctl_unenrol_users": local(write(obj(req("enrolments", list(obj(
 		req("instanceid", val(pInt)),
 		req("userid", val(pInt)),
-	)))), unenrolUsers),
+	)))), unenrolUsers)),
+
+	"local_enrolctl_write": local(function{params: obj(
+		req("operation", val(pRaw)),
+		req("items", val(pRaw)),
+	), write: true, run: localWrite}), // one transaction per course, not per call
+	"local_enrolctl_acquire_lease": local(write(obj(
+		req("name", val(pAlphaNumExt)),
+		req("holder", val(pRaw)),
+		req("ttl", val(pInt)),
+	), acquireLease)),
+	"local_enrolctl_release_lease": local(write(obj(
+		req("name", val(pAlphaNumExt)),
+		req("holder", val(pRaw)),
+	), releaseLease)),
 
 	"core_webservice_get_site_info": read(obj(defList("serviceshortnames", list(val(pAlphaNumExt)))), getSiteInfo),
 	"core_user_get_users_by_field": read(obj(
@@ -219,6 +246,9 @@ var enrolctlFunctions = []string{
 	"local_enrolctl_delete_instances",
 	"local_enrolctl_set_enrolments",
 	"local_enrolctl_unenrol_users",
+	"local_enrolctl_write",
+	"local_enrolctl_acquire_lease",
+	"local_enrolctl_release_lease",
 	"core_webservice_get_site_info",
 	"core_user_get_users_by_field",
 	"core_cohort_search_cohorts",

@@ -2,6 +2,7 @@ package moodlesim
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -9,8 +10,8 @@ import (
 // The local_enrolctl functions of docs/contract.md.
 
 const (
-	pluginVersion = 2026112301
-	pluginRelease = "1.0.0"
+	pluginVersion = 2026113000
+	pluginRelease = "2.0.0"
 	moodleVersion = "2025100600.02"
 	moodleRelease = "5.1+ (Build: 20251017)"
 )
@@ -56,13 +57,15 @@ func getCourses(c *ctx, a args) (any, *wsError) {
 	if page < 0 {
 		return nil, invalidParam("page must be 0 or more")
 	}
-	if perpage < 1 || perpage > 1000 {
-		return nil, invalidParam("perpage must be between 1 and 1000")
+	if perpage < 1 || perpage > 5000 {
+		return nil, invalidParam("perpage must be between 1 and 5000")
 	}
 	d := c.d()
+	// Hidden courses are listed only to those who may see them.
+	seeHidden := c.has("moodle/course:viewhiddencourses")
 	ids := make([]int64, 0, len(d.Courses))
-	for id := range d.Courses {
-		if id != SiteCourseID {
+	for id, co := range d.Courses {
+		if id != SiteCourseID && (co.Visible || seeHidden) {
 			ids = append(ids, id)
 		}
 	}
@@ -136,6 +139,19 @@ type courseState struct {
 	Roles      []stateRole      `json:"roles"`
 	Groups     []stateGroup     `json:"groups"`
 	Members    []stateMember    `json:"members"`
+	Users      []stateUser      `json:"users"`
+}
+
+// stateUser is a user appearing in a course's enrolments, roles or members.
+type stateUser struct {
+	ID               int64  `json:"id"`
+	Username         string `json:"username"`
+	Firstname        string `json:"firstname"`
+	Lastname         string `json:"lastname"`
+	Email            string `json:"email"`
+	IDNumber         string `json:"idnumber"`
+	LastCourseAccess int64  `json:"lastcourseaccess"`
+	Suspended        int    `json:"suspended"`
 }
 
 // getCourseState reads every table once and buckets the rows by course, the way the
@@ -143,8 +159,8 @@ type courseState struct {
 func getCourseState(c *ctx, a args) (any, *wsError) {
 	d := c.d()
 	ids := a.ints("courseids")
-	if len(ids) < 1 || len(ids) > 200 {
-		return nil, invalidParam("courseids must hold 1 to 200 course ids")
+	if len(ids) < 1 || len(ids) > 500 {
+		return nil, invalidParam("courseids must hold 1 to 500 course ids")
 	}
 	want := map[int64]*courseState{}
 	for _, id := range ids {
@@ -153,7 +169,7 @@ func getCourseState(c *ctx, a args) (any, *wsError) {
 			return nil, c.s.missingRecord("course", fmt.Sprintf("SELECT * FROM {course} WHERE id = ?\n[array (\n  0 => %d,\n)]", id))
 		}
 		want[id] = &courseState{CourseID: id, Shortname: co.Shortname, Instances: []stateInstance{},
-			Enrolments: []stateEnrolment{}, Roles: []stateRole{}, Groups: []stateGroup{}, Members: []stateMember{}}
+			Enrolments: []stateEnrolment{}, Roles: []stateRole{}, Groups: []stateGroup{}, Members: []stateMember{}, Users: []stateUser{}}
 	}
 	for _, id := range ids {
 		if err := c.require("moodle/course:enrolreview"); err != nil {
@@ -251,9 +267,35 @@ func getCourseState(c *ctx, a args) (any, *wsError) {
 			}
 			return cmpID(x.UserID, y.UserID)
 		})
+		cs.Users = d.stateUsers(cs)
 		out = append(out, *cs)
 	}
 	return out, nil
+}
+
+// stateUsers lists, by id, every user of a course's enrolments, roles and members.
+func (d *db) stateUsers(cs *courseState) []stateUser {
+	seen := map[int64]bool{}
+	for _, e := range cs.Enrolments {
+		seen[e.UserID] = true
+	}
+	for _, r := range cs.Roles {
+		seen[r.UserID] = true
+	}
+	for _, m := range cs.Members {
+		seen[m.UserID] = true
+	}
+	out := make([]stateUser, 0, len(seen))
+	for _, id := range slices.Sorted(maps.Keys(seen)) {
+		u := d.Users[id]
+		su := stateUser{ID: u.ID, Username: u.Username, Firstname: u.Firstname, Lastname: u.Lastname, Email: u.Email,
+			IDNumber: u.IDNumber, LastCourseAccess: d.LastAccess[courseUser{cs.CourseID, id}]}
+		if u.Suspended {
+			su.Suspended = 1
+		}
+		out = append(out, su)
+	}
+	return out
 }
 
 // uniqueInOrder drops repeated ids, keeping the first of each (array_unique).
@@ -269,112 +311,135 @@ func uniqueInOrder(ids []int64) []int64 {
 	return out
 }
 
+type addedInstance struct {
+	CourseID int64 `json:"courseid"`
+	ID       int64 `json:"id"`
+}
+
 func addInstances(c *ctx, a args) (any, *wsError) {
-	d := c.d()
-	type added struct {
-		CourseID int64 `json:"courseid"`
-		ID       int64 `json:"id"`
-	}
-	out := make([]added, 0)
+	out := make([]addedInstance, 0)
 	for _, it := range a.list("instances") {
-		courseID, enrol := it.int("courseid"), it.str("enrol")
-		if enrol == "database" {
-			return nil, localErr("databaseinstance", "new")
-		}
-		if !slices.Contains(managedPlugins, enrol) {
-			return nil, localErr("unsupportedmethod", enrol)
-		}
-		if _, ok := d.Courses[courseID]; !ok || courseID == SiteCourseID {
-			return nil, localErr("unknowncourse", courseID)
-		}
-		if !d.pluginEnabled(enrol) {
-			return nil, localErr("plugindisabled", enrol)
-		}
-		if err := c.requireConfig(enrol); err != nil {
+		id, err := addInstance(c, it, false)
+		if err != nil {
 			return nil, err
 		}
-		existing := d.courseInstances(courseID)
-		roleID, cohortID, linkedID, groupID := it.int("roleid"), it.int("cohortid"), it.int("linkedcourseid"), it.int("groupid")
-		dup := func(match func(Instance) bool) *wsError {
-			for _, e := range existing {
-				if e.Enrol == enrol && match(e) {
-					return localErr("duplicateinstance", map[string]any{"courseid": courseID, "enrol": enrol, "id": e.ID})
-				}
-			}
-			return nil
-		}
-		switch enrol {
-		case "manual", "guest":
-			for _, e := range existing {
-				if e.Enrol == enrol {
-					return nil, localErr("cannotaddinstance", map[string]any{"enrol": enrol, "courseid": courseID})
-				}
-			}
-		case "cohort":
-			co, ok := d.Cohorts[cohortID]
-			if !ok {
-				return nil, localErr("unknowncohort", cohortID)
-			}
-			if !d.cohortAvailable(co, courseID) {
-				return nil, localErr("cohortnotavailable", map[string]any{"cohortid": cohortID, "courseid": courseID})
-			}
-			if err := dup(func(e Instance) bool { return e.CustomInt1 == cohortID && e.RoleID == roleID }); err != nil {
-				return nil, err
-			}
-		case "meta":
-			if _, ok := d.Courses[linkedID]; !ok || linkedID == SiteCourseID {
-				return nil, localErr("unknowncourse", linkedID)
-			}
-			if linkedID == courseID {
-				return nil, localErr("invalidlink", courseID)
-			}
-			if err := dup(func(e Instance) bool { return e.CustomInt1 == linkedID }); err != nil {
-				return nil, err
-			}
-			if !d.Courses[linkedID].Visible {
-				if err := c.require("moodle/course:viewhiddencourses"); err != nil {
-					return nil, err
-				}
-			}
-			if err := c.require("enrol/meta:selectaslinked"); err != nil {
-				return nil, err
-			}
-		case "self":
-			name := it.str("name")
-			if err := dup(func(e Instance) bool { return e.Name == name }); err != nil {
-				return nil, err
-			}
-		}
-		if roleID != 0 && !c.assignable(roleID) {
-			return nil, localErr("invalidrole", map[string]any{"roleid": roleID, "courseid": courseID})
-		}
-		if groupID != 0 {
-			if g, ok := d.Groups[groupID]; !ok || g.CourseID != courseID {
-				return nil, localErr("invalidgroup", map[string]any{"groupid": groupID, "courseid": courseID})
-			}
-		}
-		// roleid is stored for manual, self and cohort only (validated for every method).
-		e := Instance{Enrol: enrol, CourseID: courseID, Name: it.str("name")}
-		if enrol == "manual" || enrol == "self" || enrol == "cohort" {
-			e.RoleID = roleID
-		}
-		if it.int("status") != 0 {
-			e.Status = InstanceDisabled
-		}
-		switch enrol {
-		case "cohort":
-			e.CustomInt1, e.CustomInt2 = cohortID, groupID
-		case "meta":
-			e.CustomInt1, e.CustomInt2 = linkedID, groupID
-		case "self":
-			// The self plugin's instance defaults: welcome e-mail, new enrolments allowed.
-			e.CustomInt3, e.CustomInt4, e.CustomInt6 = it.int("maxenrolled"), 1, 1
-		case "manual":
-			e.CustomInt1 = 1 // sendcoursewelcomemessage
-		}
-		out = append(out, added{courseID, c.t.addInstance(e)})
+		out = append(out, addedInstance{it.int("courseid"), id})
 	}
 	return out, nil
+}
+
+// addInstance is one item of local_enrolctl_add_instances. With idempotent (the
+// write function) an equivalent instance answers its id instead of duplicateinstance
+// or cannotaddinstance, so a resent item changes nothing.
+func addInstance(c *ctx, it args, idempotent bool) (int64, *wsError) {
+	d := c.d()
+	courseID, enrol := it.int("courseid"), it.str("enrol")
+	if enrol == "database" {
+		return 0, localErr("databaseinstance", "new")
+	}
+	if !slices.Contains(managedPlugins, enrol) {
+		return 0, localErr("unsupportedmethod", enrol)
+	}
+	if _, ok := d.Courses[courseID]; !ok || courseID == SiteCourseID {
+		return 0, localErr("unknowncourse", courseID)
+	}
+	if !d.pluginEnabled(enrol) {
+		return 0, localErr("plugindisabled", enrol)
+	}
+	if err := c.requireConfig(enrol); err != nil {
+		return 0, err
+	}
+	existing := d.courseInstances(courseID)
+	roleID, cohortID, linkedID, groupID := it.int("roleid"), it.int("cohortid"), it.int("linkedcourseid"), it.int("groupid")
+	// equivalent finds the instance a new one would duplicate.
+	equivalent := func(match func(Instance) bool) (Instance, bool) {
+		for _, e := range existing {
+			if e.Enrol == enrol && match(e) {
+				return e, true
+			}
+		}
+		return Instance{}, false
+	}
+	dup := func(match func(Instance) bool) (int64, *wsError) {
+		if e, ok := equivalent(match); ok {
+			if idempotent {
+				return e.ID, nil
+			}
+			return e.ID, localErr("duplicateinstance", map[string]any{"courseid": courseID, "enrol": enrol, "id": e.ID})
+		}
+		return 0, nil
+	}
+	switch enrol {
+	case "manual", "guest":
+		if e, ok := equivalent(func(Instance) bool { return true }); ok {
+			if idempotent {
+				return e.ID, nil
+			}
+			return 0, localErr("cannotaddinstance", map[string]any{"enrol": enrol, "courseid": courseID})
+		}
+	case "cohort":
+		co, ok := d.Cohorts[cohortID]
+		if !ok {
+			return 0, localErr("unknowncohort", cohortID)
+		}
+		if !d.cohortAvailable(co, courseID) {
+			return 0, localErr("cohortnotavailable", map[string]any{"cohortid": cohortID, "courseid": courseID})
+		}
+		if id, err := dup(func(e Instance) bool { return e.CustomInt1 == cohortID && e.RoleID == roleID }); id != 0 || err != nil {
+			return id, err
+		}
+	case "meta":
+		if _, ok := d.Courses[linkedID]; !ok || linkedID == SiteCourseID {
+			return 0, localErr("unknowncourse", linkedID)
+		}
+		if linkedID == courseID {
+			return 0, localErr("invalidlink", courseID)
+		}
+		if id, err := dup(func(e Instance) bool { return e.CustomInt1 == linkedID }); id != 0 || err != nil {
+			return id, err
+		}
+		if !d.Courses[linkedID].Visible {
+			if err := c.require("moodle/course:viewhiddencourses"); err != nil {
+				return 0, err
+			}
+		}
+		if err := c.require("enrol/meta:selectaslinked"); err != nil {
+			return 0, err
+		}
+	case "self":
+		name := it.str("name")
+		if id, err := dup(func(e Instance) bool { return e.Name == name }); id != 0 || err != nil {
+			return id, err
+		}
+	}
+	if roleID != 0 && !c.assignable(roleID) {
+		return 0, localErr("invalidrole", map[string]any{"roleid": roleID, "courseid": courseID})
+	}
+	if groupID != 0 {
+		if g, ok := d.Groups[groupID]; !ok || g.CourseID != courseID {
+			return 0, localErr("invalidgroup", map[string]any{"groupid": groupID, "courseid": courseID})
+		}
+	}
+	// roleid is stored for manual, self and cohort only (validated for every method).
+	e := Instance{Enrol: enrol, CourseID: courseID, Name: it.str("name")}
+	if enrol == "manual" || enrol == "self" || enrol == "cohort" {
+		e.RoleID = roleID
+	}
+	if it.int("status") != 0 {
+		e.Status = InstanceDisabled
+	}
+	switch enrol {
+	case "cohort":
+		e.CustomInt1, e.CustomInt2 = cohortID, groupID
+	case "meta":
+		e.CustomInt1, e.CustomInt2 = linkedID, groupID
+	case "self":
+		// The self plugin's instance defaults: welcome e-mail, new enrolments allowed.
+		e.CustomInt3, e.CustomInt4, e.CustomInt6 = it.int("maxenrolled"), 1, 1
+	case "manual":
+		e.CustomInt1 = 1 // sendcoursewelcomemessage
+	}
+	return c.t.addInstance(e), nil
 }
 
 // requireConfig is the instance pages' check: moodle/course:enrolconfig and
@@ -402,66 +467,75 @@ func managedInstance(c *ctx, id int64) (Instance, *wsError) {
 }
 
 func updateInstances(c *ctx, a args) (any, *wsError) {
-	d := c.d()
 	for _, it := range a.list("instances") {
 		e, err := managedInstance(c, it.int("id"))
 		if err != nil {
 			return nil, err
 		}
-		if !d.pluginEnabled(e.Enrol) {
-			return nil, localErr("plugindisabled", e.Enrol)
-		}
-		if err := c.requireConfig(e.Enrol); err != nil {
+		if err := updateInstance(c, e, it); err != nil {
 			return nil, err
-		}
-		changed := false
-		if it.has("name") && it.str("name") != e.Name {
-			e.Name, changed = it.str("name"), true
-		}
-		roleChanged := false
-		if it.has("roleid") && e.Enrol != "guest" && e.Enrol != "meta" && it.int("roleid") != e.RoleID {
-			roleID := it.int("roleid")
-			if roleID != 0 && !c.assignable(roleID) {
-				return nil, localErr("invalidrole", map[string]any{"roleid": roleID, "courseid": e.CourseID})
-			}
-			e.RoleID, changed, roleChanged = roleID, true, true
-		}
-		if it.has("groupid") && (e.Enrol == "cohort" || e.Enrol == "meta") && it.int("groupid") != e.CustomInt2 {
-			groupID := it.int("groupid")
-			if groupID != 0 {
-				if g, ok := d.Groups[groupID]; !ok || g.CourseID != e.CourseID {
-					return nil, localErr("invalidgroup", map[string]any{"groupid": groupID, "courseid": e.CourseID})
-				}
-			}
-			e.CustomInt2, changed = groupID, true
-		}
-		if it.has("maxenrolled") && e.Enrol == "self" && it.int("maxenrolled") != e.CustomInt3 {
-			e.CustomInt3, changed = it.int("maxenrolled"), true
-		}
-		if changed {
-			// update_instance: cohort unassigns the old role at once, then cohort and
-			// meta re-sync the course.
-			if roleChanged && e.Enrol == "cohort" {
-				for _, ra := range d.RAs {
-					if ra.Component == "enrol_cohort" && ra.ItemID == e.ID {
-						c.t.unassign(ra)
-					}
-				}
-			}
-			e.TimeModified = c.t.now
-			d.Instances[e.ID] = e
-			c.t.instanceUpdated(e.CourseID)
-			c.t.syncCourse(e)
-		}
-		if it.has("status") {
-			status := InstanceEnabled
-			if it.int("status") != 0 {
-				status = InstanceDisabled
-			}
-			c.t.updateStatus(d.Instances[e.ID], status)
 		}
 	}
 	return nil, nil
+}
+
+// updateInstance is one item of local_enrolctl_update_instances: only the keys given
+// change.
+func updateInstance(c *ctx, e Instance, it args) *wsError {
+	d := c.d()
+	if !d.pluginEnabled(e.Enrol) {
+		return localErr("plugindisabled", e.Enrol)
+	}
+	if err := c.requireConfig(e.Enrol); err != nil {
+		return err
+	}
+	changed := false
+	if it.has("name") && it.str("name") != e.Name {
+		e.Name, changed = it.str("name"), true
+	}
+	roleChanged := false
+	if it.has("roleid") && e.Enrol != "guest" && e.Enrol != "meta" && it.int("roleid") != e.RoleID {
+		roleID := it.int("roleid")
+		if roleID != 0 && !c.assignable(roleID) {
+			return localErr("invalidrole", map[string]any{"roleid": roleID, "courseid": e.CourseID})
+		}
+		e.RoleID, changed, roleChanged = roleID, true, true
+	}
+	if it.has("groupid") && (e.Enrol == "cohort" || e.Enrol == "meta") && it.int("groupid") != e.CustomInt2 {
+		groupID := it.int("groupid")
+		if groupID != 0 {
+			if g, ok := d.Groups[groupID]; !ok || g.CourseID != e.CourseID {
+				return localErr("invalidgroup", map[string]any{"groupid": groupID, "courseid": e.CourseID})
+			}
+		}
+		e.CustomInt2, changed = groupID, true
+	}
+	if it.has("maxenrolled") && e.Enrol == "self" && it.int("maxenrolled") != e.CustomInt3 {
+		e.CustomInt3, changed = it.int("maxenrolled"), true
+	}
+	if changed {
+		// update_instance: cohort unassigns the old role at once, then cohort and
+		// meta re-sync the course.
+		if roleChanged && e.Enrol == "cohort" {
+			for _, ra := range d.courseRAs(e.CourseID) {
+				if ra.Component == "enrol_cohort" && ra.ItemID == e.ID {
+					c.t.unassign(ra)
+				}
+			}
+		}
+		e.TimeModified = c.t.now
+		c.t.putInstance(e)
+		c.t.instanceUpdated(e.CourseID)
+		c.t.syncCourse(e)
+	}
+	if it.has("status") {
+		status := InstanceEnabled
+		if it.int("status") != 0 {
+			status = InstanceDisabled
+		}
+		c.t.updateStatus(d.Instances[e.ID], status)
+	}
+	return nil
 }
 
 func deleteInstances(c *ctx, a args) (any, *wsError) {
@@ -470,12 +544,20 @@ func deleteInstances(c *ctx, a args) (any, *wsError) {
 		if err != nil {
 			return nil, err
 		}
-		if err := c.requireConfig(e.Enrol); err != nil {
+		if err := deleteInstance(c, e); err != nil {
 			return nil, err
 		}
-		c.t.deleteInstance(e)
 	}
 	return nil, nil
+}
+
+// deleteInstance is one item of local_enrolctl_delete_instances.
+func deleteInstance(c *ctx, e Instance) *wsError {
+	if err := c.requireConfig(e.Enrol); err != nil {
+		return err
+	}
+	c.t.deleteInstance(e)
+	return nil
 }
 
 // enrolInstance finds a manual or self instance for set_enrolments and unenrol_users.
@@ -493,57 +575,80 @@ func enrolInstance(c *ctx, id int64) (Instance, *wsError) {
 	return e, nil
 }
 
+// guestUserID is $CFG->siteguest: never enrolled by enrolctl.
+const guestUserID int64 = 1
+
+// realUser is a user enrolctl may enrol: it exists, is not deleted, is not the guest.
+func realUser(d *db, userID int64) *wsError {
+	if u, ok := d.Users[userID]; !ok || u.Deleted || userID == guestUserID {
+		return localErr("unknownuser", userID)
+	}
+	return nil
+}
+
 func setEnrolments(c *ctx, a args) (any, *wsError) {
-	d := c.d()
 	for _, it := range a.list("enrolments") {
 		e, err := enrolInstance(c, it.int("instanceid"))
 		if err != nil {
 			return nil, err
 		}
-		userID, roleID := it.int("userid"), it.int("roleid")
-		if u, ok := d.Users[userID]; !ok || u.Deleted {
-			return nil, localErr("unknownuser", userID)
-		}
-		if !d.pluginEnabled(e.Enrol) {
-			return nil, localErr("plugindisabled", e.Enrol)
-		}
-		if roleID != 0 && !c.assignable(roleID) {
-			return nil, localErr("invalidrole", map[string]any{"roleid": roleID, "courseid": e.CourseID})
-		}
-		status, ts, te := UserActive, it.int("timestart"), it.int("timeend")
-		if it.int("suspended") != 0 {
-			status = UserSuspended
-		}
-		if ue, exists := d.ue(e.ID, userID); !exists {
-			// Self has no :enrol capability: enrolling someone else is managing it.
-			capability := "enrol/manual:enrol"
-			if e.Enrol == "self" {
-				capability = "enrol/self:manage"
-			}
-			if err := c.require(capability); err != nil {
-				return nil, err
-			}
-			c.t.enrolUser(e, userID, 0, ts, te, status)
-		} else if ue.Status != status || ue.TimeStart != ts || ue.TimeEnd != te {
-			if err := c.require("enrol/" + e.Enrol + ":manage"); err != nil {
-				return nil, err
-			}
-			c.t.updateUserEnrol(e, userID, &status, &ts, &te)
-		}
-		if roleID != 0 {
-			for _, ra := range d.RAs {
-				if ra.CourseID == e.CourseID && ra.UserID == userID && ra.Component == "" && ra.RoleID != roleID {
-					if !c.assignable(ra.RoleID) {
-						// Removing a role needs the right to give it.
-						return nil, localErr("invalidrole", map[string]any{"roleid": ra.RoleID, "courseid": e.CourseID})
-					}
-					c.t.unassign(ra)
-				}
-			}
-			c.t.roleAssign(roleID, e.CourseID, userID, "", 0)
+		if err := setEnrolment(c, e, it); err != nil {
+			return nil, err
 		}
 	}
 	return nil, nil
+}
+
+// setEnrolment is one item of local_enrolctl_set_enrolments: the full desired state of
+// one user's enrolment in a manual or self instance.
+func setEnrolment(c *ctx, e Instance, it args) *wsError {
+	d := c.d()
+	userID, roleID := it.int("userid"), it.int("roleid")
+	if err := realUser(d, userID); err != nil {
+		return err
+	}
+	if !d.pluginEnabled(e.Enrol) {
+		return localErr("plugindisabled", e.Enrol)
+	}
+	status, ts, te := UserActive, it.int("timestart"), it.int("timeend")
+	if ts < 0 || te < 0 || (te != 0 && te < ts) {
+		return localErr("invalidtimes", userID)
+	}
+	if roleID != 0 && !c.assignable(roleID) {
+		return localErr("invalidrole", map[string]any{"roleid": roleID, "courseid": e.CourseID})
+	}
+	if it.int("suspended") != 0 {
+		status = UserSuspended
+	}
+	if ue, exists := d.ue(e.ID, userID); !exists {
+		// Self has no :enrol capability: enrolling someone else is managing it.
+		capability := "enrol/manual:enrol"
+		if e.Enrol == "self" {
+			capability = "enrol/self:manage"
+		}
+		if err := c.require(capability); err != nil {
+			return err
+		}
+		c.t.enrolUser(e, userID, 0, ts, te, status)
+	} else if ue.Status != status || ue.TimeStart != ts || ue.TimeEnd != te {
+		if err := c.require("enrol/" + e.Enrol + ":manage"); err != nil {
+			return err
+		}
+		c.t.updateUserEnrol(e, userID, &status, &ts, &te)
+	}
+	if roleID != 0 {
+		for _, ra := range d.userCourseRAs(e.CourseID, userID) {
+			if ra.Component == "" && ra.RoleID != roleID {
+				if !c.assignable(ra.RoleID) {
+					// Removing a role needs the right to give it.
+					return localErr("invalidrole", map[string]any{"roleid": ra.RoleID, "courseid": e.CourseID})
+				}
+				c.t.unassign(ra)
+			}
+		}
+		c.t.roleAssign(roleID, e.CourseID, userID, "", 0)
+	}
+	return nil
 }
 
 func unenrolUsers(c *ctx, a args) (any, *wsError) {
@@ -552,10 +657,36 @@ func unenrolUsers(c *ctx, a args) (any, *wsError) {
 		if err != nil {
 			return nil, err
 		}
-		if err := c.require("enrol/" + e.Enrol + ":unenrol"); err != nil {
+		if err := unenrolUser(c, e, it.int("userid")); err != nil {
 			return nil, err
 		}
-		c.t.unenrolUser(e, it.int("userid"))
 	}
 	return nil, nil
+}
+
+// unenrolUser is one item of local_enrolctl_unenrol_users: the plugin must be enabled
+// and allow_unenrol_user() must allow it; a user without a row is a no-op.
+func unenrolUser(c *ctx, e Instance, userID int64) *wsError {
+	if !c.d().pluginEnabled(e.Enrol) {
+		return localErr("plugindisabled", e.Enrol)
+	}
+	if err := c.require("enrol/" + e.Enrol + ":unenrol"); err != nil {
+		return err
+	}
+	ue, ok := c.d().ue(e.ID, userID)
+	if !ok {
+		return nil
+	}
+	if !allowUnenrolUser(e, ue) {
+		return localErr("cannotunenrol", e.Enrol)
+	}
+	c.t.unenrolUser(e, userID)
+	return nil
+}
+
+// allowUnenrolUser is enrol_plugin::allow_unenrol_user: enrol_manual and enrol_self
+// override allow_unenrol() to true; the base class (guest, cohort, meta, database
+// through their own rules) answers false, but enrolctl only reaches manual and self.
+func allowUnenrolUser(e Instance, _ UserEnrolment) bool {
+	return e.Enrol == "manual" || e.Enrol == "self"
 }

@@ -38,8 +38,8 @@ func TestSiteStatusAndCourses(t *testing.T) {
 	if diff := cmp.Diff(want, page.Courses); diff != "" || page.Total != 3 {
 		t.Errorf("page 1 total %d (-want +got):\n%s", page.Total, diff)
 	}
-	if e := st.admin.fail("local_enrolctl_get_courses", "perpage", "1001"); e.ErrorCode != "invalidparameter" {
-		t.Errorf("perpage 1001: %+v", e)
+	if e := st.admin.fail("local_enrolctl_get_courses", "perpage", "5001"); e.ErrorCode != "invalidparameter" {
+		t.Errorf("perpage 5001: %+v", e)
 	}
 }
 

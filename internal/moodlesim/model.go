@@ -176,6 +176,20 @@ type GradeDeletion struct {
 	Time     int64 `json:"time"`
 }
 
+// Lease is one local_enrolctl apply lease: who holds it until when (Unix seconds).
+type Lease struct {
+	Name    string `json:"name"`
+	Holder  string `json:"holder"`
+	Expires int64  `json:"expires"`
+}
+
+// LastAccess is a user_lastaccess row: when a user last opened a course.
+type LastAccess struct {
+	CourseID   int64 `json:"courseid"`
+	UserID     int64 `json:"userid"`
+	TimeAccess int64 `json:"timeaccess"`
+}
+
 // config is the site configuration the simulator honours.
 type config struct {
 	SiteName            string   `json:"sitename"`
@@ -203,6 +217,10 @@ type db struct {
 	Groups        map[int64]Group
 	Members       map[int64]GroupMember
 	Grades        []GradeDeletion
+	// LastAccess is user_lastaccess: (course, user) -> timeaccess.
+	LastAccess map[courseUser]int64
+	// Leases are local_enrolctl's apply leases by name.
+	Leases map[string]Lease
 
 	// ueIndex maps (enrolid, userid) to the user_enrolments id: the unique key.
 	ueIndex map[[2]int64]int64
@@ -244,6 +262,8 @@ func newDB() *db {
 		RAs:           map[int64]RoleAssignment{},
 		Groups:        map[int64]Group{},
 		Members:       map[int64]GroupMember{},
+		LastAccess:    map[courseUser]int64{},
+		Leases:        map[string]Lease{},
 		ueIndex:       map[[2]int64]int64{},
 		raIndex:       map[raKey]int64{},
 	}
@@ -265,6 +285,8 @@ func (d *db) clone() *db {
 	c.Groups = maps.Clone(d.Groups)
 	c.Members = maps.Clone(d.Members)
 	c.Grades = slices.Clone(d.Grades)
+	c.LastAccess = maps.Clone(d.LastAccess)
+	c.Leases = maps.Clone(d.Leases)
 	c.ueIndex = maps.Clone(d.ueIndex)
 	c.raIndex = maps.Clone(d.raIndex)
 	return &c
@@ -481,4 +503,26 @@ func (d *db) cohortAvailable(c Cohort, courseID int64) bool {
 		return true
 	}
 	return slices.Contains(d.categoryAncestors(d.Courses[courseID].Category), c.CategoryID)
+}
+
+// courseRAs returns the role assignments of a course context.
+func (d *db) courseRAs(courseID int64) []RoleAssignment {
+	var out []RoleAssignment
+	for _, ra := range d.RAs {
+		if ra.CourseID == courseID {
+			out = append(out, ra)
+		}
+	}
+	return out
+}
+
+// userCourseRAs returns a user's role assignments in a course context.
+func (d *db) userCourseRAs(courseID, userID int64) []RoleAssignment {
+	var out []RoleAssignment
+	for _, ra := range d.RAs {
+		if ra.CourseID == courseID && ra.UserID == userID {
+			out = append(out, ra)
+		}
+	}
+	return out
 }

@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"time"
 )
 
-// fileFormat is the version of the saved JSON; Load refuses others.
-const fileFormat = 1
+// fileFormat is the version of the saved JSON. Format 2 added user_lastaccess and
+// leases; Load reads formats 1 and 2 and refuses others.
+const fileFormat = 2
 
 // saved is the file form of a site: every table as a list ordered by id, so the same
 // site always saves to the same bytes. Tokens and the request log are not saved.
@@ -29,6 +31,8 @@ type saved struct {
 	Groups        []Group          `json:"groups"`
 	Members       []GroupMember    `json:"groups_members"`
 	Grades        []GradeDeletion  `json:"grades_deleted"`
+	LastAccess    []LastAccess     `json:"user_lastaccess,omitempty"`
+	Leases        []Lease          `json:"leases,omitempty"`
 }
 
 func sortedValues[T any](m map[int64]T) []T {
@@ -65,7 +69,7 @@ func (s *Sim) Save(w io.Writer) error {
 		Categories: sortedValues(d.Categories), Courses: sortedValues(d.Courses), Users: sortedValues(d.Users),
 		Cohorts: sortedValues(d.Cohorts), CohortMembers: sortedValues(d.CohortMembers), Instances: sortedValues(d.Instances),
 		UEs: sortedValues(d.UEs), RAs: sortedValues(d.RAs), Groups: sortedValues(d.Groups), Members: sortedValues(d.Members),
-		Grades: d.Grades,
+		Grades: d.Grades, LastAccess: d.lastAccessRows(), Leases: sortedLeases(d.Leases),
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", " ")
@@ -82,8 +86,8 @@ func Load(r io.Reader) (*Sim, error) {
 	if err := dec.Decode(&in); err != nil {
 		return nil, fmt.Errorf("moodlesim: %w", err)
 	}
-	if in.Format != fileFormat {
-		return nil, fmt.Errorf("moodlesim: file format %d, want %d", in.Format, fileFormat)
+	if in.Format != 1 && in.Format != fileFormat {
+		return nil, fmt.Errorf("moodlesim: file format %d, want 1 to %d", in.Format, fileFormat)
 	}
 	d := newDB()
 	d.Config = in.Config
@@ -119,6 +123,12 @@ func Load(r io.Reader) (*Sim, error) {
 		return nil, fmt.Errorf("moodlesim: no site course")
 	}
 	d.Grades = in.Grades
+	for _, la := range in.LastAccess {
+		d.LastAccess[courseUser{la.CourseID, la.UserID}] = la.TimeAccess
+	}
+	for _, l := range in.Leases {
+		d.Leases[l.Name] = l
+	}
 	// Ids handed out later must stay above every stored id.
 	for table, ids := range map[string][]int64{
 		"course_categories": keys(d.Categories), "course": keys(d.Courses), "user": keys(d.Users), "cohort": keys(d.Cohorts),
@@ -142,4 +152,24 @@ func keys[T any](m map[int64]T) []int64 {
 		out = append(out, k)
 	}
 	return slices.SortedFunc(slices.Values(out), cmp.Compare[int64])
+}
+
+// lastAccessRows returns user_lastaccess ordered by course, then user.
+func (d *db) lastAccessRows() []LastAccess {
+	out := make([]LastAccess, 0, len(d.LastAccess))
+	for k, t := range d.LastAccess {
+		out = append(out, LastAccess{k.courseID, k.userID, t})
+	}
+	slices.SortFunc(out, func(a, b LastAccess) int {
+		return cmp.Or(cmp.Compare(a.CourseID, b.CourseID), cmp.Compare(a.UserID, b.UserID))
+	})
+	return out
+}
+
+func sortedLeases(m map[string]Lease) []Lease {
+	out := make([]Lease, 0, len(m))
+	for _, name := range slices.Sorted(maps.Keys(m)) {
+		out = append(out, m[name])
+	}
+	return out
 }

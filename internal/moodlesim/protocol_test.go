@@ -182,12 +182,17 @@ func TestProtocolTransport(t *testing.T) {
 		if e := weak.fail("local_enrolctl_get_courses"); e.ErrorCode != "accessexception" {
 			t.Errorf("without webservice/rest:use: %+v", e)
 		}
-		st.s.SetCapabilities("u1", "webservice/rest:use")
+		st.s.SetCapabilities("u1", "webservice/rest:use", "moodle/course:view")
 		e := weak.fail("local_enrolctl_get_courses")
+		if e.ErrorCode != "nopermissions" || e.Message != "Sorry, but you do not currently have permissions to do that (Manage enrolments with enrolctl)." {
+			t.Errorf("without local/enrolctl:manage: %+v", e)
+		}
+		st.s.SetCapabilities("u1", "webservice/rest:use", "local/enrolctl:manage")
+		e = weak.fail("local_enrolctl_get_courses")
 		if e.ErrorCode != "nopermissions" || e.Message != "Sorry, but you do not currently have permissions to do that (View courses without participation)." {
 			t.Errorf("without moodle/course:view: %+v", e)
 		}
-		st.s.SetCapabilities("u1", "webservice/rest:use", "moodle/course:view", "enrol/manual:enrol")
+		st.s.SetCapabilities("u1", "webservice/rest:use", "local/enrolctl:manage", "moodle/course:view", "enrol/manual:enrol")
 		weak.ok(nil, "local_enrolctl_get_courses")
 		// Without moodle/role:assign no role is assignable.
 		e = weak.fail("local_enrolctl_set_enrolments", "enrolments[0][instanceid]", id(st.manualA), "enrolments[0][userid]", id(st.u[2]),

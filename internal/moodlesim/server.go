@@ -39,6 +39,12 @@ type Sim struct {
 	faults *faultState
 	// maxInputVars is PHP's max_input_vars (0: no limit).
 	maxInputVars int
+	// The deadlock fault (deadlock.go): how long a write holds its transaction open,
+	// which call holds each user, how many victims so far.
+	deadlockWindow time.Duration
+	userLocks      map[int64]uint64
+	callSeq        uint64
+	deadlocks      int
 }
 
 type token struct {
@@ -306,7 +312,32 @@ func (s *Sim) call(tok, fnName string, in *node, siteURL string, asXML bool) res
 		return result{fault: kind, delay: delay}
 	}
 
+	var victims map[int64]int
+	if fn.write && s.deadlockWindow > 0 {
+		s.callSeq++
+		var claimed []int64
+		victims, claimed = s.holdUserLocks(s.callSeq, s.lockGroups(fnName, args(a.(map[string]any))))
+		window := s.deadlockWindow
+		s.mu.Unlock() // the transaction is open: other calls run meanwhile
+		time.Sleep(window)
+		s.mu.Lock()
+		defer func() {
+			for _, u := range claimed {
+				delete(s.userLocks, u)
+			}
+		}()
+		if _, lost := victims[0]; lost && fnName != "local_enrolctl_write" {
+			return fail(deadlockErr())
+		}
+	}
+
 	c := &ctx{s: s, user: user, service: t.service, siteURL: siteURL, t: &tx{d: s.d, now: now.Unix(), actor: user.ID}}
+	if len(victims) > 0 {
+		c.deadlocked, c.deadlockAt = map[int64]bool{}, victims
+		for k := range victims {
+			c.deadlocked[k] = true
+		}
+	}
 	var before *db
 	if fn.tx {
 		before = s.d.clone()
@@ -339,6 +370,12 @@ type ctx struct {
 	service string
 	siteURL string
 	t       *tx
+	// ids collects the ids a local_enrolctl_write course returns.
+	ids []int64
+	// deadlocked are the courses the deadlock fault aborts, with the index (in the
+	// course's items) of the item that met the lock.
+	deadlocked map[int64]bool
+	deadlockAt map[int64]int
 }
 
 func (c *ctx) d() *db { return c.s.d }
