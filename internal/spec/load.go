@@ -128,10 +128,10 @@ func load(fsys fs.FS, root string, opts Options, display func(string) string) *S
 		})
 	}
 	for i, p := range files {
-		src, err := fs.ReadFile(fsys, p)
+		src, err := readSpecFile(fsys, p)
 		results[i].file = display(p)
 		if err != nil {
-			results[i].diags = diag.Diagnostics{diag.Errorf(diag.Pos{File: display(p)}, "cannot read: %v", unwrapPath(err))}
+			results[i].diags = diag.Diagnostics{diag.Errorf(diag.Pos{File: display(p)}, "cannot read: %v", err)}
 			continue
 		}
 		results[i].src = src

@@ -1,0 +1,81 @@
+package spec
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Attack cases: files a careless operator or a hostile pull request could put in a spec
+// folder. Each must be refused with a clear message, quickly, without exhausting memory.
+
+// loadWithin loads dir and fails the test when loading does not finish in time (a
+// blocked open of a FIFO would otherwise hang the whole test binary).
+func loadWithin(t *testing.T, dir string) *Set {
+	t.Helper()
+	done := make(chan *Set, 1)
+	go func() { done <- LoadDir(dir, Options{Location: paris}) }()
+	select {
+	case set := <-done:
+		return set
+	case <-time.After(20 * time.Second):
+		t.Fatalf("loading %s did not finish: a file blocked the loader", dir)
+		return nil
+	}
+}
+
+func wantDiag(t *testing.T, set *Set, want ...string) {
+	t.Helper()
+	got := strings.Join(diagStrings(set.Diagnostics), "\n")
+	for _, w := range want {
+		if !strings.Contains(got, w) {
+			t.Errorf("diagnostics lack %q; got:\n%s", w, got)
+		}
+	}
+}
+
+func TestAttackFilesThatAreNotRegular(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "ok.yaml", "course: A\n")
+	if err := syscall.Mkfifo(filepath.Join(dir, "pipe.yaml"), 0o644); err != nil {
+		t.Skipf("no FIFOs here: %v", err)
+	}
+	if err := os.Symlink("/dev/zero", filepath.Join(dir, "zero.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("ok.yaml", filepath.Join(dir, "link.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	set := loadWithin(t, dir)
+	wantDiag(t, set,
+		filepath.Join(dir, "pipe.yaml")+": cannot read: not a regular file (a named pipe); spec files must be plain files",
+		filepath.Join(dir, "zero.yaml")+": cannot read: not a regular file (a character device); spec files must be plain files",
+	)
+	// A link to a regular file is read like the file (and declares course A twice).
+	wantDiag(t, set, `course "A" is declared in two places`)
+}
+
+func TestAttackFileTooLarge(t *testing.T) {
+	dir := t.TempDir()
+	big := "course: A\nmanual:\n  users:\n" + strings.Repeat("    - u\n", 5<<20/8)
+	write(t, dir, "big.yaml", big)
+	set := loadWithin(t, dir)
+	wantDiag(t, set, filepath.Join(dir, "big.yaml")+": cannot read: file is 5.0 MiB; a spec file may be at most 4 MiB (split it into several files)")
+	if len(set.Courses) != 0 {
+		t.Errorf("a file over the cap was read: %d courses", len(set.Courses))
+	}
+}
+
+func write(t *testing.T, dir, name, src string) {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
