@@ -42,6 +42,9 @@ type App struct {
 	siteName   string
 	noColor    bool
 	courses    []string // --course: plan and apply only these courses (globs)
+
+	// atExit runs when the command ends (releasing the sandbox lock).
+	atExit []func() error
 }
 
 // exitError carries an exit code through cobra.
@@ -90,6 +93,10 @@ func (a *App) RunContext(ctx context.Context, args []string) int {
 	root.SetOut(a.Out)
 	root.SetErr(a.Err)
 	err := root.ExecuteContext(ctx)
+	for _, f := range a.atExit {
+		_ = f()
+	}
+	a.atExit = nil
 	return a.exitCode(err)
 }
 

@@ -67,6 +67,7 @@ func (a *App) connect() (*siteConn, error) {
 		if err != nil {
 			return nil, err
 		}
+		a.atExit = append(a.atExit, sb.Close)
 		fmt.Fprintf(a.Err, "No Moodle configured: using the sandbox Moodle in %s (reset it with `enrolctl sandbox reset`).\n", a.rel(sb.Path()))
 		conn.sandbox = sb
 		conn.client, err = moodle.New(moodle.Config{URL: sandbox.URL, Token: sandbox.Token, HTTPClient: sb.HTTPClient()})

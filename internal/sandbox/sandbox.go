@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/enrolctl/enrolctl/internal/moodlesim"
 )
@@ -22,18 +23,41 @@ const Token = "sandbox"
 // FileName is the state file inside the sandbox folder.
 const FileName = "sandbox.json"
 
-// Sandbox is an open sandbox Moodle.
+// Sandbox is an open sandbox Moodle. It holds the sandbox lock from Open to Close, so
+// that two runs never work from the same state and the later save loses the other's
+// changes.
 type Sandbox struct {
 	path string
 	sim  *moodlesim.Sim
+	lock *lock
 	// Seeded is true when the state was created from the demo site in this run.
 	Seeded bool
 }
 
-// Open loads the sandbox state from dir (usually .enrolctl), seeding the demo site when
-// there is none yet.
+// Open locks the sandbox in dir (usually .enrolctl), waiting up to DefaultWait for
+// another run to finish, and loads its state, seeding the demo site when there is none
+// yet. Close releases it.
 func Open(dir string) (*Sandbox, error) {
-	path := filepath.Join(dir, FileName)
+	return OpenWait(dir, DefaultWait)
+}
+
+// OpenWait is Open with another wait for the lock; past it, the error names the pid of
+// the run that holds the sandbox.
+func OpenWait(dir string, wait time.Duration) (*Sandbox, error) {
+	l, err := acquire(dir, wait)
+	if err != nil {
+		return nil, err
+	}
+	s, err := load(filepath.Join(dir, FileName))
+	if err != nil {
+		l.release()
+		return nil, err
+	}
+	s.lock = l
+	return s, nil
+}
+
+func load(path string) (*Sandbox, error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &Sandbox{path: path, sim: demo(), Seeded: true}, nil
@@ -48,6 +72,9 @@ func Open(dir string) (*Sandbox, error) {
 	sim.AddToken(Token, "enrolctl", "admin")
 	return &Sandbox{path: path, sim: sim}, nil
 }
+
+// Close releases the sandbox lock. The state is not saved: call Save first.
+func (s *Sandbox) Close() error { return s.lock.release() }
 
 func demo() *moodlesim.Sim {
 	sim := moodlesim.DemoSite()
@@ -66,24 +93,53 @@ func (s *Sandbox) HTTPClient() *http.Client {
 	return &http.Client{Transport: handlerTransport{s.sim.Handler()}}
 }
 
-// Save writes the sandbox state to its file.
+// Save writes the sandbox state to its file: to a temporary file of a unique name in
+// the same folder, then renamed over the state, so a reader sees the old state or the
+// new one, never half of one.
 func (s *Sandbox) Save() error {
 	var buf bytes.Buffer
 	if err := s.sim.Save(&buf); err != nil {
 		return fmt.Errorf("sandbox: %w", err)
 	}
-	if err := os.MkdirAll(filepath.Dir(s.path), 0o755); err != nil {
-		return fmt.Errorf("sandbox: %w", err)
-	}
-	tmp := s.path + ".tmp"
-	if err := os.WriteFile(tmp, buf.Bytes(), 0o644); err != nil {
-		return fmt.Errorf("sandbox: %w", err)
-	}
-	return os.Rename(tmp, s.path)
+	return writeAtomic(s.path, buf.Bytes())
 }
 
-// Reset replaces the sandbox state in dir with a fresh demo site.
+func writeAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("sandbox: %w", err)
+	}
+	tmp, err := os.CreateTemp(dir, filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("sandbox: %w", err)
+	}
+	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if closeErr := tmp.Close(); err == nil {
+		err = closeErr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("sandbox: %w", err)
+	}
+	return nil
+}
+
+// Reset replaces the sandbox state in dir with a fresh demo site, under the lock.
 func Reset(dir string) (*Sandbox, error) {
+	l, err := acquire(dir, DefaultWait)
+	if err != nil {
+		return nil, err
+	}
+	defer l.release()
 	s := &Sandbox{path: filepath.Join(dir, FileName), sim: demo(), Seeded: true}
 	return s, s.Save()
 }

@@ -41,6 +41,7 @@ func TestOpenSeedsSavesAndReloads(t *testing.T) {
 	if err := sb.Save(); err != nil {
 		t.Fatal(err)
 	}
+	sb.Close()
 	again, err := Open(dir)
 	if err != nil || again.Seeded {
 		t.Fatalf("reopen: seeded=%v err=%v", again != nil && again.Seeded, err)
@@ -57,11 +58,13 @@ func TestOpenSeedsSavesAndReloads(t *testing.T) {
 		t.Errorf("the group created before saving is gone after reopening")
 	}
 
+	again.Close()
 	// Reset restores the demo site.
 	if _, err := Reset(dir); err != nil {
 		t.Fatal(err)
 	}
 	reset, _ := Open(dir)
+	defer reset.Close()
 	states, _ = client(t, reset).CourseStates(ctx, []int64{cat[0].ID})
 	for _, g := range states[0].Groups {
 		if g.Name == "Kept" {
