@@ -14,7 +14,9 @@ import (
 	"github.com/enrolctl/enrolctl/internal/apply"
 	"github.com/enrolctl/enrolctl/internal/diff"
 	"github.com/enrolctl/enrolctl/internal/gitsrc"
+	"github.com/enrolctl/enrolctl/internal/moodle"
 	"github.com/enrolctl/enrolctl/internal/render"
+	"github.com/enrolctl/enrolctl/internal/state"
 )
 
 type applyFlags struct {
@@ -109,7 +111,9 @@ func (a *App) applySaved(ctx context.Context, file string, f applyFlags) error {
 		return err
 	}
 	var users []string
+	cohorts := false
 	for _, c := range p.Changes {
+		cohorts = cohorts || (c.Method != nil && c.Method.Type == state.Cohort)
 		switch {
 		case c.Enrolment != nil:
 			users = append(users, c.Enrolment.Username)
@@ -117,7 +121,7 @@ func (a *App) applySaved(ctx context.Context, file string, f applyFlags) error {
 			users = append(users, c.Member.Username)
 		}
 	}
-	observed, err := conn.client.Observe(ctx, site, p.Courses(), users)
+	observed, err := conn.client.Observe(ctx, site, p.Courses(), users, moodle.NeedCohorts(cohorts))
 	if err != nil {
 		return err
 	}

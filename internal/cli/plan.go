@@ -48,7 +48,7 @@ func (a *App) makePlan(ctx context.Context) (*planned, error) {
 	if desired, err = a.onlyCourses(desired); err != nil {
 		return nil, err
 	}
-	observed, err := conn.client.Observe(ctx, site, desired.Shortnames(), desired.Usernames())
+	observed, err := conn.client.Observe(ctx, site, desired.Shortnames(), desired.Usernames(), moodle.NeedCohorts(desired.UsesCohorts()))
 	if err != nil {
 		return nil, err
 	}

@@ -45,6 +45,9 @@ type Client struct {
 	endpoint string
 	sem      chan struct{}
 	calls    atomic.Int64
+	// pluginVersion is local_enrolctl's version once SiteStatus has read it: it picks
+	// the contract's read limits.
+	pluginVersion atomic.Int64
 
 	maxWriteItems, maxWriteBytes int
 }
@@ -200,6 +203,12 @@ func (c *Client) decode(fn string, data []byte, out any) error {
 		return &TransportError{Function: fn, Status: http.StatusOK, Err: fmt.Errorf("response is not JSON (is moodlewsrestformat honoured?): %q", c.redact(snippet(trimmed)))}
 	}
 	if out == nil {
+		return nil
+	}
+	if s, ok := out.(streamDecoder); ok {
+		if err := s.decodeStream(trimmed); err != nil {
+			return &TransportError{Function: fn, Status: http.StatusOK, Err: fmt.Errorf("decoding response: %v", err)}
+		}
 		return nil
 	}
 	if err := json.Unmarshal(trimmed, out); err != nil {

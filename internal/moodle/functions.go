@@ -2,10 +2,7 @@ package moodle
 
 import (
 	"context"
-	"fmt"
 	"sort"
-
-	"golang.org/x/sync/errgroup"
 )
 
 // SiteStatus reads the plugin and Moodle versions, the enabled enrolment plugins, the
@@ -13,6 +10,9 @@ import (
 func (c *Client) SiteStatus(ctx context.Context) (SiteStatus, error) {
 	var s SiteStatus
 	err := c.read(ctx, "local_enrolctl_get_site_status", nil, &s)
+	if err == nil {
+		c.pluginVersion.Store(s.PluginVersion)
+	}
 	return s, err
 }
 
@@ -22,80 +22,6 @@ func (c *Client) SiteInfo(ctx context.Context) (SiteInfo, error) {
 	var s SiteInfo
 	err := c.read(ctx, "core_webservice_get_site_info", nil, &s)
 	return s, err
-}
-
-// Catalogue lists every course of the site with its category path, page by page.
-func (c *Client) Catalogue(ctx context.Context) ([]CourseRef, error) {
-	const perPage = 1000
-	var all []CourseRef
-	for page := 0; ; page++ {
-		var resp struct {
-			Total   int         `json:"total"`
-			Courses []CourseRef `json:"courses"`
-		}
-		f := &Form{}
-		f.Int("page", int64(page))
-		f.Int("perpage", perPage)
-		if err := c.read(ctx, "local_enrolctl_get_courses", f, &resp); err != nil {
-			return nil, err
-		}
-		all = append(all, resp.Courses...)
-		if len(resp.Courses) < perPage || len(all) >= resp.Total {
-			return all, nil
-		}
-	}
-}
-
-// CourseStates reads the full enrolment state of the given courses, in batches read
-// concurrently. The result is in the order of ids.
-func (c *Client) CourseStates(ctx context.Context, ids []int64) ([]CourseState, error) {
-	const perCall = 50 // keeps each response a few MB at most on large courses
-	out := make([]CourseState, len(ids))
-	g, gctx := errgroup.WithContext(ctx)
-	for start := 0; start < len(ids); start += perCall {
-		end := min(start+perCall, len(ids))
-		g.Go(func() error {
-			f := &Form{}
-			for i, id := range ids[start:end] {
-				f.Int(item("courseids", i), id)
-			}
-			var resp []CourseState
-			if err := c.read(gctx, "local_enrolctl_get_course_state", f, &resp); err != nil {
-				return err
-			}
-			if len(resp) != end-start {
-				return &TransportError{Function: "local_enrolctl_get_course_state", Err: fmt.Errorf("asked for %d courses, got %d", end-start, len(resp))}
-			}
-			copy(out[start:end], resp)
-			return nil
-		})
-	}
-	return out, g.Wait()
-}
-
-// UserIDs maps usernames to user ids. Unknown usernames are absent from the result.
-func (c *Client) UserIDs(ctx context.Context, usernames []string) (map[string]int64, error) {
-	names := uniqueSorted(usernames)
-	out := make(map[string]int64, len(names))
-	const perCall = 500
-	for start := 0; start < len(names); start += perCall {
-		f := &Form{}
-		f.Set("field", "username")
-		for i, u := range names[start:min(start+perCall, len(names))] {
-			f.Set(item("values", i), u)
-		}
-		var users []struct {
-			ID       int64  `json:"id"`
-			Username string `json:"username"`
-		}
-		if err := c.read(ctx, "core_user_get_users_by_field", f, &users); err != nil {
-			return nil, err
-		}
-		for _, u := range users {
-			out[u.Username] = u.ID
-		}
-	}
-	return out, nil
 }
 
 // Cohort is one cohort as core_cohort_search_cohorts lists it.

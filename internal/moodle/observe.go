@@ -3,6 +3,11 @@ package moodle
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/enrolctl/enrolctl/internal/state"
 )
@@ -20,14 +25,14 @@ func (s *Site) CourseByName(shortname string) (CourseRef, bool) {
 	return r, ok
 }
 
-// ReadSite reads the site status and the course catalogue.
+// ReadSite reads the site status and the course catalogue, at the same time.
 func (c *Client) ReadSite(ctx context.Context) (*Site, error) {
-	st, err := c.SiteStatus(ctx)
-	if err != nil {
-		return nil, err
-	}
-	cat, err := c.Catalogue(ctx)
-	if err != nil {
+	var st SiteStatus
+	var cat []CourseRef
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) { st, err = c.SiteStatus(gctx); return err })
+	g.Go(func() (err error) { cat, err = c.Catalogue(gctx); return err })
+	if err := g.Wait(); err != nil {
 		return nil, err
 	}
 	s := &Site{Status: st, Catalogue: cat, byName: make(map[string]CourseRef, len(cat))}
@@ -37,38 +42,84 @@ func (c *Client) ReadSite(ctx context.Context) (*Site, error) {
 	return s, nil
 }
 
+// ObserveOption tunes Observe.
+type ObserveOption func(*observeOptions)
+
+type observeOptions struct{ cohorts bool }
+
+// NeedCohorts says whether Observe reads the site's cohorts (by default it does): only
+// specs with cohort methods need them, and the search is one of the slowest reads.
+func NeedCohorts(need bool) ObserveOption {
+	return func(o *observeOptions) { o.cohorts = need }
+}
+
 // Observe reads the observed state of the named courses (those absent from the site
 // are left out) and the directory facts a plan is checked against: the ids of the
 // given usernames, every cohort, every role, every course and the enabled plugins.
-func (c *Client) Observe(ctx context.Context, site *Site, courses, usernames []string) (state.Snapshot, error) {
+//
+// Courses are read in parallel batches and converted as they arrive. Users that the
+// courses already name are not looked up; the others are, in parallel batches, once
+// the courses are in. The cohort search runs alongside the course reads.
+func (c *Client) Observe(ctx context.Context, site *Site, courses, usernames []string, opts ...ObserveOption) (state.Snapshot, error) {
+	o := observeOptions{cohorts: true}
+	for _, opt := range opts {
+		opt(&o)
+	}
 	var ids []int64
 	for _, name := range uniqueSorted(courses) {
 		if r, ok := site.byName[name]; ok {
 			ids = append(ids, r.ID)
 		}
 	}
-	states, err := c.CourseStates(ctx, ids)
+	out := make([]state.Course, len(ids))
+	users := make(map[string]int64, len(usernames))
+	var mu sync.Mutex
+	var cohorts []Cohort
+	g, gctx := errgroup.WithContext(ctx)
+	if o.cohorts {
+		g.Go(func() (err error) { cohorts, err = c.Cohorts(gctx); return err })
+	}
+	g.Go(func() error {
+		return c.EachCourseState(gctx, ids, 0, func(i int, cs *CourseState) error {
+			course := ToCourse(*cs)
+			if r, ok := site.byName[cs.Shortname]; ok {
+				course.Category = r.CategoryPath
+			}
+			out[i] = course
+			mu.Lock()
+			defer mu.Unlock()
+			knownUsers(cs, users)
+			return nil
+		})
+	})
+	if err := g.Wait(); err != nil {
+		return state.Snapshot{}, err
+	}
+	var missing []string
+	for _, u := range usernames {
+		if _, ok := users[u]; !ok {
+			missing = append(missing, u)
+		}
+	}
+	found, err := c.UserIDs(ctx, missing)
 	if err != nil {
 		return state.Snapshot{}, err
 	}
-	users, err := c.UserIDs(ctx, usernames)
-	if err != nil {
-		return state.Snapshot{}, err
-	}
-	cohorts, err := c.Cohorts(ctx)
-	if err != nil {
-		return state.Snapshot{}, err
+	for u, id := range found {
+		users[u] = id
 	}
 	dir := state.Directory{
 		Users:          users,
-		Cohorts:        make(map[string]state.CohortInfo, len(cohorts)),
 		Roles:          make(map[string]int64, len(site.Status.Roles)),
 		Courses:        make(map[string]int64, len(site.Catalogue)),
 		EnabledPlugins: site.Status.EnabledPlugins,
 	}
-	for _, co := range cohorts {
-		if co.IDNumber != "" {
-			dir.Cohorts[co.IDNumber] = state.CohortInfo{ID: co.ID}
+	if o.cohorts {
+		dir.Cohorts = make(map[string]state.CohortInfo, len(cohorts))
+		for _, co := range cohorts {
+			if co.IDNumber != "" {
+				dir.Cohorts[co.IDNumber] = state.CohortInfo{ID: co.ID}
+			}
 		}
 	}
 	for _, r := range site.Status.Roles {
@@ -77,22 +128,23 @@ func (c *Client) Observe(ctx context.Context, site *Site, courses, usernames []s
 	for _, r := range site.Catalogue {
 		dir.Courses[r.Shortname] = r.ID
 	}
-	snap := state.Snapshot{Directory: dir}
-	for _, cs := range states {
-		course := ToCourse(cs)
-		if r, ok := site.byName[cs.Shortname]; ok {
-			course.Category = r.CategoryPath
-		}
-		for _, e := range course.Enrolments {
-			// Users seen enrolled are known to exist, looked up or not.
-			if _, ok := dir.Users[e.Username]; !ok {
-				dir.Users[e.Username] = e.UserID
-			}
-		}
-		snap.Courses = append(snap.Courses, course)
+	// Each course is normalised by ToCourse; only their order is left.
+	slices.SortFunc(out, func(a, b state.Course) int { return strings.Compare(a.Shortname, b.Shortname) })
+	return state.Snapshot{Courses: out, Directory: dir}, nil
+}
+
+// knownUsers adds the users a course names to users: those it lists (Contract v2), and
+// those of its enrolments and group members, which exist since Moodle holds them.
+func knownUsers(cs *CourseState, users map[string]int64) {
+	for _, u := range cs.Users {
+		users[u.Username] = u.ID
 	}
-	snap.Normalize()
-	return snap, nil
+	for _, e := range cs.Enrolments {
+		users[e.Username] = e.UserID
+	}
+	for _, m := range cs.Members {
+		users[m.Username] = m.UserID
+	}
 }
 
 // ToCourse normalises one course as the plugin returns it into the state model.

@@ -52,6 +52,20 @@ type CourseState struct {
 	Roles      []RoleAssignment `json:"roles"`
 	Groups     []GroupInfo      `json:"groups"`
 	Members    []GroupMember    `json:"members"`
+	// Users (Contract v2) are every user the course's enrolments, roles or members name.
+	Users []CourseUser `json:"users"`
+}
+
+// CourseUser is one user of a course as Contract v2's get_course_state lists it.
+type CourseUser struct {
+	ID               int64  `json:"id"`
+	Username         string `json:"username"`
+	Firstname        string `json:"firstname"`
+	Lastname         string `json:"lastname"`
+	Email            string `json:"email"`
+	IDNumber         string `json:"idnumber"`
+	LastCourseAccess int64  `json:"lastcourseaccess"` // 0: never
+	Suspended        int    `json:"suspended"`        // auth-level suspension of the account
 }
 
 // Instance is one enrol row, with names resolved by the plugin.

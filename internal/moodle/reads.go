@@ -1,0 +1,187 @@
+package moodle
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// contractV2 is the plugin version of Contract v2: 500 courses per get_course_state,
+// 5,000 catalogue entries per page, users in course state.
+const contractV2 = 2026113000
+
+// Read limits per call, v1 and v2 of the contract.
+const (
+	statesPerCallV1, statesPerCallV2 = 200, 500
+	catalogueV1, catalogueV2         = 1000, 5000
+	usersPerLookup                   = 500
+)
+
+// Catalogue lists every course of the site with its category path: the first page,
+// then the others in parallel.
+func (c *Client) Catalogue(ctx context.Context) ([]CourseRef, error) {
+	first, total, perPage, err := c.cataloguePage(ctx, 0, catalogueV2)
+	if err != nil && Code(err) == "invalidparameter" {
+		// A v1 plugin caps perpage at 1,000.
+		first, total, perPage, err = c.cataloguePage(ctx, 0, catalogueV1)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(first) < perPage || len(first) >= total {
+		return first, nil
+	}
+	pages := (total + perPage - 1) / perPage
+	rest := make([][]CourseRef, pages)
+	rest[0] = first
+	g, gctx := errgroup.WithContext(ctx)
+	for p := 1; p < pages; p++ {
+		g.Go(func() error {
+			refs, _, _, err := c.cataloguePage(gctx, p, perPage)
+			rest[p] = refs
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	all := make([]CourseRef, 0, total)
+	seen := make(map[int64]bool, total)
+	for _, refs := range rest {
+		for _, r := range refs {
+			// A course created between two pages can shift another onto the next page.
+			if !seen[r.ID] {
+				seen[r.ID] = true
+				all = append(all, r)
+			}
+		}
+	}
+	return all, nil
+}
+
+func (c *Client) cataloguePage(ctx context.Context, page, perPage int) ([]CourseRef, int, int, error) {
+	var resp struct {
+		Total   int         `json:"total"`
+		Courses []CourseRef `json:"courses"`
+	}
+	f := &Form{}
+	f.Int("page", int64(page))
+	f.Int("perpage", int64(perPage))
+	err := c.read(ctx, "local_enrolctl_get_courses", f, &resp)
+	return resp.Courses, resp.Total, perPage, err
+}
+
+// CourseStates reads the full enrolment state of the given courses. The result is in
+// the order of ids. Large reads should use EachCourseState, which holds less.
+func (c *Client) CourseStates(ctx context.Context, ids []int64) ([]CourseState, error) {
+	out := make([]CourseState, len(ids))
+	err := c.EachCourseState(ctx, ids, 0, func(i int, cs *CourseState) error {
+		out[i] = *cs
+		return nil
+	})
+	return out, err
+}
+
+// EachCourseState reads the given courses, as many per call as perCall (0: as many as
+// the contract allows, spread over the client's concurrency), calls in parallel, and
+// hands each course to fn as soon as it is decoded, with its index in ids; fn is called
+// from several goroutines at once. Decoding one course at a time keeps a large site's
+// read from holding every course decoded.
+func (c *Client) EachCourseState(ctx context.Context, ids []int64, perCall int, fn func(i int, cs *CourseState) error) error {
+	if perCall <= 0 {
+		perCall = statesPerCallV1
+		if c.pluginVersion.Load() >= contractV2 {
+			perCall = statesPerCallV2
+		}
+		// Enough calls to keep every connection busy, no more.
+		perCall = max(1, min(perCall, (len(ids)+c.cfg.Concurrency-1)/c.cfg.Concurrency))
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(c.cfg.Concurrency)
+	for start := 0; start < len(ids); start += perCall {
+		end := min(start+perCall, len(ids))
+		g.Go(func() error {
+			f := &Form{}
+			for i, id := range ids[start:end] {
+				f.Int(item("courseids", i), id)
+			}
+			n := 0
+			stream := streamArray(func(dec *json.Decoder) error {
+				var cs CourseState
+				if err := dec.Decode(&cs); err != nil {
+					return err
+				}
+				if n >= end-start {
+					return fmt.Errorf("asked for %d courses, got more", end-start)
+				}
+				n++
+				return fn(start+n-1, &cs)
+			})
+			if err := c.read(gctx, "local_enrolctl_get_course_state", f, stream); err != nil {
+				return err
+			}
+			if n != end-start {
+				return &TransportError{Function: "local_enrolctl_get_course_state", Err: fmt.Errorf("asked for %d courses, got %d", end-start, n)}
+			}
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+// streamArray decodes a JSON array one element at a time.
+type streamArray func(dec *json.Decoder) error
+
+func (s streamArray) decodeStream(data []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if t, err := dec.Token(); err != nil || t != json.Delim('[') {
+		return fmt.Errorf("want a JSON array, got %q", snippet(data))
+	}
+	for dec.More() {
+		if err := s(dec); err != nil {
+			return err
+		}
+	}
+	_, err := dec.Token()
+	return err
+}
+
+// streamDecoder is an answer decoded piece by piece rather than all at once.
+type streamDecoder interface{ decodeStream(data []byte) error }
+
+// UserIDs maps usernames to user ids, in parallel batches. Unknown usernames are absent
+// from the result.
+func (c *Client) UserIDs(ctx context.Context, usernames []string) (map[string]int64, error) {
+	names := uniqueSorted(usernames)
+	out := make(map[string]int64, len(names))
+	var mu sync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	for start := 0; start < len(names); start += usersPerLookup {
+		batch := names[start:min(start+usersPerLookup, len(names))]
+		g.Go(func() error {
+			f := &Form{}
+			f.Set("field", "username")
+			for i, u := range batch {
+				f.Set(item("values", i), u)
+			}
+			var users []struct {
+				ID       int64  `json:"id"`
+				Username string `json:"username"`
+			}
+			if err := c.read(gctx, "core_user_get_users_by_field", f, &users); err != nil {
+				return err
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for _, u := range users {
+				out[u.Username] = u.ID
+			}
+			return nil
+		})
+	}
+	return out, g.Wait()
+}
