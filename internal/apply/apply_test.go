@@ -363,7 +363,9 @@ func TestApplyOrderConvertsBeforeRemoving(t *testing.T) {
 }
 
 func TestGuard(t *testing.T) {
-	obs := state.Snapshot{Courses: []state.Course{{Shortname: "BIG", Enrolments: make([]state.Enrolment, 100)}, {Shortname: "SMALL", Enrolments: make([]state.Enrolment, 8)}}}
+	obs := state.Snapshot{Courses: []state.Course{{Shortname: "BIG", Enrolments: make([]state.Enrolment, 100)}, {Shortname: "SMALL", Enrolments: make([]state.Enrolment, 8)},
+		{Shortname: "MID", Enrolments: make([]state.Enrolment, 50)}, {Shortname: "MID2", Enrolments: make([]state.Enrolment, 50)}}}
+	def := DefaultLimits()
 	removal := func(course string, n int) diff.Change {
 		return diff.Change{Course: course, Kind: diff.KindMethod, Action: diff.Delete, Address: "course/" + course + "/method/x", Removes: &diff.Removal{Enrolments: n}}
 	}
@@ -374,14 +376,18 @@ func TestGuard(t *testing.T) {
 		limits    Limits
 		wantErr   string
 	}{
-		{"few removals pass", []diff.Change{removal("BIG", 5)}, nil, Limits{}, ""},
-		{"above the count", []diff.Change{removal("BIG", 11)}, nil, Limits{}, "course BIG: 11 of 100 enrolments would be removed or suspended (11%), above the limit of 10 or 20%; re-run with --allow-removals"},
-		{"above the share", []diff.Change{removal("SMALL", 3)}, nil, Limits{}, "course SMALL: 3 of 8 enrolments"},
-		{"one removal in a tiny course passes", []diff.Change{removal("SMALL", 2)}, nil, Limits{}, ""},
+		{"few removals pass", []diff.Change{removal("BIG", 5)}, nil, def, ""},
+		{"above the count", []diff.Change{removal("BIG", 11)}, nil, def, "course BIG: 11 of 100 enrolments would be removed or suspended (11%), above the limit of 10 or 20%; re-run with --allow-removals"},
+		{"above the share", []diff.Change{removal("SMALL", 3)}, nil, def, "course SMALL: 3 of 8 enrolments"},
+		{"one removal in a tiny course passes", []diff.Change{removal("SMALL", 2)}, nil, def, ""},
 		{"allowed", []diff.Change{removal("BIG", 60)}, nil, Limits{AllowRemovals: true}, ""},
-		{"custom count", []diff.Change{removal("BIG", 15)}, nil, Limits{MaxRemovals: 20, MaxShare: 0.5}, ""},
+		{"custom count", []diff.Change{removal("BIG", 15)}, nil, Limits{MaxRemovals: 20, MaxShare: 0.5, MaxSiteRemovals: 20}, ""},
+		{"zero means none allowed", []diff.Change{removal("BIG", 1)}, nil, Limits{MaxRemovals: 0, MaxShare: 0.2, MaxSiteRemovals: 20}, "course BIG: 1 of 100 enrolments would be removed or suspended (1%), above the limit of 0"},
+		{"site-wide limit across courses", []diff.Change{removal("BIG", 8), removal("SMALL", 2), removal("MID", 9), removal("MID2", 9)}, nil, def,
+			"across 4 course(s), 28 enrolments would be removed or suspended, above the site-wide limit of 20"},
+		{"site-wide limit lifted by --allow-removals", []diff.Change{removal("BIG", 8), removal("MID", 9), removal("MID2", 9)}, nil, Limits{AllowRemovals: true}, ""},
 		{"protected refuses even one, even allowed", []diff.Change{removal("BIG", 1)}, []string{"BIG"}, Limits{AllowRemovals: true}, "course BIG is protected (protect: true): 1 removal(s) planned"},
-		{"protected course without removals passes", []diff.Change{{Course: "BIG", Action: diff.Create, Kind: diff.KindGroup}}, []string{"BIG"}, Limits{}, ""},
+		{"protected course without removals passes", []diff.Change{{Course: "BIG", Action: diff.Create, Kind: diff.KindGroup}}, []string{"BIG"}, def, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

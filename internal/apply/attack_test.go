@@ -9,6 +9,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"github.com/enrolctl/enrolctl/internal/moodlesim"
+	"github.com/enrolctl/enrolctl/internal/state"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -256,4 +260,53 @@ func crashingApply(t *testing.T, path string) {
 			}
 		}})
 	t.Fatal("the apply did not crash")
+}
+
+// Issue 10: a policy with prune: unenrol over 19 courses unenrolled 44 teachers with no
+// flag, since the limit counted per course only (2 or 3 per course, under 10 and 20%).
+func TestAttackSiteWideRemovalLimit(t *testing.T) {
+	s := newSite(t)
+	cat := s.sim.AddCategory("Sciences")
+	var desired state.Snapshot
+	teachers := 0
+	for c := range 19 {
+		short := fmt.Sprintf("L1-%02d", c)
+		cid := s.sim.AddCourse(moodlesim.Course{Shortname: short, Fullname: short, Category: cat, Visible: true})
+		db := s.sim.AddInstance(moodlesim.Instance{Enrol: "database", CourseID: cid, RoleID: student})
+		manual := manualInstance(s.sim, cid)
+		for i := range 20 {
+			u := fmt.Sprintf("s%02d%02d", c, i)
+			s.sim.Enrol(db, s.sim.AddUser(moodlesim.User{Username: u, Firstname: "S", Lastname: u, Email: u + "@x.fr"}), student, 0, 0, false)
+		}
+		n := 2
+		if c < 6 {
+			n = 3 // 6×3 + 13×2 = 44
+		}
+		for i := range n {
+			u := fmt.Sprintf("t%02d%02d", c, i)
+			s.sim.Enrol(manual, s.sim.AddUser(moodlesim.User{Username: u, Firstname: "T", Lastname: u, Email: u + "@x.fr"}), teacher, 0, 0, false)
+			teachers++
+		}
+		desired.Courses = append(desired.Courses, state.Course{Shortname: short, Options: state.Options{ManualPrune: state.PruneUnenrol},
+			Methods: []state.Method{{Type: state.Manual, Enabled: true}, {Type: state.Database}}})
+	}
+	desired.Normalize()
+	ctx := context.Background()
+	site, _ := s.client.ReadSite(ctx)
+	obs, err := s.client.Observe(ctx, site, desired.Shortnames(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := diff.Compute(desired, obs)
+	if got := p.Summary().Remove; got != teachers || teachers != 44 {
+		t.Fatalf("plan removes %d of %d teachers, want 44", got, teachers)
+	}
+	err = Guard(p, obs, DefaultLimits())
+	var re *RemovalError
+	if !errors.As(err, &re) || !strings.Contains(err.Error(), "across 19 course(s), 44 enrolments") {
+		t.Fatalf("Guard = %v, want the site-wide limit to refuse 44 removals over 19 courses", err)
+	}
+	if err := Guard(p, obs, Limits{AllowRemovals: true}); err != nil {
+		t.Errorf("--allow-removals still refused: %v", err)
+	}
 }

@@ -76,26 +76,25 @@ func CheckStale(p diff.Plan, observed state.Snapshot) error {
 // minForShare is the number of removals from which the share limit applies.
 const minForShare = 3
 
-// Limits are the removal guard's thresholds, per course.
+// Limits are the removal guard's thresholds. Every value is taken as it is: 0 means
+// that no removal is allowed; DefaultLimits gives the defaults.
 type Limits struct {
-	// MaxRemovals is the most enrolments one course may lose (default 10).
+	// MaxRemovals is the most enrolments one course may lose.
 	MaxRemovals int
-	// MaxShare is the largest share of a course's enrolments it may lose (default 0.20).
-	// It applies from MinForShare removals up, so that one unenrolment in a tiny course
-	// is not refused.
+	// MaxShare is the largest share of a course's enrolments it may lose. It applies
+	// from minForShare removals up, so that one unenrolment in a tiny course is not
+	// refused.
 	MaxShare float64
-	// AllowRemovals lifts the two limits above (never the protect flag).
+	// MaxSiteRemovals is the most enrolments all the courses of one apply may lose
+	// together: a policy that prunes a little in each of many courses adds up.
+	MaxSiteRemovals int
+	// AllowRemovals lifts the limits above (never the protect flag).
 	AllowRemovals bool
 }
 
-func (l Limits) withDefaults() Limits {
-	if l.MaxRemovals <= 0 {
-		l.MaxRemovals = 10
-	}
-	if l.MaxShare <= 0 {
-		l.MaxShare = 0.20
-	}
-	return l
+// DefaultLimits are the limits when neither enrolctl.yaml nor a flag sets them.
+func DefaultLimits() Limits {
+	return Limits{MaxRemovals: 10, MaxShare: 0.20, MaxSiteRemovals: 20}
 }
 
 // RemovalError lists why removals were refused.
@@ -108,7 +107,6 @@ func (e *RemovalError) Error() string {
 // Guard refuses the plan when it removes anything in a protected course, or more
 // enrolments in a course than the limits allow.
 func Guard(p diff.Plan, observed state.Snapshot, lim Limits) error {
-	lim = lim.withDefaults()
 	type tally struct{ changes, enrolments int }
 	per := map[string]*tally{}
 	var order []string
@@ -126,11 +124,16 @@ func Guard(p diff.Plan, observed state.Snapshot, lim Limits) error {
 		t.enrolments += c.Removes.Enrolments
 	}
 	var reasons []string
+	siteTotal, siteCourses := 0, 0
 	for _, course := range order {
 		t := per[course]
 		if slices.Contains(p.Protected, course) {
 			reasons = append(reasons, fmt.Sprintf("course %s is protected (protect: true): %d removal(s) planned; remove them from the specs or lift the protection", course, t.changes))
 			continue
+		}
+		if t.enrolments > 0 {
+			siteTotal += t.enrolments
+			siteCourses++
 		}
 		if lim.AllowRemovals {
 			continue
@@ -147,6 +150,10 @@ func Guard(p diff.Plan, observed state.Snapshot, lim Limits) error {
 			reasons = append(reasons, fmt.Sprintf("course %s: %d of %d enrolments would be removed or suspended (%.0f%%), above the limit of %d or %.0f%%; re-run with --allow-removals if this is intended",
 				course, t.enrolments, total, share*100, lim.MaxRemovals, lim.MaxShare*100))
 		}
+	}
+	if !lim.AllowRemovals && siteTotal > lim.MaxSiteRemovals {
+		reasons = append(reasons, fmt.Sprintf("across %d course(s), %d enrolments would be removed or suspended, above the site-wide limit of %d for one apply (max_site_removals); re-run with --allow-removals if this is intended",
+			siteCourses, siteTotal, lim.MaxSiteRemovals))
 	}
 	if len(reasons) > 0 {
 		return &RemovalError{Reasons: reasons}

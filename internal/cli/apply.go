@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/enrolctl/enrolctl/internal/apply"
+	"github.com/enrolctl/enrolctl/internal/config"
 	"github.com/enrolctl/enrolctl/internal/diff"
 	"github.com/enrolctl/enrolctl/internal/gitsrc"
 	"github.com/enrolctl/enrolctl/internal/moodle"
@@ -20,11 +21,13 @@ import (
 )
 
 type applyFlags struct {
-	autoApprove   bool
-	allowRemovals bool
-	maxRemovals   int
-	maxShare      float64
-	auditLog      string
+	autoApprove     bool
+	allowRemovals   bool
+	maxRemovals     int
+	maxShare        float64
+	maxSiteRemovals int
+	auditLog        string
+	set             func(name string) bool // whether a flag was given
 }
 
 func (a *App) applyCommand() *cobra.Command {
@@ -44,23 +47,54 @@ and a course may not lose more enrolments than --max-removals or --max-removal-s
 unless --allow-removals is given. Every run appends a JSON line to the audit log.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			f.set = cmd.Flags().Changed
 			if len(args) == 1 {
 				return a.applySaved(cmd.Context(), args[0], f)
 			}
 			return a.applyFresh(cmd.Context(), f)
 		},
 	}
+	def := apply.DefaultLimits()
 	cmd.Flags().BoolVar(&f.autoApprove, "auto-approve", false, "apply without asking for confirmation")
 	cmd.Flags().BoolVar(&f.allowRemovals, "allow-removals", false, "allow removals above the limits (never in protected courses)")
-	cmd.Flags().IntVar(&f.maxRemovals, "max-removals", 10, "most enrolments one course may lose without --allow-removals")
-	cmd.Flags().Float64Var(&f.maxShare, "max-removal-share", 0.20, "largest share of a course's enrolments it may lose without --allow-removals")
+	cmd.Flags().IntVar(&f.maxRemovals, "max-removals", def.MaxRemovals, "most enrolments one course may lose without --allow-removals (default: the site's max_removals, else 10; 0: none)")
+	cmd.Flags().Float64Var(&f.maxShare, "max-removal-share", def.MaxShare, "largest share of a course's enrolments it may lose without --allow-removals (default: the site's max_share, else 0.2)")
+	cmd.Flags().IntVar(&f.maxSiteRemovals, "max-site-removals", def.MaxSiteRemovals, "most enrolments all the courses of one apply may lose without --allow-removals (default: the site's max_site_removals, else 20)")
 	a.courseFlag(cmd)
 	cmd.Flags().StringVar(&f.auditLog, "audit-log", "", "append the audit record to this file (default: the site's audit_log, or .enrolctl/audit.log)")
 	return cmd
 }
 
-func (f applyFlags) limits() apply.Limits {
-	return apply.Limits{MaxRemovals: f.maxRemovals, MaxShare: f.maxShare, AllowRemovals: f.allowRemovals}
+// limits are the removal guard's: a flag given on the command line, else the site's
+// configuration (enrolctl.yaml), else apply's defaults. 0 means none allowed.
+func (f applyFlags) limits(site *config.Site) apply.Limits {
+	lim := apply.DefaultLimits()
+	if site != nil {
+		if site.MaxRemovals != nil {
+			lim.MaxRemovals = *site.MaxRemovals
+		}
+		if site.MaxShare != nil {
+			lim.MaxShare = *site.MaxShare
+		}
+		if site.MaxSiteRemovals != nil {
+			lim.MaxSiteRemovals = *site.MaxSiteRemovals
+		}
+	}
+	set := f.set
+	if set == nil {
+		set = func(string) bool { return false }
+	}
+	if set("max-removals") {
+		lim.MaxRemovals = f.maxRemovals
+	}
+	if set("max-removal-share") {
+		lim.MaxShare = f.maxShare
+	}
+	if set("max-site-removals") {
+		lim.MaxSiteRemovals = f.maxSiteRemovals
+	}
+	lim.AllowRemovals = f.allowRemovals
+	return lim
 }
 
 func (a *App) applyFresh(ctx context.Context, f applyFlags) error {
@@ -77,7 +111,7 @@ func (a *App) applyFresh(ctx context.Context, f applyFlags) error {
 	if !pl.plan.HasChanges() {
 		return nil
 	}
-	if err := apply.Guard(pl.plan, pl.observed, f.limits()); err != nil {
+	if err := apply.Guard(pl.plan, pl.observed, f.limits(pl.conn.site)); err != nil {
 		return &exitError{code: 1, err: err}
 	}
 	if !f.autoApprove {
@@ -132,7 +166,7 @@ func (a *App) applySaved(ctx context.Context, file string, f applyFlags) error {
 		fmt.Fprintln(a.Out, "The plan has no changes; nothing to apply.")
 		return nil
 	}
-	if err := apply.Guard(p, observed, f.limits()); err != nil {
+	if err := apply.Guard(p, observed, f.limits(conn.site)); err != nil {
 		return &exitError{code: 1, err: err}
 	}
 	fmt.Fprintf(a.Out, "Applying %s (%s) to %s.\n", file, summaryLine(p), conn.describe())

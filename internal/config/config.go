@@ -12,6 +12,7 @@
 package config
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -56,9 +57,12 @@ type Site struct {
 	Specs, SpecsDir string
 	// Roles are role shortnames the site has besides Moodle's standard ones.
 	Roles []string
-	// MaxRemovals and MaxShare are apply's removal guard per course (0: apply's default).
-	MaxRemovals int
-	MaxShare    float64
+	// MaxRemovals and MaxShare are apply's removal guard per course, MaxSiteRemovals
+	// across the courses of one apply; nil when not configured (apply's default), 0
+	// meaning none allowed.
+	MaxRemovals     *int
+	MaxShare        *float64
+	MaxSiteRemovals *int
 	// Sandbox is set for the implicit site, which runs against the in-memory Moodle.
 	Sandbox bool
 	// MaskUsernames hides usernames in merge-request comments (default true; see
@@ -71,10 +75,11 @@ type Site struct {
 
 // Defaults are values every site takes unless it sets its own.
 type Defaults struct {
-	Timezone    string
-	Roles       []string
-	MaxRemovals int
-	MaxShare    float64
+	Timezone        string
+	Roles           []string
+	MaxRemovals     *int
+	MaxShare        *float64
+	MaxSiteRemovals *int
 }
 
 // Config is a repository configuration.
@@ -180,7 +185,8 @@ func Parse(file string, src []byte) (*Config, diag.Diagnostics) {
 				}
 			}
 			c.Defaults.Roles = strs(d.Strings("roles"))
-			c.Defaults.MaxRemovals = d.Int("max_removals").V
+			c.Defaults.MaxRemovals = optInt(d, "max_removals")
+			c.Defaults.MaxSiteRemovals = optInt(d, "max_site_removals")
 			c.Defaults.MaxShare = share(d, &ds)
 			readReviewDefaults(d, c)
 			d.Done()
@@ -287,14 +293,9 @@ func (c *Config) site(f *tree.Field, file string, ds *diag.Diagnostics) *Site {
 	}
 	s.Specs = filepath.ToSlash(o.String("specs").V)
 	s.Roles = append(slices.Clone(c.Defaults.Roles), strs(o.Strings("roles"))...)
-	s.MaxRemovals = c.Defaults.MaxRemovals
-	if m := o.Int("max_removals"); m.Set {
-		s.MaxRemovals = m.V
-	}
-	s.MaxShare = c.Defaults.MaxShare
-	if o.Get("max_share") != nil {
-		s.MaxShare = share(o, ds)
-	}
+	s.MaxRemovals = cmp.Or(optInt(o, "max_removals"), c.Defaults.MaxRemovals)
+	s.MaxSiteRemovals = cmp.Or(optInt(o, "max_site_removals"), c.Defaults.MaxSiteRemovals)
+	s.MaxShare = cmp.Or(share(o, ds), c.Defaults.MaxShare)
 	c.readReviewSite(o, s, ds)
 	o.Done()
 	return s
@@ -312,20 +313,28 @@ func checkURL(us tree.Str, site string, ds *diag.Diagnostics) {
 	}
 }
 
-func share(o *tree.Obj, ds *diag.Diagnostics) float64 {
+func share(o *tree.Obj, ds *diag.Diagnostics) *float64 {
 	f := o.Get("max_share")
 	if f == nil {
-		return 0
+		return nil
 	}
 	n := f.Value
 	var v float64
 	if n.Kind == tree.Scalar && (n.Tag == "float" || n.Tag == "int") {
 		if _, err := fmt.Sscan(n.Text, &v); err == nil && v >= 0 && v <= 1 {
-			return v
+			return &v
 		}
 	}
 	*ds = append(*ds, diag.Errorf(n.Pos, "max_share must be a number between 0 and 1 (0.2 = 20%% of a course's enrolments)"))
-	return 0
+	return nil
+}
+
+// optInt reads a non-negative count that may be absent (nil); 0 is a value.
+func optInt(o *tree.Obj, key string) *int {
+	if v := o.Int(key); v.Set {
+		return &v.V
+	}
+	return nil
 }
 
 func strs(ss []tree.Str) []string {

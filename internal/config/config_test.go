@@ -105,9 +105,9 @@ func TestParseSites(t *testing.T) {
 	)
 	want := []*Site{
 		{Name: "cohorts", URL: "https://cohorts.example.edu", TokenFile: filepath.Join("repo", "secrets", "cohorts.token"), Timezone: "America/Montreal",
-			Specs: "moodle/cohorts", SpecsDir: filepath.Join("repo", "moodle", "cohorts"), Roles: []string{"tutor", "observer"}, MaxRemovals: 25, MaxShare: 0.5, MaskUsernames: true},
+			Specs: "moodle/cohorts", SpecsDir: filepath.Join("repo", "moodle", "cohorts"), Roles: []string{"tutor", "observer"}, MaxRemovals: ptr(25), MaxShare: ptr(0.5), MaskUsernames: true},
 		{Name: "records", URL: "https://records.example.edu", TokenEnv: "RECORDS_TOKEN", Timezone: "Europe/Paris",
-			Specs: "specs/records", SpecsDir: filepath.Join("repo", "specs", "records"), Roles: []string{"tutor"}, MaxRemovals: 25, MaskUsernames: true},
+			Specs: "specs/records", SpecsDir: filepath.Join("repo", "specs", "records"), Roles: []string{"tutor"}, MaxRemovals: ptr(25), MaskUsernames: true},
 	}
 	for _, file := range []string{"repo/enrolctl.yaml", "repo/enrolctl.hcl"} {
 		src := yamlSrc
@@ -197,3 +197,5 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func ptr[T any](v T) *T { return &v }
