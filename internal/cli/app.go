@@ -42,6 +42,8 @@ type App struct {
 	siteName   string
 	noColor    bool
 	courses    []string // --course: plan and apply only these courses (globs)
+	// changedSince (plan --changed-since REF): only courses whose specs changed since REF.
+	changedSince string
 
 	// atExit runs when the command ends (releasing the sandbox lock).
 	atExit []func() error

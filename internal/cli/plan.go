@@ -48,6 +48,9 @@ func (a *App) makePlan(ctx context.Context) (*planned, error) {
 	if desired, err = a.onlyCourses(desired); err != nil {
 		return nil, err
 	}
+	if desired, err = a.onlyChanged(conn, site, desired); err != nil {
+		return nil, err
+	}
 	observed, err := conn.client.Observe(ctx, site, desired.Shortnames(), desired.Usernames(), moodle.NeedCohorts(desired.UsesCohorts()))
 	if err != nil {
 		return nil, err
@@ -117,6 +120,7 @@ Exit codes: 0 no changes (or changes without --detailed-exitcode), 1 error,
 	cmd.Flags().StringVarP(&format, "output", "o", "text", "output format: text, json or markdown")
 	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 2 when there are changes")
 	a.courseFlag(cmd)
+	cmd.Flags().StringVar(&a.changedSince, "changed-since", "", "only the courses whose spec files, or whose policies, changed since this git revision")
 	return cmd
 }
 
