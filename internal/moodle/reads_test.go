@@ -159,7 +159,7 @@ func TestCourseParticipants(t *testing.T) {
 	}
 	for i, p := range people {
 		u := fmt.Sprintf("u%04d", i)
-		if p.Username != u || p.UserID != sim.UserID(u) {
+		if p.Username != u || p.UserID != sim.UserID(u) || p.FullName() != "F"+u+" L" || p.Email != u+"@example.edu" || p.IDNumber != "N"+u {
 			t.Errorf("participant %d = %+v, want %s", i, p, u)
 		}
 	}

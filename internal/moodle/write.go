@@ -277,6 +277,11 @@ func (w *writer) record(parts []coursePart, raw rawJSON, outcomes map[int64]*Cou
 			}
 		}
 	}
+	// The plugin's index is the item's position in the call's items.
+	var sent []encodedItem
+	for _, p := range parts {
+		sent = append(sent, p.items...)
+	}
 	for _, p := range parts {
 		o := outcomes[p.course]
 		i, ok := byCourse[p.course]
@@ -307,8 +312,8 @@ func (w *writer) record(parts []coursePart, raw rawJSON, outcomes map[int64]*Cou
 				resend = append(resend, p)
 			}
 			o.Outcome, o.ErrorCode, o.Message, o.Index = Failed, r.ErrorCode, w.c.redact(r.Message), -1
-			if r.Index != nil && *r.Index >= 0 && *r.Index < len(p.items) {
-				o.Index = p.items[*r.Index].index
+			if r.Index != nil && *r.Index >= 0 && *r.Index < len(sent) && sent[*r.Index].course == p.course {
+				o.Index = sent[*r.Index].index
 			}
 			o.Err = &Error{Function: writeFunction, ErrorCode: r.ErrorCode, Message: o.Message}
 		default:

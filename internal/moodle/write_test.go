@@ -207,8 +207,9 @@ func TestWriteSplitCourseStopsAtItsFailure(t *testing.T) {
 func TestWriteReportsPerCourseFailuresAtTheCallersIndex(t *testing.T) {
 	s := &writeServer{fail: func(_ int, course int64, items []map[string]any) (string, bool) {
 		if course == 2 {
-			// The plugin counts indices in the items it received; item 1 of course 2.
-			return `{"courseid":2,"status":"error","index":1,"errorcode":"unknownuser","message":"Unknown user ` + secret + `","ids":[]}`, true
+			// The plugin's index is the position in the call's items: course 2's
+			// second item is the fifth on the wire.
+			return `{"courseid":2,"status":"error","index":4,"errorcode":"unknownuser","message":"Unknown user ` + secret + `","ids":[]}`, true
 		}
 		return "", false
 	}}
