@@ -225,8 +225,8 @@ func TestFailures(t *testing.T) {
 			desired := state.Course{Shortname: course, Methods: []state.Method{{Type: state.Manual, Enabled: true}},
 				Enrolments: []state.Enrolment{{Username: "nosuchuser-" + tg.prefix, Method: "manual", Roles: []string{"student"}, Source: "specs/x.yaml:7:7"}}}
 			p, _ := w.plan(t, []state.Course{desired})
-			if len(p.Problems) != 1 || p.Problems[0].Source != "specs/x.yaml:7:7" {
-				t.Errorf("problems = %+v, want one at specs/x.yaml:7:7", p.Problems)
+			if len(p.Diagnostics) != 1 || p.Diagnostics[0].At().String() != "specs/x.yaml:7:7" {
+				t.Errorf("diagnostics = %+v, want one at specs/x.yaml:7:7", p.Diagnostics)
 			}
 			// At apply time, Moodle refuses an unknown user id.
 			_, obs := w.converge(t, []state.Course{{Shortname: course, Methods: []state.Method{{Type: state.Manual, Enabled: true}}}})
@@ -243,8 +243,8 @@ func TestFailures(t *testing.T) {
 			}
 			desired := state.Course{Shortname: course, Methods: []state.Method{{Type: state.MethodType(tg.disabledPlugin), Enabled: true}}}
 			p, _ := w.plan(t, []state.Course{desired})
-			if len(p.Problems) != 1 {
-				t.Errorf("plan problems = %+v, want one naming the disabled plugin", p.Problems)
+			if len(p.Diagnostics) != 1 {
+				t.Errorf("plan diagnostics = %+v, want one naming the disabled plugin", p.Diagnostics)
 			}
 			id := obsCourseID(t, w, course)
 			_, err := tg.client.AddInstances(ctx, []moodle.NewInstance{{CourseID: id, Enrol: tg.disabledPlugin, Course: course}})

@@ -183,8 +183,8 @@ func (w *world) plan(t *testing.T, desired []state.Course) (diff.Plan, state.Sna
 func (w *world) converge(t *testing.T, desired []state.Course) (diff.Plan, state.Snapshot) {
 	t.Helper()
 	p, obs := w.plan(t, desired)
-	if len(p.Problems) > 0 {
-		t.Fatalf("plan has problems: %+v", p.Problems)
+	if len(p.Diagnostics) > 0 {
+		t.Fatalf("plan has diagnostics: %v", p.Diagnostics)
 	}
 	res, err := apply.Run(context.Background(), w.tg.client, p, obs, apply.Options{})
 	if err != nil {

@@ -84,8 +84,8 @@ func TestImportedDemoPlansNothing(t *testing.T) {
 		t.Fatalf("%d files for %d courses: two courses share a path", len(files), len(site.Catalogue))
 	}
 	p := planOf(t, site, files, obs)
-	if p.HasChanges() || len(p.Problems) > 0 {
-		t.Fatalf("plan after import has changes: %+v problems: %+v", p.Changes, p.Problems)
+	if p.HasChanges() || len(p.Diagnostics) > 0 {
+		t.Fatalf("plan after import has changes: %+v diagnostics: %v", p.Changes, p.Diagnostics)
 	}
 }
 

@@ -183,8 +183,8 @@ func (w *world) plan(t *testing.T, desired state.Snapshot) (diff.Plan, state.Sna
 	t.Helper()
 	obs := w.observe(t, &desired)
 	p := diff.Compute(desired, obs)
-	if len(p.Problems) > 0 {
-		t.Fatalf("generated desired state has problems: %+v", p.Problems)
+	if len(p.Diagnostics) > 0 {
+		t.Fatalf("generated desired state has diagnostics: %v", p.Diagnostics)
 	}
 	p.Fingerprints = map[string]string{}
 	for _, c := range p.Courses() {

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -49,22 +48,6 @@ type App struct {
 	atExit []func() error
 }
 
-// exitError carries an exit code through cobra.
-type exitError struct {
-	code int
-	err  error // nil when the message was already printed
-}
-
-func (e *exitError) Error() string {
-	if e.err == nil {
-		return fmt.Sprintf("exit %d", e.code)
-	}
-	return e.err.Error()
-}
-
-// errReported is an exit 1 whose message was already printed (diagnostics, results).
-var errReported = &exitError{code: 1}
-
 // Version is set at build time with -ldflags "-X github.com/enrolctl/enrolctl/internal/cli.Version=v1.2.3".
 var Version = "dev"
 
@@ -100,22 +83,6 @@ func (a *App) RunContext(ctx context.Context, args []string) int {
 	}
 	a.atExit = nil
 	return a.exitCode(err)
-}
-
-// exitCode is the one place where errors become exit codes.
-func (a *App) exitCode(err error) int {
-	if err == nil {
-		return 0
-	}
-	var ee *exitError
-	if errors.As(err, &ee) {
-		if ee.err != nil {
-			fmt.Fprintln(a.Err, "Error:", ee.err)
-		}
-		return ee.code
-	}
-	fmt.Fprintln(a.Err, "Error:", err)
-	return 1
 }
 
 func (a *App) rootCommand() *cobra.Command {

@@ -105,9 +105,6 @@ func (a *App) applyFresh(ctx context.Context, f applyFlags) error {
 	if err := render.Text(a.Out, pl.plan, render.TextOptions{Color: a.color()}); err != nil {
 		return err
 	}
-	if len(pl.plan.Problems) > 0 {
-		return errReported
-	}
 	if !pl.plan.HasChanges() {
 		return nil
 	}

@@ -1,8 +1,11 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
+	"strconv"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -24,6 +27,9 @@ const fakeToken = "fake-review-token"
 // has a fake GitLab ($FAKE_GITLAB_API, project 42, merge request 7) and a fake GitHub
 // ($FAKE_GITHUB_API, acme/specs, pull request 7) accepting $FAKE_TOKEN; the command
 // "comments gitlab|github" prints the comments stored there.
+//
+// The command `exits N ARGS...` runs enrolctl ARGS and fails unless it exits with
+// exactly N (`! exec` only tells 0 from not 0, and CI jobs branch on 2 versus 1).
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
@@ -39,6 +45,26 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"exits": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) < 1 {
+					ts.Fatalf("usage: exits CODE enrolctl-args...")
+				}
+				want, err := strconv.Atoi(args[0])
+				if err != nil {
+					ts.Fatalf("exits: bad code %q", args[0])
+				}
+				got := 0
+				if err := ts.Exec("enrolctl", args[1:]...); err != nil {
+					var ee *exec.ExitError
+					if !errors.As(err, &ee) {
+						ts.Fatalf("exits: %v", err)
+					}
+					got = ee.ExitCode()
+				}
+				if got != want {
+					ts.Fatalf("enrolctl exited with %d, want %d", got, want)
+				}
+			},
 			"comments": func(ts *testscript.TestScript, neg bool, args []string) {
 				if len(args) != 1 || (args[0] != "gitlab" && args[0] != "github") {
 					ts.Fatalf("usage: comments gitlab|github")

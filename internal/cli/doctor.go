@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -65,6 +66,9 @@ func (a *App) doctor(ctx context.Context) error {
 	conn, err := a.connect()
 	if err != nil {
 		c.fail(err.Error(), "") // configuration errors say what to fix themselves
+		if de := (*diagnosticsError)(nil); errors.As(err, &de) {
+			return err // exitCode prints the diagnostics
+		}
 		return errReported
 	}
 	c.ok("site %s: %s", conn.name, conn.describe())

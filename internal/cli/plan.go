@@ -31,7 +31,8 @@ type planned struct {
 }
 
 // makePlan loads the specs, reads the live courses they manage and computes the plan.
-// Spec errors are printed and returned as errReported.
+// When the specs or the checks against the site find errors, it returns the plan
+// (with its diagnostics, and no changes) and a diagnosticsError naming them all.
 func (a *App) makePlan(ctx context.Context) (*planned, error) {
 	conn, err := a.connect()
 	if err != nil {
@@ -41,7 +42,7 @@ func (a *App) makePlan(ctx context.Context) (*planned, error) {
 	if err != nil {
 		return nil, err
 	}
-	desired, err := a.loadDesired(conn, site)
+	desired, specDiags, err := a.loadDesired(conn, site)
 	if err != nil {
 		return nil, err
 	}
@@ -56,6 +57,11 @@ func (a *App) makePlan(ctx context.Context) (*planned, error) {
 		return nil, err
 	}
 	p := diff.ComputeWithOptions(desired, observed, diff.Options{Location: conn.loc})
+	// One list: the specs' own findings and the site checks', all reported in one run.
+	p.Diagnostics = append(specDiags, p.Diagnostics...).Sort().WithSource(a.readFile)
+	if p.Diagnostics.HasErrors() {
+		p.Changes, p.Unmanaged = []diff.Change{}, nil
+	}
 	p.Site = conn.name
 	p.CreatedAt = time.Now().UTC().Format(time.RFC3339)
 	if c, err := gitsrc.Head(conn.specsDir); err == nil {
@@ -72,7 +78,11 @@ func (a *App) makePlan(ctx context.Context) (*planned, error) {
 			p.Protected = append(p.Protected, c.Shortname)
 		}
 	}
-	return &planned{conn: conn, site: site, desired: desired, observed: observed, plan: p}, nil
+	pl := &planned{conn: conn, site: site, desired: desired, observed: observed, plan: p}
+	if p.Diagnostics.HasErrors() {
+		return pl, &diagnosticsError{ds: p.Diagnostics, in: "the specs"}
+	}
+	return pl, nil
 }
 
 func (a *App) planCommand() *cobra.Command {
@@ -93,14 +103,15 @@ Exit codes: 0 no changes (or changes without --detailed-exitcode), 1 error,
 				return fmt.Errorf("-o %s: want text, json or markdown", format)
 			}
 			pl, err := a.makePlan(cmd.Context())
+			if pl != nil && (err == nil || format != "text") {
+				// With errors, json and markdown still carry them (CI posts them); the
+				// text form shows them on stderr only.
+				if err := a.renderPlan(pl.plan, format); err != nil {
+					return err
+				}
+			}
 			if err != nil {
 				return err
-			}
-			if err := a.renderPlan(pl.plan, format); err != nil {
-				return err
-			}
-			if len(pl.plan.Problems) > 0 {
-				return errReported
 			}
 			if out != "" {
 				if err := writePlanFile(a.path(out), pl.plan); err != nil {
@@ -111,7 +122,7 @@ Exit codes: 0 no changes (or changes without --detailed-exitcode), 1 error,
 				}
 			}
 			if detailed && pl.plan.HasChanges() {
-				return &exitError{code: 2}
+				return errChanges
 			}
 			return nil
 		},

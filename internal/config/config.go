@@ -63,6 +63,9 @@ type Site struct {
 	MaxRemovals     *int
 	MaxShare        *float64
 	MaxSiteRemovals *int
+	// AuditLog is the file apply appends its audit records to (relative to Load's folder
+	// unless absolute; "~/" is the home folder); "" means the default, .enrolctl/audit.log.
+	AuditLog string
 	// Sandbox is set for the implicit site, which runs against the in-memory Moodle.
 	Sandbox bool
 	// MaskUsernames hides usernames in merge-request comments (default true; see
@@ -227,6 +230,28 @@ func Parse(file string, src []byte) (*Config, diag.Diagnostics) {
 	return c, ds.Sort()
 }
 
+// homeDir is the user's home folder, for "~/" in paths (a variable for tests).
+var homeDir = os.UserHomeDir
+
+// expandPath resolves a path field: "~/..." (or "~") in the home folder, like a shell
+// does, an absolute path as is, anything else against the configuration's folder.
+func expandPath(configFile string, v tree.Str, field string, ds *diag.Diagnostics) string {
+	p := v.V
+	if p == "~" || strings.HasPrefix(p, "~/") {
+		home, err := homeDir()
+		if err != nil || home == "" {
+			*ds = append(*ds, diag.Errorf(v.Pos, "%s: cannot expand ~: the home folder is not known (%v); write the full path", field, err))
+			return p
+		}
+		return filepath.Join(home, filepath.FromSlash(strings.TrimPrefix(p, "~")))
+	}
+	if strings.HasPrefix(p, "~") {
+		*ds = append(*ds, diag.Errorf(v.Pos, "%s: ~user paths are not supported; write ~/... or the full path", field))
+		return p
+	}
+	return relTo(configFile, p)
+}
+
 // relTo resolves p against the folder of the configuration file.
 func relTo(configFile, p string) string {
 	p = filepath.FromSlash(p)
@@ -275,7 +300,10 @@ func (c *Config) site(f *tree.Field, file string, ds *diag.Diagnostics) *Site {
 	}
 	s.TokenEnv = env.V
 	if tokFile.Set {
-		s.TokenFile = relTo(file, tokFile.V)
+		s.TokenFile = expandPath(file, tokFile, "token_file", ds)
+	}
+	if al := o.String("audit_log"); al.Set {
+		s.AuditLog = expandPath(file, al, "audit_log", ds)
 	}
 	tz := o.String("timezone")
 	s.Timezone = tz.V

@@ -199,3 +199,29 @@ func FuzzParse(f *testing.F) {
 }
 
 func ptr[T any](v T) *T { return &v }
+func TestPathsExpandHome(t *testing.T) {
+	homeDir = func() (string, error) { return "/home/ada", nil }
+	t.Cleanup(func() { homeDir = os.UserHomeDir })
+	c, ds := Parse("conf/enrolctl.yaml", []byte(lines("sites:", "  prod:", "    url: https://moodle.example.edu",
+		"    token_file: ~/.config/enrolctl/prod.token", "    audit_log: logs/audit.jsonl", "    timezone: UTC",
+		"  test:", "    url: https://test.example.edu", "    token_file: secrets/test.token", "    audit_log: ~/audit.log", "    timezone: UTC")))
+	if ds.HasErrors() {
+		t.Fatal(ds)
+	}
+	got := map[string][2]string{}
+	for _, s := range c.Sites {
+		got[s.Name] = [2]string{s.TokenFile, s.AuditLog}
+	}
+	want := map[string][2]string{
+		"prod": {"/home/ada/.config/enrolctl/prod.token", filepath.Join("conf", "logs", "audit.jsonl")},
+		"test": {filepath.Join("conf", "secrets", "test.token"), "/home/ada/audit.log"},
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("paths (-want +got):\n%s", d)
+	}
+	_, ds = Parse("enrolctl.yaml", []byte(lines("sites:", "  prod:", "    url: https://moodle.example.edu",
+		"    token_file: ~bob/prod.token", "    timezone: UTC")))
+	if got := ds.Error(); got != `enrolctl.yaml:4:17: token_file: ~user paths are not supported; write ~/... or the full path` {
+		t.Errorf("~user: %s", got)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/enrolctl/enrolctl/internal/spec/diag"
 	"github.com/enrolctl/enrolctl/internal/state"
 )
 
@@ -43,27 +44,27 @@ func ComputeWithOptions(desired, observed state.Snapshot, opts Options) Plan {
 		return strings.Compare(desired.Courses[a].Shortname, desired.Courses[b].Shortname)
 	})
 
+	// Nothing is planned while an error stands: a half plan would be reviewed as whole.
+	p.Diagnostics = Check(desired, observed)
+	if p.Diagnostics.HasErrors() {
+		return p
+	}
 	seen := map[string]bool{}
 	var planned []*coursePlanner
 	for _, i := range order {
 		d := &desired.Courses[i]
 		if seen[d.Shortname] {
-			p.Problems = append(p.Problems, Problem{
-				Source: courseSource(d), Course: d.Shortname, Address: d.Address(),
-				Message: fmt.Sprintf("course %s is declared twice; merge its specs first", d.Shortname),
-			})
-			continue
+			continue // spec.Load refuses a course declared twice; the first one wins here
 		}
 		seen[d.Shortname] = true
 		o, ok := live[d.Shortname]
 		if !ok {
-			p.Problems = append(p.Problems, Problem{
-				Source: courseSource(d), Course: d.Shortname, Address: d.Address(),
-				Message: fmt.Sprintf("course %s does not exist on the site", d.Shortname),
-			})
+			// spec.Resolve refuses courses the catalogue lacks; this is a course the
+			// caller did not read from Moodle, which must not be planned as empty.
+			p.Diagnostics = append(p.Diagnostics, diag.Errorf(courseAt(d), "course %s was not read from Moodle; nothing can be planned for it", d.Shortname))
 			continue
 		}
-		cp := newCoursePlanner(d, o, &observed.Directory, orUTC(opts.Location))
+		cp := newCoursePlanner(d, o, orUTC(opts.Location))
 		cp.plan()
 		planned = append(planned, cp)
 	}
@@ -76,7 +77,7 @@ func ComputeWithOptions(desired, observed state.Snapshot, opts Options) Plan {
 	for _, cp := range planned {
 		p.Changes = append(p.Changes, cp.changes...)
 		p.Unmanaged = append(p.Unmanaged, cp.unmanaged...)
-		p.Problems = append(p.Problems, cp.problems...)
+		p.Diagnostics = append(p.Diagnostics, cp.diags...)
 	}
 
 	if !slices.IsSortedFunc(p.Changes, compareChanges) { // courses are planned in order already
@@ -85,18 +86,11 @@ func ComputeWithOptions(desired, observed state.Snapshot, opts Options) Plan {
 	slices.SortStableFunc(p.Unmanaged, func(a, b Unmanaged) int {
 		return cmp.Or(strings.Compare(a.Course, b.Course), strings.Compare(a.Address, b.Address))
 	})
-	slices.SortStableFunc(p.Problems, func(a, b Problem) int {
-		return cmp.Or(strings.Compare(a.Course, b.Course), strings.Compare(a.Address, b.Address),
-			strings.Compare(string(a.Source), string(b.Source)), strings.Compare(a.Message, b.Message))
-	})
-	return p
-}
-
-func courseSource(c *state.Course) state.Source {
-	if len(c.Sources) > 0 {
-		return state.Source(c.Sources[0])
+	p.Diagnostics = p.Diagnostics.Sort()
+	if p.Diagnostics.HasErrors() {
+		p.Changes, p.Unmanaged = []Change{}, nil
 	}
-	return ""
+	return p
 }
 
 // coursePlanner plans one course. Its maps are indexes over the two courses; the
@@ -105,7 +99,6 @@ func courseSource(c *state.Course) state.Source {
 // not also unenrol its users one by one).
 type coursePlanner struct {
 	d, o *state.Course
-	dir  *state.Directory
 	loc  *time.Location
 
 	liveMethods   map[string]state.Method       // by key; first instance when Moodle has duplicates
@@ -114,23 +107,21 @@ type coursePlanner struct {
 	manualDeclare bool // the specs manage the manual method (declared, or implied by enrolments)
 
 	deletedMethods map[string]bool // method keys this plan deletes
-	badMethods     map[string]bool // desired method keys with a Problem: no change, no group
 	createdManual  map[string]bool // usernames that get a new manual enrolment
 	unenrolled     map[string]bool // usernames whose manual enrolment this plan deletes
 
 	changes   []Change
 	unmanaged []Unmanaged
-	problems  []Problem
+	diags     diag.Diagnostics
 }
 
-func newCoursePlanner(d, o *state.Course, dir *state.Directory, loc *time.Location) *coursePlanner {
+func newCoursePlanner(d, o *state.Course, loc *time.Location) *coursePlanner {
 	cp := &coursePlanner{
-		d: d, o: o, dir: dir, loc: loc,
+		d: d, o: o, loc: loc,
 		liveMethods:    make(map[string]state.Method, len(o.Methods)),
 		liveEnrolByM:   make(map[string][]*state.Enrolment, len(o.Methods)),
 		liveEnrolOfU:   make(map[string][]*state.Enrolment, len(o.Enrolments)),
 		deletedMethods: map[string]bool{},
-		badMethods:     map[string]bool{},
 		createdManual:  map[string]bool{},
 		unenrolled:     map[string]bool{},
 	}
@@ -156,10 +147,8 @@ func (cp *coursePlanner) plan() {
 	cp.fillRemovals()
 }
 
-func (cp *coursePlanner) problem(src state.Source, address, format string, args ...any) {
-	cp.problems = append(cp.problems, Problem{
-		Source: src, Course: cp.d.Shortname, Address: address, Message: fmt.Sprintf(format, args...),
-	})
+func (cp *coursePlanner) errorf(src state.Source, format string, args ...any) {
+	cp.diags = append(cp.diags, errorAt(src, format, args...))
 }
 
 func (cp *coursePlanner) add(c Change) {
@@ -186,13 +175,11 @@ func (cp *coursePlanner) planMethods() {
 		declared[string(state.Manual)] = true
 		if _, ok := cp.liveMethods[string(state.Manual)]; !ok {
 			m := state.Method{Type: state.Manual, Enabled: true}
-			if cp.pluginEnabled(m, "") {
-				cp.add(Change{
-					Address: state.MethodAddress(course, m.Key()), Kind: KindMethod, Action: Create,
-					Reason: "needed by the manual enrolments the specs list", Fields: methodFields(state.Method{}, m, true),
-					Method: &m,
-				})
-			}
+			cp.add(Change{
+				Address: state.MethodAddress(course, m.Key()), Kind: KindMethod, Action: Create,
+				Reason: "needed by the manual enrolments the specs list", Fields: methodFields(state.Method{}, m, true),
+				Method: &m,
+			})
 		}
 	}
 
@@ -205,25 +192,10 @@ func (cp *coursePlanner) planMethods() {
 		declared[key] = true
 		live, exists := cp.liveMethods[key]
 
-		if !m.Type.Known() {
-			cp.problem(m.Source, addr, "enrolctl cannot manage enrolment method %s", m.Type)
-			continue
-		}
-		if m.Type == state.Database {
-			if !exists {
-				cp.problem(m.Source, addr, "the database method is created by the nightly sync from the student-records system; enrolctl cannot create it")
-			}
-			continue // owned by the sync: never created, updated, deleted or compared
-		}
-		if !cp.methodRefsOK(m, addr) {
-			cp.badMethods[key] = true
-			continue
+		if !m.Type.Known() || m.Type == state.Database {
+			continue // Check refused the first; the second is owned by the sync: never created, updated, deleted or compared
 		}
 		if !exists {
-			if !cp.pluginEnabled(m, addr) {
-				cp.badMethods[key] = true
-				continue
-			}
 			mm := m
 			cp.add(Change{
 				Address: addr, Kind: KindMethod, Action: Create,
@@ -278,54 +250,6 @@ func (cp *coursePlanner) planMethods() {
 		}
 		first[m.Key()] = m.ID
 	}
-}
-
-// methodRefsOK checks the names a method refers to against the directory.
-func (cp *coursePlanner) methodRefsOK(m state.Method, addr string) bool {
-	ok := true
-	if m.Type == state.Cohort && cp.dir.Cohorts != nil {
-		if _, known := cp.dir.Cohorts[m.Cohort]; !known {
-			cp.problem(m.Source, addr, "cohort %q does not exist on the site", m.Cohort)
-			ok = false
-		}
-	}
-	if m.Type == state.Meta {
-		if m.Course == cp.d.Shortname {
-			cp.problem(m.Source, addr, "a course cannot be linked to itself (meta link to %s)", m.Course)
-			ok = false
-		} else if cp.dir.Courses != nil {
-			if _, known := cp.dir.Courses[m.Course]; !known {
-				cp.problem(m.Source, addr, "linked course %s does not exist on the site", m.Course)
-				ok = false
-			}
-		}
-	}
-	if (m.Type == state.Cohort || m.Type == state.Self) && m.Role != "" && !cp.roleKnown(m.Role) {
-		cp.problem(m.Source, addr, "role %q does not exist on the site", m.Role)
-		ok = false
-	}
-	return ok
-}
-
-func (cp *coursePlanner) roleKnown(role string) bool {
-	if cp.dir.Roles == nil {
-		return true
-	}
-	_, ok := cp.dir.Roles[role]
-	return ok
-}
-
-// pluginEnabled reports whether a method of m's type can be created on the site and
-// records a Problem when it cannot. An empty EnabledPlugins list means "not known".
-func (cp *coursePlanner) pluginEnabled(m state.Method, addr string) bool {
-	if len(cp.dir.EnabledPlugins) == 0 || slices.Contains(cp.dir.EnabledPlugins, string(m.Type)) {
-		return true
-	}
-	if addr == "" {
-		addr = state.MethodAddress(cp.d.Shortname, m.Key())
-	}
-	cp.problem(m.Source, addr, "the enrolment plugin %s is disabled on this site; enable it before creating this method", m.Type)
-	return false
 }
 
 // methodFields lists the managed fields of a method that differ between old and new;
@@ -400,7 +324,7 @@ func (cp *coursePlanner) planGroups() {
 		}
 	}
 	for _, m := range cp.d.Methods {
-		if (m.Type == state.Cohort || m.Type == state.Meta) && m.Group != "" && !cp.badMethods[m.Key()] {
+		if (m.Type == state.Cohort || m.Type == state.Meta) && m.Group != "" {
 			if _, ok := needed[m.Group]; !ok {
 				needed[m.Group] = need{src: m.Source, reason: "method " + m.Key() + " puts its members in it"}
 			}
@@ -433,27 +357,7 @@ func (cp *coursePlanner) planEnrolments() {
 			continue
 		}
 		desired[e.Username] = true
-		if e.Method != "" && e.Method != manualKey {
-			cp.problem(e.Source, addr, "enrolctl only manages manual enrolments, not %s", e.Method)
-			continue
-		}
-		if cp.dir.Users != nil {
-			if _, ok := cp.dir.Users[e.Username]; !ok {
-				cp.problem(e.Source, addr, "user %q does not exist on the site", e.Username)
-				continue
-			}
-		}
 		roles := sortedRoles(e.Roles)
-		badRole := false
-		for _, r := range roles {
-			if !cp.roleKnown(r) {
-				cp.problem(e.Source, addr, "role %q does not exist on the site", r)
-				badRole = true
-			}
-		}
-		if badRole {
-			continue
-		}
 		want := e
 		want.Method = manualKey
 		want.Roles = roles
@@ -641,14 +545,8 @@ func (cp *coursePlanner) planMemberships() {
 			}
 			declared[m.Username] = true
 			addr := state.MemberAddress(course, g.Name, m.Username)
-			if cp.dir.Users != nil {
-				if _, ok := cp.dir.Users[m.Username]; !ok {
-					cp.problem(m.Source, addr, "user %q does not exist on the site", m.Username)
-					continue
-				}
-			}
 			if !cp.enrolledAfter(m.Username) {
-				cp.problem(m.Source, addr, "user %q is not enrolled in %s, neither now nor by this plan; Moodle only puts enrolled users in groups", m.Username, course)
+				cp.errorf(m.Source, "user %q is not enrolled in %s, neither now nor by this plan; Moodle only puts enrolled users in groups", m.Username, course)
 				continue
 			}
 			c := Change{Address: addr, Kind: KindMember, Action: Create, GroupName: g.Name, Source: m.Source}

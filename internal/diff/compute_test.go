@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/enrolctl/enrolctl/internal/spec/diag"
 	"github.com/enrolctl/enrolctl/internal/state"
 )
 
@@ -37,8 +38,8 @@ func brief(p Plan) []string {
 	for _, u := range p.Unmanaged {
 		out = append(out, "? "+u.Address+" "+u.Description)
 	}
-	for _, pr := range p.Problems {
-		out = append(out, "! "+string(pr.Source)+" "+pr.Address+": "+pr.Message)
+	for _, d := range p.Diagnostics {
+		out = append(out, "! "+d.Error())
 	}
 	return out
 }
@@ -132,11 +133,11 @@ func TestCompute(t *testing.T) {
 			want:     nil,
 		},
 		{
-			name:     "declared database method absent: a problem, never a create",
+			name:     "declared database method absent: an error, never a create",
 			desired:  state.Course{Shortname: "C", Methods: []state.Method{{Type: state.Database, Enabled: true, Source: "c.yaml:2:5"}}},
 			observed: state.Course{Shortname: "C"},
 			want: []string{
-				"! c.yaml:2:5 course/C/method/database: the database method is created by the nightly sync from the student-records system; enrolctl cannot create it",
+				"! c.yaml:2:5: course C has no database method: it is created by the nightly sync from the student-records system; enrolctl cannot create it",
 			},
 		},
 		{
@@ -305,30 +306,36 @@ func TestCompute(t *testing.T) {
 			},
 		},
 		{
-			name: "problems carry the desired object's source and block its change",
+			name: "site checks point at the desired object, suggest what the site has, and stop the whole plan",
 			desired: state.Course{Shortname: "C", Methods: []state.Method{
 				manualM,
-				{Type: state.Cohort, Cohort: "NOPE", Role: "student", Group: "Never created", Enabled: true, Source: "c.yaml:3:5"},
-				{Type: state.Cohort, Cohort: "L1-2026", Role: "boss", Enabled: true, Source: "c.yaml:6:5"},
-				{Type: state.Meta, Course: "NOWHERE", Enabled: true, Source: "c.yaml:9:5"},
-				{Type: state.Meta, Course: "C", Enabled: true, Source: "c.yaml:11:5"},
+				{Type: state.Cohort, Cohort: "L1-2062", Role: "student", Group: "Never created", Enabled: true, Source: "c.yaml:3:5"},
+				{Type: state.Cohort, Cohort: "NOPE", Role: "student", Enabled: true, Source: "c.yaml:6:5"},
 			},
 				Enrolments: []state.Enrolment{
 					{Username: "ghost", Roles: []string{"student"}, Source: "c.yaml:14:7"},
-					{Username: "u1", Roles: []string{"boss"}, Source: "c.yaml:15:7"},
+					{Username: "u11", Roles: []string{"student"}, Source: "c.yaml:15:7"},
+					{Username: "u1", Roles: []string{"student"}, Source: "c.yaml:16:7"},
 				},
-				Groups: []state.Group{{Name: "TP1", Source: "c.yaml:17:5", Members: []state.Member{{Username: "u2", Source: "c.yaml:18:9"}, {Username: "nobody", Source: "c.yaml:19:9"}}}},
+				Groups: []state.Group{{Name: "TP1", Source: "c.yaml:17:5", Members: []state.Member{{Username: "nobody", Source: "c.yaml:19:9"}}}},
 			},
 			observed: state.Course{Shortname: "C", Methods: []state.Method{manualM}, Groups: []state.Group{{Name: "TP1"}}},
 			want: []string{
-				"! c.yaml:14:7 course/C/enrolment/manual/ghost: user \"ghost\" does not exist on the site",
-				"! c.yaml:15:7 course/C/enrolment/manual/u1: role \"boss\" does not exist on the site",
-				"! c.yaml:19:9 course/C/group/TP1/member/nobody: user \"nobody\" does not exist on the site",
-				"! c.yaml:18:9 course/C/group/TP1/member/u2: user \"u2\" is not enrolled in C, neither now nor by this plan; Moodle only puts enrolled users in groups",
-				"! c.yaml:6:5 course/C/method/cohort:L1-2026:boss: role \"boss\" does not exist on the site",
-				"! c.yaml:3:5 course/C/method/cohort:NOPE:student: cohort \"NOPE\" does not exist on the site",
-				"! c.yaml:11:5 course/C/method/meta:C: a course cannot be linked to itself (meta link to C)",
-				"! c.yaml:9:5 course/C/method/meta:NOWHERE: linked course NOWHERE does not exist on the site",
+				`! c.yaml:3:5: unknown cohort "L1-2062": no cohort has this idnumber on the site (did you mean "L1-2026"?)`,
+				`! c.yaml:6:5: unknown cohort "NOPE": no cohort has this idnumber on the site`,
+				`! c.yaml:14:7: unknown user "ghost": no user has this username on the site`,
+				`! c.yaml:15:7: unknown user "u11": no user has this username on the site (did you mean "u1"?)`,
+				`! c.yaml:19:9: unknown user "nobody": no user has this username on the site`,
+			},
+		},
+		{
+			name: "a group member who is not enrolled stops the plan",
+			desired: state.Course{Shortname: "C", Methods: []state.Method{manualM},
+				Enrolments: []state.Enrolment{manual("u1", 0, "student")},
+				Groups:     []state.Group{{Name: "TP1", Members: []state.Member{{Username: "u1"}, {Username: "u2", Source: "c.yaml:18:9"}}}}},
+			observed: state.Course{Shortname: "C", Methods: []state.Method{manualM}, Groups: []state.Group{{Name: "TP1"}}},
+			want: []string{
+				`! c.yaml:18:9: user "u2" is not enrolled in C, neither now nor by this plan; Moodle only puts enrolled users in groups`,
 			},
 		},
 	}
@@ -353,9 +360,9 @@ func TestComputeDisabledPlugin(t *testing.T) {
 		Methods: []state.Method{{Type: state.Guest, Enabled: false, ID: 3}}}}}
 	got := brief(Compute(desired, observed))
 	want := []string{
-		// An existing instance of a disabled plugin may still be updated; only creates are refused.
-		"~ course/C/method/guest enabled=false>true",
-		"! c.yaml:4:5 course/C/method/self:Open: the enrolment plugin self is disabled on this site; enable it before creating this method",
+		// An existing instance of a disabled plugin may still be updated (guest has no
+		// error); only creates are refused, and the error stops the plan.
+		"! c.yaml:4:5: the enrolment plugin self is disabled on this site; enable it before creating this method",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("plan (-want +got):\n%s", diff)
@@ -369,14 +376,11 @@ func TestComputeMissingCourse(t *testing.T) {
 	}}
 	observed := snap(state.Course{Shortname: "C"})
 	got := Compute(desired, observed)
+	// Nothing is planned while an error stands, not even in the course that exists.
 	want := Plan{
 		FormatVersion: FormatVersion,
-		Changes: []Change{{
-			Address: "course/C/method/guest", Course: "C", Kind: KindMethod, Action: Create,
-			Fields: []FieldChange{{Field: "enabled", New: "true"}},
-			Method: &state.Method{Type: state.Guest, Enabled: true},
-		}},
-		Problems: []Problem{{Source: "specs/gone.yaml", Course: "GONE", Address: "course/GONE", Message: "course GONE does not exist on the site"}},
+		Changes:       []Change{},
+		Diagnostics:   diag.Diagnostics{{File: "specs/gone.yaml", Message: "course GONE was not read from Moodle; nothing can be planned for it"}},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("plan (-want +got):\n%s", diff)

@@ -1,15 +1,21 @@
 // Package diff compares the desired state of courses (from specs) with their observed
 // state (from Moodle) and produces a Plan: the ordered changes that make Moodle match
-// the specs, the live objects left alone, and the problems that stop an apply.
+// the specs, the live objects left alone, and the diagnostics (diag.Diagnostic) found on
+// the way. Nothing is planned while one of them is an error.
 //
 // # Entry points
 //
 //   - Compute(desired, observed) and ComputeWithOptions(desired, observed, Options{Location})
 //     build a Plan. They are pure and deterministic: no I/O, no clock, sorted output.
+//   - Check(desired, observed): the checks against the site that need what Moodle was
+//     read to hold (unknown users and cohorts, disabled plugins, a database method the
+//     sync has not created), each at its spec line with a did-you-mean. Compute runs it
+//     first. Checks that need only the catalogue and roles (unknown course, linked
+//     course, role, duplicate course) are made once, by spec.Load and spec.Resolve.
 //   - Stage(change) gives the apply stage of a change (see Ordering).
 //   - FormatStart and FormatEnd render enrolment dates the way plans show them.
 //   - plan.go holds the plan types (Plan, Change, Action, Kind, FieldChange, Removal,
-//     Unmanaged, Problem, Summary) shared with apply and render.
+//     Unmanaged, Summary) shared with apply and render.
 //
 // # What is managed
 //
@@ -18,7 +24,7 @@
 //   - Methods, matched by Method.Key. Declared and absent: create. Declared and present:
 //     update the managed fields that differ (every type: enabled; self: role, max_users;
 //     cohort and meta: group). Database methods are never created, updated, deleted or
-//     compared; a declared database method missing live is a Problem. Live methods not
+//     compared; a declared database method missing live is an error. Live methods not
 //     declared are Unmanaged, or deleted when the course has methods_prune, except
 //     database methods and plugins enrolctl does not know, which always stay Unmanaged.
 //     Desired manual enrolments imply the manual method: it is created enabled when
@@ -36,9 +42,9 @@
 //     method's sync (non-empty Component) are never touched.
 //   - Protect is not applied here: removals are always listed, and apply refuses them.
 //
-// An object with a Problem (unknown user, cohort, role or linked course, a disabled
-// plugin, a missing database method) gets no change; the Problem carries the desired
-// object's Source so the CLI can print file:line:col.
+// An error (from Check, or a group member who would not be enrolled) stops the whole
+// plan: Plan.Diagnostics holds it, at the desired object's Source (file:line:col), and
+// Changes and Unmanaged are empty, so that a half plan is never reviewed as a whole one.
 //
 // # Removals
 //
@@ -67,7 +73,7 @@
 // sync added: a declared membership the user holds only through such a method is added
 // back, as a manual one, once the method is gone.
 //
-// Unmanaged objects and Problems are sorted by course, then address.
+// Unmanaged objects are sorted by course, then address; diagnostics by file and line.
 //
 // # Display values
 //

@@ -1,6 +1,7 @@
 package diff
 
 import (
+	"github.com/enrolctl/enrolctl/internal/spec/diag"
 	"github.com/enrolctl/enrolctl/internal/state"
 )
 
@@ -100,22 +101,15 @@ type Unmanaged struct {
 	Description string `json:"description"`
 }
 
-// Problem is a reason the plan cannot be applied (unknown user, unknown cohort, a
-// plugin disabled on the site, ...). Source points at the spec line when there is one.
-type Problem struct {
-	Source  state.Source `json:"source,omitempty"`
-	Course  string       `json:"course,omitempty"`
-	Address string       `json:"address,omitempty"`
-	Message string       `json:"message"`
-}
-
 // Plan is the data a plan run produces: the ordered changes, what is left alone, what is
 // wrong. Human, markdown and JSON output are all rendered from it.
 type Plan struct {
 	FormatVersion string      `json:"format_version"`
 	Changes       []Change    `json:"changes"`
 	Unmanaged     []Unmanaged `json:"unmanaged,omitempty"`
-	Problems      []Problem   `json:"problems,omitempty"`
+	// Diagnostics are the errors and warnings of the run (specs, site checks, plan).
+	// While one is an error, Changes and Unmanaged are empty: nothing is planned.
+	Diagnostics diag.Diagnostics `json:"diagnostics,omitempty"`
 
 	// Filled in by the caller, not by Compute.
 	Site         string            `json:"site,omitempty"`

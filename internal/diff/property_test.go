@@ -198,12 +198,33 @@ func genStates(r *rand.Rand, valid bool) (desired, observed state.Snapshot) {
 		if !chance(r, 0.8) {
 			continue
 		}
-		desired.Courses = append(desired.Courses, genDesired(r, course))
+		d := genDesired(r, course)
 		if valid || chance(r, 0.9) {
-			observed.Courses = append(observed.Courses, genObserved(r, course))
+			o := genObserved(r, course)
+			if valid {
+				makeValid(&d, &o)
+			}
+			observed.Courses = append(observed.Courses, o)
 		}
+		desired.Courses = append(desired.Courses, d)
 	}
 	return desired, observed
+}
+
+// makeValid drops from d what Compute refuses with an error, so that valid runs plan:
+// group members without an enrolment (Moodle only groups enrolled users) and a
+// database method the sync has not created.
+func makeValid(d, o *state.Course) {
+	enrolled := map[string]bool{}
+	for _, e := range d.Enrolments {
+		enrolled[e.Username] = true
+	}
+	for i := range d.Groups {
+		d.Groups[i].Members = slices.DeleteFunc(d.Groups[i].Members, func(m state.Member) bool { return !enrolled[m.Username] })
+	}
+	if _, ok := o.Method(string(state.Database)); !ok {
+		d.Methods = slices.DeleteFunc(d.Methods, func(m state.Method) bool { return m.Type == state.Database })
+	}
 }
 
 func TestPropertyPlanApplyPlanIsEmpty(t *testing.T) {
@@ -222,8 +243,14 @@ func TestPropertyPlanApplyPlanIsEmpty(t *testing.T) {
 		if again := Compute(desired, observed); !cmp.Equal(p, again) {
 			t.Fatalf("seed %d: Compute is not deterministic", seed)
 		}
-		if !valid && len(p.Problems) > 0 {
-			continue // a plan with problems is never applied
+		if valid && p.Diagnostics.HasErrors() {
+			t.Fatalf("seed %d: a valid state has errors: %v", seed, p.Diagnostics)
+		}
+		if !valid && p.Diagnostics.HasErrors() {
+			if len(p.Changes) > 0 || len(p.Unmanaged) > 0 {
+				t.Fatalf("seed %d: a plan with errors plans changes: %+v", seed, p.Changes)
+			}
+			continue // nothing is planned while an error stands
 		}
 		applied++
 		if len(p.Changes) > 0 {

@@ -6,10 +6,10 @@
 //
 //   - Text(w, plan, TextOptions{Color}): the terminal plan, Terraform style. One header
 //     per course ("course L1-INFO-ALGO"), one line per change ("  + ", "  ~ ", "  - "),
-//     the objects left alone under "unmanaged (left alone):", problems as
-//     "Error: file:line:col: message", and a last summary line ("Plan: 3 to add, 5 to
+//     the objects left alone under "unmanaged (left alone):", diagnostics as
+//     "Error: file:line:col: message" or "Warning: ...", and a last summary line ("Plan: 3 to add, 5 to
 //     change, 1 to remove, 7 unmanaged.", "No changes. Moodle matches the specs (...)", or
-//     "No changes planned: fix the 2 errors first." when problems stopped everything).
+//     "No changes planned: fix the 2 errors first." when errors stopped everything).
 //   - Markdown(w, plan): a merge-request comment: the summary, a table per course and a
 //     ```diff block of the same lines, folded in <details> when long.
 //   - JSON(w, plan): the plan itself, indented, with format_version and the summary.

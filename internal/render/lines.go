@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/enrolctl/enrolctl/internal/diff"
+	"github.com/enrolctl/enrolctl/internal/spec/diag"
 )
 
 // changeLine is one change as every human form shows it.
@@ -139,11 +140,11 @@ func courseSummaries(p diff.Plan) ([]string, map[string]diff.Summary) {
 	return names, sums
 }
 
-// summaryLine is the plan's last line. A plan with problems and no changes does not
-// claim that Moodle matches the specs.
-func summaryLine(s diff.Summary, hasChanges bool, problems int) string {
-	if !hasChanges && problems > 0 {
-		return fmt.Sprintf("No changes planned: fix the %s first.", plural(problems, "error", "errors"))
+// summaryLine is the plan's last line. A plan with errors does not claim that Moodle
+// matches the specs.
+func summaryLine(s diff.Summary, hasChanges bool, errors int) string {
+	if errors > 0 {
+		return fmt.Sprintf("No changes planned: fix the %s first.", plural(errors, "error", "errors"))
 	}
 	if !hasChanges {
 		switch s.Unmanaged {
@@ -158,15 +159,13 @@ func summaryLine(s diff.Summary, hasChanges bool, problems int) string {
 	return fmt.Sprintf("Plan: %d to add, %d to change, %d to remove, %d unmanaged.", s.Add, s.Change, s.Remove, s.Unmanaged)
 }
 
-func problemLine(pr diff.Problem) string {
-	where := string(pr.Source)
-	if where == "" {
-		where = pr.Address
+// diagnosticLine is one diagnostic as the text and markdown plans show it.
+func diagnosticLine(d diag.Diagnostic) string {
+	s := d.Message
+	if d.Suggestion != "" {
+		s += fmt.Sprintf(" (did you mean %q?)", d.Suggestion)
 	}
-	if where == "" {
-		return pr.Message
-	}
-	return where + ": " + pr.Message
+	return s
 }
 
 func plural(n int, one, many string) string {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/enrolctl/enrolctl/internal/diff"
+	"github.com/enrolctl/enrolctl/internal/spec/diag"
 )
 
 // foldAfter is the number of diff lines above which the block is folded in <details>.
@@ -29,7 +30,7 @@ func Markdown(w io.Writer, p diff.Plan) error {
 		bw.WriteString("Planned for " + strings.Join(parts, ", ") + ".\n\n")
 	}
 	sum := p.Summary()
-	bw.WriteString("**" + summaryLine(sum, p.HasChanges(), len(p.Problems)) + "**\n")
+	bw.WriteString("**" + summaryLine(sum, p.HasChanges(), len(p.Diagnostics.Errors())) + "**\n")
 
 	courses, sums := courseSummaries(p)
 	if len(courses) > 0 {
@@ -82,22 +83,26 @@ func Markdown(w io.Writer, p diff.Plan) error {
 		bw.WriteString("\n</details>\n")
 	}
 
-	if len(p.Problems) > 0 {
-		fmt.Fprintf(bw, "\n#### Errors (%d): nothing can be applied until they are fixed\n\n", len(p.Problems))
-		for _, pr := range p.Problems {
-			where := string(pr.Source)
-			if where == "" {
-				where = pr.Address
-			}
-			if where != "" {
-				fmt.Fprintf(bw, "- `%s`: %s\n", where, pr.Message)
-			} else {
-				fmt.Fprintf(bw, "- %s\n", pr.Message)
-			}
-		}
+	if errs := p.Diagnostics.Errors(); len(errs) > 0 {
+		fmt.Fprintf(bw, "\n#### Errors (%d): nothing can be applied until they are fixed\n\n", len(errs))
+		writeDiagnostics(bw, errs)
+	}
+	if warns := p.Diagnostics.Warnings(); len(warns) > 0 {
+		fmt.Fprintf(bw, "\n#### Warnings (%d)\n\n", len(warns))
+		writeDiagnostics(bw, warns)
 	}
 	return bw.Flush()
 }
 
 // cell keeps a value from breaking a Markdown table row.
 func cell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
+
+func writeDiagnostics(bw *bufio.Writer, ds diag.Diagnostics) {
+	for _, d := range ds {
+		if where := d.At().String(); where != "" {
+			fmt.Fprintf(bw, "- `%s`: %s\n", where, diagnosticLine(d))
+		} else {
+			fmt.Fprintf(bw, "- %s\n", diagnosticLine(d))
+		}
+	}
+}

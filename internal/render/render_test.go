@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/enrolctl/enrolctl/internal/diff"
+	"github.com/enrolctl/enrolctl/internal/spec/diag"
 	"github.com/enrolctl/enrolctl/internal/state"
 )
 
@@ -134,6 +135,16 @@ func problemsPlan(t *testing.T) diff.Plan {
 	return diff.ComputeWithOptions(desired, observed, diff.Options{Location: paris(t)})
 }
 
+// warningsPlan is a plan that goes ahead with a warning from the specs: a policy that
+// selects no course.
+func warningsPlan(t *testing.T) diff.Plan {
+	p := longPlan(t)
+	p.Changes = p.Changes[:2]
+	p.Diagnostics = diag.Diagnostics{diag.Warnf(diag.Pos{File: "specs/policies.yaml", Line: 4, Col: 15}, "no course is in category %q or below it", "Ecampus / Sciencse").
+		WithSuggestion("Ecampus / Sciences")}
+	return p
+}
+
 // longPlan renews 40 users: long enough to fold in a merge-request comment.
 func longPlan(t *testing.T) diff.Plan {
 	end26, end27 := until(t, 2026, 6, 30), until(t, 2027, 6, 30)
@@ -156,6 +167,7 @@ func plans(t *testing.T) map[string]diff.Plan {
 		"mixed":     mixedPlan(t),
 		"nochanges": noChangesPlan(t),
 		"problems":  problemsPlan(t),
+		"warnings":  warningsPlan(t),
 		"long":      longPlan(t),
 		"empty":     diff.Compute(state.Snapshot{}, state.Snapshot{}),
 		"missing": diff.Compute(state.Snapshot{Courses: []state.Course{{Shortname: "L1-INFO-GONE", Sources: []string{"specs/gone.yaml"}}}},
@@ -230,7 +242,7 @@ func TestFormsAgree(t *testing.T) {
 			if err := Markdown(&md, p); err != nil {
 				t.Fatal(err)
 			}
-			line := summaryLine(p.Summary(), p.HasChanges(), len(p.Problems))
+			line := summaryLine(p.Summary(), p.HasChanges(), len(p.Diagnostics.Errors()))
 			lines := strings.Split(strings.TrimSuffix(text.String(), "\n"), "\n")
 			if last := lines[len(lines)-1]; last != line {
 				t.Errorf("text ends with %q, want %q", last, line)
@@ -329,7 +341,7 @@ func TestSummaryLine(t *testing.T) {
 		want     string
 	}{
 		{diff.Summary{Add: 3, Change: 5, Remove: 1, Unmanaged: 7}, true, 0, "Plan: 3 to add, 5 to change, 1 to remove, 7 unmanaged."},
-		{diff.Summary{Add: 3, Change: 5, Remove: 1, Unmanaged: 7}, true, 2, "Plan: 3 to add, 5 to change, 1 to remove, 7 unmanaged."},
+		{diff.Summary{Add: 3, Change: 5, Remove: 1, Unmanaged: 7}, true, 2, "No changes planned: fix the 2 errors first."},
 		{diff.Summary{Unmanaged: 7}, false, 0, "No changes. Moodle matches the specs (7 unmanaged objects left alone)."},
 		{diff.Summary{Unmanaged: 1}, false, 0, "No changes. Moodle matches the specs (1 unmanaged object left alone)."},
 		{diff.Summary{}, false, 0, "No changes. Moodle matches the specs."},

@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"github.com/enrolctl/enrolctl/internal/diff"
+	"github.com/enrolctl/enrolctl/internal/spec/diag"
 )
 
 // TextOptions tune the human plan.
@@ -71,17 +72,24 @@ func Text(w io.Writer, p diff.Plan, opts TextOptions) error {
 		}
 	}
 
-	if len(p.Problems) > 0 {
+	if len(p.Diagnostics) > 0 {
 		if len(courses) > 0 {
 			bw.WriteString("\n")
 		}
-		for _, pr := range p.Problems {
-			bw.WriteString(paint(ansiBold+ansiRed, "Error:") + " " + problemLine(pr) + "\n")
+		for _, d := range p.Diagnostics {
+			label := paint(ansiBold+ansiRed, "Error:")
+			if d.Severity == diag.Warning {
+				label = paint(ansiBold+ansiYellow, "Warning:")
+			}
+			if where := d.At().String(); where != "" {
+				label += " " + where + ":"
+			}
+			bw.WriteString(label + " " + diagnosticLine(d) + "\n")
 		}
 	}
-	if len(courses) > 0 || len(p.Problems) > 0 {
+	if len(courses) > 0 || len(p.Diagnostics) > 0 {
 		bw.WriteString("\n")
 	}
-	bw.WriteString(paint(ansiBold, summaryLine(p.Summary(), p.HasChanges(), len(p.Problems))) + "\n")
+	bw.WriteString(paint(ansiBold, summaryLine(p.Summary(), p.HasChanges(), len(p.Diagnostics.Errors()))) + "\n")
 	return bw.Flush()
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/enrolctl/enrolctl/internal/diff"
 	"github.com/enrolctl/enrolctl/internal/render"
+	"github.com/enrolctl/enrolctl/internal/spec/diag"
 )
 
 // Comment size limits, in characters, as the platforms document them.
@@ -120,17 +121,22 @@ func summaryBody(p diff.Plan, o BodyOptions, finish func(string) string, limit i
 		where = "[the plan job's artifacts](" + o.ArtifactsURL + ") (plan.json, plan.md)"
 	}
 	fmt.Fprintf(&head, "The full plan is too long for a comment; it is in %s. Changes per course and kind:\n\n", where)
-	for _, pr := range p.Problems {
-		// Problems are few and each one blocks apply: they come before the counts.
-		line := pr.Message
-		if pr.Source != "" {
-			line = "`" + string(pr.Source) + "`: " + line
-		} else if pr.Address != "" {
-			line = "`" + pr.Address + "`: " + line
+	for _, d := range p.Diagnostics {
+		// Diagnostics are few and errors block apply: they come before the counts.
+		line := d.Message
+		if d.Suggestion != "" {
+			line += fmt.Sprintf(" (did you mean %q?)", d.Suggestion)
 		}
-		head.WriteString("- **Error:** " + oneLine(line) + "\n")
+		if where := d.At().String(); where != "" {
+			line = "`" + where + "`: " + line
+		}
+		label := "Error"
+		if d.Severity == diag.Warning {
+			label = "Warning"
+		}
+		head.WriteString("- **" + label + ":** " + oneLine(line) + "\n")
 	}
-	if len(p.Problems) > 0 {
+	if len(p.Diagnostics) > 0 {
 		head.WriteString("\n")
 	}
 	head.WriteString("| Course | Kind | Add | Change | Remove | Unmanaged |\n| --- | --- | ---: | ---: | ---: | ---: |\n")

@@ -36,9 +36,6 @@ func PlanUsernames(p diff.Plan) []string {
 	for _, u := range p.Unmanaged {
 		add(addressUser(u.Address))
 	}
-	for _, pr := range p.Problems {
-		add(addressUser(pr.Address))
-	}
 	return slices.Sorted(func(yield func(string) bool) {
 		for u := range seen {
 			if !yield(u) {

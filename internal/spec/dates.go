@@ -3,6 +3,7 @@ package spec
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"time"
 
 	"github.com/enrolctl/enrolctl/internal/spec/diag"
@@ -18,6 +19,8 @@ type date struct {
 }
 
 var (
+	// dayFirstPattern is a day written the European way: 31/08/2027, 31.08.2027, 31-08-2027.
+	dayFirstPattern = regexp.MustCompile(`^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$`)
 	dayPattern      = regexp.MustCompile(`^(\d{4})-(\d{2})-(\d{2})$`)
 	durationPattern = regexp.MustCompile(`^\+?\s*\d+\s*(s|m|h|d|w|y|mo|day|days|week|weeks|month|months|year|years)?$`)
 )
@@ -29,6 +32,23 @@ func parseDay(s string, loc *time.Location) (time.Time, error) {
 		return time.Time{}, err
 	}
 	return t, nil
+}
+
+// suggestDay proposes the YYYY-MM-DD form of a day written day first (31/08/2027 →
+// 2027-08-31), the way the universities enrolctl serves write dates; "" when s is not
+// such a day or not a day of the calendar.
+func suggestDay(s string, loc *time.Location) string {
+	m := dayFirstPattern.FindStringSubmatch(s)
+	if m == nil {
+		return ""
+	}
+	day, _ := strconv.Atoi(m[1])
+	month, _ := strconv.Atoi(m[2])
+	iso := fmt.Sprintf("%s-%02d-%02d", m[3], month, day)
+	if _, err := parseDay(iso, loc); err != nil {
+		return ""
+	}
+	return iso
 }
 
 // readDate turns a spec value into a timestamp. A day means the whole day in the site's
@@ -61,7 +81,8 @@ func readDate(s tree.Str, field string, isEnd bool, loc *time.Location, ds *diag
 	default:
 		t, err := time.Parse(time.RFC3339, s.V)
 		if err != nil {
-			*ds = append(*ds, diag.Errorf(s.Pos, "%s: bad date %q: use YYYY-MM-DD, an RFC 3339 timestamp (2027-06-30T18:00:00+02:00)%s", field, s.V, orNever(isEnd)))
+			*ds = append(*ds, diag.Errorf(s.Pos, "%s: bad date %q: use YYYY-MM-DD, an RFC 3339 timestamp (2027-06-30T18:00:00+02:00)%s", field, s.V, orNever(isEnd)).
+				WithSuggestion(suggestDay(s.V, loc)))
 			return date{Pos: s.Pos}
 		}
 		d.Unix = t.Unix()

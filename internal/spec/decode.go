@@ -33,7 +33,9 @@ var hclRules = map[string]tree.BlockRule{
 type decoder struct {
 	loc   *time.Location
 	roles []string
-	ds    *diag.Diagnostics
+	// siteRoles: roles are the site's own (read from Moodle), not the standard list.
+	siteRoles bool
+	ds        *diag.Diagnostics
 }
 
 // document reads one YAML document (or HCL block body): a course spec or a policy.
@@ -271,11 +273,34 @@ func (d *decoder) checkRole(s tree.Str) {
 	if !s.Set || slices.Contains(d.roles, s.V) {
 		return
 	}
-	*d.ds = append(*d.ds, diag.Diagnostic{
-		File: s.Pos.File, Line: s.Pos.Line, Col: s.Pos.Col,
-		Message:    fmt.Sprintf("unknown role %q: neither a standard Moodle role nor one of the configuration's roles", s.V),
-		Suggestion: diag.Suggest(s.V, d.roles),
-	})
+	msg := fmt.Sprintf("unknown role %q: neither a standard Moodle role nor one of the configuration's roles", s.V)
+	if d.siteRoles {
+		msg = fmt.Sprintf("unknown role %q: the site has no role with this shortname", s.V)
+	}
+	*d.ds = append(*d.ds, diag.Errorf(s.Pos, "%s", msg).WithSuggestion(SuggestRole(s.V, d.roles)))
+}
+
+// roleTranslations are role names people type in other languages (or Moodle's display
+// names), mapped to the standard shortnames; Suggest's edit distance cannot find them.
+var roleTranslations = map[string]string{
+	"etudiant": "student", "étudiant": "student", "eleve": "student", "élève": "student",
+	"apprenant": "student", "alumno": "student", "estudiante": "student", "studierende": "student",
+	"enseignant": "editingteacher", "professeur": "editingteacher", "prof": "editingteacher",
+	"formateur": "editingteacher", "profesor": "editingteacher", "lehrer": "editingteacher",
+	"teacher-editing": "editingteacher", "editing-teacher": "editingteacher",
+	"enseignant-non-editeur": "teacher", "tuteur": "teacher", "tutor": "teacher",
+	"non-editing-teacher": "teacher", "noneditingteacher": "teacher",
+	"gestionnaire": "manager", "invite": "guest", "invité": "guest",
+}
+
+// SuggestRole proposes a known role for an unknown one: a translation of a common
+// role name ("etudiant" → student) when the site has it, else the closest name.
+func SuggestRole(name string, known []string) string {
+	key := strings.ReplaceAll(strings.ToLower(strings.TrimSpace(name)), " ", "-")
+	if r, ok := roleTranslations[key]; ok && slices.Contains(known, r) {
+		return r
+	}
+	return diag.Suggest(name, known)
 }
 
 var pruneModes = []string{string(state.PruneKeep), string(state.PruneSuspend), string(state.PruneUnenrol)}

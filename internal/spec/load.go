@@ -36,6 +36,18 @@ type Options struct {
 	Location *time.Location
 	// Roles are role shortnames the site has besides Moodle's standard ones.
 	Roles []string
+	// SiteRoles, when not nil, are the role shortnames the site has (read from Moodle,
+	// after the site is read): roles are then checked against them and Roles, not
+	// against Moodle's standard list.
+	SiteRoles []string
+}
+
+// knownRoles are the role shortnames a spec may name.
+func (o Options) knownRoles() []string {
+	if o.SiteRoles != nil {
+		return append(slices.Clone(o.SiteRoles), o.Roles...)
+	}
+	return append(slices.Clone(StandardRoles), o.Roles...)
 }
 
 // Set is every course spec and policy read from a folder, and what was wrong in them.
@@ -184,7 +196,7 @@ func parseFile(file string, src []byte, opts Options) fileResult {
 	if loc == nil {
 		loc = time.UTC
 	}
-	d := &decoder{loc: loc, roles: append(slices.Clone(StandardRoles), opts.Roles...), ds: &s.diags}
+	d := &decoder{loc: loc, roles: opts.knownRoles(), siteRoles: opts.SiteRoles != nil, ds: &s.diags}
 	var docs []*tree.Node
 	if strings.EqualFold(path.Ext(file), ".hcl") {
 		n, ds := tree.ParseHCL(file, src, hclRules)

@@ -1,17 +1,26 @@
-// Package diag holds the diagnostics every enrolctl file loader reports: a message tied
-// to file:line:col, an optional did-you-mean suggestion, and a sorted list of them.
+// Package diag holds enrolctl's one diagnostic type: every error and warning found in
+// the configuration, the specs, the checks against the site, the plan and apply travels
+// as a Diagnostic, with a severity, a start–end range in a file, a message, an optional
+// did-you-mean suggestion, the source line it points at, and a JSON form.
 //
 // Entry points:
-//   - Diagnostic and its Error() "file:line:col: message (did you mean "x"?)".
-//   - Diagnostics: HasErrors, Sort, Err (nil when there is no error).
+//   - Diagnostic and its Error() "file:line:col: message (did you mean "x"?)"; Errorf,
+//     Warnf and Diagnostic.At build and locate one; Diagnostic.Pretty renders it with its
+//     source line and a caret underline.
+//   - Diagnostics: HasErrors, Errors, Warnings, Sort, Err (nil when there is no error),
+//     WithSource (fills Snippet and the end of the range from the files).
 //   - Suggest: the closest known name to a misspelt one, or "".
+//   - ParsePos: the Pos of a "file:line:col" text (state.Source).
 package diag
 
 import (
 	"cmp"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/agext/levenshtein"
@@ -32,14 +41,33 @@ func (s Severity) String() string {
 	return "error"
 }
 
-// Diagnostic is one problem found in a file. Line and Col are 1-based; 0 means unknown
-// (a problem with the file as a whole).
+// MarshalText writes "error" or "warning", the JSON form.
+func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText reads "error" or "warning" and refuses anything else.
+func (s *Severity) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "error":
+		*s = Error
+	case "warning":
+		*s = Warning
+	default:
+		return fmt.Errorf("severity %q: want error or warning", b)
+	}
+	return nil
+}
+
+// Diagnostic is one problem, usually tied to a place in a file. Line and Col are
+// 1-based; 0 means unknown (a problem with the file as a whole, or with no file).
+// EndLine and EndCol, when set, end the range (EndCol exclusive).
 type Diagnostic struct {
-	File       string
-	Line, Col  int
-	Severity   Severity
-	Message    string
-	Suggestion string // a replacement value; shown as (did you mean "x"?)
+	File            string
+	Line, Col       int
+	EndLine, EndCol int
+	Severity        Severity
+	Message         string
+	Suggestion      string // a replacement value; shown as (did you mean "x"?)
+	Snippet         string // the source line at Line, when known
 }
 
 // Pos is a position in a file, the place a diagnostic points at.
@@ -56,6 +84,29 @@ func (p Pos) String() string {
 	return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col)
 }
 
+// ParsePos reads "file:line:col" (or a bare file) back into a Pos.
+func ParsePos(s string) Pos {
+	rest, colText, ok := cutLast(s)
+	if !ok {
+		return Pos{File: s}
+	}
+	file, lineText, ok := cutLast(rest)
+	line, err1 := strconv.Atoi(lineText)
+	col, err2 := strconv.Atoi(colText)
+	if !ok || err1 != nil || err2 != nil || line <= 0 || col < 0 {
+		return Pos{File: s}
+	}
+	return Pos{File: file, Line: line, Col: col}
+}
+
+func cutLast(s string) (before, after string, ok bool) {
+	i := strings.LastIndexByte(s, ':')
+	if i < 0 {
+		return s, "", false
+	}
+	return s[:i], s[i+1:], true
+}
+
 // At is the position the diagnostic points at.
 func (d Diagnostic) At() Pos { return Pos{d.File, d.Line, d.Col} }
 
@@ -63,8 +114,10 @@ func (d Diagnostic) At() Pos { return Pos{d.File, d.Line, d.Col} }
 // warnings carry a "warning: " prefix before the message.
 func (d Diagnostic) Error() string {
 	var b strings.Builder
-	b.WriteString(d.At().String())
-	b.WriteString(": ")
+	if where := d.At().String(); where != "" {
+		b.WriteString(where)
+		b.WriteString(": ")
+	}
 	if d.Severity == Warning {
 		b.WriteString("warning: ")
 	}
@@ -75,9 +128,74 @@ func (d Diagnostic) Error() string {
 	return b.String()
 }
 
+// Pretty renders the diagnostic for a terminal: the Error() line, then, when the
+// source line is known, that line and a caret underline of the range:
+//
+//	specs/a.yaml:7:14: bad date "31/08/2027" (did you mean "2027-08-31"?)
+//	    7 |       until: 31/08/2027
+//	      |              ^^^^^^^^^^
+func (d Diagnostic) Pretty() string {
+	s := d.Error()
+	if d.Snippet == "" || d.Line == 0 {
+		return s
+	}
+	num := strconv.Itoa(d.Line)
+	pad := strings.Repeat(" ", len(num))
+	line := strings.ReplaceAll(d.Snippet, "\t", " ")
+	col := max(d.Col, 1)
+	width := 1
+	if d.EndCol > col && (d.EndLine == 0 || d.EndLine == d.Line) {
+		width = d.EndCol - col
+	}
+	return fmt.Sprintf("%s\n    %s | %s\n    %s | %s%s", s, num, line, pad,
+		strings.Repeat(" ", col-1), strings.Repeat("^", width))
+}
+
 // Errorf builds an error diagnostic at p.
 func Errorf(p Pos, format string, args ...any) Diagnostic {
 	return Diagnostic{File: p.File, Line: p.Line, Col: p.Col, Message: fmt.Sprintf(format, args...)}
+}
+
+// Warnf builds a warning diagnostic at p.
+func Warnf(p Pos, format string, args ...any) Diagnostic {
+	d := Errorf(p, format, args...)
+	d.Severity = Warning
+	return d
+}
+
+// WithSuggestion returns d suggesting s (no change when s is "").
+func (d Diagnostic) WithSuggestion(s string) Diagnostic {
+	d.Suggestion = s
+	return d
+}
+
+// jsonDiagnostic is the JSON form, documented in docs/plan-format.md.
+type jsonDiagnostic struct {
+	Severity   Severity `json:"severity"`
+	File       string   `json:"file,omitempty"`
+	Line       int      `json:"line,omitempty"`
+	Column     int      `json:"column,omitempty"`
+	EndLine    int      `json:"end_line,omitempty"`
+	EndColumn  int      `json:"end_column,omitempty"`
+	Message    string   `json:"message"`
+	Suggestion string   `json:"suggestion,omitempty"`
+	Snippet    string   `json:"snippet,omitempty"`
+}
+
+// MarshalJSON writes the diagnostic's JSON form.
+func (d Diagnostic) MarshalJSON() ([]byte, error) {
+	return json.Marshal(jsonDiagnostic{d.Severity, d.File, d.Line, d.Col, d.EndLine, d.EndCol, d.Message, d.Suggestion, d.Snippet})
+}
+
+// UnmarshalJSON reads the JSON form back.
+func (d *Diagnostic) UnmarshalJSON(b []byte) error {
+	var j jsonDiagnostic
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*d = Diagnostic{File: j.File, Line: j.Line, Col: j.Column, EndLine: j.EndLine, EndCol: j.EndColumn,
+		Severity: j.Severity, Message: j.Message, Suggestion: j.Suggestion, Snippet: j.Snippet}
+	return nil
 }
 
 // Diagnostics is a list of diagnostics from one or many files.
@@ -89,10 +207,15 @@ func (ds Diagnostics) HasErrors() bool {
 }
 
 // Errors returns only the error diagnostics.
-func (ds Diagnostics) Errors() Diagnostics {
+func (ds Diagnostics) Errors() Diagnostics { return ds.only(Error) }
+
+// Warnings returns only the warnings.
+func (ds Diagnostics) Warnings() Diagnostics { return ds.only(Warning) }
+
+func (ds Diagnostics) only(s Severity) Diagnostics {
 	var out Diagnostics
 	for _, d := range ds {
-		if d.Severity == Error {
+		if d.Severity == s {
 			out = append(out, d)
 		}
 	}
@@ -114,6 +237,9 @@ func compare(a, b Diagnostic) int {
 		cmp.Compare(a.Severity, b.Severity),
 		cmp.Compare(a.Message, b.Message),
 		cmp.Compare(a.Suggestion, b.Suggestion),
+		cmp.Compare(a.EndLine, b.EndLine),
+		cmp.Compare(a.EndCol, b.EndCol),
+		cmp.Compare(a.Snippet, b.Snippet),
 	)
 }
 
@@ -140,6 +266,70 @@ func As(err error) (Diagnostics, bool) {
 	var ds Diagnostics
 	ok := errors.As(err, &ds)
 	return ds, ok
+}
+
+// WithSource fills each diagnostic's Snippet with the line it points at and, when the
+// range has no end, ends it after the token at its column (a scalar, a quoted string
+// or a key). read returns a file's content; files it cannot read are left as they are.
+// Each file is read once.
+func (ds Diagnostics) WithSource(read func(file string) ([]byte, error)) Diagnostics {
+	out := slices.Clone(ds)
+	lines := map[string][]string{}
+	for i := range out {
+		d := &out[i]
+		if d.File == "" || d.Line == 0 {
+			continue
+		}
+		ls, seen := lines[d.File]
+		if !seen {
+			if src, err := read(d.File); err == nil {
+				ls = strings.Split(strings.ReplaceAll(string(src), "\r\n", "\n"), "\n")
+			}
+			lines[d.File] = ls
+		}
+		if d.Line > len(ls) {
+			continue
+		}
+		line := strings.TrimRight(ls[d.Line-1], " \t\r")
+		if secretLine.MatchString(line) {
+			continue // never repeat a credential, even one written where it must not be
+		}
+		d.Snippet = line
+		if d.EndCol == 0 && d.Col > 0 {
+			if n := tokenLen(d.Snippet, d.Col-1); n > 0 {
+				d.EndLine, d.EndCol = d.Line, d.Col+n
+			}
+		}
+	}
+	return out
+}
+
+// secretLine matches lines that may hold a credential: a token, secret or password
+// field, or a run of 32 hex digits (a Moodle web service token).
+var secretLine = regexp.MustCompile(`(?i)(token|secret|passw(or)?d|api[_-]?key)[^:=]*[:=]|[0-9a-f]{32}`)
+
+// tokenLen is the length in bytes of the token starting at byte offset i of line:
+// a quoted string, or the run up to a YAML/HCL separator.
+func tokenLen(line string, i int) int {
+	if i < 0 || i >= len(line) {
+		return 0
+	}
+	if q := line[i]; q == '"' || q == '\'' {
+		if j := strings.IndexByte(line[i+1:], q); j >= 0 {
+			return j + 2
+		}
+		return len(line) - i
+	}
+	n := 0
+	for n < len(line)-i {
+		c := line[i+n]
+		if c == ',' || c == ']' || c == '}' || c == '#' || c == '=' ||
+			(c == ':' && (i+n+1 == len(line) || line[i+n+1] == ' ')) {
+			break
+		}
+		n++
+	}
+	return len(strings.TrimRight(line[i:i+n], " \t"))
 }
 
 // Suggest returns the candidate closest to name, when it is close enough to be a

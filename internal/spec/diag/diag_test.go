@@ -1,6 +1,8 @@
 package diag
 
 import (
+	"encoding/json"
+	"errors"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -53,5 +55,85 @@ func TestSuggest(t *testing.T) {
 		if got := Suggest(in, known); got != want {
 			t.Errorf("Suggest(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestParsePos(t *testing.T) {
+	tests := map[string]Pos{
+		"specs/a.yaml:7:14":   {"specs/a.yaml", 7, 14},
+		"specs/a.yaml":        {File: "specs/a.yaml"},
+		`C:\specs\a.yaml:3:5`: {`C:\specs\a.yaml`, 3, 5},
+		"a.yaml:x:5":          {File: "a.yaml:x:5"},
+		"":                    {},
+	}
+	for in, want := range tests {
+		if got := ParsePos(in); got != want {
+			t.Errorf("ParsePos(%q) = %+v, want %+v", in, got, want)
+		}
+		if in != "" && want.Line > 0 && want.String() != in {
+			t.Errorf("%+v.String() = %q, want %q", want, want.String(), in)
+		}
+	}
+}
+
+func TestWithSourceAndPretty(t *testing.T) {
+	files := map[string]string{
+		"a.yaml":    "course: A\nmanual:\n  until: 31/08/2027\n  users: [\"2100953\", x]\n",
+		"conf.yaml": "sites:\n  prod:\n    token: f00df00df00df00df00df00df00df00d\n",
+	}
+	read := func(f string) ([]byte, error) {
+		if s, ok := files[f]; ok {
+			return []byte(s), nil
+		}
+		return nil, errors.New("no such file")
+	}
+	ds := Diagnostics{
+		Errorf(Pos{"a.yaml", 3, 10}, "until: bad date").WithSuggestion("2027-08-31"),
+		Errorf(Pos{"a.yaml", 4, 11}, "unknown user"),
+		Errorf(Pos{"conf.yaml", 3, 5}, "tokens are never written in files"),
+		Errorf(Pos{"gone.yaml", 1, 1}, "cannot read"),
+		Warnf(Pos{File: "a.yaml"}, "whole file"),
+	}.WithSource(read)
+	want := []string{
+		"a.yaml:3:10: until: bad date (did you mean \"2027-08-31\"?)\n    3 |   until: 31/08/2027\n      |          ^^^^^^^^^^",
+		"a.yaml:4:11: unknown user\n    4 |   users: [\"2100953\", x]\n      |           ^^^^^^^^^",
+		"conf.yaml:3:5: tokens are never written in files", // the line holds a token: never shown
+		"gone.yaml:1:1: cannot read",
+		"a.yaml: warning: whole file",
+	}
+	var got []string
+	for _, d := range ds {
+		got = append(got, d.Pretty())
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Pretty (-want +got):\n%s", diff)
+	}
+	if ds[0].EndLine != 3 || ds[0].EndCol != 20 {
+		t.Errorf("range end = %d:%d, want 3:20", ds[0].EndLine, ds[0].EndCol)
+	}
+}
+
+func TestJSONRoundTrip(t *testing.T) {
+	in := Diagnostics{
+		{File: "a.yaml", Line: 3, Col: 10, EndLine: 3, EndCol: 20, Severity: Error, Message: "bad date", Suggestion: "2027-08-31", Snippet: "  until: 31/08/2027"},
+		{Severity: Warning, Message: "no file"},
+	}
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = `[{"severity":"error","file":"a.yaml","line":3,"column":10,"end_line":3,"end_column":20,"message":"bad date","suggestion":"2027-08-31","snippet":"  until: 31/08/2027"},{"severity":"warning","message":"no file"}]`
+	if string(b) != want {
+		t.Errorf("JSON:\n%s\nwant:\n%s", b, want)
+	}
+	var out Diagnostics
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(in, out); diff != "" {
+		t.Errorf("round trip (-in +out):\n%s", diff)
+	}
+	if err := json.Unmarshal([]byte(`[{"severity":"fatal","message":"x"}]`), &out); err == nil {
+		t.Error("severity fatal was accepted")
 	}
 }

@@ -1,0 +1,71 @@
+package cli
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/enrolctl/enrolctl/internal/moodle"
+	"github.com/enrolctl/enrolctl/internal/spec"
+	"github.com/enrolctl/enrolctl/internal/spec/diag"
+	"github.com/enrolctl/enrolctl/internal/state"
+)
+
+// loadSpecs reads the site's spec folder. siteRoles are the roles the site has (nil
+// offline: Moodle's standard roles and the configuration's are then assumed).
+func (a *App) loadSpecs(conn *siteConn, siteRoles []string) *spec.Set {
+	opts := spec.Options{Location: conn.loc, Roles: conn.site.Roles, SiteRoles: siteRoles}
+	if filepath.IsAbs(conn.specsDir) {
+		return spec.LoadDir(conn.specsDir, opts)
+	}
+	// Load from the working directory so that diagnostics read specs/x.yaml:3:5.
+	return spec.Load(os.DirFS(a.Dir), filepath.ToSlash(filepath.Clean(conn.specsDir)), opts)
+}
+
+// loadDesired reads the specs against the site (its time zone, roles and catalogue;
+// policies merged over the catalogue) and returns the desired state with every
+// diagnostic found. Errors do not stop it: the caller still checks what it can against
+// the site, so that all errors are reported in one run.
+func (a *App) loadDesired(conn *siteConn, site *moodle.Site) (state.Snapshot, diag.Diagnostics, error) {
+	if conn.loc == nil {
+		if loc, err := time.LoadLocation(site.Status.TimeZone); err == nil {
+			conn.loc = loc
+		}
+	}
+	if _, err := fs.Stat(os.DirFS(a.Dir), filepath.ToSlash(filepath.Clean(conn.specsDir))); err != nil && !filepath.IsAbs(conn.specsDir) {
+		return state.Snapshot{}, nil, fmt.Errorf("spec folder %s not found (site %q): create it or set the site's specs in the configuration", conn.specsDir, conn.name)
+	}
+	var roles []string
+	for _, r := range site.Status.Roles {
+		roles = append(roles, r.Shortname)
+	}
+	set := a.loadSpecs(conn, roles)
+	catalogue := make([]spec.CourseRef, len(site.Catalogue))
+	for i, c := range site.Catalogue {
+		catalogue[i] = spec.CourseRef{Shortname: c.Shortname, Category: c.CategoryPath}
+	}
+	courses, ds := spec.Resolve(set, catalogue)
+	return state.Snapshot{Courses: courses}, ds, nil
+}
+
+// methodsUsed lists the method types the site's specs declare (offline).
+func (a *App) methodsUsed(conn *siteConn) ([]state.MethodType, error) {
+	set := a.loadSpecs(conn, nil)
+	courses, ds := spec.Resolve(set, nil)
+	if ds.HasErrors() {
+		return nil, fmt.Errorf("the specs have errors (run enrolctl validate)")
+	}
+	var used []state.MethodType
+	for _, c := range courses {
+		for _, m := range c.Methods {
+			if !slices.Contains(used, m.Type) {
+				used = append(used, m.Type)
+			}
+		}
+	}
+	slices.Sort(used)
+	return used, nil
+}

@@ -1,0 +1,79 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/enrolctl/enrolctl/internal/spec/diag"
+)
+
+// The process exit codes. They are part of enrolctl's interface: CI jobs branch on 2.
+const (
+	exitOK      = 0 // success; for plan, also "no changes"
+	exitFailure = 1 // anything went wrong, or a refusal
+	exitChanges = 2 // plan --detailed-exitcode: the plan has changes
+)
+
+// errChanges ends a successful plan --detailed-exitcode that found changes.
+var errChanges = errors.New("the plan has changes")
+
+// diagnosticsError stops a run on diagnostics with at least one error. exitCode prints
+// them, so every command reports them the same way.
+type diagnosticsError struct {
+	ds diag.Diagnostics
+	// in names what was read: "the configuration", "the specs".
+	in string
+}
+
+func (e *diagnosticsError) Error() string {
+	return fmt.Sprintf("%d error(s) in %s; nothing was planned or applied", len(e.ds.Errors()), e.in)
+}
+
+// exitError carries an exit code through cobra.
+type exitError struct {
+	code int
+	err  error // nil when the message was already printed
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.err }
+
+// errReported is an exit 1 whose message was already printed (results, doctor).
+var errReported = &exitError{code: exitFailure}
+
+// exitCode is the one place where errors become exit codes, and where the errors no
+// command printed are printed.
+func (a *App) exitCode(err error) int {
+	var de *diagnosticsError
+	var ee *exitError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, errChanges):
+		return exitChanges
+	case errors.As(err, &de):
+		a.printDiagnostics(de.ds)
+		fmt.Fprintf(a.Err, "%s.\n", de.Error())
+		return exitFailure
+	case errors.As(err, &ee):
+		if ee.err != nil {
+			fmt.Fprintln(a.Err, "Error:", ee.err)
+		}
+		return ee.code
+	}
+	fmt.Fprintln(a.Err, "Error:", err)
+	return exitFailure
+}
+
+// printDiagnostics writes diagnostics to stderr, each with its source line when known.
+func (a *App) printDiagnostics(ds diag.Diagnostics) {
+	for _, d := range ds.WithSource(a.readFile) {
+		fmt.Fprintln(a.Err, d.Pretty())
+	}
+}

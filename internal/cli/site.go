@@ -1,0 +1,82 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/enrolctl/enrolctl/internal/config"
+	"github.com/enrolctl/enrolctl/internal/moodle"
+	"github.com/enrolctl/enrolctl/internal/sandbox"
+)
+
+// siteConn is a selected site, connected.
+type siteConn struct {
+	name     string
+	site     *config.Site
+	client   *moodle.Client
+	sandbox  *sandbox.Sandbox // nil for real sites
+	specsDir string           // relative to App.Dir unless absolute
+	loc      *time.Location
+	auditLog string
+}
+
+func (c *siteConn) describe() string {
+	if c.sandbox != nil {
+		return "the sandbox Moodle"
+	}
+	return fmt.Sprintf("site %s (%s)", c.name, c.site.URL)
+}
+
+func (c *siteConn) urlForAudit() string {
+	if c.sandbox != nil {
+		return "sandbox"
+	}
+	return c.site.URL
+}
+
+// loadConfig reads the configuration and selects the site. Its errors are returned as
+// one diagnosticsError "in the configuration"; its warnings are printed.
+func (a *App) loadConfig() (*config.Site, error) {
+	cfg, ds := config.Load(a.Dir, a.configPath)
+	if ds.HasErrors() {
+		return nil, &diagnosticsError{ds: ds, in: "the configuration"}
+	}
+	a.printDiagnostics(ds)
+	return cfg.Select(a.siteName)
+}
+
+// readFile reads a file named in a diagnostic (relative to the working directory).
+func (a *App) readFile(file string) ([]byte, error) { return os.ReadFile(a.path(file)) }
+
+// connect selects the site and builds its client. Without a configured site it opens
+// the sandbox and says so in one line.
+func (a *App) connect() (*siteConn, error) {
+	site, err := a.loadConfig()
+	if err != nil {
+		return nil, err
+	}
+	conn := &siteConn{name: site.Name, site: site, specsDir: site.SpecsDir, loc: site.Location,
+		auditLog: filepath.Join(sandboxDir, "audit.log")}
+	if site.AuditLog != "" {
+		conn.auditLog = site.AuditLog
+	}
+	if site.Sandbox {
+		sb, err := sandbox.Open(filepath.Join(a.Dir, sandboxDir))
+		if err != nil {
+			return nil, err
+		}
+		a.atExit = append(a.atExit, sb.Close)
+		fmt.Fprintf(a.Err, "No Moodle configured: using the sandbox Moodle in %s (reset it with `enrolctl sandbox reset`).\n", a.rel(sb.Path()))
+		conn.sandbox = sb
+		conn.client, err = moodle.New(moodle.Config{URL: sandbox.URL, Token: sandbox.Token, HTTPClient: sb.HTTPClient()})
+		return conn, err
+	}
+	token, err := site.Token(a.Dir, a.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	conn.client, err = moodle.New(moodle.Config{URL: site.URL, Token: token})
+	return conn, err
+}
