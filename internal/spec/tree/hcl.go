@@ -28,7 +28,8 @@ type BlockRule struct {
 }
 
 // Functions are the HCL functions spec and configuration files may call.
-var Functions = map[string]function.Function{
+// Each is guarded: a call whose result would pass MaxHCLValue is refused.
+var Functions = guardAll(map[string]function.Function{
 	"upper":      stdlib.UpperFunc,
 	"lower":      stdlib.LowerFunc,
 	"title":      stdlib.TitleFunc,
@@ -41,7 +42,7 @@ var Functions = map[string]function.Function{
 	"formatdate": stdlib.FormatDateFunc,
 	"timeadd":    stdlib.TimeAddFunc,
 	"date":       dateFunc,
-}
+})
 
 // dateFunc is date(year, month, day): the "YYYY-MM-DD" text of that day, normalised
 // the way time.Date does (date(2027, 2, 30) is "2027-03-02").
@@ -73,7 +74,10 @@ var dateFunc = function.New(&function.Spec{
 // = ... }` and `locals { ... }` blocks are evaluated first and usable as var.x and
 // local.y in every value of the file; they do not appear in the tree.
 func ParseHCL(file string, src []byte, rules map[string]BlockRule) (*Node, diag.Diagnostics) {
-	var ds diag.Diagnostics
+	ds := checkNesting(file, src) // before parsing: the parser recurses on nesting
+	if ds.HasErrors() {
+		return nil, ds
+	}
 	f, hds := hclsyntax.ParseConfig(src, file, hcl.InitialPos)
 	ds = append(ds, fromHCL(file, hds)...)
 	if hds.HasErrors() || f == nil {
@@ -129,6 +133,11 @@ type hclConv struct {
 	ds    *diag.Diagnostics
 
 	blockNames map[string]string
+
+	// Evaluation limits (hcllimits.go): sizes of referenced values, work done so far.
+	measured   map[string]bound
+	work       int64
+	overBudget bool
 }
 
 func (h *hclConv) pos(p hcl.Pos) diag.Pos { return diag.Pos{File: h.file, Line: p.Line, Col: p.Column} }
@@ -156,13 +165,13 @@ func (h *hclConv) variables(body *hclsyntax.Body) {
 					h.errorf(a.NameRange.Start, "unknown field %q in variable (only default, description and type)", an)
 				}
 			}
-			if a, ok := b.Body.Attributes["default"]; ok {
+			if a, ok := b.Body.Attributes["default"]; ok && h.guard(a.Expr) {
 				v, d := a.Expr.Value(&hcl.EvalContext{Functions: Functions})
 				*h.ds = append(*h.ds, fromHCL(h.file, d)...)
 				if !d.HasErrors() {
 					def = v
 				}
-			} else {
+			} else if !ok {
 				h.errorf(b.TypeRange.Start, "variable %q needs a default value", name)
 			}
 			vars[name] = def
@@ -189,10 +198,14 @@ func (h *hclConv) variables(body *hclsyntax.Body) {
 			if !ok || !refsReady(a.Expr, locals) {
 				continue
 			}
-			v, d := a.Expr.Value(h.ctx)
-			*h.ds = append(*h.ds, fromHCL(h.file, d)...)
-			if d.HasErrors() {
-				v = cty.DynamicVal
+			v := cty.DynamicVal
+			if h.guard(a.Expr) {
+				var d hcl.Diagnostics
+				v, d = a.Expr.Value(h.ctx)
+				*h.ds = append(*h.ds, fromHCL(h.file, d)...)
+				if d.HasErrors() {
+					v = cty.DynamicVal
+				}
 			}
 			locals[name] = v
 			delete(pending, name)
@@ -339,6 +352,9 @@ func sortedAttrs(b *hclsyntax.Body) []*hclsyntax.Attribute {
 
 // value evaluates an expression and converts the result to a node.
 func (h *hclConv) value(e hclsyntax.Expression) *Node {
+	if !h.guard(e) {
+		return &Node{Kind: Null, Pos: h.pos(h.start(e)), Syntax: HCL, Bad: true}
+	}
 	v, d := e.Value(h.ctx)
 	*h.ds = append(*h.ds, fromHCL(h.file, d)...)
 	at := h.start(e)

@@ -1,0 +1,473 @@
+package tree
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/function"
+
+	"github.com/enrolctl/enrolctl/internal/spec/diag"
+)
+
+// Limits of HCL files. HCL evaluates expressions, and a few lines of nested functions,
+// templates or for expressions can ask for gigabytes (1 KB of nested join locals took
+// 50 s and 3.8 GB), and deep nesting overflows the parser's stack, which kills the
+// process. Each limit is far above what a spec needs.
+const (
+	// MaxHCLNesting is how many brackets, quotes and interpolations may be open at once.
+	MaxHCLNesting = 64
+	// MaxHCLOperators is how many operators one expression may chain (a+b+c... nests
+	// as deeply as brackets do).
+	MaxHCLOperators = 128
+	// MaxHCLValue is the size one expression or function call may produce, counted as
+	// bytes of text plus valueCost per value in lists and objects (about its memory).
+	MaxHCLValue = 1 << 20
+	// MaxHCLWork is what a whole file may evaluate, in the same units, counting every
+	// value every expression builds (a for expression counts once per item).
+	MaxHCLWork = 16 << 20
+)
+
+// valueCost is what one value in a list or an object counts for, beside its text.
+const valueCost = 16
+
+// checkNesting refuses, before parsing, a file whose expressions nest or chain deeper
+// than the limits. It reads the lexer's tokens, which come without recursion.
+func checkNesting(file string, src []byte) diag.Diagnostics {
+	toks, _ := hclsyntax.LexConfig(src, file, hcl.InitialPos)
+	ops := []int{0} // operators in the current expression, per open bracket
+	at := func(t hclsyntax.Token) diag.Pos {
+		return diag.Pos{File: file, Line: t.Range.Start.Line, Col: t.Range.Start.Column}
+	}
+	for _, t := range toks {
+		switch t.Type {
+		case hclsyntax.TokenOBrace, hclsyntax.TokenOBrack, hclsyntax.TokenOParen, hclsyntax.TokenOQuote,
+			hclsyntax.TokenOHeredoc, hclsyntax.TokenTemplateInterp, hclsyntax.TokenTemplateControl:
+			ops = append(ops, 0)
+			if len(ops)-1 > MaxHCLNesting {
+				return diag.Diagnostics{diag.Errorf(at(t), "expression nested too deeply: more than %d brackets, quotes and interpolations open at once", MaxHCLNesting)}
+			}
+		case hclsyntax.TokenCBrace, hclsyntax.TokenCBrack, hclsyntax.TokenCParen, hclsyntax.TokenCQuote,
+			hclsyntax.TokenCHeredoc, hclsyntax.TokenTemplateSeqEnd:
+			if len(ops) > 1 {
+				ops = ops[:len(ops)-1]
+			}
+		case hclsyntax.TokenComma, hclsyntax.TokenNewline, hclsyntax.TokenEqual:
+			ops[len(ops)-1] = 0 // the next item, field or attribute starts a new expression
+		case hclsyntax.TokenPlus, hclsyntax.TokenMinus, hclsyntax.TokenStar, hclsyntax.TokenSlash, hclsyntax.TokenPercent,
+			hclsyntax.TokenEqualOp, hclsyntax.TokenNotEqual, hclsyntax.TokenLessThan, hclsyntax.TokenLessThanEq,
+			hclsyntax.TokenGreaterThan, hclsyntax.TokenGreaterThanEq, hclsyntax.TokenAnd, hclsyntax.TokenOr,
+			hclsyntax.TokenBang, hclsyntax.TokenQuestion:
+			ops[len(ops)-1]++
+			if ops[len(ops)-1] > MaxHCLOperators {
+				return diag.Diagnostics{diag.Errorf(at(t), "expression too long: more than %d operators in one expression", MaxHCLOperators)}
+			}
+		}
+	}
+	return nil
+}
+
+// bound is an upper bound of a value's size, in MaxHCLValue's units: size of the whole,
+// count of its top-level items, largest item; work is what evaluating it costs.
+type bound struct{ size, count, elem, work int64 }
+
+// The arithmetic of bounds saturates, so that nested products cannot overflow.
+const boundCap = 1 << 50
+
+func add(a, b int64) int64 { return min(a+b, boundCap) }
+
+func mul(a, b int64) int64 {
+	if a == 0 || b == 0 {
+		return 0
+	}
+	if a >= boundCap/b {
+		return boundCap
+	}
+	return a * b
+}
+
+func scalar(size, work int64) bound { return bound{size: size, work: add(work, size)} }
+
+// part is a bound for a piece of a value whose shape is unknown.
+func part(b bound) bound {
+	return bound{size: b.size, count: b.size / valueCost, elem: b.size, work: b.work}
+}
+
+// guard checks an expression before it is evaluated: the value it may produce and the
+// file's total work must stay within the limits. It reports the first excess once.
+func (h *hclConv) guard(e hclsyntax.Expression) bool {
+	if h.overBudget {
+		return false
+	}
+	b := h.bound(e, nil)
+	at := e.Range().Start
+	if b.size > MaxHCLValue {
+		h.errorf(at, "this expression may produce %s, more than the %s an HCL value may be (functions, templates or for expressions over large values)", units(b.size), units(MaxHCLValue))
+		return false
+	}
+	h.work = add(h.work, b.work)
+	if h.work > MaxHCLWork {
+		h.overBudget = true
+		h.errorf(at, "evaluating this file needs more than %s of work; stopped here (simplify the locals and expressions)", units(MaxHCLWork))
+		return false
+	}
+	return true
+}
+
+func units(n int64) string {
+	switch {
+	case n >= boundCap:
+		return "an unbounded amount"
+	case n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<20:
+		return fmt.Sprintf("about %d MiB", (n+(1<<19))>>20)
+	case n >= 1<<10:
+		return fmt.Sprintf("about %d KiB", (n+(1<<9))>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// scope holds the bounds of for-expression variables (by name) and splat items (by
+// their symbol) while the expression that binds them is bounded.
+type scope map[any]bound
+
+func (s scope) with(k any, b bound) scope {
+	out := scope{k: b}
+	for key, v := range s {
+		if key != k {
+			out[key] = v
+		}
+	}
+	return out
+}
+
+// bound walks an expression and bounds its result from the sizes of the values it
+// refers to (measured), of its literals, and of what each construct can make of them.
+func (h *hclConv) bound(e hclsyntax.Expression, sc scope) bound {
+	switch e := e.(type) {
+	case *hclsyntax.LiteralValueExpr:
+		return measureBound(e.Val)
+	case *hclsyntax.ScopeTraversalExpr:
+		if b, ok := sc[e.Traversal.RootName()]; ok {
+			if len(e.Traversal) > 1 {
+				return part(b)
+			}
+			return b
+		}
+		return h.refBound(e.Traversal)
+	case *hclsyntax.AnonSymbolExpr:
+		return sc[e]
+	case *hclsyntax.RelativeTraversalExpr:
+		return part(h.bound(e.Source, sc))
+	case *hclsyntax.IndexExpr:
+		c, k := h.bound(e.Collection, sc), h.bound(e.Key, sc)
+		p := part(c)
+		p.work = add(c.work, k.work)
+		return p
+	case *hclsyntax.SplatExpr:
+		// Each is a traversal of one item (x[*].a.b): it picks a part of each item, so
+		// the result is no bigger than the source.
+		src := h.bound(e.Source, sc)
+		n := max(src.count, 1)
+		size := add(src.size, mul(n, valueCost))
+		return bound{size: size, count: n, elem: src.elem, work: add(src.work, size)}
+	case *hclsyntax.ForExpr:
+		coll := h.bound(e.CollExpr, sc)
+		n := coll.count
+		inner := sc.with(e.ValVar, part(bound{size: coll.elem}))
+		if e.KeyVar != "" {
+			inner = inner.with(e.KeyVar, scalar(coll.elem, 0))
+		}
+		var k, v, c bound
+		if e.KeyExpr != nil {
+			k = h.bound(e.KeyExpr, inner)
+		}
+		v = h.bound(e.ValExpr, inner)
+		if e.CondExpr != nil {
+			c = h.bound(e.CondExpr, inner)
+		}
+		item := add(add(k.size, v.size), 2*valueCost)
+		return bound{size: mul(n, item), count: n, elem: v.size, work: add(coll.work, mul(n, add(add(k.work, v.work), add(c.work, item))))}
+	case *hclsyntax.FunctionCallExpr:
+		return h.callBound(e, sc)
+	case *hclsyntax.TemplateExpr:
+		var b bound
+		for _, p := range e.Parts {
+			pb := h.bound(p, sc)
+			b.size, b.work = add(b.size, pb.size), add(b.work, pb.work)
+		}
+		b.work = add(b.work, b.size)
+		return b
+	case *hclsyntax.TemplateWrapExpr:
+		return h.bound(e.Wrapped, sc)
+	case *hclsyntax.TemplateJoinExpr:
+		t := h.bound(e.Tuple, sc)
+		return scalar(t.size, t.work)
+	case *hclsyntax.ParenthesesExpr:
+		return h.bound(e.Expression, sc)
+	case *hclsyntax.ConditionalExpr:
+		c, t, f := h.bound(e.Condition, sc), h.bound(e.TrueResult, sc), h.bound(e.FalseResult, sc)
+		return bound{size: max(t.size, f.size), count: max(t.count, f.count), elem: max(t.elem, f.elem), work: add(c.work, add(t.work, f.work))}
+	case *hclsyntax.TupleConsExpr:
+		b := bound{count: int64(len(e.Exprs))}
+		for _, x := range e.Exprs {
+			xb := h.bound(x, sc)
+			b.size, b.elem, b.work = add(b.size, add(xb.size, valueCost)), max(b.elem, xb.size), add(b.work, add(xb.work, valueCost))
+		}
+		return b
+	case *hclsyntax.ObjectConsExpr:
+		b := bound{count: int64(len(e.Items))}
+		for _, it := range e.Items {
+			kb, vb := h.bound(it.KeyExpr, sc), h.bound(it.ValueExpr, sc)
+			b.size, b.elem = add(b.size, add(add(kb.size, vb.size), valueCost)), max(b.elem, vb.size)
+			b.work = add(b.work, add(add(kb.work, vb.work), valueCost))
+		}
+		return b
+	case *hclsyntax.ObjectConsKeyExpr:
+		if hcl.ExprAsKeyword(e.Wrapped) != "" {
+			return scalar(int64(len(hcl.ExprAsKeyword(e.Wrapped))), 0)
+		}
+		return h.bound(e.Wrapped, sc)
+	case *hclsyntax.BinaryOpExpr:
+		// Numbers and booleans; comparing two values costs their sizes.
+		l, r := h.bound(e.LHS, sc), h.bound(e.RHS, sc)
+		return scalar(valueCost, add(add(l.work, r.work), add(l.size, r.size)))
+	case *hclsyntax.UnaryOpExpr:
+		v := h.bound(e.Val, sc)
+		return scalar(valueCost, v.work)
+	case *hclsyntax.ExprSyntaxError:
+		return bound{}
+	}
+	// An expression type this walker does not know: assume the worst.
+	return bound{size: boundCap, work: boundCap}
+}
+
+// refBound measures the value a reference (var.x, local.y.z) names. Values are measured
+// once per variable: a local used a thousand times is not walked a thousand times.
+func (h *hclConv) refBound(t hcl.Traversal) bound {
+	if len(t) < 2 {
+		return measureBound(evalRef(t, h.ctx)) // all of var or local: rare, not kept
+	}
+	a, ok := t[1].(hcl.TraverseAttr)
+	if !ok {
+		return part(measureBound(evalRef(t[:1], h.ctx)))
+	}
+	key := t.RootName() + "." + a.Name
+	b, ok := h.measured[key]
+	if !ok {
+		b = measureBound(evalRef(t[:2], h.ctx))
+		if h.measured == nil {
+			h.measured = map[string]bound{}
+		}
+		h.measured[key] = b
+	}
+	if len(t) > 2 {
+		return part(b)
+	}
+	return b
+}
+
+// evalRef is the value a reference names, or null when it names none (evaluation
+// reports that).
+func evalRef(t hcl.Traversal, ctx *hcl.EvalContext) cty.Value {
+	v, d := t.TraverseAbs(ctx)
+	if d.HasErrors() {
+		return cty.NullVal(cty.DynamicPseudoType)
+	}
+	return v
+}
+
+func measureBound(v cty.Value) bound {
+	var b bound
+	if v.IsKnown() && !v.IsNull() && v.CanIterateElements() {
+		for it := v.ElementIterator(); it.Next(); {
+			_, ev := it.Element()
+			s := measure(ev, boundCap)
+			b.count++
+			b.elem = max(b.elem, s)
+			b.size = add(b.size, add(s, valueCost))
+		}
+	} else {
+		b.size = measure(v, boundCap)
+	}
+	b.work = b.size
+	return b
+}
+
+// measure is v's size in MaxHCLValue's units, walking no further than limit.
+func measure(v cty.Value, limit int64) int64 {
+	if !v.IsKnown() || v.IsNull() {
+		return valueCost
+	}
+	v, _ = v.Unmark()
+	switch {
+	case v.Type() == cty.String:
+		return int64(len(v.AsString()))
+	case v.CanIterateElements():
+		var n int64
+		for it := v.ElementIterator(); it.Next() && n <= limit; {
+			k, ev := it.Element()
+			n = add(n, valueCost)
+			if k.Type() == cty.String {
+				n = add(n, int64(len(k.AsString())))
+			}
+			n = add(n, measure(ev, limit-n))
+		}
+		return n
+	}
+	return valueCost
+}
+
+// callBound bounds a function call from its arguments, by what each function makes.
+func (h *hclConv) callBound(e *hclsyntax.FunctionCallExpr, sc scope) bound {
+	args := make([]argSize, len(e.Args))
+	var work int64
+	for i, a := range e.Args {
+		b := h.bound(a, sc)
+		args[i].size, args[i].count = b.size, b.count
+		work = add(work, b.work)
+		if s, ok := literalString(a); ok {
+			args[i].text, args[i].known = s, true
+		}
+	}
+	size := int64(boundCap)
+	if e.ExpandFinal && len(args) > 0 {
+		// f(x, list...): the list's items are the last arguments.
+		last := args[len(args)-1]
+		size = resultSize(e.Name, append(args[:len(args)-1], argSize{size: last.size, count: last.size / valueCost}))
+	} else {
+		size = resultSize(e.Name, args)
+	}
+	size = min(size, MaxHCLValue) // the guarded functions refuse more when called
+	return bound{size: size, count: size / valueCost, elem: size, work: add(work, size)}
+}
+
+// literalString is the text of a literal string expression.
+func literalString(e hclsyntax.Expression) (string, bool) {
+	switch e := e.(type) {
+	case *hclsyntax.LiteralValueExpr:
+		if e.Val.Type() == cty.String && e.Val.IsKnown() && !e.Val.IsNull() {
+			return e.Val.AsString(), true
+		}
+	case *hclsyntax.TemplateExpr:
+		if len(e.Parts) == 1 {
+			return literalString(e.Parts[0])
+		}
+		if len(e.Parts) == 0 {
+			return "", true
+		}
+	case *hclsyntax.TemplateWrapExpr:
+		return literalString(e.Wrapped)
+	}
+	return "", false
+}
+
+// argSize is a function argument's size and item count, and its text when known.
+type argSize struct {
+	size, count int64
+	text        string
+	known       bool
+}
+
+var formatWidth = regexp.MustCompile(`[0-9]+`)
+
+// resultSize bounds what a function of Functions makes from arguments of these sizes.
+// It serves both before evaluation (from bounds) and at the call (from the values).
+func resultSize(name string, args []argSize) int64 {
+	arg := func(i int) argSize {
+		if i < len(args) {
+			return args[i]
+		}
+		return argSize{}
+	}
+	var rest, items int64 // every argument after the first
+	for _, a := range args[min(1, len(args)):] {
+		rest, items = add(rest, a.size), add(items, a.count)
+	}
+	switch name {
+	case "upper", "lower", "title", "trimspace":
+		return mul(2, arg(0).size) // case mapping may lengthen a letter's encoding
+	case "replace":
+		s, sub, repl := arg(0), arg(1), arg(2)
+		matches := add(s.size, 1)
+		perMatch := repl.size
+		regex := !sub.known || (len(sub.text) > 1 && strings.HasPrefix(sub.text, "/") && strings.HasSuffix(sub.text, "/"))
+		if regex && (!repl.known || strings.Contains(repl.text, "$")) {
+			perMatch = mul(repl.size, add(s.size, 1)) // $0, $1... repeat the match
+		}
+		return add(s.size, mul(matches, perMatch))
+	case "format":
+		f := arg(0)
+		if !f.known {
+			return boundCap
+		}
+		verbs := int64(strings.Count(f.text, "%"))
+		var width int64
+		for _, w := range formatWidth.FindAllString(f.text, -1) {
+			n, err := strconv.ParseInt(w, 10, 64)
+			if err != nil {
+				return boundCap
+			}
+			width = max(width, n)
+		}
+		var biggest int64
+		for _, a := range args[min(1, len(args)):] {
+			biggest = max(biggest, a.size)
+		}
+		return add(f.size, mul(verbs, add(add(biggest, width), 64)))
+	case "join":
+		return add(rest, mul(arg(0).size, items))
+	case "split":
+		s := arg(1).size
+		return add(s, mul(add(s, 1), valueCost))
+	case "concat":
+		return add(arg(0).size, rest)
+	case "formatdate":
+		return add(mul(8, arg(0).size), 64)
+	case "timeadd", "date":
+		return 64
+	}
+	return boundCap
+}
+
+// guardAll wraps every function of a table with guarded.
+func guardAll(fs map[string]function.Function) map[string]function.Function {
+	out := make(map[string]function.Function, len(fs))
+	for name, f := range fs {
+		out[name] = guarded(name, f)
+	}
+	return out
+}
+
+// guarded wraps a function so that a call whose result would pass MaxHCLValue is refused
+// before it is made: the check the static bound leaves to the call (format with a width
+// from a variable, for instance) is made on the actual arguments.
+func guarded(name string, f function.Function) function.Function {
+	spec := &function.Spec{
+		Description: f.Description(),
+		Params:      f.Params(),
+		VarParam:    f.VarParam(),
+		Type:        func(args []cty.Value) (cty.Type, error) { return f.ReturnTypeForValues(args) },
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			sizes := make([]argSize, len(args))
+			for i, a := range args {
+				a, _ = a.Unmark()
+				b := measureBound(a)
+				sizes[i].size, sizes[i].count = b.size, b.count
+				if a.Type() == cty.String && a.IsKnown() && !a.IsNull() {
+					sizes[i].text, sizes[i].known = a.AsString(), true
+				}
+			}
+			if n := resultSize(name, sizes); n > MaxHCLValue {
+				return cty.NilVal, fmt.Errorf("%s would produce %s, more than the %s an HCL value may be", name, units(n), units(MaxHCLValue))
+			}
+			return f.Call(args)
+		},
+	}
+	return function.New(spec)
+}

@@ -1,0 +1,98 @@
+package tree
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// nestedJoins is the attack that took 50 s and 3.8 GB: each local joins a list of the
+// previous one with itself as the separator, multiplying its size by 15 per level.
+func nestedJoins(levels int) string {
+	var b strings.Builder
+	b.WriteString("locals {\n  l0 = \"xxxxxxxxxxxxxxxx\"\n")
+	for i := 1; i <= levels; i++ {
+		p := fmt.Sprintf("local.l%d", i-1)
+		fmt.Fprintf(&b, "  l%d = join(%s, [%s])\n", i, p, strings.Repeat(p+", ", 7)+p)
+	}
+	fmt.Fprintf(&b, "}\nv = local.l%d\n", levels)
+	return b.String()
+}
+
+// doubledTemplates doubles a string per level without any function.
+func doubledTemplates(levels int) string {
+	var b strings.Builder
+	b.WriteString("locals {\n  t0 = \"xxxxxxxxxxxxxxxx\"\n")
+	for i := 1; i <= levels; i++ {
+		fmt.Fprintf(&b, "  t%d = \"${local.t%d}${local.t%d}\"\n", i, i-1, i-1)
+	}
+	fmt.Fprintf(&b, "}\nv = local.t%d\n", levels)
+	return b.String()
+}
+
+func TestHCLEvaluationIsBounded(t *testing.T) {
+	hundred := "[" + strings.Repeat(`"abcdefgh", `, 99) + `"abcdefgh"]`
+	users := make([]string, 5000)
+	for i := range users {
+		users[i] = fmt.Sprintf("%q", fmt.Sprintf("user%05d", i))
+	}
+	tests := []struct {
+		name, src string
+		want      string // the first error, "" for none
+	}{
+		{"nested joins, 5 levels", nestedJoins(5), "t.hcl:7:8: Error in function call: Call to function \"join\" failed: join would produce about 12 MiB, more than the 1 MiB an HCL value may be."},
+		{"nested joins, the 1 KB attack", nestedJoins(9), "t.hcl:7:8: Error in function call: Call to function \"join\" failed: join would produce about 12 MiB"},
+		{"templates doubling", doubledTemplates(40), "t.hcl:19:9: this expression may produce 2 MiB, more than the 1 MiB an HCL value may be"},
+		{"for expressions multiplying", "locals {\n  h = " + hundred + "\n  x = [for a in local.h : [for b in local.h : [for c in local.h : \"${a}${b}${c}\"]]]\n}\nv = local.x\n",
+			"t.hcl:3:7: this expression may produce about 54 MiB"},
+		{"splat over a product", "locals {\n  h = " + hundred + "\n  x = [for a in local.h : [for b in local.h : {n = \"${a}${b}\"}]]\n  y = [for r in local.x : r[*].n]\n}\n", ""},
+		{"format width", "v = format(\"%999999999d\", 1)\n", "t.hcl:1:5: Error in function call: Call to function \"format\" failed: format would produce about 954 MiB"},
+		{"format width from a variable", "variable \"f\" { default = \"%999999999d\" }\nv = format(var.f, 1)\n",
+			"t.hcl:2:5: Error in function call: Call to function \"format\" failed: format would produce about 954 MiB, more than the 1 MiB an HCL value may be."},
+		{"replace of every gap", "locals {\n  s = \"" + strings.Repeat("x", 4000) + "\"\n  r = replace(local.s, \"\", local.s)\n}\n", "t.hcl:3:7: Error in function call: Call to function \"replace\" failed: replace would produce about 15 MiB"},
+		{"split into single letters", "locals {\n  s = \"" + strings.Repeat("x", 200000) + "\"\n  r = split(\"\", local.s)\n}\n", "t.hcl:3:7: Error in function call: Call to function \"split\" failed: split would produce about 3 MiB"},
+		{"work of a file", "locals {\n  s = \"" + strings.Repeat("x", 900000) + "\"\n}\n" + strings.Repeat("v = local.s\n", 1) + items(20, "local.s"),
+			"evaluating this file needs more than 16 MiB of work; stopped here"},
+		{"parentheses nested", "v = " + strings.Repeat("(", 200000) + "1" + strings.Repeat(")", 200000) + "\n", "t.hcl:1:69: expression nested too deeply: more than 64 brackets, quotes and interpolations open at once"},
+		{"negations chained", "v = " + strings.Repeat("!", 200000) + "true\n", "t.hcl:1:133: expression too long: more than 128 operators in one expression"},
+		{"sums chained", "v = 1" + strings.Repeat("+1", 500000) + "\n", "t.hcl:1:262: expression too long: more than 128 operators in one expression"},
+		{"templates nested", "v = " + strings.Repeat(`"${`, 50000) + "1" + strings.Repeat(`}"`, 50000) + "\n", "t.hcl:1:101: expression nested too deeply"},
+		// What specs do stays well within the limits.
+		{"5,000 users formatted", "locals {\n  users = [" + strings.Join(users, ", ") + "]\n  mails = [for u in local.users : format(\"%s@univ.example\", upper(u))]\n  all = join(\", \", local.mails)\n}\nv = local.all\n", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			start := time.Now()
+			_, ds := ParseHCL("t.hcl", []byte(tt.src), rules)
+			if took := time.Since(start); took > 20*time.Second {
+				t.Errorf("took %s: evaluation is not bounded", took)
+			}
+			errs := ds.Errors()
+			if tt.want == "" {
+				if len(errs) > 0 {
+					t.Fatalf("unexpected errors:\n%s", errs.Error())
+				}
+				return
+			}
+			if len(errs) == 0 || !strings.Contains(errs[0].Error(), tt.want) {
+				t.Fatalf("first error:\n%s\nwant it to contain:\n%s", errs.Error(), tt.want)
+			}
+		})
+	}
+}
+
+func items(n int, value string) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "item \"i%d\" { a = %s }\n", i, value)
+	}
+	return b.String()
+}
+
+func firstLine(s string) string {
+	if i := strings.Index(s, "\n"); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
