@@ -27,7 +27,9 @@ type applyFlags struct {
 	maxShare        float64
 	maxSiteRemovals int
 	auditLog        string
+	ignoreFreeze    string                 // --ignore-freeze REASON (freeze.go)
 	set             func(name string) bool // whether a flag was given
+	notes           []string               // kept in the audit record's start line
 }
 
 func (a *App) applyCommand() *cobra.Command {
@@ -62,6 +64,7 @@ unless --allow-removals is given. Every run appends a JSON line to the audit log
 	cmd.Flags().IntVar(&f.maxSiteRemovals, "max-site-removals", def.MaxSiteRemovals, "most enrolments all the courses of one apply may lose without --allow-removals (default: the site's max_site_removals, else 20)")
 	a.courseFlag(cmd)
 	cmd.Flags().StringVar(&f.auditLog, "audit-log", "", "append the audit record to this file (default: the site's audit_log, or .enrolctl/audit.log)")
+	freezeFlag(cmd, &f.ignoreFreeze)
 	return cmd
 }
 
@@ -110,6 +113,9 @@ func (a *App) applyFresh(ctx context.Context, f applyFlags) error {
 	}
 	if err := apply.Guard(pl.plan, pl.observed, f.limits(pl.conn.site)); err != nil {
 		return &exitError{code: 1, err: err}
+	}
+	if f.notes, err = a.checkFreeze(pl.conn.site, f, time.Now()); err != nil {
+		return err
 	}
 	if !f.autoApprove {
 		if !a.Terminal {
@@ -166,6 +172,9 @@ func (a *App) applySaved(ctx context.Context, file string, f applyFlags) error {
 	if err := apply.Guard(p, observed, f.limits(conn.site)); err != nil {
 		return &exitError{code: 1, err: err}
 	}
+	if f.notes, err = a.checkFreeze(conn.site, f, time.Now()); err != nil {
+		return err
+	}
 	fmt.Fprintf(a.Out, "Applying %s (%s) to %s.\n", file, summaryLine(p), conn.describe())
 	return a.execute(ctx, &planned{conn: conn, site: site, observed: observed, plan: p}, file, f)
 }
@@ -186,7 +195,7 @@ func (a *App) execute(ctx context.Context, pl *planned, planFile string, f apply
 	audit, err := apply.StartAudit(auditPath, apply.AuditStart{
 		Provenance: a.provenance(pl.conn),
 		Site:       pl.conn.name, SiteURL: pl.conn.urlForAudit(),
-		Plan: planFile, PlanCommit: pl.plan.Commit,
+		Plan: planFile, PlanCommit: pl.plan.Commit, Notes: f.notes,
 	}, pl.plan)
 	if err != nil {
 		return fmt.Errorf("%w; nothing was applied (apply writes nothing it cannot record)", err)

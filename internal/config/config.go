@@ -281,10 +281,21 @@ func (c *Config) site(f *tree.Field, file string, ds *diag.Diagnostics) *Site {
 		// The value is never repeated: it may be a real token.
 		o.Errorf(tf.KeyPos, "site %q: tokens are never written in files; use token_env (the name of an environment variable) or token_file", s.Name)
 	}
+	// sandbox: true is the built-in sandbox Moodle with this site's settings (freeze
+	// windows, masking, limits), for trying them out without a Moodle.
+	s.Sandbox = o.Bool("sandbox").V
 	hasURL := o.Get("url") != nil
-	us := o.RequireString("url")
+	var us tree.Str
+	if s.Sandbox {
+		us = o.String("url")
+		if us.Set {
+			o.Errorf(us.Pos, "site %q: a sandbox site has no url", s.Name)
+		}
+	} else {
+		us = o.RequireString("url")
+	}
 	s.URL = strings.TrimRight(us.V, "/")
-	if us.Set {
+	if us.Set && !s.Sandbox {
 		checkURL(us, s.Name, ds)
 	}
 	env, tokFile := o.String("token_env"), o.String("token_file")
@@ -295,7 +306,7 @@ func (c *Config) site(f *tree.Field, file string, ds *diag.Diagnostics) *Site {
 		o.Errorf(env.Pos, "site %q: token_env names an environment variable, and this looks like a token itself; tokens are never written in files", s.Name)
 	case env.Set && !envName.MatchString(env.V):
 		o.Errorf(env.Pos, "site %q: token_env must be the name of an environment variable (letters, digits and _)", s.Name)
-	case !env.Set && !tokFile.Set && hasURL && tf == nil:
+	case !env.Set && !tokFile.Set && hasURL && tf == nil && !s.Sandbox:
 		o.Errorf(o.N.Pos, "site %q: say where its token is: token_env (an environment variable) or token_file", s.Name)
 	}
 	s.TokenEnv = env.V
@@ -309,6 +320,9 @@ func (c *Config) site(f *tree.Field, file string, ds *diag.Diagnostics) *Site {
 	s.Timezone = tz.V
 	if !tz.Set {
 		s.Timezone = c.Defaults.Timezone
+	}
+	if s.Timezone == "" && s.Sandbox {
+		s.Timezone = SandboxTimezone
 	}
 	if s.Timezone == "" {
 		o.Errorf(o.N.Pos, "site %q: timezone is missing: dates in specs are whole days in the site's time zone (for example timezone: Europe/Paris, as in Moodle's Site administration > Location settings)", s.Name)

@@ -96,3 +96,19 @@ func TestFreezeErrors(t *testing.T) {
 		}
 	}
 }
+
+// sandbox: true is the built-in sandbox with the site's own settings.
+func TestSandboxSite(t *testing.T) {
+	c, ds := Parse("enrolctl.yaml", []byte("sites:\n  try:\n    sandbox: true\n    mask_usernames: false\n"))
+	if len(ds) != 0 {
+		t.Fatal(ds)
+	}
+	s := c.Sites[0]
+	if !s.Sandbox || s.URL != "" || s.Timezone != SandboxTimezone || s.MaskUsernames {
+		t.Errorf("sandbox site = %+v", s)
+	}
+	_, ds = Parse("enrolctl.yaml", []byte("sites:\n  try:\n    sandbox: true\n    url: https://x.example\n"))
+	if len(ds) != 1 || !strings.Contains(ds[0].Error(), "enrolctl.yaml:4:10: site \"try\": a sandbox site has no url") {
+		t.Errorf("sandbox with a url: %v", ds)
+	}
+}
