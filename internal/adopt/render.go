@@ -25,6 +25,10 @@ type Options struct {
 	AsManual []state.MethodType
 	// Until is the end date of converted users: a day (YYYY-MM-DD) or "never".
 	Until string
+	// RemoveConverted declares the converted cohort and meta methods absent, so that
+	// applying the spec deletes them once the manual enrolments exist (database
+	// methods are never deleted and stay declared).
+	RemoveConverted bool
 	// Header is a comment line written at the top of the file ("" none).
 	Header string
 }
@@ -70,6 +74,9 @@ func Render(c state.Course, opts Options) Result {
 			continue
 		}
 		seen[m.Key()] = true
+		if opts.RemoveConverted && slices.Contains(opts.AsManual, m.Type) && m.Type != state.Database {
+			m = state.Method{Type: m.Type, Cohort: m.Cohort, Role: m.Role, Course: m.Course, Absent: true}
+		}
 		if n := methodNode(m, note); n != nil {
 			methods.Content = append(methods.Content, n)
 		}
@@ -132,12 +139,12 @@ func methodNode(m state.Method, note func(string, ...any)) *yaml.Node {
 		}
 		set(n, "cohort", str(m.Cohort))
 		role()
-		if m.Group != "" {
+		if m.Group != "" && !m.Absent {
 			set(n, "group", str(m.Group))
 		}
 	case state.Meta:
 		set(n, "course", str(m.Course))
-		if m.Group != "" {
+		if m.Group != "" && !m.Absent {
 			set(n, "group", str(m.Group))
 		}
 	case state.Self:
@@ -153,6 +160,10 @@ func methodNode(m state.Method, note func(string, ...any)) *yaml.Node {
 	default:
 		note("%s method id %d: enrolctl does not manage this plugin", m.Type, m.ID)
 		return nil
+	}
+	if m.Absent {
+		set(n, "absent", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "true"})
+		return n
 	}
 	if !m.Enabled && m.Type != state.Database {
 		set(n, "enabled", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "false"})

@@ -26,6 +26,7 @@ type importMoodleFlags struct {
 	force    bool
 	asManual []string
 	until    string
+	remove   bool
 }
 
 func (a *App) importMoodleCommand() *cobra.Command {
@@ -45,7 +46,9 @@ A course that already has a spec, or whose file exists, is left alone unless --f
 --as-manual database,cohort,meta (with --until) also writes the users those methods
 enrol as manual users ending on --until, keeping their roles and the groups they are
 in: applying the spec keeps their access when the sync drops them or the method is
-removed.`,
+removed. With --remove-converted, the converted cohort and meta methods are declared
+absent: the plan adds the manual enrolments, then deletes the methods, and adds back
+as manual memberships the group memberships their syncs made.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.importMoodle(cmd, f) },
 	}
@@ -53,12 +56,16 @@ removed.`,
 	cmd.Flags().StringVar(&f.category, "category", "", "only the courses of this category path and its subcategories")
 	cmd.Flags().BoolVar(&f.force, "force", false, "overwrite existing specs of the imported courses")
 	cmd.Flags().StringSliceVar(&f.asManual, "as-manual", nil, "write the users of these methods (database, cohort, meta) as manual users")
+	cmd.Flags().BoolVar(&f.remove, "remove-converted", false, "declare the converted cohort and meta methods absent, so apply deletes them after adding the manual enrolments")
 	cmd.Flags().StringVar(&f.until, "until", "", "end date of the users --as-manual converts (YYYY-MM-DD or never)")
 	return cmd
 }
 
 func (a *App) importMoodle(cmd *cobra.Command, f importMoodleFlags) error {
-	opts := adopt.Options{Until: f.until}
+	opts := adopt.Options{Until: f.until, RemoveConverted: f.remove}
+	if f.remove && len(f.asManual) == 0 {
+		return fmt.Errorf("--remove-converted goes with --as-manual")
+	}
 	for _, t := range f.asManual {
 		mt := state.MethodType(strings.TrimSpace(t))
 		if !mt.Automatic() {

@@ -143,6 +143,7 @@ func (cp *coursePlanner) plan() {
 	cp.planGroups()
 	cp.planEnrolments()
 	cp.planMemberships()
+	cp.restoreSyncedMemberships()
 	slices.SortStableFunc(cp.changes, compareChanges)
 	cp.fillRemovals()
 }
@@ -164,7 +165,7 @@ func (cp *coursePlanner) planMethods() {
 	methods := slices.Clone(cp.d.Methods)
 	slices.SortStableFunc(methods, func(a, b state.Method) int { return strings.Compare(a.Key(), b.Key()) })
 	for _, m := range methods {
-		if m.Type == state.Manual {
+		if m.Type == state.Manual && !m.Absent {
 			cp.manualDeclare = true
 		}
 	}
@@ -192,6 +193,10 @@ func (cp *coursePlanner) planMethods() {
 		declared[key] = true
 		live, exists := cp.liveMethods[key]
 
+		if m.Absent {
+			cp.planAbsent(m, live, exists)
+			continue
+		}
 		if !m.Type.Known() || m.Type == state.Database {
 			continue // Check refused the first; the second is owned by the sync: never created, updated, deleted or compared
 		}
@@ -224,7 +229,9 @@ func (cp *coursePlanner) planMethods() {
 		m := cp.liveMethods[key]
 		addr := state.MethodAddress(course, key)
 		n := len(cp.liveEnrolByM[key])
-		if cp.d.Options.MethodsPrune && m.Type.Known() && m.Type != state.Database {
+		// methods_prune never takes the manual method (and every manual enrolment with
+		// it): that needs the method declared absent.
+		if cp.d.Options.MethodsPrune && m.Type.Known() && m.Type != state.Database && m.Type != state.Manual {
 			mm := m
 			cp.deletedMethods[key] = true
 			cp.add(Change{
@@ -324,7 +331,7 @@ func (cp *coursePlanner) planGroups() {
 		}
 	}
 	for _, m := range cp.d.Methods {
-		if (m.Type == state.Cohort || m.Type == state.Meta) && m.Group != "" {
+		if (m.Type == state.Cohort || m.Type == state.Meta) && m.Group != "" && !m.Absent {
 			if _, ok := needed[m.Group]; !ok {
 				needed[m.Group] = need{src: m.Source, reason: "method " + m.Key() + " puts its members in it"}
 			}
@@ -628,6 +635,7 @@ func fillRemovals(changes []Change, live *state.Course) {
 	remaining := map[string]int{}              // enrolments per user
 	inMethod := map[string]int{}               // enrolments per method key
 	byMethod := map[string][]state.Enrolment{} // live enrolments per method key
+	deleted := map[string]bool{}               // methods deleted so far, in apply order
 	for _, e := range live.Enrolments {
 		remaining[e.Username]++
 		inMethod[e.Method]++
@@ -669,6 +677,8 @@ func fillRemovals(changes []Change, live *state.Course) {
 			case r.Enrolments > 0:
 				r.Detail += "; all keep another enrolment in the course"
 			}
+			accountMemberships(r, changes, live, *c.Method, deleted)
+			deleted[key] = true
 			c.Removes = r
 		case c.Kind == KindMethod && c.Removes != nil:
 			n := inMethod[c.Method.Key()]

@@ -254,11 +254,30 @@ func TestCompute(t *testing.T) {
 			},
 		},
 		{
-			name:    "pruning the manual method takes its enrolments with it",
-			desired: state.Course{Shortname: "C", Options: state.Options{MethodsPrune: true, ManualPrune: state.PruneUnenrol}},
+			name: "a manual method declared absent takes its enrolments with it",
+			desired: state.Course{Shortname: "C", Options: state.Options{ManualPrune: state.PruneUnenrol},
+				Methods: []state.Method{{Type: state.Manual, Absent: true, Source: "c.yaml:3:5"}}},
 			observed: state.Course{Shortname: "C", Methods: []state.Method{manualM},
 				Enrolments: []state.Enrolment{manual("u1", 0, "student"), manual("u2", 0, "student")}},
-			want: []string{"- course/C/method/manual [2/2] (not declared and methods_prune is on)"},
+			want: []string{"- course/C/method/manual [2/2] (declared absent)"},
+		},
+		{
+			name:    "methods_prune never deletes the manual method",
+			desired: state.Course{Shortname: "C", Options: state.Options{MethodsPrune: true}},
+			observed: state.Course{Shortname: "C", Methods: []state.Method{manualM, cohortM("L1-2026", "student")},
+				Enrolments: []state.Enrolment{manual("t1", 0, "editingteacher")}},
+			want: []string{
+				"- course/C/method/cohort:L1-2026:student [0/0] (not declared and methods_prune is on)",
+				"? course/C/enrolment/manual/t1 manual enrolment not in the specs, role editingteacher",
+				"? course/C/method/manual manual enrolments, 1 enrolment",
+			},
+		},
+		{
+			name: "an absent method that does not exist plans nothing",
+			desired: state.Course{Shortname: "C",
+				Methods: []state.Method{{Type: state.Cohort, Cohort: "L1-2026", Role: "student", Absent: true}}},
+			observed: state.Course{Shortname: "C", Methods: []state.Method{manualM}},
+			want:     []string{"? course/C/method/manual manual enrolments, 0 enrolments"},
 		},
 		{
 			name: "groups and memberships",
@@ -303,6 +322,23 @@ func TestCompute(t *testing.T) {
 				"+ course/C/enrolment/manual/u1 role=student start=none end=never suspended=false (converts the cohort:L1-2026:student enrolment to manual before that method is deleted)",
 				"- course/C/method/cohort:L1-2026:student [1/0] (not declared and methods_prune is on)",
 				"+ course/C/group/Promo/member/u1 (a member through enrol_cohort, whose method this plan deletes: added back as a manual member afterwards)",
+			},
+		},
+		{
+			name: "memberships a deleted cohort method takes are added back for users who stay, declared or not",
+			desired: state.Course{Shortname: "C", Options: state.Options{MethodsPrune: true},
+				Methods:    []state.Method{manualM},
+				Enrolments: []state.Enrolment{manual("u1", 0, "student")}},
+			observed: state.Course{Shortname: "C",
+				Methods:    []state.Method{manualM, cohortM("L1-2026", "student")},
+				Enrolments: []state.Enrolment{enrol("cohort:L1-2026:student", "u1"), enrol("cohort:L1-2026:student", "u2")},
+				Groups: []state.Group{{Name: "Promo", Members: []state.Member{
+					{Username: "u1", Component: "enrol_cohort"}, {Username: "u2", Component: "enrol_cohort"},
+				}}}},
+			want: []string{
+				"+ course/C/enrolment/manual/u1 role=student start=none end=never suspended=false (converts the cohort:L1-2026:student enrolment to manual before that method is deleted)",
+				"- course/C/method/cohort:L1-2026:student [2/1] (not declared and methods_prune is on)",
+				"+ course/C/group/Promo/member/u1 (a member through enrol_cohort, whose method this plan deletes; the user stays in the course: added back as a manual member)",
 			},
 		},
 		{

@@ -58,6 +58,11 @@ type Removal struct {
 	// LastEnrolments counts those users for whom it is their last enrolment in the
 	// course: Moodle then deletes their roles, group memberships and grades there.
 	LastEnrolments int `json:"last_enrolments"`
+	// Memberships (method deletions) counts the group memberships the method's sync
+	// made, which Moodle deletes with the method; MembershipsKept how many of them the
+	// plan adds back as manual memberships because their users stay in the course.
+	Memberships     int `json:"memberships,omitempty"`
+	MembershipsKept int `json:"memberships_kept,omitempty"`
 	// Detail is a human sentence, e.g. "unenrols 35 users; 3 lose their last enrolment (grades, roles and groups deleted)".
 	Detail string `json:"detail"`
 }

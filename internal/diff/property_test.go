@@ -371,6 +371,18 @@ func (m *model) apply(c Change) {
 		}
 		// delete_instance: unenrol_user for every participant, then drop the row.
 		var n, last int
+		synced := func() int {
+			k := 0
+			for _, g := range course.Groups {
+				for _, x := range g.Members {
+					if x.Component == "enrol_"+string(meth.Type) {
+						k++
+					}
+				}
+			}
+			return k
+		}
+		before := synced()
 		for _, e := range enrolmentsIn(course, key) {
 			n++
 			if m.unenrol(course, e, meth.Type) {
@@ -380,6 +392,9 @@ func (m *model) apply(c Change) {
 		course.Methods = slices.Delete(course.Methods, i, i+1)
 		if c.Removes == nil || c.Removes.Enrolments != n || c.Removes.LastEnrolments != last {
 			m.fail(c, "removed %d enrolments, %d last; plan says %+v", n, last, c.Removes)
+		}
+		if gone := before - synced(); c.Removes.Memberships != gone {
+			m.fail(c, "the deletion took %d synced memberships; plan says %d", gone, c.Removes.Memberships)
 		}
 
 	case c.Kind == KindEnrolment && c.Action == Create:

@@ -190,7 +190,7 @@ func ToCourse(cs CourseState) state.Course {
 	}
 	for _, gm := range cs.Members {
 		if i, ok := groups[gm.GroupID]; ok {
-			course.Groups[i].Members = append(course.Groups[i].Members, state.Member{Username: gm.Username, Component: gm.Component})
+			course.Groups[i].Members = append(course.Groups[i].Members, state.Member{Username: gm.Username, Component: gm.Component, ItemID: gm.ItemID})
 		}
 	}
 	course.Normalize()

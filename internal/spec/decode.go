@@ -136,7 +136,10 @@ var methodFields = map[state.MethodType][]string{
 	state.Self:     {"name", "role", "enabled", "max_users"},
 }
 
-var allMethodFields = []string{"cohort", "role", "group", "enabled", "course", "name", "max_users"}
+var allMethodFields = []string{"cohort", "role", "group", "enabled", "course", "name", "max_users", "absent"}
+
+// identityFields are the fields an absent method keeps: those that say which method.
+var identityFields = []string{"cohort", "role", "course", "name"}
 
 func (d *decoder) methods(o *tree.Obj, self string) []methodDecl {
 	var out []methodDecl
@@ -196,6 +199,18 @@ func (d *decoder) method(n *tree.Node, self string) (methodDecl, bool) {
 	pos := typ.Pos
 	o.What = string(t) + " method"
 	allowed := methodFields[t]
+	if t != state.Database {
+		allowed = append(slices.Clone(allowed), "absent")
+	}
+	if b := o.Bool("absent"); b.Set && b.V && t != state.Database {
+		// A method declared absent is named by its identity only.
+		m.Absent = true
+		for _, f := range allowed {
+			if fl := o.Get(f); fl != nil && f != "absent" && !slices.Contains(identityFields, f) {
+				o.Errorf(fl.KeyPos, "an absent %s method is named by its identity only: remove %s", t, f)
+			}
+		}
+	}
 	for _, f := range allMethodFields {
 		if slices.Contains(allowed, f) {
 			continue
@@ -240,6 +255,8 @@ func notForType(t state.MethodType, field string) string {
 		return "the manual method takes no role: set manual.role, the default role of the users listed under manual"
 	case t == state.Database && field == "enabled":
 		return "the database method is never changed by enrolctl, only checked: remove enabled"
+	case t == state.Database && field == "absent":
+		return "the database method is never deleted by enrolctl (it belongs to the nightly sync): remove absent"
 	}
 	var takes []string
 	for _, mt := range state.MethodTypes {

@@ -356,6 +356,9 @@ func (r *resolver) course(sn string, spec *CourseSpec, policies []*Policy) state
 
 	// Enrolments.
 	if spec != nil && spec.manual != nil && len(spec.manual.users) > 0 {
+		if m, ok := byKey[string(state.Manual)]; ok && m.m.Absent {
+			r.errorf(m.pos, "course %q: the manual method is declared absent but %s lists manual users", sn, spec.File)
+		}
 		if _, ok := byKey[string(state.Manual)]; !ok {
 			c.Methods = append(c.Methods, state.Method{Type: state.Manual, Enabled: true, Source: source(spec.manual.pos)})
 		}
@@ -432,6 +435,9 @@ func (r *resolver) course(sn string, spec *CourseSpec, policies []*Policy) state
 // differ, or returns "".
 func methodDifference(a, b state.Method) string {
 	var d []string
+	if a.Absent != b.Absent {
+		return fmt.Sprintf("absent %v and %v", b.Absent, a.Absent)
+	}
 	if a.Enabled != b.Enabled {
 		d = append(d, fmt.Sprintf("enabled %v and %v", b.Enabled, a.Enabled))
 	}

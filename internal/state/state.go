@@ -54,6 +54,8 @@ type Method struct {
 	Enabled bool       `json:"enabled"`
 	// MaxUsers is self's "max enrolled users" (0 = unlimited).
 	MaxUsers int `json:"max_users,omitempty"`
+	// Absent (desired only): the method must not exist; a live one is deleted.
+	Absent bool `json:"absent,omitempty"`
 
 	ID     int64  `json:"id,omitempty"` // observed: enrol.id
 	Source Source `json:"-"`
@@ -114,7 +116,10 @@ type Member struct {
 	// Component owns the membership: "" for manual (and enrolctl), "enrol_cohort" or
 	// "enrol_meta" when a method's sync put the user there.
 	Component string `json:"component,omitempty"`
-	Source    Source `json:"-"`
+	// ItemID (observed) is the enrolment method instance whose sync made the
+	// membership (0 for manual ones): deleting that instance deletes the membership.
+	ItemID int64  `json:"item_id,omitempty"`
+	Source Source `json:"-"`
 }
 
 // Group is a course group. In desired state, Members are the memberships the specs
