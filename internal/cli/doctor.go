@@ -18,12 +18,14 @@ var requiredFunctions = []string{
 	"local_enrolctl_get_site_status", "local_enrolctl_get_courses", "local_enrolctl_get_course_state",
 	"local_enrolctl_add_instances", "local_enrolctl_update_instances", "local_enrolctl_delete_instances",
 	"local_enrolctl_set_enrolments", "local_enrolctl_unenrol_users",
+	"local_enrolctl_write", "local_enrolctl_acquire_lease", "local_enrolctl_release_lease",
 	"core_webservice_get_site_info", "core_user_get_users_by_field", "core_cohort_search_cohorts",
 	"core_group_create_groups", "core_group_add_group_members", "core_group_delete_group_members",
 }
 
-// minPluginVersion is the oldest local_enrolctl this enrolctl speaks to.
-const minPluginVersion = 2026112300
+// minPluginVersion is the oldest local_enrolctl this enrolctl speaks to: Contract v2,
+// whose local_enrolctl_write and leases apply uses.
+const minPluginVersion = 2026113000
 
 // minMoodleVersion is Moodle 4.5 LTS.
 const minMoodleVersion = 2024100700
@@ -77,7 +79,18 @@ func (a *App) doctor(ctx context.Context) error {
 		c.fail("cannot call the site: "+err.Error(), doctorFix(err))
 		return errReported
 	}
+	// Anything answering JSON at the endpoint (a proxy, another application, `{}`)
+	// decodes without error: only Moodle's fields prove that Moodle took the token.
+	if what := siteInfoShape(info); what != "" {
+		c.fail("the site's answer to core_webservice_get_site_info is not Moodle's: "+what,
+			"check the site URL: it must be Moodle's wwwroot, and nothing else (a proxy, a login page) may answer at /webservice/rest/server.php")
+		return errReported
+	}
 	c.ok("token accepted: user %s on %q (Moodle %s)", info.Username, info.SiteName, info.Release)
+	if conn.sandbox == nil && strings.TrimRight(info.SiteURL, "/") != conn.client.SiteURL() {
+		c.warn(fmt.Sprintf("Moodle's wwwroot is %s, the configuration says %s", info.SiteURL, conn.client.SiteURL()),
+			fmt.Sprintf("set url: %s for site %s: Moodle redirects other addresses, and enrolctl refuses redirects", info.SiteURL, conn.name))
+	}
 	if v := moodleVersion(info.Version); v != 0 && v < minMoodleVersion {
 		c.fail(fmt.Sprintf("Moodle version %s is older than 4.5 LTS", info.Version), "upgrade Moodle to 4.5 or later")
 	}
@@ -100,6 +113,11 @@ func (a *App) doctor(ctx context.Context) error {
 	st, err := conn.client.SiteStatus(ctx)
 	if err != nil {
 		c.fail("local_enrolctl does not answer: "+err.Error(), "install local_enrolctl in public/local/enrolctl and run admin/cli/upgrade.php")
+		return errReported
+	}
+	if what := siteStatusShape(st); what != "" {
+		c.fail("local_enrolctl's answer to get_site_status is not the plugin's: "+what,
+			"install or upgrade local_enrolctl and check that the site URL is Moodle's wwwroot")
 		return errReported
 	}
 	if st.PluginVersion < minPluginVersion {
@@ -135,12 +153,57 @@ func (a *App) doctor(ctx context.Context) error {
 	return nil
 }
 
+// siteInfoShape says what Moodle's get_site_info answer lacks, or "".
+func siteInfoShape(info moodle.SiteInfo) string {
+	var missing []string
+	if info.UserID <= 0 {
+		missing = append(missing, "userid")
+	}
+	if info.Username == "" {
+		missing = append(missing, "username")
+	}
+	if info.SiteURL == "" {
+		missing = append(missing, "siteurl")
+	}
+	if moodleVersion(info.Version) == 0 {
+		missing = append(missing, "version")
+	}
+	if len(missing) == 0 {
+		return ""
+	}
+	return "no " + strings.Join(missing, ", no ")
+}
+
+// siteStatusShape says what local_enrolctl_get_site_status's answer lacks, or "".
+func siteStatusShape(st moodle.SiteStatus) string {
+	var missing []string
+	if st.PluginVersion <= 0 {
+		missing = append(missing, "pluginversion")
+	}
+	if st.MoodleVersion == "" {
+		missing = append(missing, "moodleversion")
+	}
+	if len(st.EnabledPlugins) == 0 {
+		missing = append(missing, "enabled enrolment plugins")
+	}
+	if len(st.Roles) == 0 {
+		missing = append(missing, "roles")
+	}
+	if len(missing) == 0 {
+		return ""
+	}
+	return "no " + strings.Join(missing, ", no ")
+}
+
 func doctorFix(err error) string {
 	switch moodle.Code(err) {
 	case "invalidtoken":
 		return "the token is not known to this site: create one with local_enrolctl's cli/create_token.php and store it where token_env/token_file points"
 	case "accessexception":
 		return "the token's user lacks webservice/rest:use, the service is disabled, or the token expired or is IP-restricted (docs/moodle-setup.md)"
+	}
+	if errors.Is(err, moodle.ErrRedirect) {
+		return "set the site's url to Moodle's wwwroot exactly ($CFG->wwwroot in config.php): scheme, host and path"
 	}
 	if strings.Contains(err.Error(), "disabled") {
 		return "enable web services and the REST protocol in Site administration"

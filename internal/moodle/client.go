@@ -70,6 +70,11 @@ func New(cfg Config) (*Client, error) {
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 60 * time.Second}
 	}
+	// Never follow a redirect: a 307 or 308 re-sends the body, token included, to
+	// wherever Location points. A copy, so the caller's client is left as it is.
+	hc := *cfg.HTTPClient
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	cfg.HTTPClient = &hc
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = 4
 	}
@@ -177,11 +182,15 @@ func (c *Client) do(ctx context.Context, fn, body string, out any) error {
 	if err != nil {
 		return &TransportError{Function: fn, Status: resp.StatusCode, Err: err}
 	}
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		return &TransportError{Function: fn, Status: resp.StatusCode, Err: fmt.Errorf("%w to %s, not followed (the token would go with it): is the site URL Moodle's wwwroot exactly (scheme, host, path)?",
+			ErrRedirect, c.redact(resp.Header.Get("Location")))}
+	}
 	if resp.StatusCode == http.StatusForbidden && len(bytes.TrimSpace(data)) == 0 {
 		return &TransportError{Function: fn, Status: resp.StatusCode, Err: ErrWebServicesDisabled}
 	}
 	if resp.StatusCode != http.StatusOK {
-		return &TransportError{Function: fn, Status: resp.StatusCode, Err: fmt.Errorf("unexpected response %q", c.redact(snippet(data)))}
+		return &TransportError{Function: fn, Status: resp.StatusCode, Err: fmt.Errorf("unexpected response %q", snippet(c.redact(string(data))))}
 	}
 	return c.decode(fn, data, out)
 }
@@ -196,37 +205,80 @@ func (c *Client) decode(fn string, data []byte, out any) error {
 			DebugInfo string `json:"debuginfo"`
 		}
 		if json.Unmarshal(trimmed, &e) == nil && e.ErrorCode != "" {
-			return &Error{Function: fn, ErrorCode: e.ErrorCode, Message: e.Message, DebugInfo: c.redact(e.DebugInfo), Exception: e.Exception}
+			// Moodle echoes parameters in messages (invalidparameter does), the token too.
+			return &Error{Function: fn, ErrorCode: c.redact(e.ErrorCode), Message: c.redact(e.Message), DebugInfo: c.redact(e.DebugInfo), Exception: c.redact(e.Exception)}
 		}
 	}
 	if len(trimmed) == 0 || trimmed[0] == '<' {
-		return &TransportError{Function: fn, Status: http.StatusOK, Err: fmt.Errorf("response is not JSON (is moodlewsrestformat honoured?): %q", c.redact(snippet(trimmed)))}
+		return &TransportError{Function: fn, Status: http.StatusOK, Err: fmt.Errorf("response is not JSON (is moodlewsrestformat honoured?): %q", snippet(c.redact(string(trimmed))))}
 	}
 	if out == nil {
 		return nil
 	}
 	if s, ok := out.(streamDecoder); ok {
 		if err := s.decodeStream(trimmed); err != nil {
-			return &TransportError{Function: fn, Status: http.StatusOK, Err: fmt.Errorf("decoding response: %v", err)}
+			return &TransportError{Function: fn, Status: http.StatusOK, Err: fmt.Errorf("decoding response: %s", c.redact(err.Error()))}
 		}
 		return nil
 	}
 	if err := json.Unmarshal(trimmed, out); err != nil {
-		return &TransportError{Function: fn, Status: http.StatusOK, Err: fmt.Errorf("decoding response: %v", err)}
+		return &TransportError{Function: fn, Status: http.StatusOK, Err: fmt.Errorf("decoding response: %s", c.redact(err.Error()))}
 	}
 	return nil
 }
 
+// redact removes the token from a string that came from Moodle or the network, before
+// it is cut, printed, logged or audited: the whole token, and any run of 8 or more of its
+// characters (an echo Moodle or a proxy cut short).
 func (c *Client) redact(s string) string {
-	if c.cfg.Token == "" {
-		return s
-	}
-	return strings.ReplaceAll(s, c.cfg.Token, "[token]")
+	return Redact(s, c.cfg.Token)
 }
 
-func snippet(b []byte) string {
-	if len(b) > 200 {
-		return string(b[:200]) + "…"
+// Redact returns s without token, whole or in fragments of 8 characters or more.
+func Redact(s, token string) string {
+	if token == "" {
+		return s
 	}
-	return string(b)
+	s = strings.ReplaceAll(s, token, "[token]")
+	if len(token) < 8 {
+		return s
+	}
+	var b strings.Builder
+	run := -1
+	flush := func(end int) {
+		if run >= 0 {
+			if end-run >= 8 && strings.Contains(token, s[run:end]) {
+				b.WriteString("[token]")
+			} else {
+				b.WriteString(s[run:end])
+			}
+			run = -1
+		}
+	}
+	for i := 0; i < len(s); i++ {
+		if tokenByte(s[i]) {
+			if run < 0 {
+				run = i
+			}
+			continue
+		}
+		flush(i)
+		b.WriteByte(s[i])
+	}
+	flush(len(s))
+	return b.String()
+}
+
+// tokenByte says whether b may be part of a token: Moodle's are hex, others
+// alphanumeric with - and _.
+func tokenByte(b byte) bool {
+	return b >= '0' && b <= '9' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b == '-' || b == '_'
+}
+
+// snippet cuts s for an error message; callers redact before, never after.
+func snippet(s string) string {
+	if len(s) > 200 {
+		return strings.ToValidUTF8(s[:200], "") + "…"
+	}
+	return s
 }

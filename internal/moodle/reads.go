@@ -139,7 +139,7 @@ type streamArray func(dec *json.Decoder) error
 func (s streamArray) decodeStream(data []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if t, err := dec.Token(); err != nil || t != json.Delim('[') {
-		return fmt.Errorf("want a JSON array, got %q", snippet(data))
+		return fmt.Errorf("want a JSON array, got %q", snippet(string(data)))
 	}
 	for dec.More() {
 		if err := s(dec); err != nil {

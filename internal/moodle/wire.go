@@ -23,6 +23,7 @@ type RoleInfo struct {
 type SiteInfo struct {
 	SiteName  string `json:"sitename"`
 	Username  string `json:"username"`
+	UserID    int64  `json:"userid"`
 	SiteURL   string `json:"siteurl"`
 	Release   string `json:"release"`
 	Version   string `json:"version"`

@@ -287,7 +287,7 @@ func (w *writer) record(parts []coursePart, raw rawJSON, outcomes map[int64]*Cou
 		i, ok := byCourse[p.course]
 		switch {
 		case malformed:
-			o.Outcome, o.Err = Unknown, fmt.Errorf("moodle: %s: the answer is not a list of course results: %q", writeFunction, w.c.redact(snippet(raw)))
+			o.Outcome, o.Err = Unknown, fmt.Errorf("moodle: %s: the answer is not a list of course results: %q", writeFunction, snippet(w.c.redact(string(raw))))
 			continue
 		case !ok:
 			o.Outcome, o.Err = Unknown, fmt.Errorf("moodle: %s: the answer has no result for course %d", writeFunction, p.course)

@@ -1,0 +1,83 @@
+package cli
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const doctorToken = "0123456789abcdef0123456789abcdef"
+
+// runDoctor runs `enrolctl doctor` against a site served by h and returns its exit code
+// and output.
+func runDoctor(t *testing.T, h http.HandlerFunc) (int, string) {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	cfg := "sites:\n  prod:\n    url: " + srv.URL + "\n    token_env: ENROLCTL_TOKEN\n    timezone: Europe/Paris\n"
+	if err := os.WriteFile(filepath.Join(dir, "enrolctl.yaml"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	app := &App{Streams: Streams{In: strings.NewReader(""), Out: &out, Err: &out}, Dir: dir,
+		Getenv: func(k string) string {
+			if k == "ENROLCTL_TOKEN" {
+				return doctorToken
+			}
+			return ""
+		}}
+	code := app.Run([]string{"doctor"})
+	if strings.Contains(out.String(), doctorToken[:8]) {
+		t.Errorf("doctor printed the token:\n%s", out.String())
+	}
+	return code, out.String()
+}
+
+// Issue 10: doctor said "token accepted" for a server answering `{}`.
+func TestDoctorChecksTheShapeOfAnswers(t *testing.T) {
+	siteInfo := `{"sitename":"S","username":"enrolctl","userid":3,"siteurl":"SITE","release":"5.1","version":"2025100600","functions":[]}`
+	tests := []struct {
+		name    string
+		answer  func(fn string) string
+		want    string
+		notWant string
+	}{
+		{"every answer is {}", func(string) string { return "{}" },
+			"FAIL  the site's answer to core_webservice_get_site_info is not Moodle's: no userid, no username, no siteurl, no version", "token accepted"},
+		{"a JSON null", func(string) string { return "null" }, "is not Moodle's", "token accepted"},
+		{"site status is {}", func(fn string) string {
+			if fn == "core_webservice_get_site_info" {
+				return siteInfo
+			}
+			return "{}"
+		}, "FAIL  local_enrolctl's answer to get_site_status is not the plugin's: no pluginversion, no moodleversion, no enabled enrolment plugins, no roles", "older than"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var url string
+			code, out := runDoctor(t, func(w http.ResponseWriter, r *http.Request) {
+				r.ParseForm()
+				url = "http://" + r.Host
+				io.WriteString(w, strings.ReplaceAll(tt.answer(r.PostForm.Get("wsfunction")), "SITE", url))
+			})
+			if code == 0 || !strings.Contains(out, tt.want) || strings.Contains(out, tt.notWant) {
+				t.Errorf("exit %d, output:\n%s\nwant a failure with %q and without %q", code, out, tt.want, tt.notWant)
+			}
+		})
+	}
+}
+
+func TestDoctorNamesARedirect(t *testing.T) {
+	code, out := runDoctor(t, func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "https://moodle.example.edu/webservice/rest/server.php", http.StatusPermanentRedirect)
+	})
+	if code == 0 || !strings.Contains(out, "redirect to https://moodle.example.edu/webservice/rest/server.php") || !strings.Contains(out, "wwwroot") {
+		t.Errorf("exit %d, output:\n%s\nwant the redirect's target and the wwwroot fix", code, out)
+	}
+}
