@@ -79,3 +79,33 @@ func write(t *testing.T, dir, name, src string) {
 		t.Fatal(err)
 	}
 }
+
+// One check of a day for YAML and HCL: a day the calendar lacks, or before 2000, is
+// refused in both; an epoch-0 timestamp is refused rather than read as "never".
+func TestAttackDatesAreCheckedOnce(t *testing.T) {
+	tests := []struct {
+		name, file, src, want string
+	}{
+		{"yaml day that does not exist", "c.yaml", "course: A\nmanual:\n  until: 2027-02-30\n",
+			`c.yaml:3:10: until: bad date "2027-02-30": not a day of the calendar (YYYY-MM-DD)`},
+		{"hcl day that does not exist", "c.hcl", "course \"A\" {\n  manual {\n    until = date(2027, 2, 30)\n  }\n}\n",
+			`c.hcl:3:13: Error in function call: Call to function "date" failed: date(2027, 2, 30) is not a day of the calendar.`},
+		{"yaml day before 2000", "c.yaml", "course: A\nmanual:\n  from: 1999-12-31\n",
+			`c.yaml:3:9: from: bad date "1999-12-31": before 2000: spec dates are in 2000 or later`},
+		{"hcl day before 2000", "c.hcl", "course \"A\" {\n  manual {\n    from = date(1999, 12, 31)\n  }\n}\n",
+			`c.hcl:3:12: Error in function call: Call to function "date" failed: date(1999, 12, 31) is before 2000: spec dates are in 2000 or later.`},
+		{"epoch 0 is not never", "c.yaml", "course: A\nmanual:\n  until: 1970-01-01T00:00:00Z\n",
+			`c.yaml:3:10: until: bad date "1970-01-01T00:00:00Z": before 2000: spec dates are in 2000 or later`},
+		{"epoch 0 from hcl text", "c.hcl", "course \"A\" {\n  manual {\n    until = timeadd(\"1970-01-01T00:00:00Z\", \"0s\")\n  }\n}\n",
+			`c.hcl:3:13: until: bad date "1970-01-01T00:00:00Z": before 2000: spec dates are in 2000 or later`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			set := LoadBytes(tt.file, []byte(tt.src), Options{Location: paris})
+			got := strings.Join(diagStrings(set.Diagnostics.Errors()), "\n")
+			if got != tt.want {
+				t.Errorf("errors:\n%s\nwant:\n%s", got, tt.want)
+			}
+		})
+	}
+}

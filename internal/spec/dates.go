@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -12,7 +13,9 @@ import (
 
 // date is a start or end date as written in a spec, turned into a timestamp.
 type date struct {
-	Unix int64 // 0 with Set: no date ("never" for until)
+	// Unix is 0 only for until: never (dates before tree.MinYear are refused, so no
+	// date written in a spec becomes timestamp 0, which Moodle reads as "no date").
+	Unix int64
 	Set  bool
 	Pos  diag.Pos
 	Text string
@@ -25,13 +28,20 @@ var (
 	durationPattern = regexp.MustCompile(`^\+?\s*\d+\s*(s|m|h|d|w|y|mo|day|days|week|weeks|month|months|year|years)?$`)
 )
 
-// parseDay parses YYYY-MM-DD strictly (time.Parse accepts 2027-02-30 as an error, good).
+// parseDay parses YYYY-MM-DD as that day's midnight in loc, with the check of a day
+// HCL's date() shares (tree.CheckDay): 2027-02-30 and days before 2000 are refused.
 func parseDay(s string, loc *time.Location) (time.Time, error) {
-	t, err := time.ParseInLocation(time.DateOnly, s, loc)
-	if err != nil {
+	m := dayPattern.FindStringSubmatch(s)
+	if m == nil {
+		return time.Time{}, fmt.Errorf("not a day (YYYY-MM-DD)")
+	}
+	year, _ := strconv.Atoi(m[1])
+	month, _ := strconv.Atoi(m[2])
+	day, _ := strconv.Atoi(m[3])
+	if err := tree.CheckDay(year, time.Month(month), day); err != nil {
 		return time.Time{}, err
 	}
-	return t, nil
+	return time.Date(year, time.Month(month), day, 0, 0, 0, 0, loc), nil
 }
 
 // suggestDay proposes the YYYY-MM-DD form of a day written day first (31/08/2027 →
@@ -68,7 +78,7 @@ func readDate(s tree.Str, field string, isEnd bool, loc *time.Location, ds *diag
 	case dayPattern.MatchString(s.V):
 		t, err := parseDay(s.V, loc)
 		if err != nil {
-			*ds = append(*ds, diag.Errorf(s.Pos, "%s: bad date %q: not a day of the calendar (YYYY-MM-DD)", field, s.V))
+			*ds = append(*ds, diag.Errorf(s.Pos, "%s: bad date %q: %v%s", field, s.V, err, dayFormat(err)))
 			return date{Pos: s.Pos}
 		}
 		if isEnd {
@@ -85,10 +95,22 @@ func readDate(s tree.Str, field string, isEnd bool, loc *time.Location, ds *diag
 				WithSuggestion(suggestDay(s.V, loc)))
 			return date{Pos: s.Pos}
 		}
+		if err := tree.CheckDay(t.Year(), t.Month(), t.Day()); err != nil {
+			*ds = append(*ds, diag.Errorf(s.Pos, "%s: bad date %q: %v", field, s.V, err))
+			return date{Pos: s.Pos}
+		}
 		d.Unix = t.Unix()
 		return d
 	}
 	return date{Pos: s.Pos}
+}
+
+// dayFormat reminds the format when a day does not exist (a typo in a digit).
+func dayFormat(err error) string {
+	if errors.Is(err, tree.ErrNotADay) {
+		return " (YYYY-MM-DD)"
+	}
+	return ""
 }
 
 func orNever(isEnd bool) string {

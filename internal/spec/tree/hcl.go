@@ -44,8 +44,8 @@ var Functions = guardAll(map[string]function.Function{
 	"date":       dateFunc,
 })
 
-// dateFunc is date(year, month, day): the "YYYY-MM-DD" text of that day, normalised
-// the way time.Date does (date(2027, 2, 30) is "2027-03-02").
+// dateFunc is date(year, month, day): the "YYYY-MM-DD" text of that day. A day the
+// calendar does not have (date(2027, 2, 30)) or before MinYear is refused, as in YAML.
 var dateFunc = function.New(&function.Spec{
 	Params: []function.Parameter{
 		{Name: "year", Type: cty.Number},
@@ -62,8 +62,8 @@ var dateFunc = function.New(&function.Spec{
 			}
 			ymd[i] = int(v)
 		}
-		if ymd[0] < 1 || ymd[0] > 9999 {
-			return cty.NilVal, function.NewArgErrorf(0, "year must be between 1 and 9999")
+		if err := CheckDay(ymd[0], time.Month(ymd[1]), ymd[2]); err != nil {
+			return cty.NilVal, fmt.Errorf("date(%d, %d, %d) is %w", ymd[0], ymd[1], ymd[2], err)
 		}
 		t := time.Date(ymd[0], time.Month(ymd[1]), ymd[2], 0, 0, 0, 0, time.UTC)
 		return cty.StringVal(t.Format(time.DateOnly)), nil

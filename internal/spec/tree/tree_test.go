@@ -47,7 +47,7 @@ func TestParseHCL(t *testing.T) {
 		`variable "n" { default = 3 }`,
 		`top = local.b`,
 		`num = var.n * 1.5`,
-		`day = date(2027, 2, 30)`,
+		`day = date(2027, 3, 2)`,
 		`list = ["p", "q"]`,
 		`item "one" { flag = true }`,
 		`item "two" {}`,
