@@ -3,10 +3,13 @@
 // platform's size limit the way the real services do.
 //
 // Entry points: NewGitLab and NewGitHub start a server (httptest); Server.Comments
-// lists what is stored; Server.Seed adds comments written by others.
+// lists what is stored; Server.Seed adds comments written by others;
+// Server.SetReviewedPlan makes a merged merge request with a saved plan to fetch.
 package reviewtest
 
 import (
+	"archive/zip"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -29,6 +32,20 @@ type Server struct {
 	nextID   int64
 	// Requests counts requests by "METHOD path".
 	Requests map[string]int
+
+	// The reviewed plan (SetReviewedPlan): merge request 7 was merged as mergedAs, and
+	// its last pipeline's plan job (status planJob) saved plan.
+	mergedAs string
+	plan     []byte
+	planJob  string
+}
+
+// SetReviewedPlan records that merge request 7 was merged as commit mergedAs and that
+// the plan job of its last pipeline ended with status (success, failed) saving plan.
+func (s *Server) SetReviewedPlan(mergedAs string, plan []byte, status string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mergedAs, s.plan, s.planJob = mergedAs, plan, status
 }
 
 // StoredComment is a comment as the fake keeps it.
@@ -121,6 +138,9 @@ func NewGitLab(token string) *Server {
 			writeJSON(w, http.StatusUnauthorized, map[string]string{"message": "401 Unauthorized"})
 			return
 		}
+		if s.gitLabFetch(w, r) {
+			return
+		}
 		switch {
 		case r.URL.Path == base && r.Method == http.MethodGet:
 			from, to, p, pages := page(r, len(s.comments))
@@ -182,6 +202,10 @@ func NewGitHub(token string) *Server {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		s.count(r)
+		if r.URL.Path == "/blob/300" { // signed storage URL: no token
+			s.writeZip(w)
+			return
+		}
 		if r.Header.Get("Authorization") != "Bearer "+s.Token {
 			writeJSON(w, http.StatusUnauthorized, map[string]string{"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"})
 			return
@@ -189,6 +213,9 @@ func NewGitHub(token string) *Server {
 		tooLong := func() {
 			writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"message": "Validation Failed",
 				"errors": []map[string]string{{"resource": "IssueComment", "code": "custom", "field": "body", "message": "body is too long (maximum is 65536 characters)"}}})
+		}
+		if s.gitHubFetch(w, r) {
+			return
 		}
 		switch {
 		case r.URL.Path == list && r.Method == http.MethodGet:
@@ -256,4 +283,78 @@ func NewGitHub(token string) *Server {
 		}
 	}))
 	return s
+}
+
+// gitLabFetch serves what fetching a reviewed plan reads: the merge requests of a
+// commit, the merge request's pipelines, a pipeline's jobs, a job's artifact file.
+func (s *Server) gitLabFetch(w http.ResponseWriter, r *http.Request) bool {
+	const project = "/api/v4/projects/42"
+	p := r.URL.Path
+	switch {
+	case strings.HasPrefix(p, project+"/repository/commits/") && strings.HasSuffix(p, "/merge_requests"):
+		sha := strings.TrimSuffix(strings.TrimPrefix(p, project+"/repository/commits/"), "/merge_requests")
+		out := []map[string]any{}
+		if sha == s.mergedAs && sha != "" {
+			out = append(out, map[string]any{"iid": 7, "state": "merged", "web_url": s.URL + "/acme/specs/-/merge_requests/7"})
+		} else if sha != "" {
+			// a commit pushed to the branch of an open merge request
+			out = append(out, map[string]any{"iid": 8, "state": "opened"})
+		}
+		writeJSON(w, http.StatusOK, out)
+	case p == project+"/merge_requests/7/pipelines":
+		writeJSON(w, http.StatusOK, []map[string]any{{"id": 101, "sha": "head"}, {"id": 100, "sha": "older"}})
+	case p == project+"/pipelines/101/jobs":
+		writeJSON(w, http.StatusOK, []map[string]any{{"id": 201, "name": "enrolctl-validate", "status": "success"}, {"id": 202, "name": "enrolctl-plan", "status": s.planJob}})
+	case p == project+"/jobs/202/artifacts/plan.json":
+		if s.plan == nil {
+			writeJSON(w, http.StatusNotFound, map[string]string{"message": "404 Not Found"})
+			return true
+		}
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Write(s.plan)
+	default:
+		return false
+	}
+	return true
+}
+
+// gitHubFetch serves the pull requests of a commit, the artifacts by name and their
+// download (a redirect to storage, as GitHub does).
+func (s *Server) gitHubFetch(w http.ResponseWriter, r *http.Request) bool {
+	const repo = "/repos/acme/specs"
+	p := r.URL.Path
+	switch {
+	case strings.HasPrefix(p, repo+"/commits/") && strings.HasSuffix(p, "/pulls"):
+		sha := strings.TrimSuffix(strings.TrimPrefix(p, repo+"/commits/"), "/pulls")
+		out := []map[string]any{}
+		if sha == s.mergedAs && sha != "" {
+			out = append(out, map[string]any{"number": 7, "merged_at": "2026-11-30T09:00:00Z"})
+		}
+		writeJSON(w, http.StatusOK, out)
+	case p == repo+"/actions/artifacts":
+		arts := []map[string]any{}
+		if r.URL.Query().Get("name") == "enrolctl-plan-7" && s.plan != nil {
+			arts = append(arts,
+				map[string]any{"id": 299, "name": "enrolctl-plan-7", "expired": true, "created_at": "2026-11-20T09:00:00Z", "archive_download_url": s.URL + repo + "/actions/artifacts/299/zip"},
+				map[string]any{"id": 300, "name": "enrolctl-plan-7", "expired": false, "created_at": "2026-11-29T09:00:00Z", "archive_download_url": s.URL + repo + "/actions/artifacts/300/zip"})
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"total_count": len(arts), "artifacts": arts})
+	case p == repo+"/actions/artifacts/300/zip":
+		http.Redirect(w, r, s.URL+"/blob/300", http.StatusFound)
+	default:
+		return false
+	}
+	return true
+}
+
+func (s *Server) writeZip(w http.ResponseWriter) {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	f, _ := zw.Create("plan.json")
+	f.Write(s.plan)
+	f, _ = zw.Create("plan.md")
+	f.Write([]byte("### enrolctl plan\n"))
+	zw.Close()
+	w.Header().Set("Content-Type", "application/zip")
+	w.Write(buf.Bytes())
 }
