@@ -343,18 +343,13 @@ func TestApplyOrderConvertsBeforeRemoving(t *testing.T) {
 			t.Errorf("plan says the cohort removal takes %d last enrolments; the manual ones come first", c.Removes.LastEnrolments)
 		}
 	}
-	s.sim.ResetLog()
-	res, err := Run(ctx, s.client, p, obs, Options{})
+	client, ops := recordWrites(t, s.sim)
+	res, err := Run(ctx, client, p, obs, Options{})
 	if err != nil || !res.OK() {
 		t.Fatalf("Run: %v %+v", err, res)
 	}
-	var writes []string
-	for _, r := range s.sim.Requests() {
-		if r.Write {
-			writes = append(writes, r.Function)
-		}
-	}
-	if want := []string{"local_enrolctl_set_enrolments", "local_enrolctl_delete_instances"}; !slices.Equal(writes, want) {
+	writes := ops()
+	if want := []string{"set_enrolments", "delete_instances"}; !slices.Equal(writes, want) {
 		t.Errorf("writes in order %v, want %v", writes, want)
 	}
 	if g := s.sim.GradeDeletions(); len(g) != 0 {

@@ -20,7 +20,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -73,7 +75,7 @@ func TestAttackInterruptFinishesWriteInFlight(t *testing.T) {
 			h.ServeHTTP(rw, r)
 		})
 	})
-	res, err := Run(ctx, client, p, obs, Options{Concurrency: 1})
+	res, err := Run(ctx, client, p, obs, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,7 +252,7 @@ func crashingApply(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 	settled := 0
-	_, _ = Run(context.Background(), w.client, p, obs, Options{Concurrency: 1,
+	_, _ = Run(context.Background(), w.client, p, obs, Options{
 		Settled: func(course string, rs []ChangeResult) {
 			if settled++; settled == 2 {
 				panic("crash in the middle of an apply")
@@ -308,5 +310,138 @@ func TestAttackSiteWideRemovalLimit(t *testing.T) {
 	}
 	if err := Guard(p, obs, Limits{AllowRemovals: true}); err != nil {
 		t.Errorf("--allow-removals still refused: %v", err)
+	}
+}
+
+// recordWrites serves sim through a client whose local_enrolctl_write operations are
+// recorded, in order; ops returns them.
+func recordWrites(t *testing.T, sim *moodlesim.Sim) (client *moodle.Client, ops func() []string) {
+	t.Helper()
+	var mu sync.Mutex
+	var seen []string
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if q, _ := url.ParseQuery(string(body)); q.Get("wsfunction") == "local_enrolctl_write" {
+			mu.Lock()
+			seen = append(seen, q.Get("operation"))
+			mu.Unlock()
+		}
+		sim.Handler().ServeHTTP(rw, r)
+	}))
+	t.Cleanup(srv.Close)
+	c, err := moodle.New(moodle.Config{URL: srv.URL, Token: token, Backoff: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, func() []string { mu.Lock(); defer mu.Unlock(); return slices.Clone(seen) }
+}
+
+// writeOp returns the local_enrolctl_write operation of a request ("" for other
+// functions), leaving the body readable.
+func writeOp(r *http.Request) string {
+	body, _ := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	q, _ := url.ParseQuery(string(body))
+	if q.Get("wsfunction") != "local_enrolctl_write" {
+		return ""
+	}
+	return q.Get("operation")
+}
+
+// Issue 10: a write answered null was reported applied though nothing was made. Here
+// Moodle answers null and writes nothing, every time: nothing may be reported applied,
+// and each outcome is checked by re-reading the course.
+func TestAttackNullAnswerIsNeverAssumedApplied(t *testing.T) {
+	w := newWorld(t, 6, 3)
+	desired := w.desired(t)
+	p, obs := w.plan(t, desired)
+	client := w.clientVia(t, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+			if writeOp(r) != "" {
+				_, _ = io.WriteString(rw, "null")
+				return
+			}
+			h.ServeHTTP(rw, r)
+		})
+	})
+	res, err := Run(context.Background(), client, p, obs, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := res.Count(Applied); n != 0 {
+		t.Errorf("%d changes reported applied, though Moodle wrote nothing", n)
+	}
+	if res.Count(Failed) == 0 {
+		t.Error("no change reported failed")
+	}
+	checkOnlyPlanned(t, p, obs, w.observe(t, &desired))
+}
+
+// A write that lands but is answered null, or whose answer lacks the new ids, is
+// re-read: the changes are applied, and later stages use the ids read back.
+func TestAttackAnswerWithoutIDsIsReread(t *testing.T) {
+	w := newWorld(t, 7, 4)
+	desired := w.desired(t)
+	p, obs := w.plan(t, desired)
+	client := w.clientVia(t, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+			op := writeOp(r)
+			if op == "" {
+				h.ServeHTTP(rw, r)
+				return
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, r) // Moodle writes...
+			switch op {
+			case "create_groups", "add_instances": // ...and the ids are lost
+				var out []map[string]any
+				_ = json.Unmarshal(rec.Body.Bytes(), &out)
+				for _, o := range out {
+					delete(o, "ids")
+				}
+				_ = json.NewEncoder(rw).Encode(out)
+			default: // ...and the answer is null
+				_, _ = io.WriteString(rw, "null")
+			}
+		})
+	})
+	res, err := Run(context.Background(), client, p, obs, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.OK() {
+		for _, c := range res.Changes {
+			if c.Outcome != Applied {
+				t.Errorf("%s: %s %s", c.Address, c.Outcome, c.Error)
+			}
+		}
+	}
+	after := w.observe(t, &desired)
+	checkOnlyPlanned(t, p, obs, after)
+	if again := diff.Compute(desired, after); again.HasChanges() {
+		t.Errorf("plan after apply is not empty: %d changes", len(again.Changes))
+	}
+}
+
+// Issue 10: after the retries, writes whose outcome was unknown were reported failed
+// without re-reading the course. Every answer is lost here (the write lands, then HTTP
+// 500): the re-read finds every change applied.
+func TestAttackUnknownOutcomesAreResolvedByRereading(t *testing.T) {
+	w := newWorld(t, 8, 4)
+	desired := w.desired(t)
+	p, obs := w.plan(t, desired)
+	w.sim.InjectFaults(moodlesim.FaultConfig{Seed: 1, Rate: 1, Kind: moodlesim.FaultAfterWrite})
+	res, err := Run(context.Background(), w.client, p, obs, Options{})
+	w.sim.ClearFaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.OK() {
+		t.Errorf("%d applied, %d failed, %d unknown of %d: lost answers were not resolved by re-reading",
+			res.Count(Applied), res.Count(Failed), res.Count(Unknown), len(p.Changes))
+	}
+	if again := diff.Compute(desired, w.observe(t, &desired)); again.HasChanges() {
+		t.Errorf("plan after apply is not empty: %d changes", len(again.Changes))
 	}
 }

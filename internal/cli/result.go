@@ -9,7 +9,7 @@ import (
 // printResult reports, per course, what was applied, what failed with Moodle's error
 // code, and what was not attempted.
 func (a *App) printResult(res apply.Result) {
-	type tally struct{ applied, failed, skipped int }
+	type tally struct{ applied, failed, unknown, skipped int }
 	per := map[string]*tally{}
 	var order []string
 	for _, r := range res.Changes {
@@ -24,6 +24,8 @@ func (a *App) printResult(res apply.Result) {
 			t.applied++
 		case apply.Failed:
 			t.failed++
+		case apply.Unknown:
+			t.unknown++
 		default:
 			t.skipped++
 		}
@@ -31,23 +33,31 @@ func (a *App) printResult(res apply.Result) {
 	fmt.Fprintln(a.Out)
 	for _, course := range order {
 		t := per[course]
-		if t.failed == 0 && t.skipped == 0 {
+		if t.failed == 0 && t.unknown == 0 && t.skipped == 0 {
 			fmt.Fprintf(a.Out, "course %s: %d applied\n", course, t.applied)
 			continue
 		}
-		fmt.Fprintf(a.Out, "course %s: %d applied, %d failed, %d not attempted\n", course, t.applied, t.failed, t.skipped)
+		unknown := ""
+		if t.unknown > 0 {
+			unknown = fmt.Sprintf(", %d unknown", t.unknown)
+		}
+		fmt.Fprintf(a.Out, "course %s: %d applied, %d failed%s, %d not attempted\n", course, t.applied, t.failed, unknown, t.skipped)
 		for _, r := range res.Changes {
 			if r.Course != course || r.Outcome == apply.Applied {
 				continue
 			}
-			if r.Outcome == apply.Failed {
+			switch r.Outcome {
+			case apply.Failed:
 				fmt.Fprintf(a.Out, "  failed         %s [%s]: %s\n", r.Address, r.ErrorCode, r.Error)
-			} else {
+			case apply.Unknown:
+				fmt.Fprintf(a.Out, "  unknown        %s [%s]: %s (run plan to see whether it landed)\n", r.Address, r.ErrorCode, r.Error)
+			default:
 				fmt.Fprintf(a.Out, "  not attempted  %s\n", r.Address)
 			}
 		}
 	}
 	applied, failed, skipped := res.Count(apply.Applied), res.Count(apply.Failed), res.Count(apply.NotAttempted)
+	failed += res.Count(apply.Unknown)
 	if failed == 0 && skipped == 0 {
 		fmt.Fprintf(a.Out, "Apply complete: %d change(s) applied.\n", applied)
 		return
