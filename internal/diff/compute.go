@@ -106,9 +106,10 @@ type coursePlanner struct {
 	liveEnrolOfU  map[string][]*state.Enrolment
 	manualDeclare bool // the specs manage the manual method (declared, or implied by enrolments)
 
-	deletedMethods map[string]bool // method keys this plan deletes
-	createdManual  map[string]bool // usernames that get a new manual enrolment
-	unenrolled     map[string]bool // usernames whose manual enrolment this plan deletes
+	deletedMethods map[string]bool   // method keys this plan deletes
+	createdManual  map[string]bool   // usernames that get a new manual enrolment
+	unenrolled     map[string]bool   // usernames whose manual enrolment this plan deletes
+	renewedBy      map[string]string // usernames a policy's renew selected -> the policy
 
 	changes   []Change
 	unmanaged []Unmanaged
@@ -142,6 +143,7 @@ func (cp *coursePlanner) plan() {
 	cp.planMethods()
 	cp.planGroups()
 	cp.planEnrolments()
+	cp.labelRenewals()
 	cp.planMemberships()
 	cp.restoreSyncedMemberships()
 	slices.SortStableFunc(cp.changes, compareChanges)
@@ -355,7 +357,7 @@ func (cp *coursePlanner) planEnrolments() {
 	course := cp.d.Shortname
 	manualKey := string(state.Manual)
 	desired := map[string]bool{}
-	wanted := slices.Clone(cp.d.Enrolments)
+	wanted := cp.withRenewals(slices.Clone(cp.d.Enrolments))
 	slices.SortStableFunc(wanted, func(a, b state.Enrolment) int { return strings.Compare(a.Username, b.Username) })
 
 	for _, e := range wanted {

@@ -26,6 +26,7 @@ var hclRules = map[string]tree.BlockRule{
 	"user":    {Field: "users", Label: "username", List: true},
 	"group":   {Field: "groups", Label: "name", List: true},
 	"manual":  {Field: "manual"},
+	"renew":   {Field: "renew"},
 	"courses": {Field: "courses"},
 }
 
@@ -94,6 +95,9 @@ func (d *decoder) policy(n *tree.Node, file string) *Policy {
 	p.methods = d.methods(o, "")
 	if f := o.Get("manual"); f != nil {
 		p.manual = d.manual(f.Value, true)
+	}
+	if f := o.Get("renew"); f != nil {
+		p.renew = d.renew(f.Value)
 	}
 	p.groups, _ = d.groups(o)
 	p.protect = o.Bool("protect")

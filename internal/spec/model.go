@@ -30,6 +30,7 @@ type Policy struct {
 	sel          selector
 	methods      []methodDecl
 	manual       *manualDecl // defaults only, never users
+	renew        *renewDecl
 	groups       []groupDecl
 	protect      tree.Bool
 	methodsPrune tree.Bool

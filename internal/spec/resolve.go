@@ -103,6 +103,15 @@ func (r *resolver) run(catalogue []CourseRef) []state.Course {
 				p.manual.prune.V, len(bare), shown)
 		}
 	}
+	for _, p := range r.set.Policies {
+		var sel []string
+		for sn, ps := range selected {
+			if slices.Contains(ps, p) {
+				sel = append(sel, sn)
+			}
+		}
+		r.ineffectiveDefaults(p, sel, specs)
+	}
 	var managed []string
 	for sn := range specs {
 		managed = append(managed, sn)
@@ -408,6 +417,8 @@ func (r *resolver) course(sn string, spec *CourseSpec, policies []*Policy) state
 			}
 		}
 	}
+
+	c.Renewals = r.renewals(sn, policies)
 
 	// Options: protection from any source wins; methods_prune from the spec wins over policies.
 	var mp setting

@@ -64,7 +64,11 @@ func TestCrossFileErrors(t *testing.T) {
 				"specs/p1.yaml": lines("policy: p1", "courses:", "  category: Ecampus / Sciences", "manual:", "  until: 2027-06-30"),
 				"specs/p2.yaml": lines("policy: p2", "courses:", "  list: [L1-MATH-ANA]", "manual:", "  until: 2027-07-31"),
 			},
-			want: []string{`specs/p2.yaml:5:10: course "L1-MATH-ANA": manual.until "2027-07-31" here conflicts with "2027-06-30" at specs/p1.yaml:5:10`},
+			want: []string{
+				"specs/p1.yaml:5:10: warning: manual.until: defaults for the users a course spec lists; 5 selected course(s) list none (L1-INFO-ALGO, L1-INFO-PROG, L1-INFO-TRONC-COMMUN and 2 more), where this changes nothing (to renew their live manual enrolments, add a renew section)",
+				`specs/p2.yaml:5:10: course "L1-MATH-ANA": manual.until "2027-07-31" here conflicts with "2027-06-30" at specs/p1.yaml:5:10`,
+				"specs/p2.yaml:5:10: warning: manual.until: defaults for the users a course spec lists; 1 selected course(s) list none (L1-MATH-ANA), where this changes nothing (to renew their live manual enrolments, add a renew section)",
+			},
 		},
 		{
 			name: "same settings from two sources are fine",
@@ -179,7 +183,8 @@ func TestPolicyMerge(t *testing.T) {
 	}
 	set := Load(mapFS(files), "specs", Options{Location: paris, Roles: []string{"tutor"}})
 	got, ds := Resolve(set, catalogue)
-	wantDiags := []string{"specs/policies/l1.yaml:11:10: warning: prune: suspend reaches 1 selected course(s) without a spec (L1-INFO-PROG), where no user is listed: it acts on every manual enrolment there"}
+	wantDiags := []string{"specs/policies/l1.yaml:10:10: warning: manual.until, manual.role: defaults for the users a course spec lists; 1 selected course(s) list none (L1-INFO-PROG), where this changes nothing (to renew their live manual enrolments, add a renew section)",
+		"specs/policies/l1.yaml:11:10: warning: prune: suspend reaches 1 selected course(s) without a spec (L1-INFO-PROG), where no user is listed: it acts on every manual enrolment there"}
 	if d := cmp.Diff(wantDiags, diagStrings(ds)); d != "" {
 		t.Fatalf("diagnostics (-want +got):\n%s", d)
 	}

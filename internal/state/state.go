@@ -134,6 +134,38 @@ type Group struct {
 	Source Source `json:"-"`
 }
 
+// Renewal (desired only) renews, without listing users, the live manual enrolments of a
+// course that it selects: those holding Role ("" any) whose status is Status
+// ("active", "suspended", "" either), which the specs do not list. Each gets End, and
+// is reactivated when Reactivate; its role and start are kept. The selection is made
+// against the live course when the plan is made, and the plan lists every enrolment
+// renewed.
+type Renewal struct {
+	Policy     string `json:"policy"`
+	Role       string `json:"role,omitempty"`
+	Status     string `json:"status,omitempty"`
+	End        int64  `json:"end,omitempty"`
+	Reactivate bool   `json:"reactivate,omitempty"`
+	Source     Source `json:"-"`
+}
+
+// Selects reports whether the renewal applies to a live manual enrolment.
+func (r Renewal) Selects(e Enrolment) bool {
+	if e.Method != string(Manual) {
+		return false
+	}
+	if r.Role != "" && !slices.Contains(e.Roles, r.Role) {
+		return false
+	}
+	switch r.Status {
+	case "active":
+		return !e.Suspended
+	case "suspended":
+		return e.Suspended
+	}
+	return true
+}
+
 // Options are a desired course's ownership knobs.
 type Options struct {
 	// Protect refuses every removal in the course.
@@ -151,6 +183,8 @@ type Course struct {
 	Enrolments []Enrolment `json:"enrolments,omitempty"`
 	Groups     []Group     `json:"groups,omitempty"`
 	Options    Options     `json:"options,omitzero"`
+	// Renewals (desired only) renew live manual enrolments the specs do not list.
+	Renewals []Renewal `json:"renewals,omitempty"`
 
 	ID       int64  `json:"id,omitempty"`       // observed: course.id
 	Category string `json:"category,omitempty"` // observed: category path "A / B / C"
