@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -107,5 +108,53 @@ func TestAttackDatesAreCheckedOnce(t *testing.T) {
 				t.Errorf("errors:\n%s\nwant:\n%s", got, tt.want)
 			}
 		})
+	}
+}
+
+// A file saved as Latin-1 gets the line and column of its first byte that is not UTF-8
+// (columns in characters: the é before it counts once).
+func TestAttackNotUTF8(t *testing.T) {
+	tests := []struct{ file, src, want string }{
+		{"c.yaml", "course: A\nmanual:\n  users:\n    - \"café-h\xe9lo\"\n",
+			"c.yaml:4:14: invalid UTF-8 (byte 0xE9): spec files must be UTF-8; re-save this file as UTF-8 (was it saved as Latin-1 or Windows-1252?)"},
+		{"c.hcl", "course \"A\" {\n  manual {\n    user \"h\xe9lo\" {}\n  }\n}\n",
+			"c.hcl:3:12: invalid UTF-8 (byte 0xE9): spec files must be UTF-8; re-save this file as UTF-8 (was it saved as Latin-1 or Windows-1252?)"},
+	}
+	for _, tt := range tests {
+		set := LoadBytes(tt.file, []byte(tt.src), Options{Location: paris})
+		if got := strings.Join(diagStrings(set.Diagnostics), "\n"); got != tt.want {
+			t.Errorf("%s: diagnostics:\n%s\nwant:\n%s", tt.file, got, tt.want)
+		}
+	}
+}
+
+// A spec of a million bad lines reports the first MaxFileDiagnostics and one line
+// counting the rest; many bad files stop at MaxDiagnostics in all.
+func TestAttackErrorCountIsCapped(t *testing.T) {
+	src := "course: A\nmanual:\n  users:\n" + strings.Repeat("  - u\n", 600_000)
+	set := LoadBytes("big.yaml", []byte(src), Options{Location: paris})
+	ds := set.Diagnostics
+	if len(ds) != MaxFileDiagnostics+1 {
+		t.Fatalf("%d diagnostics, want %d and one counting the rest", len(ds), MaxFileDiagnostics+1)
+	}
+	want := "big.yaml:105:5: and 599,899 more errors in this file, not shown (fix the ones above first)"
+	if got := ds[len(ds)-1].Error(); got != want {
+		t.Errorf("last diagnostic:\n%s\nwant:\n%s", got, want)
+	}
+	if !ds.HasErrors() {
+		t.Errorf("the capped diagnostics lost their errors")
+	}
+
+	dir := t.TempDir()
+	for i := range 20 {
+		write(t, dir, fmt.Sprintf("c%02d.yaml", i), fmt.Sprintf("course: C%d\nmanual:\n  users:\n", i)+strings.Repeat("  - u\n", 200))
+	}
+	set = loadWithin(t, dir)
+	if len(set.Diagnostics) != MaxDiagnostics+1 {
+		t.Fatalf("%d diagnostics over 20 files, want %d and one counting the rest", len(set.Diagnostics), MaxDiagnostics+1)
+	}
+	last := set.Diagnostics[len(set.Diagnostics)-1].Error()
+	if !strings.HasSuffix(last, "and 1,520 more errors from here on, not shown (fix the ones above first)") {
+		t.Errorf("last diagnostic over many files: %s", last)
 	}
 }

@@ -189,8 +189,8 @@ func LoadBytes(file string, src []byte, opts Options) *Set {
 	return set
 }
 
-// parseFile parses and checks one file.
-func parseFile(file string, src []byte, opts Options) fileResult {
+// parseFileAll parses and checks one file, reporting every diagnostic.
+func parseFileAll(file string, src []byte, opts Options) fileResult {
 	s := &fileResult{file: file}
 	loc := opts.Location
 	if loc == nil {
@@ -262,7 +262,7 @@ func (s *Set) finish() {
 		}
 		names[p.Name] = p.Pos
 	}
-	s.Diagnostics = s.Diagnostics.Sort()
+	s.Diagnostics = capDiagnostics(s.Diagnostics, MaxDiagnostics, "from here on")
 }
 
 func cmpOr(vs ...int) int {

@@ -74,7 +74,10 @@ var dateFunc = function.New(&function.Spec{
 // = ... }` and `locals { ... }` blocks are evaluated first and usable as var.x and
 // local.y in every value of the file; they do not appear in the tree.
 func ParseHCL(file string, src []byte, rules map[string]BlockRule) (*Node, diag.Diagnostics) {
-	ds := checkNesting(file, src) // before parsing: the parser recurses on nesting
+	ds := checkUTF8(file, src)
+	if !ds.HasErrors() {
+		ds = checkNesting(file, src) // before parsing: the parser recurses on nesting
+	}
 	if ds.HasErrors() {
 		return nil, ds
 	}

@@ -16,6 +16,9 @@ import (
 // ParseYAML parses every document of a YAML file. Empty documents are skipped.
 // Duplicate keys are errors (the first one wins in the tree).
 func ParseYAML(file string, src []byte) ([]*Node, diag.Diagnostics) {
+	if ds := checkUTF8(file, src); ds != nil {
+		return nil, ds
+	}
 	var ds diag.Diagnostics
 	var docs []*Node
 	dec := yaml.NewDecoder(bytes.NewReader(src))
