@@ -15,12 +15,16 @@ const MaxFileSize = 4 << 20
 // opening it: opening a FIFO blocks until a writer comes, and a device such as /dev/zero
 // never ends. Symbolic links are followed, and the target must be a regular file too.
 func readSpecFile(fsys fs.FS, name string) ([]byte, error) {
-	info, err := fs.Stat(fsys, name)
-	if err != nil {
-		return nil, unwrapPath(err)
-	}
-	if err := checkSpecFile(info); err != nil {
-		return nil, err
+	// A file system that can stat without opening (os.DirFS, the only one with FIFOs
+	// and devices) is asked first; others (a git tree) would read the file to stat it.
+	if sfs, ok := fsys.(fs.StatFS); ok {
+		info, err := sfs.Stat(name)
+		if err != nil {
+			return nil, unwrapPath(err)
+		}
+		if err := checkSpecFile(info); err != nil {
+			return nil, err
+		}
 	}
 	f, err := fsys.Open(name)
 	if err != nil {
@@ -28,7 +32,8 @@ func readSpecFile(fsys fs.FS, name string) ([]byte, error) {
 	}
 	defer f.Close()
 	// The file may have been swapped between Stat and Open: check what was opened.
-	if info, err = f.Stat(); err != nil {
+	info, err := f.Stat()
+	if err != nil {
 		return nil, unwrapPath(err)
 	}
 	if err := checkSpecFile(info); err != nil {
