@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -27,6 +28,7 @@ type applyFlags struct {
 	maxShare        float64
 	maxSiteRemovals int
 	auditLog        string
+	lockTimeout     time.Duration
 	ignoreFreeze    string                 // --ignore-freeze REASON (freeze.go)
 	set             func(name string) bool // whether a flag was given
 	notes           []string               // kept in the audit record's start line
@@ -63,6 +65,7 @@ unless --allow-removals is given. Every run appends a JSON line to the audit log
 	cmd.Flags().Float64Var(&f.maxShare, "max-removal-share", def.MaxShare, "largest share of a course's enrolments it may lose without --allow-removals (default: the site's max_share, else 0.2)")
 	cmd.Flags().IntVar(&f.maxSiteRemovals, "max-site-removals", def.MaxSiteRemovals, "most enrolments all the courses of one apply may lose without --allow-removals (default: the site's max_site_removals, else 20)")
 	a.courseFlag(cmd)
+	cmd.Flags().DurationVar(&f.lockTimeout, "lock-timeout", 0, "on a real site, how long to wait for another apply to finish (default: stop at once, naming it)")
 	cmd.Flags().StringVar(&f.auditLog, "audit-log", "", "append the audit record to this file (default: the site's audit_log, or .enrolctl/audit.log)")
 	freezeFlag(cmd, &f.ignoreFreeze)
 	return cmd
@@ -128,7 +131,72 @@ func (a *App) applyFresh(ctx context.Context, f applyFlags) error {
 			return &exitError{code: 1}
 		}
 	}
-	return a.execute(ctx, pl, "", f)
+	lease, err := a.takeLease(ctx, pl.conn, f)
+	if err != nil {
+		return err
+	}
+	defer lease.release(ctx)
+	// Another apply may have run while the plan was shown: what it changed is checked
+	// now that no other can start.
+	// (A read: an interrupt now is seen by execute, which records it and writes nothing.)
+	if err := recheck(context.WithoutCancel(ctx), pl); err != nil {
+		return err
+	}
+	return a.execute(lease.ctx(ctx), pl, "", f)
+}
+
+// recheck re-reads the plan's courses and refuses the plan if they changed since it
+// was made.
+func recheck(ctx context.Context, pl *planned) error {
+	now, err := pl.conn.client.Observe(ctx, pl.site, pl.plan.Courses(), pl.desired.Usernames(), moodle.NeedCohorts(pl.desired.UsesCohorts()))
+	if err != nil {
+		return err
+	}
+	if err := apply.CheckStale(pl.plan, now); err != nil {
+		return &exitError{code: 1, err: err}
+	}
+	pl.observed = now
+	return nil
+}
+
+// siteLease is the apply lease of a real site; nil (no lease) for the sandbox, which
+// its file lock already serialises.
+type siteLease struct{ l *apply.Lease }
+
+// takeLease takes the site's apply lease through the plugin, waiting up to
+// --lock-timeout for another apply to finish.
+func (a *App) takeLease(ctx context.Context, conn *siteConn, f applyFlags) (*siteLease, error) {
+	if conn.sandbox != nil {
+		return &siteLease{}, nil
+	}
+	prov := a.provenance(conn)
+	host, _ := os.Hostname()
+	holder := fmt.Sprintf("%s@%s pid %d", prov.Actor, host, os.Getpid())
+	if prov.Job != "" {
+		holder += " " + prov.Job
+	}
+	if f.lockTimeout > 0 {
+		fmt.Fprintf(a.Err, "Waiting up to %s for the site's apply lease...\n", f.lockTimeout)
+	}
+	l, err := apply.AcquireLease(ctx, conn.client, apply.LeaseOptions{Holder: holder, Wait: f.lockTimeout})
+	if err != nil {
+		return nil, &exitError{code: 1, err: err}
+	}
+	return &siteLease{l: l}, nil
+}
+
+// ctx is the context writes run under: cancelled by a signal, or when the lease is lost.
+func (s *siteLease) ctx(parent context.Context) context.Context {
+	if s.l == nil {
+		return parent
+	}
+	return s.l.Context()
+}
+
+func (s *siteLease) release(ctx context.Context) {
+	if s.l != nil {
+		_ = s.l.Release(ctx)
+	}
 }
 
 func (a *App) applySaved(ctx context.Context, file string, f applyFlags) error {
@@ -143,6 +211,12 @@ func (a *App) applySaved(ctx context.Context, file string, f applyFlags) error {
 	if p.Site != "" && p.Site != conn.name {
 		return fmt.Errorf("%s was planned for site %q, not %q: pass --site %s", file, p.Site, conn.name, p.Site)
 	}
+	lease, err := a.takeLease(ctx, conn, f)
+	if err != nil {
+		return err
+	}
+	defer lease.release(ctx)
+	ctx = lease.ctx(ctx)
 	site, err := conn.client.ReadSite(ctx)
 	if err != nil {
 		return err
