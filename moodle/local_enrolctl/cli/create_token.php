@@ -1,17 +1,25 @@
 <?php
-// This file is part of the enrolctl project (local_enrolctl, a companion plugin for Moodle).
+// This file is part of Moodle - http://moodle.org/
 //
-// This program is free software: you can redistribute it and/or modify
+// Moodle is free software: you can redistribute it and/or modify
 // it under the terms of the GNU General Public License as published by
 // the Free Software Foundation, either version 3 of the License, or
 // (at your option) any later version.
-
+//
+// Moodle is distributed in the hope that it will be useful,
+// but WITHOUT ANY WARRANTY; without even the implied warranty of
+// MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the
+// GNU General Public License for more details.
+//
+// You should have received a copy of the GNU General Public License
+// along with Moodle.  If not, see <http://www.gnu.org/licenses/>.
 
 /**
  * Creates a permanent web-service token for a user and one of the enrolctl services, and prints
  * only the token (so it can be captured: TOKEN=$(php .../create_token.php --username=enrolctl)).
  *
  * @package    local_enrolctl
+ * @copyright  2026 The enrolctl authors
  * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
 
@@ -22,7 +30,8 @@ require_once($CFG->libdir . '/clilib.php');
 require_once($CFG->dirroot . '/webservice/lib.php');
 
 [$options, $unrecognised] = cli_get_params(
-    ['username' => '', 'service' => 'enrolctl', 'validuntil' => 0, 'iprestriction' => '', 'help' => false],
+    ['username' => '', 'service' => 'enrolctl', 'validuntil' => 0, 'iprestriction' => '', 'allow-admin' => false,
+        'help' => false],
     ['h' => 'help']
 );
 if ($unrecognised) {
@@ -36,6 +45,8 @@ Options:
   --service=SHORTNAME   enrolctl (default) or enrolctl_testing
   --validuntil=UNIXTIME expiry, 0 for never (default)
   --iprestriction=LIST  allowed client IPs/ranges, as in the Manage tokens page
+  --allow-admin         issue the token even though the user is a site administrator
+                        (refused otherwise: an admin token can do anything on the site)
   -h, --help            this help
 
 Example:
@@ -66,8 +77,21 @@ if (!$service->enabled) {
     fwrite(STDERR, "warning: the service {$service->shortname} is disabled; enable it in Site administration > "
         . "Server > Web services > External services\n");
 }
-if (!is_siteadmin($user) && !has_capability('webservice/rest:use', context_system::instance(), $user)) {
-    fwrite(STDERR, "warning: {$user->username} lacks webservice/rest:use in the system context\n");
+if (is_siteadmin($user)) {
+    if (!$options['allow-admin']) {
+        cli_error("Refused: {$user->username} is a site administrator. A token of theirs can do anything on the site,
+whatever the service allows. Create a dedicated account with the enrolctl role (docs/moodle-setup.md,
+step 4) and a token for it. On a throw-away test site only, --allow-admin issues the token anyway.");
+    }
+    fwrite(STDERR, "WARNING: issuing a token for the site administrator {$user->username}: it can do anything "
+        . "on this site. Use it on a throw-away test site only.\n");
+} else {
+    foreach (['webservice/rest:use', 'local/enrolctl:manage'] as $capability) {
+        if (!has_capability($capability, context_system::instance(), $user)) {
+            fwrite(STDERR, "warning: {$user->username} lacks $capability in the system context; "
+                . "every call will be refused\n");
+        }
+    }
 }
 
 if ($service->restrictedusers && !$DB->record_exists('external_services_users',

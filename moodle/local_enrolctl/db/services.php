@@ -1,10 +1,18 @@
 <?php
-// This file is part of the enrolctl project (local_enrolctl, a companion plugin for Moodle).
+// This file is part of Moodle - http://moodle.org/
 //
-// This program is free software: you can redistribute it and/or modify
+// Moodle is free software: you can redistribute it and/or modify
 // it under the terms of the GNU General Public License as published by
 // the Free Software Foundation, either version 3 of the License, or
 // (at your option) any later version.
+//
+// Moodle is distributed in the hope that it will be useful,
+// but WITHOUT ANY WARRANTY; without even the implied warranty of
+// MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the
+// GNU General Public License for more details.
+//
+// You should have received a copy of the GNU General Public License
+// along with Moodle.  If not, see <http://www.gnu.org/licenses/>.
 
 /**
  * Web-service functions and the two services of the enrolctl contract.
@@ -13,6 +21,7 @@
  * Bump version.php after any change here so the upgrade re-registers the functions.
  *
  * @package    local_enrolctl
+ * @copyright  2026 The enrolctl authors
  * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
 
@@ -70,7 +79,34 @@ $functions = [
         'type' => 'write',
         'capabilities' => 'enrol/manual:unenrol, enrol/self:unenrol',
     ],
+    'local_enrolctl_write' => [
+        'classname' => \local_enrolctl\external\write::class,
+        'description' => 'Items of one operation across courses (JSON), one transaction per course, per-course results.',
+        'type' => 'write',
+        'capabilities' => 'local/enrolctl:manage, and per item those of the v1 function or moodle/course:managegroups',
+    ],
+    'local_enrolctl_acquire_lease' => [
+        'classname' => \local_enrolctl\external\acquire_lease::class,
+        'description' => 'Take or renew a named lease (one apply at a time), or tell who holds it.',
+        'type' => 'write',
+        'capabilities' => 'local/enrolctl:manage',
+    ],
+    'local_enrolctl_release_lease' => [
+        'classname' => \local_enrolctl\external\release_lease::class,
+        'description' => 'Give up a named lease held by the caller.',
+        'type' => 'write',
+        'capabilities' => 'local/enrolctl:manage',
+    ],
 ];
+
+// Every function also requires local/enrolctl:manage in the system context (checked in the function
+// and, for tokens of these services, by the service's requiredcapability before the function runs).
+// (array_map, not a foreach: Moodle includes this file inside functions whose local variables a
+// loop variable would overwrite.)
+$functions = array_map(
+    fn(array $f): array => ['capabilities' => trim('local/enrolctl:manage, ' . $f['capabilities'], ', ')] + $f,
+    $functions
+);
 
 // What the enrolctl reconciler calls in production.
 $enrolctlfunctions = [
@@ -82,6 +118,9 @@ $enrolctlfunctions = [
     'local_enrolctl_delete_instances',
     'local_enrolctl_set_enrolments',
     'local_enrolctl_unenrol_users',
+    'local_enrolctl_write',
+    'local_enrolctl_acquire_lease',
+    'local_enrolctl_release_lease',
     'core_webservice_get_site_info',
     'core_user_get_users_by_field',
     'core_cohort_search_cohorts',
@@ -96,7 +135,7 @@ $services = [
         'functions' => $enrolctlfunctions,
         'enabled' => 1,
         'restrictedusers' => 0,
-        'requiredcapability' => '',
+        'requiredcapability' => 'local/enrolctl:manage',
         'downloadfiles' => 0,
         'uploadfiles' => 0,
     ],
@@ -115,7 +154,7 @@ $services = [
         ]),
         'enabled' => 0,
         'restrictedusers' => 0,
-        'requiredcapability' => '',
+        'requiredcapability' => 'local/enrolctl:manage',
         'downloadfiles' => 0,
         'uploadfiles' => 0,
     ],

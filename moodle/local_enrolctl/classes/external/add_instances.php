@@ -1,10 +1,18 @@
 <?php
-// This file is part of the enrolctl project (local_enrolctl, a companion plugin for Moodle).
+// This file is part of Moodle - http://moodle.org/
 //
-// This program is free software: you can redistribute it and/or modify
+// Moodle is free software: you can redistribute it and/or modify
 // it under the terms of the GNU General Public License as published by
 // the Free Software Foundation, either version 3 of the License, or
 // (at your option) any later version.
+//
+// Moodle is distributed in the hope that it will be useful,
+// but WITHOUT ANY WARRANTY; without even the implied warranty of
+// MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the
+// GNU General Public License for more details.
+//
+// You should have received a copy of the GNU General Public License
+// along with Moodle.  If not, see <http://www.gnu.org/licenses/>.
 
 namespace local_enrolctl\external;
 
@@ -20,6 +28,7 @@ use local_enrolctl\local\guard;
  * so events fire and cohort/meta sync the course at once, as when added in the UI.
  *
  * @package    local_enrolctl
+ * @copyright  2026 The enrolctl authors
  * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
 class add_instances extends external_api {
@@ -56,6 +65,7 @@ class add_instances extends external_api {
         require_once($CFG->libdir . '/enrollib.php');
         require_once($CFG->dirroot . '/cohort/lib.php');
         ['instances' => $instances] = self::validate_parameters(self::execute_parameters(), ['instances' => $instances]);
+        guard::require_manage();
 
         $transaction = $DB->start_delegated_transaction();
         $out = [];
@@ -69,10 +79,12 @@ class add_instances extends external_api {
     /**
      * Checks one item in the contract's order, then adds it.
      *
-     * @param array $item
-     * @return int new instance id
+     * @param array $item the fields of execute_parameters(), all present
+     * @param bool $idempotent answer an equivalent existing instance's id instead of duplicateinstance
+     *     or cannotaddinstance (local_enrolctl_write: a resent item changes nothing)
+     * @return int new (or, idempotent, equivalent existing) instance id
      */
-    private static function add_one(array $item): int {
+    public static function add_one(array $item, bool $idempotent = false): int {
         global $DB;
         $enrol = $item['enrol'];
         $courseid = (int)$item['courseid'];
@@ -90,7 +102,11 @@ class add_instances extends external_api {
         switch ($enrol) {
             case 'manual':
             case 'guest':
-                if ($DB->record_exists('enrol', ['courseid' => $courseid, 'enrol' => $enrol])) {
+                $existing = $DB->get_field('enrol', 'id', ['courseid' => $courseid, 'enrol' => $enrol], IGNORE_MULTIPLE);
+                if ($existing && $idempotent) {
+                    return (int)$existing;
+                }
+                if ($existing) {
                     throw guard::error('cannotaddinstance', $a);
                 }
                 if ($enrol === 'manual') {
@@ -116,6 +132,9 @@ class add_instances extends external_api {
                 }
                 $existing = $DB->get_field('enrol', 'id', ['courseid' => $courseid, 'enrol' => 'cohort',
                     'customint1' => $cohort->id, 'roleid' => $item['roleid']], IGNORE_MULTIPLE);
+                if ($existing && $idempotent) {
+                    return (int)$existing;
+                }
                 if ($existing) {
                     $a->id = $existing;
                     throw guard::error('duplicateinstance', $a);
@@ -130,6 +149,9 @@ class add_instances extends external_api {
                 }
                 $existing = $DB->get_field('enrol', 'id', ['courseid' => $courseid, 'enrol' => 'meta',
                     'customint1' => $linkedid], IGNORE_MULTIPLE);
+                if ($existing && $idempotent) {
+                    return (int)$existing;
+                }
                 if ($existing) {
                     $a->id = $existing;
                     throw guard::error('duplicateinstance', $a);
@@ -145,6 +167,9 @@ class add_instances extends external_api {
             case 'self':
                 foreach ($DB->get_records('enrol', ['courseid' => $courseid, 'enrol' => 'self'], 'id', 'id, name') as $other) {
                     if ((string)$other->name === $item['name']) {
+                        if ($idempotent) {
+                            return (int)$other->id;
+                        }
                         $a->id = $other->id;
                         throw guard::error('duplicateinstance', $a);
                     }

@@ -1,10 +1,18 @@
 <?php
-// This file is part of the enrolctl project (local_enrolctl, a companion plugin for Moodle).
+// This file is part of Moodle - http://moodle.org/
 //
-// This program is free software: you can redistribute it and/or modify
+// Moodle is free software: you can redistribute it and/or modify
 // it under the terms of the GNU General Public License as published by
 // the Free Software Foundation, either version 3 of the License, or
 // (at your option) any later version.
+//
+// Moodle is distributed in the hope that it will be useful,
+// but WITHOUT ANY WARRANTY; without even the implied warranty of
+// MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the
+// GNU General Public License for more details.
+//
+// You should have received a copy of the GNU General Public License
+// along with Moodle.  If not, see <http://www.gnu.org/licenses/>.
 
 namespace local_enrolctl\external;
 
@@ -19,6 +27,7 @@ use local_enrolctl\local\guard;
  * which unenrols every participant first (with the last-enrolment cleanup), as the UI does.
  *
  * @package    local_enrolctl
+ * @copyright  2026 The enrolctl authors
  * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
 class delete_instances extends external_api {
@@ -44,18 +53,27 @@ class delete_instances extends external_api {
         require_once($CFG->libdir . '/enrollib.php');
         ['instanceids' => $instanceids] = self::validate_parameters(self::execute_parameters(),
             ['instanceids' => $instanceids]);
+        guard::require_manage();
 
         $transaction = $DB->start_delegated_transaction();
         foreach (array_unique($instanceids) as $instanceid) {
-            $instance = guard::instance((int)$instanceid);
-            $plugin = guard::plugin($instance->enrol, (string)$instance->id);
-            $context = guard::course_context((int)$instance->courseid);
-            // enrol/instances.php: moodle/course:enrolconfig, then can_delete_instance() (enrol/<x>:config).
-            guard::require_config($instance->enrol, $context);
-            $plugin->delete_instance($instance);
+            self::delete_one(guard::instance((int)$instanceid));
         }
         guard::commit($transaction);
         return null;
+    }
+
+    /**
+     * Checks and deletes one instance.
+     *
+     * @param \stdClass $instance enrol record, not a database one (guard::instance)
+     */
+    public static function delete_one(\stdClass $instance): void {
+        $plugin = guard::plugin($instance->enrol, (string)$instance->id);
+        $context = guard::course_context((int)$instance->courseid);
+        // enrol/instances.php: moodle/course:enrolconfig, then can_delete_instance() (enrol/<x>:config).
+        guard::require_config($instance->enrol, $context);
+        $plugin->delete_instance($instance);
     }
 
     /**

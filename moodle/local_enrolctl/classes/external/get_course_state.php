@@ -1,15 +1,22 @@
 <?php
-// This file is part of the enrolctl project (local_enrolctl, a companion plugin for Moodle).
+// This file is part of Moodle - http://moodle.org/
 //
-// This program is free software: you can redistribute it and/or modify
+// Moodle is free software: you can redistribute it and/or modify
 // it under the terms of the GNU General Public License as published by
 // the Free Software Foundation, either version 3 of the License, or
 // (at your option) any later version.
+//
+// Moodle is distributed in the hope that it will be useful,
+// but WITHOUT ANY WARRANTY; without even the implied warranty of
+// MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the
+// GNU General Public License for more details.
+//
+// You should have received a copy of the GNU General Public License
+// along with Moodle.  If not, see <http://www.gnu.org/licenses/>.
 
 namespace local_enrolctl\external;
 
 use context_helper;
-use context_system;
 use core_external\external_api;
 use core_external\external_function_parameters;
 use core_external\external_multiple_structure;
@@ -17,20 +24,22 @@ use core_external\external_single_structure;
 use core_external\external_value;
 use dml_missing_record_exception;
 use invalid_parameter_exception;
+use local_enrolctl\local\guard;
 
 /**
  * local_enrolctl_get_course_state: everything enrolctl compares with the desired state of courses.
  *
- * Six SQL queries per call whatever the number of courses (courses with contexts, instances,
- * user enrolments, role assignments, groups, group members); capabilities are checked on the
+ * Seven SQL queries per call whatever the number of courses (courses with contexts, instances,
+ * user enrolments, role assignments, groups, group members, users); capabilities are checked on the
  * preloaded contexts, whose access data is loaded once per request.
  *
  * @package    local_enrolctl
+ * @copyright  2026 The enrolctl authors
  * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
 class get_course_state extends external_api {
     /** Most courses per call. */
-    const MAXCOURSES = 200;
+    const MAXCOURSES = 500;
 
     /**
      * Parameters.
@@ -40,7 +49,7 @@ class get_course_state extends external_api {
     public static function execute_parameters(): external_function_parameters {
         return new external_function_parameters([
             'courseids' => new external_multiple_structure(new external_value(PARAM_INT, 'course id'),
-                'course ids (1..200)'),
+                'course ids (1..500)'),
         ]);
     }
 
@@ -56,10 +65,13 @@ class get_course_state extends external_api {
         if (count($courseids) < 1 || count($courseids) > self::MAXCOURSES) {
             throw new invalid_parameter_exception('courseids must hold 1 to ' . self::MAXCOURSES . ' course ids');
         }
-        self::validate_context(context_system::instance());
+        guard::require_manage();
 
         $ids = array_values(array_unique(array_map('intval', $courseids)));
         [$insql, $params] = $DB->get_in_or_equal($ids, SQL_PARAMS_NAMED, 'c');
+        // The users query names the course ids three times: named parameters cannot repeat.
+        [$insql2, $params2] = $DB->get_in_or_equal($ids, SQL_PARAMS_NAMED, 'd');
+        [$insql3, $params3] = $DB->get_in_or_equal($ids, SQL_PARAMS_NAMED, 'f');
 
         // 1. Courses and their contexts.
         $ctxfields = context_helper::get_preload_record_columns_sql('ctx');
@@ -96,6 +108,7 @@ class get_course_state extends external_api {
                 'roles' => [],
                 'groups' => [],
                 'members' => [],
+                'users' => [],
             ];
         }
 
@@ -213,6 +226,43 @@ class get_course_state extends external_api {
         }
         $rs->close();
 
+        // 7. Every user appearing in the courses' enrolments, roles or members, with their last access
+        // to that course, so clients need no username look-up.
+        $rs = $DB->get_recordset_sql(
+            "SELECT x.courseid, u.id, u.username, u.firstname, u.lastname, u.email, u.idnumber, u.suspended,
+                    COALESCE(la.timeaccess, 0) AS lastcourseaccess
+               FROM (SELECT e.courseid, ue.userid
+                       FROM {user_enrolments} ue
+                       JOIN {enrol} e ON e.id = ue.enrolid
+                      WHERE e.courseid $insql
+                      UNION
+                     SELECT ctx.instanceid AS courseid, ra.userid
+                       FROM {role_assignments} ra
+                       JOIN {context} ctx ON ctx.id = ra.contextid AND ctx.contextlevel = :rlevel
+                      WHERE ctx.instanceid $insql2
+                      UNION
+                     SELECT g.courseid, gm.userid
+                       FROM {groups_members} gm
+                       JOIN {groups} g ON g.id = gm.groupid
+                      WHERE g.courseid $insql3) x
+               JOIN {user} u ON u.id = x.userid
+          LEFT JOIN {user_lastaccess} la ON la.userid = x.userid AND la.courseid = x.courseid
+           ORDER BY x.courseid, u.id",
+            $params + $params2 + $params3 + ['rlevel' => CONTEXT_COURSE]);
+        foreach ($rs as $u) {
+            $state[$u->courseid]['users'][] = [
+                'id' => (int)$u->id,
+                'username' => $u->username,
+                'firstname' => (string)$u->firstname,
+                'lastname' => (string)$u->lastname,
+                'email' => (string)$u->email,
+                'idnumber' => (string)$u->idnumber,
+                'lastcourseaccess' => (int)$u->lastcourseaccess,
+                'suspended' => (int)$u->suspended,
+            ];
+        }
+        $rs->close();
+
         $out = [];
         foreach ($courseids as $id) {
             $out[] = $state[(int)$id];
@@ -274,6 +324,16 @@ class get_course_state extends external_api {
                 'component' => new external_value(PARAM_RAW, '"" for plain memberships, else the owning plugin'),
                 'itemid' => new external_value(PARAM_INT, 'owning instance id, 0 for plain memberships'),
             ])),
+            'users' => new external_multiple_structure(new external_single_structure([
+                'id' => new external_value(PARAM_INT, 'user id'),
+                'username' => new external_value(PARAM_RAW, 'user name'),
+                'firstname' => new external_value(PARAM_RAW, 'first name'),
+                'lastname' => new external_value(PARAM_RAW, 'last name'),
+                'email' => new external_value(PARAM_RAW, 'e-mail address'),
+                'idnumber' => new external_value(PARAM_RAW, 'id number'),
+                'lastcourseaccess' => new external_value(PARAM_INT, 'last access to this course, 0 never'),
+                'suspended' => new external_value(PARAM_INT, '1 when the account is suspended (auth level)'),
+            ]), 'every user of the enrolments, roles and members, by id'),
         ]));
     }
 }

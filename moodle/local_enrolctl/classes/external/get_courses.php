@@ -1,10 +1,18 @@
 <?php
-// This file is part of the enrolctl project (local_enrolctl, a companion plugin for Moodle).
+// This file is part of Moodle - http://moodle.org/
 //
-// This program is free software: you can redistribute it and/or modify
+// Moodle is free software: you can redistribute it and/or modify
 // it under the terms of the GNU General Public License as published by
 // the Free Software Foundation, either version 3 of the License, or
 // (at your option) any later version.
+//
+// Moodle is distributed in the hope that it will be useful,
+// but WITHOUT ANY WARRANTY; without even the implied warranty of
+// MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the
+// GNU General Public License for more details.
+//
+// You should have received a copy of the GNU General Public License
+// along with Moodle.  If not, see <http://www.gnu.org/licenses/>.
 
 namespace local_enrolctl\external;
 
@@ -15,16 +23,18 @@ use core_external\external_multiple_structure;
 use core_external\external_single_structure;
 use core_external\external_value;
 use invalid_parameter_exception;
+use local_enrolctl\local\guard;
 
 /**
  * local_enrolctl_get_courses: one page of every course, with its category path, in three queries.
  *
  * @package    local_enrolctl
+ * @copyright  2026 The enrolctl authors
  * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
 class get_courses extends external_api {
     /** Largest page. */
-    const MAXPERPAGE = 1000;
+    const MAXPERPAGE = 5000;
 
     /**
      * Parameters.
@@ -34,7 +44,7 @@ class get_courses extends external_api {
     public static function execute_parameters(): external_function_parameters {
         return new external_function_parameters([
             'page' => new external_value(PARAM_INT, 'page number, from 0', VALUE_DEFAULT, 0),
-            'perpage' => new external_value(PARAM_INT, 'courses per page (1..1000)', VALUE_DEFAULT, 500),
+            'perpage' => new external_value(PARAM_INT, 'courses per page (1..5000)', VALUE_DEFAULT, 500),
         ]);
     }
 
@@ -55,13 +65,19 @@ class get_courses extends external_api {
         if ($perpage < 1 || $perpage > self::MAXPERPAGE) {
             throw new invalid_parameter_exception('perpage must be between 1 and ' . self::MAXPERPAGE);
         }
+        guard::require_manage();
         $context = context_system::instance();
-        self::validate_context($context);
         require_capability('moodle/course:view', $context);
 
+        // Hidden courses only for who may see them, as course listings do (checked site-wide, to keep
+        // the query count constant: a category-level viewhiddencourses does not show them here).
         $params = ['siteid' => SITEID];
-        $total = $DB->count_records_select('course', 'id <> :siteid', $params);
-        $courses = $DB->get_records_select('course', 'id <> :siteid', $params, 'id ASC',
+        $where = 'id <> :siteid';
+        if (!has_capability('moodle/course:viewhiddencourses', $context)) {
+            $where .= ' AND visible = 1';
+        }
+        $total = $DB->count_records_select('course', $where, $params);
+        $courses = $DB->get_records_select('course', $where, $params, 'id ASC',
             'id, shortname, fullname, idnumber, category, visible', $page * $perpage, $perpage);
 
         // Category names from the top, joined with " / ": one query for every category.

@@ -1,24 +1,33 @@
 <?php
-// This file is part of the enrolctl project (local_enrolctl, a companion plugin for Moodle).
+// This file is part of Moodle - http://moodle.org/
 //
-// This program is free software: you can redistribute it and/or modify
+// Moodle is free software: you can redistribute it and/or modify
 // it under the terms of the GNU General Public License as published by
 // the Free Software Foundation, either version 3 of the License, or
 // (at your option) any later version.
+//
+// Moodle is distributed in the hope that it will be useful,
+// but WITHOUT ANY WARRANTY; without even the implied warranty of
+// MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the
+// GNU General Public License for more details.
+//
+// You should have received a copy of the GNU General Public License
+// along with Moodle.  If not, see <http://www.gnu.org/licenses/>.
 
 namespace local_enrolctl\external;
 
-use context_system;
 use core_external\external_api;
 use core_external\external_function_parameters;
 use core_external\external_multiple_structure;
 use core_external\external_single_structure;
 use core_external\external_value;
+use local_enrolctl\local\guard;
 
 /**
  * local_enrolctl_get_site_status: what enrolctl needs to know about the site before planning.
  *
  * @package    local_enrolctl
+ * @copyright  2026 The enrolctl authors
  * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
 class get_site_status extends external_api {
@@ -39,7 +48,7 @@ class get_site_status extends external_api {
     public static function execute(): array {
         global $CFG, $DB;
         self::validate_parameters(self::execute_parameters(), []);
-        self::validate_context(context_system::instance());
+        guard::require_manage();
 
         $plugin = \core_plugin_manager::instance()->get_plugin_info('local_enrolctl');
         $enabled = array_values(array_filter(explode(',', (string)($CFG->enrol_plugins_enabled ?? '')), 'strlen'));

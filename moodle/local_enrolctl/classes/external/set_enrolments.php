@@ -1,10 +1,18 @@
 <?php
-// This file is part of the enrolctl project (local_enrolctl, a companion plugin for Moodle).
+// This file is part of Moodle - http://moodle.org/
 //
-// This program is free software: you can redistribute it and/or modify
+// Moodle is free software: you can redistribute it and/or modify
 // it under the terms of the GNU General Public License as published by
 // the Free Software Foundation, either version 3 of the License, or
 // (at your option) any later version.
+//
+// Moodle is distributed in the hope that it will be useful,
+// but WITHOUT ANY WARRANTY; without even the implied warranty of
+// MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the
+// GNU General Public License for more details.
+//
+// You should have received a copy of the GNU General Public License
+// along with Moodle.  If not, see <http://www.gnu.org/licenses/>.
 
 namespace local_enrolctl\external;
 
@@ -25,6 +33,7 @@ use stdClass;
  * role_assign()/role_unassign(), so events and caches behave as in the UI.
  *
  * @package    local_enrolctl
+ * @copyright  2026 The enrolctl authors
  * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
 class set_enrolments extends external_api {
@@ -56,6 +65,7 @@ class set_enrolments extends external_api {
         global $CFG, $DB;
         require_once($CFG->libdir . '/enrollib.php');
         ['enrolments' => $enrolments] = self::validate_parameters(self::execute_parameters(), ['enrolments' => $enrolments]);
+        guard::require_manage();
 
         $transaction = $DB->start_delegated_transaction();
         foreach ($enrolments as $item) {
@@ -69,10 +79,11 @@ class set_enrolments extends external_api {
      * The instance of a manual or self enrolment, checked for use by enrolctl.
      *
      * @param int $instanceid
+     * @param int $courseid the course the caller says the instance is in (0: any); another is unknowninstance
      * @return stdClass
      */
-    public static function user_instance(int $instanceid): stdClass {
-        $instance = guard::instance($instanceid);
+    public static function user_instance(int $instanceid, int $courseid = 0): stdClass {
+        $instance = guard::instance($instanceid, $courseid);
         if (!in_array($instance->enrol, guard::USERMANAGED, true)) {
             throw guard::error('instancenotmanual', $instanceid);
         }
@@ -82,14 +93,15 @@ class set_enrolments extends external_api {
     /**
      * Checks and applies one item.
      *
-     * @param array $item
+     * @param array $item the fields of execute_parameters()
+     * @param int $courseid the course the caller says the instance is in (0: any)
      */
-    private static function set_one(array $item): void {
+    public static function set_one(array $item, int $courseid = 0): void {
         global $DB;
-        $instance = self::user_instance((int)$item['instanceid']);
-        $userid = (int)$item['userid'];
-        if (!$DB->record_exists('user', ['id' => $userid, 'deleted' => 0])) {
-            throw guard::error('unknownuser', $userid);
+        $instance = self::user_instance((int)$item['instanceid'], $courseid);
+        $userid = (int)guard::user((int)$item['userid'])->id;
+        if (!self::valid_times((int)$item['timestart'], (int)$item['timeend'])) {
+            throw guard::error('invalidtimes', $userid);
         }
         guard::require_enabled($instance->enrol);
         $context = guard::course_context((int)$instance->courseid);
@@ -129,6 +141,17 @@ class set_enrolments extends external_api {
                 role_assign($roleid, $userid, $context->id, '', 0);
             }
         }
+    }
+
+    /**
+     * Times are 0 (none) or positive, and an end is not before the start.
+     *
+     * @param int $timestart
+     * @param int $timeend
+     * @return bool
+     */
+    public static function valid_times(int $timestart, int $timeend): bool {
+        return $timestart >= 0 && $timeend >= 0 && ($timeend == 0 || $timeend >= $timestart);
     }
 
     /**

@@ -1,10 +1,18 @@
 <?php
-// This file is part of the enrolctl project (local_enrolctl, a companion plugin for Moodle).
+// This file is part of Moodle - http://moodle.org/
 //
-// This program is free software: you can redistribute it and/or modify
+// Moodle is free software: you can redistribute it and/or modify
 // it under the terms of the GNU General Public License as published by
 // the Free Software Foundation, either version 3 of the License, or
 // (at your option) any later version.
+//
+// Moodle is distributed in the hope that it will be useful,
+// but WITHOUT ANY WARRANTY; without even the implied warranty of
+// MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the
+// GNU General Public License for more details.
+//
+// You should have received a copy of the GNU General Public License
+// along with Moodle.  If not, see <http://www.gnu.org/licenses/>.
 
 namespace local_enrolctl\external;
 
@@ -20,6 +28,7 @@ use local_enrolctl\local\guard;
  * enrol_plugin::unenrol_user() (events, last-enrolment cleanup), as the participants page does.
  *
  * @package    local_enrolctl
+ * @copyright  2026 The enrolctl authors
  * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
 class unenrol_users extends external_api {
@@ -47,16 +56,40 @@ class unenrol_users extends external_api {
         global $CFG, $DB;
         require_once($CFG->libdir . '/enrollib.php');
         ['enrolments' => $enrolments] = self::validate_parameters(self::execute_parameters(), ['enrolments' => $enrolments]);
+        guard::require_manage();
 
         $transaction = $DB->start_delegated_transaction();
         foreach ($enrolments as $item) {
-            $instance = set_enrolments::user_instance((int)$item['instanceid']);
-            $context = guard::course_context((int)$instance->courseid);
-            require_capability('enrol/' . $instance->enrol . ':unenrol', $context);
-            enrol_get_plugin($instance->enrol)->unenrol_user($instance, (int)$item['userid']);
+            self::unenrol_one((int)$item['instanceid'], (int)$item['userid']);
         }
         guard::commit($transaction);
         return null;
+    }
+
+    /**
+     * Checks and removes one enrolment; a user not enrolled in the instance is left as is.
+     * As the participants page: the plugin must be enabled, the token user needs enrol/<x>:unenrol,
+     * and the plugin must allow unenrolling that enrolment (allow_unenrol_user).
+     *
+     * @param int $instanceid
+     * @param int $userid
+     * @param int $courseid the course the caller says the instance is in (0: any)
+     */
+    public static function unenrol_one(int $instanceid, int $userid, int $courseid = 0): void {
+        global $DB;
+        $instance = set_enrolments::user_instance($instanceid, $courseid);
+        guard::require_enabled($instance->enrol);
+        $context = guard::course_context((int)$instance->courseid);
+        require_capability('enrol/' . $instance->enrol . ':unenrol', $context);
+        $ue = $DB->get_record('user_enrolments', ['enrolid' => $instance->id, 'userid' => $userid]);
+        if (!$ue) {
+            return;
+        }
+        $plugin = enrol_get_plugin($instance->enrol);
+        if (!$plugin->allow_unenrol_user($instance, $ue)) {
+            throw guard::error('cannotunenrol', $instance->enrol);
+        }
+        $plugin->unenrol_user($instance, $userid);
     }
 
     /**

@@ -1,10 +1,18 @@
 <?php
-// This file is part of the enrolctl project (local_enrolctl, a companion plugin for Moodle).
+// This file is part of Moodle - http://moodle.org/
 //
-// This program is free software: you can redistribute it and/or modify
+// Moodle is free software: you can redistribute it and/or modify
 // it under the terms of the GNU General Public License as published by
 // the Free Software Foundation, either version 3 of the License, or
 // (at your option) any later version.
+//
+// Moodle is distributed in the hope that it will be useful,
+// but WITHOUT ANY WARRANTY; without even the implied warranty of
+// MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the
+// GNU General Public License for more details.
+//
+// You should have received a copy of the GNU General Public License
+// along with Moodle.  If not, see <http://www.gnu.org/licenses/>.
 
 namespace local_enrolctl\external;
 
@@ -22,6 +30,7 @@ use local_enrolctl\local\guard;
  * keys through update_instance(), as the enrolment methods page and the edit form do.
  *
  * @package    local_enrolctl
+ * @copyright  2026 The enrolctl authors
  * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
 class update_instances extends external_api {
@@ -53,6 +62,7 @@ class update_instances extends external_api {
         global $CFG, $DB;
         require_once($CFG->libdir . '/enrollib.php');
         ['instances' => $instances] = self::validate_parameters(self::execute_parameters(), ['instances' => $instances]);
+        guard::require_manage();
 
         $transaction = $DB->start_delegated_transaction();
         foreach ($instances as $item) {
@@ -65,11 +75,12 @@ class update_instances extends external_api {
     /**
      * Checks and applies one item.
      *
-     * @param array $item
+     * @param array $item id and the keys to change
+     * @param int $courseid the course the caller says the instance is in (0: any); another is unknowninstance
      */
-    private static function update_one(array $item): void {
+    public static function update_one(array $item, int $courseid = 0): void {
         global $DB;
-        $instance = guard::instance((int)$item['id']);
+        $instance = guard::instance((int)$item['id'], $courseid);
         $plugin = guard::plugin($instance->enrol, (string)$instance->id);
         guard::require_enabled($instance->enrol);
         $context = guard::course_context((int)$instance->courseid);

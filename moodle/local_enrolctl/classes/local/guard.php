@@ -1,10 +1,18 @@
 <?php
-// This file is part of the enrolctl project (local_enrolctl, a companion plugin for Moodle).
+// This file is part of Moodle - http://moodle.org/
 //
-// This program is free software: you can redistribute it and/or modify
+// Moodle is free software: you can redistribute it and/or modify
 // it under the terms of the GNU General Public License as published by
 // the Free Software Foundation, either version 3 of the License, or
 // (at your option) any later version.
+//
+// Moodle is distributed in the hope that it will be useful,
+// but WITHOUT ANY WARRANTY; without even the implied warranty of
+// MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the
+// GNU General Public License for more details.
+//
+// You should have received a copy of the GNU General Public License
+// along with Moodle.  If not, see <http://www.gnu.org/licenses/>.
 
 namespace local_enrolctl\local;
 
@@ -20,6 +28,7 @@ use stdClass;
  * no more than its owner could do by hand.
  *
  * @package    local_enrolctl
+ * @copyright  2026 The enrolctl authors
  * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
 class guard {
@@ -31,6 +40,35 @@ class guard {
 
     /** @var context_course[] courses whose context already passed validate_context in this request */
     private static $validated = [];
+
+    /** The capability every function of the plugin requires in the system context. */
+    const MANAGE = 'local/enrolctl:manage';
+
+    /**
+     * validate_context() on the system context and local/enrolctl:manage there: the first check
+     * of every function, so enrolment capabilities alone never let a token drive enrolctl.
+     */
+    public static function require_manage(): void {
+        $system = \context_system::instance();
+        external_api::validate_context($system);
+        require_capability(self::MANAGE, $system);
+    }
+
+    /**
+     * The user record, or unknownuser for a missing, deleted or guest user: nobody enrols the guest.
+     *
+     * @param int $userid
+     * @return stdClass user record (id, username)
+     */
+    public static function user(int $userid): stdClass {
+        global $CFG, $DB;
+        $user = $userid == $CFG->siteguest ? false
+            : $DB->get_record('user', ['id' => $userid, 'deleted' => 0], 'id, username');
+        if (!$user) {
+            throw self::error('unknownuser', $userid);
+        }
+        return $user;
+    }
 
     /**
      * Throws a local_enrolctl exception with the contract's code.
@@ -100,12 +138,14 @@ class guard {
      * The instance record, or unknowninstance; database instances are refused (databaseinstance).
      *
      * @param int $instanceid
+     * @param int $courseid the course the caller says it is in; 0 for any. Another course's
+     *     instance is unknowninstance: a write item never reaches outside its course.
      * @return stdClass enrol record
      */
-    public static function instance(int $instanceid): stdClass {
+    public static function instance(int $instanceid, int $courseid = 0): stdClass {
         global $DB;
         $instance = $DB->get_record('enrol', ['id' => $instanceid]);
-        if (!$instance) {
+        if (!$instance || ($courseid && $instance->courseid != $courseid)) {
             throw self::error('unknowninstance', $instanceid);
         }
         if ($instance->enrol === 'database') {

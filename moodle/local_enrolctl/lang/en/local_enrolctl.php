@@ -1,22 +1,32 @@
 <?php
-// This file is part of the enrolctl project (local_enrolctl, a companion plugin for Moodle).
+// This file is part of Moodle - http://moodle.org/
 //
-// This program is free software: you can redistribute it and/or modify
+// Moodle is free software: you can redistribute it and/or modify
 // it under the terms of the GNU General Public License as published by
 // the Free Software Foundation, either version 3 of the License, or
 // (at your option) any later version.
+//
+// Moodle is distributed in the hope that it will be useful,
+// but WITHOUT ANY WARRANTY; without even the implied warranty of
+// MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the
+// GNU General Public License for more details.
+//
+// You should have received a copy of the GNU General Public License
+// along with Moodle.  If not, see <http://www.gnu.org/licenses/>.
 
 /**
  * English strings for local_enrolctl. The error strings are part of the enrolctl REST contract
  * (docs/contract.md in the enrolctl repository): do not reword them.
  *
  * @package    local_enrolctl
+ * @copyright  2026 The enrolctl authors
  * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
 
 defined('MOODLE_INTERNAL') || die();
 
 $string['pluginname'] = 'enrolctl';
+$string['enrolctl:manage'] = 'Manage course enrolments through enrolctl web services';
 $string['privacy:metadata'] = 'The enrolctl plugin stores no personal data. It reads and changes enrolments, roles and groups through Moodle\'s own enrolment API.';
 
 $string['plugindisabled'] = 'The enrolment plugin {$a} is disabled on this site.';
@@ -33,3 +43,7 @@ $string['invalidrole'] = 'Role {$a->roleid} cannot be assigned in course {$a->co
 $string['unknowninstance'] = 'Enrolment instance {$a} does not exist.';
 $string['instancenotmanual'] = 'Enrolment instance {$a} is not a manual or self instance.';
 $string['unknownuser'] = 'User {$a} does not exist or is deleted.';
+$string['invalidpayload'] = 'Invalid write payload: {$a}';
+$string['invalidtimes'] = 'Invalid enrolment times for user {$a}.';
+$string['notmanualmember'] = 'User {$a->userid} is not a manual member of group {$a->groupid}.';
+$string['cannotunenrol'] = 'The enrolment plugin {$a} does not allow unenrolling this user.';
