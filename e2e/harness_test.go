@@ -1,12 +1,18 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"slices"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -28,34 +34,108 @@ type target struct {
 	disabledPlugin string
 	// sim is set for moodlesim targets, for checks only the fake can make.
 	sim *moodlesim.Sim
+	// nocap holds every capability enrolctl needs except local/enrolctl:manage (nil when the
+	// real site gave no ENROLCTL_E2E_NOCAP_TOKEN).
+	nocap *moodle.Client
+	// calls counts the web-service calls every client of this target made, by function.
+	calls *callCounter
 }
 
-const simToken = "e2e-token-0123456789abcdef012345"
+// callCounter counts calls by wsfunction; a proxy in front of each target feeds it, so the
+// count is the same for moodlesim and a real Moodle.
+type callCounter struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (c *callCounter) add(fn string) {
+	c.mu.Lock()
+	c.n[fn]++
+	c.mu.Unlock()
+}
+
+// snapshot returns the counts so far.
+func (c *callCounter) snapshot() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[string]int, len(c.n))
+	for k, v := range c.n {
+		out[k] = v
+	}
+	return out
+}
+
+// countingProxy forwards to base and counts the wsfunction of every POST.
+func countingProxy(t *testing.T, base string, calls *callCounter) string {
+	t.Helper()
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if v, err := url.ParseQuery(string(body)); err == nil && v.Get("wsfunction") != "" {
+			calls.add(v.Get("wsfunction"))
+		}
+		r.Host = u.Host
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL + u.Path
+}
+
+const (
+	simToken      = "e2e-token-0123456789abcdef012345"
+	simNocapToken = "e2e-nocap-0123456789abcdef012345"
+)
+
+// enrolctlCapabilities are the enrolctl role's capabilities (docs/moodle-setup.md, step 4)
+// without local/enrolctl:manage.
+var enrolctlCapabilities = []string{"webservice/rest:use", "moodle/course:view", "moodle/course:viewhiddencourses",
+	"moodle/course:enrolreview", "moodle/course:enrolconfig", "enrol/manual:config", "enrol/manual:enrol",
+	"enrol/manual:manage", "enrol/manual:unenrol", "enrol/self:config", "enrol/self:manage", "enrol/self:unenrol",
+	"enrol/guest:config", "enrol/cohort:config", "enrol/meta:config", "enrol/meta:selectaslinked",
+	"moodle/role:assign", "moodle/cohort:view", "moodle/course:managegroups", "moodle/user:viewdetails",
+	"moodle/user:viewalldetails"}
 
 // targets returns moodlesim and, when configured, the real Moodle.
 func targets(t *testing.T) []*target {
 	t.Helper()
 	sim := moodlesim.New(moodlesim.Options{})
 	sim.AddToken(simToken, "enrolctl_testing", "admin")
+	sim.AddUser(moodlesim.User{Username: "enrolctl_nocap", Firstname: "No", Lastname: "Capability", Email: "nocap@example.invalid"})
+	sim.SetCapabilities("enrolctl_nocap", enrolctlCapabilities...)
+	sim.AddToken(simNocapToken, "enrolctl_testing", "enrolctl_nocap")
 	sim.SetPluginEnabled("guest", false)
 	srv := httptest.NewServer(sim.Handler())
 	t.Cleanup(srv.Close)
-	out := []*target{newTarget(t, "moodlesim", srv.URL, simToken, "guest")}
+	out := []*target{newTarget(t, "moodlesim", srv.URL, simToken, simNocapToken, "guest")}
 	out[0].sim = sim
 	if url, tok := os.Getenv("ENROLCTL_E2E_URL"), os.Getenv("ENROLCTL_E2E_TOKEN"); url != "" && tok != "" {
-		out = append(out, newTarget(t, "moodle", url, tok, os.Getenv("ENROLCTL_E2E_DISABLED_PLUGIN")))
+		out = append(out, newTarget(t, "moodle", url, tok, os.Getenv("ENROLCTL_E2E_NOCAP_TOKEN"),
+			os.Getenv("ENROLCTL_E2E_DISABLED_PLUGIN")))
 	}
 	return out
 }
 
-func newTarget(t *testing.T, name, url, token, disabled string) *target {
+func newTarget(t *testing.T, name, url, token, nocapToken, disabled string) *target {
 	t.Helper()
-	c, err := moodle.New(moodle.Config{URL: url, Token: token})
+	calls := &callCounter{n: map[string]int{}}
+	proxied := countingProxy(t, url, calls)
+	c, err := moodle.New(moodle.Config{URL: proxied, Token: token})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &target{name: name, url: url, client: c, disabledPlugin: disabled,
+	tg := &target{name: name, url: proxied, client: c, disabledPlugin: disabled, calls: calls,
 		prefix: "e2e" + strconv.FormatInt(time.Now().UnixNano()%1e9, 36)}
+	if nocapToken != "" {
+		if tg.nocap, err = moodle.New(moodle.Config{URL: proxied, Token: nocapToken}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return tg
 }
 
 // each runs a case as a subtest per target.

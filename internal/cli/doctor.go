@@ -200,7 +200,7 @@ func doctorFix(err error) string {
 	case "invalidtoken":
 		return "the token is not known to this site: create one with local_enrolctl's cli/create_token.php and store it where token_env/token_file points"
 	case "accessexception":
-		return "the token's user lacks webservice/rest:use, the service is disabled, or the token expired or is IP-restricted (docs/moodle-setup.md)"
+		return "the token's user lacks local/enrolctl:manage or webservice/rest:use, the service is disabled, or the token expired or is IP-restricted (docs/moodle-setup.md)"
 	}
 	if errors.Is(err, moodle.ErrRedirect) {
 		return "set the site's url to Moodle's wwwroot exactly ($CFG->wwwroot in config.php): scheme, host and path"

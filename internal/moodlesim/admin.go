@@ -175,7 +175,7 @@ func ManagerCapabilities() []string {
 
 // AddTokenWithout registers a token for a non-admin manager lacking the given
 // capabilities, so tests and the end-to-end suite can check refusals (e.g. without
-// "local/enrolctl:manage" every local_enrolctl function is nopermissions). The user
+// "local/enrolctl:manage", the services' required capability, every call is accessexception). The user
 // is created (firstname "Restricted", e-mail <username>@example.invalid) when it does
 // not exist; it holds ManagerCapabilities minus without.
 func (s *Sim) AddTokenWithout(tok, service, username string, without ...string) {

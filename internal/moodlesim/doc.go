@@ -42,7 +42,8 @@
 // moodlewsrestformat=json the answer is Moodle's XML. SetMaxInputVars drops arguments
 // beyond PHP's max_input_vars silently, as PHP does. Web services off: 403 with an
 // empty body. Unknown token: invalidtoken; function not in the token's
-// service: accessexception; unknown function: invalidrecord (debug) or
+// service, or a token user without local/enrolctl:manage (both services' required
+// capability): accessexception; unknown function: invalidrecord (debug) or
 // invalidrecordunknown. Write functions run in one transaction: on error the site is
 // restored as it was (enrol_meta_add_instances is not transactional, as in Moodle).
 // Site admins bypass capability checks; other token users hold only the capabilities

@@ -285,7 +285,11 @@ func (s *Sim) call(tok, fnName string, in *node, siteURL string, asXML bool) res
 		return fail(s.missingRecord("external_functions",
 			fmt.Sprintf("SELECT * FROM {external_functions} WHERE name = ?\n[array (\n  0 => '%s',\n)]", fnName)))
 	}
-	if !slices.Contains(serviceFunctions(t.service), fnName) {
+	// Both enrolctl services name local/enrolctl:manage as their required capability, so
+	// webservice_server skips them for a user without it: the function is "not allowed",
+	// whatever function it is (core ones included), before any function runs.
+	if !slices.Contains(serviceFunctions(t.service), fnName) ||
+		(!user.SiteAdmin && !slices.Contains(user.Capabilities, "local/enrolctl:manage")) {
 		return fail(&wsError{Exception: exAccess, ErrorCode: "accessexception", Message: "Access control exception",
 			DebugInfo: "Access to the function " + fnName + "() is not allowed.\nThere could be multiple reasons for this:\n1. The service linked to the user token does not contain the function.\n2. The service is user-restricted and the user is not listed.\n3. The service is disabled."})
 	}

@@ -280,7 +280,7 @@ func TestV2Hardening(t *testing.T) {
 		case "local_enrolctl_write":
 			kv = []string{"operation", "create_groups", "items", "[]"}
 		}
-		if e := nomanage.fail(fn, kv...); e.ErrorCode != "nopermissions" {
+		if e := nomanage.fail(fn, kv...); e.ErrorCode != "accessexception" {
 			t.Errorf("%s without local/enrolctl:manage: %+v", fn, e)
 		}
 	}

@@ -1,0 +1,385 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/enrolctl/enrolctl/internal/moodle"
+	"github.com/enrolctl/enrolctl/internal/state"
+)
+
+// The cases of this file call local_enrolctl's functions directly (Contract v2 of
+// docs/contract.md): refusals, bad values, per-course write results and leases must be
+// answered the same by the plugin and by moodlesim.
+
+// fixture is one course with a manual instance and one enrolled user, as ids.
+type fixture struct {
+	course   string
+	courseID int64
+	manual   int64
+	user     string
+	userID   int64
+	end      int64
+}
+
+func newFixture(t *testing.T, w *world) fixture {
+	t.Helper()
+	users := w.users(t, 1)
+	course := w.course(t)
+	end := endOf(2027, time.June, 30)
+	_, after := w.converge(t, []state.Course{{Shortname: course,
+		Methods:    []state.Method{{Type: state.Manual, Enabled: true}},
+		Enrolments: []state.Enrolment{manual(users[0], "student", end)}}})
+	m, _ := after.Courses[0].Method("manual")
+	e := enrolmentOf(t, after.Courses[0], "manual", users[0])
+	return fixture{course: course, courseID: after.Courses[0].ID, manual: m.ID, user: users[0], userID: e.UserID, end: end}
+}
+
+// courseState is the part of local_enrolctl_get_course_state the cases compare.
+type courseState struct {
+	CourseID  int64 `json:"courseid"`
+	Instances []struct {
+		ID    int64  `json:"id"`
+		Enrol string `json:"enrol"`
+		Name  string `json:"name"`
+	} `json:"instances"`
+	Enrolments []struct {
+		InstanceID int64 `json:"instanceid"`
+		UserID     int64 `json:"userid"`
+		Status     int   `json:"status"`
+		TimeStart  int64 `json:"timestart"`
+		TimeEnd    int64 `json:"timeend"`
+	} `json:"enrolments"`
+	Groups []struct {
+		ID   int64  `json:"id"`
+		Name string `json:"name"`
+	} `json:"groups"`
+	Members []struct {
+		GroupID   int64  `json:"groupid"`
+		UserID    int64  `json:"userid"`
+		Component string `json:"component"`
+	} `json:"members"`
+	Users []struct {
+		ID       int64  `json:"id"`
+		Username string `json:"username"`
+	} `json:"users"`
+}
+
+// rawState reads a course with the target's admin client.
+func rawState(t *testing.T, tg *target, courseID int64) courseState {
+	t.Helper()
+	f := &moodle.Form{}
+	f.Int("courseids[0]", courseID)
+	var out []courseState
+	if err := tg.client.Call(context.Background(), "local_enrolctl_get_course_state", f, &out); err != nil {
+		t.Fatalf("get_course_state: %v", err)
+	}
+	if len(out) != 1 {
+		t.Fatalf("get_course_state answered %d courses", len(out))
+	}
+	return out[0]
+}
+
+// stateJSON is a course's state as comparable text.
+func stateJSON(t *testing.T, tg *target, courseID int64) string {
+	t.Helper()
+	b, err := json.Marshal(rawState(t, tg, courseID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func form(kv ...string) *moodle.Form {
+	f := &moodle.Form{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		f.Set(kv[i], kv[i+1])
+	}
+	return f
+}
+
+func itemsJSON(t *testing.T, items ...map[string]any) string {
+	t.Helper()
+	b, err := json.Marshal(items)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// writeResult is one course's answer of local_enrolctl_write.
+type writeResult struct {
+	CourseID  int64   `json:"courseid"`
+	Status    string  `json:"status"`
+	Index     int     `json:"index"`
+	ErrorCode string  `json:"errorcode"`
+	Message   string  `json:"message"`
+	IDs       []int64 `json:"ids"`
+}
+
+func write(t *testing.T, c *moodle.Client, op, items string) ([]writeResult, error) {
+	t.Helper()
+	var out []writeResult
+	err := c.Call(context.Background(), "local_enrolctl_write", form("operation", op, "items", items), &out)
+	return out, err
+}
+
+// validCalls are calls of every local_enrolctl function with values that are right for
+// the fixture, so that only the caller's capabilities can make them fail.
+func validCalls(t *testing.T, fx fixture, lease string) map[string]*moodle.Form {
+	id := fmt.Sprint
+	later := id(endOf(2030, time.June, 30))
+	return map[string]*moodle.Form{
+		"local_enrolctl_get_site_status":  form(),
+		"local_enrolctl_get_courses":      form("page", "0", "perpage", "10"),
+		"local_enrolctl_get_course_state": form("courseids[0]", id(fx.courseID)),
+		"local_enrolctl_add_instances": form("instances[0][courseid]", id(fx.courseID), "instances[0][enrol]", "self",
+			"instances[0][name]", "nocap", "instances[0][roleid]", "5"),
+		"local_enrolctl_update_instances": form("instances[0][id]", id(fx.manual), "instances[0][name]", "renamed"),
+		"local_enrolctl_delete_instances": form("instanceids[0]", id(fx.manual)),
+		"local_enrolctl_set_enrolments": form("enrolments[0][instanceid]", id(fx.manual), "enrolments[0][userid]", id(fx.userID),
+			"enrolments[0][roleid]", "5", "enrolments[0][timestart]", "0", "enrolments[0][timeend]", later,
+			"enrolments[0][suspended]", "0"),
+		"local_enrolctl_unenrol_users": form("enrolments[0][instanceid]", id(fx.manual), "enrolments[0][userid]", id(fx.userID)),
+		"local_enrolctl_write": form("operation", "set_enrolments", "items", itemsJSON(t, map[string]any{
+			"courseid": fx.courseID, "instanceid": fx.manual, "userid": fx.userID, "roleid": 5, "timestart": 0,
+			"timeend": endOf(2030, time.June, 30), "suspended": 0})),
+		"local_enrolctl_acquire_lease": form("name", lease, "holder", "nocap", "ttl", "60"),
+		"local_enrolctl_release_lease": form("name", lease, "holder", "nocap"),
+	}
+}
+
+func TestRefusedWithoutManageCapability(t *testing.T) {
+	each(t, func(t *testing.T, tg *target) {
+		if tg.nocap == nil {
+			t.Skip("set ENROLCTL_E2E_NOCAP_TOKEN to a token of an account without local/enrolctl:manage")
+		}
+		w := newWorld(t, tg)
+		fx := newFixture(t, w)
+		lease := tg.prefix + "-nocap"
+		before := stateJSON(t, tg, fx.courseID)
+		for fn, f := range validCalls(t, fx, lease) {
+			t.Run(fn, func(t *testing.T) {
+				err := tg.nocap.Call(context.Background(), fn, f, nil)
+				// The services require the capability, so Moodle refuses the token before the
+				// function runs (webservice_access_exception).
+				if code := moodle.Code(err); code != "accessexception" {
+					t.Errorf("%s without local/enrolctl:manage: %v (code %q), want accessexception", fn, err, code)
+				}
+			})
+		}
+		if after := stateJSON(t, tg, fx.courseID); after != before {
+			t.Errorf("refused calls changed the course:\nbefore %s\nafter  %s", before, after)
+		}
+		var got struct {
+			Acquired bool   `json:"acquired"`
+			Holder   string `json:"holder"`
+		}
+		if err := tg.client.Call(context.Background(), "local_enrolctl_acquire_lease",
+			form("name", lease, "holder", "admin", "ttl", "10"), &got); err != nil || !got.Acquired {
+			t.Errorf("the lease the refused token asked for is held: %+v %v", got, err)
+		}
+	})
+}
+
+func TestBadValues(t *testing.T) {
+	each(t, func(t *testing.T, tg *target) {
+		w := newWorld(t, tg)
+		fx := newFixture(t, w)
+		id := fmt.Sprint
+		setItem := func(start, end int64) map[string]any {
+			return map[string]any{"courseid": fx.courseID, "instanceid": fx.manual, "userid": fx.userID, "roleid": 5,
+				"timestart": start, "timeend": end, "suspended": 0}
+		}
+		tooMany := make([]map[string]any, 5001)
+		for i := range tooMany {
+			tooMany[i] = setItem(0, 0)
+		}
+		var manyCourses []string
+		for i := range 501 {
+			manyCourses = append(manyCourses, fmt.Sprintf("courseids[%d]", i), id(fx.courseID))
+		}
+		cases := []struct {
+			name, fn string
+			f        *moodle.Form
+			want     string
+		}{
+			{"site status unknown parameter", "local_enrolctl_get_site_status", form("bogus", "1"), "invalidparameter"},
+			{"courses perpage over 5000", "local_enrolctl_get_courses", form("perpage", "5001"), "invalidparameter"},
+			{"course state 501 courses", "local_enrolctl_get_course_state", form(manyCourses...), "invalidparameter"},
+			{"add unknown method", "local_enrolctl_add_instances", form("instances[0][courseid]", id(fx.courseID),
+				"instances[0][enrol]", "nosuchmethod"), "unsupportedmethod"},
+			{"update unknown instance", "local_enrolctl_update_instances", form("instances[0][id]", "987654321",
+				"instances[0][name]", "x"), "unknowninstance"},
+			{"delete unknown instance", "local_enrolctl_delete_instances", form("instanceids[0]", "987654321"), "unknowninstance"},
+			{"set inverted times", "local_enrolctl_set_enrolments", form("enrolments[0][instanceid]", id(fx.manual),
+				"enrolments[0][userid]", id(fx.userID), "enrolments[0][roleid]", "5", "enrolments[0][timestart]", "2000000000",
+				"enrolments[0][timeend]", "1900000000", "enrolments[0][suspended]", "0"), "invalidtimes"},
+			{"set negative start", "local_enrolctl_set_enrolments", form("enrolments[0][instanceid]", id(fx.manual),
+				"enrolments[0][userid]", id(fx.userID), "enrolments[0][roleid]", "5", "enrolments[0][timestart]", "-5",
+				"enrolments[0][timeend]", "0", "enrolments[0][suspended]", "0"), "invalidtimes"},
+			{"set the guest user", "local_enrolctl_set_enrolments", form("enrolments[0][instanceid]", id(fx.manual),
+				"enrolments[0][userid]", "1", "enrolments[0][roleid]", "5", "enrolments[0][timestart]", "0",
+				"enrolments[0][timeend]", "0", "enrolments[0][suspended]", "0"), "unknownuser"},
+			{"unenrol unknown instance", "local_enrolctl_unenrol_users", form("enrolments[0][instanceid]", "987654321",
+				"enrolments[0][userid]", id(fx.userID)), "unknowninstance"},
+			{"write not JSON", "local_enrolctl_write", form("operation", "set_enrolments", "items", "{not json"), "invalidpayload"},
+			{"write not an array", "local_enrolctl_write", form("operation", "set_enrolments", "items", `{"a":1}`), "invalidpayload"},
+			{"write unknown operation", "local_enrolctl_write", form("operation", "drop_everything", "items", "[]"), "invalidpayload"},
+			{"write inverted times", "local_enrolctl_write", form("operation", "set_enrolments",
+				"items", itemsJSON(t, setItem(2000000000, 1900000000))), "invalidpayload"},
+			{"write field of the wrong type", "local_enrolctl_write", form("operation", "unenrol_users",
+				"items", fmt.Sprintf(`[{"courseid":%d,"instanceid":"%d","userid":%d}]`, fx.courseID, fx.manual, fx.userID)), "invalidpayload"},
+			{"write 5001 items", "local_enrolctl_write", form("operation", "set_enrolments", "items", itemsJSON(t, tooMany...)), "invalidpayload"},
+			// A good first item and a bad second one: nothing is written, not even the first.
+			{"write missing field after a good item", "local_enrolctl_write", form("operation", "unenrol_users",
+				"items", fmt.Sprintf(`[{"courseid":%d,"instanceid":%d,"userid":%d},{"courseid":%d,"instanceid":%d}]`,
+					fx.courseID, fx.manual, fx.userID, fx.courseID, fx.manual)), "invalidpayload"},
+			{"lease ttl under 10", "local_enrolctl_acquire_lease", form("name", tg.prefix, "holder", "x", "ttl", "5"), "invalidparameter"},
+			{"lease ttl over 3600", "local_enrolctl_acquire_lease", form("name", tg.prefix, "holder", "x", "ttl", "3601"), "invalidparameter"},
+			{"release without holder", "local_enrolctl_release_lease", form("name", tg.prefix), "invalidparameter"},
+		}
+		before := stateJSON(t, tg, fx.courseID)
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				err := tg.client.Call(context.Background(), c.fn, c.f, nil)
+				if code := moodle.Code(err); code != c.want {
+					t.Errorf("%s: %v (code %q), want %s", c.fn, err, code, c.want)
+				}
+			})
+		}
+		if after := stateJSON(t, tg, fx.courseID); after != before {
+			t.Errorf("refused calls changed the course:\nbefore %s\nafter  %s", before, after)
+		}
+	})
+}
+
+func TestWritePerCourseResults(t *testing.T) {
+	each(t, func(t *testing.T, tg *target) {
+		w := newWorld(t, tg)
+		a, b := newFixture(t, w), newFixture(t, w)
+		newEnd := endOf(2028, time.June, 30)
+		set := func(fx fixture, user int64) map[string]any {
+			return map[string]any{"courseid": fx.courseID, "instanceid": fx.manual, "userid": user, "roleid": 5,
+				"timestart": 0, "timeend": newEnd, "suspended": 0}
+		}
+		beforeB := stateJSON(t, tg, b.courseID)
+		// Course b's second item names an unknown user: b rolls back, a commits.
+		res, err := write(t, tg.client, "set_enrolments", itemsJSON(t, set(a, a.userID), set(b, b.userID), set(b, 987654321)))
+		if err != nil {
+			t.Fatalf("write: %v", err)
+		}
+		if len(res) != 2 || res[0].CourseID != a.courseID || res[0].Status != "ok" || res[0].Index != -1 ||
+			res[1].CourseID != b.courseID || res[1].Status != "error" || res[1].Index != 2 || res[1].ErrorCode != "unknownuser" {
+			t.Errorf("results = %+v, want a ok and b error at index 2 (unknownuser)", res)
+		}
+		if st := rawState(t, tg, a.courseID); len(st.Enrolments) != 1 || st.Enrolments[0].TimeEnd != newEnd {
+			t.Errorf("course a enrolments = %+v, want the end moved to %d", st.Enrolments, newEnd)
+		}
+		if after := stateJSON(t, tg, b.courseID); after != beforeB {
+			t.Errorf("course b changed although its transaction failed:\nbefore %s\nafter  %s", beforeB, after)
+		}
+
+		// Idempotent items: resending answers the same ids and changes nothing.
+		groups := itemsJSON(t, map[string]any{"courseid": a.courseID, "name": "TP1"}, map[string]any{"courseid": a.courseID, "name": "TP2"})
+		first, err1 := write(t, tg.client, "create_groups", groups)
+		again, err2 := write(t, tg.client, "create_groups", groups)
+		if err1 != nil || err2 != nil || len(first) != 1 || len(first[0].IDs) != 2 || fmt.Sprint(first[0].IDs) != fmt.Sprint(again[0].IDs) {
+			t.Errorf("create_groups twice: %+v %v / %+v %v, want the same two ids", first, err1, again, err2)
+		}
+		self := itemsJSON(t, map[string]any{"courseid": a.courseID, "enrol": "self", "name": "Auditeurs", "roleid": 5, "status": 1})
+		first, err1 = write(t, tg.client, "add_instances", self)
+		again, err2 = write(t, tg.client, "add_instances", self)
+		if err1 != nil || err2 != nil || len(first[0].IDs) != 1 || first[0].IDs[0] == 0 || fmt.Sprint(first[0].IDs) != fmt.Sprint(again[0].IDs) {
+			t.Errorf("add_instances twice: %+v %v / %+v %v, want the same id", first, err1, again, err2)
+		}
+		st := rawState(t, tg, a.courseID)
+		var g int64
+		for _, gr := range st.Groups {
+			if gr.Name == "TP1" {
+				g = gr.ID
+			}
+		}
+		member := itemsJSON(t, map[string]any{"courseid": a.courseID, "groupid": g, "userid": a.userID})
+		for range 2 {
+			if res, err := write(t, tg.client, "add_members", member); err != nil || res[0].Status != "ok" {
+				t.Errorf("add_members: %+v %v", res, err)
+			}
+		}
+		for range 2 {
+			if res, err := write(t, tg.client, "remove_members", member); err != nil || res[0].Status != "ok" {
+				t.Errorf("remove_members: %+v %v", res, err)
+			}
+		}
+		if st := rawState(t, tg, a.courseID); len(st.Members) != 0 {
+			t.Errorf("members after add, add, remove, remove = %+v", st.Members)
+		}
+		// users lists every user of the course's enrolments, roles and members.
+		if st := rawState(t, tg, a.courseID); len(st.Users) != 1 || st.Users[0].Username != a.user {
+			t.Errorf("users = %+v, want only %s", st.Users, a.user)
+		}
+	})
+}
+
+func TestLeases(t *testing.T) {
+	each(t, func(t *testing.T, tg *target) {
+		ctx := context.Background()
+		name := tg.prefix + "-apply"
+		type lease struct {
+			Acquired bool   `json:"acquired"`
+			Holder   string `json:"holder"`
+			Expires  int64  `json:"expires"`
+		}
+		acquire := func(holder string) lease {
+			t.Helper()
+			var l lease
+			if err := tg.client.Call(ctx, "local_enrolctl_acquire_lease", form("name", name, "holder", holder, "ttl", "60"), &l); err != nil {
+				t.Fatalf("acquire %s: %v", holder, err)
+			}
+			return l
+		}
+		release := func(holder string) {
+			t.Helper()
+			if err := tg.client.Call(ctx, "local_enrolctl_release_lease", form("name", name, "holder", holder), nil); err != nil {
+				t.Fatalf("release %s: %v", holder, err)
+			}
+		}
+		now := time.Now().Unix()
+		if l := acquire("ci-job-1"); !l.Acquired || l.Holder != "ci-job-1" || l.Expires < now+50 || l.Expires > now+70 {
+			t.Errorf("first acquire = %+v, want acquired for 60 s", l)
+		}
+		if l := acquire("laptop"); l.Acquired || l.Holder != "ci-job-1" {
+			t.Errorf("second holder = %+v, want refused naming ci-job-1", l)
+		}
+		release("laptop") // not the holder: a no-op
+		if l := acquire("ci-job-1"); !l.Acquired {
+			t.Errorf("renewal by the holder = %+v", l)
+		}
+		release("ci-job-1")
+		if l := acquire("laptop"); !l.Acquired || l.Holder != "laptop" {
+			t.Errorf("after release = %+v, want laptop to hold it", l)
+		}
+		release("laptop")
+	})
+}
+
+// writeCalls counts local_enrolctl_* write calls between two snapshots of a counter.
+func writeCalls(before, after map[string]int) (batched, v1 int) {
+	for fn, n := range after {
+		d := n - before[fn]
+		switch {
+		case fn == "local_enrolctl_write":
+			batched += d
+		case strings.HasPrefix(fn, "local_enrolctl_") && (strings.Contains(fn, "instances") ||
+			strings.Contains(fn, "enrolments") || strings.Contains(fn, "unenrol")):
+			v1 += d
+		case strings.HasPrefix(fn, "core_group_create") || strings.HasPrefix(fn, "core_group_add") || strings.HasPrefix(fn, "core_group_delete"):
+			v1 += d
+		}
+	}
+	return batched, v1
+}
