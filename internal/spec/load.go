@@ -40,6 +40,9 @@ type Options struct {
 	// after the site is read): roles are then checked against them and Roles, not
 	// against Moodle's standard list.
 	SiteRoles []string
+
+	// shared are the folder's variables.hcl values, set by load.
+	shared *tree.Shared
 }
 
 // knownRoles are the role shortnames a spec may name.
@@ -127,6 +130,7 @@ func load(fsys fs.FS, root string, opts Options, display func(string) string) *S
 		set.Diagnostics = append(set.Diagnostics, diag.Errorf(diag.Pos{File: display(root)}, "cannot read: %v", err))
 	}
 	slices.Sort(files)
+	files = loadShared(fsys, root, files, &opts, set, display)
 	// Files are read one at a time (an fs.FS need not allow more) and parsed in
 	// parallel into index-addressed results, merged in file order.
 	results := make([]fileResult, len(files))
@@ -199,7 +203,7 @@ func parseFileAll(file string, src []byte, opts Options) fileResult {
 	d := &decoder{loc: loc, roles: opts.knownRoles(), siteRoles: opts.SiteRoles != nil, ds: &s.diags}
 	var docs []*tree.Node
 	if strings.EqualFold(path.Ext(file), ".hcl") {
-		n, ds := tree.ParseHCL(file, src, hclRules)
+		n, ds := tree.ParseHCLShared(file, src, hclRules, opts.shared)
 		s.diags = append(s.diags, ds...)
 		if n == nil {
 			return *s
@@ -277,4 +281,25 @@ func cmpOr(vs ...int) int {
 // String summarises the set, for logs.
 func (s *Set) String() string {
 	return fmt.Sprintf("%d files, %d course specs, %d policies, %d diagnostics", len(s.Files), len(s.Courses), len(s.Policies), len(s.Diagnostics))
+}
+
+// loadShared reads the folder's variables file (tree.SharedFileName at the root), whose
+// variables and locals every HCL file can use, and returns the other files.
+func loadShared(fsys fs.FS, root string, files []string, opts *Options, set *Set, display func(string) string) []string {
+	name := path.Join(root, tree.SharedFileName)
+	i := slices.Index(files, name)
+	if i < 0 {
+		return files
+	}
+	file := display(name)
+	set.Files = append(set.Files, file)
+	src, err := readSpecFile(fsys, name)
+	if err != nil {
+		set.Diagnostics = append(set.Diagnostics, diag.Errorf(diag.Pos{File: file}, "cannot read: %v", err))
+	} else {
+		shared, ds := tree.ParseShared(file, src)
+		set.Diagnostics = append(set.Diagnostics, ds...)
+		opts.shared = shared
+	}
+	return slices.Delete(slices.Clone(files), i, i+1)
 }

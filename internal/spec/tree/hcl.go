@@ -74,6 +74,12 @@ var dateFunc = function.New(&function.Spec{
 // = ... }` and `locals { ... }` blocks are evaluated first and usable as var.x and
 // local.y in every value of the file; they do not appear in the tree.
 func ParseHCL(file string, src []byte, rules map[string]BlockRule) (*Node, diag.Diagnostics) {
+	return ParseHCLShared(file, src, rules, nil)
+}
+
+// ParseHCLShared is ParseHCL with the variables and locals of the spec folder's
+// variables file (nil: none) visible in the file too.
+func ParseHCLShared(file string, src []byte, rules map[string]BlockRule, shared *Shared) (*Node, diag.Diagnostics) {
 	ds := checkUTF8(file, src)
 	if !ds.HasErrors() {
 		ds = checkNesting(file, src) // before parsing: the parser recurses on nesting
@@ -90,7 +96,7 @@ func ParseHCL(file string, src []byte, rules map[string]BlockRule) (*Node, diag.
 	if !ok {
 		return nil, ds
 	}
-	h := &hclConv{file: file, src: src, rules: rules, ds: &ds, blockNames: map[string]string{}}
+	h := &hclConv{file: file, src: src, rules: rules, ds: &ds, blockNames: map[string]string{}, shared: shared}
 	for typ, r := range rules {
 		h.blockNames[r.Field] = typ
 	}
@@ -136,6 +142,7 @@ type hclConv struct {
 	ds    *diag.Diagnostics
 
 	blockNames map[string]string
+	shared     *Shared // the folder's shared variables and locals, or nil
 
 	// Evaluation limits (hcllimits.go): sizes of referenced values, work done so far.
 	measured   map[string]bound
@@ -151,7 +158,7 @@ func (h *hclConv) errorf(p hcl.Pos, format string, args ...any) {
 
 // variables evaluates `variable` defaults and `locals`, locals in dependency order.
 func (h *hclConv) variables(body *hclsyntax.Body) {
-	vars := map[string]cty.Value{}
+	vars, locals := h.shared.copies()
 	pending := map[string]*hclsyntax.Attribute{}
 	var order []string
 	for _, b := range body.Blocks {
@@ -162,6 +169,7 @@ func (h *hclConv) variables(body *hclsyntax.Body) {
 				continue
 			}
 			name := b.Labels[0]
+			h.notShared("variable", name, b.TypeRange.Start)
 			def := cty.NullVal(cty.DynamicPseudoType)
 			for an, a := range b.Body.Attributes {
 				if an != "default" && an != "description" && an != "type" {
@@ -184,13 +192,13 @@ func (h *hclConv) variables(body *hclsyntax.Body) {
 					h.errorf(a.NameRange.Start, "local %q is defined twice", name)
 					continue
 				}
+				h.notShared("local", name, a.NameRange.Start)
 				pending[name] = a
 				order = append(order, name)
 			}
 		}
 	}
 	h.ctx.Variables["var"] = cty.ObjectVal(vars)
-	locals := map[string]cty.Value{}
 	h.ctx.Variables["local"] = cty.ObjectVal(locals)
 	// Evaluate the locals whose references are all known, until no progress is made;
 	// what remains refers to unknown names or to itself and is reported by HCL.
