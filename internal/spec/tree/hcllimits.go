@@ -36,35 +36,69 @@ const (
 const valueCost = 16
 
 // checkNesting refuses, before parsing, a file whose expressions nest or chain deeper
-// than the limits. It reads the lexer's tokens, which come without recursion.
+// than the limits: the parser and the evaluator recurse once per level, and a chain
+// (a+b+c..., x[i][j]..., %{if}%{if}...) nests as deeply as brackets do. It reads the
+// lexer's tokens, which come without recursion.
 func checkNesting(file string, src []byte) diag.Diagnostics {
 	toks, _ := hclsyntax.LexConfig(src, file, hcl.InitialPos)
-	ops := []int{0} // operators in the current expression, per open bracket
+	type level struct {
+		open hclsyntax.TokenType
+		ops  int // operators and bracketed terms chained in the current expression
+	}
+	stack := []level{{open: hclsyntax.TokenOBrace}} // the file is a body, like a block's
+	directives := 0                                 // template %{if} and %{for} open
 	at := func(t hclsyntax.Token) diag.Pos {
 		return diag.Pos{File: file, Line: t.Range.Start.Line, Col: t.Range.Start.Column}
 	}
-	for _, t := range toks {
+	chain := func(t hclsyntax.Token) diag.Diagnostics {
+		top := &stack[len(stack)-1]
+		top.ops++
+		if top.ops > MaxHCLOperators {
+			return diag.Diagnostics{diag.Errorf(at(t), "expression too long: more than %d operators and bracketed terms in one expression", MaxHCLOperators)}
+		}
+		return nil
+	}
+	for i, t := range toks {
 		switch t.Type {
 		case hclsyntax.TokenOBrace, hclsyntax.TokenOBrack, hclsyntax.TokenOParen, hclsyntax.TokenOQuote,
 			hclsyntax.TokenOHeredoc, hclsyntax.TokenTemplateInterp, hclsyntax.TokenTemplateControl:
-			ops = append(ops, 0)
-			if len(ops)-1 > MaxHCLNesting {
-				return diag.Diagnostics{diag.Errorf(at(t), "expression nested too deeply: more than %d brackets, quotes and interpolations open at once", MaxHCLNesting)}
+			inTemplate := stack[len(stack)-1].open == hclsyntax.TokenOQuote || stack[len(stack)-1].open == hclsyntax.TokenOHeredoc
+			if !inTemplate { // a template's parts are a flat list
+				if ds := chain(t); ds != nil {
+					return ds
+				}
+			}
+			if t.Type == hclsyntax.TokenTemplateControl && i+1 < len(toks) && toks[i+1].Type == hclsyntax.TokenIdent {
+				switch string(toks[i+1].Bytes) {
+				case "if", "for":
+					directives++
+				case "endif", "endfor":
+					directives--
+				}
+			}
+			stack = append(stack, level{open: t.Type})
+			if len(stack)-1+max(directives, 0) > MaxHCLNesting {
+				return diag.Diagnostics{diag.Errorf(at(t), "expression nested too deeply: more than %d brackets, quotes, interpolations and template directives open at once", MaxHCLNesting)}
 			}
 		case hclsyntax.TokenCBrace, hclsyntax.TokenCBrack, hclsyntax.TokenCParen, hclsyntax.TokenCQuote,
 			hclsyntax.TokenCHeredoc, hclsyntax.TokenTemplateSeqEnd:
-			if len(ops) > 1 {
-				ops = ops[:len(ops)-1]
+			if len(stack) > 1 {
+				stack = stack[:len(stack)-1]
 			}
-		case hclsyntax.TokenComma, hclsyntax.TokenNewline, hclsyntax.TokenEqual:
-			ops[len(ops)-1] = 0 // the next item, field or attribute starts a new expression
+		case hclsyntax.TokenNewline:
+			// A new line ends an attribute or an object item only in a body or braces;
+			// inside brackets and parentheses the expression goes on.
+			if stack[len(stack)-1].open == hclsyntax.TokenOBrace {
+				stack[len(stack)-1].ops = 0
+			}
+		case hclsyntax.TokenComma, hclsyntax.TokenEqual:
+			stack[len(stack)-1].ops = 0 // the next item, argument or field
 		case hclsyntax.TokenPlus, hclsyntax.TokenMinus, hclsyntax.TokenStar, hclsyntax.TokenSlash, hclsyntax.TokenPercent,
 			hclsyntax.TokenEqualOp, hclsyntax.TokenNotEqual, hclsyntax.TokenLessThan, hclsyntax.TokenLessThanEq,
 			hclsyntax.TokenGreaterThan, hclsyntax.TokenGreaterThanEq, hclsyntax.TokenAnd, hclsyntax.TokenOr,
 			hclsyntax.TokenBang, hclsyntax.TokenQuestion:
-			ops[len(ops)-1]++
-			if ops[len(ops)-1] > MaxHCLOperators {
-				return diag.Diagnostics{diag.Errorf(at(t), "expression too long: more than %d operators in one expression", MaxHCLOperators)}
+			if ds := chain(t); ds != nil {
+				return ds
 			}
 		}
 	}
@@ -283,6 +317,7 @@ func evalRef(t hcl.Traversal, ctx *hcl.EvalContext) cty.Value {
 }
 
 func measureBound(v cty.Value) bound {
+	v, _ = v.UnmarkDeep() // iterating a marked value panics
 	var b bound
 	if v.IsKnown() && !v.IsNull() && v.CanIterateElements() {
 		for it := v.ElementIterator(); it.Next(); {

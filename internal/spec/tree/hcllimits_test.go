@@ -54,10 +54,10 @@ func TestHCLEvaluationIsBounded(t *testing.T) {
 		{"split into single letters", "locals {\n  s = \"" + strings.Repeat("x", 200000) + "\"\n  r = split(\"\", local.s)\n}\n", "t.hcl:3:7: Error in function call: Call to function \"split\" failed: split would produce about 3 MiB"},
 		{"work of a file", "locals {\n  s = \"" + strings.Repeat("x", 900000) + "\"\n}\n" + strings.Repeat("v = local.s\n", 1) + items(20, "local.s"),
 			"evaluating this file needs more than 16 MiB of work; stopped here"},
-		{"parentheses nested", "v = " + strings.Repeat("(", 200000) + "1" + strings.Repeat(")", 200000) + "\n", "t.hcl:1:69: expression nested too deeply: more than 64 brackets, quotes and interpolations open at once"},
-		{"negations chained", "v = " + strings.Repeat("!", 200000) + "true\n", "t.hcl:1:133: expression too long: more than 128 operators in one expression"},
-		{"sums chained", "v = 1" + strings.Repeat("+1", 500000) + "\n", "t.hcl:1:262: expression too long: more than 128 operators in one expression"},
-		{"templates nested", "v = " + strings.Repeat(`"${`, 50000) + "1" + strings.Repeat(`}"`, 50000) + "\n", "t.hcl:1:101: expression nested too deeply"},
+		{"parentheses nested", "v = " + strings.Repeat("(", 20000) + "1" + strings.Repeat(")", 20000) + "\n", "t.hcl:1:69: expression nested too deeply: more than 64 brackets, quotes, interpolations and template directives open at once"},
+		{"negations chained", "v = " + strings.Repeat("!", 20000) + "true\n", "t.hcl:1:133: expression too long: more than 128 operators and bracketed terms in one expression"},
+		{"sums chained", "v = 1" + strings.Repeat("+1", 50000) + "\n", "t.hcl:1:262: expression too long: more than 128 operators and bracketed terms in one expression"},
+		{"templates nested", "v = " + strings.Repeat(`"${`, 5000) + "1" + strings.Repeat(`}"`, 5000) + "\n", "t.hcl:1:101: expression nested too deeply"},
 		// What specs do stays well within the limits.
 		{"5,000 users formatted", "locals {\n  users = [" + strings.Join(users, ", ") + "]\n  mails = [for u in local.users : format(\"%s@univ.example\", upper(u))]\n  all = join(\", \", local.mails)\n}\nv = local.all\n", ""},
 	}
@@ -90,9 +90,49 @@ func items(n int, value string) string {
 	return b.String()
 }
 
+func objectItems(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "  a%d = 1 + 1\n", i)
+	}
+	return b.String()
+}
+
 func firstLine(s string) string {
 	if i := strings.Index(s, "\n"); i >= 0 {
 		return s[:i]
 	}
 	return s
+}
+
+// Chains the parser and the evaluator recurse on, though no bracket stays open.
+func TestHCLChainsAreBounded(t *testing.T) {
+	tests := []struct{ name, src, want string }{
+		{"sums across lines in parentheses", "v = (1" + strings.Repeat("\n+1", 30000) + ")\n",
+			"t.hcl:130:1: expression too long: more than 128 operators and bracketed terms in one expression"},
+		{"index chain", "locals { i = 0 }\nv = [1]" + strings.Repeat("[local.i]", 10000) + "\n",
+			"t.hcl:2:1151: expression too long: more than 128 operators and bracketed terms in one expression"},
+		{"template directives nested", "v = \"" + strings.Repeat("%{if true}", 10000) + "x" + strings.Repeat("%{endif}", 10000) + "\"\n",
+			"t.hcl:1:626: expression nested too deeply: more than 64 brackets, quotes, interpolations and template directives open at once"},
+		// Flat lists of parts are no chains.
+		{"many interpolations", "locals { a = \"x\" }\nv = \"" + strings.Repeat("${local.a}", 1000) + "\"\n", ""},
+		{"many directives in a row", "v = \"" + strings.Repeat("%{if true}x%{endif}", 1000) + "\"\n", ""},
+		{"a long list over lines", "v = [\n" + strings.Repeat("  1 + 1,\n", 1000) + "]\n", ""},
+		{"object items over lines", "v = {\n" + objectItems(200) + "}\n", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, ds := ParseHCL("t.hcl", []byte(tt.src), rules)
+			errs := ds.Errors()
+			if tt.want == "" {
+				if len(errs) > 0 {
+					t.Fatalf("unexpected errors:\n%s", firstLine(errs.Error()))
+				}
+				return
+			}
+			if len(errs) == 0 || !strings.Contains(errs[0].Error(), tt.want) {
+				t.Fatalf("first error:\n%s\nwant it to contain:\n%s", firstLine(errs.Error()), tt.want)
+			}
+		})
+	}
 }
