@@ -204,8 +204,14 @@ func (a *App) applySaved(ctx context.Context, file string, f applyFlags) error {
 	if err != nil {
 		return err
 	}
+	if a.siteName == "" && a.Getenv("ENROLCTL_SITE") == "" {
+		a.siteName = p.Site // the plan says which site it was made for
+	}
 	conn, err := a.connect()
 	if err != nil {
+		return err
+	}
+	if err := a.checkReviewedSpecs(conn, file, p); err != nil {
 		return err
 	}
 	if p.Site != "" && p.Site != conn.name {

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"strconv"
@@ -25,8 +24,8 @@ const fakeToken = "fake-review-token"
 // TestScripts runs the CLI scenarios in testdata/script: each is a txtar archive of
 // files and commands, run in a fresh folder with the sandbox Moodle. Each script also
 // has a fake GitLab ($FAKE_GITLAB_API, project 42, merge request 7) and a fake GitHub
-// ($FAKE_GITHUB_API, acme/specs, pull request 7) accepting $FAKE_TOKEN; the command
-// "comments gitlab|github" prints the comments stored there.
+// ($FAKE_GITHUB_API, acme/specs, pull request 7) accepting $FAKE_TOKEN; the commands
+// for them and for the CI templates are in review_cmds_test.go.
 //
 // The command `exits N ARGS...` runs enrolctl ARGS and fails unless it exits with
 // exactly N (`! exec` only tells 0 from not 0, and CI jobs branch on 2 versus 1).
@@ -44,7 +43,7 @@ func TestScripts(t *testing.T) {
 			env.Setenv("FAKE_TOKEN", fakeToken)
 			return nil
 		},
-		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+		Cmds: withReviewCmds(map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"exits": func(ts *testscript.TestScript, neg bool, args []string) {
 				if neg || len(args) < 1 {
 					ts.Fatalf("usage: exits CODE enrolctl-args...")
@@ -65,15 +64,6 @@ func TestScripts(t *testing.T) {
 					ts.Fatalf("enrolctl exited with %d, want %d", got, want)
 				}
 			},
-			"comments": func(ts *testscript.TestScript, neg bool, args []string) {
-				if len(args) != 1 || (args[0] != "gitlab" && args[0] != "github") {
-					ts.Fatalf("usage: comments gitlab|github")
-				}
-				srv := ts.Value(args[0]).(*reviewtest.Server)
-				for _, c := range srv.Comments() {
-					fmt.Fprintf(ts.Stdout(), "=== comment %d\n%s\n", c.ID, c.Body)
-				}
-			},
-		},
+		}),
 	})
 }

@@ -78,6 +78,9 @@ func (a *App) makePlan(ctx context.Context) (*planned, error) {
 			p.Protected = append(p.Protected, c.Shortname)
 		}
 	}
+	if p.SpecsDigest, err = a.specsDigest(conn); err != nil {
+		return nil, err
+	}
 	pl := &planned{conn: conn, site: site, desired: desired, observed: observed, plan: p}
 	if p.Diagnostics.HasErrors() {
 		return pl, &diagnosticsError{ds: p.Diagnostics, in: "the specs"}
@@ -111,6 +114,13 @@ Exit codes: 0 no changes (or changes without --detailed-exitcode), 1 error,
 				}
 			}
 			if err != nil {
+				if pl != nil && out != "" {
+					// Saved with its errors, so that CI can post them on the merge
+					// request; it has no changes, so applying it does nothing.
+					if werr := writePlanFile(a.path(out), pl.plan); werr != nil {
+						fmt.Fprintln(a.Err, "Warning:", werr)
+					}
+				}
 				return err
 			}
 			if out != "" {

@@ -44,7 +44,11 @@ func (a *App) loadConfig() (*config.Site, error) {
 		return nil, &diagnosticsError{ds: ds, in: "the configuration"}
 	}
 	a.printDiagnostics(ds)
-	return cfg.Select(a.siteName)
+	name := a.siteName
+	if name == "" {
+		name = a.Getenv("ENROLCTL_SITE") // CI templates name the site once
+	}
+	return cfg.Select(name)
 }
 
 // readFile reads a file named in a diagnostic (relative to the working directory).

@@ -124,6 +124,10 @@ type Plan struct {
 	// Protected are the courses whose specs say protect: true; apply refuses every
 	// removal in them, saved plans included.
 	Protected []string `json:"protected,omitempty"`
+	// SpecsDigest is a digest of the spec files and configuration the plan was made
+	// from; apply refuses a saved plan when the specs it checks out differ, so that what
+	// is applied after a merge is what was reviewed on the merge request.
+	SpecsDigest string `json:"specs_digest,omitempty"`
 }
 
 // Summary counts a plan's changes the way the last line of a human plan shows them.

@@ -116,9 +116,9 @@ func summaryBody(p diff.Plan, o BodyOptions, finish func(string) string, limit i
 	}
 	s := p.Summary()
 	fmt.Fprintf(&head, "**Plan: %d to add, %d to change, %d to remove, %d unmanaged.**\n\n", s.Add, s.Change, s.Remove, s.Unmanaged)
-	where := "the plan job's artifacts (plan.json, plan.md)"
+	where := "the plan job's artifacts (plan.json, plan.txt)"
 	if o.ArtifactsURL != "" {
-		where = "[the plan job's artifacts](" + o.ArtifactsURL + ") (plan.json, plan.md)"
+		where = "[the plan job's artifacts](" + o.ArtifactsURL + ") (plan.json, plan.txt)"
 	}
 	fmt.Fprintf(&head, "The full plan is too long for a comment; it is in %s. Changes per course and kind:\n\n", where)
 	for _, d := range p.Diagnostics {

@@ -1,0 +1,149 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/enrolctl/enrolctl/internal/review/reviewtest"
+)
+
+// Testscript commands for the review loop:
+//
+//	comments gitlab|github         print the comments stored on the fake's merge request
+//	merged gitlab|github SHA FILE  merge request 7 was merged as SHA; its plan job saved FILE
+//	cijob gitlab|github JOB        run the script of JOB from the shipped CI template
+//	                               (ci/gitlab/enrolctl.gitlab-ci.yml, or the `command: JOB`
+//	                               steps of ci/github/action.yml) with sh -e, as CI would
+func withReviewCmds(cmds map[string]func(ts *testscript.TestScript, neg bool, args []string)) map[string]func(ts *testscript.TestScript, neg bool, args []string) {
+	maps.Copy(cmds, map[string]func(ts *testscript.TestScript, neg bool, args []string){
+		"comments": func(ts *testscript.TestScript, neg bool, args []string) {
+			srv := fakeServer(ts, args, 1, "comments gitlab|github")
+			for _, c := range srv.Comments() {
+				fmt.Fprintf(ts.Stdout(), "=== comment %d\n%s\n", c.ID, c.Body)
+			}
+		},
+		"merged": func(ts *testscript.TestScript, neg bool, args []string) {
+			srv := fakeServer(ts, args, 3, "merged gitlab|github SHA PLAN-FILE")
+			srv.SetReviewedPlan(args[1], []byte(ts.ReadFile(args[2])), "success")
+		},
+		"cijob": func(ts *testscript.TestScript, neg bool, args []string) {
+			if len(args) != 2 {
+				ts.Fatalf("usage: cijob gitlab|github JOB")
+			}
+			lines, err := templateJob(args[0], args[1])
+			if err != nil {
+				ts.Fatalf("%v", err)
+			}
+			script := ts.MkAbs(".cijob.sh")
+			if err := os.WriteFile(script, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+				ts.Fatalf("%v", err)
+			}
+			err = ts.Exec("sh", "-e", script)
+			code := 0
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				code = ee.ExitCode()
+			} else if err != nil {
+				ts.Fatalf("cijob: %v", err)
+			}
+			// Keep the job's output for stdout and stderr assertions.
+			stdout, stderr := ts.ReadFile("stdout"), ts.ReadFile("stderr")
+			fmt.Fprint(ts.Stdout(), stdout)
+			fmt.Fprintf(ts.Stderr(), "%sjob exited with %d\n", stderr, code)
+			if (code != 0) != neg {
+				ts.Fatalf("job %s exited with %d", args[1], code)
+			}
+		},
+	})
+	return cmds
+}
+
+func fakeServer(ts *testscript.TestScript, args []string, n int, usage string) *reviewtest.Server {
+	if len(args) != n || (args[0] != "gitlab" && args[0] != "github") {
+		ts.Fatalf("usage: %s", usage)
+	}
+	return ts.Value(args[0]).(*reviewtest.Server)
+}
+
+// templateJob reads the shell lines of a job of a shipped template, without the lines
+// that install enrolctl (the test runs the binary under test).
+func templateJob(platform, job string) ([]string, error) {
+	root := filepath.Join("..", "..", "ci")
+	var lines []string
+	switch platform {
+	case "gitlab":
+		var tpl map[string]struct {
+			Script []string `yaml:"script"`
+		}
+		if err := readYAML(filepath.Join(root, "gitlab", "enrolctl.gitlab-ci.yml"), &tpl); err != nil {
+			return nil, err
+		}
+		j, ok := tpl[job]
+		if !ok || len(j.Script) == 0 {
+			return nil, fmt.Errorf("the GitLab template has no job %q with a script", job)
+		}
+		lines = j.Script
+	case "github":
+		var action struct {
+			Runs struct {
+				Steps []struct {
+					If  string `yaml:"if"`
+					Run string `yaml:"run"`
+				} `yaml:"steps"`
+			} `yaml:"runs"`
+		}
+		if err := readYAML(filepath.Join(root, "github", "action.yml"), &action); err != nil {
+			return nil, err
+		}
+		for _, s := range action.Runs.Steps {
+			if s.Run != "" && strings.Contains(s.If, "inputs.command == '"+job+"'") {
+				lines = append(lines, strings.Split(strings.TrimSpace(s.Run), "\n")...)
+			}
+		}
+		if len(lines) == 0 {
+			return nil, fmt.Errorf("the GitHub action has no run step for command %q", job)
+		}
+	default:
+		return nil, fmt.Errorf("platform %q: want gitlab or github", platform)
+	}
+	for _, l := range lines {
+		if strings.Contains(l, "${{") {
+			return nil, fmt.Errorf("job %s: %q uses a workflow expression; pass it through env: so that the script runs as it is", job, l)
+		}
+	}
+	return lines, nil
+}
+
+func readYAML(path string, v any) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	return yaml.Unmarshal(data, v)
+}
+
+// Every job of the templates is run by a testscript.
+func TestTemplateJobsAreRun(t *testing.T) {
+	script, err := os.ReadFile(filepath.Join("testdata", "script", "ci_templates.txtar"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, job := range []string{"gitlab enrolctl-plan", "gitlab enrolctl-apply", "gitlab enrolctl-drift", "github plan", "github apply", "github drift"} {
+		f := strings.Fields(job)
+		if _, err := templateJob(f[0], f[1]); err != nil {
+			t.Error(err)
+		}
+		if !strings.Contains(string(script), "cijob "+job+"\n") {
+			t.Errorf("ci_templates.txtar does not run %q", job)
+		}
+	}
+}
