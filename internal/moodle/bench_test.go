@@ -69,7 +69,7 @@ func benchPlanSite(b *testing.B, courses int) {
 
 // renewEverything returns specs for every course of the site, each enrolment with a
 // new end date.
-func renewEverything(b *testing.B, client *moodle.Client) state.Snapshot {
+func renewEverything(b testing.TB, client *moodle.Client) state.Snapshot {
 	ctx := context.Background()
 	site, err := client.ReadSite(ctx)
 	if err != nil {

@@ -1,6 +1,7 @@
 package moodle
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -178,13 +179,21 @@ func (c *Client) do(ctx context.Context, fn, body string, out any) error {
 		return &TransportError{Function: fn, Err: errors.New(c.redact(err.Error()))}
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
-	if err != nil {
-		return &TransportError{Function: fn, Status: resp.StatusCode, Err: err}
-	}
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
 		return &TransportError{Function: fn, Status: resp.StatusCode, Err: fmt.Errorf("%w to %s, not followed (the token would go with it): is the site URL Moodle's wwwroot exactly (scheme, host, path)?",
 			ErrRedirect, c.redact(resp.Header.Get("Location")))}
+	}
+	answer := bufio.NewReaderSize(io.LimitReader(resp.Body, 256<<20), 64<<10)
+	if s, ok := out.(streamDecoder); ok && resp.StatusCode == http.StatusOK && startsArray(answer) {
+		// A large list is decoded as it is read, never held whole.
+		if err := s.decodeStream(answer); err != nil {
+			return &TransportError{Function: fn, Status: http.StatusOK, Err: fmt.Errorf("decoding response: %s", c.redact(err.Error()))}
+		}
+		return nil
+	}
+	data, err := io.ReadAll(answer)
+	if err != nil {
+		return &TransportError{Function: fn, Status: resp.StatusCode, Err: err}
 	}
 	if resp.StatusCode == http.StatusForbidden && len(bytes.TrimSpace(data)) == 0 {
 		return &TransportError{Function: fn, Status: resp.StatusCode, Err: ErrWebServicesDisabled}
@@ -216,7 +225,7 @@ func (c *Client) decode(fn string, data []byte, out any) error {
 		return nil
 	}
 	if s, ok := out.(streamDecoder); ok {
-		if err := s.decodeStream(trimmed); err != nil {
+		if err := s.decodeStream(bytes.NewReader(trimmed)); err != nil {
 			return &TransportError{Function: fn, Status: http.StatusOK, Err: fmt.Errorf("decoding response: %s", c.redact(err.Error()))}
 		}
 		return nil
@@ -273,6 +282,25 @@ func Redact(s, token string) string {
 // alphanumeric with - and _.
 func tokenByte(b byte) bool {
 	return b >= '0' && b <= '9' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b == '-' || b == '_'
+}
+
+// startsArray reports whether the body's first non-blank byte opens a JSON array (an
+// error is an object), leaving the body unread.
+func startsArray(r *bufio.Reader) bool {
+	for n := 1; ; n++ {
+		b, err := r.Peek(n)
+		if err != nil || len(b) < n {
+			return false
+		}
+		switch b[n-1] {
+		case ' ', '\t', '\r', '\n':
+			continue
+		case '[':
+			return true
+		default:
+			return false
+		}
+	}
 }
 
 // snippet cuts s for an error message; callers redact before, never after.
