@@ -67,7 +67,9 @@ func (a *App) connect() (*siteConn, error) {
 		conn.auditLog = site.AuditLog
 	}
 	if site.Sandbox {
-		sb, err := sandbox.Open(filepath.Join(a.Dir, sandboxDir))
+		sb, err := sandbox.OpenWait(filepath.Join(a.Dir, sandboxDir), sandbox.DefaultWait, func(holder string) {
+			fmt.Fprintf(a.Err, "The sandbox is in use by %s; waiting up to %s for it to finish.\n", holder, sandbox.DefaultWait)
+		})
 		if err != nil {
 			return nil, err
 		}

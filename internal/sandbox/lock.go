@@ -29,7 +29,8 @@ type lock struct{ f *os.File }
 // acquire takes the sandbox lock in dir, waiting up to wait for another holder to
 // release it. The kernel releases a flock when its holder exits, so a crashed run
 // never leaves the sandbox locked.
-func acquire(dir string, wait time.Duration) (*lock, error) {
+// waiting, when not nil, is told once, naming the holder, when the lock is busy.
+func acquire(dir string, wait time.Duration, waiting func(holder string)) (*lock, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("sandbox: %w", err)
 	}
@@ -47,6 +48,10 @@ func acquire(dir string, wait time.Duration) (*lock, error) {
 		if !errors.Is(err, unix.EWOULDBLOCK) && !errors.Is(err, unix.EINTR) {
 			f.Close()
 			return nil, fmt.Errorf("sandbox: locking %s: %w", path, err)
+		}
+		if waiting != nil {
+			waiting(holderOf(path))
+			waiting = nil
 		}
 		if !time.Now().Before(deadline) {
 			holder := holderOf(path)

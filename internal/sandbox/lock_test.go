@@ -16,15 +16,20 @@ func TestSecondOpenWaitsThenNamesTheHolder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = OpenWait(dir, 100*time.Millisecond)
-	want := fmt.Sprintf("is in use by another enrolctl (pid %d); gave up after waiting 100ms", os.Getpid())
+	var told []string
+	_, err = OpenWait(dir, 100*time.Millisecond, func(holder string) { told = append(told, holder) })
+	holder := fmt.Sprintf("another enrolctl (pid %d)", os.Getpid())
+	want := "is in use by " + holder + "; gave up after waiting 100ms"
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("OpenWait while the sandbox is open = %v, want an error containing %q", err, want)
+	}
+	if len(told) != 1 || told[0] != holder {
+		t.Errorf("the waiting run was told %q, want once %q", told, holder)
 	}
 	// Once the holder closes, a waiting run gets the sandbox.
 	got := make(chan error, 1)
 	go func() {
-		sb, err := OpenWait(dir, 10*time.Second)
+		sb, err := OpenWait(dir, 10*time.Second, nil)
 		if err == nil {
 			sb.Close()
 		}

@@ -38,13 +38,14 @@ type Sandbox struct {
 // another run to finish, and loads its state, seeding the demo site when there is none
 // yet. Close releases it.
 func Open(dir string) (*Sandbox, error) {
-	return OpenWait(dir, DefaultWait)
+	return OpenWait(dir, DefaultWait, nil)
 }
 
 // OpenWait is Open with another wait for the lock; past it, the error names the pid of
-// the run that holds the sandbox.
-func OpenWait(dir string, wait time.Duration) (*Sandbox, error) {
-	l, err := acquire(dir, wait)
+// the run that holds the sandbox. waiting, when not nil, is told when the wait starts
+// (the CLI says so rather than hang silently).
+func OpenWait(dir string, wait time.Duration, waiting func(holder string)) (*Sandbox, error) {
+	l, err := acquire(dir, wait, waiting)
 	if err != nil {
 		return nil, err
 	}
@@ -135,7 +136,7 @@ func writeAtomic(path string, data []byte) error {
 
 // Reset replaces the sandbox state in dir with a fresh demo site, under the lock.
 func Reset(dir string) (*Sandbox, error) {
-	l, err := acquire(dir, DefaultWait)
+	l, err := acquire(dir, DefaultWait, nil)
 	if err != nil {
 		return nil, err
 	}
