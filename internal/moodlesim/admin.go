@@ -29,14 +29,14 @@ func (s *Sim) AddCategory(path string) int64 {
 		for _, name := range strings.Split(path, "/") {
 			name = strings.TrimSpace(name)
 			found := int64(0)
-			for _, c := range t.d.Categories {
-				if c.Parent == id && c.Name == name {
-					found = c.ID
+			for _, child := range t.d.ix.catChildren.sorted(id) {
+				if t.d.Categories[child].Name == name {
+					found = child
 				}
 			}
 			if found == 0 {
 				found = t.d.next("course_categories")
-				t.d.Categories[found] = Category{ID: found, Parent: id, Name: name}
+				t.d.putCategory(Category{ID: found, Parent: id, Name: name})
 			}
 			id = found
 		}
@@ -55,7 +55,7 @@ func (s *Sim) AddCourse(c Course) int64 {
 			panic(fmt.Sprintf("moodlesim: no category %d", c.Category))
 		}
 		c.ID = t.d.next("course")
-		t.d.Courses[c.ID] = c
+		t.d.putCourse(c)
 	})
 	return c.ID
 }
@@ -75,7 +75,7 @@ func (s *Sim) AddUser(u User) int64 {
 			u.Auth = "manual"
 		}
 		u.ID = t.d.next("user")
-		t.d.Users[u.ID] = u
+		t.d.putUser(u)
 	})
 	return u.ID
 }
@@ -86,7 +86,7 @@ func (s *Sim) UpdateUser(u User) {
 		if _, ok := t.d.Users[u.ID]; !ok {
 			panic(fmt.Sprintf("moodlesim: no user %d", u.ID))
 		}
-		t.d.Users[u.ID] = u
+		t.d.putUser(u)
 	})
 }
 
@@ -95,7 +95,7 @@ func (s *Sim) UpdateUser(u User) {
 func (s *Sim) AddCohort(c Cohort) int64 {
 	s.admin(func(t *tx) {
 		c.ID = t.d.next("cohort")
-		t.d.Cohorts[c.ID] = c
+		t.d.putCohort(c)
 	})
 	return c.ID
 }
@@ -109,7 +109,7 @@ func (s *Sim) AddCohortMembers(cohortID int64, userIDs ...int64) {
 		for _, uid := range userIDs {
 			if !t.d.cohortMember(cohortID, uid) {
 				id := t.d.next("cohort_members")
-				t.d.CohortMembers[id] = CohortMember{ID: id, CohortID: cohortID, UserID: uid, TimeAdded: t.now}
+				t.d.putCohortMember(CohortMember{ID: id, CohortID: cohortID, UserID: uid, TimeAdded: t.now})
 			}
 		}
 		t.cohortMembershipChanged(cohortID)
@@ -160,7 +160,7 @@ func (s *Sim) SetCapabilities(username string, capabilities ...string) {
 			panic(fmt.Sprintf("moodlesim: no user %q", username))
 		}
 		u.Capabilities = slices.Clone(capabilities)
-		t.d.Users[u.ID] = u
+		t.d.putUser(u)
 	})
 }
 
@@ -190,7 +190,7 @@ func (s *Sim) AddTokenWithout(tok, service, username string, without ...string) 
 // SetLastCourseAccess records when a user last opened a course (user_lastaccess),
 // as course/view.php does; t is Unix seconds.
 func (s *Sim) SetLastCourseAccess(courseID, userID, t int64) {
-	s.admin(func(tx *tx) { tx.d.LastAccess[courseUser{courseID, userID}] = t })
+	s.admin(func(tx *tx) { tx.d.setLastAccess(courseID, userID, t) })
 }
 
 // AssignRole gives a plain (component ”) role in a course, like the participants page.
@@ -205,8 +205,7 @@ func (s *Sim) AddGroup(courseID int64, name string) int64 {
 		if _, ok := t.d.groupByName(courseID, name); ok {
 			panic(fmt.Sprintf("moodlesim: group %q exists in course %d", name, courseID))
 		}
-		id = t.d.next("groups")
-		t.d.Groups[id] = Group{ID: id, CourseID: courseID, Name: name}
+		id = t.addGroup(Group{CourseID: courseID, Name: name})
 	})
 	return id
 }
@@ -263,47 +262,47 @@ func (s *Sim) SetUnenrolAction(plugin string, action int) {
 
 // CourseID returns the id of the course with that shortname, or 0.
 func (s *Sim) CourseID(shortname string) int64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	c, _ := s.d.courseByShortname(shortname)
 	return c.ID
 }
 
 // UserID returns the id of the (non-deleted) user with that username, or 0.
 func (s *Sim) UserID(username string) int64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	u, _ := s.d.userByUsername(username)
 	return u.ID
 }
 
 // CohortID returns the id of the cohort with that idnumber, or 0.
 func (s *Sim) CohortID(idnumber string) int64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	c, _ := s.d.cohortByIDNumber(idnumber)
 	return c.ID
 }
 
 // GroupID returns the id of the group of a course with that name, or 0.
 func (s *Sim) GroupID(courseID int64, name string) int64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	g, _ := s.d.groupByName(courseID, name)
 	return g.ID
 }
 
 // Instances returns a course's instances ordered by sortorder, id.
 func (s *Sim) Instances(courseID int64) []Instance {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	return s.d.courseInstances(courseID)
 }
 
 // UserEnrolments returns the user_enrolments rows of a course, by instance then user.
 func (s *Sim) UserEnrolments(courseID int64) []UserEnrolment {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	var out []UserEnrolment
 	for _, e := range s.d.courseInstances(courseID) {
 		out = append(out, s.d.instanceUEs(e.ID)...)
@@ -313,14 +312,11 @@ func (s *Sim) UserEnrolments(courseID int64) []UserEnrolment {
 
 // RoleAssignments returns the role assignments of a course, by user, role, component.
 func (s *Sim) RoleAssignments(courseID int64) []RoleAssignment {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []RoleAssignment
-	for _, ra := range s.d.RAs {
-		if ra.CourseID == courseID {
-			ra.ID, ra.TimeModified = 0, 0
-			out = append(out, ra)
-		}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := s.d.courseRAs(courseID)
+	for i := range out {
+		out[i].ID, out[i].TimeModified = 0, 0
 	}
 	slices.SortFunc(out, func(a, b RoleAssignment) int {
 		if a.UserID != b.UserID {
@@ -339,14 +335,11 @@ func (s *Sim) RoleAssignments(courseID int64) []RoleAssignment {
 
 // GroupMembers returns the memberships of a course's groups, by group then user.
 func (s *Sim) GroupMembers(courseID int64) []GroupMember {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []GroupMember
-	for _, m := range s.d.Members {
-		if s.d.Groups[m.GroupID].CourseID == courseID {
-			m.ID, m.TimeAdded = 0, 0
-			out = append(out, m)
-		}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := s.d.courseMembers(courseID)
+	for i := range out {
+		out[i].ID, out[i].TimeAdded = 0, 0
 	}
 	slices.SortFunc(out, func(a, b GroupMember) int {
 		if a.GroupID != b.GroupID {
@@ -359,8 +352,8 @@ func (s *Sim) GroupMembers(courseID int64) []GroupMember {
 
 // GradeDeletions returns every "grades deleted" event so far (last-enrolment unenrols).
 func (s *Sim) GradeDeletions() []GradeDeletion {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	return slices.Clone(s.d.Grades)
 }
 
@@ -377,7 +370,7 @@ func (s *Sim) SetClock(now func() time.Time) {
 func (s *Sim) RunMetaSyncTask() {
 	s.admin(func(t *tx) {
 		courses := map[int64]bool{}
-		for _, e := range t.d.Instances {
+		for _, e := range t.d.Instances { // the task reads the whole enrol table too
 			if e.Enrol == "meta" {
 				courses[e.CourseID] = true
 			}

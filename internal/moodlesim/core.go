@@ -164,7 +164,27 @@ func getUsersByField(c *ctx, a args) (any, *wsError) {
 	}
 	d := c.d()
 	var users []User
-	for _, u := range d.Users {
+	// By id and username through the indexes; e-mail and idnumber scan, as the
+	// unindexed columns do in Moodle.
+	candidates := d.Users
+	if field == "id" || field == "username" {
+		candidates = map[int64]User{}
+		for v := range want {
+			var u User
+			var ok bool
+			if field == "username" {
+				u, ok = d.userByUsername(v)
+			} else {
+				n, _ := cleanValue(pInt, v)
+				id, _ := n.(int64)
+				u, ok = d.Users[id]
+			}
+			if ok {
+				candidates[u.ID] = u
+			}
+		}
+	}
+	for _, u := range candidates {
 		// Deleted users are never returned (user_get_user_details gives null).
 		if u.Deleted {
 			continue
@@ -364,14 +384,14 @@ func createGroups(c *ctx, a args) (any, *wsError) {
 		}
 		idnumber := it.str("idnumber")
 		if idnumber != "" {
-			for _, g := range d.Groups {
-				if g.CourseID == courseID && g.IDNumber == idnumber {
+			for _, g := range d.courseGroups(courseID) {
+				if g.IDNumber == idnumber {
 					return nil, moodleErr("idnumbertaken", nil)
 				}
 			}
 		}
 		g := Group{ID: d.next("groups"), CourseID: courseID, Name: name, IDNumber: idnumber, Description: it.str("description")}
-		d.Groups[g.ID] = g
+		d.putGroup(g)
 		out = append(out, groupInfo{g.ID, courseID, name, g.Description, it.int("descriptionformat"), it.str("enrolmentkey"),
 			idnumber, it.int("visibility"), it.bool("participation")})
 	}
@@ -450,7 +470,7 @@ func deleteGroupMembers(c *ctx, a args) (any, *wsError) {
 		if m.Component == "enrol_cohort" {
 			return nil, moodleErr("errorremovenotpermitted", fullname(u))
 		}
-		delete(d.Members, m.ID)
+		d.delMember(m)
 	}
 	return nil, nil
 }
@@ -616,8 +636,8 @@ func getEnrolledUsers(c *ctx, a args) (any, *wsError) {
 		str("profileimageurl", c.siteURL+"/theme/image.php/boost/core/1/u/f1", &eu.ProfileImageURL)
 		if want("groups") {
 			gs := make([]enrolledGroup, 0)
-			for _, g := range d.Groups {
-				if _, ok := d.groupMember(g.ID, uid); ok && g.CourseID == courseID {
+			for _, g := range d.courseGroups(courseID) {
+				if _, ok := d.groupMember(g.ID, uid); ok {
 					gs = append(gs, enrolledGroup{g.ID, g.Name, g.Description, 1})
 				}
 			}
@@ -627,12 +647,7 @@ func getEnrolledUsers(c *ctx, a args) (any, *wsError) {
 		if want("roles") {
 			// get_user_roles(): one item per role assignment, so a role held through two
 			// components appears twice; no component is given.
-			var ras []RoleAssignment
-			for _, ra := range d.RAs {
-				if ra.CourseID == courseID && ra.UserID == uid {
-					ras = append(ras, ra)
-				}
-			}
+			ras := d.userCourseRAs(courseID, uid)
 			slices.SortFunc(ras, func(x, y RoleAssignment) int {
 				if x.RoleID != y.RoleID {
 					return cmpID(x.RoleID, y.RoleID)
@@ -648,8 +663,11 @@ func getEnrolledUsers(c *ctx, a args) (any, *wsError) {
 		}
 		if want("enrolledcourses") {
 			cs := make([]enrolledIn, 0)
-			for _, co := range d.Courses {
-				if co.ID != SiteCourseID && d.isEnrolled(co.ID, uid) {
+			seen := map[int64]bool{}
+			for _, ue := range d.userUEs(uid) {
+				co := d.Courses[d.Instances[ue.EnrolID].CourseID]
+				if co.ID != SiteCourseID && !seen[co.ID] {
+					seen[co.ID] = true
 					cs = append(cs, enrolledIn{co.ID, co.Fullname, co.Shortname})
 				}
 			}
@@ -709,7 +727,7 @@ func createUsers(c *ctx, a args) (any, *wsError) {
 		}
 		u := User{ID: d.next("user"), Username: username, Firstname: it.str("firstname"), Lastname: it.str("lastname"),
 			Email: email, IDNumber: it.str("idnumber"), Auth: auth}
-		d.Users[u.ID] = u
+		d.putUser(u)
 		out = append(out, created{u.ID, u.Username})
 	}
 	return out, nil
@@ -743,7 +761,7 @@ func createCategories(c *ctx, a args) (any, *wsError) {
 			}
 		}
 		cat := Category{ID: d.next("course_categories"), Parent: parent, Name: name, IDNumber: idnumber}
-		d.Categories[cat.ID] = cat
+		d.putCategory(cat)
 		out = append(out, created{cat.ID, name})
 	}
 	return out, nil
@@ -781,7 +799,7 @@ func createCourses(c *ctx, a args) (any, *wsError) {
 			visible = it.int("visible") != 0
 		}
 		co := Course{ID: d.next("course"), Shortname: shortname, Fullname: it.str("fullname"), IDNumber: idnumber, Category: cat, Visible: visible}
-		d.Courses[co.ID] = co
+		d.putCourse(co)
 		c.t.addDefaultInstances(co.ID)
 		out = append(out, created{co.ID, shortname})
 	}
@@ -873,7 +891,7 @@ func createCohorts(c *ctx, a args) (any, *wsError) {
 			visible = it.bool("visible")
 		}
 		co := Cohort{ID: d.next("cohort"), IDNumber: idnumber, Name: it.str("name"), Description: it.str("description"), Visible: visible, CategoryID: catID}
-		d.Cohorts[co.ID] = co
+		d.putCohort(co)
 		info := toCohortInfo(co)
 		out = append(out, info)
 	}
@@ -949,7 +967,7 @@ func addCohortMembers(c *ctx, a args) (any, *wsError) {
 
 func (t *tx) addCohortMember(cohortID, userID int64) {
 	id := t.d.next("cohort_members")
-	t.d.CohortMembers[id] = CohortMember{ID: id, CohortID: cohortID, UserID: userID, TimeAdded: t.now}
+	t.d.putCohortMember(CohortMember{ID: id, CohortID: cohortID, UserID: userID, TimeAdded: t.now})
 	t.cohortMembershipChanged(cohortID)
 }
 
@@ -966,10 +984,8 @@ func deleteCohortMembers(c *ctx, a args) (any, *wsError) {
 		if err := c.require("moodle/cohort:assign"); err != nil {
 			return nil, err
 		}
-		for _, m := range d.CohortMembers {
-			if m.CohortID == cohortID && m.UserID == userID {
-				delete(d.CohortMembers, m.ID)
-			}
+		if id, ok := d.ix.cohortMember[[2]int64{cohortID, userID}]; ok {
+			d.delCohortMember(d.CohortMembers[id])
 		}
 		c.t.cohortMembershipChanged(cohortID)
 	}
@@ -1098,7 +1114,7 @@ func metaAddInstances(c *ctx, a args) (any, *wsError) {
 					}
 					g.Name = fmt.Sprintf("%s course (%d)", d.Courses[linked].Fullname, i)
 				}
-				d.Groups[g.ID] = g
+				d.putGroup(g)
 				groupID = g.ID
 			}
 			c.t.addInstance(Instance{Enrol: "meta", CourseID: meta, CustomInt1: linked, CustomInt2: groupID})

@@ -10,7 +10,12 @@
 //     roles 1 manager … 8 frontpage, plugins manual,guest,self,cohort,meta,database).
 //   - DemoSite() *Sim: a deterministic French university (categories, ~30 courses,
 //     ~1,200 students, teachers, cohorts, database/cohort/manual/self instances, groups).
+//   - GenerateSite(SiteSize{Courses: 10000}) *Sim: a realistic generated university for
+//     benchmarks (Site1k, Site3k, Site10k; ~30 enrolments per course, categories,
+//     cohorts, database/cohort/meta/manual/self methods, groups, shared users), token
+//     "bench"; (*Sim).CourseIDs lists its courses.
 //   - (*Sim).Handler() http.Handler: serves /webservice/rest/server.php.
+//     Options.Latency / SetLatency add a per-call delay (e.g. 20 ms) outside the lock.
 //   - (*Sim).AddToken(token, service, username): ServiceEnrolctl or ServiceTesting as
 //     the plugin declares them, or ServiceAll (simulator only: also
 //     enrol_manual_unenrol_users, enrol_meta_add_instances, core_cohort_get_cohorts,
@@ -30,6 +35,14 @@
 // local_enrolctl function requires local/enrolctl:manage. SetDeadlockFaults(window)
 // makes overlapping writes that touch the same user fail as PostgreSQL's deadlock
 // victim (dmlwriteexception), per course in local_enrolctl_write (deadlock.go).
+//
+// # Storage and speed
+//
+// Tables are maps by id with the indexes a database has (store.go): by course, by
+// instance, by user, by group, unique keys for usernames, shortnames and idnumbers,
+// so get_course_state costs the size of the courses asked for, not of the site.
+// Transactions journal their writes and undo them on rollback. Reads share a
+// read lock; writes and the admin API take it alone.
 //
 // # Protocol
 //

@@ -63,17 +63,17 @@ func (t *tx) instanceUpdated(courseID int64) {
 }
 
 // putInstance writes an enrol row.
-func (t *tx) putInstance(e Instance) { t.d.Instances[e.ID] = e }
+func (t *tx) putInstance(e Instance) { t.d.putInstance(e) }
 
 // addGroup inserts a groups row and returns its id.
 func (t *tx) addGroup(g Group) int64 {
 	g.ID = t.d.next("groups")
-	t.d.Groups[g.ID] = g
+	t.d.putGroup(g)
 	return g.ID
 }
 
 // removeMember deletes a groups_members row.
-func (t *tx) removeMember(m GroupMember) { delete(t.d.Members, m.ID) }
+func (t *tx) removeMember(m GroupMember) { t.d.delMember(m) }
 
 // unassign is role_unassign of one assignment, with its event.
 func (t *tx) unassign(ra RoleAssignment) {
@@ -111,13 +111,13 @@ func (t *tx) removeFromSource(e Instance, ue UserEnrolment, action int) {
 func (t *tx) addInstance(e Instance) int64 {
 	e.ID = t.d.next("enrol")
 	e.SortOrder = 0
-	for _, o := range t.d.Instances {
-		if o.CourseID == e.CourseID && o.SortOrder >= e.SortOrder {
+	for _, o := range t.d.courseInstances(e.CourseID) {
+		if o.SortOrder >= e.SortOrder {
 			e.SortOrder = o.SortOrder + 1
 		}
 	}
 	e.TimeCreated, e.TimeModified = t.now, t.now
-	t.d.Instances[e.ID] = e
+	t.d.putInstance(e)
 	t.syncCourse(e)
 	return e.ID
 }
@@ -140,7 +140,7 @@ func (t *tx) updateStatus(e Instance, status int) {
 	}
 	e.Status = status
 	e.TimeModified = t.now
-	t.d.Instances[e.ID] = e
+	t.d.putInstance(e)
 	t.instanceUpdated(e.CourseID)
 	t.syncCourse(e)
 }
@@ -202,9 +202,9 @@ func (t *tx) unenrolUser(e Instance, userID int64) {
 	t.enrolmentChanged(e, userID)
 	comp := component(e.Enrol)
 	if comp != "" {
-		for _, m := range t.d.Members {
-			if m.UserID == userID && m.Component == comp && m.ItemID == e.ID {
-				delete(t.d.Members, m.ID)
+		for _, m := range t.d.userCourseMembers(e.CourseID, userID) {
+			if m.Component == comp && m.ItemID == e.ID {
+				t.d.delMember(m)
 			}
 		}
 		t.roleUnassignAll(e.CourseID, userID, comp, e.ID)
@@ -212,17 +212,13 @@ func (t *tx) unenrolUser(e Instance, userID int64) {
 	if t.d.isEnrolled(e.CourseID, userID) {
 		return
 	}
-	for _, ra := range t.d.RAs {
-		if ra.CourseID == e.CourseID && ra.UserID == userID {
-			t.unassign(ra)
-		}
+	for _, ra := range t.d.userCourseRAs(e.CourseID, userID) {
+		t.unassign(ra)
 	}
-	for _, m := range t.d.Members {
-		if m.UserID == userID && t.d.Groups[m.GroupID].CourseID == e.CourseID {
-			delete(t.d.Members, m.ID)
-		}
+	for _, m := range t.d.userCourseMembers(e.CourseID, userID) {
+		t.d.delMember(m)
 	}
-	t.d.Grades = append(t.d.Grades, GradeDeletion{CourseID: e.CourseID, UserID: userID, Time: t.now})
+	t.d.addGrade(GradeDeletion{CourseID: e.CourseID, UserID: userID, Time: t.now})
 }
 
 // deleteInstance is enrol_plugin::delete_instance: every participant is unenrolled,
@@ -232,24 +228,24 @@ func (t *tx) deleteInstance(e Instance) {
 		t.unenrolUser(e, ue.UserID)
 	}
 	if comp := component(e.Enrol); comp != "" {
-		for _, ra := range t.d.RAs {
+		for _, ra := range t.d.courseRAs(e.CourseID) {
 			if ra.Component == comp && ra.ItemID == e.ID {
 				t.unassign(ra)
 			}
 		}
-		for _, m := range t.d.Members {
+		for _, m := range t.d.courseMembers(e.CourseID) {
 			if m.Component == comp && m.ItemID == e.ID {
-				delete(t.d.Members, m.ID)
+				t.d.delMember(m)
 			}
 		}
 	}
-	delete(t.d.Instances, e.ID)
+	t.d.delInstance(e)
 }
 
 // roleAssign is role_assign(): idempotent per (role, context, user, component, item).
 func (t *tx) roleAssign(roleID, courseID, userID int64, comp string, itemID int64) {
 	ra := RoleAssignment{RoleID: roleID, CourseID: courseID, UserID: userID, Component: comp, ItemID: itemID, TimeModified: t.now}
-	if _, ok := t.d.raIndex[ra.key()]; ok {
+	if t.d.hasRA(ra) {
 		return
 	}
 	ra.ID = t.d.next("role_assignments")
@@ -259,8 +255,8 @@ func (t *tx) roleAssign(roleID, courseID, userID int64, comp string, itemID int6
 
 // roleUnassignAll removes the user's roles of one component and item in the course.
 func (t *tx) roleUnassignAll(courseID, userID int64, comp string, itemID int64) {
-	for _, ra := range t.d.RAs {
-		if ra.CourseID == courseID && ra.UserID == userID && ra.Component == comp && ra.ItemID == itemID {
+	for _, ra := range t.d.userCourseRAs(courseID, userID) {
+		if ra.Component == comp && ra.ItemID == itemID {
 			t.unassign(ra)
 		}
 	}
@@ -276,7 +272,7 @@ func (t *tx) addMember(g Group, userID int64, comp string, itemID int64) bool {
 		return true
 	}
 	id := t.d.next("groups_members")
-	t.d.Members[id] = GroupMember{ID: id, GroupID: g.ID, UserID: userID, Component: comp, ItemID: itemID, TimeAdded: t.now}
+	t.d.putMember(GroupMember{ID: id, GroupID: g.ID, UserID: userID, Component: comp, ItemID: itemID, TimeAdded: t.now})
 	return true
 }
 
@@ -291,8 +287,8 @@ func (t *tx) cohortSync(courseID int64) {
 	}
 	if !d.pluginEnabled("cohort") {
 		// A disabled plugin loses every role it gave; enrolments stay.
-		for _, ra := range d.RAs {
-			if ra.CourseID == courseID && ra.Component == "enrol_cohort" {
+		for _, ra := range d.courseRAs(courseID) {
+			if ra.Component == "enrol_cohort" {
 				t.unassign(ra)
 			}
 		}
@@ -332,8 +328,8 @@ func (t *tx) cohortSync(courseID int64) {
 			}
 		}
 	}
-	for _, ra := range d.RAs {
-		if ra.CourseID != courseID || ra.Component != "enrol_cohort" {
+	for _, ra := range d.courseRAs(courseID) {
+		if ra.Component != "enrol_cohort" {
 			continue
 		}
 		e, ok := d.Instances[ra.ItemID]
@@ -345,18 +341,6 @@ func (t *tx) cohortSync(courseID int64) {
 		}
 	}
 	t.syncGroups(courseID, "cohort")
-}
-
-// cohortMemberIDs returns the cohort's non-deleted members in id order.
-func (d *db) cohortMemberIDs(cohortID int64) []int64 {
-	var out []int64
-	for _, m := range d.CohortMembers {
-		if m.CohortID == cohortID && !d.Users[m.UserID].Deleted {
-			out = append(out, m.UserID)
-		}
-	}
-	slices.Sort(out)
-	return out
 }
 
 // syncGroups is groups_sync_with_enrolment($plugin, $courseid, 'customint2'): every
@@ -376,14 +360,14 @@ func (t *tx) syncGroups(courseID int64, plugin string) {
 			t.addMember(g, ue.UserID, comp, e.ID)
 		}
 	}
-	for _, m := range d.Members {
-		if m.Component != comp || d.Groups[m.GroupID].CourseID != courseID {
+	for _, m := range d.courseMembers(courseID) {
+		if m.Component != comp {
 			continue
 		}
 		e, ok := d.Instances[m.ItemID]
 		_, enrolled := d.ue(m.ItemID, m.UserID)
 		if !ok || e.CustomInt2 != m.GroupID || !enrolled {
-			delete(d.Members, m.ID)
+			d.delMember(m)
 		}
 	}
 }
@@ -396,8 +380,8 @@ func (t *tx) syncGroups(courseID int64, plugin string) {
 func (t *tx) metaSync(courseID int64) {
 	d := t.d
 	if !d.pluginEnabled("meta") {
-		for _, ra := range d.RAs {
-			if ra.CourseID == courseID && ra.Component == "enrol_meta" {
+		for _, ra := range d.courseRAs(courseID) {
+			if ra.Component == "enrol_meta" {
 				t.unassign(ra)
 			}
 		}
@@ -471,8 +455,8 @@ func (t *tx) metaSync(courseID int64) {
 		// Roles: the parent's plain and enabled-plugin roles are given to active rows of an
 		// enabled instance; they are kept on suspended rows only with SUSPEND.
 		parentRoles := map[[2]int64]bool{}
-		for _, pra := range d.RAs {
-			if pra.CourseID != parent || pra.Component == "enrol_meta" {
+		for _, pra := range d.courseRAs(parent) {
+			if pra.Component == "enrol_meta" {
 				continue
 			}
 			if pra.Component != "" && !d.pluginEnabled(strings.TrimPrefix(pra.Component, "enrol_")) {
@@ -481,14 +465,17 @@ func (t *tx) metaSync(courseID int64) {
 			parentRoles[[2]int64{pra.UserID, pra.RoleID}] = true
 		}
 		if e.Status == InstanceEnabled {
-			for k := range parentRoles {
+			keys := slices.SortedFunc(maps.Keys(parentRoles), func(a, b [2]int64) int {
+				return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1]))
+			})
+			for _, k := range keys {
 				if ue, ok := d.ue(e.ID, k[0]); ok && ue.Status == UserActive && !d.Users[k[0]].Deleted {
 					t.roleAssign(k[1], courseID, k[0], "enrol_meta", e.ID)
 				}
 			}
 		}
-		for _, ra := range d.RAs {
-			if ra.CourseID != courseID || ra.Component != "enrol_meta" || ra.ItemID != e.ID {
+		for _, ra := range d.courseRAs(courseID) {
+			if ra.Component != "enrol_meta" || ra.ItemID != e.ID {
 				continue
 			}
 			ue, ok := d.ue(e.ID, ra.UserID)
@@ -500,8 +487,8 @@ func (t *tx) metaSync(courseID int64) {
 		}
 	}
 	// Roles of meta instances that no longer exist.
-	for _, ra := range d.RAs {
-		if ra.CourseID == courseID && ra.Component == "enrol_meta" {
+	for _, ra := range d.courseRAs(courseID) {
+		if ra.Component == "enrol_meta" {
 			if e, ok := d.Instances[ra.ItemID]; !ok || e.Enrol != "meta" {
 				t.unassign(ra)
 			}
@@ -552,14 +539,14 @@ func (t *tx) metaSyncUser(e Instance, userID int64) {
 		return
 	}
 	parentRoles := map[int64]bool{}
-	for _, ra := range d.RAs {
-		if ra.CourseID == parent && ra.UserID == userID && ra.Component != "enrol_meta" {
+	for _, ra := range d.userCourseRAs(parent, userID) {
+		if ra.Component != "enrol_meta" {
 			parentRoles[ra.RoleID] = true
 		}
 	}
 	roles := map[int64]bool{}
-	for _, ra := range d.RAs {
-		if ra.CourseID == e.CourseID && ra.UserID == userID && ra.Component == "enrol_meta" && ra.ItemID == e.ID {
+	for _, ra := range d.userCourseRAs(e.CourseID, userID) {
+		if ra.Component == "enrol_meta" && ra.ItemID == e.ID {
 			roles[ra.RoleID] = true
 		}
 	}
@@ -608,8 +595,8 @@ func (t *tx) metaSyncUser(e Instance, userID int64) {
 	if action == ExtRemovedSuspend {
 		return
 	}
-	for _, ra := range t.d.RAs {
-		if ra.CourseID == e.CourseID && ra.UserID == userID && ra.Component == "enrol_meta" && ra.ItemID == e.ID && !parentRoles[ra.RoleID] {
+	for _, ra := range t.d.userCourseRAs(e.CourseID, userID) {
+		if ra.Component == "enrol_meta" && ra.ItemID == e.ID && !parentRoles[ra.RoleID] {
 			t.unassign(ra)
 		}
 	}
@@ -630,8 +617,8 @@ func (t *tx) settle() {
 			continue
 		}
 		children := map[int64]bool{}
-		for _, e := range t.d.Instances {
-			if e.Enrol == "meta" && courses[e.CustomInt1] {
+		for parent := range courses {
+			for _, e := range t.d.linkedInstances("meta", parent) {
 				children[e.CourseID] = true
 			}
 		}
@@ -644,13 +631,7 @@ func (t *tx) settle() {
 				continue
 			}
 			seen[cu] = true
-			var linked []Instance
-			for _, e := range t.d.Instances {
-				if e.Enrol == "meta" && e.CustomInt1 == cu.courseID {
-					linked = append(linked, e)
-				}
-			}
-			slices.SortFunc(linked, func(a, b Instance) int { return cmp.Compare(a.ID, b.ID) })
+			linked := t.d.linkedInstances("meta", cu.courseID) // by id
 			t.muted = true
 			for _, e := range linked {
 				t.metaSyncUser(t.d.Instances[e.ID], cu.userID)
@@ -668,10 +649,8 @@ func (t *tx) cohortMembershipChanged(cohortID int64) {
 		return
 	}
 	courses := map[int64]bool{}
-	for _, e := range t.d.Instances {
-		if e.Enrol == "cohort" && e.CustomInt1 == cohortID {
-			courses[e.CourseID] = true
-		}
+	for _, e := range t.d.linkedInstances("cohort", cohortID) {
+		courses[e.CourseID] = true
 	}
 	ids := slices.Sorted(maps.Keys(courses))
 	for _, id := range ids {

@@ -46,7 +46,7 @@ func acquireLease(c *ctx, a args) (any, *wsError) {
 		return leaseAnswer{false, l.Holder, l.Expires}, nil
 	}
 	l := Lease{Name: name, Holder: holder, Expires: now + ttl}
-	d.Leases[name] = l
+	d.putLease(l)
 	return leaseAnswer{true, l.Holder, l.Expires}, nil
 }
 
@@ -58,14 +58,14 @@ func releaseLease(c *ctx, a args) (any, *wsError) {
 		return nil, err
 	}
 	if l, ok := c.d().Leases[name]; ok && l.Holder == holder {
-		delete(c.d().Leases, name)
+		c.d().delLease(name)
 	}
 	return nil, nil
 }
 
 // Leases returns the leases currently stored (expired ones included), by name.
 func (s *Sim) Leases() []Lease {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	return sortedLeases(s.d.Leases)
 }

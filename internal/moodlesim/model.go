@@ -1,7 +1,6 @@
 package moodlesim
 
 import (
-	"maps"
 	"slices"
 	"strings"
 )
@@ -201,109 +200,6 @@ type config struct {
 	WebServicesEnabled  bool     `json:"webservicesenabled"`
 }
 
-// db is the whole site: every table, keyed by id. Records are plain values, so a
-// shallow clone of each map is a deep copy (used for transaction rollback).
-type db struct {
-	Config        config
-	NextID        map[string]int64
-	Categories    map[int64]Category
-	Courses       map[int64]Course
-	Users         map[int64]User
-	Cohorts       map[int64]Cohort
-	CohortMembers map[int64]CohortMember
-	Instances     map[int64]Instance
-	UEs           map[int64]UserEnrolment
-	RAs           map[int64]RoleAssignment
-	Groups        map[int64]Group
-	Members       map[int64]GroupMember
-	Grades        []GradeDeletion
-	// LastAccess is user_lastaccess: (course, user) -> timeaccess.
-	LastAccess map[courseUser]int64
-	// Leases are local_enrolctl's apply leases by name.
-	Leases map[string]Lease
-
-	// ueIndex maps (enrolid, userid) to the user_enrolments id: the unique key.
-	ueIndex map[[2]int64]int64
-	// raIndex maps a role assignment's identity to its id (role_assign is idempotent).
-	raIndex map[raKey]int64
-}
-
-type raKey struct {
-	role, course, user, item int64
-	component                string
-}
-
-func (ra RoleAssignment) key() raKey {
-	return raKey{ra.RoleID, ra.CourseID, ra.UserID, ra.ItemID, ra.Component}
-}
-
-func (d *db) putRA(ra RoleAssignment) {
-	d.RAs[ra.ID] = ra
-	d.raIndex[ra.key()] = ra.ID
-}
-
-func (d *db) deleteRA(ra RoleAssignment) {
-	delete(d.RAs, ra.ID)
-	if d.raIndex[ra.key()] == ra.ID {
-		delete(d.raIndex, ra.key())
-	}
-}
-
-func newDB() *db {
-	d := &db{
-		NextID:        map[string]int64{},
-		Categories:    map[int64]Category{},
-		Courses:       map[int64]Course{},
-		Users:         map[int64]User{},
-		Cohorts:       map[int64]Cohort{},
-		CohortMembers: map[int64]CohortMember{},
-		Instances:     map[int64]Instance{},
-		UEs:           map[int64]UserEnrolment{},
-		RAs:           map[int64]RoleAssignment{},
-		Groups:        map[int64]Group{},
-		Members:       map[int64]GroupMember{},
-		LastAccess:    map[courseUser]int64{},
-		Leases:        map[string]Lease{},
-		ueIndex:       map[[2]int64]int64{},
-		raIndex:       map[raKey]int64{},
-	}
-	return d
-}
-
-func (d *db) clone() *db {
-	c := *d
-	c.NextID = maps.Clone(d.NextID)
-	c.Config.EnabledPlugins = slices.Clone(d.Config.EnabledPlugins)
-	c.Categories = maps.Clone(d.Categories)
-	c.Courses = maps.Clone(d.Courses)
-	c.Users = maps.Clone(d.Users)
-	c.Cohorts = maps.Clone(d.Cohorts)
-	c.CohortMembers = maps.Clone(d.CohortMembers)
-	c.Instances = maps.Clone(d.Instances)
-	c.UEs = maps.Clone(d.UEs)
-	c.RAs = maps.Clone(d.RAs)
-	c.Groups = maps.Clone(d.Groups)
-	c.Members = maps.Clone(d.Members)
-	c.Grades = slices.Clone(d.Grades)
-	c.LastAccess = maps.Clone(d.LastAccess)
-	c.Leases = maps.Clone(d.Leases)
-	c.ueIndex = maps.Clone(d.ueIndex)
-	c.raIndex = maps.Clone(d.raIndex)
-	return &c
-}
-
-func (d *db) next(table string) int64 {
-	d.NextID[table]++
-	return d.NextID[table]
-}
-
-// reserve makes sure ids handed out later in table are above id.
-func (d *db) reserve(table string, id int64) {
-	if d.NextID[table] < id {
-		d.NextID[table] = id
-	}
-}
-
 func (d *db) pluginEnabled(name string) bool {
 	return slices.Contains(d.Config.EnabledPlugins, name)
 }
@@ -336,33 +232,6 @@ func assignableInCourse(roleID int64) bool {
 	return false
 }
 
-func (d *db) userByUsername(username string) (User, bool) {
-	for _, u := range d.Users {
-		if u.Username == username && !u.Deleted {
-			return u, true
-		}
-	}
-	return User{}, false
-}
-
-func (d *db) courseByShortname(shortname string) (Course, bool) {
-	for _, c := range d.Courses {
-		if c.Shortname == shortname {
-			return c, true
-		}
-	}
-	return Course{}, false
-}
-
-func (d *db) cohortByIDNumber(idnumber string) (Cohort, bool) {
-	for _, c := range d.Cohorts {
-		if c.IDNumber == idnumber {
-			return c, true
-		}
-	}
-	return Cohort{}, false
-}
-
 // categoryPath is the category names from the top joined with " / ".
 func (d *db) categoryPath(id int64) string {
 	var names []string
@@ -388,24 +257,6 @@ func (d *db) categoryAncestors(id int64) []int64 {
 	return out
 }
 
-// courseInstances returns the course's instances ordered by sortorder, id
-// (enrol_get_instances).
-func (d *db) courseInstances(courseID int64) []Instance {
-	var out []Instance
-	for _, e := range d.Instances {
-		if e.CourseID == courseID {
-			out = append(out, e)
-		}
-	}
-	slices.SortFunc(out, func(a, b Instance) int {
-		if a.SortOrder != b.SortOrder {
-			return a.SortOrder - b.SortOrder
-		}
-		return cmpID(a.ID, b.ID)
-	})
-	return out
-}
-
 func cmpID(a, b int64) int {
 	switch {
 	case a < b:
@@ -416,86 +267,6 @@ func cmpID(a, b int64) int {
 	return 0
 }
 
-func (d *db) ue(enrolID, userID int64) (UserEnrolment, bool) {
-	id, ok := d.ueIndex[[2]int64{enrolID, userID}]
-	if !ok {
-		return UserEnrolment{}, false
-	}
-	return d.UEs[id], true
-}
-
-func (d *db) putUE(ue UserEnrolment) {
-	d.UEs[ue.ID] = ue
-	d.ueIndex[[2]int64{ue.EnrolID, ue.UserID}] = ue.ID
-}
-
-func (d *db) deleteUE(ue UserEnrolment) {
-	delete(d.UEs, ue.ID)
-	delete(d.ueIndex, [2]int64{ue.EnrolID, ue.UserID})
-}
-
-func (d *db) rebuildIndex() {
-	d.ueIndex = make(map[[2]int64]int64, len(d.UEs))
-	for _, ue := range d.UEs {
-		d.ueIndex[[2]int64{ue.EnrolID, ue.UserID}] = ue.ID
-	}
-	d.raIndex = make(map[raKey]int64, len(d.RAs))
-	for _, ra := range d.RAs {
-		d.raIndex[ra.key()] = ra.ID
-	}
-}
-
-// instanceUEs returns the rows of one instance ordered by user id.
-func (d *db) instanceUEs(enrolID int64) []UserEnrolment {
-	var out []UserEnrolment
-	for _, ue := range d.UEs {
-		if ue.EnrolID == enrolID {
-			out = append(out, ue)
-		}
-	}
-	slices.SortFunc(out, func(a, b UserEnrolment) int { return cmpID(a.UserID, b.UserID) })
-	return out
-}
-
-// isEnrolled is is_enrolled() without onlyactive: any row in any instance of the course.
-func (d *db) isEnrolled(courseID, userID int64) bool {
-	for _, e := range d.Instances {
-		if e.CourseID == courseID {
-			if _, ok := d.ue(e.ID, userID); ok {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-func (d *db) groupMember(groupID, userID int64) (GroupMember, bool) {
-	for _, m := range d.Members {
-		if m.GroupID == groupID && m.UserID == userID {
-			return m, true
-		}
-	}
-	return GroupMember{}, false
-}
-
-func (d *db) groupByName(courseID int64, name string) (Group, bool) {
-	for _, g := range d.Groups {
-		if g.CourseID == courseID && g.Name == name {
-			return g, true
-		}
-	}
-	return Group{}, false
-}
-
-func (d *db) cohortMember(cohortID, userID int64) bool {
-	for _, m := range d.CohortMembers {
-		if m.CohortID == cohortID && m.UserID == userID {
-			return true
-		}
-	}
-	return false
-}
-
 // cohortAvailable is cohort_get_available_cohorts(): system cohorts, or cohorts of the
 // course's category or one of its parents.
 func (d *db) cohortAvailable(c Cohort, courseID int64) bool {
@@ -503,26 +274,4 @@ func (d *db) cohortAvailable(c Cohort, courseID int64) bool {
 		return true
 	}
 	return slices.Contains(d.categoryAncestors(d.Courses[courseID].Category), c.CategoryID)
-}
-
-// courseRAs returns the role assignments of a course context.
-func (d *db) courseRAs(courseID int64) []RoleAssignment {
-	var out []RoleAssignment
-	for _, ra := range d.RAs {
-		if ra.CourseID == courseID {
-			out = append(out, ra)
-		}
-	}
-	return out
-}
-
-// userCourseRAs returns a user's role assignments in a course context.
-func (d *db) userCourseRAs(courseID, userID int64) []RoleAssignment {
-	var out []RoleAssignment
-	for _, ra := range d.RAs {
-		if ra.CourseID == courseID && ra.UserID == userID {
-			out = append(out, ra)
-		}
-	}
-	return out
 }

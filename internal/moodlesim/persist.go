@@ -62,7 +62,7 @@ func toMap[T any](list []T, id func(T) int64) (map[int64]T, error) {
 
 // Save writes the whole site as indented JSON with a stable order.
 func (s *Sim) Save(w io.Writer) error {
-	s.mu.Lock()
+	s.mu.RLock()
 	d := s.d
 	out := saved{
 		Format: fileFormat, Config: d.Config, NextID: d.NextID,
@@ -74,7 +74,7 @@ func (s *Sim) Save(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", " ")
 	err := enc.Encode(out) // under the lock: the maps are shared with later writes
-	s.mu.Unlock()
+	s.mu.RUnlock()
 	return err
 }
 
@@ -140,7 +140,7 @@ func Load(r io.Reader) (*Sim, error) {
 		}
 	}
 	d.rebuildIndex()
-	if len(d.ueIndex) != len(d.UEs) {
+	if len(d.ix.ue) != len(d.UEs) {
 		return nil, fmt.Errorf("moodlesim: duplicate (enrolid, userid) in user_enrolments")
 	}
 	return newSim(d, time.Now), nil

@@ -25,18 +25,27 @@ type Options struct {
 	Debug bool
 	// TimeZone is the site's default time zone (default Europe/Paris).
 	TimeZone string
+	// Latency is added to every call, as a real site's PHP bootstrap, authentication
+	// and network round trip cost (about 20 ms on a good day); see SetLatency.
+	Latency time.Duration
 }
 
 // Sim is an in-memory Moodle 5.1 with the local_enrolctl plugin, served over Moodle's
 // REST protocol by Handler. All methods are safe for concurrent use.
 type Sim struct {
-	mu     sync.Mutex
-	now    func() time.Time
-	d      *db
-	tokens map[string]token
-	writes map[string]int
-	log    []Request
-	faults *faultState
+	// mu guards the site: read functions share it, writes and the admin API hold it
+	// alone.
+	mu sync.RWMutex
+	// logMu guards log and writes, which reads update too.
+	logMu sync.Mutex
+	// latency is added to every call (SetLatency).
+	latency time.Duration
+	now     func() time.Time
+	d       *db
+	tokens  map[string]token
+	writes  map[string]int
+	log     []Request
+	faults  *faultState
 	// maxInputVars is PHP's max_input_vars (0: no limit).
 	maxInputVars int
 	// The deadlock fault (deadlock.go): how long a write holds its transaction open,
@@ -93,13 +102,23 @@ func New(opts Options) *Sim {
 		Debug:               opts.Debug,
 		WebServicesEnabled:  true,
 	}
-	d.Courses[SiteCourseID] = Course{ID: SiteCourseID, Shortname: "moodle", Fullname: "Moodle", Visible: true}
+	d.putCourse(Course{ID: SiteCourseID, Shortname: "moodle", Fullname: "Moodle", Visible: true})
 	d.reserve("course", SiteCourseID)
-	d.Users[1] = User{ID: 1, Username: "guest", Firstname: "Guest user", Lastname: " ", Email: "root@localhost", Auth: "manual",
-		Description: &guestUserInfo}
-	d.Users[2] = User{ID: 2, Username: "admin", Firstname: "Admin", Lastname: "User", Email: "admin@example.invalid", Auth: "manual", SiteAdmin: true}
+	d.putUser(User{ID: 1, Username: "guest", Firstname: "Guest user", Lastname: " ", Email: "root@localhost", Auth: "manual",
+		Description: &guestUserInfo})
+	d.putUser(User{ID: 2, Username: "admin", Firstname: "Admin", Lastname: "User", Email: "admin@example.invalid", Auth: "manual", SiteAdmin: true})
 	d.reserve("user", 2)
-	return newSim(d, opts.Now)
+	s := newSim(d, opts.Now)
+	s.latency = opts.Latency
+	return s
+}
+
+// SetLatency adds d to every call (0: none), outside the site's lock, so concurrent
+// clients overlap as they would on a real server.
+func (s *Sim) SetLatency(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.latency = d
 }
 
 func newSim(d *db, now func() time.Time) *Sim {
@@ -127,22 +146,22 @@ func (s *Sim) SetMaxInputVars(n int) {
 // WriteCalls returns how many calls each write function received (calls that passed
 // authentication, whatever their outcome).
 func (s *Sim) WriteCalls() map[string]int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.logMu.Lock()
+	defer s.logMu.Unlock()
 	return maps.Clone(s.writes)
 }
 
 // Requests returns the request log, oldest first.
 func (s *Sim) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.logMu.Lock()
+	defer s.logMu.Unlock()
 	return slices.Clone(s.log)
 }
 
 // ResetLog clears the request log and the write counters.
 func (s *Sim) ResetLog() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.logMu.Lock()
+	defer s.logMu.Unlock()
 	s.log = nil
 	s.writes = map[string]int{}
 }
@@ -159,17 +178,17 @@ func (s *Sim) serve(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusMethodNotAllowed)
 		return
 	}
-	s.mu.Lock()
+	s.mu.RLock()
 	enabled := s.d.Config.WebServicesEnabled
-	s.mu.Unlock()
+	s.mu.RUnlock()
 	if !enabled {
 		w.WriteHeader(http.StatusForbidden) // server.php dies with an empty 403
 		return
 	}
 	in := newArray()
-	s.mu.Lock()
+	s.mu.RLock()
 	limit := s.maxInputVars
-	s.mu.Unlock()
+	s.mu.RUnlock()
 	if err := parseQuery(in, r.URL.RawQuery, limit); err != nil {
 		w.WriteHeader(http.StatusBadRequest)
 		return
@@ -205,9 +224,25 @@ func (s *Sim) serve(w http.ResponseWriter, r *http.Request) {
 		siteURL = "https" + strings.TrimPrefix(siteURL, "http")
 	}
 
-	s.mu.Lock()
+	// Reads share the site; writes have it alone.
+	if functions[fn].write {
+		s.mu.Lock()
+	} else {
+		s.mu.RLock()
+	}
 	res := s.call(tok, fn, in, siteURL, asXML)
-	s.mu.Unlock()
+	latency := s.latency
+	if functions[fn].write {
+		s.mu.Unlock()
+	} else {
+		s.mu.RUnlock()
+	}
+	if latency > 0 {
+		select {
+		case <-r.Context().Done():
+		case <-time.After(latency):
+		}
+	}
 
 	switch res.fault {
 	case FaultHTTP500, FaultAfterWrite:
@@ -247,7 +282,7 @@ func (s *Sim) call(tok, fnName string, in *node, siteURL string, asXML bool) res
 	entry := Request{Function: fnName, Time: now}
 	finish := func(body []byte, outcome string) result {
 		entry.Outcome = outcome
-		s.log = append(s.log, entry)
+		s.logRequest(entry)
 		return result{body: body}
 	}
 	fail := func(e *wsError) result {
@@ -295,7 +330,9 @@ func (s *Sim) call(tok, fnName string, in *node, siteURL string, asXML bool) res
 	}
 	entry.Write = fn.write
 	if fn.write {
+		s.logMu.Lock()
 		s.writes[fnName]++
+		s.logMu.Unlock()
 	}
 	a, perr := validate(fn.params, in)
 	if perr != nil {
@@ -312,7 +349,7 @@ func (s *Sim) call(tok, fnName string, in *node, siteURL string, asXML bool) res
 			DebugInfo: "injected fault"})
 	case FaultHTTP500, FaultTimeout:
 		entry.Outcome = faultNames[kind]
-		s.log = append(s.log, entry)
+		s.logRequest(entry)
 		return result{fault: kind, delay: delay}
 	}
 
@@ -342,23 +379,26 @@ func (s *Sim) call(tok, fnName string, in *node, siteURL string, asXML bool) res
 			c.deadlocked[k] = true
 		}
 	}
-	var before *db
 	if fn.tx {
-		before = s.d.clone()
+		s.d.begin()
 	}
 	out, err := fn.run(c, args(a.(map[string]any)))
 	if err == nil {
 		c.t.settle()
 	}
-	if err != nil {
-		if before != nil {
-			s.d = before
+	if fn.tx {
+		if err != nil {
+			s.d.rollback()
+		} else {
+			s.d.commit()
 		}
+	}
+	if err != nil {
 		return fail(err)
 	}
 	if kind == FaultAfterWrite {
 		entry.Outcome = faultNames[kind]
-		s.log = append(s.log, entry)
+		s.logRequest(entry)
 		return result{fault: kind}
 	}
 	if asXML {
@@ -415,6 +455,11 @@ func phpJSON(v any) []byte {
 	raw := bytes.TrimRight(buf.Bytes(), "\n")
 	out := make([]byte, 0, len(raw)+16)
 	for i := 0; i < len(raw); {
+		if c := raw[i]; c < utf8.RuneSelf && c != '/' {
+			out = append(out, c)
+			i++
+			continue
+		}
 		r, size := utf8.DecodeRune(raw[i:])
 		switch {
 		case r == '/':
@@ -423,9 +468,9 @@ func phpJSON(v any) []byte {
 			out = append(out, raw[i])
 		case r > 0xFFFF:
 			r -= 0x10000
-			out = append(out, fmt.Sprintf(`\u%04x\u%04x`, 0xD800+(r>>10), 0xDC00+(r&0x3FF))...)
+			out = appendU(appendU(out, 0xD800+(r>>10)), 0xDC00+(r&0x3FF))
 		default:
-			out = append(out, fmt.Sprintf(`\u%04x`, r)...)
+			out = appendU(out, r)
 		}
 		i += size
 	}
@@ -433,3 +478,15 @@ func phpJSON(v any) []byte {
 }
 
 func itoa(v int64) string { return strconv.FormatInt(v, 10) }
+
+func (s *Sim) logRequest(e Request) {
+	s.logMu.Lock()
+	s.log = append(s.log, e)
+	s.logMu.Unlock()
+}
+
+// appendU appends \uXXXX (lowercase hex, as json_encode writes it).
+func appendU(out []byte, r rune) []byte {
+	const hex = "0123456789abcdef"
+	return append(out, '\\', 'u', hex[r>>12&0xF], hex[r>>8&0xF], hex[r>>4&0xF], hex[r&0xF])
+}

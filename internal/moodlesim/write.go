@@ -265,18 +265,19 @@ func localWrite(c *ctx, a args) (any, *wsError) {
 	out := make([]writeResult, 0, len(batches))
 	for _, b := range batches {
 		res := writeResult{CourseID: b.courseID, Status: "ok", Index: -1, IDs: []int64{}}
-		before := s.d.clone()
+		s.d.begin()
 		c.t = &tx{d: s.d, now: c.t.now, actor: c.t.actor}
 		failAt, ferr := runCourse(c, op, b)
 		if ferr == nil {
 			c.t.settle()
-		}
-		if ferr != nil {
-			s.d = before
+			s.d.commit()
+			if op.returnsID {
+				res.IDs = append([]int64{}, c.ids...)
+			}
+		} else {
+			s.d.rollback()
 			res = writeResult{CourseID: b.courseID, Status: "error", Index: b.indexes[failAt], ErrorCode: ferr.ErrorCode,
 				Message: c.s.errorMessage(ferr), IDs: []int64{}}
-		} else if op.returnsID {
-			res.IDs = c.ids
 		}
 		c.ids = nil
 		out = append(out, res)

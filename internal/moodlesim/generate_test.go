@@ -1,0 +1,131 @@
+package moodlesim
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// processCPU is the user and system time the process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func TestGenerateSite(t *testing.T) {
+	s := GenerateSite(SiteSize{Courses: 300})
+	ids := s.CourseIDs()
+	if len(ids) != 300 {
+		t.Fatalf("%d courses", len(ids))
+	}
+	s.mu.RLock()
+	d := s.d
+	methods := map[string]int{}
+	for _, e := range d.Instances {
+		methods[e.Enrol]++
+	}
+	enrolled := map[int64]bool{}
+	for _, ue := range d.UEs {
+		enrolled[ue.UserID] = true
+	}
+	hidden := 0
+	for _, c := range d.Courses {
+		if !c.Visible {
+			hidden++
+		}
+	}
+	mean := float64(len(d.UEs)) / 300
+	s.mu.RUnlock()
+	if mean < 27 || mean > 33 {
+		t.Errorf("%.1f enrolments per course, want about 30", mean)
+	}
+	for _, m := range []string{"manual", "database", "cohort", "meta", "self", "guest"} {
+		if methods[m] == 0 {
+			t.Errorf("no %s instance: %v", m, methods)
+		}
+	}
+	if perUser := mean * 300 / float64(len(enrolled)); perUser < 4 {
+		t.Errorf("users are in %.1f courses each; want shared users", perUser)
+	}
+	if hidden == 0 {
+		t.Error("no hidden course")
+	}
+	// The same size and seed make the same site.
+	var a, b bytes.Buffer
+	if err := GenerateSite(SiteSize{Courses: 40, Seed: 3}).Save(&a); err != nil {
+		t.Fatal(err)
+	}
+	if err := GenerateSite(SiteSize{Courses: 40, Seed: 3}).Save(&b); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a.Bytes(), b.Bytes()) {
+		t.Error("GenerateSite is not deterministic")
+	}
+}
+
+// BenchmarkGetCourseState measures local_enrolctl_get_course_state on generated
+// sites of 1k, 3k and 10k courses, 100 random courses per call: the cost per course
+// must stay flat as the site grows (indexes, not table scans).
+func BenchmarkGetCourseState(b *testing.B) {
+	for _, size := range []SiteSize{Site1k, Site3k, Site10k} {
+		b.Run(fmt.Sprintf("courses=%d", size.Courses), func(b *testing.B) {
+			s := GenerateSite(size)
+			ids := s.CourseIDs()
+			rng := rand.New(rand.NewPCG(1, 2))
+			h := s.Handler()
+			const perCall = 100
+			runtime.GC() // the generator's garbage is not the benchmark's
+			cpu0 := processCPU()
+			b.ResetTimer()
+			for b.Loop() {
+				var body strings.Builder
+				body.WriteString("wstoken=bench&wsfunction=local_enrolctl_get_course_state&moodlewsrestformat=json")
+				for i := range perCall {
+					fmt.Fprintf(&body, "&courseids[%d]=%d", i, ids[rng.IntN(len(ids))])
+				}
+				req := httptest.NewRequest(http.MethodPost, "http://moodle.test/webservice/rest/server.php", strings.NewReader(body.String()))
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req)
+				if rec.Code != 200 || strings.Contains(rec.Body.String(), `"exception"`) {
+					b.Fatalf("HTTP %d %.200s", rec.Code, rec.Body.String())
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*perCall), "ns/course")
+			// CPU time is what the simulator costs whatever else the machine runs.
+			b.ReportMetric(float64((processCPU()-cpu0).Nanoseconds())/float64(b.N*perCall), "cpu-ns/course")
+		})
+	}
+}
+
+func TestLatency(t *testing.T) {
+	st := newSite(t)
+	st.s.SetLatency(30 * time.Millisecond)
+	start := time.Now()
+	st.admin.ok(nil, "local_enrolctl_get_site_status")
+	if took := time.Since(start); took < 30*time.Millisecond {
+		t.Errorf("a call with 30 ms latency took %v", took)
+	}
+	// Latency is outside the lock: concurrent calls overlap.
+	start = time.Now()
+	done := make(chan bool)
+	for range 4 {
+		go func() { st.admin.ok(nil, "local_enrolctl_get_site_status"); done <- true }()
+	}
+	for range 4 {
+		<-done
+	}
+	if took := time.Since(start); took > 110*time.Millisecond {
+		t.Errorf("4 concurrent calls took %v, want about 30 ms", took)
+	}
+}
