@@ -1,6 +1,7 @@
 package render
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -33,27 +34,69 @@ func TestStatus(t *testing.T) {
 
 func TestParticipants(t *testing.T) {
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	day := func(m time.Month, d int) int64 { return time.Date(2026, m, d, 0, 0, 0, 0, time.UTC).Unix() }
 	c := state.Course{Shortname: "L1-INFO-ALGO",
-		Methods: []state.Method{{Type: state.Manual, Enabled: true}, {Type: state.Database, Enabled: true}},
+		Methods: []state.Method{{Type: state.Manual, Enabled: true}, {Type: state.Database, Enabled: true},
+			{Type: state.Cohort, Cohort: "C", Role: "student"}},
 		Enrolments: []state.Enrolment{
-			{Username: "b", Method: "manual", Roles: []string{"student"}, End: time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC).Unix()},
-			{Username: "a", Method: "database", Roles: []string{"student"}},
-			{Username: "a", Method: "manual", Roles: []string{"student"}, Suspended: true},
+			{Username: "b", Method: "manual", Roles: []string{"student"}, End: day(7, 1)},
+			{Username: "a", Method: "database", Roles: []string{"student"}, End: day(12, 1)},
+			{Username: "a", Method: "manual", Roles: []string{"editingteacher"}, Suspended: true},
+			{Username: "c", Method: "manual", Roles: []string{"student"}, Suspended: true},
+			{Username: "d", Method: "cohort:C:student", Roles: []string{"student"}},
 		},
-		Groups: []state.Group{{Name: "TP1", Members: []state.Member{{Username: "a"}}}},
+		Groups: []state.Group{{Name: "Promo 2026", Members: []state.Member{{Username: "a"}, {Username: "d", Component: "enrol_cohort"}}}},
 	}
+	users := map[string]UserInfo{"a": {Firstname: "Ann", Lastname: "Lee", Email: "a@x.fr", IDNumber: "42", LastCourseAccess: now.Add(-time.Hour).Unix()}}
+	all := ParticipantsOf(c, users, Filter{}, now, time.UTC)
 	var b strings.Builder
-	if err := Participants(&b, c, now, time.UTC); err != nil {
+	if err := ParticipantsText(&b, c.Shortname, all); err != nil {
 		t.Fatal(err)
 	}
-	want := `USERNAME  ROLES    GROUPS  METHOD    STATUS       START  END
-a         student  TP1     database  Active       none   never
-a         student  TP1     manual    Suspended    none   never
-b         student  -       manual    Not current  none   2026-06-30
+	want := `NAME     USERNAME  ID NUMBER  EMAIL   ROLES                    GROUPS      METHODS                                STATUS       LAST ACCESS       END
+Ann Lee  a         42         a@x.fr  editingteacher, student  Promo 2026  database (Active), manual (Suspended)  Active       2026-11-23 11:00  2026-11-30
+-        b         -          -       student                  -           manual (Not current)                   Not current  never             2026-06-30
+-        c         -          -       student                  -           manual (Suspended)                     Suspended    never             never
+-        d         -          -       student                  Promo 2026  cohort:C:student (Not current)         Not current  never             never
 
-course L1-INFO-ALGO: 3 enrolments: 1 active, 1 suspended, 1 not current.
+course L1-INFO-ALGO: 4 participants: 1 active, 1 suspended, 2 not current.
 `
 	if got := b.String(); got != want {
-		t.Errorf("Participants:\n%s\nwant:\n%s", got, want)
+		t.Errorf("ParticipantsText:\n%s\nwant:\n%s", got, want)
+	}
+	for _, tt := range []struct {
+		f    Filter
+		want []string
+	}{
+		{Filter{Role: "editingteacher"}, []string{"a"}},
+		{Filter{Status: "not-current"}, []string{"b", "d"}},
+		{Filter{Status: "suspended"}, []string{"c"}},
+		{Filter{Method: "cohort"}, []string{"d"}},
+		{Filter{Method: "manual", Group: "Promo 2026"}, []string{"a"}},
+		{Filter{Group: "TP1"}, nil},
+	} {
+		var got []string
+		for _, p := range ParticipantsOf(c, users, tt.f, now, time.UTC) {
+			got = append(got, p.Username)
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("filter %+v selects %v, want %v", tt.f, got, tt.want)
+		}
+	}
+	var j strings.Builder
+	if err := ParticipantsJSON(&j, all[:1]); err != nil {
+		t.Fatal(err)
+	}
+	for _, field := range []string{`"fullname": "Ann Lee"`, `"idnumber": "42"`, `"email": "a@x.fr"`, `"last_access": "2026-11-23 11:00"`, `"status": "Suspended"`, `"groups": [`} {
+		if !strings.Contains(j.String(), field) {
+			t.Errorf("JSON lacks %s:\n%s", field, j.String())
+		}
+	}
+	var cs strings.Builder
+	if err := ParticipantsCSV(&cs, all[:1]); err != nil {
+		t.Fatal(err)
+	}
+	if want := "Ann Lee,a,42,a@x.fr,editingteacher; student,Promo 2026,database (Active); manual (Suspended),Active,2026-11-23 11:00,2026-11-30\n"; !strings.HasSuffix(cs.String(), want) {
+		t.Errorf("CSV:\n%s\nwant last line %s", cs.String(), want)
 	}
 }
