@@ -25,11 +25,12 @@ const (
 	// as deeply as brackets do).
 	MaxHCLOperators = 128
 	// MaxHCLValue is the size one expression or function call may produce, counted as
-	// bytes of text plus valueCost per value in lists and objects (about its memory).
-	MaxHCLValue = 1 << 20
+	// bytes of text plus valueCost per value in lists and objects (about its memory):
+	// a list of 150,000 usernames, far more than a course has.
+	MaxHCLValue = 4 << 20
 	// MaxHCLWork is what a whole file may evaluate, in the same units, counting every
 	// value every expression builds (a for expression counts once per item).
-	MaxHCLWork = 16 << 20
+	MaxHCLWork = 32 << 20
 )
 
 // valueCost is what one value in a list or an object counts for, beside its text.
