@@ -2,11 +2,11 @@ package apply
 
 import (
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
 
 	"github.com/enrolctl/enrolctl/internal/diff"
+	"github.com/enrolctl/enrolctl/internal/render"
 	"github.com/enrolctl/enrolctl/internal/state"
 )
 
@@ -58,7 +58,7 @@ func CheckStale(p diff.Plan, observed state.Snapshot) error {
 			}
 			if r := now[i].Removes; r.Enrolments > ch.Removes.Enrolments || r.LastEnrolments > ch.Removes.LastEnrolments {
 				grew = true
-				details = append(details, fmt.Sprintf("%s now %s (planned: %s)", ch.Address, r.Detail, ch.Removes.Detail))
+				details = append(details, fmt.Sprintf("%s now %s (planned: %s)", ch.Address, render.RemovalText(now[i]), render.RemovalText(ch)))
 			}
 		}
 		if grew {
@@ -73,90 +73,48 @@ func CheckStale(p diff.Plan, observed state.Snapshot) error {
 	return &StaleError{Courses: changed, Details: details}
 }
 
-// minForShare is the number of removals from which the share limit applies.
-const minForShare = 3
-
-// Limits are the removal guard's thresholds. Every value is taken as it is: 0 means
-// that no removal is allowed; DefaultLimits gives the defaults.
+// Limits are the removal guard's thresholds (see diff.Limits: 0 means none allowed) and
+// whether removals above them are approved (--allow-removals).
 type Limits struct {
-	// MaxRemovals is the most enrolments one course may lose.
-	MaxRemovals int
-	// MaxShare is the largest share of a course's enrolments it may lose. It applies
-	// from minForShare removals up, so that one unenrolment in a tiny course is not
-	// refused.
-	MaxShare float64
-	// MaxSiteRemovals is the most enrolments all the courses of one apply may lose
-	// together: a policy that prunes a little in each of many courses adds up.
+	MaxRemovals     int
+	MaxShare        float64
 	MaxSiteRemovals int
-	// AllowRemovals lifts the limits above (never the protect flag).
+	// AllowRemovals lifts the limits (never the protect flag).
 	AllowRemovals bool
 }
 
 // DefaultLimits are the limits when neither enrolctl.yaml nor a flag sets them.
 func DefaultLimits() Limits {
-	return Limits{MaxRemovals: 10, MaxShare: 0.20, MaxSiteRemovals: 20}
+	d := diff.DefaultLimits()
+	return Limits{MaxRemovals: d.MaxRemovals, MaxShare: d.MaxShare, MaxSiteRemovals: d.MaxSiteRemovals}
+}
+
+// Thresholds are the limits as diff.Guard takes them.
+func (l Limits) Thresholds() diff.Limits {
+	return diff.Limits{MaxRemovals: l.MaxRemovals, MaxShare: l.MaxShare, MaxSiteRemovals: l.MaxSiteRemovals}
 }
 
 // RemovalError lists why removals were refused.
-type RemovalError struct{ Reasons []string }
+type RemovalError struct {
+	Refusals []diff.Refusal
+	Limits   diff.Limits
+}
 
 func (e *RemovalError) Error() string {
-	return "removals refused, nothing was applied:\n  " + strings.Join(e.Reasons, "\n  ")
+	reasons := make([]string, len(e.Refusals))
+	for i, r := range e.Refusals {
+		reasons[i] = render.RefusalText(r, e.Limits)
+	}
+	return "removals refused, nothing was applied:\n  " + strings.Join(reasons, "\n  ")
 }
 
 // Guard refuses the plan when it removes anything in a protected course, or more
-// enrolments in a course than the limits allow.
+// enrolments than the limits allow, judged on observed (the live state now) by
+// diff.Guard, the function plan used to show the refusals.
 func Guard(p diff.Plan, observed state.Snapshot, lim Limits) error {
-	type tally struct{ changes, enrolments int }
-	per := map[string]*tally{}
-	var order []string
-	for _, c := range p.Changes {
-		if !c.IsRemoval() {
-			continue
-		}
-		t := per[c.Course]
-		if t == nil {
-			t = &tally{}
-			per[c.Course] = t
-			order = append(order, c.Course)
-		}
-		t.changes++
-		t.enrolments += c.Removes.Enrolments
-	}
-	var reasons []string
-	siteTotal, siteCourses := 0, 0
-	for _, course := range order {
-		t := per[course]
-		if slices.Contains(p.Protected, course) {
-			reasons = append(reasons, fmt.Sprintf("course %s is protected (protect: true): %d removal(s) planned; remove them from the specs or lift the protection", course, t.changes))
-			continue
-		}
-		if t.enrolments > 0 {
-			siteTotal += t.enrolments
-			siteCourses++
-		}
-		if lim.AllowRemovals {
-			continue
-		}
-		total := 0
-		if o, ok := observed.Course(course); ok {
-			total = len(o.Enrolments)
-		}
-		share := 0.0
-		if total > 0 {
-			share = float64(t.enrolments) / float64(total)
-		}
-		if t.enrolments > lim.MaxRemovals || (t.enrolments >= minForShare && share > lim.MaxShare) {
-			reasons = append(reasons, fmt.Sprintf("course %s: %d of %d enrolments would be removed or suspended (%.0f%%), above the limit of %d or %.0f%%; re-run with --allow-removals if this is intended",
-				course, t.enrolments, total, share*100, lim.MaxRemovals, lim.MaxShare*100))
-		}
-	}
-	if !lim.AllowRemovals && siteTotal > lim.MaxSiteRemovals {
-		reasons = append(reasons, fmt.Sprintf("across %d course(s), %d enrolments would be removed or suspended, above the site-wide limit of %d for one apply (max_site_removals); re-run with --allow-removals if this is intended",
-			siteCourses, siteTotal, lim.MaxSiteRemovals))
-	}
-	if len(reasons) > 0 {
-		return &RemovalError{Reasons: reasons}
+	refusals := diff.Guard(p.Changes, p.Protected, observed, lim.Thresholds(), diff.Approvals{Removals: lim.AllowRemovals})
+	if len(refusals) > 0 {
+		return &RemovalError{Refusals: refusals, Limits: lim.Thresholds()}
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/enrolctl/enrolctl/internal/planfile"
 	"github.com/enrolctl/enrolctl/internal/review/reviewtest"
 )
 
@@ -27,7 +28,8 @@ const fakeToken = "fake-review-token"
 // ($FAKE_GITHUB_API, acme/specs, pull request 7) accepting $FAKE_TOKEN; the commands
 // for them and for the CI templates are in review_cmds_test.go.
 //
-// The command `exits N ARGS...` runs enrolctl ARGS and fails unless it exits with
+// The command `validplan FILE` checks FILE against the shipped plan schema
+// (docs/plan.schema.json). The command `exits N ARGS...` runs enrolctl ARGS and fails unless it exits with
 // exactly N (`! exec` only tells 0 from not 0, and CI jobs branch on 2 versus 1).
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
@@ -44,6 +46,18 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: withReviewCmds(map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"validplan": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 1 {
+					ts.Fatalf("usage: validplan FILE")
+				}
+				err := planfile.Validate([]byte(ts.ReadFile(args[0])))
+				if neg && err == nil {
+					ts.Fatalf("%s is a valid plan document", args[0])
+				}
+				if !neg && err != nil {
+					ts.Fatalf("%s does not validate against docs/plan.schema.json: %v", args[0], err)
+				}
+			},
 			"exits": func(ts *testscript.TestScript, neg bool, args []string) {
 				if neg || len(args) < 1 {
 					ts.Fatalf("usage: exits CODE enrolctl-args...")

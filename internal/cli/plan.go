@@ -1,8 +1,8 @@
 package cli
 
 import (
+	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path"
@@ -15,6 +15,7 @@ import (
 	"github.com/enrolctl/enrolctl/internal/diff"
 	"github.com/enrolctl/enrolctl/internal/gitsrc"
 	"github.com/enrolctl/enrolctl/internal/moodle"
+	"github.com/enrolctl/enrolctl/internal/planfile"
 	"github.com/enrolctl/enrolctl/internal/render"
 	"github.com/enrolctl/enrolctl/internal/state"
 )
@@ -56,27 +57,18 @@ func (a *App) makePlan(ctx context.Context) (*planned, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := diff.ComputeWithOptions(desired, observed, diff.Options{Location: conn.loc})
+	lim := applyFlags{}.limits(conn.site).Thresholds()
+	p := diff.ComputeWithOptions(desired, observed, diff.Options{Location: conn.loc, Limits: &lim})
 	// One list: the specs' own findings and the site checks', all reported in one run.
 	p.Diagnostics = append(specDiags, p.Diagnostics...).Sort().WithSource(a.readFile)
 	if p.Diagnostics.HasErrors() {
-		p.Changes, p.Unmanaged = []diff.Change{}, nil
+		p.Changes, p.Unmanaged, p.Fingerprints, p.Refusals = []diff.Change{}, nil, nil, nil
 	}
 	p.Site = conn.name
 	p.CreatedAt = time.Now().UTC().Format(time.RFC3339)
-	if c, err := gitsrc.Head(conn.specsDir); err == nil {
+	if c, err := gitsrc.Head(a.path(conn.specsDir)); err == nil {
 		p.Commit = c.Hash
-	}
-	p.Fingerprints = map[string]string{}
-	for _, course := range p.Courses() {
-		if o, ok := observed.Course(course); ok {
-			p.Fingerprints[course] = o.ManagedFingerprint()
-		}
-	}
-	for _, c := range desired.Courses {
-		if c.Options.Protect {
-			p.Protected = append(p.Protected, c.Shortname)
-		}
+		p.Dirty, _ = gitsrc.Dirty(a.path(conn.specsDir))
 	}
 	if p.SpecsDigest, err = a.specsDigest(conn); err != nil {
 		return nil, err
@@ -156,28 +148,27 @@ func (a *App) renderPlan(p diff.Plan, format string) error {
 	}
 }
 
+// writePlanFile saves the plan document, the very bytes `plan -o json` prints.
 func writePlanFile(path string, p diff.Plan) error {
-	data, err := json.MarshalIndent(p, "", "  ")
-	if err != nil {
+	var b bytes.Buffer
+	if err := planfile.Encode(&b, p); err != nil {
 		return err
 	}
-	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
 		return fmt.Errorf("saving the plan: %w", err)
 	}
 	return nil
 }
 
+// readPlanFile reads a saved plan, validated whole before anything acts on it.
 func readPlanFile(path string) (diff.Plan, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return diff.Plan{}, fmt.Errorf("reading the plan: %w", err)
 	}
-	var p diff.Plan
-	if err := json.Unmarshal(data, &p); err != nil {
-		return diff.Plan{}, fmt.Errorf("%s is not an enrolctl plan: %v", path, err)
-	}
-	if p.FormatVersion != diff.FormatVersion {
-		return diff.Plan{}, fmt.Errorf("%s has plan format %q; this enrolctl reads format %q: plan again with this version", path, p.FormatVersion, diff.FormatVersion)
+	p, err := planfile.Decode(data)
+	if err != nil {
+		return diff.Plan{}, fmt.Errorf("%s is not a plan this enrolctl can apply: %v", path, err)
 	}
 	return p, nil
 }

@@ -1,7 +1,9 @@
 package diff
 
 import (
+	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,34 +16,68 @@ import (
 
 // brief renders a plan compactly so table tests read like plans:
 //
-//	"+ course/C/method/cohort:X:student enabled=true group=none"
-//	"- course/C/enrolment/manual/u [1/1] (reason)"
+//	"+ course/C/method/cohort:X:student enabled=true group="
+//	"- course/C/enrolment/manual/u [1/1] (manual-prune-unenrol)"
+//	"? course/C/method/database [2]"
+//
+// Values are raw (dates as UTC dates or timestamps, roles joined by commas), reasons are
+// codes with their subject: the wording is render's.
 func brief(p Plan) []string {
 	var out []string
 	for _, c := range p.Changes {
 		s := c.Action.Symbol() + " " + c.Address
 		for _, f := range c.Fields {
-			if c.Action == Create {
-				s += fmt.Sprintf(" %s=%s", f.Field, f.New)
+			if f.Old == nil {
+				s += fmt.Sprintf(" %s=%s", f.Field, show(f.Field, f.New))
 			} else {
-				s += fmt.Sprintf(" %s=%s>%s", f.Field, f.Old, f.New)
+				s += fmt.Sprintf(" %s=%s>%s", f.Field, show(f.Field, f.Old), show(f.Field, f.New))
 			}
 		}
 		if c.Removes != nil {
 			s += fmt.Sprintf(" [%d/%d]", c.Removes.Enrolments, c.Removes.LastEnrolments)
 		}
-		if c.Reason != "" {
-			s += " (" + c.Reason + ")"
+		if c.Reason != nil {
+			s += " (" + strings.TrimSpace(string(c.Reason.Code)+" "+c.Reason.Subject) + ")"
 		}
 		out = append(out, s)
 	}
 	for _, u := range p.Unmanaged {
-		out = append(out, "? "+u.Address+" "+u.Description)
+		s := "? " + u.Address
+		if u.Method != nil && !u.Duplicate {
+			s += fmt.Sprintf(" [%d]", u.Enrolments)
+		}
+		out = append(out, s)
 	}
 	for _, d := range p.Diagnostics {
 		out = append(out, "! "+d.Error())
 	}
 	return out
+}
+
+// show writes a value compactly: dates in UTC as FormatStart and FormatEnd show them.
+func show(f Field, v *Value) string {
+	switch f {
+	case FieldEnabled, FieldSuspended:
+		return fmt.Sprint(v.Bool)
+	case FieldStart:
+		return FormatStart(v.Int, time.UTC)
+	case FieldEnd:
+		return FormatEnd(v.Int, time.UTC)
+	case FieldMaxUsers:
+		if v.Int == 0 {
+			return "unlimited"
+		}
+		return fmt.Sprint(v.Int)
+	case FieldGroup:
+		if v.Text == "" {
+			return "none"
+		}
+		return v.Text
+	}
+	if len(v.Roles) == 0 {
+		return "none"
+	}
+	return strings.Join(v.Roles, ",")
 }
 
 var dir = state.Directory{
@@ -98,7 +134,7 @@ func TestCompute(t *testing.T) {
 			}},
 			observed: state.Course{Shortname: "C"},
 			want: []string{
-				"+ course/C/group/Promo 2026 (method cohort:L1-2026:student puts its members in it)",
+				"+ course/C/group/Promo 2026 (group-of-method cohort:L1-2026:student)",
 				"+ course/C/method/cohort:L1-2026:student enabled=true group=Promo 2026",
 				"+ course/C/method/guest enabled=true",
 				"+ course/C/method/meta:PARENT enabled=true group=none",
@@ -150,9 +186,9 @@ func TestCompute(t *testing.T) {
 				},
 			},
 			want: []string{
-				"? course/C/method/cohort:L2-2026:student cohort sync L2-2026 → student, 2 enrolments",
-				"? course/C/method/database external database sync, 1 enrolment",
-				"? course/C/method/muprog#12 muprog instance 12 (a plugin enrolctl does not manage), 0 enrolments",
+				"? course/C/method/cohort:L2-2026:student [2]",
+				"? course/C/method/database [1]",
+				"? course/C/method/muprog#12 [0]",
 			},
 		},
 		{
@@ -165,9 +201,9 @@ func TestCompute(t *testing.T) {
 				},
 			},
 			want: []string{
-				"- course/C/method/cohort:L2-2026:student [2/1] (not declared and methods_prune is on)",
-				"? course/C/method/database external database sync, 1 enrolment",
-				"? course/C/method/muprog#12 muprog instance 12 (a plugin enrolctl does not manage), 0 enrolments",
+				"- course/C/method/cohort:L2-2026:student [2/1] (methods-prune)",
+				"? course/C/method/database [1]",
+				"? course/C/method/muprog#12 [0]",
 			},
 		},
 		{
@@ -187,11 +223,11 @@ func TestCompute(t *testing.T) {
 				},
 			},
 			want: []string{
-				"+ course/C/enrolment/manual/u1 role=student start=none end=2027-06-30 suspended=false (keeps access when the database sync removes them)",
-				"~ course/C/enrolment/manual/u2 end=2026-06-30>2027-06-30 suspended=true>false (reactivates a suspended enrolment)",
+				"+ course/C/enrolment/manual/u1 role=student start=none end=2027-06-30 suspended=false (keep-access-after-database)",
+				"~ course/C/enrolment/manual/u2 end=2026-06-30>2027-06-30 suspended=true>false (reactivate)",
 				"~ course/C/enrolment/manual/u3 role=student,teacher>editingteacher",
 				"+ course/C/enrolment/manual/u4 role=student start=2026-09-01 end=2027-06-30 suspended=false",
-				"? course/C/method/database external database sync, 2 enrolments",
+				"? course/C/method/database [2]",
 			},
 		},
 		{
@@ -199,7 +235,7 @@ func TestCompute(t *testing.T) {
 			desired:  state.Course{Shortname: "C", Enrolments: []state.Enrolment{manual("u1", 0, "student")}},
 			observed: state.Course{Shortname: "C"},
 			want: []string{
-				"+ course/C/method/manual enabled=true (needed by the manual enrolments the specs list)",
+				"+ course/C/method/manual enabled=true (implied-manual-method)",
 				"+ course/C/enrolment/manual/u1 role=student start=none end=never suspended=false",
 			},
 		},
@@ -216,8 +252,8 @@ func TestCompute(t *testing.T) {
 				manual("u1", end2026, "student"), {Username: "u2", Method: "manual", Roles: []string{"student"}, Suspended: true},
 			}},
 			want: []string{
-				"? course/C/enrolment/manual/u1 manual enrolment not in the specs, role student, ends 2026-06-30",
-				"? course/C/enrolment/manual/u2 manual enrolment not in the specs, role student, suspended",
+				"? course/C/enrolment/manual/u1",
+				"? course/C/enrolment/manual/u2",
 			},
 		},
 		{
@@ -227,7 +263,7 @@ func TestCompute(t *testing.T) {
 				manual("u1", end2026, "student"), {Username: "u2", Method: "manual", Roles: []string{"student"}, Suspended: true},
 			}},
 			want: []string{
-				"~ course/C/enrolment/manual/u1 suspended=false>true [1/0] (not listed in the specs and manual.prune is suspend)",
+				"~ course/C/enrolment/manual/u1 suspended=false>true [1/0] (manual-prune-suspend)",
 			},
 		},
 		{
@@ -236,9 +272,9 @@ func TestCompute(t *testing.T) {
 			observed: state.Course{Shortname: "C", Methods: []state.Method{manualM, dbM},
 				Enrolments: []state.Enrolment{manual("u1", 0, "student"), manual("u2", 0, "student"), enrol("database", "u2")}},
 			want: []string{
-				"- course/C/enrolment/manual/u1 [1/1] (not listed in the specs and manual.prune is unenrol)",
-				"- course/C/enrolment/manual/u2 [1/0] (not listed in the specs and manual.prune is unenrol)",
-				"? course/C/method/database external database sync, 1 enrolment",
+				"- course/C/enrolment/manual/u1 [1/1] (manual-prune-unenrol)",
+				"- course/C/enrolment/manual/u2 [1/0] (manual-prune-unenrol)",
+				"? course/C/method/database [1]",
 			},
 		},
 		{
@@ -248,9 +284,9 @@ func TestCompute(t *testing.T) {
 			observed: state.Course{Shortname: "C", Methods: []state.Method{manualM, cohortM("L1-2026", "student")},
 				Enrolments: []state.Enrolment{enrol("cohort:L1-2026:student", "u1"), enrol("cohort:L1-2026:student", "u2"), enrol("cohort:L1-2026:student", "u3")}},
 			want: []string{
-				"+ course/C/enrolment/manual/u1 role=student start=none end=2027-06-30 suspended=false (converts the cohort:L1-2026:student enrolment to manual before that method is deleted)",
-				"+ course/C/enrolment/manual/u2 role=student start=none end=2027-06-30 suspended=false (converts the cohort:L1-2026:student enrolment to manual before that method is deleted)",
-				"- course/C/method/cohort:L1-2026:student [3/1] (not declared and methods_prune is on)",
+				"+ course/C/enrolment/manual/u1 role=student start=none end=2027-06-30 suspended=false (convert-before-method-deletion cohort:L1-2026:student)",
+				"+ course/C/enrolment/manual/u2 role=student start=none end=2027-06-30 suspended=false (convert-before-method-deletion cohort:L1-2026:student)",
+				"- course/C/method/cohort:L1-2026:student [3/1] (methods-prune)",
 			},
 		},
 		{
@@ -259,7 +295,7 @@ func TestCompute(t *testing.T) {
 				Methods: []state.Method{{Type: state.Manual, Absent: true, Source: "c.yaml:3:5"}}},
 			observed: state.Course{Shortname: "C", Methods: []state.Method{manualM},
 				Enrolments: []state.Enrolment{manual("u1", 0, "student"), manual("u2", 0, "student")}},
-			want: []string{"- course/C/method/manual [2/2] (declared absent)"},
+			want: []string{"- course/C/method/manual [2/2] (declared-absent)"},
 		},
 		{
 			name:    "methods_prune never deletes the manual method",
@@ -267,9 +303,9 @@ func TestCompute(t *testing.T) {
 			observed: state.Course{Shortname: "C", Methods: []state.Method{manualM, cohortM("L1-2026", "student")},
 				Enrolments: []state.Enrolment{manual("t1", 0, "editingteacher")}},
 			want: []string{
-				"- course/C/method/cohort:L1-2026:student [0/0] (not declared and methods_prune is on)",
-				"? course/C/enrolment/manual/t1 manual enrolment not in the specs, role editingteacher",
-				"? course/C/method/manual manual enrolments, 1 enrolment",
+				"- course/C/method/cohort:L1-2026:student [0/0] (methods-prune)",
+				"? course/C/enrolment/manual/t1",
+				"? course/C/method/manual [1]",
 			},
 		},
 		{
@@ -277,7 +313,7 @@ func TestCompute(t *testing.T) {
 			desired: state.Course{Shortname: "C",
 				Methods: []state.Method{{Type: state.Cohort, Cohort: "L1-2026", Role: "student", Absent: true}}},
 			observed: state.Course{Shortname: "C", Methods: []state.Method{manualM}},
-			want:     []string{"? course/C/method/manual manual enrolments, 0 enrolments"},
+			want:     []string{"? course/C/method/manual [0]"},
 		},
 		{
 			name: "groups and memberships",
@@ -301,9 +337,9 @@ func TestCompute(t *testing.T) {
 				"+ course/C/group/TP1/member/u2",
 				"+ course/C/group/TP2/member/u1",
 				"+ course/C/group/TP3/member/u3",
-				"- course/C/group/TP1/member/u4 [0/0] (not declared in a group with prune_members)",
-				"? course/C/enrolment/manual/u4 manual enrolment not in the specs, role student",
-				"? course/C/method/cohort:L1-2026:student cohort sync L1-2026 → student, 1 enrolment",
+				"- course/C/group/TP1/member/u4 [0/0] (prune-members)",
+				"? course/C/enrolment/manual/u4",
+				"? course/C/method/cohort:L1-2026:student [1]",
 			},
 		},
 		{
@@ -319,9 +355,9 @@ func TestCompute(t *testing.T) {
 					{Username: "u1", Component: "enrol_cohort"}, {Username: "u2", Component: "enrol_cohort"},
 				}}}},
 			want: []string{
-				"+ course/C/enrolment/manual/u1 role=student start=none end=never suspended=false (converts the cohort:L1-2026:student enrolment to manual before that method is deleted)",
-				"- course/C/method/cohort:L1-2026:student [1/0] (not declared and methods_prune is on)",
-				"+ course/C/group/Promo/member/u1 (a member through enrol_cohort, whose method this plan deletes: added back as a manual member afterwards)",
+				"+ course/C/enrolment/manual/u1 role=student start=none end=never suspended=false (convert-before-method-deletion cohort:L1-2026:student)",
+				"- course/C/method/cohort:L1-2026:student [1/0] (methods-prune)",
+				"+ course/C/group/Promo/member/u1 (readd-after-method-removal enrol_cohort)",
 			},
 		},
 		{
@@ -336,9 +372,9 @@ func TestCompute(t *testing.T) {
 					{Username: "u1", Component: "enrol_cohort"}, {Username: "u2", Component: "enrol_cohort"},
 				}}}},
 			want: []string{
-				"+ course/C/enrolment/manual/u1 role=student start=none end=never suspended=false (converts the cohort:L1-2026:student enrolment to manual before that method is deleted)",
-				"- course/C/method/cohort:L1-2026:student [2/1] (not declared and methods_prune is on)",
-				"+ course/C/group/Promo/member/u1 (a member through enrol_cohort, whose method this plan deletes; the user stays in the course: added back as a manual member)",
+				"+ course/C/enrolment/manual/u1 role=student start=none end=never suspended=false (convert-before-method-deletion cohort:L1-2026:student)",
+				"- course/C/method/cohort:L1-2026:student [2/1] (methods-prune)",
+				"+ course/C/group/Promo/member/u1 (restore-synced-membership enrol_cohort)",
 			},
 		},
 		{
@@ -414,9 +450,9 @@ func TestComputeMissingCourse(t *testing.T) {
 	got := Compute(desired, observed)
 	// Nothing is planned while an error stands, not even in the course that exists.
 	want := Plan{
-		FormatVersion: FormatVersion,
-		Changes:       []Change{},
-		Diagnostics:   diag.Diagnostics{{File: "specs/gone.yaml", Message: "course GONE was not read from Moodle; nothing can be planned for it"}},
+		FormatVersion: FormatVersion, Timezone: "UTC", Limits: DefaultLimits(),
+		Changes:     []Change{},
+		Diagnostics: diag.Diagnostics{{File: "specs/gone.yaml", Message: "course GONE was not read from Moodle; nothing can be planned for it"}},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("plan (-want +got):\n%s", diff)
@@ -431,9 +467,9 @@ func TestComputeRemovalDetail(t *testing.T) {
 	got := Compute(desired, observed).Changes
 	want := []Change{{
 		Address: "course/C/enrolment/manual/u1", Course: "C", Kind: KindEnrolment, Action: Delete,
-		Reason:    "not listed in the specs and manual.prune is unenrol",
+		Reason:    &Reason{Code: ReasonManualPruneUnenrol},
 		Enrolment: &state.Enrolment{Username: "u1", Method: "manual", Roles: []string{"student"}, UserID: 1},
-		Removes:   &Removal{Enrolments: 1, LastEnrolments: 1, Detail: "unenrols; last enrolment: roles, groups and grades deleted"},
+		Removes:   &Removal{Effect: EffectUnenrol, Enrolments: 1, LastEnrolments: 1},
 	}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("changes (-want +got):\n%s", diff)
@@ -550,8 +586,8 @@ func TestKeepStartLeavesTheLiveStart(t *testing.T) {
 		want      []FieldChange
 		wantStart int64
 	}{
-		{"no from in the spec: only the end changes", true, []FieldChange{{Field: "end", Old: "2026-06-30T22:00:00Z", New: "2027-06-30T22:00:00Z"}}, start},
-		{"from: none declared: the start is cleared", false, []FieldChange{{Field: "start", Old: "2025-08-31T22:00:00Z", New: "none"}, {Field: "end", Old: "2026-06-30T22:00:00Z", New: "2027-06-30T22:00:00Z"}}, 0},
+		{"no from in the spec: only the end changes", true, []FieldChange{{Field: FieldEnd, Old: &Value{Int: oldEnd}, New: &Value{Int: newEnd}}}, start},
+		{"from: none declared: the start is cleared", false, []FieldChange{{Field: FieldStart, Old: &Value{Int: start}, New: &Value{}}, {Field: FieldEnd, Old: &Value{Int: oldEnd}, New: &Value{Int: newEnd}}}, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -570,5 +606,85 @@ func TestKeepStartLeavesTheLiveStart(t *testing.T) {
 				t.Errorf("the state apply sends has start %d, want %d", got, tt.wantStart)
 			}
 		})
+	}
+}
+
+// The plan is whole: fingerprints of the courses it changes, protected courses, and the
+// refusals apply will make, judged by Guard with the plan's limits and approvals.
+func TestComputeWholePlan(t *testing.T) {
+	var live []state.Enrolment
+	for i := range 12 {
+		live = append(live, state.Enrolment{Username: fmt.Sprintf("u%02d", i), Method: "manual", Roles: []string{"student"}})
+	}
+	desired := snap(
+		state.Course{Shortname: "C", Options: state.Options{ManualPrune: state.PruneUnenrol}, Methods: []state.Method{manualM}},
+		state.Course{Shortname: "D", Options: state.Options{Protect: true, ManualPrune: state.PruneSuspend}, Methods: []state.Method{manualM}},
+		state.Course{Shortname: "PARENT", Options: state.Options{Protect: true}},
+	)
+	observed := snap(
+		state.Course{Shortname: "C", Methods: []state.Method{manualM}, Enrolments: live},
+		state.Course{Shortname: "D", Methods: []state.Method{manualM}, Enrolments: live[:1]},
+		state.Course{Shortname: "PARENT"},
+	)
+	p := Compute(desired, observed)
+	c, _ := observed.Course("C")
+	d, _ := observed.Course("D")
+	if want := map[string]string{"C": c.ManagedFingerprint(), "D": d.ManagedFingerprint()}; !cmp.Equal(p.Fingerprints, want) {
+		t.Errorf("fingerprints = %v, want the two changed courses' %v", p.Fingerprints, want)
+	}
+	if want := []string{"D", "PARENT"}; !slices.Equal(p.Protected, want) {
+		t.Errorf("protected = %v, want %v", p.Protected, want)
+	}
+	want := []Refusal{
+		{Code: RefuseCourseLimit, Course: "C", Changes: 12, Enrolments: 12, Total: 12},
+		{Code: RefuseProtected, Course: "D", Changes: 1, Enrolments: 1},
+	}
+	if d := cmp.Diff(want, p.Refusals); d != "" {
+		t.Errorf("refusals (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff(p.Refusals, Guard(p.Changes, p.Protected, observed, p.Limits, p.Approvals)); d != "" {
+		t.Errorf("the plan's refusals are not Guard's (-plan +guard):\n%s", d)
+	}
+	// Approved removals lift the limits, never the protection.
+	approved := ComputeWithOptions(desired, observed, Options{Approvals: Approvals{Removals: true}})
+	if d := cmp.Diff(want[1:], approved.Refusals); d != "" {
+		t.Errorf("approved refusals (-want +got):\n%s", d)
+	}
+	// Limits are the plan's: a looser limit refuses nothing in C.
+	loose := Limits{MaxRemovals: 20, MaxShare: 1, MaxSiteRemovals: 20}
+	if got := ComputeWithOptions(desired, observed, Options{Limits: &loose}).Refusals; !cmp.Equal(got, want[1:]) {
+		t.Errorf("refusals with loose limits = %+v, want only the protected course", got)
+	}
+}
+
+func TestFieldChangeJSON(t *testing.T) {
+	fs := []FieldChange{
+		{Field: FieldEnd, Old: &Value{Int: 1782856800}, New: &Value{Int: 0}},
+		{Field: FieldRole, New: &Value{Roles: []string{"student", "teacher"}}},
+		{Field: FieldRole, Old: &Value{}, New: &Value{Roles: []string{"student"}}},
+		{Field: FieldEnabled, Old: &Value{Bool: true}, New: &Value{Bool: false}},
+		{Field: FieldGroup, New: &Value{Text: "Promo 2026"}},
+		{Field: FieldMaxUsers, Old: &Value{Int: 30}, New: &Value{}},
+	}
+	b, err := json.Marshal(fs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = `[{"field":"end","old":1782856800,"new":0},{"field":"role","new":["student","teacher"]},{"field":"role","old":[],"new":["student"]},{"field":"enabled","old":true,"new":false},{"field":"group","new":"Promo 2026"},{"field":"max_users","old":30,"new":0}]`
+	if string(b) != want {
+		t.Errorf("JSON:\n%s\nwant:\n%s", b, want)
+	}
+	var back []FieldChange
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(fs, back); d != "" {
+		t.Errorf("round trip (-want +got):\n%s", d)
+	}
+	for _, bad := range []string{`{"field":"colour","new":1}`, `{"field":"end","new":"2027-06-30"}`, `{"field":"enabled"}`, `{"field":"end","new":1,"extra":2}`} {
+		var f FieldChange
+		if err := json.Unmarshal([]byte(bad), &f); err == nil {
+			t.Errorf("%s was accepted", bad)
+		}
 	}
 }

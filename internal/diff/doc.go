@@ -14,8 +14,18 @@
 //     course, role, duplicate course) are made once, by spec.Load and spec.Resolve.
 //   - Stage(change) gives the apply stage of a change (see Ordering).
 //   - FormatStart and FormatEnd render enrolment dates the way plans show them.
-//   - plan.go holds the plan types (Plan, Change, Action, Kind, FieldChange, Removal,
-//     Unmanaged, Summary) shared with apply and render.
+//   - Guard(changes, protected, observed, limits, approvals): what apply refuses (removals
+//     in protected courses, above the limits); Compute records it in Plan.Refusals and
+//     apply runs it again on the live state.
+//   - Reassess: what a plan's removals would take from a course as it is now.
+//   - plan.go holds the plan document (Plan, Change, Action, Kind, Reason and its codes,
+//     Removal and its effects, Unmanaged, Summary), values.go the typed field values
+//     (Field, Value, FieldChange), guard.go Limits, Approvals and Refusal. They are data:
+//     codes and typed values, with every sentence written by render. The JSON form is
+//     docs/plan-format.md; internal/planfile writes and reads it.
+//
+// The planning is split by object kind: methods.go, groups.go, enrolments.go,
+// memberships.go, removals.go, driven by compute.go; check.go holds the site checks.
 //
 // # What is managed
 //
@@ -75,14 +85,11 @@
 //
 // Unmanaged objects are sorted by course, then address; diagnostics by file and line.
 //
-// # Display values
+// # Values
 //
-// FieldChange values are display strings, not data (the Change carries the objects).
-// Dates use the site's time zone from Options.Location (UTC when nil): a timestamp at
-// local midnight is shown as a date, and because end timestamps are exclusive an end at
-// midnight is shown as the day before ("until: 2027-06-30" is stored as 2027-07-01T00:00
-// and shown as "2027-06-30"); any other instant is a full RFC 3339 timestamp in that zone.
-// "none" stands for no start, role or group, "never" for no end, "unlimited" for a self
-// method's max_users of 0, and booleans are "true"/"false". Creates list every managed
-// field with Old empty; renderers may hide defaults.
+// FieldChange values are typed (Value): booleans, integers (max_users; start and end as
+// unix seconds, 0 meaning none and never), text (group) and role lists. Plan.Timezone
+// records the site's zone (Options.Location) so that renderers show dates as whole days
+// there; FormatStart and FormatEnd do that. Creates list every managed field, with no
+// Old; renderers may hide defaults.
 package diff

@@ -1,17 +1,13 @@
 package diff
 
 import (
-	"strconv"
-	"strings"
 	"time"
 )
 
-// Display values used in FieldChange for "no value". They are words, not empty strings,
-// because an empty Old already means "created" and an empty New "deleted".
+// Display values of "no date".
 const (
 	noStart = "none"
 	noEnd   = "never"
-	noValue = "none"
 )
 
 // FormatStart renders an enrolment start (unix seconds) for a plan: "none" for 0, the
@@ -52,32 +48,4 @@ func orUTC(loc *time.Location) *time.Location {
 
 func isMidnight(t time.Time) bool {
 	return t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 && t.Nanosecond() == 0
-}
-
-func formatRoles(roles []string) string {
-	if len(roles) == 0 {
-		return noValue
-	}
-	return strings.Join(roles, ",")
-}
-
-func formatName(s string) string {
-	if s == "" {
-		return noValue
-	}
-	return s
-}
-
-func formatMaxUsers(n int) string {
-	if n == 0 {
-		return "unlimited"
-	}
-	return strconv.Itoa(n)
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return strconv.Itoa(n) + " " + many
 }

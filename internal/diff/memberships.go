@@ -1,139 +1,109 @@
 package diff
 
 import (
-	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/enrolctl/enrolctl/internal/state"
 )
 
-// Group memberships that a method deletion takes with it.
-//
-// Moodle deletes the memberships a cohort or meta sync made (groups_members rows with
-// component enrol_cohort or enrol_meta and the instance as itemid) when the method is
-// deleted, even for users who stay in the course through another enrolment. A plan
-// that deletes such a method says how many memberships go (Removal.Memberships), and
-// adds back, as manual memberships after the deletion, those of the users still
-// enrolled once the plan is applied (Removal.MembershipsKept): converting a course from
-// a cohort sync to manual enrolments never loses a group.
-
-// syncedBy reports whether a live membership was made by method m's sync, so that
-// deleting m deletes it. With item ids (the plugin reports them) that is exact. Without
-// (older plugins), the membership goes when the user is enrolled in m and in no other
-// method of the same plugin, as Moodle's unenrol_user removes the plugin's memberships
-// of a user it unenrols.
-// gone holds the keys of methods deleted before m, whose enrolments no longer count.
-func syncedBy(mem state.Member, m state.Method, live *state.Course, gone map[string]bool) bool {
-	if mem.Component != "enrol_"+string(m.Type) {
-		return false
+// enrolledAfter reports whether username still has an enrolment (any method, any
+// status) once the plan is applied: Moodle only puts enrolled users in groups.
+func (cp *coursePlanner) enrolledAfter(username string) bool {
+	if cp.createdManual[username] {
+		return true
 	}
-	if mem.ItemID != 0 && m.ID != 0 {
-		return mem.ItemID == m.ID
-	}
-	inM := false
-	for _, e := range live.EnrolmentsOf(mem.Username) {
-		if e.Method == m.Key() {
-			inM = true
-		} else if other, ok := live.Method(e.Method); ok && other.Type == m.Type && !gone[e.Method] {
-			return false
+	for _, e := range cp.liveEnrolOfU[username] {
+		if cp.deletedMethods[e.Method] {
+			continue
 		}
+		if e.Method == string(state.Manual) && cp.unenrolled[username] {
+			continue
+		}
+		return true
 	}
-	return inM
+	return false
 }
 
-// restoreSyncedMemberships plans, after planMemberships, the manual memberships that
-// replace those the methods deleted by this plan take away, for users who stay in the
-// course. Memberships the specs declare were planned already; a user with a manual
-// membership in the group keeps it; a group whose spec prunes undeclared members gets
-// back only the declared ones.
-func (cp *coursePlanner) restoreSyncedMemberships() {
-	if len(cp.deletedMethods) == 0 {
-		return
-	}
-	planned := map[string]bool{}
-	for _, c := range cp.changes {
-		if c.Kind == KindMember {
-			planned[c.Address] = true
+func (cp *coursePlanner) planMemberships() {
+	course := cp.d.Shortname
+	groups := slices.Clone(cp.d.Groups)
+	slices.SortStableFunc(groups, func(a, b state.Group) int { return strings.Compare(a.Name, b.Name) })
+	done := map[string]bool{}
+	for _, g := range groups {
+		if done[g.Name] || g.Name == "" {
+			continue
 		}
-	}
-	for _, g := range cp.o.Groups {
-		desired, _ := cp.d.Group(g.Name)
-		manual := map[string]bool{}
-		for _, mem := range g.Members {
-			if mem.Component == "" {
-				manual[mem.Username] = true
+		done[g.Name] = true
+		live, _ := cp.o.Group(g.Name)
+		liveMember := map[string]state.Member{}
+		for _, m := range live.Members {
+			if _, dup := liveMember[m.Username]; !dup || m.Component == "" {
+				liveMember[m.Username] = m
 			}
 		}
-		for _, mem := range g.Members {
-			addr := state.MemberAddress(cp.d.Shortname, g.Name, mem.Username)
-			if manual[mem.Username] || planned[addr] || !cp.takenByDeletion(mem) {
+		declared := map[string]bool{}
+		members := slices.Clone(g.Members)
+		slices.SortStableFunc(members, func(a, b state.Member) int { return strings.Compare(a.Username, b.Username) })
+		for _, m := range members {
+			if declared[m.Username] {
 				continue
 			}
-			if desired.PruneMembers || !cp.enrolledAfter(mem.Username) {
+			declared[m.Username] = true
+			addr := state.MemberAddress(course, g.Name, m.Username)
+			if !cp.enrolledAfter(m.Username) {
+				cp.errorf(m.Source, "user %q is not enrolled in %s, neither now nor by this plan; Moodle only puts enrolled users in groups", m.Username, course)
 				continue
 			}
-			planned[addr] = true
+			c := Change{Address: addr, Kind: KindMember, Action: Create, GroupName: g.Name, Source: m.Source}
+			if lm, ok := liveMember[m.Username]; ok {
+				if lm.Component == "" || !cp.syncedMembershipGoes(m.Username, lm.Component) {
+					continue // already a member, whoever added them
+				}
+				// Moodle ignores adding a member who already is one, so the manual
+				// membership can only be added once the method took its own away.
+				c.AfterMethodRemoval = true
+				c.Reason = reason(ReasonReaddAfterMethodRemoval, lm.Component)
+			}
+			c.Member = &state.Member{Username: m.Username, Source: m.Source}
+			cp.add(c)
+		}
+		if !g.PruneMembers {
+			continue
+		}
+		for _, m := range live.Members {
+			if m.Component != "" || declared[m.Username] {
+				continue // owned by a method's sync, or wanted
+			}
+			gone := m
 			cp.add(Change{
-				Address: addr, Kind: KindMember, Action: Create, GroupName: g.Name,
-				Member: &state.Member{Username: mem.Username}, AfterMethodRemoval: true,
-				Reason: fmt.Sprintf("a member through %s, whose method this plan deletes; the user stays in the course: added back as a manual member", mem.Component),
+				Address: state.MemberAddress(course, g.Name, m.Username), Kind: KindMember, Action: Delete,
+				Member: &gone, GroupName: g.Name, Source: g.Source,
+				Reason: reason(ReasonPruneMembers, ""), Removes: &Removal{Effect: EffectMembershipDelete},
 			})
 		}
 	}
 }
 
-// takenByDeletion reports whether a live membership goes with a method this plan deletes.
-func (cp *coursePlanner) takenByDeletion(mem state.Member) bool {
-	for key := range cp.deletedMethods {
-		if m, ok := cp.liveMethods[key]; ok && syncedBy(mem, m, cp.o, cp.deletedMethods) {
-			return true
+// syncedMembershipGoes reports whether a membership owned by component ("enrol_cohort")
+// disappears with the methods this plan deletes: Moodle removes a method's own
+// memberships when it unenrols the user from it. Memberships carry no instance id in
+// the model, so this holds when every enrolment of the user in that plugin goes.
+func (cp *coursePlanner) syncedMembershipGoes(username, component string) bool {
+	plugin, ok := strings.CutPrefix(component, "enrol_")
+	if !ok {
+		return false
+	}
+	goes := false
+	for _, e := range cp.liveEnrolOfU[username] {
+		m, ok := cp.liveMethods[e.Method]
+		if !ok || string(m.Type) != plugin {
+			continue
 		}
-	}
-	return false
-}
-
-// accountMemberships fills in what a method deletion takes from the groups: the
-// memberships its sync made, and how many of them the plan's changes add back.
-// gone holds the methods the plan deletes before m.
-func accountMemberships(r *Removal, changes []Change, live *state.Course, m state.Method, gone map[string]bool) {
-	restored := map[string]bool{}
-	for _, c := range changes {
-		if c.Kind == KindMember && c.Action == Create && c.AfterMethodRemoval && c.Member != nil {
-			restored[c.GroupName+"\x00"+c.Member.Username] = true
+		if !cp.deletedMethods[e.Method] {
+			return false
 		}
+		goes = true
 	}
-	for _, g := range live.Groups {
-		for _, mem := range g.Members {
-			if !syncedBy(mem, m, live, gone) {
-				continue
-			}
-			r.Memberships++
-			if restored[g.Name+"\x00"+mem.Username] {
-				r.MembershipsKept++
-			}
-		}
-	}
-	if r.Memberships == 0 {
-		return
-	}
-	r.Detail += fmt.Sprintf("; deletes %s its sync made", plural(r.Memberships, "group membership", "group memberships"))
-	switch {
-	case r.MembershipsKept == r.Memberships:
-		r.Detail += ", all added back as manual memberships"
-	case r.MembershipsKept > 0:
-		r.Detail += fmt.Sprintf(", %d added back as manual memberships (the others' users leave the course)", r.MembershipsKept)
-	}
-}
-
-// planAbsent deletes a live method the specs declare absent, with the usual removal
-// accounting. Database methods are never deleted (the loader refuses absent on them).
-func (cp *coursePlanner) planAbsent(m, live state.Method, exists bool) {
-	if !exists || live.Type == state.Database {
-		return
-	}
-	gone := live
-	cp.deletedMethods[m.Key()] = true
-	cp.add(Change{
-		Address: state.MethodAddress(cp.d.Shortname, m.Key()), Kind: KindMethod, Action: Delete,
-		Method: &gone, Source: m.Source, Reason: "declared absent", Removes: &Removal{},
-	})
+	return goes
 }

@@ -5,9 +5,9 @@ import (
 	"github.com/enrolctl/enrolctl/internal/state"
 )
 
-// FormatVersion is the version of the plan's JSON form. Bump it on any change that an
-// older enrolctl could misread.
-const FormatVersion = "1"
+// FormatVersion is the version of the plan document (docs/plan-format.md). Bump it on
+// any change that an older enrolctl could misread; readers refuse other versions.
+const FormatVersion = "2"
 
 // Action is what a change does. The set is closed.
 type Action string
@@ -18,6 +18,9 @@ const (
 	Delete Action = "delete"
 	NoOp   Action = "no-op"
 )
+
+// Actions is the closed set of actions.
+var Actions = []Action{Create, Update, Delete, NoOp}
 
 // Symbol is the one-character marker used in human plans.
 func (a Action) Symbol() string {
@@ -43,29 +46,8 @@ const (
 	KindMember    Kind = "membership"
 )
 
-// FieldChange is one attribute that differs: Old is "" for creates, New is "" for deletes.
-type FieldChange struct {
-	Field string `json:"field"`
-	Old   string `json:"old,omitempty"`
-	New   string `json:"new,omitempty"`
-}
-
-// Removal says what Moodle deletes along with a removal (an unenrolment, a suspension,
-// a method deletion), so that reviewers see it in the plan and apply can guard it.
-type Removal struct {
-	// Enrolments is the number of user enrolments removed or suspended.
-	Enrolments int `json:"enrolments"`
-	// LastEnrolments counts those users for whom it is their last enrolment in the
-	// course: Moodle then deletes their roles, group memberships and grades there.
-	LastEnrolments int `json:"last_enrolments"`
-	// Memberships (method deletions) counts the group memberships the method's sync
-	// made, which Moodle deletes with the method; MembershipsKept how many of them the
-	// plan adds back as manual memberships because their users stay in the course.
-	Memberships     int `json:"memberships,omitempty"`
-	MembershipsKept int `json:"memberships_kept,omitempty"`
-	// Detail is a human sentence, e.g. "unenrols 35 users; 3 lose their last enrolment (grades, roles and groups deleted)".
-	Detail string `json:"detail"`
-}
+// Kinds is the closed set of kinds.
+var Kinds = []Kind{KindGroup, KindMethod, KindEnrolment, KindMember}
 
 // Change is one planned action on one object. Exactly one of Method, Enrolment, Group,
 // Member is set, according to Kind. For creates and updates it holds the desired object;
@@ -75,7 +57,7 @@ type Change struct {
 	Course  string        `json:"course"`
 	Kind    Kind          `json:"kind"`
 	Action  Action        `json:"action"`
-	Reason  string        `json:"reason,omitempty"` // explains; never drives apply
+	Reason  *Reason       `json:"reason,omitempty"` // explains; never drives apply
 	Fields  []FieldChange `json:"fields,omitempty"`
 
 	Method    *state.Method    `json:"method,omitempty"`
@@ -98,29 +80,136 @@ type Change struct {
 // suspends an enrolment or disables a method.
 func (c Change) IsRemoval() bool { return c.Removes != nil }
 
-// Unmanaged is a live object no spec declares; it is reported and never acted on.
-type Unmanaged struct {
-	Address     string `json:"address"`
-	Course      string `json:"course"`
-	Kind        Kind   `json:"kind"`
-	Description string `json:"description"`
+// ReasonCode says why a change is planned when its object alone does not say it. The
+// set is closed; render words each one.
+type ReasonCode string
+
+const (
+	// ReasonImpliedManual: the manual method is created because the specs list manual
+	// enrolments.
+	ReasonImpliedManual ReasonCode = "implied-manual-method"
+	// ReasonMethodsPrune: a method no spec declares is deleted (methods_prune).
+	ReasonMethodsPrune ReasonCode = "methods-prune"
+	// ReasonGroupOfMethod: a group is created because method Subject puts its members in it.
+	ReasonGroupOfMethod ReasonCode = "group-of-method"
+	// ReasonConvertBeforeDeletion: a manual enrolment replaces one in method Subject,
+	// which this plan deletes.
+	ReasonConvertBeforeDeletion ReasonCode = "convert-before-method-deletion"
+	// ReasonKeepAfterDatabase, ReasonKeepAfterCohort (Subject: the cohort) and
+	// ReasonKeepAfterMeta (Subject: the linked course): a manual enrolment keeps access
+	// when the user's automatic enrolment ends.
+	ReasonKeepAfterDatabase ReasonCode = "keep-access-after-database"
+	ReasonKeepAfterCohort   ReasonCode = "keep-access-after-cohort"
+	ReasonKeepAfterMeta     ReasonCode = "keep-access-after-meta"
+	// ReasonReactivate: a suspended enrolment becomes active.
+	ReasonReactivate ReasonCode = "reactivate"
+	// ReasonManualPruneSuspend and ReasonManualPruneUnenrol: a manual enrolment the
+	// specs do not list is suspended or unenrolled (manual.prune).
+	ReasonManualPruneSuspend ReasonCode = "manual-prune-suspend"
+	ReasonManualPruneUnenrol ReasonCode = "manual-prune-unenrol"
+	// ReasonPruneMembers: a manual member not declared leaves a group with prune_members.
+	ReasonPruneMembers ReasonCode = "prune-members"
+	// ReasonReaddAfterMethodRemoval: a declared member through the sync of component
+	// Subject, whose method this plan deletes, is added back as a manual member afterwards.
+	ReasonReaddAfterMethodRemoval ReasonCode = "readd-after-method-removal"
+	// ReasonRestoreSyncedMembership: a member through the sync of component Subject,
+	// whose method this plan deletes, stays in the course, so the membership is added
+	// back as a manual one (declared or not).
+	ReasonRestoreSyncedMembership ReasonCode = "restore-synced-membership"
+	// ReasonDeclaredAbsent: a method the specs declare absent is deleted.
+	ReasonDeclaredAbsent ReasonCode = "declared-absent"
+	// ReasonPolicyRenewal: a live manual enrolment a policy's renew selects gets the
+	// renewal's end (Subject: the policy). Other reasons carry the policy in RenewedBy.
+	ReasonPolicyRenewal ReasonCode = "policy-renewal"
+)
+
+// ReasonCodes is the closed set of reason codes.
+var ReasonCodes = []ReasonCode{ReasonImpliedManual, ReasonMethodsPrune, ReasonGroupOfMethod,
+	ReasonConvertBeforeDeletion, ReasonKeepAfterDatabase, ReasonKeepAfterCohort, ReasonKeepAfterMeta,
+	ReasonReactivate, ReasonManualPruneSuspend, ReasonManualPruneUnenrol, ReasonPruneMembers,
+	ReasonReaddAfterMethodRemoval, ReasonRestoreSyncedMembership, ReasonDeclaredAbsent, ReasonPolicyRenewal}
+
+// Reason is why a change is planned: a code and, for some codes, what it is about
+// (a method key, a cohort, a course, a component).
+type Reason struct {
+	Code    ReasonCode `json:"code"`
+	Subject string     `json:"subject,omitempty"`
+	// RenewedBy is the policy whose renew selected the enrolment, when the change has
+	// another reason too (a renewal that also reactivates).
+	RenewedBy string `json:"renewed_by,omitempty"`
 }
 
-// Plan is the data a plan run produces: the ordered changes, what is left alone, what is
-// wrong. Human, markdown and JSON output are all rendered from it.
+func reason(code ReasonCode, subject string) *Reason { return &Reason{Code: code, Subject: subject} }
+
+// RemovalEffect is what a removal does in Moodle. The set is closed.
+type RemovalEffect string
+
+const (
+	EffectUnenrol          RemovalEffect = "unenrol"           // an enrolment deleted
+	EffectSuspend          RemovalEffect = "suspend"           // an enrolment suspended
+	EffectMethodDelete     RemovalEffect = "method-delete"     // a method and its enrolments deleted
+	EffectMethodDisable    RemovalEffect = "method-disable"    // a method disabled: its enrolments not current
+	EffectMembershipDelete RemovalEffect = "membership-delete" // a group membership deleted
+)
+
+// RemovalEffects is the closed set of removal effects.
+var RemovalEffects = []RemovalEffect{EffectUnenrol, EffectSuspend, EffectMethodDelete, EffectMethodDisable, EffectMembershipDelete}
+
+// Removal says what Moodle takes away with a removal (an unenrolment, a suspension,
+// a method deletion or disable, a membership deletion), so that reviewers see it in the
+// plan and apply can guard it.
+type Removal struct {
+	Effect RemovalEffect `json:"effect"`
+	// Enrolments is the number of user enrolments removed, suspended or made not current.
+	Enrolments int `json:"enrolments"`
+	// LastEnrolments counts those users for whom it is their last enrolment in the
+	// course: Moodle then deletes their roles, group memberships and grades there.
+	LastEnrolments int `json:"last_enrolments"`
+	// Memberships (method deletions) counts the group memberships the method's sync
+	// made, which Moodle deletes with the method; MembershipsKept how many of them the
+	// plan adds back as manual memberships because their users stay in the course.
+	Memberships     int `json:"memberships,omitempty"`
+	MembershipsKept int `json:"memberships_kept,omitempty"`
+}
+
+// Unmanaged is a live object no spec declares; it is reported and never acted on.
+// Method or Enrolment is the object.
+type Unmanaged struct {
+	Address   string           `json:"address"`
+	Course    string           `json:"course"`
+	Kind      Kind             `json:"kind"`
+	Method    *state.Method    `json:"method,omitempty"`
+	Enrolment *state.Enrolment `json:"enrolment,omitempty"`
+	// Enrolments (methods) is the number of enrolments the method holds.
+	Enrolments int `json:"enrolments,omitempty"`
+	// Duplicate (methods): a further instance with an identity the course already has.
+	Duplicate bool `json:"duplicate,omitempty"`
+}
+
+// Plan is the plan document: what a plan run found and decided. Text, markdown and JSON
+// are all rendered from it, and `plan -out` saves exactly its JSON form
+// (docs/plan-format.md, docs/plan.schema.json).
 type Plan struct {
-	FormatVersion string      `json:"format_version"`
-	Changes       []Change    `json:"changes"`
-	Unmanaged     []Unmanaged `json:"unmanaged,omitempty"`
-	// Diagnostics are the errors and warnings of the run (specs, site checks, plan).
-	// While one is an error, Changes and Unmanaged are empty: nothing is planned.
+	FormatVersion string `json:"format_version"`
+	// CreatedAt is when the plan was made (RFC 3339); set by the caller.
+	CreatedAt string `json:"created_at,omitempty"`
+	// Site is the configured site name; Commit and Dirty the git commit the specs came
+	// from and whether the work tree had uncommitted changes. Set by the caller.
+	Site   string `json:"site,omitempty"`
+	Commit string `json:"commit,omitempty"`
+	Dirty  bool   `json:"dirty,omitempty"`
+	// Timezone is the IANA name of the zone dates are shown in (the site's).
+	Timezone string `json:"timezone"`
+
+	Changes   []Change    `json:"changes"`
+	Unmanaged []Unmanaged `json:"unmanaged,omitempty"`
+	// Diagnostics are the errors and warnings of the run (configuration, specs, site
+	// checks, plan). While one is an error, Changes and Unmanaged are empty.
 	Diagnostics diag.Diagnostics `json:"diagnostics,omitempty"`
 
-	// Filled in by the caller, not by Compute.
-	Site         string            `json:"site,omitempty"`
-	Commit       string            `json:"commit,omitempty"`
-	CreatedAt    string            `json:"created_at,omitempty"`   // RFC 3339
-	Fingerprints map[string]string `json:"fingerprints,omitempty"` // course shortname -> state.Course.ManagedFingerprint of the observed course
+	// Fingerprints map each course the plan changes to state.Course.ManagedFingerprint
+	// of the observed course: apply refuses a saved plan whose courses changed since.
+	Fingerprints map[string]string `json:"fingerprints,omitempty"`
 	// Protected are the courses whose specs say protect: true; apply refuses every
 	// removal in them, saved plans included.
 	Protected []string `json:"protected,omitempty"`
@@ -128,6 +217,11 @@ type Plan struct {
 	// from; apply refuses a saved plan when the specs it checks out differ, so that what
 	// is applied after a merge is what was reviewed on the merge request.
 	SpecsDigest string `json:"specs_digest,omitempty"`
+	// Limits are the removal limits the plan was checked against; Approvals what the
+	// planner approved; Refusals what apply will refuse under them (Guard).
+	Limits    Limits    `json:"limits"`
+	Approvals Approvals `json:"approvals"`
+	Refusals  []Refusal `json:"refusals,omitempty"`
 }
 
 // Summary counts a plan's changes the way the last line of a human plan shows them.

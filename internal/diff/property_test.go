@@ -524,7 +524,7 @@ func enrolmentsIn(course *state.Course, key string) []state.Enrolment {
 func fieldNames(fs []FieldChange) []string {
 	var out []string
 	for _, f := range fs {
-		out = append(out, f.Field)
+		out = append(out, string(f.Field))
 	}
 	return out
 }

@@ -1,8 +1,6 @@
 package diff
 
 import (
-	"fmt"
-
 	"github.com/enrolctl/enrolctl/internal/state"
 )
 
@@ -51,10 +49,12 @@ func (cp *coursePlanner) labelRenewals() {
 		if !ok {
 			continue
 		}
-		reason := fmt.Sprintf("renewed by policy %s", policy)
-		if c.Reason != "" {
-			reason += "; " + c.Reason
+		if c.Reason == nil {
+			c.Reason = reason(ReasonPolicyRenewal, policy)
+		} else {
+			r := *c.Reason
+			r.RenewedBy = policy
+			c.Reason = &r
 		}
-		c.Reason = reason
 	}
 }

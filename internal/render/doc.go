@@ -12,7 +12,11 @@
 //     "No changes planned: fix the 2 errors first." when errors stopped everything).
 //   - Markdown(w, plan): a merge-request comment: the summary, a table per course and a
 //     ```diff block of the same lines, folded in <details> when long.
-//   - JSON(w, plan): the plan itself, indented, with format_version and the summary.
+//   - JSON(w, plan): the plan document (docs/plan-format.md), the same bytes plan -out
+//     saves (internal/planfile).
+//   - RemovalText and RefusalText: the sentences for what a removal takes away and why
+//     apply refuses; apply's messages use them too. words.go holds every sentence: diff
+//     gives codes and typed values, render words them in the site's time zone.
 //
 // # Display decisions
 //

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/enrolctl/enrolctl/internal/diff"
 	"github.com/enrolctl/enrolctl/internal/spec/diag"
@@ -21,8 +22,8 @@ type changeLine struct {
 
 func (l changeLine) text() string { return l.Object + l.Attrs + l.Detail }
 
-func lineOf(c diff.Change) changeLine {
-	l := changeLine{Symbol: c.Action.Symbol(), Object: objectName(c), Reason: c.Reason}
+func lineOf(c diff.Change, loc *time.Location) changeLine {
+	l := changeLine{Symbol: c.Action.Symbol(), Object: objectName(c), Reason: reasonText(c.Reason)}
 	switch c.Action {
 	case diff.Create:
 		var attrs []string
@@ -30,7 +31,7 @@ func lineOf(c diff.Change) changeLine {
 			if isDefault(f.Field, f.New) {
 				continue
 			}
-			attrs = append(attrs, f.Field+" "+quote(f.New))
+			attrs = append(attrs, string(f.Field)+" "+quote(valueText(f.Field, f.New, loc)))
 		}
 		if len(attrs) > 0 {
 			l.Attrs = " (" + strings.Join(attrs, ", ") + ")"
@@ -38,32 +39,20 @@ func lineOf(c diff.Change) changeLine {
 	case diff.Update:
 		var attrs []string
 		for _, f := range c.Fields {
-			attrs = append(attrs, fmt.Sprintf("%s: %s → %s", f.Field, quote(f.Old), quote(f.New)))
+			old := "none"
+			if f.Old != nil {
+				old = valueText(f.Field, f.Old, loc)
+			}
+			attrs = append(attrs, fmt.Sprintf("%s: %s → %s", f.Field, quote(old), quote(valueText(f.Field, f.New, loc))))
 		}
 		if len(attrs) > 0 {
 			l.Attrs = "  " + strings.Join(attrs, ", ")
 		}
 	}
-	if c.Removes != nil && c.Removes.Detail != "" {
-		l.Detail = "  (" + c.Removes.Detail + ")"
+	if c.Removes != nil {
+		l.Detail = "  (" + RemovalText(c) + ")"
 	}
 	return l
-}
-
-// isDefault reports whether a created object's field has the value Moodle gives it
-// anyway, so the plan line can leave it out.
-func isDefault(field, value string) bool {
-	switch field {
-	case "start", "group", "role":
-		return value == "none"
-	case "suspended":
-		return value == "false"
-	case "enabled":
-		return value == "true"
-	case "max_users":
-		return value == "unlimited"
-	}
-	return false
 }
 
 func quote(s string) string {

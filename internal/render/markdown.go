@@ -25,10 +25,15 @@ func Markdown(w io.Writer, p diff.Plan) error {
 			parts = append(parts, "site `"+p.Site+"`")
 		}
 		if p.Commit != "" {
-			parts = append(parts, "commit `"+p.Commit+"`")
+			c := "commit `" + p.Commit + "`"
+			if p.Dirty {
+				c += " with uncommitted changes"
+			}
+			parts = append(parts, c)
 		}
 		bw.WriteString("Planned for " + strings.Join(parts, ", ") + ".\n\n")
 	}
+	loc := location(p)
 	sum := p.Summary()
 	bw.WriteString("**" + summaryLine(sum, p.HasChanges(), len(p.Diagnostics.Errors())) + "**\n")
 
@@ -52,7 +57,7 @@ func Markdown(w io.Writer, p diff.Plan) error {
 				course = c.Course
 				lines = append(lines, "@@ course "+course+" @@")
 			}
-			l := lineOf(c)
+			l := lineOf(c, loc)
 			sym := l.Symbol
 			if sym == "~" {
 				sym = "!"
@@ -78,11 +83,17 @@ func Markdown(w io.Writer, p diff.Plan) error {
 	if len(p.Unmanaged) > 0 {
 		fmt.Fprintf(bw, "\n<details><summary>Unmanaged objects left alone (%d)</summary>\n\n", len(p.Unmanaged))
 		for _, u := range p.Unmanaged {
-			fmt.Fprintf(bw, "- `%s` %s: %s\n", u.Course, addressName(u.Course, u.Address), u.Description)
+			fmt.Fprintf(bw, "- `%s` %s: %s\n", u.Course, addressName(u.Course, u.Address), unmanagedText(u, loc))
 		}
 		bw.WriteString("\n</details>\n")
 	}
 
+	if len(p.Refusals) > 0 {
+		fmt.Fprintf(bw, "\n#### Apply will refuse these removals (%d)\n\n", len(p.Refusals))
+		for _, r := range p.Refusals {
+			fmt.Fprintf(bw, "- %s\n", RefusalText(r, p.Limits))
+		}
+	}
 	if errs := p.Diagnostics.Errors(); len(errs) > 0 {
 		fmt.Fprintf(bw, "\n#### Errors (%d): nothing can be applied until they are fixed\n\n", len(errs))
 		writeDiagnostics(bw, errs)

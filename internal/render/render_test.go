@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/enrolctl/enrolctl/internal/diff"
+	"github.com/enrolctl/enrolctl/internal/planfile"
 	"github.com/enrolctl/enrolctl/internal/spec/diag"
 	"github.com/enrolctl/enrolctl/internal/state"
 )
@@ -145,6 +146,28 @@ func warningsPlan(t *testing.T) diff.Plan {
 	return p
 }
 
+// refusedPlan unenrols 12 users from one course, above the limits, and one from a
+// protected course: apply will refuse both, and the plan says so.
+func refusedPlan(t *testing.T) diff.Plan {
+	d := state.Course{Shortname: "L1-INFO-ALGO", Options: state.Options{ManualPrune: state.PruneUnenrol}, Methods: []state.Method{{Type: state.Manual, Enabled: true}}}
+	o := state.Course{Shortname: "L1-INFO-ALGO", Methods: []state.Method{{Type: state.Manual, Enabled: true}}}
+	dir := directory
+	dir.Users = map[string]int64{}
+	for i := range 12 {
+		u := fmt.Sprintf("2100%04d", i)
+		dir.Users[u] = int64(i + 1)
+		o.Enrolments = append(o.Enrolments, man(u, 0, "student"))
+	}
+	prot, oprot := d, o
+	prot.Shortname, oprot.Shortname = "L1-INFO-PROG", "L1-INFO-PROG"
+	prot.Options.Protect = true
+	oprot.Enrolments = []state.Enrolment{man("21009539", 0, "student"), man("dumontj01", 0, "editingteacher")}
+	prot.Enrolments = oprot.Enrolments[1:]
+	dir.Users["21009539"], dir.Users["dumontj01"] = 100, 101
+	return diff.ComputeWithOptions(state.Snapshot{Courses: []state.Course{d, prot}},
+		state.Snapshot{Directory: dir, Courses: []state.Course{o, oprot}}, diff.Options{Location: paris(t)})
+}
+
 // longPlan renews 40 users: long enough to fold in a merge-request comment.
 func longPlan(t *testing.T) diff.Plan {
 	end26, end27 := until(t, 2026, 6, 30), until(t, 2027, 6, 30)
@@ -169,6 +192,7 @@ func plans(t *testing.T) map[string]diff.Plan {
 		"problems":  problemsPlan(t),
 		"warnings":  warningsPlan(t),
 		"long":      longPlan(t),
+		"refused":   refusedPlan(t),
 		"empty":     diff.Compute(state.Snapshot{}, state.Snapshot{}),
 		"missing": diff.Compute(state.Snapshot{Courses: []state.Course{{Shortname: "L1-INFO-GONE", Sources: []string{"specs/gone.yaml"}}}},
 			state.Snapshot{Directory: directory}),
@@ -216,9 +240,9 @@ func TestFormsAgree(t *testing.T) {
 			if err := JSON(&js, p); err != nil {
 				t.Fatal(err)
 			}
-			var back diff.Plan
-			if err := json.Unmarshal(js.Bytes(), &back); err != nil {
-				t.Fatal(err)
+			back, err := planfile.Decode(js.Bytes()) // validates against docs/plan.schema.json
+			if err != nil {
+				t.Fatalf("the JSON plan is not a valid plan document: %v", err)
 			}
 			// Source is not serialised on the state objects (json:"-"), only on the change.
 			if diff := cmp.Diff(stripObjectSources(p), back); diff != "" {
@@ -252,7 +276,7 @@ func TestFormsAgree(t *testing.T) {
 			}
 			// Every change is one line of each human form.
 			for _, c := range p.Changes {
-				l := lineOf(c)
+				l := lineOf(c, location(p))
 				sym := map[string]string{"~": "!"}[l.Symbol]
 				if sym == "" {
 					sym = l.Symbol

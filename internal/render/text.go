@@ -35,6 +35,7 @@ func Text(w io.Writer, p diff.Plan, opts TextOptions) error {
 	}
 	symbolColor := map[string]string{"+": ansiGreen, "~": ansiYellow, "-": ansiRed}
 
+	loc := location(p)
 	courses, _ := courseSummaries(p)
 	changes := map[string][]diff.Change{}
 	for _, c := range p.Changes {
@@ -54,7 +55,7 @@ func Text(w io.Writer, p diff.Plan, opts TextOptions) error {
 			if c.Action == diff.NoOp {
 				continue
 			}
-			l := lineOf(c)
+			l := lineOf(c, loc)
 			bw.WriteString("  " + paint(symbolColor[l.Symbol], l.Symbol) + " " + l.text())
 			if l.Reason != "" {
 				bw.WriteString("  " + paint(ansiDim, "# "+l.Reason))
@@ -67,7 +68,7 @@ func Text(w io.Writer, p diff.Plan, opts TextOptions) error {
 			}
 			bw.WriteString("  " + paint(ansiDim, "unmanaged (left alone):") + "\n")
 			for _, u := range us {
-				bw.WriteString("    " + paint(ansiDim, addressName(u.Course, u.Address)+"  "+u.Description) + "\n")
+				bw.WriteString("    " + paint(ansiDim, addressName(u.Course, u.Address)+"  "+unmanagedText(u, loc)) + "\n")
 			}
 		}
 	}
@@ -87,7 +88,16 @@ func Text(w io.Writer, p diff.Plan, opts TextOptions) error {
 			bw.WriteString(label + " " + diagnosticLine(d) + "\n")
 		}
 	}
-	if len(courses) > 0 || len(p.Diagnostics) > 0 {
+	if len(p.Refusals) > 0 {
+		if len(courses) > 0 || len(p.Diagnostics) > 0 {
+			bw.WriteString("\n")
+		}
+		bw.WriteString(paint(ansiBold+ansiRed, "Apply will refuse these removals:") + "\n")
+		for _, r := range p.Refusals {
+			bw.WriteString("  " + RefusalText(r, p.Limits) + "\n")
+		}
+	}
+	if len(courses) > 0 || len(p.Diagnostics) > 0 || len(p.Refusals) > 0 {
 		bw.WriteString("\n")
 	}
 	bw.WriteString(paint(ansiBold, summaryLine(p.Summary(), p.HasChanges(), len(p.Diagnostics.Errors()))) + "\n")

@@ -1,0 +1,153 @@
+package diff
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/enrolctl/enrolctl/internal/state"
+)
+
+func (cp *coursePlanner) planEnrolments() {
+	course := cp.d.Shortname
+	manualKey := string(state.Manual)
+	desired := map[string]bool{}
+	wanted := cp.withRenewals(slices.Clone(cp.d.Enrolments))
+	slices.SortStableFunc(wanted, func(a, b state.Enrolment) int { return strings.Compare(a.Username, b.Username) })
+
+	for _, e := range wanted {
+		addr := state.EnrolmentAddress(course, manualKey, e.Username)
+		if desired[e.Username] {
+			continue
+		}
+		desired[e.Username] = true
+		roles := sortedRoles(e.Roles)
+		want := e
+		want.Method = manualKey
+		want.Roles = roles
+
+		live, exists := cp.liveManual(e.Username)
+		if !exists {
+			cp.createdManual[e.Username] = true
+			c := Change{
+				Address: addr, Kind: KindEnrolment, Action: Create, Enrolment: &want, Source: e.Source,
+				Fields: []FieldChange{
+					created(FieldRole, rolesValue(roles)),
+					created(FieldStart, intValue(e.Start)),
+					created(FieldEnd, intValue(e.End)),
+					created(FieldSuspended, boolValue(e.Suspended)),
+				},
+				Reason: cp.keepAccessReason(e.Username),
+			}
+			cp.add(c)
+			continue
+		}
+		var fields []FieldChange
+		liveRoles := sortedRoles(live.Roles)
+		// No role declared (want.Roles nil) leaves the live roles alone.
+		if len(roles) > 0 && !slices.Equal(liveRoles, roles) {
+			fields = append(fields, changed(FieldRole, rolesValue(liveRoles), rolesValue(roles)))
+		}
+		if e.KeepStart {
+			want.Start = live.Start // the full state apply sends keeps the live start
+		}
+		if live.Start != want.Start {
+			fields = append(fields, changed(FieldStart, intValue(live.Start), intValue(want.Start)))
+		}
+		if live.End != e.End {
+			fields = append(fields, changed(FieldEnd, intValue(live.End), intValue(e.End)))
+		}
+		if live.Suspended != e.Suspended {
+			fields = append(fields, changed(FieldSuspended, boolValue(live.Suspended), boolValue(e.Suspended)))
+		}
+		if len(fields) == 0 {
+			continue
+		}
+		want.UserID = live.UserID
+		c := Change{Address: addr, Kind: KindEnrolment, Action: Update, Fields: fields, Enrolment: &want, Source: e.Source}
+		switch {
+		case !live.Suspended && e.Suspended:
+			c.Removes = &Removal{Effect: EffectSuspend}
+		case live.Suspended && !e.Suspended:
+			c.Reason = reason(ReasonReactivate, "")
+		}
+		cp.add(c)
+	}
+
+	// Manual enrolments of users the specs do not list.
+	if cp.deletedMethods[manualKey] {
+		return // they go with the method
+	}
+	prune := cp.d.Options.ManualPrune
+	for _, e := range cp.liveEnrolByM[manualKey] {
+		if desired[e.Username] {
+			continue
+		}
+		addr := state.EnrolmentAddress(course, manualKey, e.Username)
+		switch prune {
+		case state.PruneSuspend:
+			if e.Suspended {
+				continue // already where the prune mode wants it
+			}
+			want := *e // a copy: the observed snapshot is never written
+			want.Suspended = true
+			cp.add(Change{
+				Address: addr, Kind: KindEnrolment, Action: Update, Enrolment: &want,
+				Fields: []FieldChange{changed(FieldSuspended, boolValue(false), boolValue(true))},
+				Reason: reason(ReasonManualPruneSuspend, ""), Removes: &Removal{Effect: EffectSuspend},
+			})
+		case state.PruneUnenrol:
+			gone := *e
+			cp.unenrolled[e.Username] = true
+			cp.add(Change{
+				Address: addr, Kind: KindEnrolment, Action: Delete, Enrolment: &gone,
+				Reason: reason(ReasonManualPruneUnenrol, ""), Removes: &Removal{Effect: EffectUnenrol},
+			})
+		default: // keep, or not set: never prune without being told
+			kept := *e
+			cp.unmanaged = append(cp.unmanaged, Unmanaged{
+				Address: addr, Course: course, Kind: KindEnrolment, Enrolment: &kept,
+			})
+		}
+	}
+}
+
+func (cp *coursePlanner) liveManual(username string) (state.Enrolment, bool) {
+	for _, e := range cp.liveEnrolOfU[username] {
+		if e.Method == string(state.Manual) {
+			return *e, true
+		}
+	}
+	return state.Enrolment{}, false
+}
+
+// keepAccessReason explains a new manual enrolment for a user who already has an
+// automatic one: the point is usually to keep access after the sync drops them.
+func (cp *coursePlanner) keepAccessReason(username string) *Reason {
+	for _, e := range cp.liveEnrolOfU[username] { // sorted by method key in a normalised course
+		m, ok := cp.liveMethods[e.Method]
+		if !ok || !m.Type.Automatic() {
+			continue
+		}
+		if cp.deletedMethods[e.Method] {
+			return reason(ReasonConvertBeforeDeletion, e.Method)
+		}
+		switch m.Type {
+		case state.Database:
+			return reason(ReasonKeepAfterDatabase, "")
+		case state.Cohort:
+			return reason(ReasonKeepAfterCohort, m.Cohort)
+		default:
+			return reason(ReasonKeepAfterMeta, m.Course)
+		}
+	}
+	return nil
+}
+
+func sortedRoles(roles []string) []string {
+	if len(roles) == 0 {
+		return nil
+	}
+	out := slices.Clone(roles)
+	slices.Sort(out)
+	return slices.Compact(out)
+}

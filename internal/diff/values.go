@@ -1,0 +1,156 @@
+package diff
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"slices"
+)
+
+// Field is a managed attribute a change can set. The set is closed, and each field has
+// one value type (see Value).
+type Field string
+
+const (
+	FieldEnabled   Field = "enabled"   // methods: Bool
+	FieldRole      Field = "role"      // self methods and enrolments: Roles (one role for a method)
+	FieldMaxUsers  Field = "max_users" // self methods: Int, 0 = unlimited
+	FieldGroup     Field = "group"     // cohort and meta methods: Text, "" = none
+	FieldStart     Field = "start"     // enrolments: Int, unix seconds, 0 = none
+	FieldEnd       Field = "end"       // enrolments: Int, unix seconds (exclusive), 0 = never
+	FieldSuspended Field = "suspended" // enrolments: Bool
+)
+
+// Fields is the closed set of fields.
+var Fields = []Field{FieldEnabled, FieldRole, FieldMaxUsers, FieldGroup, FieldStart, FieldEnd, FieldSuspended}
+
+// Value is a field's value. Which member holds it depends on the field (see Field);
+// the others are zero.
+type Value struct {
+	Bool  bool
+	Int   int64
+	Text  string
+	Roles []string
+}
+
+// FieldChange is one attribute that a change sets: Old is nil for creates (every
+// managed field is listed, with its new value), New is never nil.
+type FieldChange struct {
+	Field Field
+	Old   *Value
+	New   *Value
+}
+
+// fieldJSON is a FieldChange's JSON form, whose old and new have the field's own JSON
+// type: a boolean, an integer, a string or an array of strings.
+type fieldJSON struct {
+	Field Field           `json:"field"`
+	Old   json.RawMessage `json:"old,omitempty"`
+	New   json.RawMessage `json:"new"`
+}
+
+// MarshalJSON writes {"field": "end", "old": 1782856800, "new": 1814392800}.
+func (f FieldChange) MarshalJSON() ([]byte, error) {
+	out := fieldJSON{Field: f.Field}
+	var err error
+	if f.Old != nil {
+		if out.Old, err = f.Field.encode(*f.Old); err != nil {
+			return nil, err
+		}
+	}
+	if f.New == nil {
+		return nil, fmt.Errorf("field %s has no new value", f.Field)
+	}
+	if out.New, err = f.Field.encode(*f.New); err != nil {
+		return nil, err
+	}
+	return json.Marshal(out)
+}
+
+// UnmarshalJSON reads the JSON form, refusing unknown fields and values of the wrong type.
+func (f *FieldChange) UnmarshalJSON(b []byte) error {
+	var in fieldJSON
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		return err
+	}
+	if !slices.Contains(Fields, in.Field) {
+		return fmt.Errorf("unknown field %q", in.Field)
+	}
+	*f = FieldChange{Field: in.Field}
+	if len(in.Old) > 0 && string(in.Old) != "null" {
+		v, err := in.Field.decode(in.Old)
+		if err != nil {
+			return err
+		}
+		f.Old = &v
+	}
+	if len(in.New) == 0 {
+		return fmt.Errorf("field %s: missing new value", in.Field)
+	}
+	v, err := in.Field.decode(in.New)
+	if err != nil {
+		return err
+	}
+	f.New = &v
+	return nil
+}
+
+func (fl Field) encode(v Value) ([]byte, error) {
+	switch fl {
+	case FieldEnabled, FieldSuspended:
+		return json.Marshal(v.Bool)
+	case FieldMaxUsers, FieldStart, FieldEnd:
+		return json.Marshal(v.Int)
+	case FieldGroup:
+		return json.Marshal(v.Text)
+	case FieldRole:
+		if v.Roles == nil {
+			return []byte("[]"), nil
+		}
+		return json.Marshal(v.Roles)
+	}
+	return nil, fmt.Errorf("unknown field %q", fl)
+}
+
+func (fl Field) decode(b []byte) (Value, error) {
+	var v Value
+	var err error
+	switch fl {
+	case FieldEnabled, FieldSuspended:
+		err = json.Unmarshal(b, &v.Bool)
+	case FieldMaxUsers, FieldStart, FieldEnd:
+		err = json.Unmarshal(b, &v.Int)
+	case FieldGroup:
+		err = json.Unmarshal(b, &v.Text)
+	case FieldRole:
+		err = json.Unmarshal(b, &v.Roles)
+		if len(v.Roles) == 0 {
+			v.Roles = nil
+		}
+	default:
+		err = fmt.Errorf("unknown field %q", fl)
+	}
+	if err != nil {
+		return Value{}, fmt.Errorf("field %s: %v", fl, err)
+	}
+	return v, nil
+}
+
+func boolValue(b bool) *Value      { return &Value{Bool: b} }
+func intValue(n int64) *Value      { return &Value{Int: n} }
+func textValue(s string) *Value    { return &Value{Text: s} }
+func rolesValue(r []string) *Value { return &Value{Roles: slices.Clone(r)} }
+func roleValue(role string) *Value {
+	if role == "" {
+		return &Value{}
+	}
+	return &Value{Roles: []string{role}}
+}
+
+// created is the FieldChange of a create: no old value.
+func created(f Field, v *Value) FieldChange { return FieldChange{Field: f, New: v} }
+
+// changed is the FieldChange of an update.
+func changed(f Field, old, new *Value) FieldChange { return FieldChange{Field: f, Old: old, New: new} }
