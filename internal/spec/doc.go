@@ -32,6 +32,17 @@
 // are taken as is; until: never is no end. Durations are refused: they would make a
 // plan depend on the day it runs (CSV import turns them into dates once).
 //
+// Every day, in YAML or HCL's date(), goes through tree.CheckDay: it must exist and
+// fall in 2000..9999, so no date becomes timestamp 0 (Moodle's "no date").
+//
+// # Limits
+//
+// Files are read only when they are regular files of at most MaxFileSize (readfile.go:
+// a FIFO or a device is refused before it is opened); HCL evaluation is bounded
+// (tree.MaxHCLValue, tree.MaxHCLWork, nesting checked before parsing); the diagnostics
+// kept are capped per file and in all, one more counting the rest (diagcap.go).
+// docs/spec.md lists the limits for users.
+//
 // # Merging
 //
 // A course's desired state is its spec plus every policy that selects it. Methods are
