@@ -101,7 +101,7 @@ what no spec owns. With no site configured, commands run against a sandbox Moodl
 	root.PersistentFlags().StringVar(&a.configPath, "config", "", "configuration file (default: enrolctl.yaml or enrolctl.hcl in the current directory)")
 	root.PersistentFlags().StringVar(&a.siteName, "site", "", "site to use, from the configuration's sites")
 	root.PersistentFlags().BoolVar(&a.noColor, "no-color", false, "never colour output")
-	root.AddCommand(a.validateCommand(), a.planCommand(), a.applyCommand(), a.sandboxCommand(), a.doctorCommand(), a.importCommand(), a.participantsCommand(), a.commentCommand(), a.fetchPlanCommand(), a.versionCommand())
+	root.AddCommand(a.validateCommand(), a.planCommand(), a.applyCommand(), a.sandboxCommand(), a.doctorCommand(), a.importCommand(), a.participantsCommand(), a.coursesCommand(), a.cohortsCommand(), a.expiringCommand(), a.commentCommand(), a.fetchPlanCommand(), a.versionCommand())
 	return root
 }
 

@@ -110,7 +110,8 @@ func (a *App) importMoodle(cmd *cobra.Command, f importMoodleFlags) error {
 	dir := a.path(conn.specsDir)
 	set := &spec.Set{}
 	if _, err := os.Stat(dir); err == nil {
-		set = spec.LoadDir(dir, spec.Options{Location: opts.Location, Roles: conn.site.Roles})
+		conn.loc = opts.Location
+		set = a.loadSpecs(conn, siteRoleNames(site))
 	}
 	if set.Diagnostics.HasErrors() {
 		a.printDiagnostics(set.Diagnostics)
@@ -133,7 +134,7 @@ func (a *App) importMoodle(cmd *cobra.Command, f importMoodleFlags) error {
 		if !ok {
 			continue
 		}
-		file, err := importTarget(set, dir, ref, f.force)
+		file, err := importTarget(set, a.path, dir, ref, f.force)
 		if err != nil {
 			fmt.Fprintf(a.Err, "%s: %v\n", ref.Shortname, err)
 			skipped++
@@ -187,7 +188,8 @@ func selectCatalogue(cat []moodle.CourseRef, globs []string, category string) []
 // importTarget is the file a course's imported spec goes to: its existing spec with
 // --force (when that file declares nothing else and is YAML), else the place
 // adopt.Path gives, which must not exist yet unless --force.
-func importTarget(set *spec.Set, dir string, ref moodle.CourseRef, force bool) (string, error) {
+// abs makes a spec's path (relative to the working directory) absolute.
+func importTarget(set *spec.Set, abs func(string) string, dir string, ref moodle.CourseRef, force bool) (string, error) {
 	if existing, ok := set.Course(ref.Shortname); ok {
 		if !force {
 			return "", fmt.Errorf("already has a spec in %s (--force overwrites it)", existing.File)
@@ -198,7 +200,7 @@ func importTarget(set *spec.Set, dir string, ref moodle.CourseRef, force bool) (
 		if n := declarationsIn(set, existing.File); n > 1 {
 			return "", fmt.Errorf("its spec is in %s along with %d other course(s) or policies; move it to its own file first", existing.File, n-1)
 		}
-		return existing.File, nil
+		return abs(existing.File), nil
 	}
 	file := adopt.Path(dir, ref.CategoryPath, ref.Shortname)
 	if _, err := os.Stat(file); err == nil && !force {
