@@ -171,7 +171,6 @@ func dash(s string) string {
 	return s
 }
 
-
 // siteRoleNames are the role shortnames the site has.
 func siteRoleNames(site *moodle.Site) []string {
 	var roles []string
