@@ -383,3 +383,86 @@ func writeCalls(before, after map[string]int) (batched, v1 int) {
 	}
 	return batched, v1
 }
+
+// Renewing two courses that share 300 users in one apply: one local_enrolctl_write call
+// for the stage, no deadlock error, every enrolment renewed.
+func TestRenewSharedUsersInOneApply(t *testing.T) {
+	each(t, func(t *testing.T, tg *target) {
+		w := newWorld(t, tg)
+		users := w.users(t, 300)
+		a, b := w.course(t), w.course(t)
+		course := func(short string, end int64) state.Course {
+			c := state.Course{Shortname: short, Methods: []state.Method{{Type: state.Manual, Enabled: true}}}
+			for _, u := range users {
+				c.Enrolments = append(c.Enrolments, manual(u, "student", end))
+			}
+			return c
+		}
+		june27, june28 := endOf(2027, time.June, 30), endOf(2028, time.June, 30)
+		w.convergeAll(t, []state.Course{course(a, june27), course(b, june27)})
+
+		before := tg.calls.snapshot()
+		p, after := w.convergeAll(t, []state.Course{course(a, june28), course(b, june28)})
+		batched, v1 := writeCalls(before, tg.calls.snapshot())
+		if s := p.Summary(); s.Change != 600 || s.Add != 0 || s.Remove != 0 {
+			t.Errorf("renewal plan %+v, want 600 changes", s)
+		}
+		// The second plan of convergeAll reads only; the renewal is one stage.
+		if batched != 1 || v1 != 0 {
+			t.Errorf("renewal took %d local_enrolctl_write calls and %d v1 write calls, want 1 and 0", batched, v1)
+		}
+		for _, c := range after.Courses {
+			for _, e := range c.Enrolments {
+				if e.End != june28 {
+					t.Fatalf("%s %s ends %d, want %d", c.Shortname, e.Username, e.End, june28)
+				}
+			}
+		}
+	})
+}
+
+// Converting an IFSI-S1-ANAT-like course from its cohort sync to manual enrolments and
+// removing the cohort method keeps every "Promo 2026" membership.
+func TestCohortToManualKeepsGroupMemberships(t *testing.T) {
+	each(t, func(t *testing.T, tg *target) {
+		w := newWorld(t, tg)
+		students := w.users(t, 12)
+		cohort := w.cohort(t, students)
+		course := w.course(t)
+		promo := "Promo 2026"
+		_, first := w.converge(t, []state.Course{{Shortname: course,
+			Methods: []state.Method{{Type: state.Manual, Enabled: true},
+				{Type: state.Cohort, Cohort: cohort, Role: "student", Group: promo, Enabled: true}},
+			Groups: []state.Group{{Name: promo}}}})
+		if g, _ := first.Courses[0].Group(promo); len(g.Members) != len(students) {
+			t.Fatalf("%s has %d members after the cohort sync, want %d", promo, len(g.Members), len(students))
+		}
+
+		converted := state.Course{Shortname: course,
+			Methods: []state.Method{{Type: state.Manual, Enabled: true}},
+			Groups:  []state.Group{{Name: promo}},
+			Options: state.Options{MethodsPrune: true}}
+		for _, u := range students {
+			converted.Enrolments = append(converted.Enrolments, manual(u, "student", endOf(2027, time.August, 31)))
+			converted.Groups[0].Members = append(converted.Groups[0].Members, state.Member{Username: u})
+		}
+		_, after := w.converge(t, []state.Course{converted})
+		c := after.Courses[0]
+		if _, ok := c.Method("cohort:" + cohort + ":student"); ok {
+			t.Errorf("the cohort method is still there")
+		}
+		g, _ := c.Group(promo)
+		have := map[string]bool{}
+		for _, m := range g.Members {
+			have[m.Username] = true
+		}
+		for _, u := range students {
+			if !have[u] {
+				t.Errorf("%s lost its %s membership in the conversion", u, promo)
+			}
+			if e := enrolmentOf(t, c, "manual", u); e.End != endOf(2027, time.August, 31) {
+				t.Errorf("%s manual enrolment = %+v", u, e)
+			}
+		}
+	})
+}

@@ -259,8 +259,16 @@ func (w *world) plan(t *testing.T, desired []state.Course) (diff.Plan, state.Sna
 }
 
 // converge plans, applies, and checks that a second plan is empty. It returns the
-// applied plan and the state after.
+// applied plan and the state after of the first desired course.
 func (w *world) converge(t *testing.T, desired []state.Course) (diff.Plan, state.Snapshot) {
+	t.Helper()
+	p, after := w.convergeAll(t, desired)
+	c, _ := after.Course(desired[0].Shortname)
+	return p, state.Snapshot{Courses: []state.Course{*c}, Directory: after.Directory}
+}
+
+// convergeAll is converge returning the state after of every desired course.
+func (w *world) convergeAll(t *testing.T, desired []state.Course) (diff.Plan, state.Snapshot) {
 	t.Helper()
 	p, obs := w.plan(t, desired)
 	if len(p.Diagnostics) > 0 {
@@ -279,8 +287,7 @@ func (w *world) converge(t *testing.T, desired []state.Course) (diff.Plan, state
 	if again.HasChanges() {
 		t.Errorf("plan after apply is not empty:\n%+v", again.Changes)
 	}
-	c, _ := after.Course(desired[0].Shortname)
-	return p, state.Snapshot{Courses: []state.Course{*c}, Directory: after.Directory}
+	return p, after
 }
 
 func cloneCourses(in []state.Course) []state.Course {
