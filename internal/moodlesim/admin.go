@@ -245,8 +245,9 @@ func (s *Sim) SetWebServicesEnabled(on bool) {
 // SetDebug sets the site's debug level: on adds debuginfo and table names to errors.
 func (s *Sim) SetDebug(on bool) { s.admin(func(t *tx) { t.d.Config.Debug = on }) }
 
-// SetUnenrolAction sets enrol_cohort/unenrolaction or enrol_meta/unenrolaction
-// (ExtRemovedUnenrol, ExtRemovedKeep, ExtRemovedSuspend, ExtRemovedSuspendNoRoles).
+// SetUnenrolAction sets enrol_cohort/unenrolaction, enrol_meta/unenrolaction or
+// enrol_database/unenrolaction (ExtRemovedUnenrol, ExtRemovedKeep, ExtRemovedSuspend,
+// ExtRemovedSuspendNoRoles).
 func (s *Sim) SetUnenrolAction(plugin string, action int) {
 	s.admin(func(t *tx) {
 		switch plugin {
@@ -254,8 +255,10 @@ func (s *Sim) SetUnenrolAction(plugin string, action int) {
 			t.d.Config.CohortUnenrolAction = action
 		case "meta":
 			t.d.Config.MetaUnenrolAction = action
+		case "database":
+			t.d.Config.DatabaseUnenrolAction = action
 		default:
-			panic("moodlesim: unenrolaction is a cohort or meta setting")
+			panic("moodlesim: unenrolaction is a cohort, meta or database setting")
 		}
 	})
 }

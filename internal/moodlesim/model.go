@@ -195,9 +195,11 @@ type config struct {
 	EnabledPlugins      []string `json:"enabledplugins"`
 	CohortUnenrolAction int      `json:"cohortunenrolaction"`
 	MetaUnenrolAction   int      `json:"metaunenrolaction"`
-	TimeZone            string   `json:"timezone"`
-	Debug               bool     `json:"debug"`
-	WebServicesEnabled  bool     `json:"webservicesenabled"`
+	// DatabaseUnenrolAction is enrol_database/unenrolaction (default UNENROL).
+	DatabaseUnenrolAction int    `json:"databaseunenrolaction,omitempty"`
+	TimeZone              string `json:"timezone"`
+	Debug                 bool   `json:"debug"`
+	WebServicesEnabled    bool   `json:"webservicesenabled"`
 }
 
 func (d *db) pluginEnabled(name string) bool {

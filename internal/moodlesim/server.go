@@ -38,6 +38,8 @@ type Sim struct {
 	mu sync.RWMutex
 	// logMu guards log and writes, which reads update too.
 	logMu sync.Mutex
+	// external is enrol_database's external enrolment table (SetExternalEnrolments).
+	external []ExternalEnrolment
 	// latency is added to every call (SetLatency).
 	latency time.Duration
 	now     func() time.Time

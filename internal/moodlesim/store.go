@@ -1,9 +1,5 @@
 package moodlesim
 
-import (
-	"slices"
-)
-
 // db is the whole site: every table keyed by id, with the secondary indexes a
 // database would have, so no call scans a whole table. Tables are read directly;
 // every write goes through the put/del methods below, which keep the indexes right
@@ -46,65 +42,6 @@ func (ra RoleAssignment) key() raKey {
 type groupKey struct {
 	course int64
 	name   string
-}
-
-// idSets maps a key to the ids of its rows, kept sorted: small per key (a course's
-// instances, an instance's enrolments), so inserting in order is cheap and reads need
-// no sort.
-type idSets map[int64][]int64
-
-func (m idSets) add(k, id int64) {
-	ids := m[k]
-	if i, found := slices.BinarySearch(ids, id); !found {
-		m[k] = slices.Insert(ids, i, id)
-	}
-}
-
-func (m idSets) remove(k, id int64) {
-	ids := m[k]
-	if i, found := slices.BinarySearch(ids, id); found {
-		ids = slices.Delete(ids, i, i+1)
-		if len(ids) == 0 {
-			delete(m, k)
-		} else {
-			m[k] = ids
-		}
-	}
-}
-
-// sorted returns a copy of the ids under k, safe to hold while the table changes.
-func (m idSets) sorted(k int64) []int64 { return slices.Clone(m[k]) }
-
-// indexes are the unique and secondary keys of the tables.
-type indexes struct {
-	userByName       map[string]int64 // non-deleted users
-	courseByShort    map[string]int64
-	cohortByIDNumber map[string]int64 // non-empty idnumbers
-	instByCourse     idSets
-	instByCustomInt1 idSets // cohort and meta instances by cohort / linked course
-	ue               map[[2]int64]int64
-	ueByInst         idSets
-	ueByUser         idSets
-	ra               map[raKey]int64
-	raByCourse       idSets
-	raByCourseUser   map[courseUser][]int64
-	groupsByCourse   idSets
-	groupByName      map[groupKey]int64
-	member           map[[2]int64]int64
-	membersByGroup   idSets
-	cohortMember     map[[2]int64]int64
-	cohortMembers    idSets
-	catChildren      idSets
-}
-
-func newIndexes() indexes {
-	return indexes{
-		userByName: map[string]int64{}, courseByShort: map[string]int64{}, cohortByIDNumber: map[string]int64{},
-		instByCourse: idSets{}, instByCustomInt1: idSets{}, ue: map[[2]int64]int64{}, ueByInst: idSets{}, ueByUser: idSets{},
-		ra: map[raKey]int64{}, raByCourse: idSets{}, raByCourseUser: map[courseUser][]int64{},
-		groupsByCourse: idSets{}, groupByName: map[groupKey]int64{}, member: map[[2]int64]int64{}, membersByGroup: idSets{},
-		cohortMember: map[[2]int64]int64{}, cohortMembers: idSets{}, catChildren: idSets{},
-	}
 }
 
 func newDB() *db {
@@ -201,153 +138,37 @@ func (d *db) reserve(table string, id int64) {
 
 // Index maintenance, one function per table.
 
-func (d *db) indexUser(u User, add bool) {
-	if u.Deleted {
-		return
-	}
-	if add {
-		d.ix.userByName[u.Username] = u.ID
-	} else if d.ix.userByName[u.Username] == u.ID {
-		delete(d.ix.userByName, u.Username)
-	}
-}
+func (d *db) putUser(u User) { put(d, d.Users, u.ID, u, d.indexUser) }
 
-func (d *db) indexCourse(c Course, add bool) {
-	if add {
-		d.ix.courseByShort[c.Shortname] = c.ID
-	} else if d.ix.courseByShort[c.Shortname] == c.ID {
-		delete(d.ix.courseByShort, c.Shortname)
-	}
-}
+func (d *db) putCourse(c Course) { put(d, d.Courses, c.ID, c, d.indexCourse) }
 
-func (d *db) indexCategory(c Category, add bool) {
-	if add {
-		d.ix.catChildren.add(c.Parent, c.ID)
-	} else {
-		d.ix.catChildren.remove(c.Parent, c.ID)
-	}
-}
-
-func (d *db) indexCohort(c Cohort, add bool) {
-	if c.IDNumber == "" {
-		return
-	}
-	if add {
-		d.ix.cohortByIDNumber[c.IDNumber] = c.ID
-	} else if d.ix.cohortByIDNumber[c.IDNumber] == c.ID {
-		delete(d.ix.cohortByIDNumber, c.IDNumber)
-	}
-}
-
-func (d *db) indexCohortMember(m CohortMember, add bool) {
-	k := [2]int64{m.CohortID, m.UserID}
-	if add {
-		d.ix.cohortMember[k] = m.ID
-		d.ix.cohortMembers.add(m.CohortID, m.ID)
-	} else {
-		delete(d.ix.cohortMember, k)
-		d.ix.cohortMembers.remove(m.CohortID, m.ID)
-	}
-}
-
-func (d *db) indexInstance(e Instance, add bool) {
-	linked := e.Enrol == "cohort" || e.Enrol == "meta"
-	if add {
-		d.ix.instByCourse.add(e.CourseID, e.ID)
-		if linked {
-			d.ix.instByCustomInt1.add(e.CustomInt1, e.ID)
-		}
-	} else {
-		d.ix.instByCourse.remove(e.CourseID, e.ID)
-		if linked {
-			d.ix.instByCustomInt1.remove(e.CustomInt1, e.ID)
-		}
-	}
-}
-
-func (d *db) indexUE(ue UserEnrolment, add bool) {
-	k := [2]int64{ue.EnrolID, ue.UserID}
-	if add {
-		d.ix.ue[k] = ue.ID
-		d.ix.ueByInst.add(ue.EnrolID, ue.ID)
-		d.ix.ueByUser.add(ue.UserID, ue.ID)
-	} else {
-		delete(d.ix.ue, k)
-		d.ix.ueByInst.remove(ue.EnrolID, ue.ID)
-		d.ix.ueByUser.remove(ue.UserID, ue.ID)
-	}
-}
-
-func (d *db) indexRA(ra RoleAssignment, add bool) {
-	cu := courseUser{ra.CourseID, ra.UserID}
-	if add {
-		d.ix.ra[ra.key()] = ra.ID
-		d.ix.raByCourse.add(ra.CourseID, ra.ID)
-		ids := d.ix.raByCourseUser[cu]
-		if i, found := slices.BinarySearch(ids, ra.ID); !found {
-			d.ix.raByCourseUser[cu] = slices.Insert(ids, i, ra.ID)
-		}
-		return
-	}
-	if d.ix.ra[ra.key()] == ra.ID {
-		delete(d.ix.ra, ra.key())
-	}
-	d.ix.raByCourse.remove(ra.CourseID, ra.ID)
-	if ids := d.ix.raByCourseUser[cu]; ids != nil {
-		if i, found := slices.BinarySearch(ids, ra.ID); found {
-			ids = slices.Delete(ids, i, i+1)
-		}
-		if len(ids) == 0 {
-			delete(d.ix.raByCourseUser, cu)
-		} else {
-			d.ix.raByCourseUser[cu] = ids
-		}
-	}
-}
-
-func (d *db) indexGroup(g Group, add bool) {
-	k := groupKey{g.CourseID, g.Name}
-	if add {
-		d.ix.groupsByCourse.add(g.CourseID, g.ID)
-		d.ix.groupByName[k] = g.ID
-	} else {
-		d.ix.groupsByCourse.remove(g.CourseID, g.ID)
-		if d.ix.groupByName[k] == g.ID {
-			delete(d.ix.groupByName, k)
-		}
-	}
-}
-
-func (d *db) indexMember(m GroupMember, add bool) {
-	k := [2]int64{m.GroupID, m.UserID}
-	if add {
-		d.ix.member[k] = m.ID
-		d.ix.membersByGroup.add(m.GroupID, m.ID)
-	} else {
-		delete(d.ix.member, k)
-		d.ix.membersByGroup.remove(m.GroupID, m.ID)
-	}
-}
-
-// Writes.
-
-func (d *db) putUser(u User)         { put(d, d.Users, u.ID, u, d.indexUser) }
-func (d *db) putCourse(c Course)     { put(d, d.Courses, c.ID, c, d.indexCourse) }
 func (d *db) putCategory(c Category) { put(d, d.Categories, c.ID, c, d.indexCategory) }
-func (d *db) putCohort(c Cohort)     { put(d, d.Cohorts, c.ID, c, d.indexCohort) }
+
+func (d *db) putCohort(c Cohort) { put(d, d.Cohorts, c.ID, c, d.indexCohort) }
+
 func (d *db) putCohortMember(m CohortMember) {
 	put(d, d.CohortMembers, m.ID, m, d.indexCohortMember)
 }
+
 func (d *db) delCohortMember(m CohortMember) { del(d, d.CohortMembers, m.ID, d.indexCohortMember) }
-func (d *db) putInstance(e Instance)         { put(d, d.Instances, e.ID, e, d.indexInstance) }
-func (d *db) delInstance(e Instance)         { del(d, d.Instances, e.ID, d.indexInstance) }
-func (d *db) putUE(ue UserEnrolment)         { put(d, d.UEs, ue.ID, ue, d.indexUE) }
-func (d *db) deleteUE(ue UserEnrolment)      { del(d, d.UEs, ue.ID, d.indexUE) }
-func (d *db) putRA(ra RoleAssignment)        { put(d, d.RAs, ra.ID, ra, d.indexRA) }
-func (d *db) deleteRA(ra RoleAssignment)     { del(d, d.RAs, ra.ID, d.indexRA) }
-func (d *db) putGroup(g Group)               { put(d, d.Groups, g.ID, g, d.indexGroup) }
-func (d *db) putMember(m GroupMember)        { put(d, d.Members, m.ID, m, d.indexMember) }
-func (d *db) delMember(m GroupMember)        { del(d, d.Members, m.ID, d.indexMember) }
+
+func (d *db) putInstance(e Instance) { put(d, d.Instances, e.ID, e, d.indexInstance) }
+
+func (d *db) delInstance(e Instance) { del(d, d.Instances, e.ID, d.indexInstance) }
+
+func (d *db) putUE(ue UserEnrolment) { put(d, d.UEs, ue.ID, ue, d.indexUE) }
+
+func (d *db) deleteUE(ue UserEnrolment) { del(d, d.UEs, ue.ID, d.indexUE) }
+
+func (d *db) putRA(ra RoleAssignment) { put(d, d.RAs, ra.ID, ra, d.indexRA) }
+
+func (d *db) deleteRA(ra RoleAssignment) { del(d, d.RAs, ra.ID, d.indexRA) }
+
+func (d *db) putGroup(g Group) { put(d, d.Groups, g.ID, g, d.indexGroup) }
+
+func (d *db) putMember(m GroupMember) { put(d, d.Members, m.ID, m, d.indexMember) }
+
+func (d *db) delMember(m GroupMember) { del(d, d.Members, m.ID, d.indexMember) }
 
 func (d *db) addGrade(g GradeDeletion) {
 	n := len(d.Grades)
@@ -374,219 +195,6 @@ func (d *db) delLease(name string) {
 	}
 	d.record(func() { d.Leases[name] = old })
 	delete(d.Leases, name)
-}
-
-// rebuildIndex builds every index from the tables (after Load).
-func (d *db) rebuildIndex() {
-	d.ix = newIndexes()
-	for _, v := range d.Users {
-		d.indexUser(v, true)
-	}
-	for _, v := range d.Courses {
-		d.indexCourse(v, true)
-	}
-	for _, v := range d.Categories {
-		d.indexCategory(v, true)
-	}
-	for _, v := range d.Cohorts {
-		d.indexCohort(v, true)
-	}
-	for _, v := range d.CohortMembers {
-		d.indexCohortMember(v, true)
-	}
-	for _, v := range d.Instances {
-		d.indexInstance(v, true)
-	}
-	for _, v := range d.UEs {
-		d.indexUE(v, true)
-	}
-	for _, v := range d.RAs {
-		d.indexRA(v, true)
-	}
-	for _, v := range d.Groups {
-		d.indexGroup(v, true)
-	}
-	for _, v := range d.Members {
-		d.indexMember(v, true)
-	}
-}
-
-// Reads through the indexes.
-
-func (d *db) userByUsername(username string) (User, bool) {
-	id, ok := d.ix.userByName[username]
-	return d.Users[id], ok
-}
-
-func (d *db) courseByShortname(shortname string) (Course, bool) {
-	id, ok := d.ix.courseByShort[shortname]
-	return d.Courses[id], ok
-}
-
-func (d *db) cohortByIDNumber(idnumber string) (Cohort, bool) {
-	id, ok := d.ix.cohortByIDNumber[idnumber]
-	return d.Cohorts[id], ok
-}
-
-// courseInstances returns the course's instances ordered by sortorder, id
-// (enrol_get_instances).
-func (d *db) courseInstances(courseID int64) []Instance {
-	ids := d.ix.instByCourse[courseID]
-	out := make([]Instance, 0, len(ids))
-	for _, id := range ids {
-		out = append(out, d.Instances[id])
-	}
-	slices.SortFunc(out, func(a, b Instance) int {
-		if a.SortOrder != b.SortOrder {
-			return a.SortOrder - b.SortOrder
-		}
-		return cmpID(a.ID, b.ID)
-	})
-	return out
-}
-
-// linkedInstances returns the instances of plugin ("cohort" or "meta") whose
-// customint1 is key (the cohort, the linked course), by id.
-func (d *db) linkedInstances(plugin string, key int64) []Instance {
-	var out []Instance
-	for _, id := range d.ix.instByCustomInt1[key] {
-		if e := d.Instances[id]; e.Enrol == plugin {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
-func (d *db) ue(enrolID, userID int64) (UserEnrolment, bool) {
-	id, ok := d.ix.ue[[2]int64{enrolID, userID}]
-	if !ok {
-		return UserEnrolment{}, false
-	}
-	return d.UEs[id], true
-}
-
-// instanceUEs returns the rows of one instance ordered by user id.
-func (d *db) instanceUEs(enrolID int64) []UserEnrolment {
-	ids := d.ix.ueByInst[enrolID]
-	out := make([]UserEnrolment, 0, len(ids))
-	for _, id := range ids {
-		out = append(out, d.UEs[id])
-	}
-	slices.SortFunc(out, func(a, b UserEnrolment) int { return cmpID(a.UserID, b.UserID) })
-	return out
-}
-
-// userUEs returns a user's rows in every course, by id.
-func (d *db) userUEs(userID int64) []UserEnrolment {
-	ids := d.ix.ueByUser[userID]
-	out := make([]UserEnrolment, 0, len(ids))
-	for _, id := range ids {
-		out = append(out, d.UEs[id])
-	}
-	return out
-}
-
-// isEnrolled is is_enrolled() without onlyactive: any row in any instance of the course.
-func (d *db) isEnrolled(courseID, userID int64) bool {
-	for _, id := range d.ix.instByCourse[courseID] {
-		if _, ok := d.ix.ue[[2]int64{id, userID}]; ok {
-			return true
-		}
-	}
-	return false
-}
-
-func (d *db) hasRA(ra RoleAssignment) bool {
-	_, ok := d.ix.ra[ra.key()]
-	return ok
-}
-
-// courseRAs returns the role assignments of a course context, by id.
-func (d *db) courseRAs(courseID int64) []RoleAssignment {
-	ids := d.ix.raByCourse[courseID]
-	out := make([]RoleAssignment, 0, len(ids))
-	for _, id := range ids {
-		out = append(out, d.RAs[id])
-	}
-	return out
-}
-
-// userCourseRAs returns a user's role assignments in a course context, by id.
-func (d *db) userCourseRAs(courseID, userID int64) []RoleAssignment {
-	ids := d.ix.raByCourseUser[courseUser{courseID, userID}]
-	out := make([]RoleAssignment, 0, len(ids))
-	for _, id := range ids {
-		out = append(out, d.RAs[id])
-	}
-	return out
-}
-
-// courseGroups returns a course's groups by id.
-func (d *db) courseGroups(courseID int64) []Group {
-	ids := d.ix.groupsByCourse[courseID]
-	out := make([]Group, 0, len(ids))
-	for _, id := range ids {
-		out = append(out, d.Groups[id])
-	}
-	return out
-}
-
-func (d *db) groupByName(courseID int64, name string) (Group, bool) {
-	id, ok := d.ix.groupByName[groupKey{courseID, name}]
-	return d.Groups[id], ok
-}
-
-func (d *db) groupMember(groupID, userID int64) (GroupMember, bool) {
-	id, ok := d.ix.member[[2]int64{groupID, userID}]
-	return d.Members[id], ok
-}
-
-// groupMembers returns a group's memberships by id.
-func (d *db) groupMembers(groupID int64) []GroupMember {
-	ids := d.ix.membersByGroup[groupID]
-	out := make([]GroupMember, 0, len(ids))
-	for _, id := range ids {
-		out = append(out, d.Members[id])
-	}
-	return out
-}
-
-// courseMembers returns the memberships of every group of a course, by group then id.
-func (d *db) courseMembers(courseID int64) []GroupMember {
-	var out []GroupMember
-	for _, gid := range d.ix.groupsByCourse[courseID] {
-		out = append(out, d.groupMembers(gid)...)
-	}
-	return out
-}
-
-func (d *db) cohortMember(cohortID, userID int64) bool {
-	_, ok := d.ix.cohortMember[[2]int64{cohortID, userID}]
-	return ok
-}
-
-// cohortMemberIDs returns the cohort's non-deleted members in id order.
-func (d *db) cohortMemberIDs(cohortID int64) []int64 {
-	rows := d.ix.cohortMembers[cohortID]
-	out := make([]int64, 0, len(rows))
-	for _, id := range rows {
-		if uid := d.CohortMembers[id].UserID; !d.Users[uid].Deleted {
-			out = append(out, uid)
-		}
-	}
-	slices.Sort(out)
-	return out
-}
-
-// userCourseMembers returns a user's memberships in the groups of a course.
-func (d *db) userCourseMembers(courseID, userID int64) []GroupMember {
-	var out []GroupMember
-	for _, gid := range d.ix.groupsByCourse[courseID] {
-		if m, ok := d.groupMember(gid, userID); ok {
-			out = append(out, m)
-		}
-	}
-	return out
 }
 
 func (d *db) setLastAccess(courseID, userID, t int64) {
