@@ -73,3 +73,21 @@ func TestConcurrentSavesUseUniqueTemporaryFiles(t *testing.T) {
 		t.Errorf("the saved state does not load: %v", err)
 	}
 }
+
+// A save killed between writing its temporary file and renaming it leaves the file; the
+// next run, holding the lock, removes it.
+func TestOpenRemovesTemporariesOfKilledSaves(t *testing.T) {
+	dir := t.TempDir()
+	stale := filepath.Join(dir, FileName+".123456.tmp")
+	if err := os.WriteFile(stale, []byte("{half"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sb, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("the temporary file of a killed save is still there (stat: %v)", err)
+	}
+}

@@ -49,6 +49,7 @@ func OpenWait(dir string, wait time.Duration, waiting func(holder string)) (*San
 	if err != nil {
 		return nil, err
 	}
+	removeStaleTemporaries(dir)
 	s, err := load(filepath.Join(dir, FileName))
 	if err != nil {
 		l.release()
@@ -56,6 +57,15 @@ func OpenWait(dir string, wait time.Duration, waiting func(holder string)) (*San
 	}
 	s.lock = l
 	return s, nil
+}
+
+// removeStaleTemporaries deletes the temporary files of saves that were killed before
+// their rename. Only the lock holder saves, so under the lock every one is stale.
+func removeStaleTemporaries(dir string) {
+	stale, _ := filepath.Glob(filepath.Join(dir, FileName+".*.tmp"))
+	for _, p := range stale {
+		os.Remove(p)
+	}
 }
 
 func load(path string) (*Sandbox, error) {
