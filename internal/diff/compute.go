@@ -130,6 +130,7 @@ type coursePlanner struct {
 	d, o *state.Course
 
 	liveMethods   map[string]state.Method       // by key; first instance when Moodle has duplicates
+	liveGroups    map[string]*state.Group       // by name; pointers into o.Groups, never written
 	liveEnrolByM  map[string][]*state.Enrolment // pointers into o.Enrolments, never written
 	liveEnrolOfU  map[string][]*state.Enrolment
 	manualDeclare bool // the specs manage the manual method (declared, or implied by enrolments)
@@ -153,6 +154,12 @@ func newCoursePlanner(d, o *state.Course) *coursePlanner {
 		deletedMethods: map[string]bool{},
 		createdManual:  map[string]bool{},
 		unenrolled:     map[string]bool{},
+	}
+	cp.liveGroups = make(map[string]*state.Group, len(o.Groups))
+	for i := range o.Groups {
+		if _, dup := cp.liveGroups[o.Groups[i].Name]; !dup {
+			cp.liveGroups[o.Groups[i].Name] = &o.Groups[i]
+		}
 	}
 	for _, m := range o.Methods {
 		if _, dup := cp.liveMethods[m.Key()]; !dup {

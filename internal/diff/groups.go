@@ -29,7 +29,7 @@ func (cp *coursePlanner) planGroups() {
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(needed)) {
-		if _, ok := cp.o.Group(name); ok {
+		if _, ok := cp.liveGroups[name]; ok {
 			continue
 		}
 		n := needed[name]

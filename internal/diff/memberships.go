@@ -35,7 +35,10 @@ func (cp *coursePlanner) planMemberships() {
 			continue
 		}
 		done[g.Name] = true
-		live, _ := cp.o.Group(g.Name)
+		var live state.Group
+		if lg := cp.liveGroups[g.Name]; lg != nil {
+			live = *lg
+		}
 		liveMember := map[string]state.Member{}
 		for _, m := range live.Members {
 			if _, dup := liveMember[m.Username]; !dup || m.Component == "" {

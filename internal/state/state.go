@@ -208,20 +208,31 @@ func MemberAddress(course, group, username string) string {
 
 // Method returns the method with the given key, if any.
 func (c *Course) Method(key string) (Method, bool) {
-	for _, m := range c.Methods {
-		if m.Key() == key {
-			return m, true
-		}
+	if i, ok := find(c.Methods, key, Method.Key); ok {
+		return c.Methods[i], true
 	}
 	return Method{}, false
 }
 
+// find returns the index of the element of xs whose key is k: by binary search, as
+// Normalize leaves xs sorted by key, then by a scan when that misses, so that a slice
+// built in another order is still answered right.
+func find[T any](xs []T, k string, key func(T) string) (int, bool) {
+	if i, ok := slices.BinarySearchFunc(xs, k, func(x T, k string) int { return strings.Compare(key(x), k) }); ok {
+		return i, true
+	}
+	for i := range xs {
+		if key(xs[i]) == k {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
 // Group returns the group with the given name, if any.
 func (c *Course) Group(name string) (Group, bool) {
-	for _, g := range c.Groups {
-		if g.Name == name {
-			return g, true
-		}
+	if i, ok := find(c.Groups, name, func(g Group) string { return g.Name }); ok {
+		return c.Groups[i], true
 	}
 	return Group{}, false
 }

@@ -57,3 +57,32 @@ func TestSnapshotNames(t *testing.T) {
 		t.Errorf("Shortnames = %v", got)
 	}
 }
+
+// Lookups find objects whether or not the course was normalised (sorted by key).
+func TestLookupsSortedOrNot(t *testing.T) {
+	c := Course{Shortname: "C",
+		Methods: []Method{{Type: Self, Name: "b"}, {Type: Manual}, {Type: Cohort, Cohort: "K", Role: "student"}},
+		Groups:  []Group{{Name: "TP2"}, {Name: "TP1"}, {Name: "A"}},
+	}
+	for _, normalised := range []bool{false, true} {
+		if normalised {
+			c.Normalize()
+		}
+		for _, key := range []string{"self:b", "manual", "cohort:K:student"} {
+			if m, ok := c.Method(key); !ok || m.Key() != key {
+				t.Errorf("normalised=%v: Method(%q) = %v, %v", normalised, key, m, ok)
+			}
+		}
+		for _, name := range []string{"TP2", "TP1", "A"} {
+			if g, ok := c.Group(name); !ok || g.Name != name {
+				t.Errorf("normalised=%v: Group(%q) = %v, %v", normalised, name, g, ok)
+			}
+		}
+		if _, ok := c.Method("guest"); ok {
+			t.Errorf("normalised=%v: found a guest method", normalised)
+		}
+		if _, ok := c.Group("TP3"); ok {
+			t.Errorf("normalised=%v: found group TP3", normalised)
+		}
+	}
+}
