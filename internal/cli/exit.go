@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/enrolctl/enrolctl/internal/spec"
 	"github.com/enrolctl/enrolctl/internal/spec/diag"
 )
 
@@ -26,7 +27,7 @@ type diagnosticsError struct {
 }
 
 func (e *diagnosticsError) Error() string {
-	return fmt.Sprintf("%d error(s) in %s; nothing was planned or applied", len(e.ds.Errors()), e.in)
+	return fmt.Sprintf("%d error(s) in %s; nothing was planned or applied", spec.ErrorCount(e.ds), e.in)
 }
 
 // exitError carries an exit code through cobra.

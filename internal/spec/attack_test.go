@@ -144,6 +144,9 @@ func TestAttackErrorCountIsCapped(t *testing.T) {
 	if !ds.HasErrors() {
 		t.Errorf("the capped diagnostics lost their errors")
 	}
+	if n := ErrorCount(ds); n != 299_999 {
+		t.Errorf("ErrorCount = %d, want 299,999 (every user after the first is listed twice)", n)
+	}
 
 	dir := t.TempDir()
 	for i := range 20 {

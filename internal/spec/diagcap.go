@@ -2,6 +2,9 @@ package spec
 
 import (
 	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
 
 	"github.com/enrolctl/enrolctl/internal/spec/diag"
 )
@@ -64,4 +67,25 @@ func count(n int) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return s
+}
+
+var moreErrors = regexp.MustCompile(`^and ([0-9,]+) more errors`)
+
+// ErrorCount is how many errors ds stands for: its errors, each "and N more" one of the
+// caps counting the N it replaced, so that a total printed after them is the true one.
+func ErrorCount(ds diag.Diagnostics) int {
+	n := 0
+	for _, d := range ds {
+		if d.Severity != diag.Error {
+			continue
+		}
+		if m := moreErrors.FindStringSubmatch(d.Message); m != nil {
+			if more, err := strconv.Atoi(strings.ReplaceAll(m[1], ",", "")); err == nil {
+				n += more
+				continue
+			}
+		}
+		n++
+	}
+	return n
 }
