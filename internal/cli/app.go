@@ -43,6 +43,8 @@ type App struct {
 	courses    []string // --course: plan and apply only these courses (globs)
 	// changedSince (plan --changed-since REF): only courses whose specs changed since REF.
 	changedSince string
+	// showUnmanaged (plan -o markdown --show-unmanaged): list what is left alone.
+	showUnmanaged bool
 
 	// atExit runs when the command ends (releasing the sandbox lock).
 	atExit []func() error

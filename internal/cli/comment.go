@@ -10,7 +10,7 @@ import (
 
 func (a *App) commentCommand() *cobra.Command {
 	var tokenEnv string
-	var print bool
+	var print, showUnmanaged bool
 	cmd := &cobra.Command{
 		Use:   "comment PLAN-FILE",
 		Short: "Post a saved plan on the current merge request, or update the comment already there",
@@ -46,7 +46,7 @@ comment is written to standard output instead of being posted.`,
 			}
 			opts := review.PostOptions{TokenEnv: tokenEnv, BodyOptions: review.BodyOptions{
 				Site: site.Name, MaskUsernames: site.MaskUsernames, Limit: ci.Platform.Limit(),
-				ArtifactsURL: ci.ArtifactsURL, Header: reviewHeader(p),
+				ArtifactsURL: ci.ArtifactsURL, Header: reviewHeader(p), ShowUnmanaged: showUnmanaged,
 			}}
 			if print {
 				body, err := review.CommentBody(p, opts.BodyOptions)
@@ -73,6 +73,7 @@ comment is written to standard output instead of being posted.`,
 		},
 	}
 	cmd.Flags().StringVar(&tokenEnv, "token-env", "", "environment variable holding the token (default: ENROLCTL_GITLAB_TOKEN on GitLab, GITHUB_TOKEN on GitHub)")
+	cmd.Flags().BoolVar(&showUnmanaged, "show-unmanaged", false, "list the objects left alone instead of counting them")
 	cmd.Flags().BoolVar(&print, "print", false, "write the comment to standard output instead of posting it")
 	return cmd
 }

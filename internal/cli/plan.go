@@ -133,6 +133,7 @@ Exit codes: 0 no changes (or changes without --detailed-exitcode), 1 error,
 	cmd.Flags().StringVarP(&format, "output", "o", "text", "output format: text, json or markdown")
 	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 2 when there are changes")
 	a.courseFlag(cmd)
+	cmd.Flags().BoolVar(&a.showUnmanaged, "show-unmanaged", false, "markdown: list the objects left alone instead of counting them")
 	cmd.Flags().StringVar(&a.changedSince, "changed-since", "", "only the courses whose spec files, or whose policies, changed since this git revision")
 	return cmd
 }
@@ -142,7 +143,8 @@ func (a *App) renderPlan(p diff.Plan, format string) error {
 	case "json":
 		return render.JSON(a.Out, p)
 	case "markdown":
-		return render.Markdown(a.Out, p)
+		// The reviewer's form: what blocks first, identical changes collapsed.
+		return render.ReviewMarkdown(a.Out, p, render.ReviewOptions{ShowUnmanaged: a.showUnmanaged})
 	default:
 		return render.Text(a.Out, p, render.TextOptions{Color: a.color()})
 	}

@@ -48,7 +48,9 @@ type BodyOptions struct {
 	// Header is markdown shown under the title (approvals, what apply will refuse);
 	// usernames in it are masked too.
 	Header string
-	// Render writes the plan as markdown; nil means render.Markdown.
+	// ShowUnmanaged lists the objects left alone instead of counting them.
+	ShowUnmanaged bool
+	// Render writes the plan as markdown; nil means render.ReviewMarkdown.
 	Render func(*bytes.Buffer, diff.Plan) error
 }
 
@@ -70,15 +72,18 @@ func CommentBody(p diff.Plan, o BodyOptions) (string, error) {
 		}
 		return Marker(o.Site) + "\n" + md
 	}
-	renderFn := o.Render
-	if renderFn == nil {
-		renderFn = func(b *bytes.Buffer, p diff.Plan) error { return render.Markdown(b, p) }
-	}
 	var full bytes.Buffer
-	if err := renderFn(&full, p); err != nil {
-		return "", err
+	if o.Render == nil {
+		if err := render.ReviewMarkdown(&full, p, render.ReviewOptions{Header: o.Header, ShowUnmanaged: o.ShowUnmanaged}); err != nil {
+			return "", err
+		}
+	} else {
+		if err := o.Render(&full, p); err != nil {
+			return "", err
+		}
+		full = *bytes.NewBufferString(withHeader(full.String(), o.Header))
 	}
-	body := finish(withHeader(full.String(), o.Header))
+	body := finish(full.String())
 	if utf8.RuneCountInString(body) <= limit {
 		return body, nil
 	}

@@ -1,0 +1,158 @@
+package render
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/enrolctl/enrolctl/internal/diff"
+)
+
+// ReviewOptions tune the reviewer's markdown.
+type ReviewOptions struct {
+	// ShowUnmanaged lists the objects left alone instead of counting them.
+	ShowUnmanaged bool
+	// Header is markdown the caller puts right under the summary: what apply will
+	// refuse, the approvals recorded in the plan.
+	Header string
+}
+
+// ReviewMarkdown writes the plan for the people who review a merge request: what
+// blocks or will be refused comes first (errors, warnings, the caller's header), then a
+// table of the courses that change, then the changes with identical ones collapsed to
+// one line and their users listed in a folded block, then a count of what is left
+// alone. Renewing 1,108 enrolments reads as one line.
+func ReviewMarkdown(w io.Writer, p diff.Plan, o ReviewOptions) error {
+	bw := bufio.NewWriter(w)
+	bw.WriteString("### enrolctl plan\n\n")
+	if p.Site != "" || p.Commit != "" {
+		var parts []string
+		if p.Site != "" {
+			parts = append(parts, "site `"+p.Site+"`")
+		}
+		if p.Commit != "" {
+			parts = append(parts, "commit `"+p.Commit+"`")
+		}
+		bw.WriteString("Planned for " + strings.Join(parts, ", ") + ".\n\n")
+	}
+	sum := p.Summary()
+	bw.WriteString("**" + summaryLine(sum, p.HasChanges(), len(p.Diagnostics.Errors())) + "**\n")
+	if o.Header != "" {
+		bw.WriteString("\n" + strings.TrimRight(o.Header, "\n") + "\n")
+	}
+	if errs := p.Diagnostics.Errors(); len(errs) > 0 {
+		fmt.Fprintf(bw, "\n#### Errors (%d): nothing can be applied until they are fixed\n\n", len(errs))
+		writeDiagnostics(bw, errs)
+	}
+	if warns := p.Diagnostics.Warnings(); len(warns) > 0 {
+		fmt.Fprintf(bw, "\n#### Warnings (%d)\n\n", len(warns))
+		writeDiagnostics(bw, warns)
+	}
+
+	courses, sums := courseSummaries(p)
+	var changed []string
+	for _, c := range courses {
+		if s := sums[c]; s.Add+s.Change+s.Remove > 0 {
+			changed = append(changed, c)
+		}
+	}
+	if len(changed) > 0 {
+		bw.WriteString("\n| Course | Add | Change | Remove | Unmanaged |\n| --- | ---: | ---: | ---: | ---: |\n")
+		for _, c := range changed {
+			s := sums[c]
+			fmt.Fprintf(bw, "| `%s` | %d | %d | %d | %d |\n", cell(c), s.Add, s.Change, s.Remove, s.Unmanaged)
+		}
+	}
+
+	if p.HasChanges() {
+		writeReviewChanges(bw, p)
+	}
+	writeUnmanaged(bw, p, o.ShowUnmanaged)
+	return bw.Flush()
+}
+
+// writeReviewChanges writes the ```diff block of line groups (folded when long) and
+// one folded block naming the users of the collapsed lines.
+func writeReviewChanges(bw *bufio.Writer, p diff.Plan) {
+	groups := groupLines(p.Changes)
+	var lines []string
+	var collapsed []lineGroup
+	course := ""
+	for _, g := range groups {
+		if g.Course != course {
+			course = g.Course
+			lines = append(lines, "@@ course "+course+" @@")
+		}
+		sym := g.Symbol
+		if sym == "~" {
+			sym = "!" // the marker GitHub and GitLab highlight
+		}
+		if g.Collapsed() {
+			lines = append(lines, sym+" "+g.Text)
+			collapsed = append(collapsed, g)
+			continue
+		}
+		l := lineOf(g.Changes[0])
+		s := sym + " " + l.text()
+		if l.Reason != "" {
+			s += "  # " + l.Reason
+		}
+		lines = append(lines, s)
+	}
+	bw.WriteString("\n")
+	fold := len(lines) > foldAfter
+	if fold {
+		fmt.Fprintf(bw, "<details><summary>Show the %d lines of changes</summary>\n\n", len(lines))
+	}
+	bw.WriteString("```diff\n" + strings.Join(lines, "\n") + "\n```\n")
+	if fold {
+		bw.WriteString("\n</details>\n")
+	}
+	if len(collapsed) == 0 {
+		return
+	}
+	n := 0
+	for _, g := range collapsed {
+		n += len(g.Changes)
+	}
+	what := "the collapsed line"
+	if len(collapsed) > 1 {
+		what = fmt.Sprintf("the %d collapsed lines", len(collapsed))
+	}
+	fmt.Fprintf(bw, "\n<details><summary>Who: the %s changes of %s</summary>\n\n", thousands(n), what)
+	for _, g := range collapsed {
+		fmt.Fprintf(bw, "%s `%s`: %s\n\n```\n", g.Symbol, cell(g.Course), g.Text)
+		for _, c := range g.Changes {
+			bw.WriteString(who(c) + "\n")
+		}
+		bw.WriteString("```\n\n")
+	}
+	bw.WriteString("</details>\n")
+}
+
+// writeUnmanaged counts what is left alone, or lists it when asked.
+func writeUnmanaged(bw *bufio.Writer, p diff.Plan, list bool) {
+	if len(p.Unmanaged) == 0 {
+		return
+	}
+	courses := map[string]bool{}
+	for _, u := range p.Unmanaged {
+		courses[u.Course] = true
+	}
+	if !list {
+		fmt.Fprintf(bw, "\nLeft alone: %s in %s, which no spec manages (`enrolctl plan --show-unmanaged` lists them).\n",
+			plural(len(p.Unmanaged), "unmanaged object", "unmanaged objects"), plural(len(courses), "course", "courses"))
+		return
+	}
+	fmt.Fprintf(bw, "\n<details><summary>Unmanaged objects left alone (%d)</summary>\n\n", len(p.Unmanaged))
+	for _, u := range p.Unmanaged {
+		fmt.Fprintf(bw, "- `%s` %s\n", u.Course, unmanagedText(u))
+	}
+	bw.WriteString("\n</details>\n")
+}
+
+// unmanagedText names an object left alone and says what it is.
+func unmanagedText(u diff.Unmanaged) string {
+	return addressName(u.Course, u.Address) + ": " + u.Description
+}

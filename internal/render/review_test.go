@@ -1,0 +1,172 @@
+package render
+
+import (
+	"bytes"
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/enrolctl/enrolctl/internal/diff"
+	"github.com/enrolctl/enrolctl/internal/state"
+)
+
+// renewalPlan renews n manual enrolments of one course from 2026-06-30 to 2027-06-30,
+// the first `suspended` of them suspended until now, and leaves 3 unmanaged ones.
+func renewalPlan(t *testing.T, n, suspended int) diff.Plan {
+	end26, end27 := until(t, 2026, 6, 30), until(t, 2027, 6, 30)
+	manual := []state.Method{{Type: state.Manual, Enabled: true}}
+	d := state.Course{Shortname: "L1-INFO-ALGO", Methods: manual}
+	o := state.Course{Shortname: "L1-INFO-ALGO", ID: 1, Methods: []state.Method{{Type: state.Manual, Enabled: true, ID: 10}}}
+	dir := directory
+	dir.Users = map[string]int64{}
+	for i := range n {
+		u := fmt.Sprintf("21%06d", i)
+		dir.Users[u] = int64(i + 1)
+		d.Enrolments = append(d.Enrolments, man(u, end27, "student"))
+		e := man(u, end26, "student")
+		e.Suspended = i < suspended
+		o.Enrolments = append(o.Enrolments, e)
+	}
+	for i := range 3 {
+		u := fmt.Sprintf("55%06d", i)
+		dir.Users[u] = int64(n + i + 1)
+		o.Enrolments = append(o.Enrolments, man(u, end26, "student"))
+	}
+	p := diff.ComputeWithOptions(state.Snapshot{Courses: []state.Course{d}},
+		state.Snapshot{Directory: dir, Courses: []state.Course{o}}, diff.Options{Location: paris(t)})
+	p.Site, p.Commit = "ecampus", "4f9c2e1"
+	return p
+}
+
+// visibleLines are the non-blank lines a reader sees before unfolding anything: the
+// content of <details> blocks is hidden, their <summary> shows.
+func visibleLines(md string) []string {
+	var out []string
+	depth := 0
+	for _, line := range strings.Split(md, "\n") {
+		t := strings.TrimSpace(line)
+		switch {
+		case strings.HasPrefix(t, "<details>"):
+			if depth == 0 {
+				out = append(out, t)
+			}
+			depth++
+			continue
+		case t == "</details>":
+			depth--
+			continue
+		}
+		if depth == 0 && t != "" {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func TestReviewRenewalReadsAsOneLine(t *testing.T) {
+	p := renewalPlan(t, 1108, 160)
+	var b bytes.Buffer
+	if err := ReviewMarkdown(&b, p, ReviewOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	md := b.String()
+	visible := visibleLines(md)
+	if len(visible) >= 20 {
+		t.Errorf("%d visible lines, want fewer than 20:\n%s", len(visible), strings.Join(visible, "\n"))
+	}
+	want := "! 1,108 manual enrolments: end 2026-06-30 → 2027-06-30, 160 reactivated"
+	if !strings.Contains(strings.Join(visible, "\n"), want) {
+		t.Errorf("no visible line %q in:\n%s", want, strings.Join(visible, "\n"))
+	}
+	// Every renewed user is named once, in the folded list; the reactivated ones say so.
+	for _, c := range p.Changes {
+		u := c.Enrolment.Username
+		if n := len(regexp.MustCompile(`(?m)^`+u+`( \(reactivated\))?$`).FindAllString(md, -1)); n != 1 {
+			t.Fatalf("%s is listed %d times", u, n)
+		}
+	}
+	if n := strings.Count(md, " (reactivated)\n"); n != 160 {
+		t.Errorf("%d users marked reactivated, want 160", n)
+	}
+	// Unmanaged objects are counted, not listed, unless asked.
+	if !strings.Contains(md, "Left alone: 3 unmanaged objects in 1 course") || strings.Contains(md, "55000001") {
+		t.Error("unmanaged objects are not reduced to a count")
+	}
+	b.Reset()
+	if err := ReviewMarkdown(&b, p, ReviewOptions{ShowUnmanaged: true}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "55000001") {
+		t.Error("ShowUnmanaged does not list the unmanaged objects")
+	}
+}
+
+func TestGroupLines(t *testing.T) {
+	renew := func(u string, fields ...diff.FieldChange) diff.Change {
+		return diff.Change{Course: "C", Kind: diff.KindEnrolment, Action: diff.Update, Enrolment: &state.Enrolment{Username: u, Method: "manual"}, Fields: fields}
+	}
+	end := diff.FieldChange{Field: "end", Old: "2026-06-30", New: "2027-06-30"}
+	react := diff.FieldChange{Field: "suspended", Old: "true", New: "false"}
+	susp := diff.FieldChange{Field: "suspended", Old: "false", New: "true"}
+	method := diff.Change{Course: "C", Kind: diff.KindMethod, Action: diff.Create, Method: &state.Method{Type: state.Cohort, Cohort: "X", Role: "student"}}
+	suspend := func(u string) diff.Change {
+		c := renew(u, susp)
+		c.Removes = &diff.Removal{Enrolments: 1}
+		return c
+	}
+	tests := []struct {
+		name    string
+		changes []diff.Change
+		want    []string // collapsed text, or "1" for a single change
+	}{
+		{"two renewals stay lines", []diff.Change{renew("a", end), renew("b", end)}, []string{"1", "1"}},
+		{"three collapse, reactivations counted", []diff.Change{renew("a", end), renew("b", end, react), renew("c", end)},
+			[]string{"3 manual enrolments: end 2026-06-30 → 2027-06-30, 1 reactivated"}},
+		{"other dates, other line", []diff.Change{renew("a", end), method, renew("b", end), renew("c", end),
+			renew("d", diff.FieldChange{Field: "end", Old: "2026-06-30", New: "never"})},
+			[]string{"3 manual enrolments: end 2026-06-30 → 2027-06-30", "1", "1"}},
+		{"suspensions apart from reactivations", []diff.Change{suspend("a"), suspend("b"), suspend("c"), renew("d", react), renew("e", react), renew("f", react)},
+			[]string{"3 manual enrolments suspended", "3 manual enrolments reactivated"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			total := 0
+			for _, g := range groupLines(tt.changes) {
+				total += len(g.Changes)
+				if g.Collapsed() {
+					got = append(got, g.Text)
+				} else {
+					got = append(got, fmt.Sprint(len(g.Changes)))
+				}
+			}
+			if strings.Join(got, "|") != strings.Join(tt.want, "|") {
+				t.Errorf("groups %q, want %q", got, tt.want)
+			}
+			if total != len(tt.changes) {
+				t.Errorf("groups hold %d changes, want %d", total, len(tt.changes))
+			}
+		})
+	}
+}
+
+func TestThousands(t *testing.T) {
+	for n, want := range map[int]string{0: "0", 999: "999", 1000: "1,000", 1108: "1,108", 1234567: "1,234,567", -1500: "-1,500"} {
+		if got := thousands(n); got != want {
+			t.Errorf("thousands(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+func TestReviewGolden(t *testing.T) {
+	for name, p := range plans(t) {
+		t.Run(name, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := ReviewMarkdown(&b, p, ReviewOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			checkGolden(t, name+".review.md", b.Bytes())
+		})
+	}
+}
