@@ -45,6 +45,8 @@ type App struct {
 	changedSince string
 	// showUnmanaged (plan -o markdown --show-unmanaged): list what is left alone.
 	showUnmanaged bool
+	// approveRemovals (plan --allow-removals): the plan approves its removals.
+	approveRemovals bool
 
 	// atExit runs when the command ends (releasing the sandbox lock).
 	atExit []func() error

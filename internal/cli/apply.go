@@ -249,6 +249,7 @@ func (a *App) applySaved(ctx context.Context, file string, f applyFlags) error {
 		fmt.Fprintln(a.Out, "The plan has no changes; nothing to apply.")
 		return nil
 	}
+	f = approvedInPlan(a, file, p, f)
 	if err := apply.Guard(p, observed, f.limits(conn.site)); err != nil {
 		return &exitError{code: 1, err: err}
 	}

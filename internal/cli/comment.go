@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -46,7 +47,7 @@ comment is written to standard output instead of being posted.`,
 			}
 			opts := review.PostOptions{TokenEnv: tokenEnv, BodyOptions: review.BodyOptions{
 				Site: site.Name, MaskUsernames: site.MaskUsernames, Limit: ci.Platform.Limit(),
-				ArtifactsURL: ci.ArtifactsURL, Header: reviewHeader(p), ShowUnmanaged: showUnmanaged,
+				ArtifactsURL: ci.ArtifactsURL, Header: reviewHeader(site, time.Now()), ShowUnmanaged: showUnmanaged,
 			}}
 			if print {
 				body, err := review.CommentBody(p, opts.BodyOptions)

@@ -17,7 +17,7 @@ func freezeFlag(cmd *cobra.Command, reason *string) {
 
 // checkFreeze refuses an apply inside one of the site's freeze windows, naming the
 // window and its end, unless --ignore-freeze gives a reason. It returns the audit
-// notes to keep with the run.
+// notes to keep with the run: f's, and the override's reason.
 func (a *App) checkFreeze(site *config.Site, f applyFlags, now time.Time) ([]string, error) {
 	given := f.set != nil && f.set("ignore-freeze")
 	reason := strings.TrimSpace(f.ignoreFreeze)
@@ -25,16 +25,16 @@ func (a *App) checkFreeze(site *config.Site, f applyFlags, now time.Time) ([]str
 		return nil, &exitError{code: 1, err: fmt.Errorf("--ignore-freeze needs a reason, e.g. --ignore-freeze \"exam board decision 2027-01-12: re-enrol resit students\"; it is kept in the audit record")}
 	}
 	if site == nil {
-		return nil, nil
+		return f.notes, nil
 	}
 	w, active := site.ActiveFreeze(now)
 	if !active {
-		return nil, nil
+		return f.notes, nil
 	}
 	if reason == "" {
 		return nil, &exitError{code: 1, err: fmt.Errorf("apply refused: site %q is in the freeze window %q until %s (%s); nothing was changed. Apply after it ends, or pass --ignore-freeze REASON (kept in the audit record)",
 			site.Name, w.Name, w.Until, w.Pos)}
 	}
 	fmt.Fprintf(a.Err, "Warning: applying during the freeze window %q (until %s): %s\n", w.Name, w.Until, reason)
-	return []string{fmt.Sprintf("freeze window %q (until %s) ignored: %s", w.Name, w.Until, reason)}, nil
+	return append(f.notes, fmt.Sprintf("freeze window %q (until %s) ignored: %s", w.Name, w.Until, reason)), nil
 }

@@ -58,7 +58,8 @@ func (a *App) makePlan(ctx context.Context) (*planned, error) {
 		return nil, err
 	}
 	lim := applyFlags{}.limits(conn.site).Thresholds()
-	p := diff.ComputeWithOptions(desired, observed, diff.Options{Location: conn.loc, Limits: &lim})
+	p := diff.ComputeWithOptions(desired, observed, diff.Options{Location: conn.loc, Limits: &lim,
+		Approvals: diff.Approvals{Removals: a.approveRemovals}})
 	// One list: the specs' own findings and the site checks', all reported in one run.
 	p.Diagnostics = append(specDiags, p.Diagnostics...).Sort().WithSource(a.readFile)
 	if p.Diagnostics.HasErrors() {
@@ -133,6 +134,7 @@ Exit codes: 0 no changes (or changes without --detailed-exitcode), 1 error,
 	cmd.Flags().StringVarP(&format, "output", "o", "text", "output format: text, json or markdown")
 	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 2 when there are changes")
 	a.courseFlag(cmd)
+	cmd.Flags().BoolVar(&a.approveRemovals, "allow-removals", false, "approve the plan's removals above the limits: the saved plan records it, and apply of that plan needs no flag (never in protected courses)")
 	cmd.Flags().BoolVar(&a.showUnmanaged, "show-unmanaged", false, "markdown: list the objects left alone instead of counting them")
 	cmd.Flags().StringVar(&a.changedSince, "changed-since", "", "only the courses whose spec files, or whose policies, changed since this git revision")
 	return cmd

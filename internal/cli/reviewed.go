@@ -108,3 +108,16 @@ func shortHash(h string) string {
 	}
 	return h
 }
+
+// approvedInPlan lifts the removal limits for a saved plan that approved its removals
+// (plan --allow-removals): the approval was in the reviewed plan, so the merged plan
+// applies with no new flag. The audit record keeps it.
+func approvedInPlan(a *App, file string, p diff.Plan, f applyFlags) applyFlags {
+	if !p.Approvals.Removals || f.allowRemovals {
+		return f
+	}
+	f.allowRemovals = true
+	f.notes = append(f.notes, "removals approved at plan time ("+file+")")
+	fmt.Fprintf(a.Out, "Removals approved at plan time in %s: the limits are lifted for this plan (never in protected courses).\n", file)
+	return f
+}

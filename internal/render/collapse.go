@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/enrolctl/enrolctl/internal/diff"
 )
@@ -38,7 +39,7 @@ type collapseKey struct {
 // groupLines groups the plan's changes, in plan order: a group takes the place of its
 // first change. Only enrolments and memberships collapse; methods and groups are few
 // and each deserves its line.
-func groupLines(changes []diff.Change) []lineGroup {
+func groupLines(changes []diff.Change, loc *time.Location) []lineGroup {
 	var out []lineGroup
 	index := map[collapseKey]int{}
 	var keys []*collapseKey
@@ -46,7 +47,7 @@ func groupLines(changes []diff.Change) []lineGroup {
 		if c.Action == diff.NoOp {
 			continue
 		}
-		k, ok := keyOf(c)
+		k, ok := keyOf(c, loc)
 		if !ok {
 			out = append(out, lineGroup{Course: c.Course, Changes: []diff.Change{c}, Symbol: c.Action.Symbol()})
 			keys = append(keys, nil)
@@ -75,7 +76,7 @@ func groupLines(changes []diff.Change) []lineGroup {
 	return final
 }
 
-func keyOf(c diff.Change) (collapseKey, bool) {
+func keyOf(c diff.Change, loc *time.Location) (collapseKey, bool) {
 	k := collapseKey{course: c.Course, action: string(c.Action), kind: string(c.Kind), removal: c.IsRemoval()}
 	switch {
 	case c.Kind == diff.KindEnrolment && c.Enrolment != nil:
@@ -85,25 +86,25 @@ func keyOf(c diff.Change) (collapseKey, bool) {
 	default:
 		return k, false
 	}
-	k.fields = sharedFields(c)
+	k.fields = sharedFields(c, loc)
 	return k, true
 }
 
 // isReactivation reports whether f makes a suspended enrolment active: counted, not
 // part of the line's identity.
 func isReactivation(f diff.FieldChange) bool {
-	return f.Field == "suspended" && f.Old == "true" && f.New == "false"
+	return f.Field == diff.FieldSuspended && f.Old != nil && f.Old.Bool && f.New != nil && !f.New.Bool
 }
 
 // isSuspension reports whether f suspends an active enrolment (a removal: apply guards
 // it).
 func isSuspension(f diff.FieldChange) bool {
-	return f.Field == "suspended" && f.Old == "false" && f.New == "true"
+	return f.Field == diff.FieldSuspended && f.Old != nil && !f.Old.Bool && f.New != nil && f.New.Bool
 }
 
 // sharedFields is the field text that identical changes share: "end: a → b" for
 // updates, "(role student, end 2027-06-30)" for creates.
-func sharedFields(c diff.Change) string {
+func sharedFields(c diff.Change, loc *time.Location) string {
 	var parts []string
 	for _, f := range c.Fields {
 		switch c.Action {
@@ -111,10 +112,14 @@ func sharedFields(c diff.Change) string {
 			if isReactivation(f) || isSuspension(f) {
 				continue
 			}
-			parts = append(parts, fmt.Sprintf("%s %s → %s", f.Field, quote(f.Old), quote(f.New)))
+			old := "none"
+			if f.Old != nil {
+				old = valueText(f.Field, f.Old, loc)
+			}
+			parts = append(parts, fmt.Sprintf("%s %s → %s", f.Field, quote(old), quote(valueText(f.Field, f.New, loc))))
 		case diff.Create:
 			if !isDefault(f.Field, f.New) {
-				parts = append(parts, f.Field+" "+quote(f.New))
+				parts = append(parts, string(f.Field)+" "+quote(valueText(f.Field, f.New, loc)))
 			}
 		}
 	}

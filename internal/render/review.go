@@ -45,6 +45,7 @@ func ReviewMarkdown(w io.Writer, p diff.Plan, o ReviewOptions) error {
 		fmt.Fprintf(bw, "\n#### Errors (%d): nothing can be applied until they are fixed\n\n", len(errs))
 		writeDiagnostics(bw, errs)
 	}
+	writeRefusals(bw, p)
 	if warns := p.Diagnostics.Warnings(); len(warns) > 0 {
 		fmt.Fprintf(bw, "\n#### Warnings (%d)\n\n", len(warns))
 		writeDiagnostics(bw, warns)
@@ -75,7 +76,8 @@ func ReviewMarkdown(w io.Writer, p diff.Plan, o ReviewOptions) error {
 // writeReviewChanges writes the ```diff block of line groups (folded when long) and
 // one folded block naming the users of the collapsed lines.
 func writeReviewChanges(bw *bufio.Writer, p diff.Plan) {
-	groups := groupLines(p.Changes)
+	loc := location(p)
+	groups := groupLines(p.Changes, loc)
 	var lines []string
 	var collapsed []lineGroup
 	course := ""
@@ -93,7 +95,7 @@ func writeReviewChanges(bw *bufio.Writer, p diff.Plan) {
 			collapsed = append(collapsed, g)
 			continue
 		}
-		l := lineOf(g.Changes[0])
+		l := lineOf(g.Changes[0], loc)
 		s := sym + " " + l.text()
 		if l.Reason != "" {
 			s += "  # " + l.Reason
@@ -147,12 +149,38 @@ func writeUnmanaged(bw *bufio.Writer, p diff.Plan, list bool) {
 	}
 	fmt.Fprintf(bw, "\n<details><summary>Unmanaged objects left alone (%d)</summary>\n\n", len(p.Unmanaged))
 	for _, u := range p.Unmanaged {
-		fmt.Fprintf(bw, "- `%s` %s\n", u.Course, unmanagedText(u))
+		fmt.Fprintf(bw, "- `%s` %s: %s\n", u.Course, addressName(u.Course, u.Address), unmanagedText(u, location(p)))
 	}
 	bw.WriteString("\n</details>\n")
 }
 
-// unmanagedText names an object left alone and says what it is.
-func unmanagedText(u diff.Unmanaged) string {
-	return addressName(u.Course, u.Address) + ": " + u.Description
+// writeRefusals says what apply will refuse, why, and how the removals can be approved
+// so that the approval is reviewed; or which removals the plan approves.
+func writeRefusals(bw *bufio.Writer, p diff.Plan) {
+	if len(p.Refusals) > 0 {
+		fmt.Fprintf(bw, "\n#### Apply will refuse this plan (%d)\n\n", len(p.Refusals))
+		limits := false
+		for _, r := range p.Refusals {
+			fmt.Fprintf(bw, "- %s\n", RefusalText(r, p.Limits))
+			limits = limits || r.Code != diff.RefuseProtected
+		}
+		if limits {
+			bw.WriteString("\nIf these removals are intended, approve them in the plan: plan again with `--allow-removals` " +
+				"(CI: `ENROLCTL_PLAN_ARGS=--allow-removals`), so that the approval is reviewed here and the merged plan applies as it is.\n")
+		}
+	}
+	if !p.Approvals.Removals {
+		return
+	}
+	changes, enrolments := 0, 0
+	for _, c := range p.Changes {
+		if c.IsRemoval() {
+			changes++
+			enrolments += c.Removes.Enrolments
+		}
+	}
+	fmt.Fprintf(bw, "\n> **Removals approved at plan time** (`plan --allow-removals`): apply makes this plan's %s (%s) "+
+		"above the limits of %d per course, %.0f%% of a course and %d per apply, with no further flag. Protected courses stay refused.\n",
+		plural(changes, "removal", "removals"), plural(enrolments, "enrolment removed or suspended", "enrolments removed or suspended"),
+		p.Limits.MaxRemovals, p.Limits.MaxShare*100, p.Limits.MaxSiteRemovals)
 }

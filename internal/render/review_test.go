@@ -106,9 +106,10 @@ func TestGroupLines(t *testing.T) {
 	renew := func(u string, fields ...diff.FieldChange) diff.Change {
 		return diff.Change{Course: "C", Kind: diff.KindEnrolment, Action: diff.Update, Enrolment: &state.Enrolment{Username: u, Method: "manual"}, Fields: fields}
 	}
-	end := diff.FieldChange{Field: "end", Old: "2026-06-30", New: "2027-06-30"}
-	react := diff.FieldChange{Field: "suspended", Old: "true", New: "false"}
-	susp := diff.FieldChange{Field: "suspended", Old: "false", New: "true"}
+	end26, end27 := until(t, 2026, 6, 30), until(t, 2027, 6, 30)
+	end := diff.FieldChange{Field: diff.FieldEnd, Old: &diff.Value{Int: end26}, New: &diff.Value{Int: end27}}
+	react := diff.FieldChange{Field: diff.FieldSuspended, Old: &diff.Value{Bool: true}, New: &diff.Value{}}
+	susp := diff.FieldChange{Field: diff.FieldSuspended, Old: &diff.Value{}, New: &diff.Value{Bool: true}}
 	method := diff.Change{Course: "C", Kind: diff.KindMethod, Action: diff.Create, Method: &state.Method{Type: state.Cohort, Cohort: "X", Role: "student"}}
 	suspend := func(u string) diff.Change {
 		c := renew(u, susp)
@@ -124,7 +125,7 @@ func TestGroupLines(t *testing.T) {
 		{"three collapse, reactivations counted", []diff.Change{renew("a", end), renew("b", end, react), renew("c", end)},
 			[]string{"3 manual enrolments: end 2026-06-30 → 2027-06-30, 1 reactivated"}},
 		{"other dates, other line", []diff.Change{renew("a", end), method, renew("b", end), renew("c", end),
-			renew("d", diff.FieldChange{Field: "end", Old: "2026-06-30", New: "never"})},
+			renew("d", diff.FieldChange{Field: diff.FieldEnd, Old: &diff.Value{Int: end26}, New: &diff.Value{}})},
 			[]string{"3 manual enrolments: end 2026-06-30 → 2027-06-30", "1", "1"}},
 		{"suspensions apart from reactivations", []diff.Change{suspend("a"), suspend("b"), suspend("c"), renew("d", react), renew("e", react), renew("f", react)},
 			[]string{"3 manual enrolments suspended", "3 manual enrolments reactivated"}},
@@ -133,7 +134,7 @@ func TestGroupLines(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var got []string
 			total := 0
-			for _, g := range groupLines(tt.changes) {
+			for _, g := range groupLines(tt.changes, paris(t)) {
 				total += len(g.Changes)
 				if g.Collapsed() {
 					got = append(got, g.Text)
