@@ -60,7 +60,7 @@ func (d *decoder) document(n *tree.Node, file string) (*CourseSpec, *Policy) {
 }
 
 func (d *decoder) course(n *tree.Node, file string) *CourseSpec {
-	o := tree.ReadObject(n, "course spec", d.ds)
+	o := d.readObject(n, "course", "course spec")
 	name := o.String("course")
 	c := &CourseSpec{Shortname: name.V, File: file, Pos: name.Pos}
 	if name.Set && strings.TrimSpace(name.V) == "" {
@@ -81,7 +81,7 @@ func (d *decoder) course(n *tree.Node, file string) *CourseSpec {
 }
 
 func (d *decoder) policy(n *tree.Node, file string) *Policy {
-	o := tree.ReadObject(n, "policy", d.ds)
+	o := d.readObject(n, "policy", "policy")
 	name := o.String("policy")
 	p := &Policy{Name: name.V, File: file, Pos: name.Pos}
 	if name.Set && strings.TrimSpace(name.V) == "" {
@@ -111,7 +111,7 @@ func (d *decoder) policy(n *tree.Node, file string) *Policy {
 
 func (d *decoder) selector(n *tree.Node) selector {
 	s := selector{pos: n.Pos}
-	o := tree.ReadObject(n, "courses", d.ds)
+	o := d.readObject(n, "courses", "courses")
 	if o == nil {
 		return s
 	}
@@ -140,7 +140,8 @@ var methodFields = map[state.MethodType][]string{
 	state.Self:     {"name", "role", "enabled", "max_users"},
 }
 
-var allMethodFields = []string{"cohort", "role", "group", "enabled", "course", "name", "max_users", "absent"}
+// allMethodFields are the fields any method type takes, besides type (fields.go).
+var allMethodFields = allMethodFieldNames()
 
 // identityFields are the fields an absent method keeps: those that say which method.
 var identityFields = []string{"cohort", "role", "course", "name"}
@@ -327,7 +328,11 @@ func SuggestRole(name string, known []string) string {
 var pruneModes = []string{string(state.PruneKeep), string(state.PruneSuspend), string(state.PruneUnenrol)}
 
 func (d *decoder) manual(n *tree.Node, policy bool) *manualDecl {
-	o := tree.ReadObject(n, "manual", d.ds)
+	def := "manual"
+	if policy {
+		def = "policy_manual"
+	}
+	o := d.readObject(n, def, "manual")
 	if o == nil {
 		return nil
 	}
@@ -380,7 +385,7 @@ func (d *decoder) user(n *tree.Node) (userDecl, bool) {
 		s := tree.AsString(n, "user", d.ds)
 		return userDecl{username: s.V, pos: s.Pos}, d.checkUsername(s)
 	}
-	o := tree.ReadObject(n, "user", d.ds)
+	o := d.readObject(n, "user", "user")
 	if o == nil {
 		return userDecl{}, false
 	}
@@ -443,7 +448,7 @@ func (d *decoder) groups(o *tree.Obj) ([]groupDecl, bool) {
 			}
 			g = groupDecl{name: s.V, pos: s.Pos}
 		} else {
-			go_ := tree.ReadObject(n, "group", d.ds)
+			go_ := d.readObject(n, "group", "group")
 			if go_ == nil {
 				continue
 			}

@@ -12,6 +12,8 @@
 //     desired []state.Course with every diagnostic.
 //   - ReadUploadUsers and WriteAdditions turn a CSV in Moodle's upload-users format
 //     into manual enrolments written into spec files (enrolctl import csv).
+//   - SchemaJSON: the JSON Schema of YAML spec files (docs/spec.schema.json), built from
+//     fields.go, the table of every object's fields that the strict reader also uses.
 //   - Diagnostic / Diagnostics (from spec/diag): "file:line:col: message (did you mean
 //     "x"?)", sorted, with HasErrors.
 //

@@ -24,7 +24,7 @@ type renewDecl struct {
 var renewStatuses = []string{"active", "suspended", "any"}
 
 func (d *decoder) renew(n *tree.Node) *renewDecl {
-	o := tree.ReadObject(n, "renew", d.ds)
+	o := d.readObject(n, "renew", "renew")
 	if o == nil {
 		return nil
 	}
