@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/enrolctl/enrolctl/internal/state"
 )
@@ -28,10 +29,10 @@ func TestReadUploadUsers(t *testing.T) {
 		// 365 days from today (2026-11-23): the last day is 2027-11-22, as Moodle's
 		// timeend = today's midnight + 365 days.
 		{Course: "L1-INFO-ALGO", Username: "dupontj", Role: "student", Groups: []string{"TP1"}, Until: "2027-11-22", Line: 2},
-		{Course: "L1-INFO-ALGO", Username: "lee", Role: "tutor", Suspended: true, Line: 3},
+		{Course: "L1-INFO-ALGO", Username: "lee", Role: "tutor", Until: "never", Suspended: true, Line: 3},
 		{Course: "L1-INFO-PROG", Username: "dupontj", Role: "editingteacher", From: "2027-01-04", Until: "2027-02-02", Line: 2},
 	}
-	if d := cmp.Diff(want, got); d != "" {
+	if d := cmp.Diff(want, got, ignoreCSVPlaces); d != "" {
 		t.Errorf("additions (-want +got):\n%s", d)
 	}
 	// The until day really ends where Moodle's period would.
@@ -110,7 +111,7 @@ func TestWriteAdditions(t *testing.T) {
 		{Course: "L2 INFO/BDD", Username: "new03", Role: "student"},
 		{Course: "L1-INFO-WEB", Username: "new04"},
 	}
-	files, err := WriteAdditions(set, dir, adds)
+	files, err := WriteAdditions(set, dir, adds, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +160,7 @@ func TestWriteAdditions(t *testing.T) {
 	}
 	// Importing the same rows again changes nothing.
 	before, _ := os.ReadFile(filepath.Join(dir, "prog.hcl"))
-	if _, err := WriteAdditions(LoadDir(dir, Options{Location: paris}), dir, adds); err != nil {
+	if _, err := WriteAdditions(LoadDir(dir, Options{Location: paris}), dir, adds, nil); err != nil {
 		t.Fatal(err)
 	}
 	after, _ := os.ReadFile(filepath.Join(dir, "prog.hcl"))
@@ -183,3 +184,6 @@ func slices_contains(ms []state.Member, username string) bool {
 	}
 	return false
 }
+
+// ignoreCSVPlaces leaves out of comparisons where in the file an addition was read.
+var ignoreCSVPlaces = cmpopts.IgnoreFields(Addition{}, "UserCol", "CourseCol", "Email")

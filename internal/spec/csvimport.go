@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -27,8 +28,11 @@ type Addition struct {
 	// so the spec holds a date and plans do not move from day to day.
 	From, Until string
 	Suspended   bool
-	// Line is the CSV line the addition comes from.
-	Line int
+	// Line is the CSV line the addition comes from; UserCol and CourseCol the columns
+	// of its username and course (for messages about users or courses the site lacks).
+	Line, UserCol, CourseCol int
+	// Email is the row's email, which suggests the right username for an unknown one.
+	Email string
 }
 
 // legacyTypes are Moodle's upload-users typeN values, used when roleN is empty.
@@ -57,7 +61,22 @@ func ReadUploadUsers(file string, r io.Reader, now time.Time, loc *time.Location
 	errorf := func(line, col int, format string, args ...any) {
 		ds = append(ds, diag.Errorf(diag.Pos{File: file, Line: line, Col: col}, format, args...))
 	}
-	cr := csv.NewReader(r)
+	raw, err := io.ReadAll(r)
+	if err != nil {
+		errorf(1, 1, "cannot read: %v", err)
+		return nil, ds
+	}
+	text, err := DecodeCSV(raw)
+	if err != nil {
+		errorf(0, 0, "%v", err)
+		return nil, ds
+	}
+	if text.Encoding != "" {
+		ds = append(ds, diag.Diagnostic{File: file, Severity: diag.Warning,
+			Message: fmt.Sprintf("the file is %s, not UTF-8: converted (save it as CSV UTF-8 to silence this)", text.Encoding)})
+	}
+	cr := csv.NewReader(bytes.NewReader(text.Data))
+	cr.Comma = text.Separator
 	cr.FieldsPerRecord = -1
 	cr.TrimLeadingSpace = true
 	header, err := cr.Read()
@@ -135,11 +154,12 @@ func ReadUploadUsers(file string, r io.Reader, now time.Time, loc *time.Location
 		}
 		for _, n := range numbers {
 			suffix := strconv.Itoa(n)
-			course, _ := get("course" + suffix)
+			course, courseCol := get("course" + suffix)
 			if course == "" {
 				continue
 			}
-			a := Addition{Course: course, Username: username, Line: line}
+			email, _ := get("email")
+			a := Addition{Course: course, Username: username, Line: line, UserCol: userCol + 1, CourseCol: courseCol, Email: strings.ToLower(email)}
 			role, roleCol := get("role" + suffix)
 			if role == "" {
 				if t, tcol := get("type" + suffix); t != "" {
@@ -167,6 +187,8 @@ func ReadUploadUsers(file string, r io.Reader, now time.Time, loc *time.Location
 				}
 				start, a.From = t, s
 			}
+			// As in Moodle, no enrolment period means no end date (not the spec's default).
+			a.Until = "never"
 			if p, pcol := get("enrolperiod" + suffix); p != "" && p != "0" {
 				m := periodPattern.FindStringSubmatch(strings.ToLower(p))
 				days := 0

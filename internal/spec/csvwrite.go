@@ -20,11 +20,12 @@ import (
 // WriteAdditions writes imported enrolments into spec files on disk. A course that has
 // a spec in set (loaded with LoadDir, so its File is a path on disk) gets the users
 // added to its manual section, or updated when already listed (role, dates and status
-// replaced, groups added); a course without one gets a new file dir/<shortname>.yaml.
+// replaced, groups added); a course without one gets a new file where place says
+// (import moodle's layout, adopt.Path), or dir/<shortname>.yaml when place is nil.
 // Groups the users are put in are added to the course's groups when it declares them.
 // It returns the files written, sorted. Comments in YAML files are kept by yaml.v3;
 // layout may be normalised.
-func WriteAdditions(set *Set, dir string, adds []Addition) ([]string, error) {
+func WriteAdditions(set *Set, dir string, adds []Addition, place func(course string) string) ([]string, error) {
 	byCourse := map[string][]Addition{}
 	var courses []string
 	for _, a := range adds {
@@ -49,6 +50,9 @@ func WriteAdditions(set *Set, dir string, adds []Addition) ([]string, error) {
 			src = b
 		} else {
 			file = filepath.Join(dir, safeFileName(course)+".yaml")
+			if place != nil {
+				file = place(course)
+			}
 			if _, err := os.Stat(file); err == nil {
 				errs = append(errs, fmt.Errorf("%s exists but does not declare course %q; not overwriting it", file, course))
 				continue
@@ -93,23 +97,25 @@ func yamlQuote(s string) string {
 	return strings.TrimSpace(string(b))
 }
 
-// existingUser is what a spec already says about a user.
-func existingUser(spec *CourseSpec, username string) (userDecl, bool) {
+// specUsers indexes what a spec already says about its users, so that adding n users
+// to a spec of m users costs n+m, not n×m.
+type specUsers map[string]userDecl
+
+func indexUsers(spec *CourseSpec) specUsers {
+	out := specUsers{}
 	if spec == nil || spec.manual == nil {
-		return userDecl{}, false
+		return out
 	}
 	for _, u := range spec.manual.users {
-		if u.username == username {
-			return u, true
-		}
+		out[u.username] = u
 	}
-	return userDecl{}, false
+	return out
 }
 
 // mergedGroups is the user's existing groups plus the imported ones.
-func mergedGroups(spec *CourseSpec, a Addition) []string {
+func (known specUsers) mergedGroups(a Addition) []string {
 	var out []string
-	if u, ok := existingUser(spec, a.Username); ok {
+	if u, ok := known[a.Username]; ok {
 		for _, g := range u.groups {
 			out = append(out, g.V)
 		}
@@ -196,13 +202,20 @@ func addToYAML(src []byte, course string, spec *CourseSpec, adds []Addition) ([]
 		users = &yaml.Node{Kind: yaml.SequenceNode}
 		mapSet(manual, "users", users)
 	}
+	known := indexUsers(spec)
+	at := map[string]int{} // username -> index in users.Content (the last one wins)
+	for i, it := range users.Content {
+		if it.Kind == yaml.ScalarNode {
+			at[it.Value] = i
+		} else if _, u := mapGet(it, "username"); it.Kind == yaml.MappingNode && u != nil {
+			at[u.Value] = i
+		}
+	}
 	for _, a := range adds {
 		idx := -1
 		var entry *yaml.Node
-		for i, it := range users.Content {
-			if (it.Kind == yaml.ScalarNode && it.Value == a.Username) || it.Kind == yaml.MappingNode && func() bool { _, u := mapGet(it, "username"); return u != nil && u.Value == a.Username }() {
-				idx, entry = i, it
-			}
+		if i, ok := at[a.Username]; ok {
+			idx, entry = i, users.Content[i]
 		}
 		if entry == nil || entry.Kind != yaml.MappingNode {
 			entry = &yaml.Node{Kind: yaml.MappingNode}
@@ -215,13 +228,17 @@ func addToYAML(src []byte, course string, spec *CourseSpec, adds []Addition) ([]
 		}
 		set("role", a.Role, "!!str")
 		set("from", a.From, "!!timestamp") // written plain, as people write dates
-		set("until", a.Until, "!!timestamp")
+		if a.Until == "never" {
+			set("until", a.Until, "!!str")
+		} else {
+			set("until", a.Until, "!!timestamp")
+		}
 		if a.Suspended {
 			mapSet(entry, "suspended", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "true"})
 		} else {
 			mapDelete(entry, "suspended")
 		}
-		if gs := mergedGroups(spec, a); len(gs) > 0 {
+		if gs := known.mergedGroups(a); len(gs) > 0 {
 			seq := &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle}
 			for _, g := range gs {
 				seq.Content = append(seq.Content, str(g))
@@ -234,6 +251,7 @@ func addToYAML(src []byte, course string, spec *CourseSpec, adds []Addition) ([]
 		if idx >= 0 {
 			users.Content[idx] = entry
 		} else {
+			at[a.Username] = len(users.Content)
 			users.Content = append(users.Content, entry)
 		}
 	}
@@ -278,13 +296,23 @@ func addToHCL(file string, src []byte, spec *CourseSpec, adds []Addition) ([]byt
 	if manual == nil {
 		manual = cb.Body().AppendNewBlock("manual", nil)
 	}
+	known := indexUsers(spec)
+	blocks := map[string]*hclwrite.Block{}
+	for _, b := range manual.Body().Blocks() {
+		if b.Type() == "user" && len(b.Labels()) == 1 {
+			if _, dup := blocks[b.Labels()[0]]; !dup {
+				blocks[b.Labels()[0]] = b
+			}
+		}
+	}
 	for _, a := range adds {
-		ub := manual.Body().FirstMatchingBlock("user", []string{a.Username})
+		ub := blocks[a.Username]
 		if ub != nil {
 			ub = reopen(manual.Body(), ub)
 		} else {
 			ub = manual.Body().AppendNewBlock("user", []string{a.Username})
 		}
+		blocks[a.Username] = ub
 		body := ub.Body()
 		for _, kv := range [][2]string{{"role", a.Role}, {"from", a.From}, {"until", a.Until}} {
 			if kv[1] != "" {
@@ -296,7 +324,7 @@ func addToHCL(file string, src []byte, spec *CourseSpec, adds []Addition) ([]byt
 		} else {
 			body.RemoveAttribute("suspended")
 		}
-		if gs := mergedGroups(spec, a); len(gs) > 0 {
+		if gs := known.mergedGroups(a); len(gs) > 0 {
 			vals := make([]cty.Value, len(gs))
 			for i, g := range gs {
 				vals[i] = cty.StringVal(g)
