@@ -33,6 +33,9 @@ func (e *StaleError) Error() string {
 // elsewhere in the course do not make a plan stale. A plan without fingerprints
 // (planned and applied in one run) is never stale.
 func CheckStale(p diff.Plan, observed state.Snapshot) error {
+	if err := ValidatePlan(p); err != nil {
+		return err // a change without its object would not even be reassessed
+	}
 	var changed, details []string
 	for course, want := range p.Fingerprints {
 		c, ok := observed.Course(course)

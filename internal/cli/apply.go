@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -18,7 +17,6 @@ import (
 	"github.com/enrolctl/enrolctl/internal/gitsrc"
 	"github.com/enrolctl/enrolctl/internal/moodle"
 	"github.com/enrolctl/enrolctl/internal/render"
-	"github.com/enrolctl/enrolctl/internal/state"
 )
 
 type applyFlags struct {
@@ -199,67 +197,6 @@ func (s *siteLease) release(ctx context.Context) {
 	}
 }
 
-func (a *App) applySaved(ctx context.Context, file string, f applyFlags) error {
-	p, err := readPlanFile(a.path(file))
-	if err != nil {
-		return err
-	}
-	if a.siteName == "" && a.Getenv("ENROLCTL_SITE") == "" {
-		a.siteName = p.Site // the plan says which site it was made for
-	}
-	conn, err := a.connect()
-	if err != nil {
-		return err
-	}
-	if err := a.checkReviewedSpecs(conn, file, p); err != nil {
-		return err
-	}
-	if p.Site != "" && p.Site != conn.name {
-		return fmt.Errorf("%s was planned for site %q, not %q: pass --site %s", file, p.Site, conn.name, p.Site)
-	}
-	lease, err := a.takeLease(ctx, conn, f)
-	if err != nil {
-		return err
-	}
-	defer lease.release(ctx)
-	ctx = lease.ctx(ctx)
-	site, err := conn.client.ReadSite(ctx)
-	if err != nil {
-		return err
-	}
-	var users []string
-	cohorts := false
-	for _, c := range p.Changes {
-		cohorts = cohorts || (c.Method != nil && c.Method.Type == state.Cohort)
-		switch {
-		case c.Enrolment != nil:
-			users = append(users, c.Enrolment.Username)
-		case c.Member != nil:
-			users = append(users, c.Member.Username)
-		}
-	}
-	observed, err := conn.client.Observe(ctx, site, p.Courses(), users, moodle.NeedCohorts(cohorts))
-	if err != nil {
-		return err
-	}
-	if err := apply.CheckStale(p, observed); err != nil {
-		return &exitError{code: 1, err: err}
-	}
-	if !p.HasChanges() {
-		fmt.Fprintln(a.Out, "The plan has no changes; nothing to apply.")
-		return nil
-	}
-	f = approvedInPlan(a, file, p, f)
-	if err := apply.Guard(p, observed, f.limits(conn.site)); err != nil {
-		return &exitError{code: 1, err: err}
-	}
-	if f.notes, err = a.checkFreeze(conn.site, f, time.Now()); err != nil {
-		return err
-	}
-	fmt.Fprintf(a.Out, "Applying %s (%s) to %s.\n", file, summaryLine(p), conn.describe())
-	return a.execute(ctx, &planned{conn: conn, site: site, observed: observed, plan: p}, file, f)
-}
-
 // exitInterrupted is the exit code of an apply stopped by SIGINT or SIGTERM, as a
 // shell reports a process killed by SIGINT.
 const exitInterrupted = 130
@@ -334,10 +271,7 @@ func (a *App) execute(ctx context.Context, pl *planned, planFile string, f apply
 
 // provenance says who runs this apply, from which commit and merge request.
 func (a *App) provenance(conn *siteConn) apply.Provenance {
-	dir := conn.specsDir
-	if !filepath.IsAbs(dir) {
-		dir = filepath.Join(a.Dir, dir)
-	}
+	dir := a.specsPath(conn)
 	head, _ := gitsrc.Head(dir)
 	dirty, _ := gitsrc.Dirty(dir)
 	return apply.DetectProvenance(a.Getenv, head.Hash, gitsrc.Message(dir), dirty)
