@@ -7,5 +7,8 @@
 //
 // Entry points: Main runs a command line and returns the exit code (0 ok or no changes,
 // 1 error, 2 changes present with --detailed-exitcode); StdStreams wires the process's
-// standard streams.
+// standard streams. exit.go is the one place where errors become exit codes, and where
+// diagnostics (configuration, specs, checks against the site) are printed, each with
+// its source line. site.go selects and connects the site, desired.go reads the specs
+// against it, validate.go checks them offline, plan.go makes the plan document.
 package cli

@@ -78,6 +78,20 @@ func objectName(c diff.Change) string {
 	return addressName(c.Course, c.Address)
 }
 
+// unmanagedName names an object left alone from the object itself: "method
+// cohort:X:student", "method self:Open#12" (a duplicate instance), "enrolment manual/u".
+func unmanagedName(u diff.Unmanaged) string {
+	switch {
+	case u.Method != nil && u.Duplicate:
+		return fmt.Sprintf("method %s#%d", u.Method.Key(), u.Method.ID)
+	case u.Method != nil:
+		return "method " + u.Method.Key()
+	case u.Enrolment != nil:
+		return "enrolment " + u.Enrolment.Key()
+	}
+	return addressName(u.Course, u.Address)
+}
+
 // addressName names an object from its address alone (unmanaged objects have no
 // object): "course/C/method/cohort:X:student" -> "method cohort:X:student".
 func addressName(course, address string) string {

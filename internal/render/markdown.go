@@ -83,7 +83,7 @@ func Markdown(w io.Writer, p diff.Plan) error {
 	if len(p.Unmanaged) > 0 {
 		fmt.Fprintf(bw, "\n<details><summary>Unmanaged objects left alone (%d)</summary>\n\n", len(p.Unmanaged))
 		for _, u := range p.Unmanaged {
-			fmt.Fprintf(bw, "- `%s` %s: %s\n", u.Course, addressName(u.Course, u.Address), unmanagedText(u, loc))
+			fmt.Fprintf(bw, "- `%s` %s: %s\n", u.Course, unmanagedName(u), unmanagedText(u, loc))
 		}
 		bw.WriteString("\n</details>\n")
 	}

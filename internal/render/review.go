@@ -149,7 +149,7 @@ func writeUnmanaged(bw *bufio.Writer, p diff.Plan, list bool) {
 	}
 	fmt.Fprintf(bw, "\n<details><summary>Unmanaged objects left alone (%d)</summary>\n\n", len(p.Unmanaged))
 	for _, u := range p.Unmanaged {
-		fmt.Fprintf(bw, "- `%s` %s: %s\n", u.Course, addressName(u.Course, u.Address), unmanagedText(u, location(p)))
+		fmt.Fprintf(bw, "- `%s` %s: %s\n", u.Course, unmanagedName(u), unmanagedText(u, location(p)))
 	}
 	bw.WriteString("\n</details>\n")
 }

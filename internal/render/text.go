@@ -68,7 +68,7 @@ func Text(w io.Writer, p diff.Plan, opts TextOptions) error {
 			}
 			bw.WriteString("  " + paint(ansiDim, "unmanaged (left alone):") + "\n")
 			for _, u := range us {
-				bw.WriteString("    " + paint(ansiDim, addressName(u.Course, u.Address)+"  "+unmanagedText(u, loc)) + "\n")
+				bw.WriteString("    " + paint(ansiDim, unmanagedName(u)+"  "+unmanagedText(u, loc)) + "\n")
 			}
 		}
 	}
