@@ -201,11 +201,18 @@ type Plan struct {
 	// Timezone is the IANA name of the zone dates are shown in (the site's).
 	Timezone string `json:"timezone"`
 
-	Changes   []Change    `json:"changes"`
-	Unmanaged []Unmanaged `json:"unmanaged,omitempty"`
+	// What blocks or will be refused comes first in the document, as in every form.
 	// Diagnostics are the errors and warnings of the run (configuration, specs, site
 	// checks, plan). While one is an error, Changes and Unmanaged are empty.
 	Diagnostics diag.Diagnostics `json:"diagnostics,omitempty"`
+	// Limits are the removal limits the plan was checked against; Approvals what the
+	// planner approved; Refusals what apply will refuse under them (Guard).
+	Limits    Limits    `json:"limits"`
+	Approvals Approvals `json:"approvals"`
+	Refusals  []Refusal `json:"refusals,omitempty"`
+
+	Changes   []Change    `json:"changes"`
+	Unmanaged []Unmanaged `json:"unmanaged,omitempty"`
 
 	// Fingerprints map each course the plan changes to state.Course.ManagedFingerprint
 	// of the observed course: apply refuses a saved plan whose courses changed since.
@@ -217,11 +224,6 @@ type Plan struct {
 	// from; apply refuses a saved plan when the specs it checks out differ, so that what
 	// is applied after a merge is what was reviewed on the merge request.
 	SpecsDigest string `json:"specs_digest,omitempty"`
-	// Limits are the removal limits the plan was checked against; Approvals what the
-	// planner approved; Refusals what apply will refuse under them (Guard).
-	Limits    Limits    `json:"limits"`
-	Approvals Approvals `json:"approvals"`
-	Refusals  []Refusal `json:"refusals,omitempty"`
 }
 
 // Summary counts a plan's changes the way the last line of a human plan shows them.

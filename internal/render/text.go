@@ -23,8 +23,8 @@ const (
 	ansiYellow = "\x1b[33m"
 )
 
-// Text writes the human plan: the changes and unmanaged objects course by course, the
-// problems, and one summary line.
+// Text writes the human plan: the errors, warnings and refusals first, then the changes
+// and unmanaged objects course by course, and one summary line.
 func Text(w io.Writer, p diff.Plan, opts TextOptions) error {
 	bw := bufio.NewWriter(w)
 	paint := func(code, s string) string {
@@ -44,6 +44,30 @@ func Text(w io.Writer, p diff.Plan, opts TextOptions) error {
 	unmanaged := map[string][]diff.Unmanaged{}
 	for _, u := range p.Unmanaged {
 		unmanaged[u.Course] = append(unmanaged[u.Course], u)
+	}
+
+	// What blocks or will be refused comes first, before the changes it concerns.
+	for _, d := range p.Diagnostics {
+		label := paint(ansiBold+ansiRed, "Error:")
+		if d.Severity == diag.Warning {
+			label = paint(ansiBold+ansiYellow, "Warning:")
+		}
+		if where := d.At().String(); where != "" {
+			label += " " + where + ":"
+		}
+		bw.WriteString(label + " " + diagnosticLine(d) + "\n")
+	}
+	if len(p.Refusals) > 0 {
+		if len(p.Diagnostics) > 0 {
+			bw.WriteString("\n")
+		}
+		bw.WriteString(paint(ansiBold+ansiRed, "Apply will refuse these removals:") + "\n")
+		for _, r := range p.Refusals {
+			bw.WriteString("  " + RefusalText(r, p.Limits) + "\n")
+		}
+	}
+	if (len(p.Diagnostics) > 0 || len(p.Refusals) > 0) && len(courses) > 0 {
+		bw.WriteString("\n")
 	}
 
 	for i, course := range courses {
@@ -73,30 +97,6 @@ func Text(w io.Writer, p diff.Plan, opts TextOptions) error {
 		}
 	}
 
-	if len(p.Diagnostics) > 0 {
-		if len(courses) > 0 {
-			bw.WriteString("\n")
-		}
-		for _, d := range p.Diagnostics {
-			label := paint(ansiBold+ansiRed, "Error:")
-			if d.Severity == diag.Warning {
-				label = paint(ansiBold+ansiYellow, "Warning:")
-			}
-			if where := d.At().String(); where != "" {
-				label += " " + where + ":"
-			}
-			bw.WriteString(label + " " + diagnosticLine(d) + "\n")
-		}
-	}
-	if len(p.Refusals) > 0 {
-		if len(courses) > 0 || len(p.Diagnostics) > 0 {
-			bw.WriteString("\n")
-		}
-		bw.WriteString(paint(ansiBold+ansiRed, "Apply will refuse these removals:") + "\n")
-		for _, r := range p.Refusals {
-			bw.WriteString("  " + RefusalText(r, p.Limits) + "\n")
-		}
-	}
 	if len(courses) > 0 || len(p.Diagnostics) > 0 || len(p.Refusals) > 0 {
 		bw.WriteString("\n")
 	}
