@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"runtime"
 	"strings"
 	"syscall"
@@ -127,5 +128,51 @@ func TestLatency(t *testing.T) {
 	}
 	if took := time.Since(start); took > 110*time.Millisecond {
 		t.Errorf("4 concurrent calls took %v, want about 30 ms", took)
+	}
+}
+
+// BenchmarkWrite measures local_enrolctl_write set_enrolments on generated sites: 20
+// courses of 25 new enrolments per call (500 items), each course in its transaction.
+// The cost per item must not grow with the site.
+func BenchmarkWrite(b *testing.B) {
+	for _, size := range []SiteSize{Site1k, Site10k} {
+		b.Run(fmt.Sprintf("courses=%d", size.Courses), func(b *testing.B) {
+			s := GenerateSite(size)
+			ids := s.CourseIDs()
+			manual := map[int64]int64{}
+			for _, c := range ids {
+				manual[c] = s.Instances(c)[0].ID
+			}
+			var users []int64
+			for i := range 25 {
+				users = append(users, s.AddUser(User{Username: fmt.Sprintf("bench%d", i), Firstname: "B", Lastname: "U"}))
+			}
+			h := s.Handler()
+			rng := rand.New(rand.NewPCG(3, 4))
+			const courses, perCourse = 20, 25
+			runtime.GC()
+			cpu0 := processCPU()
+			b.ResetTimer()
+			for b.Loop() {
+				var items []string
+				for range courses {
+					c := ids[rng.IntN(len(ids))]
+					for _, u := range users {
+						items = append(items, fmt.Sprintf(`{"courseid":%d,"instanceid":%d,"userid":%d,"roleid":5,"timestart":0,"timeend":%d,"suspended":0}`,
+							c, manual[c], u, 1800000000+rng.IntN(1000)))
+					}
+				}
+				body := "wstoken=bench&wsfunction=local_enrolctl_write&moodlewsrestformat=json&operation=set_enrolments&items=" +
+					url.QueryEscape("["+strings.Join(items, ",")+"]")
+				req := httptest.NewRequest(http.MethodPost, "http://moodle.test/webservice/rest/server.php", strings.NewReader(body))
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req)
+				if rec.Code != 200 || strings.Contains(rec.Body.String(), `"error"`) || strings.Contains(rec.Body.String(), `"exception"`) {
+					b.Fatalf("HTTP %d %.300s", rec.Code, rec.Body.String())
+				}
+			}
+			b.ReportMetric(float64((processCPU()-cpu0).Nanoseconds())/float64(b.N*courses*perCourse), "cpu-ns/item")
+		})
 	}
 }

@@ -80,6 +80,15 @@ func (d *db) indexUser(u User, add bool) {
 	}
 	if d.ix.userByIDNumber[u.IDNumber] == u.ID {
 		delete(d.ix.userByIDNumber, u.IDNumber)
+		// Another user may share the idnumber (Moodle does not forbid it): the next by
+		// id takes over. Rare, so a scan.
+		for _, o := range d.Users {
+			if o.ID != u.ID && o.IDNumber == u.IDNumber && !o.Deleted {
+				if cur, ok := d.ix.userByIDNumber[o.IDNumber]; !ok || o.ID < cur {
+					d.ix.userByIDNumber[o.IDNumber] = o.ID
+				}
+			}
+		}
 	}
 }
 
