@@ -170,7 +170,7 @@ func ReadUploadUsers(file string, r io.Reader, now time.Time, loc *time.Location
 				}
 			} else if !slices.Contains(allRoles, role) {
 				d := diag.Errorf(diag.Pos{File: file, Line: line, Col: roleCol}, "unknown role %q: neither a standard Moodle role nor one of the configuration's roles", role)
-				d.Suggestion = diag.Suggest(role, allRoles)
+				d.Suggestion = SuggestRole(role, allRoles)
 				ds = append(ds, d)
 				continue
 			}
