@@ -121,13 +121,11 @@ func summaryBody(p diff.Plan, o BodyOptions, finish func(string) string, limit i
 	}
 	s := p.Summary()
 	fmt.Fprintf(&head, "**Plan: %d to add, %d to change, %d to remove, %d unmanaged.**\n\n", s.Add, s.Change, s.Remove, s.Unmanaged)
-	where := "the plan job's artifacts (plan.json, plan.txt)"
-	if o.ArtifactsURL != "" {
-		where = "[the plan job's artifacts](" + o.ArtifactsURL + ") (plan.json, plan.txt)"
-	}
-	fmt.Fprintf(&head, "The full plan is too long for a comment; it is in %s. Changes per course and kind:\n\n", where)
+	// What blocks or will be refused comes first; a long list is cut at whole lines
+	// (the artifact has every one).
+	headBudget := limit / 2
+	var notes []string
 	for _, d := range p.Diagnostics {
-		// Diagnostics are few and errors block apply: they come before the counts.
 		line := d.Message
 		if d.Suggestion != "" {
 			line += fmt.Sprintf(" (did you mean %q?)", d.Suggestion)
@@ -139,25 +137,44 @@ func summaryBody(p diff.Plan, o BodyOptions, finish func(string) string, limit i
 		if d.Severity == diag.Warning {
 			label = "Warning"
 		}
-		head.WriteString("- **" + label + ":** " + oneLine(line) + "\n")
+		notes = append(notes, "- **"+label+":** "+oneLine(line))
 	}
-	if len(p.Diagnostics) > 0 {
+	for _, r := range p.Refusals {
+		notes = append(notes, "- **Apply will refuse:** "+render.RefusalText(r, p.Limits))
+	}
+	if p.Approvals.Removals {
+		notes = append(notes, "- **Removals approved at plan time** (`plan --allow-removals`): apply makes them with no further flag; protected courses stay refused.")
+	}
+	used := utf8.RuneCountInString(head.String())
+	for i, n := range notes {
+		if used+utf8.RuneCountInString(n)+1 > headBudget {
+			fmt.Fprintf(&head, "- …and %d more, in the artifact.\n", len(notes)-i)
+			break
+		}
+		head.WriteString(n + "\n")
+		used += utf8.RuneCountInString(n) + 1
+	}
+	if len(notes) > 0 {
 		head.WriteString("\n")
 	}
+	where := "the plan job's artifacts (plan.json, plan.txt)"
+	if o.ArtifactsURL != "" {
+		where = "[the plan job's artifacts](" + o.ArtifactsURL + ") (plan.json, plan.txt)"
+	}
+	fmt.Fprintf(&head, "The full plan is too long for a comment; it is in %s. Changes per course and kind:\n\n", where)
 	head.WriteString("| Course | Kind | Add | Change | Remove | Unmanaged |\n| --- | --- | ---: | ---: | ---: | ---: |\n")
 
 	budget := limit - utf8.RuneCountInString(finish(head.String())) - 200 // room for the last line
 	var table strings.Builder
-	shown := 0
+	shown, size := 0, 0
 	for _, r := range rows {
-		if r.add+r.change+r.remove+r.unman == 0 {
-			continue
-		}
 		row := fmt.Sprintf("| `%s` | %s | %d | %d | %d | %d |\n", strings.ReplaceAll(r.course, "|", `\|`), r.kind, r.add, r.change, r.remove, r.unman)
-		if utf8.RuneCountInString(table.String())+utf8.RuneCountInString(row) > budget {
+		n := utf8.RuneCountInString(row)
+		if size+n > budget {
 			break
 		}
 		table.WriteString(row)
+		size += n
 		shown++
 	}
 	if shown < len(rows) {
@@ -193,6 +210,7 @@ func countRows(p diff.Plan) []kindCount {
 	for _, u := range p.Unmanaged {
 		row(u.Course, u.Kind).unman++
 	}
+	rows = slices.DeleteFunc(rows, func(r kindCount) bool { return r.add+r.change+r.remove+r.unman == 0 }) // no-ops
 	slices.SortStableFunc(rows, func(a, b kindCount) int {
 		if c := strings.Compare(a.course, b.course); c != 0 {
 			return c

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/enrolctl/enrolctl/internal/diff"
 	"github.com/enrolctl/enrolctl/internal/review/reviewtest"
 )
 
@@ -263,5 +264,25 @@ func TestNextPage(t *testing.T) {
 		if got := nextPage(link); got != want {
 			t.Errorf("nextPage(%q) = %d, want %d", link, got, want)
 		}
+	}
+}
+
+// The summary of a plan too long for a comment still says first what apply will
+// refuse, and that removals were approved.
+func TestSummaryShowsRefusalsAndApprovals(t *testing.T) {
+	p := renewalPlan(t, 50, 3)
+	p.Refusals = []diff.Refusal{{Code: diff.RefuseProtected, Course: "L1-C0001", Changes: 4}}
+	p.Approvals.Removals = true
+	body, err := CommentBody(p, BodyOptions{Site: "ecampus", Limit: 8000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	refuse := strings.Index(body, "**Apply will refuse:** course L1-C0001 is protected")
+	table := strings.Index(body, "| Course | Kind |")
+	if refuse < 0 || table < 0 || refuse > table || !strings.Contains(body, "Removals approved at plan time") {
+		t.Errorf("summary lacks the refusal before the table, or the approval:\n%s", body[:min(len(body), 2000)])
+	}
+	if strings.Contains(body, "more rows") {
+		t.Error("rows were dropped although they fit")
 	}
 }
