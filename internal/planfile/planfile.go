@@ -79,7 +79,8 @@ func Validate(data []byte) error {
 // Decode reads a plan document: its format version first (a plan from another enrolctl
 // version is refused by name), then the schema (required fields, types, closed sets of
 // kinds, actions, reasons, fields, effects and refusals), then what the schema cannot
-// say: every change's address is in its course, and the summary matches the changes.
+// say: every change's address is in its course, a plan with errors has no changes, and
+// the summary matches the changes.
 func Decode(data []byte) (diff.Plan, error) {
 	if len(data) > maxSize {
 		return diff.Plan{}, fmt.Errorf("%d bytes: larger than any plan enrolctl writes", len(data))
@@ -106,6 +107,9 @@ func Decode(data []byte) (diff.Plan, error) {
 		if !strings.HasPrefix(c.Address, "course/"+c.Course+"/") {
 			return diff.Plan{}, fmt.Errorf("changes[%d]: address %s is not in course %s", i, c.Address, c.Course)
 		}
+	}
+	if d.Diagnostics.HasErrors() && (len(d.Changes) > 0 || len(d.Unmanaged) > 0) {
+		return diff.Plan{}, fmt.Errorf("the plan has errors and changes: nothing is planned while an error stands, so the file was edited")
 	}
 	if got := d.Plan.Summary(); got != d.Summary {
 		return diff.Plan{}, fmt.Errorf("the summary %+v does not count the changes (%+v): the file was edited", d.Summary, got)

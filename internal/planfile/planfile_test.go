@@ -122,6 +122,7 @@ func TestDecodeRefuses(t *testing.T) {
 		{"bad refusal code", edit(t, func(d map[string]any) { d["refusals"].([]any)[0].(map[string]any)["code"] = "maybe" }), "/refusals/0/code"},
 		{"bad severity", edit(t, func(d map[string]any) { d["diagnostics"].([]any)[0].(map[string]any)["severity"] = "info" }), "/diagnostics/0/severity"},
 		{"address in another course", edit(t, func(d map[string]any) { change(d, 0)["address"] = "course/OTHER/method/manual" }), "is not in course C"},
+		{"errors with changes", edit(t, func(d map[string]any) { d["diagnostics"].([]any)[0].(map[string]any)["severity"] = "error" }), "the plan has errors and changes"},
 		{"summary that does not count the changes", edit(t, func(d map[string]any) { d["summary"].(map[string]any)["remove"] = 0.0 }), "does not count the changes"},
 	}
 	for _, tt := range tests {
