@@ -187,7 +187,7 @@ func (b *demo) lastAccess() {
 		default:
 			at = built - rng.Int64N(21*day)
 		}
-		d.LastAccess[key] = at
+		d.setLastAccess(courseID, ue.UserID, at)
 	}
 }
 

@@ -193,6 +193,12 @@ func TestGetCourseStateUsers(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("users (-want +got):\n%s", diff)
 	}
+	// core_enrol_get_enrolled_users reads the same user_lastaccess.
+	var enrolled []enrolledUser
+	st.testing.ok(&enrolled, "core_enrol_get_enrolled_users", "courseid", id(st.courseA))
+	if len(enrolled) != 1 || enrolled[0].LastCourseAccess == nil || *enrolled[0].LastCourseAccess != 1764000000 {
+		t.Errorf("enrolled users: %+v", enrolled)
+	}
 	ids := []string{}
 	for i := range 501 {
 		ids = append(ids, fmt.Sprintf("courseids[%d]", i), id(st.courseA))
