@@ -149,15 +149,19 @@ func knownUsers(cs *CourseState, users map[string]int64) {
 
 // ToCourse normalises one course as the plugin returns it into the state model.
 func ToCourse(cs CourseState) state.Course {
-	course := state.Course{Shortname: cs.Shortname, ID: cs.CourseID}
-	byID := make(map[int64]state.Method, len(cs.Instances))
+	course := state.Course{Shortname: cs.Shortname, ID: cs.CourseID, Methods: make([]state.Method, 0, len(cs.Instances))}
+	type method struct {
+		m   state.Method
+		key string
+	}
+	byID := make(map[int64]method, len(cs.Instances))
 	for _, in := range cs.Instances {
 		m := MethodOf(in)
-		byID[in.ID] = m
+		byID[in.ID] = method{m, m.Key()}
 		course.Methods = append(course.Methods, m)
 	}
 	// Plain roles belong to manual and self enrolments; plugin roles to their instance.
-	plain := map[int64][]string{}
+	plain := make(map[int64][]string, len(cs.Roles))
 	owned := map[[2]int64][]string{}
 	for _, ra := range cs.Roles {
 		if ra.Component == "" {
@@ -167,19 +171,29 @@ func ToCourse(cs CourseState) state.Course {
 			owned[k] = append(owned[k], ra.RoleShortname)
 		}
 	}
+	// Every enrolment's roles are a window of one array: one allocation per course
+	// rather than per enrolment. Windows are capped, so an append copies.
+	roles := make([]string, 0, len(cs.Roles))
+	course.Enrolments = make([]state.Enrolment, 0, len(cs.Enrolments))
 	for _, ue := range cs.Enrolments {
 		m, ok := byID[ue.InstanceID]
 		if !ok {
 			continue // an instance deleted between the two reads of one query set
 		}
 		e := state.Enrolment{
-			Username: ue.Username, UserID: ue.UserID, Method: m.Key(),
+			Username: ue.Username, UserID: ue.UserID, Method: m.key,
 			Start: ue.TimeStart, End: ue.TimeEnd, Suspended: ue.Status != 0,
 		}
-		if m.Type == state.Manual || m.Type == state.Self {
-			e.Roles = append([]string(nil), plain[ue.UserID]...)
+		var held []string
+		if m.m.Type == state.Manual || m.m.Type == state.Self {
+			held = plain[ue.UserID]
 		} else {
-			e.Roles = append([]string(nil), owned[[2]int64{ue.InstanceID, ue.UserID}]...)
+			held = owned[[2]int64{ue.InstanceID, ue.UserID}]
+		}
+		if len(held) > 0 {
+			at := len(roles)
+			roles = append(roles, held...)
+			e.Roles = roles[at:len(roles):len(roles)]
 		}
 		course.Enrolments = append(course.Enrolments, e)
 	}
