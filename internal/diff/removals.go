@@ -27,6 +27,11 @@ func Reassess(changes []Change, live state.Course) []Change {
 }
 
 func fillRemovals(changes []Change, live *state.Course) {
+	// Most courses of a plan remove nothing: skip counting their live enrolments,
+	// which on a 10,000-course plan was its largest allocation.
+	if !slices.ContainsFunc(changes, func(c Change) bool { return c.Action == Delete || c.Removes != nil }) {
+		return
+	}
 	remaining := map[string]int{}              // enrolments per user
 	inMethod := map[string]int{}               // enrolments per method key
 	byMethod := map[string][]state.Enrolment{} // live enrolments per method key

@@ -1,6 +1,7 @@
 package moodle
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -80,7 +81,7 @@ func (c *Client) Observe(ctx context.Context, site *Site, courses, usernames []s
 		g.Go(func() (err error) { cohorts, err = c.Cohorts(gctx); return err })
 	}
 	g.Go(func() error {
-		return c.EachCourseState(gctx, ids, 0, func(i int, cs *CourseState) error {
+		return c.eachCourseState(gctx, ids, 0, true, func(i int, cs *CourseState) error {
 			course := ToCourse(*cs)
 			if r, ok := site.byName[cs.Shortname]; ok {
 				course.Category = r.CategoryPath
@@ -160,17 +161,24 @@ func ToCourse(cs CourseState) state.Course {
 		byID[in.ID] = method{m, m.Key()}
 		course.Methods = append(course.Methods, m)
 	}
-	// Plain roles belong to manual and self enrolments; plugin roles to their instance.
-	plain := make(map[int64][]string, len(cs.Roles))
-	owned := map[[2]int64][]string{}
-	for _, ra := range cs.Roles {
-		if ra.Component == "" {
-			plain[ra.UserID] = append(plain[ra.UserID], ra.RoleShortname)
-		} else {
-			k := [2]int64{ra.ItemID, ra.UserID}
-			owned[k] = append(owned[k], ra.RoleShortname)
-		}
+	// Plain roles (component '', item -1 here) belong to manual and self enrolments;
+	// plugin roles to their instance. Sorted by (item, user), each enrolment's roles are one
+	// run, found by binary search: no map per course.
+	type held struct {
+		item, user int64
+		role       string
 	}
+	ras := make([]held, 0, len(cs.Roles))
+	for _, ra := range cs.Roles {
+		h := held{item: -1, user: ra.UserID, role: ra.RoleShortname}
+		if ra.Component != "" {
+			h.item = ra.ItemID
+		}
+		ras = append(ras, h)
+	}
+	slices.SortFunc(ras, func(a, b held) int {
+		return cmp.Or(cmp.Compare(a.item, b.item), cmp.Compare(a.user, b.user))
+	})
 	// Every enrolment's roles are a window of one array: one allocation per course
 	// rather than per enrolment. Windows are capped, so an append copies.
 	roles := make([]string, 0, len(cs.Roles))
@@ -184,27 +192,49 @@ func ToCourse(cs CourseState) state.Course {
 			Username: ue.Username, UserID: ue.UserID, Method: m.key,
 			Start: ue.TimeStart, End: ue.TimeEnd, Suspended: ue.Status != 0,
 		}
-		var held []string
+		key := held{item: ue.InstanceID, user: ue.UserID}
 		if m.m.Type == state.Manual || m.m.Type == state.Self {
-			held = plain[ue.UserID]
-		} else {
-			held = owned[[2]int64{ue.InstanceID, ue.UserID}]
+			key.item = -1
 		}
-		if len(held) > 0 {
-			at := len(roles)
-			roles = append(roles, held...)
+		at := len(roles)
+		i, _ := slices.BinarySearchFunc(ras, key, func(a, b held) int {
+			return cmp.Or(cmp.Compare(a.item, b.item), cmp.Compare(a.user, b.user))
+		})
+		for ; i < len(ras) && ras[i].item == key.item && ras[i].user == key.user; i++ {
+			roles = append(roles, ras[i].role)
+		}
+		if len(roles) > at {
 			e.Roles = roles[at:len(roles):len(roles)]
 		}
 		course.Enrolments = append(course.Enrolments, e)
 	}
+	// Members likewise: one array, a window per group.
 	groups := make(map[int64]int, len(cs.Groups))
+	course.Groups = make([]state.Group, 0, len(cs.Groups))
 	for _, g := range cs.Groups {
 		groups[g.ID] = len(course.Groups)
 		course.Groups = append(course.Groups, state.Group{Name: g.Name, ID: g.ID})
 	}
+	counts := make([]int, len(course.Groups)+1)
 	for _, gm := range cs.Members {
 		if i, ok := groups[gm.GroupID]; ok {
-			course.Groups[i].Members = append(course.Groups[i].Members, state.Member{Username: gm.Username, Component: gm.Component, ItemID: gm.ItemID})
+			counts[i+1]++
+		}
+	}
+	for i := 1; i < len(counts); i++ {
+		counts[i] += counts[i-1] // counts[i]: where group i's members start
+	}
+	members := make([]state.Member, counts[len(counts)-1])
+	next := slices.Clone(counts[:len(course.Groups)])
+	for _, gm := range cs.Members {
+		if i, ok := groups[gm.GroupID]; ok {
+			members[next[i]] = state.Member{Username: gm.Username, Component: gm.Component, ItemID: gm.ItemID}
+			next[i]++
+		}
+	}
+	for i := range course.Groups {
+		if lo, hi := counts[i], counts[i+1]; hi > lo {
+			course.Groups[i].Members = members[lo:hi:hi]
 		}
 	}
 	course.Normalize()

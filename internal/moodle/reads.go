@@ -93,6 +93,13 @@ func (c *Client) CourseStates(ctx context.Context, ids []int64) ([]CourseState, 
 // from several goroutines at once. Decoding one course at a time keeps a large site's
 // read from holding every course decoded.
 func (c *Client) EachCourseState(ctx context.Context, ids []int64, perCall int, fn func(i int, cs *CourseState) error) error {
+	return c.eachCourseState(ctx, ids, perCall, false, fn)
+}
+
+// eachCourseState is EachCourseState; with reuse, each call decodes every course into
+// the same CourseState, whose slices keep their capacity (most of a large read's
+// garbage otherwise), so fn must not keep cs or its slices.
+func (c *Client) eachCourseState(ctx context.Context, ids []int64, perCall int, reuse bool, fn func(i int, cs *CourseState) error) error {
 	if perCall <= 0 {
 		perCall = statesPerCallV1
 		if c.pluginVersion.Load() >= contractV2 {
@@ -111,8 +118,13 @@ func (c *Client) EachCourseState(ctx context.Context, ids []int64, perCall int, 
 				f.Int(item("courseids", i), id)
 			}
 			n := 0
+			var cs CourseState
 			stream := streamArray(func(dec *jsontext.Decoder) error {
-				var cs CourseState
+				if reuse {
+					cs.reset()
+				} else {
+					cs = CourseState{}
+				}
 				// json/v2: twice as fast as encoding/json on these answers, which
 				// are most of a plan's time on a large site.
 				if err := json.UnmarshalDecode(dec, &cs); err != nil {
@@ -187,4 +199,23 @@ func (c *Client) UserIDs(ctx context.Context, usernames []string) (map[string]in
 		})
 	}
 	return out, g.Wait()
+}
+
+// reset empties cs for the next course, keeping its slices' capacity. Elements are
+// cleared too: a decoder fills only the fields an answer carries.
+func (cs *CourseState) reset() {
+	*cs = CourseState{
+		Instances:  clearAll(cs.Instances),
+		Enrolments: clearAll(cs.Enrolments),
+		Roles:      clearAll(cs.Roles),
+		Groups:     clearAll(cs.Groups),
+		Members:    clearAll(cs.Members),
+		Users:      clearAll(cs.Users),
+	}
+}
+
+func clearAll[T any](s []T) []T {
+	s = s[:cap(s)]
+	clear(s)
+	return s[:0]
 }

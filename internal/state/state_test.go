@@ -2,6 +2,7 @@ package state
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -83,6 +84,22 @@ func TestLookupsSortedOrNot(t *testing.T) {
 		}
 		if _, ok := c.Group("TP3"); ok {
 			t.Errorf("normalised=%v: found group TP3", normalised)
+		}
+	}
+}
+
+func TestCompareEnrolmentKeysAgreesWithKey(t *testing.T) {
+	parts := []string{"", "a", "ab", "a/b", "manual", "manual/x", "self:A", "self", "cohort:c:student", "/", "z"}
+	for _, m1 := range parts {
+		for _, u1 := range parts {
+			for _, m2 := range parts {
+				for _, u2 := range parts {
+					a, b := Enrolment{Method: m1, Username: u1}, Enrolment{Method: m2, Username: u2}
+					if got, want := CompareEnrolmentKeys(a, b), strings.Compare(a.Key(), b.Key()); got != want {
+						t.Fatalf("CompareEnrolmentKeys(%q, %q) = %d, want %d", a.Key(), b.Key(), got, want)
+					}
+				}
+			}
 		}
 	}
 }
