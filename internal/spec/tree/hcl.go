@@ -148,6 +148,7 @@ type hclConv struct {
 	measured   map[string]bound
 	work       int64
 	overBudget bool
+	numberErr  *numberErr
 }
 
 func (h *hclConv) pos(p hcl.Pos) diag.Pos { return diag.Pos{File: h.file, Line: p.Line, Col: p.Column} }
@@ -396,6 +397,10 @@ func (h *hclConv) fromCty(v cty.Value, at hcl.Pos, items []hclsyntax.Expression)
 	case t == cty.Bool:
 		n.Kind, n.Tag, n.Text = Scalar, "bool", fmt.Sprint(v.True())
 	case t == cty.Number:
+		if numberDigits(v) > MaxNumberDigits { // checked before evaluation; never written out
+			h.errorf(at, "number of more than %d digits", MaxNumberDigits)
+			return n
+		}
 		bf := v.AsBigFloat()
 		n.Kind, n.Text = Scalar, bf.Text('f', -1)
 		n.Tag = "float"

@@ -107,8 +107,10 @@ func checkNesting(file string, src []byte) diag.Diagnostics {
 }
 
 // bound is an upper bound of a value's size, in MaxHCLValue's units: size of the whole,
-// count of its top-level items, largest item; work is what evaluating it costs.
-type bound struct{ size, count, elem, work int64 }
+// count of its top-level items, largest item; work is what evaluating it costs; digits
+// bounds the decimal digits of any number the value is, holds, or reads as when text is
+// used in arithmetic (hclnumbers.go).
+type bound struct{ size, count, elem, work, digits int64 }
 
 // The arithmetic of bounds saturates, so that nested products cannot overflow.
 const boundCap = 1 << 50
@@ -125,11 +127,11 @@ func mul(a, b int64) int64 {
 	return a * b
 }
 
-func scalar(size, work int64) bound { return bound{size: size, work: add(work, size)} }
+func scalar(size, work int64) bound { return bound{size: size, work: add(work, size), digits: 1} }
 
 // part is a bound for a piece of a value whose shape is unknown.
 func part(b bound) bound {
-	return bound{size: b.size, count: b.size / valueCost, elem: b.size, work: b.work}
+	return bound{size: b.size, count: b.size / valueCost, elem: b.size, work: b.work, digits: b.digits}
 }
 
 // guard checks an expression before it is evaluated: the value it may produce and the
@@ -138,8 +140,13 @@ func (h *hclConv) guard(e hclsyntax.Expression) bool {
 	if h.overBudget {
 		return false
 	}
+	h.numberErr = nil
 	b := h.bound(e, nil)
 	at := e.Range().Start
+	if h.numberErr != nil {
+		h.errorf(h.numberErr.at, "%s", h.numberErr.msg)
+		return false
+	}
 	if b.size > MaxHCLValue {
 		h.errorf(at, "this expression may produce %s, more than the %s an HCL value may be (functions, templates or for expressions over large values)", units(b.size), units(MaxHCLValue))
 		return false
@@ -186,7 +193,11 @@ func (s scope) with(k any, b bound) scope {
 func (h *hclConv) bound(e hclsyntax.Expression, sc scope) bound {
 	switch e := e.(type) {
 	case *hclsyntax.LiteralValueExpr:
-		return measureBound(e.Val)
+		b := measureBound(e.Val)
+		if e.Val.Type() == cty.Number && b.digits > MaxNumberDigits && h.numberErr == nil {
+			h.numberErr = &numberErr{at: e.Range().Start, msg: fmt.Sprintf("number of more than %d digits, the most a spec may write", MaxNumberDigits)}
+		}
+		return b
 	case *hclsyntax.ScopeTraversalExpr:
 		if b, ok := sc[e.Traversal.RootName()]; ok {
 			if len(e.Traversal) > 1 {
@@ -210,11 +221,11 @@ func (h *hclConv) bound(e hclsyntax.Expression, sc scope) bound {
 		src := h.bound(e.Source, sc)
 		n := max(src.count, 1)
 		size := add(src.size, mul(n, valueCost))
-		return bound{size: size, count: n, elem: src.elem, work: add(src.work, size)}
+		return bound{size: size, count: n, elem: src.elem, work: add(src.work, size), digits: src.digits}
 	case *hclsyntax.ForExpr:
 		coll := h.bound(e.CollExpr, sc)
 		n := coll.count
-		inner := sc.with(e.ValVar, part(bound{size: coll.elem}))
+		inner := sc.with(e.ValVar, part(bound{size: coll.elem, digits: coll.digits}))
 		if e.KeyVar != "" {
 			inner = inner.with(e.KeyVar, scalar(coll.elem, 0))
 		}
@@ -227,7 +238,7 @@ func (h *hclConv) bound(e hclsyntax.Expression, sc scope) bound {
 			c = h.bound(e.CondExpr, inner)
 		}
 		item := add(add(k.size, v.size), 2*valueCost)
-		return bound{size: mul(n, item), count: n, elem: v.size, work: add(coll.work, mul(n, add(add(k.work, v.work), add(c.work, item))))}
+		return bound{size: mul(n, item), count: n, elem: v.size, work: add(coll.work, mul(n, add(add(k.work, v.work), add(c.work, item)))), digits: max(k.digits, v.digits)}
 	case *hclsyntax.FunctionCallExpr:
 		return h.callBound(e, sc)
 	case *hclsyntax.TemplateExpr:
@@ -237,22 +248,29 @@ func (h *hclConv) bound(e hclsyntax.Expression, sc scope) bound {
 			b.size, b.work = add(b.size, pb.size), add(b.work, pb.work)
 		}
 		b.work = add(b.work, b.size)
+		b.digits = boundCap // text made at evaluation: any number, as far as we know
+		if s, ok := literalString(e); ok {
+			b.digits = textDigits(s)
+		}
 		return b
 	case *hclsyntax.TemplateWrapExpr:
 		return h.bound(e.Wrapped, sc)
 	case *hclsyntax.TemplateJoinExpr:
 		t := h.bound(e.Tuple, sc)
-		return scalar(t.size, t.work)
+		b := scalar(t.size, t.work)
+		b.digits = boundCap
+		return b
 	case *hclsyntax.ParenthesesExpr:
 		return h.bound(e.Expression, sc)
 	case *hclsyntax.ConditionalExpr:
 		c, t, f := h.bound(e.Condition, sc), h.bound(e.TrueResult, sc), h.bound(e.FalseResult, sc)
-		return bound{size: max(t.size, f.size), count: max(t.count, f.count), elem: max(t.elem, f.elem), work: add(c.work, add(t.work, f.work))}
+		return bound{size: max(t.size, f.size), count: max(t.count, f.count), elem: max(t.elem, f.elem), work: add(c.work, add(t.work, f.work)), digits: max(t.digits, f.digits)}
 	case *hclsyntax.TupleConsExpr:
 		b := bound{count: int64(len(e.Exprs))}
 		for _, x := range e.Exprs {
 			xb := h.bound(x, sc)
 			b.size, b.elem, b.work = add(b.size, add(xb.size, valueCost)), max(b.elem, xb.size), add(b.work, add(xb.work, valueCost))
+			b.digits = max(b.digits, xb.digits)
 		}
 		return b
 	case *hclsyntax.ObjectConsExpr:
@@ -261,6 +279,7 @@ func (h *hclConv) bound(e hclsyntax.Expression, sc scope) bound {
 			kb, vb := h.bound(it.KeyExpr, sc), h.bound(it.ValueExpr, sc)
 			b.size, b.elem = add(b.size, add(add(kb.size, vb.size), valueCost)), max(b.elem, vb.size)
 			b.work = add(b.work, add(add(kb.work, vb.work), valueCost))
+			b.digits = max(b.digits, vb.digits)
 		}
 		return b
 	case *hclsyntax.ObjectConsKeyExpr:
@@ -271,15 +290,19 @@ func (h *hclConv) bound(e hclsyntax.Expression, sc scope) bound {
 	case *hclsyntax.BinaryOpExpr:
 		// Numbers and booleans; comparing two values costs their sizes.
 		l, r := h.bound(e.LHS, sc), h.bound(e.RHS, sc)
-		return scalar(valueCost, add(add(l.work, r.work), add(l.size, r.size)))
+		b := scalar(valueCost, add(add(l.work, r.work), add(l.size, r.size)))
+		b.digits = h.arithmetic(e.Op, e.Range(), l.digits, r.digits)
+		return b
 	case *hclsyntax.UnaryOpExpr:
 		v := h.bound(e.Val, sc)
-		return scalar(valueCost, v.work)
+		b := scalar(valueCost, v.work)
+		b.digits = h.arithmetic(e.Op, e.Range(), v.digits, 0)
+		return b
 	case *hclsyntax.ExprSyntaxError:
 		return bound{}
 	}
 	// An expression type this walker does not know: assume the worst.
-	return bound{size: boundCap, work: boundCap}
+	return bound{size: boundCap, work: boundCap, digits: boundCap}
 }
 
 // refBound measures the value a reference (var.x, local.y.z) names. Values are measured
@@ -332,6 +355,7 @@ func measureBound(v cty.Value) bound {
 		b.size = measure(v, boundCap)
 	}
 	b.work = b.size
+	b.digits = valueDigits(v)
 	return b
 }
 
@@ -380,7 +404,8 @@ func (h *hclConv) callBound(e *hclsyntax.FunctionCallExpr, sc scope) bound {
 		size = resultSize(e.Name, args)
 	}
 	size = min(size, MaxHCLValue) // the guarded functions refuse more when called
-	return bound{size: size, count: size / valueCost, elem: size, work: add(work, size)}
+	// Functions make text, which reads as any number, as far as we know before calling.
+	return bound{size: size, count: size / valueCost, elem: size, work: add(work, size), digits: boundCap}
 }
 
 // literalString is the text of a literal string expression.
@@ -497,6 +522,13 @@ func guarded(name string, f function.Function) function.Function {
 				sizes[i].size, sizes[i].count = b.size, b.count
 				if a.Type() == cty.String && a.IsKnown() && !a.IsNull() {
 					sizes[i].text, sizes[i].known = a.AsString(), true
+				}
+			}
+			if name == "format" { // %d and %f read text as numbers, then write them out
+				for _, a := range args[min(1, len(args)):] {
+					if valueDigits(a) > MaxNumberDigits {
+						return cty.NilVal, fmt.Errorf("format of a number of more than %d digits", MaxNumberDigits)
+					}
 				}
 			}
 			if n := resultSize(name, sizes); n > MaxHCLValue {

@@ -137,3 +137,47 @@ func TestHCLChainsAreBounded(t *testing.T) {
 		})
 	}
 }
+
+// HCL numbers have arbitrary precision: ten characters of source can stand for a number
+// whose text takes minutes and gigabytes to write.
+func TestHCLNumbersAreBounded(t *testing.T) {
+	tests := []struct{ name, src, want string }{
+		{"huge literal", "v = 1e99999999\n", "t.hcl:1:5: number of more than 400 digits, the most a spec may write"},
+		{"huge literal in a template", "v = \"${1e99999999}\"\n", "t.hcl:1:8: number of more than 400 digits"},
+		{"tiny literal", "v = 1e-99999999\n", "t.hcl:1:5: number of more than 400 digits"},
+		{"products across locals", "locals {\n  a = 1e300\n  b = local.a * local.a\n}\nv = local.b\n",
+			"t.hcl:3:7: this arithmetic may make a number of more than 400 digits"},
+		{"text read as a number", "locals {\n  s = \"1e99999999\"\n}\nv = \"${local.s * 1}\"\n", "t.hcl:4:8: this arithmetic may make a number of more than 400 digits"},
+		{"negated text", "v = -\"1e99999999\"\n", "t.hcl:1:5: this arithmetic may make a number of more than 400 digits"},
+		{"template read as a number", "variable \"e\" { default = 99999999 }\nv = \"1e${var.e}\" * 1\n", "t.hcl:2:5: arithmetic on text made while the file is read"},
+		{"format of numeric text", "locals {\n  s = \"1e99999999\"\n}\nv = format(\"%d\", local.s)\n", "format of a number of more than 400 digits"},
+		{"ordinary arithmetic", "variable \"n\" { default = 3 }\nv = var.n * 1.5 + 2e3 - 10 % 3\nw = \"${var.n * 2}\"\n", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			done := make(chan struct{})
+			var errs []string
+			go func() {
+				defer close(done)
+				_, ds := ParseHCL("t.hcl", []byte(tt.src), rules)
+				for _, d := range ds.Errors() {
+					errs = append(errs, d.Error())
+				}
+			}()
+			select {
+			case <-done:
+			case <-time.After(20 * time.Second):
+				t.Fatal("did not finish: a number is being written out")
+			}
+			if tt.want == "" {
+				if len(errs) > 0 {
+					t.Fatalf("unexpected errors: %q", errs)
+				}
+				return
+			}
+			if len(errs) == 0 || !strings.Contains(errs[0], tt.want) {
+				t.Fatalf("errors %q, want the first to contain %q", errs, tt.want)
+			}
+		})
+	}
+}
