@@ -83,7 +83,10 @@ func nextPage(link string) int {
 		if err != nil {
 			return 0
 		}
-		n, _ := strconv.Atoi(u.Query().Get("page"))
+		n, err := strconv.Atoi(u.Query().Get("page"))
+		if err != nil || n < 0 {
+			return 0
+		}
 		return n
 	}
 	return 0

@@ -125,6 +125,7 @@ func (m *Masker) Markdown(md string) string {
 		trimmed := strings.TrimSpace(line)
 		if strings.HasPrefix(trimmed, "```") {
 			fence = !fence
+			lines[i] = m.line(line, false) // an info string may hold anything
 			continue
 		}
 		escape := !fence && !strings.HasPrefix(trimmed, "<")
