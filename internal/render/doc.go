@@ -4,14 +4,20 @@
 //
 // # Entry points
 //
-//   - Text(w, plan, TextOptions{Color}): the terminal plan, Terraform style. One header
-//     per course ("course L1-INFO-ALGO"), one line per change ("  + ", "  ~ ", "  - "),
+//   - Text(w, plan, TextOptions{Color}): the terminal plan, Terraform style: errors,
+//     warnings and refusals first, then one header per course ("course L1-INFO-ALGO"), one line per change ("  + ", "  ~ ", "  - "),
 //     the objects left alone under "unmanaged (left alone):", diagnostics as
 //     "Error: file:line:col: message" or "Warning: ...", and a last summary line ("Plan: 3 to add, 5 to
 //     change, 1 to remove, 7 unmanaged.", "No changes. Moodle matches the specs (...)", or
 //     "No changes planned: fix the 2 errors first." when errors stopped everything).
 //   - Markdown(w, plan): a merge-request comment: the summary, a table per course and a
 //     ```diff block of the same lines, folded in <details> when long.
+//   - ReviewMarkdown(w, plan, ReviewOptions): the reviewer's form, which `plan -o
+//     markdown` and `enrolctl comment` use: errors, warnings, what apply will refuse
+//     and the approvals first; only the courses that change in the table; identical
+//     changes of a course collapsed to one line with a count (collapse.go: "! 1,108
+//     manual enrolments: end 2026-06-30 → 2027-06-30, 160 reactivated") whose users are
+//     listed in a folded block; unmanaged objects counted unless ShowUnmanaged.
 //   - JSON(w, plan): the plan document (docs/plan-format.md), the same bytes plan -out
 //     saves (internal/planfile).
 //   - RemovalText and RefusalText: the sentences for what a removal takes away and why
