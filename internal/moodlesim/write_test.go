@@ -327,7 +327,7 @@ func TestV2Hardening(t *testing.T) {
 
 func TestDeadlockFault(t *testing.T) {
 	st := newSite(t)
-	st.s.SetDeadlockFaults(100 * time.Millisecond)
+	st.s.SetDeadlockFaults(500 * time.Millisecond)
 	enrol := func(course, instance int64, users ...int64) []item {
 		var out []item
 		for _, u := range users {
@@ -343,7 +343,7 @@ func TestDeadlockFault(t *testing.T) {
 		defer wg.Done()
 		results[0] = st.admin.write("set_enrolments", enrol(st.courseA, st.manualA, st.u[1], st.u[2])...)
 	}()
-	time.Sleep(20 * time.Millisecond)
+	waitForTransaction(st.s)
 	go func() {
 		defer wg.Done()
 		results[1] = st.admin.write("set_enrolments", append(enrol(st.courseA, st.manualA, st.u[5]), enrol(st.courseB, st.manualB, st.u[4], st.u[1])...)...)
@@ -373,7 +373,7 @@ func TestDeadlockFault(t *testing.T) {
 	var e wsError
 	wg.Add(1)
 	go func() { defer wg.Done(); st.admin.write("set_enrolments", enrol(st.courseA, st.manualA, st.u[3])...) }()
-	time.Sleep(20 * time.Millisecond)
+	waitForTransaction(st.s)
 	e = st.admin.fail("local_enrolctl_unenrol_users", "enrolments[0][instanceid]", id(st.manualA), "enrolments[0][userid]", id(st.u[3]))
 	wg.Wait()
 	if e.ErrorCode != "dmlwriteexception" {
@@ -416,5 +416,19 @@ func TestSaveLoadV2Tables(t *testing.T) {
 	}
 	if _, err := Load(strings.NewReader(strings.Replace(buf.String(), `"format": 2`, `"format": 3`, 1))); err == nil {
 		t.Error("format 3 loaded")
+	}
+}
+
+// waitForTransaction waits until a write call holds its transaction open (the
+// deadlock fault's window), so the next call overlaps it.
+func waitForTransaction(s *Sim) {
+	for {
+		s.mu.RLock()
+		n := len(s.userLocks)
+		s.mu.RUnlock()
+		if n > 0 {
+			return
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
