@@ -147,3 +147,45 @@ func TestTemplateJobsAreRun(t *testing.T) {
 		}
 	}
 }
+
+// One apply at a time per site: the GitLab apply job has a resource_group, the GitHub
+// apply job a concurrency group that queues rather than cancels; artifacts that name
+// users are for developers only on GitLab.
+func TestTemplatesSerialiseApplies(t *testing.T) {
+	var gl map[string]struct {
+		ResourceGroup string `yaml:"resource_group"`
+		Artifacts     struct {
+			Access string `yaml:"access"`
+		} `yaml:"artifacts"`
+	}
+	if err := readYAML(filepath.Join("..", "..", "ci", "gitlab", "enrolctl.gitlab-ci.yml"), &gl); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(gl["enrolctl-apply"].ResourceGroup, "$ENROLCTL_SITE") {
+		t.Errorf("GitLab apply job's resource_group = %q, want one per site", gl["enrolctl-apply"].ResourceGroup)
+	}
+	for _, job := range []string{"enrolctl-plan", "enrolctl-apply", "enrolctl-drift"} {
+		if gl[job].Artifacts.Access != "developer" {
+			t.Errorf("GitLab job %s: artifacts access %q, want developer", job, gl[job].Artifacts.Access)
+		}
+	}
+	var gh struct {
+		Jobs map[string]struct {
+			Concurrency struct {
+				Group            string `yaml:"group"`
+				CancelInProgress bool   `yaml:"cancel-in-progress"`
+			} `yaml:"concurrency"`
+			Permissions map[string]string `yaml:"permissions"`
+		} `yaml:"jobs"`
+	}
+	if err := readYAML(filepath.Join("..", "..", "ci", "github", "workflow.yml"), &gh); err != nil {
+		t.Fatal(err)
+	}
+	apply := gh.Jobs["apply"]
+	if apply.Concurrency.Group == "" || apply.Concurrency.CancelInProgress {
+		t.Errorf("GitHub apply job's concurrency = %+v, want a group that does not cancel", apply.Concurrency)
+	}
+	if gh.Jobs["plan"].Permissions["pull-requests"] != "write" || apply.Permissions["actions"] != "read" {
+		t.Errorf("GitHub permissions: plan %v, apply %v", gh.Jobs["plan"].Permissions, apply.Permissions)
+	}
+}
