@@ -141,6 +141,9 @@ func (h *httpAPI) apiError(status int, data []byte) error {
 	var m struct {
 		Message any    `json:"message"`
 		Error   string `json:"error"`
+		Errors  []struct {
+			Message string `json:"message"`
+		} `json:"errors"` // GitHub's validation details
 	}
 	e := &APIError{Platform: h.platform, Status: status}
 	if json.Unmarshal(data, &m) == nil {
@@ -152,6 +155,11 @@ func (h *httpAPI) apiError(status int, data []byte) error {
 		default:
 			b, _ := json.Marshal(v)
 			e.Message = string(b)
+		}
+		for _, d := range m.Errors {
+			if d.Message != "" {
+				e.Message += ": " + d.Message
+			}
 		}
 	}
 	if len(e.Message) > 300 {

@@ -50,6 +50,8 @@ type BodyOptions struct {
 	Header string
 	// ShowUnmanaged lists the objects left alone instead of counting them.
 	ShowUnmanaged bool
+	// SummaryOnly writes the summary even when the whole plan would fit.
+	SummaryOnly bool
 	// Render writes the plan as markdown; nil means render.ReviewMarkdown.
 	Render func(*bytes.Buffer, diff.Plan) error
 }
@@ -84,7 +86,7 @@ func CommentBody(p diff.Plan, o BodyOptions) (string, error) {
 		full = *bytes.NewBufferString(withHeader(full.String(), o.Header))
 	}
 	body := finish(full.String())
-	if utf8.RuneCountInString(body) <= limit {
+	if !o.SummaryOnly && utf8.RuneCountInString(body) <= limit {
 		return body, nil
 	}
 	return summaryBody(p, o, finish, limit), nil

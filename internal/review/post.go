@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/enrolctl/enrolctl/internal/diff"
 )
@@ -70,5 +71,24 @@ func Post(ctx context.Context, ci CI, getenv func(string) string, p diff.Plan, o
 	if err != nil {
 		return Result{}, err
 	}
+	res, err := Upsert(ctx, c, Marker(bo.Site), body)
+	if !isTooLong(err) {
+		return res, err
+	}
+	// The platform's limit is lower than documented (an instance setting, a proxy):
+	// post the summary, within a quarter of what was refused, rather than fail for size.
+	bo.SummaryOnly = true
+	bo.Limit = max(utf8.RuneCountInString(body)/4, 2000)
+	if body, err = CommentBody(p, bo); err != nil {
+		return Result{}, err
+	}
 	return Upsert(ctx, c, Marker(bo.Site), body)
+}
+
+// isTooLong reports whether the platform refused a comment for its size: GitLab's 400
+// "is too long", GitHub's 422 "body is too long".
+func isTooLong(err error) bool {
+	var e *APIError
+	return errors.As(err, &e) && (e.Status == http.StatusBadRequest || e.Status == http.StatusUnprocessableEntity) &&
+		strings.Contains(strings.ToLower(e.Message), "too long")
 }

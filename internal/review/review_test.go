@@ -292,3 +292,32 @@ func TestSummaryShowsRefusalsAndApprovals(t *testing.T) {
 		t.Error("rows were dropped although they fit")
 	}
 }
+
+// A platform whose limit is lower than documented refuses the comment for its size;
+// the summary is posted instead, never an error.
+func TestPostFallsBackToTheSummaryWhenRefusedForSize(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		start func(string) *reviewtest.Server
+		ci    func(*reviewtest.Server) CI
+		env   string
+	}{
+		{"gitlab", reviewtest.NewGitLab, gitLabCI, GitLabTokenEnv},
+		{"github", reviewtest.NewGitHub, gitHubCI, GitHubTokenEnv},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := tt.start(testToken)
+			defer srv.Close()
+			srv.Limit = 4000
+			p := renewalPlan(t, 20, 30)
+			if _, err := Post(context.Background(), tt.ci(srv), env(map[string]string{tt.env: testToken}), p, PostOptions{BodyOptions: BodyOptions{Site: "ecampus"}}); err != nil {
+				t.Fatal(err)
+			}
+			cs := srv.Comments()
+			if len(cs) != 1 || !strings.Contains(cs[0].Body, "### enrolctl plan (summary)") {
+				t.Fatalf("stored %d comments; want the summary", len(cs))
+			}
+			checkWholeLines(t, cs[0].Body)
+		})
+	}
+}
