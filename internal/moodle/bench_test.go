@@ -69,6 +69,42 @@ func benchPlanSite(b *testing.B, size moodlesim.SiteSize) {
 	b.ReportMetric(float64(peakRSS(b))/(1<<20), "peak-MB")
 }
 
+// BenchmarkPlanRealSite plans every course of a real Moodle as BenchmarkPlanSite does
+// a generated one: ENROLCTL_E2E_URL and ENROLCTL_TOKEN (the least-privilege enrolctl
+// account; see dev/moodle-site.sh) name it, and nothing is written. Target (issue 9):
+// about 100 courses and 35,000 enrolments in at most 1.5 s and 10 calls.
+func BenchmarkPlanRealSite(b *testing.B) {
+	url, token := os.Getenv("ENROLCTL_E2E_URL"), os.Getenv("ENROLCTL_TOKEN")
+	if url == "" || token == "" {
+		b.Skip("ENROLCTL_E2E_URL and ENROLCTL_TOKEN name no real Moodle")
+	}
+	client, err := moodle.New(moodle.Config{URL: url, Token: token})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	desired, renewed := renewEverything(b, client)
+	names, users := desired.Shortnames(), desired.Usernames()
+	calls := client.Calls()
+	b.ResetTimer()
+	for b.Loop() {
+		site, err := client.ReadSite(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		obs, err := client.Observe(ctx, site, names, users, moodle.NeedCohorts(desired.UsesCohorts()))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if got := diff.Compute(desired, obs).Summary(); got.Change != renewed {
+			b.Fatalf("plan %+v, want %d changes", got, renewed)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(client.Calls()-calls)/float64(b.N), "calls/op")
+	b.ReportMetric(float64(len(names)), "courses")
+}
+
 // serveSite starts a generated site with 20 ms of latency per call in a child process
 // (this test binary, see TestMain), so that the benchmark's memory and CPU are
 // enrolctl's alone, and returns its URL.
