@@ -72,6 +72,8 @@ type AuditEnd struct {
 	Failed  int    `json:"failed"`
 	Unknown int    `json:"unknown"`
 	Skipped int    `json:"not_attempted"`
+	// WriteCalls is how many write calls Moodle received (the client's resends included).
+	WriteCalls int `json:"write_calls"`
 }
 
 // AuditLog is one run's record, open for appending.
@@ -151,7 +153,7 @@ func (a *AuditLog) Finish(status, detail string, res Result) error {
 	}
 	a.ended = true
 	end := AuditEnd{Event: "end", Run: a.run, Time: a.stamp(), Status: status, Detail: detail,
-		Applied: res.Count(Applied), Failed: res.Count(Failed), Unknown: res.Count(Unknown), Skipped: res.Count(NotAttempted)}
+		Applied: res.Count(Applied), Failed: res.Count(Failed), Unknown: res.Count(Unknown), Skipped: res.Count(NotAttempted), WriteCalls: res.WriteCalls}
 	err := a.write(end)
 	if cerr := a.f.Close(); err == nil {
 		err = cerr

@@ -35,12 +35,12 @@ type LeaseHeldError struct {
 }
 
 func (e *LeaseHeldError) Error() string {
-	waited := ""
-	if e.Waited > 0 {
-		waited = fmt.Sprintf(" after waiting %s", e.Waited.Round(time.Second))
+	waited, hint := "", "Wait for it to finish, or pass --lock-timeout to wait"
+	if e.Waited >= time.Second {
+		waited, hint = fmt.Sprintf(" after waiting %s", e.Waited.Round(time.Second)), "Try again when it has finished"
 	}
-	return fmt.Sprintf("another apply is running on this site%s: the lease is held by %q until %s (renewed while it runs); nothing was applied. Wait for it to finish, or pass --lock-timeout to wait",
-		waited, e.Holder, e.Expires.UTC().Format(time.RFC3339))
+	return fmt.Sprintf("another apply is running on this site%s: the lease is held by %q until %s (renewed while it runs); nothing was applied. %s",
+		waited, e.Holder, e.Expires.UTC().Format(time.RFC3339), hint)
 }
 
 // Lease is a held lease, renewed in the background until Release.
@@ -89,13 +89,16 @@ func AcquireLease(ctx context.Context, client *moodle.Client, opts LeaseOptions)
 			break
 		}
 		waited := time.Since(start)
-		if waited+opts.Poll > opts.Wait {
+		if waited >= opts.Wait {
+			if opts.Wait == 0 {
+				waited = 0 // one look, no wait
+			}
 			return nil, &LeaseHeldError{Holder: ans.Holder, Expires: time.Unix(ans.Expires, 0), Waited: waited}
 		}
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
-		case <-time.After(opts.Poll):
+		case <-time.After(min(opts.Poll, opts.Wait-waited)):
 		}
 	}
 	l := &Lease{client: client, opts: opts, stop: make(chan struct{})}
