@@ -7,24 +7,40 @@
 // Calls are form-encoded POSTs to {url}/webservice/rest/server.php with the token in the
 // body, never in a URL. Moodle answers errors with HTTP 200 and a JSON exception; they are
 // decoded into *Error, which carries the errorcode, the function, and the course and user
-// the call was about. The token never appears in an error or a log line.
+// the call was about.
 //
-// # Safety
+// # Reads
 //
-// Reads are retried with backoff on transport failures and HTTP 5xx. Write sends one
-// local_enrolctl_write call (Contract v2) whose items are one JSON parameter, so PHP's
-// max_input_vars never caps it; items are idempotent, so a transient failure resends the
-// whole call with jittered backoff, and a course the answer does not account for is
-// Unknown, never assumed applied. The v1 per-function writes are sized by form leaves
-// under max_input_vars and never retried. Concurrency is bounded.
+// Reads are retried with backoff on transport failures and HTTP 5xx. Observe reads
+// courses in parallel calls of up to 500 (Contract v2), decoding each course from the
+// body as it arrives (json/v2) and converting it to state.Course at once; users the
+// courses name are never looked up again, the others in parallel batches; cohorts only
+// when asked (NeedCohorts). ReadSite reads the status and the catalogue's pages at once.
+//
+// # Writes
+//
+// Write sends typed items as local_enrolctl_write calls (Contract v2): items are one
+// JSON parameter, so PHP's max_input_vars never caps a call, and cross courses, so a
+// stage of an apply is one call up to 5,000 items or 8 MB. Items are idempotent: a
+// transient failure resends the whole call with jittered backoff, never item by item,
+// and a course the answer does not account for is Unknown, never assumed applied. The v1
+// per-function writes remain for the plugin's v1 functions (older plugins, e2e tests).
+//
+// # Trust
+//
+// The token never appears in an error, a log line or an outcome: every string from
+// Moodle or the network is redacted (Redact, whole token and fragments) before it is cut
+// or printed. Redirects are never followed, since a 307 would re-send the token
+// elsewhere; the error names the Location (ErrRedirect). HTTPS is required except on
+// loopback.
 //
 // Entry points:
-//   - New(Config) builds a Client; Client.Observe reads the observed state.Snapshot of
-//     courses; Client.Catalogue lists every course with its category path.
-//   - Write(ctx, client, items) sends typed items (AddInstance, UpdateInstance,
-//     DeleteInstance, SetEnrolment, UnenrolUser, CreateGroup, AddMember, RemoveMember)
-//     across courses and returns a CourseOutcome per course.
-//   - The v1 write methods (AddInstances, UpdateInstances, DeleteInstances, SetEnrolments,
-//     UnenrolUsers, CreateGroups, AddMembers, RemoveMembers) map 1:1 onto Moodle functions.
-//   - Error, TransportError and ErrWebServicesDisabled are the failures callers inspect.
+//   - New(Config) builds a Client; Client.ReadSite and Client.Observe read the observed
+//     state.Snapshot; Client.CourseStates and EachCourseState read raw course states
+//     (with their users' names, e-mails and last access, for participants).
+//   - Write(ctx, client, items) with AddInstance, UpdateInstance, DeleteInstance,
+//     SetEnrolment, UnenrolUser, CreateGroup, AddMember or RemoveMember items returns a
+//     WriteResult with a CourseOutcome per course.
+//   - Error, TransportError, ErrRedirect and ErrWebServicesDisabled are the failures
+//     callers inspect; Code(err) the errorcode.
 package moodle

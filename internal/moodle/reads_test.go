@@ -143,27 +143,21 @@ func TestObserveManyCoursesInParallelBatches(t *testing.T) {
 	}
 }
 
-func TestCourseParticipants(t *testing.T) {
+func TestCourseStatesListTheUsers(t *testing.T) {
 	sim, c := simSite(t, 1, 3, 3)
-	ctx := context.Background()
-	site, err := c.ReadSite(ctx)
+	states, err := c.CourseStates(context.Background(), []int64{sim.CourseID("C00000")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	course, people, err := c.CourseParticipants(ctx, site, "C00000")
-	if err != nil {
-		t.Fatal(err)
+	users := states[0].Users
+	if len(users) != 3 || len(states[0].Enrolments) != 3 {
+		t.Fatalf("%d users, %d enrolments; want 3 and 3", len(users), len(states[0].Enrolments))
 	}
-	if len(course.Enrolments) != 3 || len(people) != 3 {
-		t.Fatalf("%d enrolments, %d participants; want 3 and 3", len(course.Enrolments), len(people))
-	}
-	for i, p := range people {
-		u := fmt.Sprintf("u%04d", i)
-		if p.Username != u || p.UserID != sim.UserID(u) || p.FullName() != "F"+u+" L" || p.Email != u+"@example.edu" || p.IDNumber != "N"+u {
-			t.Errorf("participant %d = %+v, want %s", i, p, u)
+	for i, u := range users {
+		name := fmt.Sprintf("u%04d", i)
+		want := moodle.CourseUser{ID: sim.UserID(name), Username: name, Firstname: "F" + name, Lastname: "L", Email: name + "@example.edu", IDNumber: "N" + name}
+		if u != want {
+			t.Errorf("user %d = %+v, want %+v", i, u, want)
 		}
-	}
-	if _, _, err := c.CourseParticipants(ctx, site, "NOPE"); err == nil {
-		t.Error("a course that does not exist has participants")
 	}
 }
