@@ -71,6 +71,9 @@ func groupLines(changes []diff.Change, loc *time.Location) []lineGroup {
 			continue
 		}
 		g.Text = collapsedText(*keys[i], g.Changes)
+		if r := sharedReason(g.Changes); r != "" {
+			g.Text += "  # " + r
+		}
 		final = append(final, g)
 	}
 	return final
@@ -212,4 +215,16 @@ func thousands(n int) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return s
+}
+
+// sharedReason is the reason every change of a group gives, or "" when they differ
+// (a renewal where some are also reactivated keeps the count instead).
+func sharedReason(cs []diff.Change) string {
+	r := reasonText(cs[0].Reason)
+	for _, c := range cs[1:] {
+		if reasonText(c.Reason) != r {
+			return ""
+		}
+	}
+	return r
 }
