@@ -83,7 +83,11 @@ func checkMethod(d, o *state.Course, m state.Method, dir *state.Directory, cohor
 	var ds diag.Diagnostics
 	if m.Type == state.Cohort && dir.Cohorts != nil {
 		if _, ok := dir.Cohorts[m.Cohort]; !ok {
-			ds = append(ds, diag.Errorf(at, "unknown cohort %q: no cohort has this idnumber on the site", m.Cohort).
+			cat := at
+			if m.CohortSource != "" {
+				cat = diag.ParsePos(string(m.CohortSource))
+			}
+			ds = append(ds, diag.Errorf(cat, "unknown cohort %q: no cohort has this idnumber on the site", m.Cohort).
 				WithSuggestion(diag.Suggest(m.Cohort, cohorts)))
 		}
 	}

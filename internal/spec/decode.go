@@ -234,6 +234,7 @@ func (d *decoder) method(n *tree.Node, self string) (methodDecl, bool) {
 	case state.Cohort:
 		s := o.RequireString("cohort")
 		m.Cohort, ok = s.V, s.Set && ok
+		m.CohortSource = source(s.Pos)
 		m.Role = d.role(o.String("role"))
 		m.Group = o.String("group").V
 	case state.Meta:

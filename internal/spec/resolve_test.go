@@ -224,7 +224,7 @@ func TestPolicyMerge(t *testing.T) {
 		want[i].Normalize()
 	}
 	opts := cmp.Options{
-		cmpopts.IgnoreFields(state.Method{}, "Source"),
+		cmpopts.IgnoreFields(state.Method{}, "Source", "CohortSource"),
 		cmpopts.IgnoreFields(state.Enrolment{}, "Source"),
 		cmpopts.IgnoreFields(state.Group{}, "Source"),
 		cmpopts.EquateEmpty(),

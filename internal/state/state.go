@@ -59,6 +59,9 @@ type Method struct {
 
 	ID     int64  `json:"id,omitempty"` // observed: enrol.id
 	Source Source `json:"-"`
+	// CohortSource (desired cohort methods) is where the cohort idnumber is written, so
+	// that a site check of the cohort points at it.
+	CohortSource Source `json:"-"`
 }
 
 // Key is the method's identity within its course.
