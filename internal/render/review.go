@@ -9,6 +9,11 @@ import (
 	"github.com/enrolctl/enrolctl/internal/diff"
 )
 
+// reviewFoldAfter is the number of diff lines above which the reviewer's block is
+// folded: collapsed lines are each worth reading, so more of them stay in view than in
+// Markdown's one-line-per-change block.
+const reviewFoldAfter = 60
+
 // ReviewOptions tune the reviewer's markdown.
 type ReviewOptions struct {
 	// ShowUnmanaged lists the objects left alone instead of counting them.
@@ -103,7 +108,7 @@ func writeReviewChanges(bw *bufio.Writer, p diff.Plan) {
 		lines = append(lines, s)
 	}
 	bw.WriteString("\n")
-	fold := len(lines) > foldAfter
+	fold := len(lines) > reviewFoldAfter
 	if fold {
 		fmt.Fprintf(bw, "<details><summary>Show the %d lines of changes</summary>\n\n", len(lines))
 	}
