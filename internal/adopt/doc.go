@@ -9,7 +9,8 @@
 //     most common role and end date become manual.role and manual.until, so a file
 //     lists only what differs. Options.AsManual converts the users that automatic
 //     methods (database, cohort, meta) enrol into manual users with an end date,
-//     keeping their roles and every group they are in.
+//     keeping their roles and every group they are in; with RemoveConverted the
+//     converted cohort and meta methods are declared absent.
 //   - Path(dir, category, shortname) is where a course's spec goes: one folder per
 //     category level, one file per course, names folded to lower-case ASCII. CSV
 //     import puts new files at the same place.

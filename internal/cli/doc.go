@@ -11,4 +11,7 @@
 // diagnostics (configuration, specs, checks against the site) are printed, each with
 // its source line. site.go selects and connects the site, desired.go reads the specs
 // against it, validate.go checks them offline, plan.go makes the plan document.
+// import.go and import_moodle.go write specs from a CSV file or from the live site
+// (internal/adopt); participants.go, find.go (courses, cohorts) and expiring.go read
+// the site without writing.
 package cli

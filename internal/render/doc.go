@@ -23,6 +23,9 @@
 //   - RemovalText and RefusalText: the sentences for what a removal takes away and why
 //     apply refuses; apply's messages use them too. words.go holds every sentence: diff
 //     gives codes and typed values, render words them in the site's time zone.
+//   - ParticipantsOf(course, users, Filter, now, loc) builds Moodle's Participants page
+//     (one Participant per user, Status computed as Moodle does); ParticipantsText,
+//     ParticipantsJSON and ParticipantsCSV write it.
 //
 // # Display decisions
 //

@@ -11,7 +11,11 @@
 //     using the live course catalogue (shortnames and category paths), and returns the
 //     desired []state.Course with every diagnostic.
 //   - ReadUploadUsers and WriteAdditions turn a CSV in Moodle's upload-users format
-//     into manual enrolments written into spec files (enrolctl import csv).
+//     into manual enrolments written into spec files (enrolctl import csv); DecodeCSV
+//     takes files as spreadsheets save them (separator, BOM, Windows-1252) and
+//     CheckAdditions checks them against the site.
+//   - Policies may renew live manual enrolments (renew.go, state.Renewal) and declare
+//     methods absent; a variables.hcl at the folder root is shared by every HCL file.
 //   - SchemaJSON: the JSON Schema of YAML spec files (docs/spec.schema.json), built from
 //     fields.go, the table of every object's fields that the strict reader also uses.
 //   - Diagnostic / Diagnostics (from spec/diag): "file:line:col: message (did you mean
