@@ -445,3 +445,51 @@ func TestAttackUnknownOutcomesAreResolvedByRereading(t *testing.T) {
 		t.Errorf("plan after apply is not empty: %d changes", len(again.Changes))
 	}
 }
+
+// Issue 9: applying four courses at once deadlocked in PostgreSQL when they shared
+// users. With moodlesim's deadlock fault (a write touching users another open call
+// holds is aborted), renewing 30 courses that share half their students takes one call
+// and never deadlocks: calls are never concurrent.
+func TestSharedUsersNeverDeadlock(t *testing.T) {
+	s := newSite(t)
+	cat := s.sim.AddCategory("Sciences")
+	var users []string
+	for i := range 60 {
+		u := fmt.Sprintf("2300%04d", i)
+		s.sim.AddUser(moodlesim.User{Username: u, Firstname: "F", Lastname: u, Email: u + "@x.fr"})
+		users = append(users, u)
+	}
+	end := time.Date(2026, 6, 30, 0, 0, 0, 0, time.UTC).Unix()
+	renew := time.Date(2027, 6, 30, 0, 0, 0, 0, time.UTC).Unix()
+	var desired state.Snapshot
+	for c := range 30 {
+		short := fmt.Sprintf("L2-%02d", c)
+		cid := s.sim.AddCourse(moodlesim.Course{Shortname: short, Fullname: short, Category: cat, Visible: true})
+		inst := manualInstance(s.sim, cid)
+		dc := state.Course{Shortname: short, Methods: []state.Method{{Type: state.Manual, Enabled: true}}}
+		for _, u := range users[c%2*30 : c%2*30+30] {
+			s.sim.Enrol(inst, s.sim.UserID(u), student, 0, end, false)
+			dc.Enrolments = append(dc.Enrolments, state.Enrolment{Username: u, Method: "manual", Roles: []string{"student"}, End: renew, KeepStart: true})
+		}
+		desired.Courses = append(desired.Courses, dc)
+	}
+	desired.Normalize()
+	ctx := context.Background()
+	site, _ := s.client.ReadSite(ctx)
+	obs, err := s.client.Observe(ctx, site, desired.Shortnames(), desired.Usernames())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := diff.Compute(desired, obs)
+	s.sim.SetDeadlockFaults(20 * time.Millisecond)
+	res, err := Run(ctx, s.client, p, obs, Options{})
+	if err != nil || !res.OK() {
+		t.Fatalf("Run: %v, %d of %d applied", err, res.Count(Applied), len(p.Changes))
+	}
+	if d := s.sim.Deadlocks(); d != 0 {
+		t.Errorf("%d deadlocks", d)
+	}
+	if res.WriteCalls != 1 {
+		t.Errorf("%d write calls for 900 renewals in 30 courses, want 1", res.WriteCalls)
+	}
+}
