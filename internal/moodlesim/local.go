@@ -2,7 +2,6 @@ package moodlesim
 
 import (
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 )
@@ -205,19 +204,25 @@ func getCourseState(c *ctx, a args) (any, *wsError) {
 				si.GroupName = g.Name
 			}
 			cs.Instances = append(cs.Instances, si)
-			for _, ue := range d.instanceUEs(e.ID) {
+			// Straight from the indexes: no intermediate slices, sorted once below.
+			for _, ueID := range d.ix.ueByInst[e.ID] {
+				ue := d.UEs[ueID]
 				cs.Enrolments = append(cs.Enrolments, stateEnrolment{ue.ID, ue.EnrolID, ue.UserID, d.Users[ue.UserID].Username,
 					ue.Status, ue.TimeStart, ue.TimeEnd})
 			}
 		}
-		for _, ra := range d.courseRAs(id) {
+		cs.Roles = slices.Grow(cs.Roles, len(d.ix.raByCourse[id]))
+		for _, raID := range d.ix.raByCourse[id] {
+			ra := d.RAs[raID]
 			cs.Roles = append(cs.Roles, stateRole{ra.UserID, ra.RoleID, roleShortname(ra.RoleID), ra.Component, ra.ItemID})
 		}
-		for _, g := range d.courseGroups(id) {
+		for _, gID := range d.ix.groupsByCourse[id] {
+			g := d.Groups[gID]
 			cs.Groups = append(cs.Groups, stateGroup{g.ID, g.Name, g.IDNumber})
-		}
-		for _, m := range d.courseMembers(id) {
-			cs.Members = append(cs.Members, stateMember{m.GroupID, m.UserID, d.Users[m.UserID].Username, m.Component, m.ItemID})
+			for _, mID := range d.ix.membersByGroup[gID] {
+				m := d.Members[mID]
+				cs.Members = append(cs.Members, stateMember{m.GroupID, m.UserID, d.Users[m.UserID].Username, m.Component, m.ItemID})
+			}
 		}
 	}
 	out := make([]courseState, 0, len(ids))
@@ -267,18 +272,20 @@ func getCourseState(c *ctx, a args) (any, *wsError) {
 
 // stateUsers lists, by id, every user of a course's enrolments, roles and members.
 func (d *db) stateUsers(cs *courseState) []stateUser {
-	seen := map[int64]bool{}
+	ids := make([]int64, 0, len(cs.Enrolments)+len(cs.Roles)+len(cs.Members))
 	for _, e := range cs.Enrolments {
-		seen[e.UserID] = true
+		ids = append(ids, e.UserID)
 	}
 	for _, r := range cs.Roles {
-		seen[r.UserID] = true
+		ids = append(ids, r.UserID)
 	}
 	for _, m := range cs.Members {
-		seen[m.UserID] = true
+		ids = append(ids, m.UserID)
 	}
-	out := make([]stateUser, 0, len(seen))
-	for _, id := range slices.Sorted(maps.Keys(seen)) {
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	out := make([]stateUser, 0, len(ids))
+	for _, id := range ids {
 		u := d.Users[id]
 		su := stateUser{ID: u.ID, Username: u.Username, Firstname: u.Firstname, Lastname: u.Lastname, Email: u.Email,
 			IDNumber: u.IDNumber, LastCourseAccess: d.LastAccess[courseUser{cs.CourseID, id}]}
