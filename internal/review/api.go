@@ -34,8 +34,8 @@ type Result struct {
 // maxPages bounds the search for the marker (100 comments a page).
 const maxPages = 100
 
-// Upsert finds the comment that carries marker, across every page, and replaces its
-// body; without one it creates the comment.
+// Upsert finds the comment that starts with marker, across every page, and replaces
+// its body; without one it creates the comment.
 func Upsert(ctx context.Context, c Commenter, marker, body string) (Result, error) {
 	for page := 1; page > 0 && page <= maxPages; {
 		comments, next, err := c.List(ctx, page)
@@ -43,7 +43,9 @@ func Upsert(ctx context.Context, c Commenter, marker, body string) (Result, erro
 			return Result{}, err
 		}
 		for _, cm := range comments {
-			if strings.Contains(cm.Body, marker) {
+			// The marker opens enrolctl's comment; a reply quoting it ("> <!-- ...")
+			// or mentioning it is someone else's and is never overwritten.
+			if strings.HasPrefix(strings.TrimLeft(cm.Body, " \r\n"), marker) {
 				updated, err := c.Update(ctx, cm.ID, body)
 				return Result{Comment: updated}, err
 			}

@@ -321,3 +321,25 @@ func TestPostFallsBackToTheSummaryWhenRefusedForSize(t *testing.T) {
 		})
 	}
 }
+
+// A reviewer's reply quoting enrolctl's comment carries the marker too; it is never
+// the comment that gets overwritten.
+func TestUpsertLeavesQuotingRepliesAlone(t *testing.T) {
+	ctx := context.Background()
+	getenv := env(map[string]string{GitHubTokenEnv: testToken})
+	srv2 := reviewtest.NewGitHub(testToken)
+	defer srv2.Close()
+	c := NewGitHub(nil, srv2.URL, "acme/specs", 7, testToken, GitHubTokenEnv)
+	reply := "> " + Marker("ecampus") + "\n> ### enrolctl plan\n\nWhy is 21000000 renewed?"
+	if _, err := c.Create(ctx, reply); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Post(ctx, gitHubCI(srv2), getenv, renewalPlan(t, 1, 2), PostOptions{BodyOptions: BodyOptions{Site: "ecampus"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := srv2.Comments()
+	if !res.Created || len(cs) != 2 || cs[0].Body != reply {
+		t.Errorf("created=%v, %d comments, first %q", res.Created, len(cs), cs[0].Body)
+	}
+}
