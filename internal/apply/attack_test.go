@@ -162,9 +162,22 @@ func TestAttackCrashLeavesStartedRecord(t *testing.T) {
 
 // The record says, for each change, the user, the old and new values and the outcome.
 func TestAuditRecordsOldAndNewValues(t *testing.T) {
-	w := newWorld(t, 5, 3)
-	desired := w.desired(t)
-	p, obs := w.plan(t, desired)
+	// The first generated world whose plan unenrols someone.
+	var w *world
+	var desired state.Snapshot
+	var p diff.Plan
+	var obs state.Snapshot
+	for seed := uint64(5); ; seed++ {
+		w = newWorld(t, seed, 4)
+		desired = w.desired(t)
+		p, obs = w.plan(t, desired)
+		if slices.ContainsFunc(p.Changes, func(c diff.Change) bool { return c.Kind == diff.KindEnrolment && c.Action == diff.Delete }) {
+			break
+		}
+		if seed > 60 {
+			t.Fatal("no generated world unenrols anyone")
+		}
+	}
 	path := filepath.Join(t.TempDir(), "audit.log")
 	log, err := StartAudit(path, AuditStart{Provenance: Provenance{Actor: "me"}, Site: "prod"}, p)
 	if err != nil {
@@ -178,7 +191,7 @@ func TestAuditRecordsOldAndNewValues(t *testing.T) {
 	if lines[len(lines)-1]["event"] != "end" || lines[len(lines)-1]["applied"] != float64(len(p.Changes)) {
 		t.Errorf("end line %v, want %d applied", lines[len(lines)-1], len(p.Changes))
 	}
-	var withFields int
+	var withFields, unenrolments int
 	recorded := map[string]bool{}
 	for _, l := range lines[1 : len(lines)-1] {
 		for _, c := range l["changes"].([]any) {
@@ -190,13 +203,19 @@ func TestAuditRecordsOldAndNewValues(t *testing.T) {
 			if fs, ok := ch["fields"].([]any); ok && len(fs) > 0 {
 				withFields++
 			}
+			if ch["action"] == "delete" && ch["kind"] == string(diff.KindEnrolment) {
+				unenrolments++
+				if old, ok := ch["removed"].(map[string]any); !ok || old["username"] != ch["user"] {
+					t.Errorf("%v: an unenrolment without the enrolment it removed", ch)
+				}
+			}
 		}
 	}
 	if len(recorded) != len(p.Changes) {
 		t.Errorf("%d changes recorded, want %d", len(recorded), len(p.Changes))
 	}
-	if withFields == 0 {
-		t.Error("no change recorded its old and new values")
+	if withFields == 0 || unenrolments == 0 {
+		t.Errorf("%d changes with old and new values, %d unenrolments: the generated plan does not exercise the record", withFields, unenrolments)
 	}
 }
 

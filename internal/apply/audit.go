@@ -41,14 +41,17 @@ type AuditStart struct {
 // AuditChange is one change in a course line: what it was, its old and new values,
 // and its outcome.
 type AuditChange struct {
-	Address   string             `json:"address"`
-	User      string             `json:"user,omitempty"` // enrolments and memberships
-	Kind      diff.Kind          `json:"kind"`
-	Action    diff.Action        `json:"action"`
-	Fields    []diff.FieldChange `json:"fields,omitempty"`
-	Outcome   Outcome            `json:"outcome"`
-	ErrorCode string             `json:"errorcode,omitempty"`
-	Error     string             `json:"error,omitempty"`
+	Address string             `json:"address"`
+	User    string             `json:"user,omitempty"` // enrolments and memberships
+	Kind    diff.Kind          `json:"kind"`
+	Action  diff.Action        `json:"action"`
+	Fields  []diff.FieldChange `json:"fields,omitempty"`
+	// Removed is, for a deletion, the object as it was (an enrolment's roles and
+	// dates, a method's settings): its old value in full.
+	Removed   any     `json:"removed,omitempty"`
+	Outcome   Outcome `json:"outcome"`
+	ErrorCode string  `json:"errorcode,omitempty"`
+	Error     string  `json:"error,omitempty"`
 }
 
 type auditCourse struct {
@@ -134,6 +137,18 @@ func (a *AuditLog) Course(course string, results []ChangeResult) error {
 			ac.User = c.Enrolment.Username
 		case c.Member != nil:
 			ac.User = c.Member.Username
+		}
+		if c.Action == diff.Delete {
+			switch {
+			case c.Enrolment != nil:
+				ac.Removed = c.Enrolment
+			case c.Method != nil:
+				ac.Removed = c.Method
+			case c.Member != nil:
+				ac.Removed = map[string]any{"group": c.GroupName, "member": c.Member}
+			case c.Group != nil:
+				ac.Removed = c.Group
+			}
 		}
 		line.Changes = append(line.Changes, ac)
 	}
