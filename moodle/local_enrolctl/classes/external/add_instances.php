@@ -67,10 +67,15 @@ class add_instances extends external_api {
         ['instances' => $instances] = self::validate_parameters(self::execute_parameters(), ['instances' => $instances]);
         guard::require_manage();
 
+        // One transaction, rolled back explicitly on error (not left to the end of the request).
         $transaction = $DB->start_delegated_transaction();
-        $out = [];
-        foreach ($instances as $item) {
-            $out[] = ['courseid' => $item['courseid'], 'id' => self::add_one($item)];
+        try {
+            $out = [];
+            foreach ($instances as $item) {
+                $out[] = ['courseid' => $item['courseid'], 'id' => self::add_one($item)];
+            }
+        } catch (\Throwable $e) {
+            $transaction->rollback($e);
         }
         guard::commit($transaction);
         return $out;

@@ -55,9 +55,14 @@ class delete_instances extends external_api {
             ['instanceids' => $instanceids]);
         guard::require_manage();
 
+        // One transaction, rolled back explicitly on error (not left to the end of the request).
         $transaction = $DB->start_delegated_transaction();
-        foreach (array_unique($instanceids) as $instanceid) {
-            self::delete_one(guard::instance((int)$instanceid));
+        try {
+            foreach (array_unique($instanceids) as $instanceid) {
+                self::delete_one(guard::instance((int)$instanceid));
+            }
+        } catch (\Throwable $e) {
+            $transaction->rollback($e);
         }
         guard::commit($transaction);
         return null;

@@ -67,9 +67,14 @@ class set_enrolments extends external_api {
         ['enrolments' => $enrolments] = self::validate_parameters(self::execute_parameters(), ['enrolments' => $enrolments]);
         guard::require_manage();
 
+        // One transaction, rolled back explicitly on error (not left to the end of the request).
         $transaction = $DB->start_delegated_transaction();
-        foreach ($enrolments as $item) {
-            self::set_one($item);
+        try {
+            foreach ($enrolments as $item) {
+                self::set_one($item);
+            }
+        } catch (\Throwable $e) {
+            $transaction->rollback($e);
         }
         guard::commit($transaction);
         return null;

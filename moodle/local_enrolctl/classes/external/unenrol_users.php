@@ -58,9 +58,14 @@ class unenrol_users extends external_api {
         ['enrolments' => $enrolments] = self::validate_parameters(self::execute_parameters(), ['enrolments' => $enrolments]);
         guard::require_manage();
 
+        // One transaction, rolled back explicitly on error (not left to the end of the request).
         $transaction = $DB->start_delegated_transaction();
-        foreach ($enrolments as $item) {
-            self::unenrol_one((int)$item['instanceid'], (int)$item['userid']);
+        try {
+            foreach ($enrolments as $item) {
+                self::unenrol_one((int)$item['instanceid'], (int)$item['userid']);
+            }
+        } catch (\Throwable $e) {
+            $transaction->rollback($e);
         }
         guard::commit($transaction);
         return null;

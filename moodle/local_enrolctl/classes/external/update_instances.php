@@ -64,9 +64,14 @@ class update_instances extends external_api {
         ['instances' => $instances] = self::validate_parameters(self::execute_parameters(), ['instances' => $instances]);
         guard::require_manage();
 
+        // One transaction, rolled back explicitly on error (not left to the end of the request).
         $transaction = $DB->start_delegated_transaction();
-        foreach ($instances as $item) {
-            self::update_one($item);
+        try {
+            foreach ($instances as $item) {
+                self::update_one($item);
+            }
+        } catch (\Throwable $e) {
+            $transaction->rollback($e);
         }
         guard::commit($transaction);
         return null;
