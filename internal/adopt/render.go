@@ -360,3 +360,31 @@ func day(v string) *yaml.Node {
 }
 
 func set(m *yaml.Node, key string, v *yaml.Node) { m.Content = append(m.Content, str(key), v) }
+
+// Converted is a user that Options.AsManual turns into a manual user.
+type Converted struct {
+	Username  string
+	Role      string
+	Until     string // a day or "never"
+	Suspended bool
+	Groups    []string
+}
+
+// Conversions lists, sorted by username, the users of the AsManual methods of an
+// observed course who have no manual enrolment, as Render would write them: for
+// adding them to a course's existing spec (spec.WriteAdditions) rather than
+// rewriting it.
+func Conversions(c state.Course, opts Options) []Converted {
+	note := func(string, ...any) {}
+	loc := opts.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	users := convertedUsers(c, opts, manualUsers(c, loc, note), note)
+	slices.SortFunc(users, func(a, b user) int { return strings.Compare(a.username, b.username) })
+	out := make([]Converted, len(users))
+	for i, u := range users {
+		out[i] = Converted{Username: u.username, Role: u.role, Until: u.until, Suspended: u.suspended, Groups: u.groups}
+	}
+	return out
+}

@@ -134,6 +134,18 @@ func (a *App) importMoodle(cmd *cobra.Command, f importMoodleFlags) error {
 		if !ok {
 			continue
 		}
+		if _, has := set.Course(ref.Shortname); has && !f.force && len(opts.AsManual) > 0 {
+			// A course that has a spec keeps it: the converted users are added to it.
+			n, err := a.addConversions(set, dir, site, *c, opts)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			written++
+			converted += n
+			users += n
+			continue
+		}
 		file, err := importTarget(set, a.path, dir, ref, f.force)
 		if err != nil {
 			fmt.Fprintf(a.Err, "%s: %v\n", ref.Shortname, err)
@@ -252,4 +264,33 @@ func writeFileAtomic(file string, data []byte) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), file)
+}
+
+// addConversions adds the users opts.AsManual converts to a course's existing spec,
+// with spec.WriteAdditions (the writer import csv uses), and returns how many.
+func (a *App) addConversions(set *spec.Set, dir string, site *moodle.Site, c state.Course, opts adopt.Options) (int, error) {
+	conv := adopt.Conversions(c, opts)
+	if len(conv) == 0 {
+		fmt.Fprintf(a.Out, "%s: no user to convert\n", c.Shortname)
+		return 0, nil
+	}
+	adds := make([]spec.Addition, len(conv))
+	for i, u := range conv {
+		adds[i] = spec.Addition{Course: c.Shortname, Username: u.Username, Role: u.Role, Until: u.Until,
+			Suspended: u.Suspended, Groups: u.Groups}
+	}
+	for _, sc := range set.Courses {
+		sc.File = a.path(sc.File)
+	}
+	files, err := spec.WriteAdditions(set, dir, adds, func(course string) string {
+		ref, _ := site.CourseByName(course)
+		return adopt.Path(dir, ref.CategoryPath, course)
+	})
+	for _, f := range files {
+		fmt.Fprintf(a.Out, "added %d converted user(s) to %s\n", len(conv), a.rel(f))
+	}
+	if opts.RemoveConverted {
+		fmt.Fprintf(a.Err, "%s: its spec is kept; declare the converted methods absent in it to remove them (see docs/spec.md, Methods)\n", c.Shortname)
+	}
+	return len(conv), err
 }
