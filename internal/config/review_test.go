@@ -112,3 +112,25 @@ func TestSandboxSite(t *testing.T) {
 		t.Errorf("sandbox with a url: %v", ds)
 	}
 }
+
+func TestFreezeWindowsHCL(t *testing.T) {
+	src := lines(
+		`site "a" {`,
+		`  url            = "https://a.example"`,
+		`  token_env      = "A"`,
+		`  timezone       = "Europe/Paris"`,
+		`  mask_usernames = false`,
+		`  freeze = [`,
+		`    { name = "January exams", from = "2027-01-04", until = "2027-01-15" },`,
+		`  ]`,
+		`}`,
+	)
+	c, ds := Parse("enrolctl.hcl", []byte(src))
+	if len(ds) != 0 {
+		t.Fatal(ds)
+	}
+	s := c.Sites[0]
+	if s.MaskUsernames || len(s.Freeze) != 1 || s.Freeze[0].Name != "January exams" {
+		t.Errorf("site = mask %v, freeze %+v", s.MaskUsernames, s.Freeze)
+	}
+}
