@@ -2,7 +2,9 @@ package review
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/enrolctl/enrolctl/internal/diff"
@@ -15,8 +17,11 @@ type Masker struct {
 	masks map[string]string
 }
 
+// quotedUser finds the usernames diagnostics quote: user "21009539".
+var quotedUser = regexp.MustCompile(`\buser ("(?:[^"\\]|\\.)*")`)
+
 // PlanUsernames lists every username a plan names: in its changes, its unmanaged
-// objects and its problems.
+// objects and its diagnostics.
 func PlanUsernames(p diff.Plan) []string {
 	seen := map[string]bool{}
 	add := func(u string) {
@@ -35,6 +40,18 @@ func PlanUsernames(p diff.Plan) []string {
 	}
 	for _, u := range p.Unmanaged {
 		add(addressUser(u.Address))
+	}
+	// Diagnostics name users as `user "x"` (unknown user, listed twice, not enrolled);
+	// an unknown user's did-you-mean is another user of the site.
+	for _, d := range p.Diagnostics {
+		for _, m := range quotedUser.FindAllStringSubmatch(d.Message, -1) {
+			if u, err := strconv.Unquote(m[1]); err == nil {
+				add(u)
+			}
+		}
+		if d.Suggestion != "" && strings.Contains(d.Message, "unknown user") {
+			add(d.Suggestion)
+		}
 	}
 	return slices.Sorted(func(yield func(string) bool) {
 		for u := range seen {

@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/enrolctl/enrolctl/internal/spec/diag"
 )
 
 func TestMaskOne(t *testing.T) {
@@ -78,5 +80,28 @@ func TestCommentMasksEveryUsername(t *testing.T) {
 		if limit == GitLabLimit && !strings.Contains(unmasked, users[0]) {
 			t.Errorf("without masking the comment does not name %s", users[0])
 		}
+	}
+}
+
+// A plan stopped by errors names users in its diagnostics only; they are masked too,
+// with the did-you-mean (another user of the site).
+func TestCommentMasksUsersInDiagnostics(t *testing.T) {
+	p := renewalPlan(t, 1, 1)
+	p.Changes = nil
+	p.Diagnostics = diag.Diagnostics{
+		{File: "specs/a.yaml", Line: 3, Col: 7, Severity: diag.Error, Message: `unknown user "2100953": no user has this username on the site`, Suggestion: "21009539"},
+		{File: "specs/a.yaml", Line: 5, Col: 7, Severity: diag.Error, Message: `user "dumontj01" is listed twice in this course (first at specs/a.yaml:4:7)`},
+	}
+	body, err := CommentBody(p, BodyOptions{Site: "ecampus", MaskUsernames: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []string{"2100953", "21009539", "dumontj01"} {
+		if strings.Contains(body, u) {
+			t.Errorf("%s appears in the comment:\n%s", u, body)
+		}
+	}
+	if !strings.Contains(body, "specs/a.yaml:3:7") {
+		t.Errorf("the diagnostic's place is gone:\n%s", body)
 	}
 }
