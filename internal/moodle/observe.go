@@ -81,7 +81,7 @@ func (c *Client) Observe(ctx context.Context, site *Site, courses, usernames []s
 		g.Go(func() (err error) { cohorts, err = c.Cohorts(gctx); return err })
 	}
 	g.Go(func() error {
-		return c.eachCourseState(gctx, ids, 0, true, func(i int, cs *CourseState) error {
+		return c.eachCourseState(gctx, ids, 0, true, func(i int, cs *CourseState, refs []userRef) error {
 			course := ToCourse(*cs)
 			if r, ok := site.byName[cs.Shortname]; ok {
 				course.Category = r.CategoryPath
@@ -89,6 +89,9 @@ func (c *Client) Observe(ctx context.Context, site *Site, courses, usernames []s
 			out[i] = course
 			mu.Lock()
 			defer mu.Unlock()
+			for _, u := range refs {
+				users[u.Username] = u.ID
+			}
 			knownUsers(cs, users)
 			return nil
 		})

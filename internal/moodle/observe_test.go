@@ -1,8 +1,11 @@
 package moodle
 
 import (
+	"strings"
 	"testing"
 
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/enrolctl/enrolctl/internal/state"
@@ -55,5 +58,31 @@ func TestToCourse(t *testing.T) {
 	}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("ToCourse (-want +got):\n%s", d)
+	}
+}
+
+// Observe decodes only the id and username of a course's users, through a field that
+// shadows CourseState.Users.
+func TestObservedCourseDecodesUserRefs(t *testing.T) {
+	data := `[{"courseid":3,"shortname":"C","enrolments":[{"id":1,"instanceid":2,"userid":7,"username":"ann"}],
+		"users":[{"id":7,"username":"ann","firstname":"Ann","email":"a@x"},{"id":8,"username":"teacher-only"}]}]`
+	var got []userRef
+	var course *CourseState
+	err := streamArray(func(dec *jsontext.Decoder) error {
+		var oc observedCourse
+		if err := json.UnmarshalDecode(dec, &oc); err != nil {
+			return err
+		}
+		got, course = oc.Users, &oc.CourseState
+		return nil
+	}).decodeStream(strings.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff([]userRef{{7, "ann"}, {8, "teacher-only"}}, got); d != "" {
+		t.Errorf("users (-want +got):\n%s", d)
+	}
+	if course.CourseID != 3 || len(course.Enrolments) != 1 || course.Users != nil {
+		t.Errorf("course state %+v", course)
 	}
 }

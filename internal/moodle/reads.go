@@ -93,13 +93,28 @@ func (c *Client) CourseStates(ctx context.Context, ids []int64) ([]CourseState, 
 // from several goroutines at once. Decoding one course at a time keeps a large site's
 // read from holding every course decoded.
 func (c *Client) EachCourseState(ctx context.Context, ids []int64, perCall int, fn func(i int, cs *CourseState) error) error {
-	return c.eachCourseState(ctx, ids, perCall, false, fn)
+	return c.eachCourseState(ctx, ids, perCall, false, func(i int, cs *CourseState, _ []userRef) error { return fn(i, cs) })
 }
 
-// eachCourseState is EachCourseState; with reuse, each call decodes every course into
-// the same CourseState, whose slices keep their capacity (most of a large read's
-// garbage otherwise), so fn must not keep cs or its slices.
-func (c *Client) eachCourseState(ctx context.Context, ids []int64, perCall int, reuse bool, fn func(i int, cs *CourseState) error) error {
+// userRef is a user of a course state as Observe needs it: decoding only these two
+// fields saves four strings per user and course.
+type userRef struct {
+	ID       int64  `json:"id"`
+	Username string `json:"username"`
+}
+
+// observedCourse is a course state whose users are userRefs: the outer Users shadows
+// CourseState's.
+type observedCourse struct {
+	CourseState
+	Users []userRef `json:"users"`
+}
+
+// eachCourseState is EachCourseState. With lite, each call decodes every course into
+// the same observedCourse, whose slices keep their capacity (most of a large read's
+// garbage otherwise), so fn must not keep cs, users or their slices; users are then
+// the course's users (cs.Users is empty). Without, users is nil.
+func (c *Client) eachCourseState(ctx context.Context, ids []int64, perCall int, lite bool, fn func(i int, cs *CourseState, users []userRef) error) error {
 	if perCall <= 0 {
 		perCall = statesPerCallV1
 		if c.pluginVersion.Load() >= contractV2 {
@@ -118,23 +133,27 @@ func (c *Client) eachCourseState(ctx context.Context, ids []int64, perCall int, 
 				f.Int(item("courseids", i), id)
 			}
 			n := 0
-			var cs CourseState
+			var oc observedCourse
 			stream := streamArray(func(dec *jsontext.Decoder) error {
-				if reuse {
-					cs.reset()
-				} else {
-					cs = CourseState{}
-				}
 				// json/v2: twice as fast as encoding/json on these answers, which
 				// are most of a plan's time on a large site.
-				if err := json.UnmarshalDecode(dec, &cs); err != nil {
+				var err error
+				if lite {
+					oc.CourseState.reset()
+					oc.Users = clearAll(oc.Users)
+					err = json.UnmarshalDecode(dec, &oc)
+				} else {
+					oc = observedCourse{}
+					err = json.UnmarshalDecode(dec, &oc.CourseState)
+				}
+				if err != nil {
 					return err
 				}
 				if n >= end-start {
 					return fmt.Errorf("asked for %d courses, got more", end-start)
 				}
 				n++
-				return fn(start+n-1, &cs)
+				return fn(start+n-1, &oc.CourseState, oc.Users)
 			})
 			if err := c.read(gctx, "local_enrolctl_get_course_state", f, stream); err != nil {
 				return err
