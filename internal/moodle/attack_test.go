@@ -139,3 +139,55 @@ func TestRedact(t *testing.T) {
 		}
 	}
 }
+
+// A server echoing the token in an ordinary answer (here a site name, a course state)
+// must not hand it to whoever prints what Moodle answered.
+func TestAttackNoTokenInDecodedAnswers(t *testing.T) {
+	r := &recorder{answer: func(fn string, _ url.Values, _ int32) (int, string) {
+		if fn == "local_enrolctl_get_course_state" {
+			return 200, `[{"courseid":1,"shortname":"` + secret + `","groups":[{"id":1,"name":"` + strings.Repeat("g", 40000) + secret + `"}]}]`
+		}
+		return 200, `{"sitename":"` + secret + `","username":"x` + secret + `y","functions":[]}`
+	}}
+	c := newTestClient(t, r, nil)
+	info, err := c.SiteInfo(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := leaks(info.SiteName + info.Username); l != "" || info.Username != "x[token]y" {
+		t.Errorf("site info leaks %q: %+v", l, info)
+	}
+	states, err := c.CourseStates(context.Background(), []int64{1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := leaks(states[0].Shortname + states[0].Groups[0].Name); l != "" {
+		t.Errorf("course state leaks %q", l)
+	}
+}
+
+func TestRedactReader(t *testing.T) {
+	in := strings.Repeat("a", 70000) + secret + "b" + secret + secret[:10]
+	for _, chunk := range []int{1, 7, 31, 32 << 10, 1 << 20} {
+		z := &redactReader{r: &chunked{s: in, n: chunk}, token: []byte(secret)}
+		got, err := io.ReadAll(z)
+		if want := strings.Repeat("a", 70000) + "[token]b[token]" + secret[:10]; err != nil || string(got) != want {
+			t.Errorf("chunks of %d: %d bytes, %v; want the tokens replaced", chunk, len(got), err)
+		}
+	}
+}
+
+// chunked reads s n bytes at a time.
+type chunked struct {
+	s string
+	n int
+}
+
+func (c *chunked) Read(p []byte) (int, error) {
+	if c.s == "" {
+		return 0, io.EOF
+	}
+	n := copy(p[:min(len(p), c.n)], c.s)
+	c.s = c.s[n:]
+	return n, nil
+}

@@ -183,7 +183,9 @@ func (c *Client) do(ctx context.Context, fn, body string, out any) error {
 		return &TransportError{Function: fn, Status: resp.StatusCode, Err: fmt.Errorf("%w to %s, not followed (the token would go with it): is the site URL Moodle's wwwroot exactly (scheme, host, path)?",
 			ErrRedirect, c.redact(resp.Header.Get("Location")))}
 	}
-	answer := bufio.NewReaderSize(io.LimitReader(resp.Body, 256<<20), 64<<10)
+	// Whatever Moodle echoes, the token never reaches a decoded value: it is cut
+	// from the answer as it is read.
+	answer := bufio.NewReaderSize(&redactReader{r: io.LimitReader(resp.Body, 256<<20), token: []byte(c.cfg.Token)}, 64<<10)
 	if s, ok := out.(streamDecoder); ok && resp.StatusCode == http.StatusOK && startsArray(answer) {
 		// A large list is decoded as it is read, never held whole.
 		if err := s.decodeStream(answer); err != nil {
@@ -282,6 +284,48 @@ func Redact(s, token string) string {
 // alphanumeric with - and _.
 func tokenByte(b byte) bool {
 	return b >= '0' && b <= '9' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b == '-' || b == '_'
+}
+
+// redactReader replaces the token in what it reads, holding back the bytes that could
+// start a token cut by a read.
+type redactReader struct {
+	r       io.Reader
+	token   []byte
+	pending []byte
+	buf     []byte
+	eof     bool
+}
+
+var redacted = []byte("[token]")
+
+func (z *redactReader) Read(p []byte) (int, error) {
+	for {
+		keep := len(z.token) - 1
+		if z.eof || keep < 0 {
+			keep = 0
+		}
+		if len(z.pending) > keep {
+			n := copy(p, z.pending[:len(z.pending)-keep])
+			z.pending = z.pending[n:]
+			return n, nil
+		}
+		if z.eof {
+			return 0, io.EOF
+		}
+		if z.buf == nil {
+			z.buf = make([]byte, 32<<10)
+		}
+		n, err := z.r.Read(z.buf)
+		z.pending = append(z.pending, z.buf[:n]...)
+		if len(z.token) > 0 && bytes.Contains(z.pending, z.token) {
+			z.pending = bytes.ReplaceAll(z.pending, z.token, redacted)
+		}
+		if err == io.EOF {
+			z.eof = true
+		} else if err != nil {
+			return 0, err
+		}
+	}
 }
 
 // startsArray reports whether the body's first non-blank byte opens a JSON array (an
