@@ -80,8 +80,11 @@
 // group; unique keys for usernames, shortnames, idnumbers), so get_course_state costs
 // the size of the courses asked for, not of the site. Transactions journal their
 // writes and undo them on rollback. Reads share a read lock; writes and the admin API
-// take it alone. BenchmarkGetCourseState measures the cost per course on 1k, 3k and
-// 10k-course sites.
+// take it alone. get_course_state answers are encoded without reflection and kept per
+// course until a write touches the course (the index functions drop the entry; writes
+// to users, courses or cohorts drop all). BenchmarkGetCourseState measures the cost per
+// course on 1k, 3k and 10k-course sites, cold and warm; BenchmarkWrite the cost per
+// local_enrolctl_write item.
 //
 // # Real Moodle behaviours imitated
 //

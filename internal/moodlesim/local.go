@@ -155,21 +155,17 @@ type stateUser struct {
 	Suspended        int    `json:"suspended"`
 }
 
-// getCourseState answers the state of up to 500 courses.
+// getCourseState answers the state of up to 500 courses, in request order.
 func getCourseState(c *ctx, a args) (any, *wsError) {
 	d := c.d()
 	ids := a.ints("courseids")
 	if len(ids) < 1 || len(ids) > 500 {
 		return nil, invalidParam("courseids must hold 1 to 500 course ids")
 	}
-	want := map[int64]*courseState{}
 	for _, id := range ids {
-		co, ok := d.Courses[id]
-		if !ok || id == SiteCourseID {
+		if _, ok := d.Courses[id]; !ok || id == SiteCourseID {
 			return nil, c.s.missingRecord("course", fmt.Sprintf("SELECT * FROM {course} WHERE id = ?\n[array (\n  0 => %d,\n)]", id))
 		}
-		want[id] = &courseState{CourseID: id, Shortname: co.Shortname, Instances: []stateInstance{},
-			Enrolments: []stateEnrolment{}, Roles: []stateRole{}, Groups: []stateGroup{}, Members: []stateMember{}, Users: []stateUser{}}
 	}
 	for _, id := range ids {
 		if err := c.require("moodle/course:enrolreview"); err != nil {
@@ -181,93 +177,121 @@ func getCourseState(c *ctx, a args) (any, *wsError) {
 			}
 		}
 	}
-	// Each table through its course index: the cost is the size of the courses asked
-	// for, not of the site (the plugin's queries join on the course ids too).
-	for id, cs := range want {
-		for _, e := range d.courseInstances(id) {
-			si := stateInstance{ID: e.ID, Enrol: e.Enrol, Status: e.Status, Name: e.Name, SortOrder: e.SortOrder,
-				RoleID: e.RoleID, RoleShortname: roleShortname(e.RoleID), EnrolPeriod: e.EnrolPeriod}
-			switch e.Enrol {
-			case "cohort":
-				si.CohortID, si.GroupID = e.CustomInt1, e.CustomInt2
-				si.CohortIDNumber = d.Cohorts[e.CustomInt1].IDNumber
-			case "meta":
-				si.LinkedCourseID, si.GroupID = e.CustomInt1, e.CustomInt2
-				si.LinkedCourseShortname = d.Courses[e.CustomInt1].Shortname
-			case "self":
-				si.MaxEnrolled = e.CustomInt3
-			}
-			if si.GroupID < 0 {
-				si.GroupID = 0
-			}
-			if g, ok := d.Groups[si.GroupID]; ok && g.CourseID == e.CourseID {
-				si.GroupName = g.Name
-			}
-			cs.Instances = append(cs.Instances, si)
-			// Straight from the indexes: no intermediate slices, sorted once below.
-			for _, ueID := range d.ix.ueByInst[e.ID] {
-				ue := d.UEs[ueID]
-				cs.Enrolments = append(cs.Enrolments, stateEnrolment{ue.ID, ue.EnrolID, ue.UserID, d.Users[ue.UserID].Username,
-					ue.Status, ue.TimeStart, ue.TimeEnd})
-			}
+	if c.xml {
+		out := make([]courseState, 0, len(ids))
+		for _, id := range ids {
+			out = append(out, d.courseState(id))
 		}
-		cs.Roles = slices.Grow(cs.Roles, len(d.ix.raByCourse[id]))
-		for _, raID := range d.ix.raByCourse[id] {
-			ra := d.RAs[raID]
-			cs.Roles = append(cs.Roles, stateRole{ra.UserID, ra.RoleID, roleShortname(ra.RoleID), ra.Component, ra.ItemID})
-		}
-		for _, gID := range d.ix.groupsByCourse[id] {
-			g := d.Groups[gID]
-			cs.Groups = append(cs.Groups, stateGroup{g.ID, g.Name, g.IDNumber})
-			for _, mID := range d.ix.membersByGroup[gID] {
-				m := d.Members[mID]
-				cs.Members = append(cs.Members, stateMember{m.GroupID, m.UserID, d.Users[m.UserID].Username, m.Component, m.ItemID})
-			}
-		}
+		return out, nil
 	}
-	out := make([]courseState, 0, len(ids))
+	out := make(courseStatesJSON, 0, len(ids))
 	for _, id := range ids {
-		cs := want[id]
-		slices.SortFunc(cs.Instances, func(x, y stateInstance) int {
-			if x.SortOrder != y.SortOrder {
-				return x.SortOrder - y.SortOrder
-			}
-			return cmpID(x.ID, y.ID)
-		})
-		slices.SortFunc(cs.Enrolments, func(x, y stateEnrolment) int {
-			if x.InstanceID != y.InstanceID {
-				return cmpID(x.InstanceID, y.InstanceID)
-			}
-			return cmpID(x.UserID, y.UserID)
-		})
-		slices.SortFunc(cs.Roles, func(x, y stateRole) int {
-			if x.UserID != y.UserID {
-				return cmpID(x.UserID, y.UserID)
-			}
-			if x.RoleID != y.RoleID {
-				return cmpID(x.RoleID, y.RoleID)
-			}
-			if x.Component != y.Component {
-				return strings.Compare(x.Component, y.Component)
-			}
-			return cmpID(x.ItemID, y.ItemID)
-		})
-		slices.SortFunc(cs.Groups, func(x, y stateGroup) int {
-			if x.Name != y.Name {
-				return strings.Compare(x.Name, y.Name)
-			}
-			return cmpID(x.ID, y.ID)
-		})
-		slices.SortFunc(cs.Members, func(x, y stateMember) int {
-			if x.GroupID != y.GroupID {
-				return cmpID(x.GroupID, y.GroupID)
-			}
-			return cmpID(x.UserID, y.UserID)
-		})
-		cs.Users = d.stateUsers(cs)
-		out = append(out, *cs)
+		out = append(out, d.courseStateJSON(id))
 	}
 	return out, nil
+}
+
+// courseStatesJSON is get_course_state's answer already encoded, course by course.
+type courseStatesJSON [][]byte
+
+// courseStateJSON is one course's state encoded as phpJSON would, from the cache
+// when no write touched the course since it was last read.
+func (d *db) courseStateJSON(id int64) []byte {
+	d.cacheMu.Lock()
+	b, ok := d.stateCache[id]
+	d.cacheMu.Unlock()
+	if ok {
+		return b
+	}
+	b = appendCourseState(make([]byte, 0, 6<<10), d.courseState(id))
+	d.cacheMu.Lock()
+	d.stateCache[id] = b
+	d.cacheMu.Unlock()
+	return b
+}
+
+// courseState reads one course through its indexes: the cost is the size of the
+// course, not of the site (the plugin's queries join on the course ids too).
+func (d *db) courseState(id int64) courseState {
+	cs := courseState{CourseID: id, Shortname: d.Courses[id].Shortname, Instances: []stateInstance{},
+		Enrolments: []stateEnrolment{}, Roles: []stateRole{}, Groups: []stateGroup{}, Members: []stateMember{}}
+	for _, e := range d.courseInstances(id) {
+		si := stateInstance{ID: e.ID, Enrol: e.Enrol, Status: e.Status, Name: e.Name, SortOrder: e.SortOrder,
+			RoleID: e.RoleID, RoleShortname: roleShortname(e.RoleID), EnrolPeriod: e.EnrolPeriod}
+		switch e.Enrol {
+		case "cohort":
+			si.CohortID, si.GroupID = e.CustomInt1, e.CustomInt2
+			si.CohortIDNumber = d.Cohorts[e.CustomInt1].IDNumber
+		case "meta":
+			si.LinkedCourseID, si.GroupID = e.CustomInt1, e.CustomInt2
+			si.LinkedCourseShortname = d.Courses[e.CustomInt1].Shortname
+		case "self":
+			si.MaxEnrolled = e.CustomInt3
+		}
+		if si.GroupID < 0 {
+			si.GroupID = 0
+		}
+		if g, ok := d.Groups[si.GroupID]; ok && g.CourseID == e.CourseID {
+			si.GroupName = g.Name
+		}
+		cs.Instances = append(cs.Instances, si)
+		for _, ueID := range d.ix.ueByInst[e.ID] {
+			ue := d.UEs[ueID]
+			cs.Enrolments = append(cs.Enrolments, stateEnrolment{ue.ID, ue.EnrolID, ue.UserID, d.Users[ue.UserID].Username,
+				ue.Status, ue.TimeStart, ue.TimeEnd})
+		}
+	}
+	cs.Roles = slices.Grow(cs.Roles, len(d.ix.raByCourse[id]))
+	for _, raID := range d.ix.raByCourse[id] {
+		ra := d.RAs[raID]
+		cs.Roles = append(cs.Roles, stateRole{ra.UserID, ra.RoleID, roleShortname(ra.RoleID), ra.Component, ra.ItemID})
+	}
+	for _, gID := range d.ix.groupsByCourse[id] {
+		g := d.Groups[gID]
+		cs.Groups = append(cs.Groups, stateGroup{g.ID, g.Name, g.IDNumber})
+		for _, mID := range d.ix.membersByGroup[gID] {
+			m := d.Members[mID]
+			cs.Members = append(cs.Members, stateMember{m.GroupID, m.UserID, d.Users[m.UserID].Username, m.Component, m.ItemID})
+		}
+	}
+	slices.SortFunc(cs.Instances, func(x, y stateInstance) int {
+		if x.SortOrder != y.SortOrder {
+			return x.SortOrder - y.SortOrder
+		}
+		return cmpID(x.ID, y.ID)
+	})
+	slices.SortFunc(cs.Enrolments, func(x, y stateEnrolment) int {
+		if x.InstanceID != y.InstanceID {
+			return cmpID(x.InstanceID, y.InstanceID)
+		}
+		return cmpID(x.UserID, y.UserID)
+	})
+	slices.SortFunc(cs.Roles, func(x, y stateRole) int {
+		if x.UserID != y.UserID {
+			return cmpID(x.UserID, y.UserID)
+		}
+		if x.RoleID != y.RoleID {
+			return cmpID(x.RoleID, y.RoleID)
+		}
+		if x.Component != y.Component {
+			return strings.Compare(x.Component, y.Component)
+		}
+		return cmpID(x.ItemID, y.ItemID)
+	})
+	slices.SortFunc(cs.Groups, func(x, y stateGroup) int {
+		if x.Name != y.Name {
+			return strings.Compare(x.Name, y.Name)
+		}
+		return cmpID(x.ID, y.ID)
+	})
+	slices.SortFunc(cs.Members, func(x, y stateMember) int {
+		if x.GroupID != y.GroupID {
+			return cmpID(x.GroupID, y.GroupID)
+		}
+		return cmpID(x.UserID, y.UserID)
+	})
+	cs.Users = d.stateUsers(&cs)
+	return cs
 }
 
 // stateUsers lists, by id, every user of a course's enrolments, roles and members.

@@ -41,3 +41,64 @@ func TestCourseStateJSON(t *testing.T) {
 		}
 	}
 }
+
+// The course-state cache must never answer a stale state: after every kind of write,
+// each course's cached answer equals one computed afresh.
+func TestCourseStateCacheFollowsWrites(t *testing.T) {
+	st := newSite(t)
+	s := st.s
+	check := func(step string) {
+		t.Helper()
+		kv := []string{}
+		for i, id := range s.CourseIDs() {
+			kv = append(kv, "courseids["+itoa(int64(i))+"]", itoa(id))
+		}
+		_, body := st.admin.post("local_enrolctl_get_course_state", kv...) // fills the cache
+		ids := s.CourseIDs()
+		s.mu.RLock()
+		var fresh []courseState
+		for _, id := range ids {
+			fresh = append(fresh, s.d.courseState(id))
+		}
+		s.mu.RUnlock()
+		if want := string(appendCourseStates(nil, fresh)); body != want {
+			t.Fatalf("after %s the cached state differs:\n got %.300s\nwant %.300s", step, body, want)
+		}
+	}
+	check("nothing")
+	g := s.AddGroup(st.courseA, "G")
+	check("a new group")
+	st.admin.write("add_instances", item{"courseid": st.courseA, "enrol": "cohort", "cohortid": st.cohort, "roleid": 5, "groupid": g})
+	check("a cohort instance")
+	st.admin.write("add_instances", item{"courseid": st.courseB, "enrol": "meta", "linkedcourseid": st.courseA})
+	check("a meta instance")
+	s.AddCohortMembers(st.cohort, st.u[4])
+	check("a cohort member")
+	st.admin.write("set_enrolments", item{"courseid": st.courseA, "instanceid": st.manualA, "userid": st.u[5], "roleid": 3, "timestart": 0, "timeend": 0, "suspended": 0})
+	check("an enrolment")
+	st.admin.write("add_members", item{"courseid": st.courseA, "groupid": g, "userid": st.u[5]})
+	check("a membership")
+	// A failed course rolls back: the cache must drop what the rollback undid.
+	st.admin.write("set_enrolments",
+		item{"courseid": st.courseA, "instanceid": st.manualA, "userid": st.u[6], "roleid": 5, "timestart": 0, "timeend": 0, "suspended": 0},
+		item{"courseid": st.courseA, "instanceid": st.manualA, "userid": 999, "roleid": 5, "timestart": 0, "timeend": 0, "suspended": 0})
+	check("a rolled back course")
+	s.UpdateUser(User{ID: st.u[5], Username: "renamed", Firstname: "Re", Lastname: "Named", Email: "r@x.fr", Auth: "manual"})
+	check("a renamed user")
+	s.SetLastCourseAccess(st.courseA, st.u[5], 1700000000)
+	check("a last access")
+	s.AssignRole(st.courseA, st.u[1], 4)
+	check("a role alone")
+	st.testing.ok(nil, "core_course_create_courses", "courses[0][fullname]", "New", "courses[0][shortname]", "NEW", "courses[0][categoryid]", id(st.catA))
+	check("a new course")
+	s.mu.Lock()
+	co := s.d.Courses[st.courseA]
+	co.Shortname = "A-RENAMED"
+	s.d.putCourse(co)
+	s.mu.Unlock()
+	check("a renamed linked course")
+	st.admin.ok(nil, "local_enrolctl_delete_instances", "instanceids[0]", id(s.Instances(st.courseA)[1].ID))
+	check("a deleted cohort instance")
+	s.RunMetaSyncTask()
+	check("the meta task")
+}

@@ -374,7 +374,7 @@ func (s *Sim) call(tok, fnName string, in *node, siteURL string, asXML bool) res
 		}
 	}
 
-	c := &ctx{s: s, user: user, service: t.service, siteURL: siteURL, t: &tx{d: s.d, now: now.Unix(), actor: user.ID}}
+	c := &ctx{s: s, user: user, service: t.service, siteURL: siteURL, xml: asXML, t: &tx{d: s.d, now: now.Unix(), actor: user.ID}}
 	if len(victims) > 0 {
 		c.deadlocked, c.deadlockAt = map[int64]bool{}, victims
 		for k := range victims {
@@ -415,7 +415,9 @@ type ctx struct {
 	user    User
 	service string
 	siteURL string
-	t       *tx
+	// xml says the answer is Moodle's XML, not JSON.
+	xml bool
+	t   *tx
 	// ids collects the ids a local_enrolctl_write course returns.
 	ids []int64
 	// deadlocked are the courses the deadlock fault aborts, with the index (in the
@@ -448,6 +450,20 @@ func (c *ctx) assignable(roleID int64) bool {
 
 // phpJSON encodes like PHP's json_encode(): "/" escaped, non-ASCII as \uXXXX, nil as null.
 func phpJSON(v any) []byte {
+	if states, ok := v.(courseStatesJSON); ok {
+		n := 2
+		for _, b := range states {
+			n += len(b) + 1
+		}
+		out := append(make([]byte, 0, n), '[')
+		for i, b := range states {
+			if i > 0 {
+				out = append(out, ',')
+			}
+			out = append(out, b...)
+		}
+		return append(out, ']')
+	}
 	if states, ok := v.([]courseState); ok {
 		// The biggest answers, without reflection; about 6 KB a course.
 		return appendCourseStates(make([]byte, 0, 6<<10*len(states)), states)

@@ -1,5 +1,7 @@
 package moodlesim
 
+import "sync"
+
 // db is the whole site: every table keyed by id, with the secondary indexes a
 // database would have, so no call scans a whole table. Tables are read directly;
 // every write goes through the put/del methods below, which keep the indexes right
@@ -25,6 +27,12 @@ type db struct {
 	Leases map[string]Lease
 
 	ix indexes
+	// stateCache holds get_course_state's encoded answer per course. The index
+	// functions drop a course's entry on every write that touches it, and every entry
+	// on writes to users, courses and cohorts, whose names the answers carry. Reads
+	// fill it under the shared lock, hence its own mutex.
+	stateCache map[int64][]byte
+	cacheMu    sync.Mutex
 	// journal undoes the writes of the open transaction, in order; nil outside one.
 	journal []func()
 	inTx    bool
@@ -60,6 +68,7 @@ func newDB() *db {
 		LastAccess:    map[courseUser]int64{},
 		Leases:        map[string]Lease{},
 		ix:            newIndexes(),
+		stateCache:    map[int64][]byte{},
 	}
 }
 
@@ -197,15 +206,28 @@ func (d *db) delLease(name string) {
 	delete(d.Leases, name)
 }
 
+// dirty drops the cached state of a course (0: of every course).
+func (d *db) dirty(courseID int64) {
+	d.cacheMu.Lock()
+	if courseID == 0 {
+		clear(d.stateCache)
+	} else {
+		delete(d.stateCache, courseID)
+	}
+	d.cacheMu.Unlock()
+}
+
 func (d *db) setLastAccess(courseID, userID, t int64) {
 	k := courseUser{courseID, userID}
 	old, had := d.LastAccess[k]
 	d.record(func() {
+		d.dirty(courseID)
 		if had {
 			d.LastAccess[k] = old
 		} else {
 			delete(d.LastAccess, k)
 		}
 	})
+	d.dirty(courseID)
 	d.LastAccess[k] = t
 }

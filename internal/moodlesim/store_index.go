@@ -65,6 +65,7 @@ func newIndexes() indexes {
 }
 
 func (d *db) indexUser(u User, add bool) {
+	d.dirty(0) // names and usernames appear in every course the user is in
 	if u.Deleted {
 		return
 	}
@@ -93,6 +94,7 @@ func (d *db) indexUser(u User, add bool) {
 }
 
 func (d *db) indexCourse(c Course, add bool) {
+	d.dirty(0) // shortnames appear in the meta instances linking to the course
 	if add {
 		d.ix.courseByShort[c.Shortname] = c.ID
 	} else if d.ix.courseByShort[c.Shortname] == c.ID {
@@ -109,6 +111,7 @@ func (d *db) indexCategory(c Category, add bool) {
 }
 
 func (d *db) indexCohort(c Cohort, add bool) {
+	d.dirty(0) // idnumbers appear in the cohort instances
 	if c.IDNumber == "" {
 		return
 	}
@@ -131,6 +134,7 @@ func (d *db) indexCohortMember(m CohortMember, add bool) {
 }
 
 func (d *db) indexInstance(e Instance, add bool) {
+	d.dirty(e.CourseID)
 	linked := e.Enrol == "cohort" || e.Enrol == "meta"
 	if add {
 		d.ix.instByCourse.add(e.CourseID, e.ID)
@@ -146,6 +150,11 @@ func (d *db) indexInstance(e Instance, add bool) {
 }
 
 func (d *db) indexUE(ue UserEnrolment, add bool) {
+	if e, ok := d.Instances[ue.EnrolID]; ok {
+		d.dirty(e.CourseID)
+	} else {
+		d.dirty(0)
+	}
 	k := [2]int64{ue.EnrolID, ue.UserID}
 	if add {
 		d.ix.ue[k] = ue.ID
@@ -159,6 +168,7 @@ func (d *db) indexUE(ue UserEnrolment, add bool) {
 }
 
 func (d *db) indexRA(ra RoleAssignment, add bool) {
+	d.dirty(ra.CourseID)
 	cu := courseUser{ra.CourseID, ra.UserID}
 	if add {
 		d.ix.ra[ra.key()] = ra.ID
@@ -186,6 +196,7 @@ func (d *db) indexRA(ra RoleAssignment, add bool) {
 }
 
 func (d *db) indexGroup(g Group, add bool) {
+	d.dirty(g.CourseID)
 	k := groupKey{g.CourseID, g.Name}
 	if add {
 		d.ix.groupsByCourse.add(g.CourseID, g.ID)
@@ -199,6 +210,11 @@ func (d *db) indexGroup(g Group, add bool) {
 }
 
 func (d *db) indexMember(m GroupMember, add bool) {
+	if g, ok := d.Groups[m.GroupID]; ok {
+		d.dirty(g.CourseID)
+	} else {
+		d.dirty(0)
+	}
 	k := [2]int64{m.GroupID, m.UserID}
 	if add {
 		d.ix.member[k] = m.ID
@@ -213,6 +229,7 @@ func (d *db) indexMember(m GroupMember, add bool) {
 
 // rebuildIndex builds every index from the tables (after Load).
 func (d *db) rebuildIndex() {
+	d.dirty(0)
 	d.ix = newIndexes()
 	for _, v := range d.Users {
 		d.indexUser(v, true)
