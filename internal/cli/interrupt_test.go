@@ -46,6 +46,9 @@ func TestApplyInterruptedExits130WithRecord(t *testing.T) {
 	if code != exitInterrupted {
 		t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitInterrupted, out.String(), errOut.String())
 	}
+	if !strings.Contains(out.String(), "Apply interrupted: 0 applied, 0 failed, 1 not attempted") {
+		t.Errorf("stdout does not sum up the interrupted apply:\n%s", out.String())
+	}
 	if !strings.Contains(errOut.String(), "Interrupted") {
 		t.Errorf("stderr does not say the apply was interrupted:\n%s", errOut.String())
 	}

@@ -62,5 +62,9 @@ func (a *App) printResult(res apply.Result) {
 		fmt.Fprintf(a.Out, "Apply complete: %d change(s) applied.\n", applied)
 		return
 	}
+	if res.Interrupted {
+		fmt.Fprintf(a.Out, "Apply interrupted: %d applied, %d failed, %d not attempted. Run apply again: it converges the rest.\n", applied, failed, skipped)
+		return
+	}
 	fmt.Fprintf(a.Out, "Apply incomplete: %d applied, %d failed, %d not attempted. Fix the errors above and run apply again: it converges the rest.\n", applied, failed, skipped)
 }
