@@ -62,8 +62,11 @@ comment is written to standard output instead of being posted.`,
 				return err
 			}
 			verb := "Updated"
-			if res.Created {
+			switch {
+			case res.Created:
 				verb = "Posted"
+			case res.Unchanged:
+				verb = "Kept (unchanged)"
 			}
 			where := fmt.Sprintf("merge request %d", ci.MergeRequest)
 			if ci.MergeRequestURL != "" {

@@ -29,6 +29,8 @@ type Commenter interface {
 type Result struct {
 	Comment Comment
 	Created bool
+	// Unchanged: the comment already said exactly this; it was left as it was.
+	Unchanged bool
 }
 
 // maxPages bounds the search for the marker (100 comments a page).
@@ -46,6 +48,9 @@ func Upsert(ctx context.Context, c Commenter, marker, body string) (Result, erro
 			// The marker opens enrolctl's comment; a reply quoting it ("> <!-- ...")
 			// or mentioning it is someone else's and is never overwritten.
 			if strings.HasPrefix(strings.TrimLeft(cm.Body, " \r\n"), marker) {
+				if cm.Body == body { // a re-run of the same plan: no edit, no "edited" mark
+					return Result{Comment: cm, Unchanged: true}, nil
+				}
 				updated, err := c.Update(ctx, cm.ID, body)
 				return Result{Comment: updated}, err
 			}

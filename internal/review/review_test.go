@@ -87,6 +87,23 @@ func TestPostCreatesThenUpdatesInPlace(t *testing.T) {
 			if creates != 2 { // ecampus once, other once
 				t.Errorf("%d creates, want 2 (%v)", creates, srv.Requests)
 			}
+			// The same plan again: found, left as it is.
+			updates := func() (n int) {
+				for k, v := range srv.Requests {
+					if strings.HasPrefix(k, tt.up) {
+						n += v
+					}
+				}
+				return n
+			}
+			before := updates()
+			again, err := Post(ctx, tt.ci(srv), getenv, renewalPlan(t, 2, 5), PostOptions{BodyOptions: BodyOptions{Site: "ecampus"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !again.Unchanged || again.Comment.ID != first.Comment.ID || updates() != before {
+				t.Errorf("same plan again: %+v, %d updates more", again, updates()-before)
+			}
 		})
 	}
 }
