@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/big"
 	"regexp"
+	"slices"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -188,7 +189,8 @@ func (h *hclConv) variables(body *hclsyntax.Body) {
 			}
 			vars[name] = def
 		case "locals":
-			for name, a := range b.Body.Attributes {
+			for _, a := range sortedAttrs(b.Body) {
+				name := a.Name
 				if _, dup := pending[name]; dup {
 					h.errorf(a.NameRange.Start, "local %q is defined twice", name)
 					continue
@@ -200,50 +202,12 @@ func (h *hclConv) variables(body *hclsyntax.Body) {
 		}
 	}
 	h.ctx.Variables["var"] = cty.ObjectVal(vars)
+	left := h.evalLocals(order, pending, locals)
 	h.ctx.Variables["local"] = cty.ObjectVal(locals)
-	// Evaluate the locals whose references are all known, until no progress is made;
-	// what remains refers to unknown names or to itself and is reported by HCL.
-	for progress := true; progress && len(pending) > 0; {
-		progress = false
-		for _, name := range order {
-			a, ok := pending[name]
-			if !ok || !refsReady(a.Expr, locals) {
-				continue
-			}
-			v := cty.DynamicVal
-			if h.guard(a.Expr) {
-				var d hcl.Diagnostics
-				v, d = a.Expr.Value(h.ctx)
-				*h.ds = append(*h.ds, fromHCL(h.file, d)...)
-				if d.HasErrors() {
-					v = cty.DynamicVal
-				}
-			}
-			locals[name] = v
-			delete(pending, name)
-			h.ctx.Variables["local"] = cty.ObjectVal(locals)
-			progress = true
-		}
+	for _, name := range left {
+		a := pending[name]
+		h.errorf(a.Expr.StartRange().Start, "local %q refers to a local that is undefined or refers back to it", name)
 	}
-	for _, name := range order {
-		if a, ok := pending[name]; ok {
-			h.errorf(a.Expr.StartRange().Start, "local %q refers to a local that is undefined or refers back to it", name)
-		}
-	}
-}
-
-func refsReady(e hclsyntax.Expression, locals map[string]cty.Value) bool {
-	for _, t := range e.Variables() {
-		if t.RootName() != "local" || len(t) < 2 {
-			continue
-		}
-		if a, ok := t[1].(hcl.TraverseAttr); ok {
-			if _, done := locals[a.Name]; !done {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // body converts a block body (or the file) into an object node.
@@ -354,11 +318,7 @@ func sortedAttrs(b *hclsyntax.Body) []*hclsyntax.Attribute {
 	for _, a := range b.Attributes {
 		out = append(out, a)
 	}
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && out[j].SrcRange.Start.Byte < out[j-1].SrcRange.Start.Byte; j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
+	slices.SortFunc(out, func(a, b *hclsyntax.Attribute) int { return a.SrcRange.Start.Byte - b.SrcRange.Start.Byte })
 	return out
 }
 
