@@ -291,9 +291,10 @@ func tokenByte(b byte) bool {
 type redactReader struct {
 	r       io.Reader
 	token   []byte
-	pending []byte
-	buf     []byte
+	buf     []byte // pending bytes are buf[lo:hi]
+	lo, hi  int
 	eof     bool
+	scratch []byte
 }
 
 var redacted = []byte("[token]")
@@ -304,21 +305,30 @@ func (z *redactReader) Read(p []byte) (int, error) {
 		if z.eof || keep < 0 {
 			keep = 0
 		}
-		if len(z.pending) > keep {
-			n := copy(p, z.pending[:len(z.pending)-keep])
-			z.pending = z.pending[n:]
+		if z.hi-z.lo > keep {
+			n := copy(p, z.buf[z.lo:z.hi-keep])
+			z.lo += n
 			return n, nil
 		}
 		if z.eof {
 			return 0, io.EOF
 		}
 		if z.buf == nil {
-			z.buf = make([]byte, 32<<10)
+			z.buf = make([]byte, 64<<10)
 		}
-		n, err := z.r.Read(z.buf)
-		z.pending = append(z.pending, z.buf[:n]...)
-		if len(z.token) > 0 && bytes.Contains(z.pending, z.token) {
-			z.pending = bytes.ReplaceAll(z.pending, z.token, redacted)
+		// Only the held-back tail is left: move it to the front and read after it.
+		z.hi = copy(z.buf, z.buf[z.lo:z.hi])
+		z.lo = 0
+		n, err := z.r.Read(z.buf[z.hi:])
+		z.hi += n
+		if len(z.token) > 0 && bytes.Contains(z.buf[:z.hi], z.token) {
+			// Rare: the answer echoes the token. "[token]" is shorter than any real
+			// token, but a short one may grow the buffer.
+			z.scratch = bytes.ReplaceAll(z.buf[:z.hi], z.token, redacted)
+			if len(z.scratch) > len(z.buf) {
+				z.buf = make([]byte, len(z.scratch)+64<<10)
+			}
+			z.hi = copy(z.buf, z.scratch)
 		}
 		if err == io.EOF {
 			z.eof = true
