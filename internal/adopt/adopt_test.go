@@ -145,8 +145,8 @@ func TestRender(t *testing.T) {
 				{Type: state.Manual, Enabled: true, ID: 1}, {Type: "lti", ID: 7}, {Type: state.Self, ID: 9, Role: "student"},
 				{Type: state.Cohort, Cohort: "#12", Role: "student", ID: 3}},
 				Enrolments: []state.Enrolment{{Username: "x", Method: "manual", Roles: []string{"student", "teacher"}}}},
-			want:  []string{"  - type: manual", "  role: teacher"},
-			notes: []string{"lti method id 7", "self method id 9 has no name", "cohort id 12", "roles student, teacher"},
+			want:  []string{"  - type: manual", "      roles: [student, teacher]"},
+			notes: []string{"lti method id 7", "self method id 9 has no name", "cohort id 12"},
 		},
 		{
 			name: "disabled methods and their settings",

@@ -48,7 +48,8 @@ type Result struct {
 type user struct {
 	username  string
 	role      string
-	until     string // "never" for no end
+	roles     []string // several roles, written as roles: and kept as Moodle has them
+	until     string   // "never" for no end
 	suspended bool
 	groups    []string
 }
@@ -187,8 +188,7 @@ func manualUsers(c state.Course, loc *time.Location, note func(string, ...any)) 
 		case 1:
 			u.role = roles[0]
 		default:
-			u.role = mainRole(roles)
-			note("user %s holds the roles %s; a spec gives one role per user (%s written)", e.Username, strings.Join(roles, ", "), u.role)
+			u.role, u.roles = mainRole(roles), roles // kept as they are: roles: [...]
 		}
 		out = append(out, u)
 	}
@@ -277,7 +277,14 @@ func manualNode(users []user) *yaml.Node {
 	for _, u := range users {
 		e := &yaml.Node{Kind: yaml.MappingNode}
 		set(e, "username", str(u.username))
-		if u.role != role {
+		switch {
+		case len(u.roles) > 1:
+			seq := &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle}
+			for _, r := range u.roles {
+				seq.Content = append(seq.Content, str(r))
+			}
+			set(e, "roles", seq)
+		case u.role != role:
 			set(e, "role", str(u.role))
 		}
 		if u.until != until {

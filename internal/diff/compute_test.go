@@ -517,12 +517,11 @@ func TestComputeOrdering(t *testing.T) {
 func TestComputeDeterministic(t *testing.T) {
 	a := state.Course{Shortname: "C", Options: state.Options{ManualPrune: state.PruneSuspend},
 		Methods:    []state.Method{cohortM("L1-2026", "student"), manualM, cohortM("L2-2026", "student")},
-		Enrolments: []state.Enrolment{manual("u2", 0, "student"), manual("u1", end2027, "teacher", "student")},
+		Enrolments: []state.Enrolment{manual("u2", 0, "student"), manual("u1", end2027, "teacher")},
 		Groups:     []state.Group{{Name: "Z", Members: []state.Member{{Username: "u2"}, {Username: "u1"}}}, {Name: "A"}}}
 	b := a
 	b.Methods = []state.Method{a.Methods[2], a.Methods[1], a.Methods[0]}
 	b.Enrolments = []state.Enrolment{a.Enrolments[1], a.Enrolments[0]}
-	b.Enrolments[0].Roles = []string{"student", "teacher"}
 	b.Groups = []state.Group{a.Groups[1], {Name: "Z", Members: []state.Member{{Username: "u1"}, {Username: "u2"}}}}
 	obs := state.Course{Shortname: "C", Methods: []state.Method{manualM},
 		Enrolments: []state.Enrolment{manual("u3", 0, "student"), manual("u9", 0)}}
@@ -686,5 +685,32 @@ func TestFieldChangeJSON(t *testing.T) {
 		if err := json.Unmarshal([]byte(bad), &f); err == nil {
 			t.Errorf("%s was accepted", bad)
 		}
+	}
+}
+
+// Several roles (as import writes them) are kept, never set: a renewal leaves them to
+// Moodle (no role sent), and a spec asking for roles Moodle does not have is an error.
+func TestSeveralRolesAreKeptNotSet(t *testing.T) {
+	live := state.Course{Shortname: "C", Methods: []state.Method{manualM},
+		Enrolments: []state.Enrolment{manual("u1", 0, "student", "teacher")}}
+	renewed := state.Course{Shortname: "C", Methods: []state.Method{manualM},
+		Enrolments: []state.Enrolment{manual("u1", end2027, "teacher", "student")}}
+	p := Compute(snap(renewed), snap(live))
+	if p.Diagnostics.HasErrors() || len(p.Changes) != 1 {
+		t.Fatalf("renewing a two-role user: %+v %v", p.Changes, p.Diagnostics)
+	}
+	c := p.Changes[0]
+	if c.Enrolment.Roles != nil || len(c.Fields) != 1 || c.Fields[0].Field != FieldEnd {
+		t.Errorf("the renewal must change the end only and send no role (Moodle keeps both): %+v", c)
+	}
+
+	other := state.Course{Shortname: "C", Methods: []state.Method{manualM},
+		Enrolments: []state.Enrolment{manual("u1", 0, "editingteacher", "student")}}
+	p = Compute(snap(other), snap(live))
+	if !p.Diagnostics.HasErrors() || p.HasChanges() {
+		t.Fatalf("setting two roles must be refused: %+v %v", p.Changes, p.Diagnostics)
+	}
+	if msg := p.Diagnostics[0].Message; !strings.Contains(msg, `user "u1": roles editingteacher, student: enrolctl gives a manual enrolment one role`) {
+		t.Errorf("message: %s", msg)
 	}
 }

@@ -26,6 +26,19 @@ func (cp *coursePlanner) planEnrolments() {
 		want.Roles = roles
 
 		live, exists := cp.liveManual(e.Username)
+		if len(roles) > 1 {
+			// A manual enrolment is given one role (set_enrolments' roleid): several
+			// roles, as import writes them, can be kept as Moodle has them, never set.
+			if !exists || !slices.Equal(sortedRoles(live.Roles), roles) {
+				have := "no manual enrolment"
+				if exists {
+					have = "roles " + strings.Join(sortedRoles(live.Roles), ", ")
+				}
+				cp.errorf(e.Source, "user %q: roles %s: enrolctl gives a manual enrolment one role; several roles can only be kept as Moodle has them (Moodle has %s): set them in Moodle, or give one role", e.Username, strings.Join(roles, ", "), have)
+				continue
+			}
+			want.Roles = nil // leave them alone: roleid 0 in what apply sends
+		}
 		if !exists {
 			cp.createdManual[e.Username] = true
 			c := Change{

@@ -394,6 +394,13 @@ func (d *decoder) user(n *tree.Node) (userDecl, bool) {
 	u := userDecl{username: name.V, pos: name.Pos}
 	u.role = o.String("role")
 	d.checkRole(u.role)
+	u.roles = o.Strings("roles")
+	for _, r := range u.roles {
+		d.checkRole(r)
+	}
+	if f := o.Get("roles"); f != nil && u.role.Set {
+		o.Errorf(f.KeyPos, "give role (one role) or roles (several, kept as Moodle has them), not both")
+	}
 	u.until = readDate(o.String("until"), "until", true, d.loc, d.ds)
 	u.from = readDate(o.String("from"), "from", false, d.loc, d.ds)
 	checkOrder(u.from, u.until, d.ds)

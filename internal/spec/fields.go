@@ -94,6 +94,7 @@ var specObjects = map[string]objectDef{
 	"user": {Doc: "A user enrolled by hand.", Short: "the username", Fields: []fieldDef{
 		{Name: "username", Type: textValue, Required: true, Doc: "the Moodle username (lower case)"},
 		{Name: "role", Type: textValue, Doc: "the user's role (default: manual.role)"},
+		{Name: "roles", Type: textList, Doc: "several roles the user holds in Moodle, kept as they are (enrolctl sets one role only)"},
 		{Name: "until", Type: dateValue, Doc: "the last day of access"},
 		{Name: "from", Type: dateValue, Doc: "the first day of access"},
 		{Name: "suspended", Type: boolValue, Doc: "true: enrolled but suspended"},

@@ -73,6 +73,7 @@ type userDecl struct {
 	username  string
 	pos       diag.Pos
 	role      tree.Str
+	roles     []tree.Str // several roles, kept as Moodle has them
 	until     date
 	from      date
 	suspended tree.Bool

@@ -376,6 +376,12 @@ func (r *resolver) course(sn string, spec *CourseSpec, policies []*Policy) state
 			if u.role.Set {
 				e.Roles = []string{u.role.V}
 			}
+			if len(u.roles) > 0 {
+				e.Roles = nil
+				for _, r := range u.roles {
+					e.Roles = append(e.Roles, r.V)
+				}
+			}
 			end, start := untilDate, fromDate
 			if u.until.Set {
 				end = u.until
