@@ -3,8 +3,14 @@
 //
 // # Guarantees
 //
+//   - ValidatePlan checks a saved plan's file whole before anything is read; VerifySaved
+//     accepts only the changes the specs at the plan's commit produce against the live
+//     state, and hands back those changes as computed now (removal accounting,
+//     protected courses), so that an edited file grants nothing.
 //   - CheckStale refuses a saved plan when any course it touches changed since it was
 //     planned (fingerprints of the observed state differ), naming the courses.
+//   - AcquireLease takes the site's apply lease through the plugin (one apply at a
+//     time), renews it, and ends its context if it is lost.
 //   - Guard refuses removals in protected courses, and removals above the limits (a
 //     count and a share per course, a count across the courses of one apply) unless
 //     AllowRemovals is set.
@@ -22,5 +28,6 @@
 //     the first write and grows, fsync'd, as outcomes arrive; DetectProvenance says who
 //     ran it, from which commit and merge request.
 //
-// Entry points: CheckStale, Guard, Run, StartAudit, DetectProvenance.
+// Entry points: ValidatePlan, VerifySaved, CheckStale, Guard, AcquireLease, Run,
+// StartAudit, DetectProvenance.
 package apply

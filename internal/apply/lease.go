@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -77,7 +78,7 @@ func AcquireLease(ctx context.Context, client *moodle.Client, opts LeaseOptions)
 		opts.RenewEvery = opts.TTL / 3
 	}
 	if len(opts.Holder) > 255 {
-		opts.Holder = opts.Holder[:255]
+		opts.Holder = strings.ToValidUTF8(opts.Holder[:255], "")
 	}
 	start := time.Now()
 	for {
