@@ -234,6 +234,13 @@ func TestBadValues(t *testing.T) {
 				"items", itemsJSON(t, setItem(2000000000, 1900000000))), "invalidpayload"},
 			{"write field of the wrong type", "local_enrolctl_write", form("operation", "unenrol_users",
 				"items", fmt.Sprintf(`[{"courseid":%d,"instanceid":"%d","userid":%d}]`, fx.courseID, fx.manual, fx.userID)), "invalidpayload"},
+			{"write operation with a space", "local_enrolctl_write", form("operation", "set enrolments", "items", "[]"), "invalidpayload"},
+			{"write status 2", "local_enrolctl_write", form("operation", "add_instances", "items",
+				fmt.Sprintf(`[{"courseid":%d,"enrol":"self","name":"x","status":2}]`, fx.courseID)), "invalidpayload"},
+			{"write name with markup", "local_enrolctl_write", form("operation", "create_groups", "items",
+				fmt.Sprintf(`[{"courseid":%d,"name":"<b>TP</b>"}]`, fx.courseID)), "invalidpayload"},
+			{"write integer as float", "local_enrolctl_write", form("operation", "unenrol_users", "items",
+				fmt.Sprintf(`[{"courseid":%d,"instanceid":%d.0,"userid":%d}]`, fx.courseID, fx.manual, fx.userID)), "invalidpayload"},
 			{"write 5001 items", "local_enrolctl_write", form("operation", "set_enrolments", "items", itemsJSON(t, tooMany...)), "invalidpayload"},
 			// A good first item and a bad second one: nothing is written, not even the first.
 			{"write missing field after a good item", "local_enrolctl_write", form("operation", "unenrol_users",
@@ -463,6 +470,56 @@ func TestCohortToManualKeepsGroupMemberships(t *testing.T) {
 			if e := enrolmentOf(t, c, "manual", u); e.End != endOf(2027, time.August, 31) {
 				t.Errorf("%s manual enrolment = %+v", u, e)
 			}
+		}
+	})
+}
+
+// Edge cases of local_enrolctl_write where the contract leaves a choice: both
+// implementations must make the same one.
+func TestWriteEdgeCases(t *testing.T) {
+	each(t, func(t *testing.T, tg *target) {
+		w := newWorld(t, tg)
+		a, b := newFixture(t, w), newFixture(t, w)
+		outsider := w.users(t, 1)[0]
+		obs, _ := w.observe(t, nil, []string{outsider})
+		outsiderID := obs.Directory.Users[outsider]
+		one := func(op string, item map[string]any) (writeResult, error) {
+			t.Helper()
+			res, err := write(t, tg.client, op, itemsJSON(t, item))
+			if err != nil || len(res) != 1 {
+				return writeResult{}, fmt.Errorf("%v (%d results)", err, len(res))
+			}
+			return res[0], nil
+		}
+		// A resent delete of an instance that is gone changes nothing.
+		if r, err := one("delete_instances", map[string]any{"courseid": a.courseID, "id": 987654321}); err != nil || r.Status != "ok" {
+			t.Errorf("delete of a missing instance = %+v %v, want ok", r, err)
+		}
+		// An item never reaches outside its course.
+		r, err := one("set_enrolments", map[string]any{"courseid": a.courseID, "instanceid": b.manual, "userid": a.userID,
+			"roleid": 5, "timestart": 0, "timeend": 0, "suspended": 0})
+		if err != nil || r.Status != "error" || r.ErrorCode != "unknowninstance" {
+			t.Errorf("instance of another course = %+v %v, want unknowninstance", r, err)
+		}
+		// Only enrolled users may be members of groups (as core_group_add_group_members).
+		g, err := one("create_groups", map[string]any{"courseid": a.courseID, "name": "G"})
+		if err != nil || len(g.IDs) != 1 {
+			t.Fatalf("create_groups: %+v %v", g, err)
+		}
+		r, err = one("add_members", map[string]any{"courseid": a.courseID, "groupid": g.IDs[0], "userid": outsiderID})
+		if err != nil || r.Status != "error" || r.ErrorCode != "notenrolled" {
+			t.Errorf("member not enrolled = %+v %v, want notenrolled", r, err)
+		}
+		// A group of another course is invalidgroup.
+		r, err = one("add_members", map[string]any{"courseid": b.courseID, "groupid": g.IDs[0], "userid": b.userID})
+		if err != nil || r.Status != "error" || r.ErrorCode != "invalidgroup" {
+			t.Errorf("group of another course = %+v %v, want invalidgroup", r, err)
+		}
+		// An unknown field is a bad payload, not silently ignored.
+		_, err = write(t, tg.client, "unenrol_users", itemsJSON(t, map[string]any{"courseid": a.courseID,
+			"instanceid": a.manual, "userid": a.userID, "force": 1}))
+		if code := moodle.Code(err); code != "invalidpayload" {
+			t.Errorf("unknown field: %v, want invalidpayload", err)
 		}
 	})
 }

@@ -105,10 +105,10 @@ class set_enrolments extends external_api {
         global $DB;
         $instance = self::user_instance((int)$item['instanceid'], $courseid);
         $userid = (int)guard::user((int)$item['userid'])->id;
+        guard::require_enabled($instance->enrol);
         if (!self::valid_times((int)$item['timestart'], (int)$item['timeend'])) {
             throw guard::error('invalidtimes', $userid);
         }
-        guard::require_enabled($instance->enrol);
         $context = guard::course_context((int)$instance->courseid);
         $roleid = (int)$item['roleid'];
         guard::require_role($roleid, $context);

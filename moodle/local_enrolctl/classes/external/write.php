@@ -51,7 +51,7 @@ class write extends external_api {
      */
     public static function execute_parameters(): external_function_parameters {
         return new external_function_parameters([
-            'operation' => new external_value(PARAM_ALPHAEXT, 'add_instances, update_instances, delete_instances, '
+            'operation' => new external_value(PARAM_RAW, 'add_instances, update_instances, delete_instances, '
                 . 'set_enrolments, unenrol_users, create_groups, add_members or remove_members'),
             'items' => new external_value(PARAM_RAW, 'JSON array of items, each with courseid (at most '
                 . payload::MAXITEMS . ')'),
@@ -181,7 +181,6 @@ class write extends external_api {
                 set_enrolments::set_one($item, $courseid);
                 return null;
             case 'unenrol_users':
-                guard::user((int)$item['userid']);
                 unenrol_users::unenrol_one((int)$item['instanceid'], (int)$item['userid'], $courseid);
                 return null;
             case 'create_groups':
@@ -235,7 +234,7 @@ class write extends external_api {
                 return;
             }
             if (!is_enrolled($context, $userid)) {
-                throw new \invalid_parameter_exception('Only enrolled users may be members of groups');
+                throw guard::error('notenrolled', (object)['userid' => $userid, 'courseid' => $courseid]);
             }
             groups_add_member($group, $user);
             return;

@@ -66,7 +66,7 @@ class payload {
      */
     public static function parse(string $operation, string $json): array {
         if (!isset(self::FIELDS[$operation])) {
-            throw self::invalid("unknown operation '$operation'");
+            throw self::invalid('unknown operation "' . $operation . '"');
         }
         if (strlen($json) > self::MAXBYTES) {
             throw self::invalid('items is larger than ' . self::MAXBYTES . ' bytes');
@@ -80,7 +80,7 @@ class payload {
             throw self::invalid('items is not a JSON array');
         }
         if (count($items) > self::MAXITEMS) {
-            throw self::invalid(count($items) . ' items, at most ' . self::MAXITEMS);
+            throw self::invalid(count($items) . ' items, at most ' . self::MAXITEMS . ' per call');
         }
         $fields = ['courseid' => ['int', null]] + self::FIELDS[$operation];
         $bycourse = [];
@@ -105,13 +105,13 @@ class payload {
      */
     private static function item(string $operation, array $fields, int $index, $item): array {
         if (!is_array($item) || ($item !== [] && array_is_list($item))) {
-            throw self::invalid("item $index is not an object");
+            throw self::invalid("item $index: not an object");
         }
         $out = [];
         foreach ($fields as $name => [$type, $default]) {
             if (!array_key_exists($name, $item)) {
                 if ($default === null) {
-                    throw self::invalid("item $index has no $name");
+                    throw self::invalid("item $index: no $name");
                 }
                 if ($default !== false) {
                     $out[$name] = $default;
@@ -129,6 +129,15 @@ class payload {
             if (!isset($fields[$name])) {
                 throw self::invalid("item $index: unknown field $name");
             }
+        }
+        foreach (['status', 'suspended'] as $flag) {
+            if (isset($out[$flag]) && $out[$flag] !== 0 && $out[$flag] !== 1) {
+                throw self::invalid("item $index: $flag must be 0 or 1");
+            }
+        }
+        // Names are plain text (PARAM_TEXT in the v1 functions): markup is refused, not stripped.
+        if (isset($out['name']) && $out['name'] !== strip_tags($out['name'])) {
+            throw self::invalid("item $index: name must not contain HTML tags");
         }
         if ($out['courseid'] <= 0) {
             throw self::invalid("item $index: courseid must be positive");

@@ -46,4 +46,5 @@ $string['unknownuser'] = 'User {$a} does not exist or is deleted.';
 $string['invalidpayload'] = 'Invalid write payload: {$a}';
 $string['invalidtimes'] = 'Invalid enrolment times for user {$a}.';
 $string['notmanualmember'] = 'User {$a->userid} is not a manual member of group {$a->groupid}.';
+$string['notenrolled'] = 'User {$a->userid} is not enrolled in course {$a->courseid}.';
 $string['cannotunenrol'] = 'The enrolment plugin {$a} does not allow unenrolling this user.';
