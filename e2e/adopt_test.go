@@ -208,3 +208,42 @@ func planSpec(t *testing.T, w *world, site *moodle.Site, src []byte) diff.Plan {
 	p, _ := w.plan(t, resolve(t, site, src))
 	return p
 }
+
+// A renew policy's selection (every manual student, suspended ones reactivated) on a
+// live course: ends and statuses change, roles stay as Moodle has them (no role is
+// sent), teachers and users the spec lists are untouched.
+func TestRenewWithoutListingUsers(t *testing.T) {
+	each(t, func(t *testing.T, tg *target) {
+		w := newWorld(t, tg)
+		course, users := variedCourse(t, w)
+		obs, site := w.observe(t, []string{course}, nil)
+		// The spec import writes, plus a renew policy selecting the course.
+		res := adopt.Render(obs.Courses[0], adopt.Options{Location: paris})
+		desired := resolve(t, site, append(res.YAML, []byte("---\npolicy: renew\ncourses:\n  list: ["+course+"]\nrenew:\n  role: student\n  until: 2028-08-31\n  reactivate: true\n")...))
+		// The spec lists every manual user, so nothing is left to renew: drop them.
+		desired[0].Enrolments = nil
+		for i := range desired[0].Groups {
+			desired[0].Groups[i].Members = nil
+		}
+		p, after := w.converge(t, desired)
+		renewed := 0
+		for _, c := range p.Changes {
+			if c.Kind == diff.KindEnrolment {
+				renewed++
+			}
+		}
+		if renewed != 4 {
+			t.Errorf("%d enrolments renewed, want the 4 manual students", renewed)
+		}
+		c := after.Courses[0]
+		for _, u := range users[1:5] {
+			e := enrolmentOf(t, c, "manual", u)
+			if e.End != endOf(2028, time.August, 31) || e.Suspended || !slices.Equal(e.Roles, []string{"student"}) {
+				t.Errorf("%s after the renewal: %+v", u, e)
+			}
+		}
+		if e := enrolmentOf(t, c, "manual", users[0]); e.End != 0 || !slices.Equal(e.Roles, []string{"editingteacher"}) {
+			t.Errorf("the teacher was touched: %+v", e)
+		}
+	})
+}
