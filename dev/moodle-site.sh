@@ -15,6 +15,8 @@
 #   MOODLE_PORT [8080]            Apache listens on 127.0.0.1:$MOODLE_PORT only
 #   MOODLE_SITE_DIR [/var/www/enrolctl-moodle]   code (config.php + public/)
 #   MOODLE_DATA_DIR [/var/lib/enrolctl-moodledata]
+#   MOODLE_DB [moodle]            database and database role of the site
+#   MOODLE_EXTDB [enrolctl_extdb] database of the external enrolment table
 #   ENROLCTL_DEV_OUT [/work/realmoodle]           env file, site config, logs
 #   SEED [demo,timing]            which data sets to seed ("" for none)
 set -euo pipefail
@@ -28,9 +30,9 @@ data=${MOODLE_DATA_DIR:-/var/lib/enrolctl-moodledata}
 out=${ENROLCTL_DEV_OUT:-/work/realmoodle}
 seed=${SEED-demo,timing}
 wwwroot="http://127.0.0.1:$port"
-dbname=moodle
-dbuser=moodle
-extdb=enrolctl_extdb
+dbname=${MOODLE_DB:-moodle}
+dbuser=$dbname
+extdb=${MOODLE_EXTDB:-enrolctl_extdb}
 
 log() { printf '\n== %s (%s)\n' "$*" "$(date -u +%H:%M:%S)"; }
 as_www() { runuser -u www-data -- "$@"; }
@@ -126,8 +128,12 @@ chown root:www-data "$site/config.php"
 chmod 640 "$site/config.php"
 
 log "apache on 127.0.0.1:$port"
-printf 'ServerName 127.0.0.1\nListen 127.0.0.1:%s\n' "$port" > /etc/apache2/ports.conf
-cat > /etc/apache2/sites-available/enrolctl-moodle.conf <<EOF
+# Only 127.0.0.1: drop Debian's "Listen 80/443", keep other sites' ports of earlier runs.
+sed -i -E '/^\s*Listen\s+(80|443)\s*$/d; /<IfModule/,/<\/IfModule>/d' /etc/apache2/ports.conf
+grep -q '^ServerName ' /etc/apache2/ports.conf || echo 'ServerName 127.0.0.1' >> /etc/apache2/ports.conf
+grep -qx "Listen 127.0.0.1:$port" /etc/apache2/ports.conf || echo "Listen 127.0.0.1:$port" >> /etc/apache2/ports.conf
+conf=enrolctl-moodle-$port
+cat > /etc/apache2/sites-available/$conf.conf <<EOF
 <VirtualHost 127.0.0.1:$port>
     ServerName 127.0.0.1
     DocumentRoot $site/public
@@ -137,14 +143,15 @@ cat > /etc/apache2/sites-available/enrolctl-moodle.conf <<EOF
         Require all granted
         AcceptPathInfo On
     </Directory>
-    ErrorLog \${APACHE_LOG_DIR}/enrolctl-moodle-error.log
-    CustomLog \${APACHE_LOG_DIR}/enrolctl-moodle-access.log combined
+    ErrorLog \${APACHE_LOG_DIR}/$conf-error.log
+    CustomLog \${APACHE_LOG_DIR}/$conf-access.log combined
 </VirtualHost>
 EOF
 a2dissite -q 000-default >/dev/null 2>&1 || true
 a2dismod -q mpm_event >/dev/null 2>&1 || true
 a2enmod -q mpm_prefork php8.2 >/dev/null
-a2ensite -q enrolctl-moodle >/dev/null
+a2dissite -q enrolctl-moodle >/dev/null 2>&1 || true   # the name used before per-port sites
+a2ensite -q $conf >/dev/null
 if apache2ctl -t >/dev/null 2>&1 && pidof apache2 >/dev/null; then apache2ctl graceful; else apache2ctl start; fi
 
 log "moodle database"

@@ -128,7 +128,10 @@ function enrolctl_dev_token(stdClass $user, string $service): string {
     if ($existing) {
         return $existing;
     }
-    return \core_external\util::generate_token(EXTERNAL_TOKEN_PERMANENT, $serviceobj, (int)$user->id,
+    // Moodle refuses a token to a user lacking the service's required capability; the e2e suite
+    // needs exactly such a token (enrolctl_nocap) to check that calls with it are refused.
+    $unrestricted = (object)(['requiredcapability' => null] + (array)$serviceobj);
+    return \core_external\util::generate_token(EXTERNAL_TOKEN_PERMANENT, $unrestricted, (int)$user->id,
         context_system::instance(), 0, '', 'enrolctl-dev');
 }
 

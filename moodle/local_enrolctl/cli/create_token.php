@@ -86,11 +86,13 @@ step 4) and a token for it. On a throw-away test site only, --allow-admin issues
     fwrite(STDERR, "WARNING: issuing a token for the site administrator {$user->username}: it can do anything "
         . "on this site. Use it on a throw-away test site only.\n");
 } else {
-    foreach (['webservice/rest:use', 'local/enrolctl:manage'] as $capability) {
-        if (!has_capability($capability, context_system::instance(), $user)) {
-            fwrite(STDERR, "warning: {$user->username} lacks $capability in the system context; "
-                . "every call will be refused\n");
-        }
+    if (!has_capability('local/enrolctl:manage', context_system::instance(), $user)) {
+        cli_error("Refused: {$user->username} lacks local/enrolctl:manage in the system context, which both "
+            . "enrolctl services require. Give the account the enrolctl role (docs/moodle-setup.md, step 4).");
+    }
+    if (!has_capability('webservice/rest:use', context_system::instance(), $user)) {
+        fwrite(STDERR, "warning: {$user->username} lacks webservice/rest:use in the system context; "
+            . "every call will be refused\n");
     }
 }
 
