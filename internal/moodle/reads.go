@@ -1,6 +1,7 @@
 package moodle
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -14,6 +15,11 @@ import (
 // contractV2 is the plugin version of Contract v2: 500 courses per get_course_state,
 // 5,000 catalogue entries per page, users in course state.
 const contractV2 = 2026113000
+
+// contractV2JSON is the plugin version that has local_enrolctl_get_course_state_json:
+// the same course states as one JSON-encoded string, which spares Moodle checking
+// every returned value (most of a real site's read time).
+const contractV2JSON = 2026113001
 
 // Read limits per call, v1 and v2 of the contract.
 const (
@@ -123,6 +129,11 @@ func (c *Client) eachCourseState(ctx context.Context, ids []int64, perCall int, 
 		// Enough calls to keep every connection busy, no more.
 		perCall = max(1, min(perCall, (len(ids)+c.cfg.Concurrency-1)/c.cfg.Concurrency))
 	}
+	fnName := "local_enrolctl_get_course_state"
+	asString := c.pluginVersion.Load() >= contractV2JSON
+	if asString {
+		fnName = "local_enrolctl_get_course_state_json"
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(c.cfg.Concurrency)
 	for start := 0; start < len(ids); start += perCall {
@@ -155,11 +166,15 @@ func (c *Client) eachCourseState(ctx context.Context, ids []int64, perCall int, 
 				n++
 				return fn(start+n-1, &oc.CourseState, oc.Users)
 			})
-			if err := c.read(gctx, "local_enrolctl_get_course_state", f, stream); err != nil {
+			var out streamDecoder = stream
+			if asString {
+				out = jsonInString{stream}
+			}
+			if err := c.read(gctx, fnName, f, out); err != nil {
 				return err
 			}
 			if n != end-start {
-				return &TransportError{Function: "local_enrolctl_get_course_state", Err: fmt.Errorf("asked for %d courses, got %d", end-start, n)}
+				return &TransportError{Function: fnName, Err: fmt.Errorf("asked for %d courses, got %d", end-start, n)}
 			}
 			return nil
 		})
@@ -182,6 +197,26 @@ func (s streamArray) decodeStream(r io.Reader) error {
 	}
 	_, err := dec.ReadToken()
 	return err
+}
+
+// jsonInString decodes an answer that is one JSON string holding the JSON that inner
+// decodes.
+type jsonInString struct{ inner streamDecoder }
+
+func (s jsonInString) decodeStream(r io.Reader) error {
+	dec := jsontext.NewDecoder(r)
+	v, err := dec.ReadValue()
+	if err != nil {
+		return err
+	}
+	if v.Kind() != '"' {
+		return fmt.Errorf("want a JSON string, got %v", v.Kind())
+	}
+	raw, err := jsontext.AppendUnquote(nil, v)
+	if err != nil {
+		return err
+	}
+	return s.inner.decodeStream(bytes.NewReader(raw))
 }
 
 // streamDecoder is an answer decoded piece by piece rather than all at once.

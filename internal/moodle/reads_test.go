@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http/httptest"
+	"reflect"
 	"testing"
 
 	"github.com/enrolctl/enrolctl/internal/moodle"
@@ -138,8 +139,42 @@ func TestObserveManyCoursesInParallelBatches(t *testing.T) {
 		}
 	}
 	calls := callsOf(sim)
-	if n := calls["local_enrolctl_get_course_state"]; n > 8 {
-		t.Errorf("%d course-state calls for %d courses, want at most 8", n, courses)
+	if n, v1 := calls["local_enrolctl_get_course_state_json"], calls["local_enrolctl_get_course_state"]; n < 1 || n > 8 || v1 != 0 {
+		t.Errorf("%d course-state (JSON string) calls and %d v1 calls for %d courses, want 1 to 8 and none", n, v1, courses)
+	}
+}
+
+// Before get_site_status tells the plugin version, course states come from the v1
+// function; after it, from get_course_state_json. Both must read the same states.
+func TestCourseStatesJSONStringMatchesV1(t *testing.T) {
+	sim, c := simSite(t, 5, 4, 7)
+	sim.AddGroup(sim.CourseID("C00001"), `G/1 \ "é"`)
+	ids := []int64{sim.CourseID("C00003"), sim.CourseID("C00001")}
+	ctx := context.Background()
+	sim.ResetLog()
+	v1, err := c.CourseStates(ctx, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := callsOf(sim)
+	if _, err := c.SiteStatus(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sim.ResetLog()
+	v2, err := c.CourseStates(ctx, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := callsOf(sim)
+	if before["local_enrolctl_get_course_state"] == 0 || before["local_enrolctl_get_course_state_json"] != 0 ||
+		after["local_enrolctl_get_course_state"] != 0 || after["local_enrolctl_get_course_state_json"] == 0 {
+		t.Errorf("calls before get_site_status %v, after %v; want v1 before, the JSON string after", before, after)
+	}
+	if !reflect.DeepEqual(v1, v2) {
+		t.Errorf("v1 read %+v\nJSON-string read %+v", v1, v2)
+	}
+	if len(v2) != 2 || v2[1].Shortname != "C00001" || len(v2[1].Groups) != 1 || v2[1].Groups[0].Name != `G/1 \ "é"` {
+		t.Errorf("JSON-string read %+v, want C00003 then C00001 with its group", v2)
 	}
 }
 

@@ -70,7 +70,8 @@
 // local_enrolctl_write validates the whole JSON payload first (invalidpayload), then
 // runs each course's items in their own transaction and answers one result per course;
 // every operation is idempotent. The apply lease uses the simulator's clock
-// (Options.Now, SetClock). get_course_state takes up to 500 courses and lists the
+// (Options.Now, SetClock). get_course_state_json answers get_course_state as one
+// JSON-encoded string (plugin 2026113001). get_course_state takes up to 500 courses and lists the
 // course's users with their last course access (SetLastCourseAccess); get_courses
 // pages up to 5,000 and hides hidden courses without moodle/course:viewhiddencourses.
 //

@@ -45,7 +45,8 @@ var functions = map[string]function{
 		def("page", val(pInt), i0),
 		def("perpage", val(pInt), int64(500)),
 	), getCourses)),
-	"local_enrolctl_get_course_state": local(read(obj(req("courseids", intList)), getCourseState)),
+	"local_enrolctl_get_course_state":      local(read(obj(req("courseids", intList)), getCourseState)),
+	"local_enrolctl_get_course_state_json": local(read(obj(req("courseids", intList)), getCourseStateJSON)),
 	"local_enrolctl_add_instances": local(write(obj(req("instances", list(obj(
 		req("courseid", val(pInt)),
 		req("enrol", val(pPlugin)),
@@ -241,6 +242,7 @@ var enrolctlFunctions = []string{
 	"local_enrolctl_get_site_status",
 	"local_enrolctl_get_courses",
 	"local_enrolctl_get_course_state",
+	"local_enrolctl_get_course_state_json",
 	"local_enrolctl_add_instances",
 	"local_enrolctl_update_instances",
 	"local_enrolctl_delete_instances",

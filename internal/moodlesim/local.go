@@ -11,7 +11,7 @@ import (
 // local_enrolments.go and write.go (contract v2), the lease in lease.go.
 
 const (
-	pluginVersion = 2026113000
+	pluginVersion = 2026113001
 	pluginRelease = "2.0.0"
 	moodleVersion = "2025100600.02"
 	moodleRelease = "5.1+ (Build: 20251017)"
@@ -193,6 +193,22 @@ func getCourseState(c *ctx, a args) (any, *wsError) {
 
 // courseStatesJSON is get_course_state's answer already encoded, course by course.
 type courseStatesJSON [][]byte
+
+// courseStatesString is get_course_state_json's answer: the same array, sent as one
+// JSON string, as the plugin declares it (one PARAM_RAW value for Moodle to check).
+type courseStatesString courseStatesJSON
+
+// getCourseStateJSON is get_course_state with the answer as one JSON-encoded string.
+func getCourseStateJSON(c *ctx, a args) (any, *wsError) {
+	v, err := getCourseState(c, a)
+	if err != nil {
+		return nil, err
+	}
+	if states, ok := v.([]courseState); ok { // XML: the string's text is the JSON array
+		return string(appendCourseStates(nil, states)), nil
+	}
+	return courseStatesString(v.(courseStatesJSON)), nil
+}
 
 // courseStateJSON is one course's state encoded as phpJSON would, from the cache
 // when no write touched the course since it was last read.

@@ -450,6 +450,10 @@ func (c *ctx) assignable(roleID int64) bool {
 
 // phpJSON encodes like PHP's json_encode(): "/" escaped, non-ASCII as \uXXXX, nil as null.
 func phpJSON(v any) []byte {
+	if states, ok := v.(courseStatesString); ok {
+		inner := phpJSON(courseStatesJSON(states))
+		return appendPHPString(make([]byte, 0, len(inner)+len(inner)/8+2), string(inner))
+	}
 	if states, ok := v.(courseStatesJSON); ok {
 		n := 2
 		for _, b := range states {

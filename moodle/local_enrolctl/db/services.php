@@ -46,6 +46,12 @@ $functions = [
         'type' => 'read',
         'capabilities' => 'moodle/course:enrolreview',
     ],
+    'local_enrolctl_get_course_state_json' => [
+        'classname' => \local_enrolctl\external\get_course_state_json::class,
+        'description' => 'get_course_state as one JSON-encoded string: no per-value return check, for large reads.',
+        'type' => 'read',
+        'capabilities' => 'moodle/course:enrolreview',
+    ],
     'local_enrolctl_add_instances' => [
         'classname' => \local_enrolctl\external\add_instances::class,
         'description' => 'Add manual, self, guest, cohort or meta enrolment instances.',
@@ -113,6 +119,7 @@ $enrolctlfunctions = [
     'local_enrolctl_get_site_status',
     'local_enrolctl_get_courses',
     'local_enrolctl_get_course_state',
+    'local_enrolctl_get_course_state_json',
     'local_enrolctl_add_instances',
     'local_enrolctl_update_instances',
     'local_enrolctl_delete_instances',
