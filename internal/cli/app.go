@@ -43,8 +43,10 @@ type App struct {
 	courses    []string // --course: plan and apply only these courses (globs)
 	// changedSince (plan --changed-since REF): only courses whose specs changed since REF.
 	changedSince string
-	// showUnmanaged (plan -o markdown --show-unmanaged): list what is left alone.
+	// showUnmanaged (plan, apply --show-unmanaged): list what is left alone.
 	showUnmanaged bool
+	// expandPlan (plan, apply --expand): one text line per change, none collapsed.
+	expandPlan bool
 	// approveRemovals (plan --allow-removals): the plan approves its removals.
 	approveRemovals bool
 

@@ -66,6 +66,7 @@ unless --allow-removals is given. Every run appends a JSON line to the audit log
 	cmd.Flags().DurationVar(&f.lockTimeout, "lock-timeout", 0, "on a real site, how long to wait for another apply to finish (default: stop at once, naming it)")
 	cmd.Flags().StringVar(&f.auditLog, "audit-log", "", "append the audit record to this file (default: the site's audit_log, or .enrolctl/audit.log)")
 	freezeFlag(cmd, &f.ignoreFreeze)
+	a.planViewFlags(cmd)
 	return cmd
 }
 
@@ -106,7 +107,7 @@ func (a *App) applyFresh(ctx context.Context, f applyFlags) error {
 	if err != nil {
 		return err
 	}
-	if err := render.Text(a.Out, pl.plan, render.TextOptions{Color: a.color()}); err != nil {
+	if err := render.Text(a.Out, pl.plan, a.textOptions()); err != nil {
 		return err
 	}
 	if !pl.plan.HasChanges() {

@@ -88,8 +88,10 @@ func (a *App) planCommand() *cobra.Command {
 		Use:   "plan",
 		Short: "Show what apply would change in Moodle",
 		Long: `Plan reads the specs and the live state of the courses they manage, and shows the
-changes that apply would make: + create, ~ update, - remove, per course, with the
-objects left alone listed as unmanaged. Nothing is written to Moodle.
+changes that apply would make: + create, ~ update, - remove, per course. Identical
+changes of a course read as one line with a count ("~ 1,108 manual enrolments: end
+2026-06-30 → 2027-06-30, 160 reactivated"; --expand lists each one), and the objects
+no spec manages are counted (--show-unmanaged lists them). Nothing is written to Moodle.
 
 Exit codes: 0 no changes (or changes without --detailed-exitcode), 1 error,
 2 changes present (with --detailed-exitcode).`,
@@ -135,7 +137,7 @@ Exit codes: 0 no changes (or changes without --detailed-exitcode), 1 error,
 	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 2 when there are changes")
 	a.courseFlag(cmd)
 	cmd.Flags().BoolVar(&a.approveRemovals, "allow-removals", false, "approve the plan's removals above the limits: the saved plan records it, and apply of that plan needs no flag (never in protected courses)")
-	cmd.Flags().BoolVar(&a.showUnmanaged, "show-unmanaged", false, "markdown: list the objects left alone instead of counting them")
+	a.planViewFlags(cmd)
 	cmd.Flags().StringVar(&a.changedSince, "changed-since", "", "only the courses whose spec files, or whose policies, changed since this git revision")
 	return cmd
 }
@@ -148,8 +150,20 @@ func (a *App) renderPlan(p diff.Plan, format string) error {
 		// The reviewer's form: what blocks first, identical changes collapsed.
 		return render.ReviewMarkdown(a.Out, p, render.ReviewOptions{ShowUnmanaged: a.showUnmanaged})
 	default:
-		return render.Text(a.Out, p, render.TextOptions{Color: a.color()})
+		return render.Text(a.Out, p, a.textOptions())
 	}
+}
+
+// planViewFlags choose how much of the plan a reader sees; plan and apply (which shows
+// the plan before asking) share them.
+func (a *App) planViewFlags(cmd *cobra.Command) {
+	cmd.Flags().BoolVar(&a.showUnmanaged, "show-unmanaged", false, "list the objects left alone, which no spec manages, instead of counting them")
+	cmd.Flags().BoolVar(&a.expandPlan, "expand", false, "text: list every change on its own line instead of collapsing identical ones into a count")
+}
+
+// textOptions are the terminal plan's, from the flags.
+func (a *App) textOptions() render.TextOptions {
+	return render.TextOptions{Color: a.color(), Expand: a.expandPlan, ShowUnmanaged: a.showUnmanaged}
 }
 
 // writePlanFile saves the plan document, the very bytes `plan -o json` prints.

@@ -13,20 +13,45 @@ import (
 // as one line with a count: fewer read as well one by one.
 const collapseMin = 3
 
-// lineGroup is one line of a reviewer's plan: a single change, or identical changes of
-// one course collapsed ("~ 1,108 manual enrolments: end 2026-06-30 → 2027-06-30, 160
-// reactivated") whose objects are listed apart.
+// lineGroup is one line of a plan for people (the terminal text and the reviewer's
+// markdown): a single change, or identical changes of one course collapsed ("~ 1,108
+// manual enrolments: end 2026-06-30 → 2027-06-30, 160 reactivated") whose objects are
+// listed apart, or not at all.
 type lineGroup struct {
 	Course  string
 	Changes []diff.Change
-	// Text is the collapsed line, without its symbol; "" for a single change.
+	// Text is the collapsed line, without its symbol or reason; "" for a single change.
 	Text string
+	// Reason is the reason every change of a collapsed group gives ("" when they differ).
+	Reason string
 	// Symbol is the change's marker (+ ~ -).
 	Symbol string
 }
 
 // Collapsed reports whether the group stands for several changes.
 func (g lineGroup) Collapsed() bool { return g.Text != "" }
+
+// Removal reports whether the group's changes take something away (they all do, or
+// none does: removals collapse only with removals).
+func (g lineGroup) Removal() bool { return g.Changes[0].IsRemoval() }
+
+// line is the group as both forms show it, its symbol aside: the collapsed text or the
+// single change's line, and the reason that follows it as a comment.
+func (g lineGroup) line(loc *time.Location) (text, reason string) {
+	if g.Collapsed() {
+		return g.Text, g.Reason
+	}
+	l := lineOf(g.Changes[0], loc)
+	return l.text(), l.Reason
+}
+
+// withReason is the line's text followed by its "  # reason" comment, if any.
+func withReason(text, reason string) string {
+	if reason == "" {
+		return text
+	}
+	return text + "  # " + reason
+}
 
 // collapseKey says which changes read the same once the user is taken out: same
 // course, action, kind, method (or group), the same field changes apart from a
@@ -38,8 +63,9 @@ type collapseKey struct {
 
 // groupLines groups the plan's changes, in plan order: a group takes the place of its
 // first change. Only enrolments and memberships collapse; methods and groups are few
-// and each deserves its line.
-func groupLines(changes []diff.Change, loc *time.Location) []lineGroup {
+// and each deserves its line. With collapse false every change is a group of its own
+// (text --expand), in plan order.
+func groupLines(changes []diff.Change, loc *time.Location, collapse bool) []lineGroup {
 	var out []lineGroup
 	index := map[collapseKey]int{}
 	var keys []*collapseKey
@@ -48,7 +74,7 @@ func groupLines(changes []diff.Change, loc *time.Location) []lineGroup {
 			continue
 		}
 		k, ok := keyOf(c, loc)
-		if !ok {
+		if !ok || !collapse {
 			out = append(out, lineGroup{Course: c.Course, Changes: []diff.Change{c}, Symbol: c.Action.Symbol()})
 			keys = append(keys, nil)
 			continue
@@ -71,9 +97,7 @@ func groupLines(changes []diff.Change, loc *time.Location) []lineGroup {
 			continue
 		}
 		g.Text = collapsedText(*keys[i], g.Changes)
-		if r := sharedReason(g.Changes); r != "" {
-			g.Text += "  # " + r
-		}
+		g.Reason = sharedReason(g.Changes)
 		final = append(final, g)
 	}
 	return final
@@ -217,14 +241,27 @@ func thousands(n int) string {
 	return s
 }
 
-// sharedReason is the reason every change of a group gives, or "" when they differ
-// (a renewal where some are also reactivated keeps the count instead).
+// sharedReason is the reason every change of a group gives, or "" when they differ.
+// A reactivation is counted in the line itself, so it does not set its change apart: a
+// policy's renewal that also reactivates some keeps "renewed by policy X".
 func sharedReason(cs []diff.Change) string {
-	r := reasonText(cs[0].Reason)
+	r := groupReason(cs[0].Reason)
 	for _, c := range cs[1:] {
-		if reasonText(c.Reason) != r {
+		if groupReason(c.Reason) != r {
 			return ""
 		}
 	}
 	return r
+}
+
+// groupReason is a change's reason as its collapsed line gives it: without the
+// reactivation, which the line counts.
+func groupReason(r *diff.Reason) string {
+	if r != nil && r.Code == diff.ReasonReactivate {
+		if r.RenewedBy == "" {
+			return ""
+		}
+		return reasonText(&diff.Reason{Code: diff.ReasonPolicyRenewal, Subject: r.RenewedBy})
+	}
+	return reasonText(r)
 }

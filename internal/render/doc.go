@@ -4,12 +4,18 @@
 //
 // # Entry points
 //
-//   - Text(w, plan, TextOptions{Color}): the terminal plan, Terraform style: errors,
-//     warnings and refusals first, then one header per course ("course L1-INFO-ALGO"), one line per change ("  + ", "  ~ ", "  - "),
-//     the objects left alone under "unmanaged (left alone):", diagnostics as
-//     "Error: file:line:col: message" or "Warning: ...", and a last summary line ("Plan: 3 to add, 5 to
-//     change, 1 to remove, 7 unmanaged.", "No changes. Moodle matches the specs (...)", or
-//     "No changes planned: fix the 2 errors first." when errors stopped everything).
+//   - Text(w, plan, TextOptions{Color, Expand, ShowUnmanaged}): the terminal plan, which
+//     `plan` and `apply` show: errors, warnings and refusals first ("Error:
+//     file:line:col: message", "Warning: ..."), then one header per course that changes
+//     ("course L1-INFO-ALGO") and one line per change ("  + ", "  ~ ", "  - "), identical
+//     changes collapsed into one line with a count by the same grouping as the
+//     reviewer's markdown (collapse.go; a collapsed removal still names its users), the
+//     objects left alone counted per course; then a line on how to see what the counts
+//     stand for (--expand, --show-unmanaged) and a last summary line ("Plan: 3 to add,
+//     5 to change, 1 to remove, 7 unmanaged.", "No changes. Moodle matches the specs
+//     (...)", or "No changes planned: fix the 2 errors first."). Expand writes one line
+//     per change, ShowUnmanaged lists the objects left alone under "unmanaged (left
+//     alone):" in every course that has some.
 //   - Markdown(w, plan): a merge-request comment: the summary, a table per course and a
 //     ```diff block of the same lines, folded in <details> when long.
 //   - ReviewMarkdown(w, plan, ReviewOptions): the reviewer's form, which `plan -o
@@ -18,6 +24,9 @@
 //     changes of a course collapsed to one line with a count (collapse.go: "! 1,108
 //     manual enrolments: end 2026-06-30 → 2027-06-30, 160 reactivated") whose users are
 //     listed in a folded block; unmanaged objects counted unless ShowUnmanaged.
+//   - collapse.go's groupLines is the one grouping both human forms use: a change's
+//     identity without its user (course, action, kind, method or group, the fields
+//     changed), a reactivation counted rather than told apart.
 //   - JSON(w, plan): the plan document (docs/plan-format.md), the same bytes plan -out
 //     saves (internal/planfile).
 //   - RemovalText and RefusalText: the sentences for what a removal takes away and why

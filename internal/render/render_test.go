@@ -222,6 +222,17 @@ func TestGolden(t *testing.T) {
 			checkGolden(t, name+".json", js.Bytes())
 		})
 	}
+	// Every change on its line and every unmanaged object listed: what the short text
+	// stands for.
+	for _, name := range []string{"long", "refused", "nochanges"} {
+		t.Run(name+" expanded", func(t *testing.T) {
+			var b bytes.Buffer
+			if err := Text(&b, plans(t)[name], TextOptions{Expand: true, ShowUnmanaged: true}); err != nil {
+				t.Fatal(err)
+			}
+			checkGolden(t, name+".expanded.txt", b.Bytes())
+		})
+	}
 	t.Run("mixed colour", func(t *testing.T) {
 		var b bytes.Buffer
 		if err := Text(&b, mixedPlan(t), TextOptions{Color: true}); err != nil {
@@ -259,17 +270,28 @@ func TestFormsAgree(t *testing.T) {
 				t.Errorf("JSON header %+v, want version %s and summary %+v", withSummary, diff.FormatVersion, p.Summary())
 			}
 
-			var text, md bytes.Buffer
-			if err := Text(&text, p, TextOptions{}); err != nil {
+			var short, text, md bytes.Buffer
+			if err := Text(&short, p, TextOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			if err := Text(&text, p, TextOptions{Expand: true, ShowUnmanaged: true}); err != nil {
 				t.Fatal(err)
 			}
 			if err := Markdown(&md, p); err != nil {
 				t.Fatal(err)
 			}
 			line := summaryLine(p.Summary(), p.HasChanges(), len(p.Diagnostics.Errors()))
-			lines := strings.Split(strings.TrimSuffix(text.String(), "\n"), "\n")
-			if last := lines[len(lines)-1]; last != line {
-				t.Errorf("text ends with %q, want %q", last, line)
+			for _, form := range []string{short.String(), text.String()} {
+				lines := strings.Split(strings.TrimSuffix(form, "\n"), "\n")
+				if last := lines[len(lines)-1]; last != line {
+					t.Errorf("text ends with %q, want %q", last, line)
+				}
+			}
+			// Every unmanaged object is a line of the expanded text.
+			for _, u := range p.Unmanaged {
+				if n := countLines(text.String(), "    "+unmanagedName(u)+"  "+unmanagedText(u, location(p))); n != 1 {
+					t.Errorf("expanded text shows unmanaged %s %d times", u.Address, n)
+				}
 			}
 			if !strings.Contains(md.String(), "**"+line+"**") {
 				t.Errorf("markdown lacks the summary %q", line)
@@ -282,7 +304,7 @@ func TestFormsAgree(t *testing.T) {
 					sym = l.Symbol
 				}
 				if n := countLines(text.String(), "  "+l.Symbol+" "+l.text()); n != 1 {
-					t.Errorf("text shows %s %d times", c.Address, n)
+					t.Errorf("expanded text shows %s %d times", c.Address, n)
 				}
 				if n := countLines(md.String(), sym+" "+l.text()); n != 1 {
 					t.Errorf("markdown shows %s %d times", c.Address, n)

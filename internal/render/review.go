@@ -82,7 +82,7 @@ func ReviewMarkdown(w io.Writer, p diff.Plan, o ReviewOptions) error {
 // one folded block naming the users of the collapsed lines.
 func writeReviewChanges(bw *bufio.Writer, p diff.Plan) {
 	loc := location(p)
-	groups := groupLines(p.Changes, loc)
+	groups := groupLines(p.Changes, loc, true)
 	var lines []string
 	var collapsed []lineGroup
 	course := ""
@@ -95,17 +95,10 @@ func writeReviewChanges(bw *bufio.Writer, p diff.Plan) {
 		if sym == "~" {
 			sym = "!" // the marker GitHub and GitLab highlight
 		}
+		lines = append(lines, sym+" "+withReason(g.line(loc)))
 		if g.Collapsed() {
-			lines = append(lines, sym+" "+g.Text)
 			collapsed = append(collapsed, g)
-			continue
 		}
-		l := lineOf(g.Changes[0], loc)
-		s := sym + " " + l.text()
-		if l.Reason != "" {
-			s += "  # " + l.Reason
-		}
-		lines = append(lines, s)
 	}
 	bw.WriteString("\n")
 	fold := len(lines) > reviewFoldAfter
@@ -129,7 +122,7 @@ func writeReviewChanges(bw *bufio.Writer, p diff.Plan) {
 	}
 	fmt.Fprintf(bw, "\n<details><summary>Who: the %s changes of %s</summary>\n\n", thousands(n), what)
 	for _, g := range collapsed {
-		fmt.Fprintf(bw, "%s `%s`: %s\n\n```\n", g.Symbol, cell(g.Course), g.Text)
+		fmt.Fprintf(bw, "%s `%s`: %s\n\n```\n", g.Symbol, cell(g.Course), withReason(g.Text, g.Reason))
 		for _, c := range g.Changes {
 			bw.WriteString(who(c) + "\n")
 		}
@@ -143,13 +136,8 @@ func writeUnmanaged(bw *bufio.Writer, p diff.Plan, list bool) {
 	if len(p.Unmanaged) == 0 {
 		return
 	}
-	courses := map[string]bool{}
-	for _, u := range p.Unmanaged {
-		courses[u.Course] = true
-	}
 	if !list {
-		fmt.Fprintf(bw, "\nLeft alone: %s in %s, which no spec manages (`enrolctl plan --show-unmanaged` lists them).\n",
-			plural(len(p.Unmanaged), "unmanaged object", "unmanaged objects"), plural(len(courses), "course", "courses"))
+		bw.WriteString("\n" + leftAloneLine(p, "`enrolctl plan --show-unmanaged`") + "\n")
 		return
 	}
 	fmt.Fprintf(bw, "\n<details><summary>Unmanaged objects left alone (%d)</summary>\n\n", len(p.Unmanaged))

@@ -102,6 +102,95 @@ func TestReviewRenewalReadsAsOneLine(t *testing.T) {
 	}
 }
 
+// nonBlank are the lines of s that show something.
+func nonBlank(s string) []string {
+	var out []string
+	for _, line := range strings.Split(s, "\n") {
+		if strings.TrimSpace(line) != "" {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+// The terminal plan is a reader's form too: the same renewal is one line there, and
+// the unmanaged objects a count, until asked for each.
+func TestTextRenewalReadsAsOneLine(t *testing.T) {
+	p := renewalPlan(t, 1108, 160)
+	var b bytes.Buffer
+	if err := Text(&b, p, TextOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	text := b.String()
+	if lines := nonBlank(text); len(lines) >= 20 {
+		t.Errorf("%d non-blank lines, want fewer than 20:\n%s", len(lines), text)
+	}
+	want := "  ~ 1,108 manual enrolments: end 2026-06-30 → 2027-06-30, 160 reactivated\n"
+	if !strings.Contains(text, want) {
+		t.Errorf("no line %q in:\n%s", want, text)
+	}
+	for _, w := range []string{"  3 unmanaged objects left alone\n", "(--show-unmanaged lists them)", "(--expand lists each one)",
+		"Plan: 0 to add, 1108 to change, 0 to remove, 3 unmanaged.\n"} {
+		if !strings.Contains(text, w) {
+			t.Errorf("no %q in:\n%s", w, text)
+		}
+	}
+	if regexp.MustCompile(`\b(21|55)\d{6}\b`).MatchString(text) {
+		t.Errorf("a username shows in the short text:\n%s", text)
+	}
+
+	b.Reset()
+	if err := Text(&b, p, TextOptions{ShowUnmanaged: true}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if u := fmt.Sprintf("    enrolment manual/55%06d  manual enrolment not in the specs", i); !strings.Contains(b.String(), u) {
+			t.Errorf("ShowUnmanaged does not list %q:\n%s", u, b.String())
+		}
+	}
+	if strings.Contains(b.String(), "--show-unmanaged") || !strings.Contains(b.String(), "1,108 manual enrolments") {
+		t.Errorf("ShowUnmanaged changes more than the unmanaged objects:\n%s", b.String())
+	}
+
+	b.Reset()
+	if err := Text(&b, p, TextOptions{Expand: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range p.Changes {
+		u := c.Enrolment.Username
+		if n := len(regexp.MustCompile(`(?m)^  ~ enrolment manual/`+u+`  end: `).FindAllString(b.String(), -1)); n != 1 {
+			t.Fatalf("Expand shows %s %d times", u, n)
+		}
+	}
+	if strings.Contains(b.String(), "1,108") {
+		t.Error("Expand still collapses")
+	}
+}
+
+// A collapsed removal still names each user it removes, in the text as in the markdown.
+func TestTextCollapsedRemovalNamesUsers(t *testing.T) {
+	p := refusedPlan(t)
+	var b bytes.Buffer
+	if err := Text(&b, p, TextOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	text := b.String()
+	if !strings.Contains(text, "  - 12 manual enrolments unenrolled") {
+		t.Fatalf("the 12 unenrolments are not collapsed:\n%s", text)
+	}
+	for _, c := range p.Changes {
+		u := c.Enrolment.Username
+		if n := len(regexp.MustCompile(`\b`+u+`\b`).FindAllString(text, -1)); n != 1 {
+			t.Errorf("%s is named %d times:\n%s", u, n, text)
+		}
+	}
+	for _, line := range strings.Split(text, "\n") {
+		if strings.HasPrefix(line, "      ") && len(line) > namesWidth {
+			t.Errorf("names line of %d characters, want at most %d: %q", len(line), namesWidth, line)
+		}
+	}
+}
+
 func TestGroupLines(t *testing.T) {
 	renew := func(u string, fields ...diff.FieldChange) diff.Change {
 		return diff.Change{Course: "C", Kind: diff.KindEnrolment, Action: diff.Update, Enrolment: &state.Enrolment{Username: u, Method: "manual"}, Fields: fields}
@@ -134,7 +223,7 @@ func TestGroupLines(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var got []string
 			total := 0
-			for _, g := range groupLines(tt.changes, paris(t)) {
+			for _, g := range groupLines(tt.changes, paris(t), true) {
 				total += len(g.Changes)
 				if g.Collapsed() {
 					got = append(got, g.Text)
@@ -148,7 +237,45 @@ func TestGroupLines(t *testing.T) {
 			if total != len(tt.changes) {
 				t.Errorf("groups hold %d changes, want %d", total, len(tt.changes))
 			}
+			// Uncollapsed (text --expand), every change is a line, in plan order.
+			single := groupLines(tt.changes, paris(t), false)
+			if len(single) != len(tt.changes) {
+				t.Fatalf("%d lines uncollapsed, want %d", len(single), len(tt.changes))
+			}
+			for i, g := range single {
+				if g.Collapsed() || g.Changes[0].Address != tt.changes[i].Address || g.Changes[0].Enrolment != tt.changes[i].Enrolment {
+					t.Errorf("line %d is %+v, want change %d alone", i, g, i)
+				}
+			}
 		})
+	}
+}
+
+// A policy's renewal that also reactivates some keeps its reason on the collapsed line;
+// changes with other reasons give none.
+func TestSharedReason(t *testing.T) {
+	renewed := &diff.Reason{Code: diff.ReasonPolicyRenewal, Subject: "renew-fc"}
+	reactivated := &diff.Reason{Code: diff.ReasonReactivate, RenewedBy: "renew-fc"}
+	plain := &diff.Reason{Code: diff.ReasonReactivate}
+	change := func(r *diff.Reason) diff.Change { return diff.Change{Reason: r} }
+	tests := []struct {
+		reasons []*diff.Reason
+		want    string
+	}{
+		{[]*diff.Reason{renewed, reactivated, renewed}, "renewed by policy renew-fc"},
+		{[]*diff.Reason{nil, plain, nil}, ""},
+		{[]*diff.Reason{plain, plain}, ""},
+		{[]*diff.Reason{renewed, nil}, ""},
+		{[]*diff.Reason{{Code: diff.ReasonManualPruneUnenrol}, {Code: diff.ReasonManualPruneUnenrol}}, "not listed in the specs and manual.prune is unenrol"},
+	}
+	for _, tt := range tests {
+		var cs []diff.Change
+		for _, r := range tt.reasons {
+			cs = append(cs, change(r))
+		}
+		if got := sharedReason(cs); got != tt.want {
+			t.Errorf("sharedReason(%v) = %q, want %q", tt.reasons, got, tt.want)
+		}
 	}
 }
 

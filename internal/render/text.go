@@ -2,6 +2,7 @@ package render
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 
 	"github.com/enrolctl/enrolctl/internal/diff"
@@ -12,7 +13,16 @@ import (
 type TextOptions struct {
 	// Color writes ANSI colours; set it only when writing to a terminal.
 	Color bool
+	// Expand writes every change on its own line instead of collapsing identical
+	// changes of a course into one line with a count (plan --expand).
+	Expand bool
+	// ShowUnmanaged lists the objects left alone, course by course, instead of
+	// counting them (plan --show-unmanaged).
+	ShowUnmanaged bool
 }
+
+// namesWidth is where the names under a collapsed removal wrap.
+const namesWidth = 100
 
 const (
 	ansiReset  = "\x1b[0m"
@@ -23,8 +33,11 @@ const (
 	ansiYellow = "\x1b[33m"
 )
 
-// Text writes the human plan: the errors, warnings and refusals first, then the changes
-// and unmanaged objects course by course, and one summary line.
+// Text writes the human plan: the errors, warnings and refusals first, then the courses
+// that change, with identical changes collapsed to one line with a count (the same
+// groups as the reviewer's markdown, collapse.go) and what is left alone counted, then
+// one summary line. Renewing 1,108 enrolments reads as one line; a collapsed removal
+// still names whom it removes.
 func Text(w io.Writer, p diff.Plan, opts TextOptions) error {
 	bw := bufio.NewWriter(w)
 	paint := func(code, s string) string {
@@ -36,10 +49,16 @@ func Text(w io.Writer, p diff.Plan, opts TextOptions) error {
 	symbolColor := map[string]string{"+": ansiGreen, "~": ansiYellow, "-": ansiRed}
 
 	loc := location(p)
-	courses, _ := courseSummaries(p)
-	changes := map[string][]diff.Change{}
-	for _, c := range p.Changes {
-		changes[c.Course] = append(changes[c.Course], c)
+	courses, sums := courseSummaries(p)
+	var shown []string
+	for _, c := range courses {
+		if s := sums[c]; s.Add+s.Change+s.Remove > 0 || (opts.ShowUnmanaged && s.Unmanaged > 0) {
+			shown = append(shown, c)
+		}
+	}
+	groups := map[string][]lineGroup{}
+	for _, g := range groupLines(p.Changes, loc, !opts.Expand) {
+		groups[g.Course] = append(groups[g.Course], g)
 	}
 	unmanaged := map[string][]diff.Unmanaged{}
 	for _, u := range p.Unmanaged {
@@ -66,28 +85,41 @@ func Text(w io.Writer, p diff.Plan, opts TextOptions) error {
 			bw.WriteString("  " + RefusalText(r, p.Limits) + "\n")
 		}
 	}
-	if (len(p.Diagnostics) > 0 || len(p.Refusals) > 0) && len(courses) > 0 {
+	if (len(p.Diagnostics) > 0 || len(p.Refusals) > 0) && len(shown) > 0 {
 		bw.WriteString("\n")
 	}
 
-	for i, course := range courses {
+	collapsedLines, collapsedChanges := 0, 0
+	for i, course := range shown {
 		if i > 0 {
 			bw.WriteString("\n")
 		}
 		bw.WriteString(paint(ansiBold, "course "+course) + "\n")
-		for _, c := range changes[course] {
-			if c.Action == diff.NoOp {
-				continue
-			}
-			l := lineOf(c, loc)
-			bw.WriteString("  " + paint(symbolColor[l.Symbol], l.Symbol) + " " + l.text())
-			if l.Reason != "" {
-				bw.WriteString("  " + paint(ansiDim, "# "+l.Reason))
+		for _, g := range groups[course] {
+			text, reason := g.line(loc)
+			bw.WriteString("  " + paint(symbolColor[g.Symbol], g.Symbol) + " " + text)
+			if reason != "" {
+				bw.WriteString("  " + paint(ansiDim, "# "+reason))
 			}
 			bw.WriteString("\n")
+			if !g.Collapsed() {
+				continue
+			}
+			collapsedLines++
+			collapsedChanges += len(g.Changes)
+			if g.Removal() {
+				// What is taken away is named even when collapsed: apply never removes
+				// anyone the plan did not show.
+				writeNames(bw, g.Changes)
+			}
 		}
-		if us := unmanaged[course]; len(us) > 0 {
-			if len(changes[course]) > 0 {
+		us := unmanaged[course]
+		switch {
+		case len(us) == 0:
+		case !opts.ShowUnmanaged:
+			bw.WriteString("  " + paint(ansiDim, plural(len(us), "unmanaged object", "unmanaged objects")+" left alone") + "\n")
+		default:
+			if len(groups[course]) > 0 {
 				bw.WriteString("\n")
 			}
 			bw.WriteString("  " + paint(ansiDim, "unmanaged (left alone):") + "\n")
@@ -97,9 +129,46 @@ func Text(w io.Writer, p diff.Plan, opts TextOptions) error {
 		}
 	}
 
-	if len(courses) > 0 || len(p.Diagnostics) > 0 || len(p.Refusals) > 0 {
+	// How to see what the counts stand for.
+	var hints []string
+	if collapsedLines > 0 {
+		hints = append(hints, fmt.Sprintf("Collapsed: %s identical changes shown as %s with a count (--expand lists each one).",
+			thousands(collapsedChanges), plural(collapsedLines, "line", "lines")))
+	}
+	if len(p.Unmanaged) > 0 && !opts.ShowUnmanaged {
+		hints = append(hints, leftAloneLine(p, "--show-unmanaged"))
+	}
+	if len(shown) > 0 && len(hints) > 0 {
+		bw.WriteString("\n")
+	}
+	for _, h := range hints {
+		bw.WriteString(paint(ansiDim, h) + "\n")
+	}
+
+	if len(shown) > 0 || len(hints) > 0 || len(p.Diagnostics) > 0 || len(p.Refusals) > 0 {
 		bw.WriteString("\n")
 	}
 	bw.WriteString(paint(ansiBold, summaryLine(p.Summary(), p.HasChanges(), len(p.Diagnostics.Errors()))) + "\n")
 	return bw.Flush()
+}
+
+// writeNames lists a collapsed group's users under its line, wrapped at namesWidth.
+func writeNames(bw *bufio.Writer, cs []diff.Change) {
+	const indent = "      "
+	line := indent
+	for i, c := range cs {
+		name := who(c)
+		if i < len(cs)-1 {
+			name += ","
+		}
+		if line != indent && len(line)+1+len(name) > namesWidth {
+			bw.WriteString(line + "\n")
+			line = indent
+		}
+		if line != indent {
+			line += " "
+		}
+		line += name
+	}
+	bw.WriteString(line + "\n")
 }

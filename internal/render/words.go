@@ -237,3 +237,15 @@ func RefusalText(r diff.Refusal, lim diff.Limits) string {
 }
 
 func pluralVerb(n int, one, many string) string { return plural(n, one, many) }
+
+// leftAloneLine counts what no spec manages, for the forms that do not list it:
+// "Left alone: 32 unmanaged objects in 8 courses, which no spec manages (FLAG lists
+// them)."
+func leftAloneLine(p diff.Plan, flag string) string {
+	courses := map[string]bool{}
+	for _, u := range p.Unmanaged {
+		courses[u.Course] = true
+	}
+	return fmt.Sprintf("Left alone: %s in %s, which no spec manages (%s lists them).",
+		plural(len(p.Unmanaged), "unmanaged object", "unmanaged objects"), plural(len(courses), "course", "courses"), flag)
+}
