@@ -17,6 +17,7 @@ import (
 	"github.com/enrolctl/enrolctl/internal/gitsrc"
 	"github.com/enrolctl/enrolctl/internal/moodle"
 	"github.com/enrolctl/enrolctl/internal/render"
+	"github.com/enrolctl/enrolctl/internal/review"
 )
 
 type applyFlags struct {
@@ -275,7 +276,18 @@ func (a *App) provenance(conn *siteConn) apply.Provenance {
 	dir := a.specsPath(conn)
 	head, _ := gitsrc.Head(dir)
 	dirty, _ := gitsrc.Dirty(dir)
-	return apply.DetectProvenance(a.Getenv, head.Hash, gitsrc.Message(dir), dirty)
+	prov := apply.DetectProvenance(a.Getenv, head.Hash, gitsrc.Message(dir), dirty)
+	// The review loop's CI reader also knows GitHub's event file and GitLab's project
+	// URL: what it finds fills what the variables alone did not give.
+	if ci, err := review.DetectCI(a.Getenv); err == nil {
+		if prov.MergeRequest == "" {
+			prov.MergeRequest = ci.MergeRequestURL
+		}
+		if prov.Job == "" {
+			prov.Job = ci.PipelineURL
+		}
+	}
+	return prov
 }
 
 func summaryLine(p diff.Plan) string {
