@@ -32,11 +32,19 @@ use stdClass;
  * update_user_enrol() (no welcome e-mail), and the plain (component '') course roles through
  * role_assign()/role_unassign(), so events and caches behave as in the UI.
  *
+ * local_enrolctl_write reads a course's instances, users, user enrolments and plain roles for all
+ * its items in four queries first (prefetch()); set_one() then only falls back to per-item reads for
+ * what the batch does not hold. Each prefetched row serves one item: a second item for the same
+ * user reads the database again, after the first item's changes.
+ *
  * @package    local_enrolctl
  * @copyright  2026 The enrolctl authors
  * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
 class set_enrolments extends external_api {
+    /** @var stdClass|null rows read ahead for the items of one course (prefetch()), consumed by set_one() */
+    private static $batch = null;
+
     /**
      * Parameters.
      *
@@ -81,6 +89,73 @@ class set_enrolments extends external_api {
     }
 
     /**
+     * Reads ahead, in four queries, what set_one() would read item by item for these items of one
+     * course: the course's enrolment instances, the users, their user enrolments in the course's
+     * instances and their plain roles in the course context. Ends with end_batch().
+     *
+     * @param int $courseid
+     * @param array $items set_enrolments items of that course
+     */
+    public static function prefetch(int $courseid, array $items): void {
+        global $CFG, $DB;
+        self::$batch = null;
+        $userids = [];
+        foreach ($items as $item) {
+            $userids[(int)$item['userid']] = true;
+        }
+        unset($userids[(int)$CFG->siteguest]);
+        if (!$userids) {
+            return;
+        }
+        $batch = (object)['instances' => [], 'users' => [], 'ues' => [], 'roles' => [], 'contextid' => 0];
+        $batch->instances = $DB->get_records('enrol', ['courseid' => $courseid]);
+        [$usql, $uparams] = $DB->get_in_or_equal(array_keys($userids), SQL_PARAMS_NAMED, 'u');
+        $batch->users = $DB->get_records_select('user', "id $usql AND deleted = 0", $uparams, '', 'id, username');
+        $instanceids = [];
+        foreach ($batch->instances as $instance) {
+            if (in_array($instance->enrol, guard::USERMANAGED, true)) {
+                $instanceids[] = (int)$instance->id;
+            }
+        }
+        if ($instanceids) {
+            // Every (instance, user) pair asked for is known: false when the user has no row there.
+            foreach ($items as $item) {
+                if (in_array((int)$item['instanceid'], $instanceids, true)) {
+                    $batch->ues[$item['instanceid'] . ':' . $item['userid']] = false;
+                }
+            }
+            [$isql, $iparams] = $DB->get_in_or_equal($instanceids, SQL_PARAMS_NAMED, 'i');
+            $rs = $DB->get_recordset_select('user_enrolments', "enrolid $isql AND userid $usql", $iparams + $uparams);
+            foreach ($rs as $ue) {
+                $batch->ues[$ue->enrolid . ':' . $ue->userid] = $ue;
+            }
+            $rs->close();
+        }
+        $context = \context_course::instance($courseid, IGNORE_MISSING);
+        if ($context) {
+            $batch->contextid = (int)$context->id;
+            foreach ($userids as $userid => $unused) {
+                $batch->roles[$userid] = [];
+            }
+            $rs = $DB->get_recordset_select('role_assignments',
+                "contextid = :ctx AND userid $usql AND component = '' AND itemid = 0", ['ctx' => $context->id] + $uparams,
+                'id', 'id, userid, roleid');
+            foreach ($rs as $ra) {
+                $batch->roles[$ra->userid][$ra->id] = $ra;
+            }
+            $rs->close();
+        }
+        self::$batch = $batch;
+    }
+
+    /**
+     * Forgets what prefetch() read (the course's transaction ended or is retried).
+     */
+    public static function end_batch(): void {
+        self::$batch = null;
+    }
+
+    /**
      * The instance of a manual or self enrolment, checked for use by enrolctl.
      *
      * @param int $instanceid
@@ -103,8 +178,20 @@ class set_enrolments extends external_api {
      */
     public static function set_one(array $item, int $courseid = 0): void {
         global $DB;
-        $instance = self::user_instance((int)$item['instanceid'], $courseid);
-        $userid = (int)guard::user((int)$item['userid'])->id;
+        $batch = self::$batch;
+        $instanceid = (int)$item['instanceid'];
+        $userid = (int)$item['userid'];
+        $instance = $batch->instances[$instanceid] ?? null;
+        if ($instance && ($courseid == 0 || $instance->courseid == $courseid)
+                && in_array($instance->enrol, guard::USERMANAGED, true)) {
+            // The checks of user_instance(), on the prefetched row.
+            $instance = clone($instance);
+        } else {
+            $instance = self::user_instance($instanceid, $courseid);
+        }
+        if (!isset($batch->users[$userid])) {
+            $userid = (int)guard::user($userid)->id;
+        }
         guard::require_enabled($instance->enrol);
         if (!self::valid_times((int)$item['timestart'], (int)$item['timeend'])) {
             throw guard::error('invalidtimes', $userid);
@@ -117,12 +204,21 @@ class set_enrolments extends external_api {
         $status = $item['suspended'] ? ENROL_USER_SUSPENDED : ENROL_USER_ACTIVE;
         $timestart = (int)$item['timestart'];
         $timeend = (int)$item['timeend'];
-        $ue = $DB->get_record('user_enrolments', ['enrolid' => $instance->id, 'userid' => $userid]);
+        $enrolled = false; // enrol_user() below assigns roles: the prefetched roles are then stale.
+        // A prefetched row serves one item only: after it, this item's writes make it stale.
+        $key = $instance->id . ':' . $userid;
+        if ($batch && array_key_exists($key, $batch->ues)) {
+            $ue = $batch->ues[$key];
+            unset($batch->ues[$key]);
+        } else {
+            $ue = $DB->get_record('user_enrolments', ['enrolid' => $instance->id, 'userid' => $userid]);
+        }
         if (!$ue) {
             // Manual: the "Enrol users" dialog needs enrol/manual:enrol. Self has no :enrol capability
             // (users enrol themselves); enrolling someone else into it is managing it (enrol/self:manage).
             require_capability($instance->enrol === 'manual' ? 'enrol/manual:enrol' : 'enrol/self:manage', $context);
             $plugin->enrol_user($instance, $userid, $roleid ?: null, $timestart, $timeend, $status);
+            $enrolled = true;
         } else if ((int)$ue->status !== $status || (int)$ue->timestart !== $timestart || (int)$ue->timeend !== $timeend) {
             // The "Edit enrolment" dialog: enrol/<x>:manage.
             require_capability('enrol/' . $instance->enrol . ':manage', $context);
@@ -130,8 +226,15 @@ class set_enrolments extends external_api {
         }
 
         if ($roleid) {
-            $plain = $DB->get_records('role_assignments',
-                ['contextid' => $context->id, 'userid' => $userid, 'component' => '', 'itemid' => 0], 'id', 'id, roleid');
+            $prefetched = $batch && $batch->contextid == $context->id && isset($batch->roles[$userid]);
+            if ($prefetched) {
+                $plain = $batch->roles[$userid];
+                unset($batch->roles[$userid]);
+            }
+            if (!$prefetched || $enrolled) {
+                $plain = $DB->get_records('role_assignments',
+                    ['contextid' => $context->id, 'userid' => $userid, 'component' => '', 'itemid' => 0], 'id', 'id, roleid');
+            }
             $has = false;
             foreach ($plain as $ra) {
                 if ($ra->roleid == $roleid) {

@@ -41,6 +41,9 @@ class guard {
     /** @var context_course[] courses whose context already passed validate_context in this request */
     private static $validated = [];
 
+    /** @var array[] get_assignable_roles() of course contexts, by context id, for this request */
+    private static $assignable = [];
+
     /** The capability every function of the plugin requires in the system context. */
     const MANAGE = 'local/enrolctl:manage';
 
@@ -210,8 +213,11 @@ class guard {
         if ($roleid == 0 || in_array($roleid, $alsoallowed)) {
             return;
         }
-        $assignable = get_assignable_roles($context, ROLENAME_SHORT);
-        if (!array_key_exists($roleid, $assignable)) {
+        // get_assignable_roles() costs several queries: once per course and request is enough.
+        if (!isset(self::$assignable[$context->id])) {
+            self::$assignable[$context->id] = get_assignable_roles($context, ROLENAME_SHORT);
+        }
+        if (!array_key_exists($roleid, self::$assignable[$context->id])) {
             throw self::error('invalidrole', (object)['roleid' => $roleid, 'courseid' => $context->instanceid]);
         }
     }
