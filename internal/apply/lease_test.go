@@ -3,10 +3,14 @@ package apply
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/enrolctl/enrolctl/internal/moodle"
 )
 
 // Issue 10: two applies at once interleaved. The second one stops at once, naming the
@@ -56,7 +60,21 @@ func TestLeaseRenewedThenLost(t *testing.T) {
 	now.Store(time.Date(2026, 9, 1, 8, 0, 0, 0, time.UTC).Unix())
 	s.sim.SetClock(func() time.Time { return time.Unix(now.Load(), 0) })
 	ctx := context.Background()
-	l, err := AcquireLease(ctx, s.client, LeaseOptions{Holder: "alice", TTL: 10 * time.Second, RenewEvery: 5 * time.Millisecond})
+	// Alice's runner reaches Moodle through a link the test can cut.
+	var cut atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if cut.Load() {
+			http.Error(w, "unreachable", http.StatusServiceUnavailable)
+			return
+		}
+		s.sim.Handler().ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	alice, err := moodle.New(moodle.Config{URL: srv.URL, Token: token, Backoff: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := AcquireLease(ctx, alice, LeaseOptions{Holder: "alice", TTL: 10 * time.Second, RenewEvery: 5 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,11 +85,14 @@ func TestLeaseRenewedThenLost(t *testing.T) {
 	if l.Context().Err() != nil {
 		t.Fatalf("lease lost while renewing: %v", context.Cause(l.Context()))
 	}
-	// The runner is cut off long enough for the lease to expire, and another takes it.
+	// Alice's runner is cut off long enough for the lease to expire, and bob takes it;
+	// when the link is back, alice's next renewal finds the lease lost.
+	cut.Store(true)
 	s.sim.SetClock(func() time.Time { return time.Unix(now.Load()+3600, 0) })
 	if _, err := AcquireLease(ctx, s.client, LeaseOptions{Holder: "bob", TTL: time.Hour}); err != nil {
 		t.Fatal(err)
 	}
+	cut.Store(false)
 	waitFor(t, func() bool { return l.Context().Err() != nil }, "the lease's context to end")
 	if cause := context.Cause(l.Context()); !strings.Contains(cause.Error(), `lost to "bob"`) {
 		t.Errorf("cause = %v, want lost to bob", cause)
