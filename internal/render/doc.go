@@ -16,8 +16,6 @@
 //     (...)", or "No changes planned: fix the 2 errors first."). Expand writes one line
 //     per change, ShowUnmanaged lists the objects left alone under "unmanaged (left
 //     alone):" in every course that has some.
-//   - Markdown(w, plan): a merge-request comment: the summary, a table per course and a
-//     ```diff block of the same lines, folded in <details> when long.
 //   - ReviewMarkdown(w, plan, ReviewOptions): the reviewer's form, which `plan -o
 //     markdown` and `enrolctl comment` use: errors, warnings, what apply will refuse
 //     and the approvals first; only the courses that change in the table; identical
@@ -43,8 +41,9 @@
 //     each changed field as `field: old → new`; a removal shows what it takes away in
 //     parentheses; the change's Reason follows as a `# comment`.
 //   - Values containing spaces are quoted.
-//   - In Markdown's diff block, updates are marked "!" instead of "~" because that is
-//     the marker GitHub and GitLab highlight; course headers are "@@ course X @@".
+//   - In ReviewMarkdown's diff block, updates are marked "!" instead of "~" because
+//     that is the marker GitHub and GitLab highlight; course headers are
+//     "@@ course X @@".
 //   - Colour (ANSI) is used only when TextOptions.Color is set: green +, yellow ~,
 //     red -, dim unmanaged objects and reasons, bold red "Error:".
 package render

@@ -7,11 +7,12 @@ import (
 	"strings"
 
 	"github.com/enrolctl/enrolctl/internal/diff"
+	"github.com/enrolctl/enrolctl/internal/spec/diag"
 )
 
 // reviewFoldAfter is the number of diff lines above which the reviewer's block is
-// folded: collapsed lines are each worth reading, so more of them stay in view than in
-// Markdown's one-line-per-change block.
+// folded: collapsed lines are each worth reading, so more of them stay in view than a
+// one-line-per-change block could keep.
 const reviewFoldAfter = 60
 
 // ReviewOptions tune the reviewer's markdown.
@@ -176,4 +177,17 @@ func writeRefusals(bw *bufio.Writer, p diff.Plan) {
 		"above the limits of %d per course, %.0f%% of a course and %d per apply, with no further flag. Protected courses stay refused.\n",
 		plural(changes, "removal", "removals"), plural(enrolments, "enrolment removed or suspended", "enrolments removed or suspended"),
 		p.Limits.MaxRemovals, p.Limits.MaxShare*100, p.Limits.MaxSiteRemovals)
+}
+
+// cell keeps a value from breaking a Markdown table row.
+func cell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
+
+func writeDiagnostics(bw *bufio.Writer, ds diag.Diagnostics) {
+	for _, d := range ds {
+		if where := d.At().String(); where != "" {
+			fmt.Fprintf(bw, "- `%s`: %s\n", where, diagnosticLine(d))
+		} else {
+			fmt.Fprintf(bw, "- %s\n", diagnosticLine(d))
+		}
+	}
 }
