@@ -119,6 +119,21 @@ func (h *httpAPI) do(ctx context.Context, method, url string, in any, out any) (
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	data, header, err := h.send(req, 64<<20)
+	if err != nil {
+		return nil, err
+	}
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			return nil, fmt.Errorf("%s API: unexpected answer to %s: %v", h.platform, method, err)
+		}
+	}
+	return header, nil
+}
+
+// send adds the token, sends req and reads at most limit bytes of the answer; an
+// answer of 300 or above is an *APIError.
+func (h *httpAPI) send(req *http.Request, limit int64) ([]byte, http.Header, error) {
 	h.setAuth(req)
 	client := h.client
 	if client == nil {
@@ -126,22 +141,17 @@ func (h *httpAPI) do(ctx context.Context, method, url string, in any, out any) (
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	data, err := io.ReadAll(io.LimitReader(resp.Body, limit))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if resp.StatusCode >= 300 {
-		return nil, h.apiError(resp.StatusCode, data)
+		return nil, nil, h.apiError(resp.StatusCode, data)
 	}
-	if out != nil {
-		if err := json.Unmarshal(data, out); err != nil {
-			return nil, fmt.Errorf("%s API: unexpected answer to %s: %v", h.platform, method, err)
-		}
-	}
-	return resp.Header, nil
+	return data, resp.Header, nil
 }
 
 func (h *httpAPI) apiError(status int, data []byte) error {

@@ -60,17 +60,11 @@ func FetchPlan(ctx context.Context, ci CI, getenv func(string) string, o FetchOp
 		return Fetched{}, fmt.Errorf("the environment variable %s is empty or not set; it must hold the token that reads merge requests and artifacts (see docs/ci.md)", tokenEnv)
 	}
 	if ci.Platform == GitLab {
-		g := &gitLabFetch{httpAPI: httpAPI{platform: GitLab, client: o.HTTPClient, tokenName: tokenEnv,
-			setAuth: func(r *http.Request) { r.Header.Set("PRIVATE-TOKEN", token) }},
+		g := &gitLabFetch{httpAPI: gitLabAPI(o.HTTPClient, token, tokenEnv),
 			project: ci.APIURL + "/projects/" + url.PathEscape(ci.Project)}
 		return g.fetch(ctx, ci.Commit, o)
 	}
-	g := &gitHubFetch{httpAPI: httpAPI{platform: GitHub, client: o.HTTPClient, tokenName: tokenEnv,
-		setAuth: func(r *http.Request) {
-			r.Header.Set("Authorization", "Bearer "+token)
-			r.Header.Set("Accept", "application/vnd.github+json")
-			r.Header.Set("X-GitHub-Api-Version", "2022-11-28")
-		}},
+	g := &gitHubFetch{httpAPI: gitHubAPI(o.HTTPClient, token, tokenEnv),
 		repo: ci.APIURL + "/repos/" + ci.Project}
 	return g.fetch(ctx, ci.Commit, o)
 }
@@ -215,24 +209,8 @@ func (h *httpAPI) raw(ctx context.Context, u string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	h.setAuth(req)
-	client := h.client
-	if client == nil {
-		client = http.DefaultClient
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 512<<20))
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode >= 300 {
-		return nil, h.apiError(resp.StatusCode, data)
-	}
-	return data, nil
+	data, _, err := h.send(req, 512<<20) // a plan or its artifact archive
+	return data, err
 }
 
 func short(sha string) string {

@@ -24,14 +24,19 @@ type gitHub struct {
 // apiURL (GITHUB_API_URL). tokenEnv names where token came from, for messages.
 func NewGitHub(client *http.Client, apiURL, repo string, number int, token, tokenEnv string) Commenter {
 	return &gitHub{
-		httpAPI: httpAPI{platform: GitHub, client: client, tokenName: tokenEnv,
-			setAuth: func(r *http.Request) {
-				r.Header.Set("Authorization", "Bearer "+token)
-				r.Header.Set("Accept", "application/vnd.github+json")
-				r.Header.Set("X-GitHub-Api-Version", "2022-11-28")
-			}},
-		api: apiURL, repo: repo, number: number,
+		httpAPI: gitHubAPI(client, token, tokenEnv),
+		api:     apiURL, repo: repo, number: number,
 	}
+}
+
+// gitHubAPI is GitHub's REST API with the token as a bearer, for comments and fetches.
+func gitHubAPI(client *http.Client, token, tokenEnv string) httpAPI {
+	return httpAPI{platform: GitHub, client: client, tokenName: tokenEnv,
+		setAuth: func(r *http.Request) {
+			r.Header.Set("Authorization", "Bearer "+token)
+			r.Header.Set("Accept", "application/vnd.github+json")
+			r.Header.Set("X-GitHub-Api-Version", "2022-11-28")
+		}}
 }
 
 type gitHubComment struct {

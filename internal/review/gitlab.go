@@ -23,10 +23,15 @@ type gitLab struct {
 // path) at apiURL (CI_API_V4_URL). tokenEnv names where token came from, for messages.
 func NewGitLab(client *http.Client, apiURL, project string, iid int, token, tokenEnv string) Commenter {
 	return &gitLab{
-		httpAPI: httpAPI{platform: GitLab, client: client, tokenName: tokenEnv,
-			setAuth: func(r *http.Request) { r.Header.Set("PRIVATE-TOKEN", token) }},
-		base: fmt.Sprintf("%s/projects/%s/merge_requests/%d/notes", apiURL, url.PathEscape(project), iid),
+		httpAPI: gitLabAPI(client, token, tokenEnv),
+		base:    fmt.Sprintf("%s/projects/%s/merge_requests/%d/notes", apiURL, url.PathEscape(project), iid),
 	}
+}
+
+// gitLabAPI is GitLab's REST API v4 with a private token, for notes and fetches.
+func gitLabAPI(client *http.Client, token, tokenEnv string) httpAPI {
+	return httpAPI{platform: GitLab, client: client, tokenName: tokenEnv,
+		setAuth: func(r *http.Request) { r.Header.Set("PRIVATE-TOKEN", token) }}
 }
 
 type gitLabNote struct {

@@ -151,14 +151,6 @@ func (m *Masker) Markdown(md string) string {
 	return strings.Join(lines, "\n")
 }
 
-// Text masks every username in plain text.
-func (m *Masker) Text(s string) string {
-	if len(m.masks) == 0 {
-		return s
-	}
-	return m.line(s, false)
-}
-
 // line replaces each whole username token of line; escape asks for \* outside code
 // spans.
 func (m *Masker) line(line string, escape bool) string {
