@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"time"
 
 	"github.com/enrolctl/enrolctl/internal/moodle"
 	"github.com/enrolctl/enrolctl/internal/spec"
@@ -30,10 +29,8 @@ func (a *App) loadSpecs(conn *siteConn, siteRoles []string) *spec.Set {
 // diagnostic found. Errors do not stop it: the caller still checks what it can against
 // the site, so that all errors are reported in one run.
 func (a *App) loadDesired(conn *siteConn, site *moodle.Site) (state.Snapshot, diag.Diagnostics, error) {
-	if conn.loc == nil {
-		if loc, err := time.LoadLocation(site.Status.TimeZone); err == nil {
-			conn.loc = loc
-		}
+	if loc, err := conn.location(site); err == nil {
+		conn.loc = loc
 	}
 	if _, err := fs.Stat(os.DirFS(a.Dir), filepath.ToSlash(filepath.Clean(conn.specsDir))); err != nil && !filepath.IsAbs(conn.specsDir) {
 		return state.Snapshot{}, nil, fmt.Errorf("spec folder %s not found (site %q): create it or set the site's specs in the configuration", conn.specsDir, conn.name)

@@ -66,10 +66,7 @@ are some (1 on errors).`,
 			if err != nil {
 				return err
 			}
-			loc := conn.loc
-			if loc == nil {
-				loc, _ = time.LoadLocation(site.Status.TimeZone)
-			}
+			loc, _ := conn.location(site)
 			refs := selectCatalogue(site.Catalogue, nil, category)
 			ids := make([]int64, len(refs))
 			for i, r := range refs {

@@ -52,11 +52,9 @@ func (a *App) importCSV(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	loc := conn.loc
-	if loc == nil {
-		if loc, err = time.LoadLocation(site.Status.TimeZone); err != nil {
-			return fmt.Errorf("the site's time zone %q: %v (set timezone in the configuration)", site.Status.TimeZone, err)
-		}
+	loc, err := conn.location(site)
+	if err != nil {
+		return err
 	}
 	f, err := os.Open(a.path(name))
 	if err != nil {

@@ -97,11 +97,8 @@ func (a *App) importMoodle(cmd *cobra.Command, f importMoodleFlags) error {
 	if err != nil {
 		return err
 	}
-	opts.Location = conn.loc
-	if opts.Location == nil {
-		if opts.Location, err = time.LoadLocation(site.Status.TimeZone); err != nil {
-			return fmt.Errorf("the site's time zone %q: %v (set timezone in the configuration)", site.Status.TimeZone, err)
-		}
+	if opts.Location, err = conn.location(site); err != nil {
+		return err
 	}
 	refs := selectCatalogue(site.Catalogue, f.courses, f.category)
 	if len(refs) == 0 {

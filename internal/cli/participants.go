@@ -49,10 +49,7 @@ Filters combine: --role student --status suspended --method cohort --group "Prom
 			if err != nil {
 				return err
 			}
-			loc := conn.loc
-			if loc == nil {
-				loc, _ = time.LoadLocation(site.Status.TimeZone)
-			}
+			loc, _ := conn.location(site)
 			course := moodle.ToCourse(states[0])
 			ps := render.ParticipantsOf(course, userInfos(states[0].Users), f, time.Now(), loc)
 			switch format {

@@ -22,6 +22,19 @@ type siteConn struct {
 	auditLog string
 }
 
+// location is the time zone dates are read and shown in: the configured one, else
+// the site's.
+func (c *siteConn) location(site *moodle.Site) (*time.Location, error) {
+	if c.loc != nil {
+		return c.loc, nil
+	}
+	loc, err := time.LoadLocation(site.Status.TimeZone)
+	if err != nil {
+		return nil, fmt.Errorf("the site's time zone %q: %v (set timezone in the configuration)", site.Status.TimeZone, err)
+	}
+	return loc, nil
+}
+
 func (c *siteConn) describe() string {
 	if c.sandbox != nil {
 		return "the sandbox Moodle"
