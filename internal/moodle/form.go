@@ -24,9 +24,6 @@ func (f *Form) Bool(key string, v bool) {
 	}
 }
 
-// Len is the number of leaves.
-func (f *Form) Len() int { return len(f.keys) }
-
 func (f *Form) values() url.Values {
 	v := make(url.Values, len(f.keys)+3)
 	for i, k := range f.keys {

@@ -139,18 +139,6 @@ type NewInstance struct {
 	Course string
 }
 
-// InstanceUpdate is one item of local_enrolctl_update_instances. Nil fields are not sent,
-// so Moodle leaves them as they are.
-type InstanceUpdate struct {
-	ID          int64
-	Name        *string
-	Disabled    *bool
-	RoleID      *int64
-	GroupID     *int64
-	MaxEnrolled *int
-	Course      string // for error messages only
-}
-
 // EnrolmentState is one item of local_enrolctl_set_enrolments: the full desired state
 // of a user's enrolment, since Moodle resets whatever is omitted.
 type EnrolmentState struct {
@@ -164,25 +152,9 @@ type EnrolmentState struct {
 	Username   string // for error messages only
 }
 
-// Unenrolment is one item of local_enrolctl_unenrol_users.
-type Unenrolment struct {
-	InstanceID int64
-	UserID     int64
-	Course     string
-	Username   string
-}
-
 // NewGroup is one item of core_group_create_groups.
 type NewGroup struct {
 	CourseID int64
 	Name     string
 	Course   string
-}
-
-// Membership is one item of core_group_add_group_members / delete_group_members.
-type Membership struct {
-	GroupID  int64
-	UserID   int64
-	Course   string
-	Username string
 }

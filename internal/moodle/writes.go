@@ -39,38 +39,6 @@ func (c *Client) AddInstances(ctx context.Context, items []NewInstance) ([]int64
 	return ids, err
 }
 
-// UpdateInstances changes instances (local_enrolctl_update_instances); only non-nil
-// fields are sent. It returns how many items were committed.
-func (c *Client) UpdateInstances(ctx context.Context, items []InstanceUpdate) (int, error) {
-	return writeBatches(ctx, c, "local_enrolctl_update_instances", "instances", items, 6,
-		func(f *Form, p string, it InstanceUpdate) {
-			f.Int(field(p, "id"), it.ID)
-			if it.Name != nil {
-				f.Set(field(p, "name"), *it.Name)
-			}
-			if it.Disabled != nil {
-				f.Int(field(p, "status"), status(*it.Disabled))
-			}
-			if it.RoleID != nil {
-				f.Int(field(p, "roleid"), *it.RoleID)
-			}
-			if it.GroupID != nil {
-				f.Int(field(p, "groupid"), *it.GroupID)
-			}
-			if it.MaxEnrolled != nil {
-				f.Int(field(p, "maxenrolled"), int64(*it.MaxEnrolled))
-			}
-		},
-		func(it InstanceUpdate) (string, string) { return it.Course, "" }, nil)
-}
-
-// DeleteInstances deletes instances and unenrols their users (local_enrolctl_delete_instances).
-func (c *Client) DeleteInstances(ctx context.Context, ids []int64, course string) (int, error) {
-	return writeBatches(ctx, c, "local_enrolctl_delete_instances", "instanceids", ids, 1,
-		func(f *Form, p string, id int64) { f.Int(p, id) },
-		func(int64) (string, string) { return course, "" }, nil)
-}
-
 // SetEnrolments writes the full state of manual or self enrolments
 // (local_enrolctl_set_enrolments). Moodle writes only the rows that differ.
 func (c *Client) SetEnrolments(ctx context.Context, items []EnrolmentState) (int, error) {
@@ -84,16 +52,6 @@ func (c *Client) SetEnrolments(ctx context.Context, items []EnrolmentState) (int
 			f.Bool(field(p, "suspended"), it.Suspended)
 		},
 		func(it EnrolmentState) (string, string) { return it.Course, it.Username }, nil)
-}
-
-// UnenrolUsers removes manual or self enrolments (local_enrolctl_unenrol_users).
-func (c *Client) UnenrolUsers(ctx context.Context, items []Unenrolment) (int, error) {
-	return writeBatches(ctx, c, "local_enrolctl_unenrol_users", "enrolments", items, 2,
-		func(f *Form, p string, it Unenrolment) {
-			f.Int(field(p, "instanceid"), it.InstanceID)
-			f.Int(field(p, "userid"), it.UserID)
-		},
-		func(it Unenrolment) (string, string) { return it.Course, it.Username }, nil)
 }
 
 // CreateGroups creates groups (core_group_create_groups) and returns their ids in order.
@@ -119,25 +77,6 @@ func (c *Client) CreateGroups(ctx context.Context, items []NewGroup) ([]int64, e
 			return nil
 		})
 	return ids, err
-}
-
-// AddMembers adds manual group memberships (core_group_add_group_members).
-func (c *Client) AddMembers(ctx context.Context, items []Membership) (int, error) {
-	return c.members(ctx, "core_group_add_group_members", items)
-}
-
-// RemoveMembers removes manual group memberships (core_group_delete_group_members).
-func (c *Client) RemoveMembers(ctx context.Context, items []Membership) (int, error) {
-	return c.members(ctx, "core_group_delete_group_members", items)
-}
-
-func (c *Client) members(ctx context.Context, fn string, items []Membership) (int, error) {
-	return writeBatches(ctx, c, fn, "members", items, 2,
-		func(f *Form, p string, it Membership) {
-			f.Int(field(p, "groupid"), it.GroupID)
-			f.Int(field(p, "userid"), it.UserID)
-		},
-		func(it Membership) (string, string) { return it.Course, it.Username }, nil)
 }
 
 func status(disabled bool) int64 {
