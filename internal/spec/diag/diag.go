@@ -1,22 +1,8 @@
-// Package diag holds enrolctl's one diagnostic type: every error and warning found in
-// the configuration, the specs, the checks against the site, the plan and apply travels
-// as a Diagnostic, with a severity, a start–end range in a file, a message, an optional
-// did-you-mean suggestion, the source line it points at, and a JSON form.
-//
-// Entry points:
-//   - Diagnostic and its Error() "file:line:col: message (did you mean "x"?)"; Errorf,
-//     Warnf and Diagnostic.At build and locate one; Diagnostic.Pretty renders it with its
-//     source line and a caret underline.
-//   - Diagnostics: HasErrors, Errors, Warnings, Sort, Err (nil when there is no error),
-//     WithSource (fills Snippet and the end of the range from the files).
-//   - Suggest: the closest known name to a misspelt one, or "".
-//   - ParsePos: the Pos of a "file:line:col" text (state.Source).
 package diag
 
 import (
 	"cmp"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -259,13 +245,6 @@ func (ds Diagnostics) Err() error {
 		return nil
 	}
 	return ds
-}
-
-// As extracts Diagnostics from err, when err is (or wraps) one.
-func As(err error) (Diagnostics, bool) {
-	var ds Diagnostics
-	ok := errors.As(err, &ds)
-	return ds, ok
 }
 
 // WithSource fills each diagnostic's Snippet with the line it points at and, when the
