@@ -19,6 +19,10 @@
 #   MOODLE_EXTDB [enrolctl_extdb] database of the external enrolment table
 #   ENROLCTL_DEV_OUT [/work/realmoodle]           env file, site config, logs
 #   SEED [demo,timing]            which data sets to seed ("" for none)
+#   MOODLE_DEBUG [normal]         $CFG->debug: normal (as a production site: errors and warnings
+#                                 logged, debuginfo in web-service errors), developer (E_ALL and
+#                                 Moodle's developer checks, for debugging the plugin; slower),
+#                                 none
 set -euo pipefail
 
 checkout=${1:?usage: dev/moodle-site.sh MOODLE_CHECKOUT}
@@ -33,6 +37,12 @@ wwwroot="http://127.0.0.1:$port"
 dbname=${MOODLE_DB:-moodle}
 dbuser=$dbname
 extdb=${MOODLE_EXTDB:-enrolctl_extdb}
+case ${MOODLE_DEBUG:-normal} in
+    normal) debug='(E_ERROR | E_PARSE | E_WARNING | E_NOTICE)' ;;   # DEBUG_NORMAL
+    developer) debug='(E_ALL)' ;;                                   # DEBUG_DEVELOPER
+    none) debug='0' ;;
+    *) echo "MOODLE_DEBUG: normal, developer or none" >&2; exit 2 ;;
+esac
 
 log() { printf '\n== %s (%s)\n' "$*" "$(date -u +%H:%M:%S)"; }
 as_www() { runuser -u www-data -- "$@"; }
@@ -118,8 +128,8 @@ global \$CFG;
 \$CFG->dataroot  = '$data';
 \$CFG->admin     = 'admin';
 \$CFG->directorypermissions = 02777;
-// A throw-away developer site: show problems, never send mail.
-\$CFG->debug = (E_ALL);
+// A throw-away test site set up as in production (MOODLE_DEBUG=developer for debugging), never sending mail.
+\$CFG->debug = $debug;
 \$CFG->debugdisplay = 0;
 \$CFG->noemailever = true;
 require_once(__DIR__ . '/lib/setup.php');

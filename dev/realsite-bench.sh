@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# dev/realsite-bench.sh — issue 9's real-Moodle numbers, measured in one run:
+#   1. psql: the time PostgreSQL takes to read the rows local_enrolctl_get_course_state
+#      returns for the courses (the plugin's seven queries, as in get_course_state.php);
+#   2. BenchmarkPlanRealSite: a whole plan of those courses through the web services
+#      (time and calls per plan);
+#   3. BenchmarkRenewRealSite (with RENEW=1; it writes): 1,200 renewals across 30 courses
+#      (time and write calls). Each run moves those enrolments' end dates by a day.
+# Usage (a site made by dev/moodle-site.sh): . /work/realmoodle/env; dev/realsite-bench.sh [PREFIX]
+# PREFIX [T-] limits everything to the courses whose shortname starts with it (the seeded
+# timing courses; "" for every course).
+set -euo pipefail
+prefix=${1-T-}
+: "${MOODLE_PSQL:?source the env file of dev/moodle-site.sh}" "${ENROLCTL_E2E_URL:?}" "${ENROLCTL_TOKEN:?}"
+repo=$(cd "$(dirname "$0")/.." && pwd)
+
+ids=$(psql "$MOODLE_PSQL" -qtAX -c "select string_agg(id::text, ',') from mdl_course where id <> 1 and shortname like '${prefix//\'/\'\'}%'")
+[ -n "$ids" ] || { echo "no course starts with '$prefix'" >&2; exit 2; }
+in="($ids)"
+counts=$(psql "$MOODLE_PSQL" -qtAX -F' ' -c "select count(distinct e.courseid), count(*) from mdl_user_enrolments ue join mdl_enrol e on e.id = ue.enrolid where e.courseid in $in")
+echo "courses, enrolments: $counts"
+sqlms() {
+    psql "$MOODLE_PSQL" -qtAX -o /dev/null <<SQL | awk '/^Time:/ { t += $2 } END { printf "%.0f", t }'
+\timing on
+SELECT c.id, c.shortname, c.visible, ctx.id, ctx.path, ctx.depth, ctx.contextlevel, ctx.instanceid, ctx.locked FROM mdl_course c JOIN mdl_context ctx ON ctx.instanceid = c.id AND ctx.contextlevel = 50 WHERE c.id IN $in;
+SELECT e.id, e.courseid, e.enrol, e.status, e.name, e.sortorder, e.roleid, e.enrolperiod, e.customint1, e.customint2, e.customint3, r.shortname, ch.idnumber, lc.shortname, g.name FROM mdl_enrol e LEFT JOIN mdl_role r ON r.id = e.roleid LEFT JOIN mdl_cohort ch ON e.enrol = 'cohort' AND ch.id = e.customint1 LEFT JOIN mdl_course lc ON e.enrol = 'meta' AND lc.id = e.customint1 LEFT JOIN mdl_groups g ON e.enrol IN ('cohort', 'meta') AND g.id = e.customint2 AND g.courseid = e.courseid WHERE e.courseid IN $in ORDER BY e.courseid, e.sortorder, e.id;
+SELECT ue.id, e.courseid, ue.enrolid, ue.userid, u.username, ue.status, ue.timestart, ue.timeend FROM mdl_user_enrolments ue JOIN mdl_enrol e ON e.id = ue.enrolid JOIN mdl_user u ON u.id = ue.userid WHERE e.courseid IN $in ORDER BY e.courseid, ue.enrolid, ue.userid;
+SELECT ra.id, ra.contextid, ra.userid, ra.roleid, r.shortname, ra.component, ra.itemid FROM mdl_role_assignments ra JOIN mdl_role r ON r.id = ra.roleid JOIN mdl_context ctx ON ctx.id = ra.contextid AND ctx.contextlevel = 50 WHERE ctx.instanceid IN $in ORDER BY ra.contextid, ra.userid, ra.roleid, ra.component, ra.itemid, ra.id;
+SELECT g.id, g.courseid, g.name, g.idnumber FROM mdl_groups g WHERE g.courseid IN $in ORDER BY g.courseid, g.name, g.id;
+SELECT gm.id, g.courseid, gm.groupid, gm.userid, u.username, gm.component, gm.itemid FROM mdl_groups_members gm JOIN mdl_groups g ON g.id = gm.groupid JOIN mdl_user u ON u.id = gm.userid WHERE g.courseid IN $in ORDER BY g.courseid, gm.groupid, gm.userid;
+SELECT x.courseid, u.id, u.username, u.firstname, u.lastname, u.email, u.idnumber, u.suspended, COALESCE(la.timeaccess, 0) FROM (SELECT e.courseid, ue.userid FROM mdl_user_enrolments ue JOIN mdl_enrol e ON e.id = ue.enrolid WHERE e.courseid IN $in UNION SELECT ctx.instanceid AS courseid, ra.userid FROM mdl_role_assignments ra JOIN mdl_context ctx ON ctx.id = ra.contextid AND ctx.contextlevel = 50 WHERE ctx.instanceid IN $in UNION SELECT g.courseid, gm.userid FROM mdl_groups_members gm JOIN mdl_groups g ON g.id = gm.groupid WHERE g.courseid IN $in) x JOIN mdl_user u ON u.id = x.userid LEFT JOIN mdl_user_lastaccess la ON la.userid = x.userid AND la.courseid = x.courseid ORDER BY x.courseid, u.id;
+SQL
+}
+sqlms >/dev/null   # warm the cache, as the plan's reads are
+echo "psql read of the same rows: $(sqlms) ms, $(sqlms) ms, $(sqlms) ms"
+
+cd "$repo"
+bench=PlanRealSite
+[ "${RENEW:-}" = 1 ] && bench='PlanRealSite|RenewRealSite'
+ENROLCTL_BENCH_PREFIX=$prefix go test ./internal/moodle -run '^$' -bench "$bench" -benchtime "${BENCHTIME:-5x}" | grep -E '^Benchmark|^ok|FAIL'
