@@ -142,8 +142,9 @@ func writeUnmanaged(bw *bufio.Writer, p diff.Plan, list bool) {
 		return
 	}
 	fmt.Fprintf(bw, "\n<details><summary>Unmanaged objects left alone (%d)</summary>\n\n", len(p.Unmanaged))
+	loc := location(p) // loads the zone from disk: once, not per object
 	for _, u := range p.Unmanaged {
-		fmt.Fprintf(bw, "- `%s` %s: %s\n", u.Course, unmanagedName(u), unmanagedText(u, location(p)))
+		fmt.Fprintf(bw, "- `%s` %s: %s\n", u.Course, unmanagedName(u), unmanagedText(u, loc))
 	}
 	bw.WriteString("\n</details>\n")
 }
