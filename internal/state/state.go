@@ -365,13 +365,8 @@ type Snapshot struct {
 // sorted by shortname, so a binary search finds it (10,000 courses are looked up once
 // each when planning a site); otherwise the linear scan does.
 func (s *Snapshot) Course(shortname string) (*Course, bool) {
-	if i, ok := slices.BinarySearchFunc(s.Courses, shortname, func(c Course, name string) int { return strings.Compare(c.Shortname, name) }); ok {
+	if i, ok := find(s.Courses, shortname, func(c Course) string { return c.Shortname }); ok {
 		return &s.Courses[i], true
-	}
-	for i := range s.Courses {
-		if s.Courses[i].Shortname == shortname {
-			return &s.Courses[i], true
-		}
 	}
 	return nil, false
 }
