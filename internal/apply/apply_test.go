@@ -426,6 +426,7 @@ func TestFaultInjection(t *testing.T) {
 						t.Errorf("run %d: failure without an error code: %+v", run, r)
 					}
 				}
+				checkFailureDiagnostics(t, p, res)
 				w.sim.ClearFaults()
 				after := w.observe(t, &desired)
 				checkOnlyPlanned(t, p, obs, after)
@@ -500,6 +501,33 @@ func checkOnlyPlanned(t *testing.T, p diff.Plan, before, after state.Snapshot) {
 					t.Errorf("%s was removed but no plan listed it", addr)
 				}
 			}
+		}
+	}
+}
+
+// checkFailureDiagnostics: each change that did not land is one error diagnostic naming
+// its course, its user (enrolments, memberships) and Moodle's errorcode.
+func checkFailureDiagnostics(t *testing.T, p diff.Plan, res Result) {
+	t.Helper()
+	ds := FailureDiagnostics(p, res)
+	if want := res.Count(Failed) + res.Count(Unknown); len(ds) != want || len(ds.Errors()) != want {
+		t.Fatalf("%d failure diagnostics for %d failed or unknown changes: %v", len(ds), want, ds)
+	}
+	n := 0
+	for i, r := range res.Changes {
+		if r.Outcome != Failed && r.Outcome != Unknown {
+			continue
+		}
+		d := ds[n]
+		n++
+		if !strings.Contains(d.Message, "course "+r.Course) || !strings.Contains(d.Message, "errorcode "+r.ErrorCode) || !strings.Contains(d.Message, r.Address) {
+			t.Errorf("diagnostic %q does not name course %s, errorcode %s and %s", d.Message, r.Course, r.ErrorCode, r.Address)
+		}
+		if u := changeUser(p.Changes[i]); u != "" && !strings.Contains(d.Message, ", user "+u+":") {
+			t.Errorf("diagnostic %q does not name user %s", d.Message, u)
+		}
+		if r.ErrorCode == "" {
+			t.Errorf("diagnostic %q: the change has no errorcode", d.Message)
 		}
 	}
 }

@@ -27,13 +27,15 @@ const (
 
 // ChangeResult is the outcome of one planned change.
 type ChangeResult struct {
-	Address   string      `json:"address"`
-	Course    string      `json:"course"`
-	Kind      diff.Kind   `json:"kind"`
-	Action    diff.Action `json:"action"`
-	Outcome   Outcome     `json:"outcome"`
-	ErrorCode string      `json:"errorcode,omitempty"`
-	Error     string      `json:"error,omitempty"`
+	Address string      `json:"address"`
+	Course  string      `json:"course"`
+	Kind    diff.Kind   `json:"kind"`
+	Action  diff.Action `json:"action"`
+	// User is the user an enrolment or membership change is about.
+	User      string  `json:"user,omitempty"`
+	Outcome   Outcome `json:"outcome"`
+	ErrorCode string  `json:"errorcode,omitempty"`
+	Error     string  `json:"error,omitempty"`
 }
 
 // Result is the outcome of every change of a plan, in plan order.
@@ -95,7 +97,7 @@ func Run(ctx context.Context, client *moodle.Client, p diff.Plan, observed state
 		courses: map[string]*courseRun{}, res: Result{Changes: make([]ChangeResult, len(p.Changes))}}
 	ctx = context.WithoutCancel(ctx) // a write call, once sent, is seen through
 	for i, c := range p.Changes {
-		r.res.Changes[i] = ChangeResult{Address: c.Address, Course: c.Course, Kind: c.Kind, Action: c.Action, Outcome: NotAttempted}
+		r.res.Changes[i] = ChangeResult{Address: c.Address, Course: c.Course, Kind: c.Kind, Action: c.Action, User: changeUser(c), Outcome: NotAttempted}
 		if _, ok := r.courses[c.Course]; ok {
 			continue
 		}

@@ -3,7 +3,9 @@ package cli
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
@@ -18,6 +20,7 @@ import (
 	"github.com/enrolctl/enrolctl/internal/moodle"
 	"github.com/enrolctl/enrolctl/internal/render"
 	"github.com/enrolctl/enrolctl/internal/review"
+	"github.com/enrolctl/enrolctl/internal/spec/diag"
 )
 
 type applyFlags struct {
@@ -29,8 +32,21 @@ type applyFlags struct {
 	auditLog        string
 	lockTimeout     time.Duration
 	ignoreFreeze    string                 // --ignore-freeze REASON (freeze.go)
+	format          string                 // -o: text or json
 	set             func(name string) bool // whether a flag was given
 	notes           []string               // kept in the audit record's start line
+	run             *applyRun              // what the report needs, shared by the copies of f
+}
+
+// applyRun collects, as apply goes, what its report needs.
+type applyRun struct {
+	plan     string // the saved plan file applied
+	site     string
+	ran      bool // apply.Run returned: res holds every change's outcome
+	res      apply.Result
+	failures diag.Diagnostics // of the changes that did not land
+	warnings diag.Diagnostics
+	auditLog string
 }
 
 func (a *App) applyCommand() *cobra.Command {
@@ -47,14 +63,39 @@ confirmation; without a terminal, --auto-approve is required.
 
 Removals are guarded: nothing is removed in a course whose spec says protect: true,
 and a course may not lose more enrolments than --max-removals or --max-removal-share
-unless --allow-removals is given. Every run appends a JSON line to the audit log.`,
+unless --allow-removals is given. Every run appends a JSON line to the audit log.
+
+Refusals and the changes that failed are reported as diagnostics on stderr, naming the
+course and, for failures, the user and Moodle's errorcode. With -o json, stdout is one
+JSON document instead (docs/apply.md, "The apply report"): per course, the outcome of
+each change, and the diagnostics.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f.set = cmd.Flags().Changed
-			if len(args) == 1 {
-				return a.applySaved(cmd.Context(), args[0], f)
+			if f.format != "text" && f.format != "json" {
+				return fmt.Errorf("-o %s: want text or json", f.format)
 			}
-			return a.applyFresh(cmd.Context(), f)
+			f.run = &applyRun{}
+			if len(args) == 1 {
+				f.run.plan = args[0]
+			}
+			out := a.Out
+			if f.format == "json" {
+				a.Out = io.Discard // the report replaces the text
+				defer func() { a.Out = out }()
+			}
+			var err error
+			if len(args) == 1 {
+				err = a.applySaved(cmd.Context(), args[0], f)
+			} else {
+				err = a.applyFresh(cmd.Context(), f)
+			}
+			if f.format == "json" {
+				if werr := a.applyReport(f.run, err).Encode(out); werr != nil && err == nil {
+					err = werr
+				}
+			}
+			return err
 		},
 	}
 	def := apply.DefaultLimits()
@@ -67,6 +108,7 @@ unless --allow-removals is given. Every run appends a JSON line to the audit log
 	cmd.Flags().DurationVar(&f.lockTimeout, "lock-timeout", 0, "on a real site, how long to wait for another apply to finish (default: stop at once, naming it)")
 	cmd.Flags().StringVar(&f.auditLog, "audit-log", "", "append the audit record to this file (default: the site's audit_log, or .enrolctl/audit.log)")
 	freezeFlag(cmd, &f.ignoreFreeze)
+	cmd.Flags().StringVarP(&f.format, "output", "o", "text", "output format: text, or json (the apply report, docs/apply.md)")
 	a.planViewFlags(cmd)
 	return cmd
 }
@@ -104,7 +146,13 @@ func (f applyFlags) limits(site *config.Site) apply.Limits {
 }
 
 func (a *App) applyFresh(ctx context.Context, f applyFlags) error {
+	if f.format == "json" && !f.autoApprove {
+		return refused(fmt.Errorf("apply -o json cannot ask for confirmation: pass --auto-approve, or apply a reviewed plan file"), "")
+	}
 	pl, err := a.makePlan(ctx)
+	if pl != nil {
+		f.run.site = pl.conn.name
+	}
 	if err != nil {
 		return err
 	}
@@ -115,14 +163,14 @@ func (a *App) applyFresh(ctx context.Context, f applyFlags) error {
 		return nil
 	}
 	if err := apply.Guard(pl.plan, pl.observed, f.limits(pl.conn.site)); err != nil {
-		return &exitError{code: 1, err: err}
+		return refused(err, "")
 	}
 	if f.notes, err = a.checkFreeze(pl.conn.site, f, time.Now()); err != nil {
 		return err
 	}
 	if !f.autoApprove {
 		if !a.Terminal {
-			return &exitError{code: 1, err: fmt.Errorf("apply needs confirmation: run it in a terminal, or pass --auto-approve (in CI, apply a reviewed plan file)")}
+			return refused(fmt.Errorf("apply needs confirmation: run it in a terminal, or pass --auto-approve (in CI, apply a reviewed plan file)"), "")
 		}
 		fmt.Fprint(a.Out, "\nApply these changes to ", pl.conn.describe(), "? Only 'yes' will be accepted: ")
 		answer, _ := bufio.NewReader(a.In).ReadString('\n')
@@ -153,7 +201,7 @@ func recheck(ctx context.Context, pl *planned) error {
 		return err
 	}
 	if err := apply.CheckStale(pl.plan, now); err != nil {
-		return &exitError{code: 1, err: err}
+		return refused(err, "")
 	}
 	pl.observed = now
 	return nil
@@ -179,6 +227,10 @@ func (a *App) takeLease(ctx context.Context, conn *siteConn, f applyFlags) (*sit
 		fmt.Fprintf(a.Err, "Waiting up to %s for the site's apply lease...\n", f.lockTimeout)
 	}
 	l, err := apply.AcquireLease(ctx, conn.client, apply.LeaseOptions{Holder: holder, Wait: f.lockTimeout})
+	var held *apply.LeaseHeldError
+	if errors.As(err, &held) {
+		return nil, refused(err, "")
+	}
 	if err != nil {
 		return nil, &exitError{code: 1, err: err}
 	}
@@ -243,6 +295,8 @@ func (a *App) execute(ctx context.Context, pl *planned, planFile string, f apply
 		_ = audit.Finish("failed", err.Error(), res)
 		return err
 	}
+	f.run.ran, f.run.res, f.run.auditLog = true, res, a.rel(auditPath)
+	f.run.failures = apply.FailureDiagnostics(pl.plan, res)
 	status := "completed"
 	if res.Interrupted {
 		status = "interrupted"
@@ -255,6 +309,7 @@ func (a *App) execute(ctx context.Context, pl *planned, planFile string, f apply
 			return err
 		}
 	}
+	a.printDiagnostics(f.run.failures)
 	a.printResult(res)
 	if auditErr != nil {
 		fmt.Fprintln(a.Err, "Warning: the audit record is incomplete:", auditErr)
@@ -318,6 +373,7 @@ func (pr *progressReporter) report(r apply.ChangeResult) {
 		return
 	}
 	if r.Outcome == apply.Failed {
+		// A line as it happens; the diagnostic, with course, user and errorcode, follows.
 		pr.failed++
 		fmt.Fprintf(pr.a.Err, "failed: %s: %s\n", r.Address, r.Error)
 	}

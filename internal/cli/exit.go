@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/enrolctl/enrolctl/internal/spec"
 	"github.com/enrolctl/enrolctl/internal/spec/diag"
@@ -24,10 +25,38 @@ type diagnosticsError struct {
 	ds diag.Diagnostics
 	// in names what was read: "the configuration", "the specs".
 	in string
+	// refused (apply's refusals, see refused) replaces the count line, and cause is the
+	// refusal's typed error, when it has one.
+	refused bool
+	cause   error
 }
 
 func (e *diagnosticsError) Error() string {
+	if e.refused {
+		return fmt.Sprintf("apply refused (%d error(s)); nothing was applied", spec.ErrorCount(e.ds))
+	}
 	return fmt.Sprintf("%d error(s) in %s; nothing was planned or applied", spec.ErrorCount(e.ds), e.in)
+}
+
+func (e *diagnosticsError) Unwrap() error { return e.cause }
+
+// refused turns a refusal of apply into diagnostics: the typed error's own (apply's
+// refusals list theirs), else one made of its message. A diagnostic that names no file
+// is placed in file (the saved plan), when there is one.
+func refused(err error, file string) error {
+	var own interface{ Diagnostics() diag.Diagnostics }
+	var ds diag.Diagnostics
+	if errors.As(err, &own) {
+		ds = slices.Clone(own.Diagnostics())
+	} else {
+		ds = diag.Diagnostics{diag.Errorf(diag.Pos{}, "%s", err)}
+	}
+	for i := range ds {
+		if ds[i].File == "" {
+			ds[i].File = file
+		}
+	}
+	return &diagnosticsError{ds: ds, refused: true, cause: err}
 }
 
 // exitError carries an exit code through cobra.

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/enrolctl/enrolctl/internal/config"
+	"github.com/enrolctl/enrolctl/internal/spec/diag"
 )
 
 // freezeFlag registers apply's --ignore-freeze REASON.
@@ -22,7 +23,7 @@ func (a *App) checkFreeze(site *config.Site, f applyFlags, now time.Time) ([]str
 	given := f.set != nil && f.set("ignore-freeze")
 	reason := strings.TrimSpace(f.ignoreFreeze)
 	if given && reason == "" {
-		return nil, &exitError{code: 1, err: fmt.Errorf("--ignore-freeze needs a reason, e.g. --ignore-freeze \"exam board decision 2027-01-12: re-enrol resit students\"; it is kept in the audit record")}
+		return nil, refused(fmt.Errorf("--ignore-freeze needs a reason, e.g. --ignore-freeze \"exam board decision 2027-01-12: re-enrol resit students\"; it is kept in the audit record"), "")
 	}
 	if site == nil {
 		return f.notes, nil
@@ -32,9 +33,15 @@ func (a *App) checkFreeze(site *config.Site, f applyFlags, now time.Time) ([]str
 		return f.notes, nil
 	}
 	if reason == "" {
-		return nil, &exitError{code: 1, err: fmt.Errorf("apply refused: site %q is in the freeze window %q until %s (%s); nothing was changed. Apply after it ends, or pass --ignore-freeze REASON (kept in the audit record)",
-			site.Name, w.Name, w.Until, w.Pos)}
+		// At the window's line in enrolctl.yaml, which the diagnostic shows.
+		return nil, &diagnosticsError{refused: true, ds: diag.Diagnostics{diag.Errorf(w.Pos,
+			"apply refused: site %q is in the freeze window %q until %s; nothing was changed. Apply after it ends, or pass --ignore-freeze REASON (kept in the audit record)",
+			site.Name, w.Name, w.Until)}}
 	}
-	fmt.Fprintf(a.Err, "Warning: applying during the freeze window %q (until %s): %s\n", w.Name, w.Until, reason)
+	warning := diag.Diagnostics{diag.Warnf(w.Pos, "applying during the freeze window %q (until %s): %s", w.Name, w.Until, reason)}
+	if f.run != nil {
+		f.run.warnings = append(f.run.warnings, warning...)
+	}
+	a.printDiagnostics(warning)
 	return append(f.notes, fmt.Sprintf("freeze window %q (until %s) ignored: %s", w.Name, w.Until, reason)), nil
 }

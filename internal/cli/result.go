@@ -1,13 +1,17 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/enrolctl/enrolctl/internal/apply"
+	"github.com/enrolctl/enrolctl/internal/spec/diag"
 )
 
-// printResult reports, per course, what was applied, what failed with Moodle's error
-// code, and what was not attempted.
+// printResult reports, per course, how many changes were applied, failed, are
+// unknown or were not attempted, listing the last; the failures themselves are
+// diagnostics (apply.FailureDiagnostics), printed before.
 func (a *App) printResult(res apply.Result) {
 	type tally struct{ applied, failed, unknown, skipped int }
 	per := map[string]*tally{}
@@ -43,15 +47,7 @@ func (a *App) printResult(res apply.Result) {
 		}
 		fmt.Fprintf(a.Out, "course %s: %d applied, %d failed%s, %d not attempted\n", course, t.applied, t.failed, unknown, t.skipped)
 		for _, r := range res.Changes {
-			if r.Course != course || r.Outcome == apply.Applied {
-				continue
-			}
-			switch r.Outcome {
-			case apply.Failed:
-				fmt.Fprintf(a.Out, "  failed         %s [%s]: %s\n", r.Address, r.ErrorCode, r.Error)
-			case apply.Unknown:
-				fmt.Fprintf(a.Out, "  unknown        %s [%s]: %s (run plan to see whether it landed)\n", r.Address, r.ErrorCode, r.Error)
-			default:
+			if r.Course == course && r.Outcome == apply.NotAttempted {
 				fmt.Fprintf(a.Out, "  not attempted  %s\n", r.Address)
 			}
 		}
@@ -66,5 +62,35 @@ func (a *App) printResult(res apply.Result) {
 		fmt.Fprintf(a.Out, "Apply interrupted: %d applied, %d failed, %d not attempted. Run apply again: it converges the rest.\n", applied, failed, skipped)
 		return
 	}
-	fmt.Fprintf(a.Out, "Apply incomplete: %d applied, %d failed, %d not attempted. Fix the errors above and run apply again: it converges the rest.\n", applied, failed, skipped)
+	fmt.Fprintf(a.Out, "Apply incomplete: %d applied, %d failed, %d not attempted. Fix the errors reported and run apply again: it converges the rest.\n", applied, failed, skipped)
+}
+
+// applyReport is the apply report document (-o json) of a run that ended with err:
+// what run collected, and err's diagnostics (a refusal's, or one of its message).
+func (a *App) applyReport(run *applyRun, err error) apply.Report {
+	ds := append(slices.Clone(run.warnings), run.failures...)
+	status := apply.StatusNoChanges
+	if run.ran {
+		status = apply.StatusOf(run.res)
+	}
+	var de *diagnosticsError
+	var ee *exitError
+	switch {
+	case err == nil, run.ran:
+		// The outcomes say it all (an incomplete run's error is errReported).
+	case errors.As(err, &de):
+		status = apply.StatusFailed
+		if de.refused {
+			status = apply.StatusRefused
+		}
+		ds = append(ds, de.ds...)
+	case errors.As(err, &ee) && ee.err == nil:
+		status = apply.StatusFailed // already printed (the specs' diagnostics)
+	default:
+		status = apply.StatusFailed
+		ds = append(ds, diag.Errorf(diag.Pos{}, "%s", err))
+	}
+	r := apply.NewReport(status, run.res, ds.WithSource(a.readFile))
+	r.Site, r.Plan, r.AuditLog = run.site, run.plan, run.auditLog
+	return r
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -29,7 +30,7 @@ func (a *App) applySaved(ctx context.Context, file string, f applyFlags) error {
 		return err
 	}
 	if err := apply.ValidatePlan(saved); err != nil {
-		return &exitError{code: 1, err: fmt.Errorf("%s: %w", file, err)}
+		return refused(err, file)
 	}
 	if a.siteName == "" && a.Getenv("ENROLCTL_SITE") == "" {
 		a.siteName = saved.Site // the plan says which site it was made for
@@ -38,11 +39,12 @@ func (a *App) applySaved(ctx context.Context, file string, f applyFlags) error {
 	if err != nil {
 		return err
 	}
+	f.run.site = conn.name
 	if err := a.checkReviewedSpecs(conn, file, saved); err != nil {
 		return err
 	}
 	if saved.Site != "" && saved.Site != conn.name {
-		return fmt.Errorf("%s was planned for site %q, not %q: pass --site %s", file, saved.Site, conn.name, saved.Site)
+		return refused(fmt.Errorf("the plan was made for site %q, not %q; nothing was applied: pass --site %s", saved.Site, conn.name, saved.Site), file)
 	}
 	lease, err := a.takeLease(ctx, conn, f)
 	if err != nil {
@@ -56,6 +58,10 @@ func (a *App) applySaved(ctx context.Context, file string, f applyFlags) error {
 	}
 	desired, err := a.desiredAt(conn, site, saved.Commit)
 	if err != nil {
+		var ee *exitError
+		if errors.As(err, &ee) && ee.err != nil {
+			return refused(ee.err, file)
+		}
 		return err
 	}
 	courses := saved.Courses()
@@ -65,7 +71,7 @@ func (a *App) applySaved(ctx context.Context, file string, f applyFlags) error {
 		return err
 	}
 	if err := apply.CheckStale(saved, observed); err != nil {
-		return &exitError{code: 1, err: err}
+		return refused(err, file)
 	}
 	fresh := diff.ComputeWithOptions(desired, observed, diff.Options{Location: conn.loc})
 	for _, c := range desired.Courses {
@@ -75,10 +81,10 @@ func (a *App) applySaved(ctx context.Context, file string, f applyFlags) error {
 	}
 	p, err := apply.VerifySaved(saved, fresh, observed)
 	if err != nil {
-		return &exitError{code: 1, err: err}
+		return refused(err, file)
 	}
 	if p, err = a.onlyCoursesOf(p); err != nil {
-		return err
+		return refused(err, file)
 	}
 	if !p.HasChanges() {
 		fmt.Fprintln(a.Out, "The plan has no changes; nothing to apply.")
@@ -88,7 +94,7 @@ func (a *App) applySaved(ctx context.Context, file string, f applyFlags) error {
 	// as computed now; the approval of removals may come from the reviewed plan.
 	f = approvedInPlan(a, file, saved, f)
 	if err := apply.Guard(p, observed, f.limits(conn.site)); err != nil {
-		return &exitError{code: 1, err: err}
+		return refused(err, file)
 	}
 	freezeNotes, err := a.checkFreeze(conn.site, f, time.Now())
 	if err != nil {
@@ -118,8 +124,7 @@ func (a *App) desiredAt(conn *siteConn, site *moodle.Site, commit string) (state
 	if fsys == nil {
 		desired, ds, err := a.loadDesired(conn, site)
 		if err == nil && ds.HasErrors() {
-			a.printDiagnostics(ds)
-			err = errReported
+			err = &diagnosticsError{ds: ds, in: "the specs"}
 		}
 		return desired, err
 	}
@@ -139,8 +144,7 @@ func (a *App) desiredAt(conn *siteConn, site *moodle.Site, commit string) (state
 	}
 	courses, ds := spec.Resolve(set, catalogue)
 	if ds.HasErrors() {
-		a.printDiagnostics(ds)
-		return state.Snapshot{}, errReported
+		return state.Snapshot{}, &diagnosticsError{ds: ds, in: "the specs at commit " + commit[:min(12, len(commit))]}
 	}
 	return state.Snapshot{Courses: courses}, nil
 }
@@ -161,7 +165,7 @@ func (a *App) onlyCoursesOf(p diff.Plan) (diff.Plan, error) {
 	}
 	kept := slices.DeleteFunc(slices.Clone(p.Changes), func(c diff.Change) bool { return !match(c.Course) })
 	if len(kept) == 0 {
-		return p, &exitError{code: 1, err: fmt.Errorf("--course %s matches no course of the plan (%s); nothing was applied", strings.Join(a.courses, ","), strings.Join(p.Courses(), ", "))}
+		return p, (fmt.Errorf("--course %s matches no course of the plan (%s); nothing was applied", strings.Join(a.courses, ","), strings.Join(p.Courses(), ", ")))
 	}
 	p.Changes = kept
 	return p, nil
