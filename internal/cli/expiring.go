@@ -58,11 +58,7 @@ are some (1 on errors).`,
 			if err != nil {
 				return err
 			}
-			conn, err := a.connect()
-			if err != nil {
-				return err
-			}
-			site, err := conn.client.ReadSite(cmd.Context())
+			conn, site, err := a.connectSite(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -59,11 +59,7 @@ path, ID number, visibility, and the spec file that declares the course ("-" whe
 				}
 				globs = args
 			}
-			conn, err := a.connect()
-			if err != nil {
-				return err
-			}
-			site, err := conn.client.ReadSite(cmd.Context())
+			conn, site, err := a.connectSite(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -44,11 +44,7 @@ date, as in Moodle. Review the result with plan.`,
 }
 
 func (a *App) importCSV(ctx context.Context, name string) error {
-	conn, err := a.connect()
-	if err != nil {
-		return err
-	}
-	site, err := conn.client.ReadSite(ctx)
+	conn, site, err := a.connectSite(ctx)
 	if err != nil {
 		return err
 	}

@@ -89,11 +89,7 @@ func (a *App) importMoodle(cmd *cobra.Command, f importMoodleFlags) error {
 		}
 	}
 
-	conn, err := a.connect()
-	if err != nil {
-		return err
-	}
-	site, err := conn.client.ReadSite(cmd.Context())
+	conn, site, err := a.connectSite(cmd.Context())
 	if err != nil {
 		return err
 	}

@@ -33,11 +33,7 @@ Filters combine: --role student --status suspended --method cohort --group "Prom
 			if f.Status != "" && !slices.Contains(render.ParticipantStatuses, f.Status) {
 				return fmt.Errorf("--status %s: want active, suspended or not-current", f.Status)
 			}
-			conn, err := a.connect()
-			if err != nil {
-				return err
-			}
-			site, err := conn.client.ReadSite(cmd.Context())
+			conn, site, err := a.connectSite(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -69,6 +70,20 @@ func (a *App) readFile(file string) ([]byte, error) { return os.ReadFile(a.path(
 
 // connect selects the site and builds its client. Without a configured site it opens
 // the sandbox and says so in one line.
+// connectSite connects to the selected site and reads its status and catalogue, which
+// every command that looks at live courses starts with.
+func (a *App) connectSite(ctx context.Context) (*siteConn, *moodle.Site, error) {
+	conn, err := a.connect()
+	if err != nil {
+		return nil, nil, err
+	}
+	site, err := conn.client.ReadSite(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return conn, site, nil
+}
+
 func (a *App) connect() (*siteConn, error) {
 	site, err := a.loadConfig()
 	if err != nil {
