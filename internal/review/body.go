@@ -52,8 +52,6 @@ type BodyOptions struct {
 	ShowUnmanaged bool
 	// SummaryOnly writes the summary even when the whole plan would fit.
 	SummaryOnly bool
-	// Render writes the plan as markdown; nil means render.ReviewMarkdown.
-	Render func(*bytes.Buffer, diff.Plan) error
 }
 
 // CommentBody builds the comment for a plan: the marker, then the plan in markdown, or
@@ -75,33 +73,14 @@ func CommentBody(p diff.Plan, o BodyOptions) (string, error) {
 		return Marker(o.Site) + "\n" + md
 	}
 	var full bytes.Buffer
-	if o.Render == nil {
-		if err := render.ReviewMarkdown(&full, p, render.ReviewOptions{Header: o.Header, ShowUnmanaged: o.ShowUnmanaged}); err != nil {
-			return "", err
-		}
-	} else {
-		if err := o.Render(&full, p); err != nil {
-			return "", err
-		}
-		full = *bytes.NewBufferString(withHeader(full.String(), o.Header))
+	if err := render.ReviewMarkdown(&full, p, render.ReviewOptions{Header: o.Header, ShowUnmanaged: o.ShowUnmanaged}); err != nil {
+		return "", err
 	}
 	body := finish(full.String())
 	if !o.SummaryOnly && utf8.RuneCountInString(body) <= limit {
 		return body, nil
 	}
 	return summaryBody(p, o, finish, limit), nil
-}
-
-// withHeader puts header after the rendering's first line (its title).
-func withHeader(md, header string) string {
-	if header == "" {
-		return md
-	}
-	title, rest, ok := strings.Cut(md, "\n")
-	if !ok || !strings.HasPrefix(title, "#") {
-		return header + "\n" + md
-	}
-	return title + "\n\n" + strings.TrimRight(header, "\n") + "\n" + rest
 }
 
 // kindCount is one row of the summary: a course's changes of one kind.
