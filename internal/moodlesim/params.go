@@ -158,7 +158,6 @@ func req(name string, d *desc) field        { return field{name, d, required, ni
 func opt(name string, d *desc) field        { return field{name, d, optional, nil} }
 func def(name string, d *desc, v any) field { return field{name, d, withDefault, v} }
 func defList(name string, d *desc) field    { return field{name, d, withDefault, []any{}} }
-func (d *desc) isStruct() bool              { return d.value == "" && d.elem == nil }
 func invalidParam(debug string) *wsError    { return newInvalidParam(debug) }
 func wrapParam(key string, e *wsError) *wsError {
 	return newInvalidParam(key + " => Invalid parameter value detected: " + e.DebugInfo)

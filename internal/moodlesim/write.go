@@ -17,13 +17,6 @@ const (
 	maxWriteBytes = 8 << 20
 )
 
-type fieldKind int
-
-const (
-	intField fieldKind = iota
-	strField
-)
-
 // writeOp describes one operation: its item fields (courseid is always required) and
 // what one item does.
 type writeOp struct {
