@@ -4,7 +4,6 @@ import (
 	"io"
 	"io/fs"
 	"path"
-	"strings"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing/filemode"
@@ -53,11 +52,13 @@ func (t treeFS) Open(name string) (fs.File, error) {
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
 	}
-	content, err := f.Contents()
+	// The blob is streamed, not loaded: a reader that checks Stat's size (the spec
+	// loader does) never holds an oversized file from history in memory.
+	r, err := f.Reader()
 	if err != nil {
 		return nil, &fs.PathError{Op: "read", Path: name, Err: err}
 	}
-	return &treeFile{Reader: strings.NewReader(content), info: treeInfo{name: path.Base(name), size: int64(len(content)), when: t.when}}, nil
+	return &treeFile{ReadCloser: r, info: treeInfo{name: path.Base(name), size: f.Size, when: t.when}}, nil
 }
 
 type treeInfo struct {
@@ -80,12 +81,11 @@ func (i treeInfo) Mode() fs.FileMode {
 }
 
 type treeFile struct {
-	*strings.Reader
+	io.ReadCloser
 	info treeInfo
 }
 
 func (f *treeFile) Stat() (fs.FileInfo, error) { return f.info, nil }
-func (f *treeFile) Close() error               { return nil }
 
 type treeDir struct {
 	info    treeInfo
