@@ -11,6 +11,9 @@
 //     methods (database, cohort, meta) enrol into manual users with an end date,
 //     keeping their roles and every group they are in; with RemoveConverted the
 //     converted cohort and meta methods are declared absent.
+//   - Conversions(course, Options) lists the users AsManual converts, as Render would
+//     write them, for adding them to a course's existing spec (import moodle
+//     --as-manual on a course that already has one) instead of rewriting it.
 //   - Path(dir, category, shortname) is where a course's spec goes: one folder per
 //     category level, one file per course, names folded to lower-case ASCII. CSV
 //     import puts new files at the same place.
