@@ -38,7 +38,8 @@
 // Entry points:
 //   - New(Config) builds a Client; Client.ReadSite and Client.Observe read the observed
 //     state.Snapshot; Client.CourseStates and EachCourseState read raw course states
-//     (with their users' names, e-mails and last access, for participants).
+//     (with their users' names, e-mails and last access, for participants), and
+//     ToCourse turns one of them into a state.Course.
 //   - Write(ctx, client, items) with AddInstance, UpdateInstance, DeleteInstance,
 //     SetEnrolment, UnenrolUser, CreateGroup, AddMember or RemoveMember items returns a
 //     WriteResult with a CourseOutcome per course.

@@ -13,7 +13,8 @@
 //     the job's artifact. It never cuts a line in half.
 //   - NewGitLab / NewGitHub: the two platforms' comment APIs over plain net/http.
 //   - Upsert(ctx, platform, marker, body): find the comment carrying the marker across
-//     every page of comments and update it, or create it. Post does all of the above.
+//     every page of comments and update it, or create it; Marker(site) is that hidden
+//     line. Post does all of the above for the job's merge request.
 //   - FetchPlan(ctx, ci, getenv, opts): in the apply job after a merge, the plan saved
 //     by the last pipeline of the merge request merged as this commit.
 //   - NewMasker / PlanUsernames: consistent masks for the usernames of a plan.

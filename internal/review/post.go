@@ -23,9 +23,9 @@ type PostOptions struct {
 	HTTPClient *http.Client
 }
 
-// NewCommenter returns the comment API of the merge request ci describes, with the
+// newCommenter returns the comment API of the merge request ci describes, with the
 // token read from the environment.
-func NewCommenter(ci CI, getenv func(string) string, o PostOptions) (Commenter, error) {
+func newCommenter(ci CI, getenv func(string) string, o PostOptions) (Commenter, error) {
 	if ci.MergeRequest == 0 {
 		switch ci.Platform {
 		case GitLab:
@@ -56,7 +56,7 @@ func NewCommenter(ci CI, getenv func(string) string, o PostOptions) (Commenter, 
 // Post renders the plan for ci's platform and creates or updates the site's comment on
 // the merge request.
 func Post(ctx context.Context, ci CI, getenv func(string) string, p diff.Plan, o PostOptions) (Result, error) {
-	c, err := NewCommenter(ci, getenv, o)
+	c, err := newCommenter(ci, getenv, o)
 	if err != nil {
 		return Result{}, err
 	}
