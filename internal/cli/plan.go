@@ -112,14 +112,14 @@ Exit codes: 0 no changes (or changes without --detailed-exitcode), 1 error,
 				if pl != nil && out != "" {
 					// Saved with its errors, so that CI can post them on the merge
 					// request; it has no changes, so applying it does nothing.
-					if werr := writePlanFile(a.path(out), pl.plan); werr != nil {
+					if werr := a.savePlan(out, pl); werr != nil {
 						fmt.Fprintln(a.Err, "Warning:", werr)
 					}
 				}
 				return err
 			}
 			if out != "" {
-				if err := writePlanFile(a.path(out), pl.plan); err != nil {
+				if err := a.savePlan(out, pl); err != nil {
 					return err
 				}
 				if format == "text" {
@@ -166,10 +166,20 @@ func (a *App) textOptions() render.TextOptions {
 	return render.TextOptions{Color: a.color(), Expand: a.expandPlan, ShowUnmanaged: a.showUnmanaged}
 }
 
-// writePlanFile saves the plan document, the very bytes `plan -o json` prints.
-func writePlanFile(path string, p diff.Plan) error {
+// savePlan saves the plan document to out: the very bytes `plan -o json` prints, and
+// a signature when the site signs its plans (planKey).
+func (a *App) savePlan(out string, pl *planned) error {
+	key, warn := a.planKey(pl.conn.site)
+	if warn != "" {
+		fmt.Fprintf(a.Err, "Warning: %s: the saved plan is not signed, and apply with the key will refuse it.\n", warn)
+	}
+	return writePlanFile(a.path(out), pl.plan, key)
+}
+
+// writePlanFile saves the plan document, signed under key when there is one.
+func writePlanFile(path string, p diff.Plan, key []byte) error {
 	var b bytes.Buffer
-	if err := planfile.Encode(&b, p); err != nil {
+	if err := planfile.EncodeSigned(&b, p, key); err != nil {
 		return err
 	}
 	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
@@ -184,6 +194,11 @@ func readPlanFile(path string) (diff.Plan, error) {
 	if err != nil {
 		return diff.Plan{}, fmt.Errorf("reading the plan: %w", err)
 	}
+	return decodePlanFile(path, data)
+}
+
+// decodePlanFile decodes the saved plan read from path.
+func decodePlanFile(path string, data []byte) (diff.Plan, error) {
 	p, err := planfile.Decode(data)
 	if err != nil {
 		return diff.Plan{}, fmt.Errorf("%s is not a plan this enrolctl can apply: %v", path, err)

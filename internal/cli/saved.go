@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path"
 	"path/filepath"
 	"slices"
@@ -12,10 +13,13 @@ import (
 	"time"
 
 	"github.com/enrolctl/enrolctl/internal/apply"
+	"github.com/enrolctl/enrolctl/internal/config"
 	"github.com/enrolctl/enrolctl/internal/diff"
 	"github.com/enrolctl/enrolctl/internal/gitsrc"
 	"github.com/enrolctl/enrolctl/internal/moodle"
+	"github.com/enrolctl/enrolctl/internal/planfile"
 	"github.com/enrolctl/enrolctl/internal/spec"
+	"github.com/enrolctl/enrolctl/internal/spec/diag"
 	"github.com/enrolctl/enrolctl/internal/state"
 )
 
@@ -25,7 +29,11 @@ import (
 // must be one of that plan's, and the guards, protected courses and removal accounting
 // are those of the live state, never the file's.
 func (a *App) applySaved(ctx context.Context, file string, f applyFlags) error {
-	saved, err := readPlanFile(a.path(file))
+	data, err := os.ReadFile(a.path(file))
+	if err != nil {
+		return fmt.Errorf("reading the plan: %w", err)
+	}
+	saved, err := decodePlanFile(a.path(file), data)
 	if err != nil {
 		return err
 	}
@@ -40,6 +48,18 @@ func (a *App) applySaved(ctx context.Context, file string, f applyFlags) error {
 		return err
 	}
 	f.run.site = conn.name
+	// A signed site's plan grants nothing unless its signature holds: approvals and
+	// limits are in the file, and the file is an artifact others can edit.
+	key, warn := a.planKey(conn.site)
+	if key != nil {
+		if err := planfile.Verify(data, key); err != nil {
+			return refused(err, file)
+		}
+	} else if warn != "" {
+		w := diag.Diagnostics{diag.Warnf(diag.Pos{File: file}, "%s: the plan's signature is not checked", warn)}
+		f.run.warnings = append(f.run.warnings, w...)
+		a.printDiagnostics(w)
+	}
 	if err := a.checkReviewedSpecs(conn, file, saved); err != nil {
 		return err
 	}
@@ -169,6 +189,20 @@ func (a *App) onlyCoursesOf(p diff.Plan) (diff.Plan, error) {
 	}
 	p.Changes = kept
 	return p, nil
+}
+
+// planKey is the key that signs the site's saved plans, from the environment variable
+// its plan_signing_key_env names; nil when the site does not sign plans, or (with warn
+// saying so) when that variable is not set. The key is never printed.
+func (a *App) planKey(site *config.Site) (key []byte, warn string) {
+	if site == nil || site.PlanSigningKeyEnv == "" {
+		return nil, ""
+	}
+	k := strings.TrimSpace(a.Getenv(site.PlanSigningKeyEnv))
+	if k == "" {
+		return nil, fmt.Sprintf("site %q signs its plans with the key in %s, which is not set", site.Name, site.PlanSigningKeyEnv)
+	}
+	return []byte(k), ""
 }
 
 // specsPath is the site's spec folder, resolved against the working directory.

@@ -30,6 +30,7 @@ type sandboxRun struct {
 	t   *testing.T
 	dir string
 	out bytes.Buffer
+	env map[string]string // besides NO_COLOR=1
 }
 
 func newSandboxRun(t *testing.T, files map[string]string) *sandboxRun {
@@ -49,7 +50,12 @@ func newSandboxRun(t *testing.T, files map[string]string) *sandboxRun {
 func (r *sandboxRun) run(args ...string) int {
 	r.out.Reset()
 	app := &App{Streams: Streams{In: strings.NewReader(""), Out: &r.out, Err: &r.out}, Dir: r.dir,
-		Getenv: func(k string) string { return map[string]string{"NO_COLOR": "1"}[k] }}
+		Getenv: func(k string) string {
+			if k == "NO_COLOR" {
+				return "1"
+			}
+			return r.env[k]
+		}}
 	return app.Run(args)
 }
 
@@ -213,5 +219,65 @@ func TestSavedPlanCheckedAgainstItsCommit(t *testing.T) {
 	r.editPlan(func(p map[string]any) { delete(p, "specs_digest") })
 	if code := r.run("apply", "plan.json"); code != 0 || !strings.Contains(r.out.String(), "course L1-INFO-ALGO: 1 applied") {
 		t.Errorf("apply of the reviewed plan after a later commit: exit %d\n%s", code, r.out.String())
+	}
+}
+
+// Issue 10: approvals.removals in a saved plan could be forged by whoever can edit the
+// artifact. With the site's plan signing key set, plan -out signs the plan and apply
+// refuses one whose signature is missing or wrong, writing nothing; the key is never
+// printed.
+func TestSignedPlanRefusesAFlippedApproval(t *testing.T) {
+	const key = "s3cret-plan-k3y-0123456789"
+	files := map[string]string{
+		"enrolctl.yaml":   "sites:\n  sandbox:\n    sandbox: true\n    plan_signing_key_env: ENROLCTL_PLAN_KEY\n",
+		"specs/word.yaml": savedPlanSpecs["specs/word.yaml"], // 7 of 7 enrolments removed: above the limits
+	}
+	tests := []struct {
+		name     string
+		planArgs []string
+		edit     func(p map[string]any)
+		env      map[string]string // at apply
+		code     int
+		want     string
+	}{
+		{"approval flipped", nil, func(p map[string]any) { p["approvals"].(map[string]any)["removals"] = true },
+			map[string]string{"ENROLCTL_PLAN_KEY": key}, 1, "plan.json: the plan file's signature does not match its content"},
+		{"signature removed", nil, func(p map[string]any) { delete(p, "signature") },
+			map[string]string{"ENROLCTL_PLAN_KEY": key}, 1, "plan.json: the plan file is not signed"},
+		{"another key at apply", []string{"--allow-removals"}, func(map[string]any) {},
+			map[string]string{"ENROLCTL_PLAN_KEY": "an0ther-k3y"}, 1, "signature does not match"},
+		{"approved at plan time, untouched", []string{"--allow-removals"}, func(map[string]any) {},
+			map[string]string{"ENROLCTL_PLAN_KEY": key}, 0, "Apply complete"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newSandboxRun(t, files)
+			r.env = map[string]string{"ENROLCTL_PLAN_KEY": key}
+			if code := r.run(append([]string{"plan", "-out", "plan.json"}, tt.planArgs...)...); code != 0 {
+				t.Fatalf("plan: exit %d\n%s", code, r.out.String())
+			}
+			if plan := r.read("plan.json"); !bytes.Contains(plan, []byte(`"signature": "hmac-sha256:`)) || bytes.Contains(plan, []byte(key)) {
+				t.Fatalf("plan.json is not signed, or holds the key:\n%s", plan)
+			}
+			before := r.maybeRead(".enrolctl/sandbox.json")
+			r.editPlan(tt.edit)
+			r.env = tt.env
+			code := r.run("apply", "plan.json")
+			if code != tt.code || !strings.Contains(r.out.String(), tt.want) {
+				t.Fatalf("apply: exit %d, want %d with %q; output:\n%s", code, tt.code, tt.want, r.out.String())
+			}
+			if strings.Contains(r.out.String(), key) {
+				t.Error("the output holds the key")
+			}
+			if tt.code == 0 {
+				return
+			}
+			if !bytes.Equal(before, r.maybeRead(".enrolctl/sandbox.json")) {
+				t.Error("the sandbox Moodle changed")
+			}
+			if _, err := os.Stat(filepath.Join(r.dir, ".enrolctl", "audit.log")); err == nil {
+				t.Error("an audit record was written: apply started writing")
+			}
+		})
 	}
 }

@@ -63,6 +63,10 @@ type Site struct {
 	MaxRemovals     *int
 	MaxShare        *float64
 	MaxSiteRemovals *int
+	// PlanSigningKeyEnv names the environment variable holding the key that signs
+	// saved plans (plan -out) and that apply checks them with; "" when plans are not
+	// signed. The key is never read from a file of the repository.
+	PlanSigningKeyEnv string
 	// AuditLog is the file apply appends its audit records to (relative to Load's folder
 	// unless absolute; "~/" is the home folder); "" means the default, .enrolctl/audit.log.
 	AuditLog string
@@ -312,6 +316,12 @@ func (c *Config) site(f *tree.Field, file string, ds *diag.Diagnostics) *Site {
 	s.TokenEnv = env.V
 	if tokFile.Set {
 		s.TokenFile = expandPath(file, tokFile, "token_file", ds)
+	}
+	if ke := o.String("plan_signing_key_env"); ke.Set {
+		if !envName.MatchString(ke.V) || tokenLike.MatchString(ke.V) {
+			o.Errorf(ke.Pos, "site %q: plan_signing_key_env must be the name of an environment variable (letters, digits and _), never the key itself", s.Name)
+		}
+		s.PlanSigningKeyEnv = ke.V
 	}
 	if al := o.String("audit_log"); al.Set {
 		s.AuditLog = expandPath(file, al, "audit_log", ds)

@@ -8,4 +8,6 @@
 //   - Encode(w, plan): the document, indented, with its summary.
 //   - Decode(data): the plan back, or an error saying what is wrong and where.
 //   - Validate(data): only the schema check (tests, and tools that read plans).
+//   - EncodeSigned(w, plan, key) and Verify(data, key): the saved plan's optional
+//     HMAC-SHA256 signature (sign.go), for sites that sign their plans.
 package planfile

@@ -20,10 +20,14 @@ import (
 type document struct {
 	diff.Plan
 	Summary diff.Summary `json:"summary"`
+	// Signature (sign.go) is set in saved plans of sites that sign them.
+	Signature string `json:"signature,omitempty"`
 }
 
 // Encode writes the plan document as indented JSON.
-func Encode(w io.Writer, p diff.Plan) error {
+func Encode(w io.Writer, p diff.Plan) error { return encodeDocument(w, p, "") }
+
+func encodeDocument(w io.Writer, p diff.Plan, signature string) error {
 	if p.FormatVersion == "" {
 		p.FormatVersion = diff.FormatVersion
 	}
@@ -36,7 +40,7 @@ func Encode(w io.Writer, p diff.Plan) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(document{Plan: p, Summary: p.Summary()})
+	return enc.Encode(document{Plan: p, Summary: p.Summary(), Signature: signature})
 }
 
 var schema = sync.OnceValues(func() (*jsonschema.Schema, error) {

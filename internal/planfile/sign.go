@@ -1,0 +1,95 @@
+package planfile
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/enrolctl/enrolctl/internal/diff"
+)
+
+// A saved plan travels as a CI artifact: whoever can edit it can set
+// approvals.removals. With a key shared by the plan and apply jobs (the site's
+// plan_signing_key_env), the plan carries an HMAC-SHA256 of its canonical form and
+// apply refuses one whose signature is missing or wrong. The canonical form is the
+// document without its "signature" member, parsed and written again by encoding/json
+// (object keys sorted, no spaces, numbers as written), so that reindenting the file
+// does not break the signature but changing any value does.
+
+// signaturePrefix names the algorithm in the signature's value.
+const signaturePrefix = "hmac-sha256:"
+
+// ErrUnsigned says a plan carries no signature though a key is set.
+var ErrUnsigned = errors.New("the plan file is not signed, and the site signs its plans (plan_signing_key_env): it was not made by enrolctl plan -out with the key, or its signature was removed; nothing was applied. Plan again")
+
+// ErrBadSignature says the signature does not match the document under the key.
+var ErrBadSignature = errors.New("the plan file's signature does not match its content: the file was altered after it was made, or signed with another key; nothing was applied. Plan again and review the new plan")
+
+// EncodeSigned writes the plan document as Encode does, with its signature under key;
+// with an empty key, exactly Encode's bytes.
+func EncodeSigned(w io.Writer, p diff.Plan, key []byte) error {
+	if len(key) == 0 {
+		return Encode(w, p)
+	}
+	var plain bytes.Buffer
+	if err := Encode(&plain, p); err != nil {
+		return err
+	}
+	sig, err := sign(plain.Bytes(), key)
+	if err != nil {
+		return err
+	}
+	return encodeDocument(w, p, sig)
+}
+
+// Verify checks the signature of a plan document (the file's bytes) under key. It
+// returns ErrUnsigned or ErrBadSignature, never anything derived from the key.
+func Verify(data, key []byte) error {
+	var head struct {
+		Signature *string `json:"signature"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return fmt.Errorf("not a plan document: %v", err)
+	}
+	if head.Signature == nil || *head.Signature == "" {
+		return ErrUnsigned
+	}
+	want, err := sign(data, key)
+	if err != nil {
+		return err
+	}
+	if !strings.HasPrefix(*head.Signature, signaturePrefix) || !hmac.Equal([]byte(*head.Signature), []byte(want)) {
+		return ErrBadSignature
+	}
+	return nil
+}
+
+// sign is the signature of the document data, whatever signature it already holds.
+func sign(data, key []byte) (string, error) {
+	canon, err := canonical(data)
+	if err != nil {
+		return "", err
+	}
+	mac := hmac.New(sha256.New, key)
+	mac.Write(canon)
+	return signaturePrefix + hex.EncodeToString(mac.Sum(nil)), nil
+}
+
+// canonical is the document without its signature, as encoding/json writes a generic
+// value: keys sorted, no insignificant space, numbers kept as written.
+func canonical(data []byte) ([]byte, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var doc map[string]any
+	if err := dec.Decode(&doc); err != nil {
+		return nil, fmt.Errorf("not a plan document: %v", err)
+	}
+	delete(doc, "signature")
+	return json.Marshal(doc)
+}

@@ -1,0 +1,81 @@
+package planfile
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+)
+
+func signed(t *testing.T, key string) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := EncodeSigned(&b, samplePlan(), []byte(key)); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// editDoc rewrites the document's JSON, as someone editing the artifact would.
+func editDoc(t *testing.T, data []byte, f func(doc map[string]any)) []byte {
+	t.Helper()
+	var doc map[string]any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	f(doc)
+	out, err := json.MarshalIndent(doc, "", "    ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestSignedPlan(t *testing.T) {
+	const key = "k3y-used-by-plan-and-apply"
+	good := signed(t, key)
+	if _, err := Decode(good); err != nil {
+		t.Fatalf("a signed plan does not decode: %v", err)
+	}
+	if err := Validate(good); err != nil {
+		t.Fatalf("a signed plan does not validate against the schema: %v", err)
+	}
+	if bytes.Contains(good, []byte(key)) {
+		t.Fatal("the signed plan holds the key")
+	}
+	if !bytes.Contains(good, []byte(`"signature": "hmac-sha256:`)) {
+		t.Fatalf("no signature in the signed plan:\n%s", good)
+	}
+	if unsigned := signed(t, ""); bytes.Contains(unsigned, []byte(`"signature"`)) || !bytes.Equal(unsigned, encode(t, samplePlan())) {
+		t.Error("without a key, EncodeSigned is not Encode")
+	}
+	tests := []struct {
+		name string
+		data []byte
+		key  string
+		want error
+	}{
+		{"as written", good, key, nil},
+		{"reindented, keys reordered", editDoc(t, good, func(map[string]any) {}), key, nil},
+		{"removals approval flipped", editDoc(t, good, func(d map[string]any) { d["approvals"].(map[string]any)["removals"] = true }), key, ErrBadSignature},
+		{"a change dropped", editDoc(t, good, func(d map[string]any) { d["changes"] = d["changes"].([]any)[1:] }), key, ErrBadSignature},
+		{"a limit raised", editDoc(t, good, func(d map[string]any) { d["limits"].(map[string]any)["max_removals"] = 1000 }), key, ErrBadSignature},
+		{"signature removed", editDoc(t, good, func(d map[string]any) { delete(d, "signature") }), key, ErrUnsigned},
+		{"signature emptied", editDoc(t, good, func(d map[string]any) { d["signature"] = "" }), key, ErrUnsigned},
+		{"signature of another plan", editDoc(t, good, func(d map[string]any) { d["signature"] = "hmac-sha256:" + strings.Repeat("0", 64) }), key, ErrBadSignature},
+		{"another key", good, "0ther-k3y", ErrBadSignature},
+		{"never signed", encode(t, samplePlan()), key, ErrUnsigned},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := Verify(tt.data, []byte(tt.key))
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("Verify = %v, want %v", err, tt.want)
+			}
+			if err != nil && strings.Contains(err.Error(), tt.key) {
+				t.Errorf("the error repeats the key: %v", err)
+			}
+		})
+	}
+}
