@@ -79,3 +79,36 @@ func TestSignedPlan(t *testing.T) {
 		})
 	}
 }
+
+// FuzzVerify: Verify never panics, and accepts a document only under the key that
+// signed it: any accepted input, signed again, carries the same signature.
+func FuzzVerify(f *testing.F) {
+	var signedDoc, plainDoc bytes.Buffer
+	if err := EncodeSigned(&signedDoc, samplePlan(), []byte("k")); err != nil {
+		f.Fatal(err)
+	}
+	if err := Encode(&plainDoc, samplePlan()); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(signedDoc.Bytes())
+	f.Add(plainDoc.Bytes())
+	f.Add([]byte(`{"signature": "hmac-sha256:00", "a": 1.50}`))
+	f.Add([]byte(`[]`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		err := Verify(data, []byte("k"))
+		if err != nil {
+			return
+		}
+		var head struct{ Signature string }
+		if jerr := json.Unmarshal(data, &head); jerr != nil {
+			t.Fatalf("accepted a document that is not JSON: %v", jerr)
+		}
+		again, serr := sign(data, []byte("k"))
+		if serr != nil || again != head.Signature {
+			t.Fatalf("accepted signature %q, signing gives %q (%v)", head.Signature, again, serr)
+		}
+		if Verify(data, []byte("other")) == nil {
+			t.Fatal("accepted under another key too")
+		}
+	})
+}
