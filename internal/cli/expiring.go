@@ -72,22 +72,7 @@ are some (1 on errors).`,
 			limit := now.Add(window).Unix()
 			rows := []expiringRow{}
 			err = conn.client.EachCourseState(cmd.Context(), ids, 0, func(i int, cs *moodle.CourseState) error {
-				names := map[string]string{}
-				for _, u := range cs.Users {
-					names[u.Username] = strings.TrimSpace(u.Firstname + " " + u.Lastname)
-				}
-				c := moodle.ToCourse(*cs)
-				manual, _ := c.Method(string(state.Manual))
-				if !manual.Enabled {
-					return nil // a disabled method gives no access to lose
-				}
-				for _, e := range c.Enrolments {
-					if e.Method != string(state.Manual) || e.Suspended || e.End == 0 || e.End <= now.Unix() || e.End > limit {
-						continue
-					}
-					rows = append(rows, expiringRow{Course: c.Shortname, Category: refs[i].CategoryPath, Username: e.Username,
-						Fullname: names[e.Username], Roles: e.Roles, End: diff.FormatEnd(e.End, loc), EndUnix: e.End})
-				}
+				rows = append(rows, expiringIn(cs, refs[i].CategoryPath, now.Unix(), limit, loc)...)
 				return nil
 			})
 			if err != nil {
@@ -118,6 +103,31 @@ are some (1 on errors).`,
 	cmd.Flags().StringVar(&category, "category", "", "only the courses of this category path and its subcategories")
 	cmd.Flags().StringVarP(&format, "output", "o", "text", "output format: text or json")
 	return cmd
+}
+
+// expiringIn lists a course's active manual enrolments that end in (now, limit].
+func expiringIn(cs *moodle.CourseState, category string, now, limit int64, loc *time.Location) []expiringRow {
+	c := moodle.ToCourse(*cs)
+	manual, _ := c.Method(string(state.Manual))
+	if !manual.Enabled {
+		return nil // a disabled method gives no access to lose
+	}
+	var rows []expiringRow
+	var names map[string]string // built only for the few courses that have a row
+	for _, e := range c.Enrolments {
+		if e.Method != string(state.Manual) || e.Suspended || e.End == 0 || e.End <= now || e.End > limit {
+			continue
+		}
+		if names == nil {
+			names = make(map[string]string, len(cs.Users))
+			for _, u := range cs.Users {
+				names[u.Username] = strings.TrimSpace(u.Firstname + " " + u.Lastname)
+			}
+		}
+		rows = append(rows, expiringRow{Course: c.Shortname, Category: category, Username: e.Username,
+			Fullname: names[e.Username], Roles: e.Roles, End: diff.FormatEnd(e.End, loc), EndUnix: e.End})
+	}
+	return rows
 }
 
 func (a *App) expiringText(rows []expiringRow, within string) error {
