@@ -186,7 +186,7 @@ func (c *Client) do(ctx context.Context, fn, body string, out any) error {
 	// Whatever Moodle echoes, the token never reaches a decoded value: it is cut
 	// from the answer as it is read.
 	answer := bufio.NewReaderSize(&redactReader{r: io.LimitReader(resp.Body, 256<<20), token: []byte(c.cfg.Token)}, 64<<10)
-	if s, ok := out.(streamDecoder); ok && resp.StatusCode == http.StatusOK && startsArray(answer) {
+	if s, ok := out.(streamDecoder); ok && resp.StatusCode == http.StatusOK && startsWith(answer, s.opens()) {
 		// A large list is decoded as it is read, never held whole.
 		if err := s.decodeStream(answer); err != nil {
 			return &TransportError{Function: fn, Status: http.StatusOK, Err: fmt.Errorf("decoding response: %s", c.redact(err.Error()))}
@@ -338,9 +338,9 @@ func (z *redactReader) Read(p []byte) (int, error) {
 	}
 }
 
-// startsArray reports whether the body's first non-blank byte opens a JSON array (an
+// startsWith reports whether the body's first non-blank byte is first (an array or a string; an
 // error is an object), leaving the body unread.
-func startsArray(r *bufio.Reader) bool {
+func startsWith(r *bufio.Reader, first byte) bool {
 	for n := 1; ; n++ {
 		b, err := r.Peek(n)
 		if err != nil || len(b) < n {
@@ -349,10 +349,8 @@ func startsArray(r *bufio.Reader) bool {
 		switch b[n-1] {
 		case ' ', '\t', '\r', '\n':
 			continue
-		case '[':
-			return true
 		default:
-			return false
+			return b[n-1] == first
 		}
 	}
 }

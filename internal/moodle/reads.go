@@ -1,7 +1,6 @@
 package moodle
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -185,6 +184,8 @@ func (c *Client) eachCourseState(ctx context.Context, ids []int64, perCall int, 
 // streamArray decodes a JSON array one element at a time.
 type streamArray func(dec *jsontext.Decoder) error
 
+func (streamArray) opens() byte { return '[' }
+
 func (s streamArray) decodeStream(r io.Reader) error {
 	dec := jsontext.NewDecoder(r)
 	if t, err := dec.ReadToken(); err != nil || t.Kind() != '[' {
@@ -199,28 +200,13 @@ func (s streamArray) decodeStream(r io.Reader) error {
 	return err
 }
 
-// jsonInString decodes an answer that is one JSON string holding the JSON that inner
-// decodes.
-type jsonInString struct{ inner streamDecoder }
-
-func (s jsonInString) decodeStream(r io.Reader) error {
-	dec := jsontext.NewDecoder(r)
-	v, err := dec.ReadValue()
-	if err != nil {
-		return err
-	}
-	if v.Kind() != '"' {
-		return fmt.Errorf("want a JSON string, got %v", v.Kind())
-	}
-	raw, err := jsontext.AppendUnquote(nil, v)
-	if err != nil {
-		return err
-	}
-	return s.inner.decodeStream(bytes.NewReader(raw))
-}
-
 // streamDecoder is an answer decoded piece by piece rather than all at once.
-type streamDecoder interface{ decodeStream(r io.Reader) error }
+// opens is the first byte of such an answer ('[' an array, '"' a string): any other
+// answer (an exception object) is read whole and decoded as usual.
+type streamDecoder interface {
+	decodeStream(r io.Reader) error
+	opens() byte
+}
 
 // UserIDs maps usernames to user ids, in parallel batches. Unknown usernames are absent
 // from the result.

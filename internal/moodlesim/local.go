@@ -196,7 +196,8 @@ type courseStatesJSON [][]byte
 
 // courseStatesString is get_course_state_json's answer: the same array, sent as one
 // JSON string, as the plugin declares it (one PARAM_RAW value for Moodle to check).
-type courseStatesString courseStatesJSON
+// Each course is already escaped for the inside of a JSON string.
+type courseStatesString [][]byte
 
 // getCourseStateJSON is get_course_state with the answer as one JSON-encoded string.
 func getCourseStateJSON(c *ctx, a args) (any, *wsError) {
@@ -207,7 +208,40 @@ func getCourseStateJSON(c *ctx, a args) (any, *wsError) {
 	if states, ok := v.([]courseState); ok { // XML: the string's text is the JSON array
 		return string(appendCourseStates(nil, states)), nil
 	}
-	return courseStatesString(v.(courseStatesJSON)), nil
+	d := c.d()
+	ids := a.ints("courseids")
+	out := make(courseStatesString, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, d.courseStateQuoted(id))
+	}
+	return out, nil
+}
+
+// courseStateQuoted is courseStateJSON escaped as json_encode escapes a string's
+// content, cached as it is.
+func (d *db) courseStateQuoted(id int64) []byte {
+	d.cacheMu.Lock()
+	b, ok := d.quotedCache[id]
+	d.cacheMu.Unlock()
+	if ok {
+		return b
+	}
+	raw := d.courseStateJSON(id)
+	// raw is phpJSON's output, ASCII only: quotes, backslashes and slashes are all
+	// there is to escape.
+	b = make([]byte, 0, len(raw)+len(raw)/4)
+	for _, c := range raw {
+		switch c {
+		case '"', '\\', '/':
+			b = append(b, '\\', c)
+		default:
+			b = append(b, c)
+		}
+	}
+	d.cacheMu.Lock()
+	d.quotedCache[id] = b
+	d.cacheMu.Unlock()
+	return b
 }
 
 // courseStateJSON is one course's state encoded as phpJSON would, from the cache

@@ -451,8 +451,18 @@ func (c *ctx) assignable(roleID int64) bool {
 // phpJSON encodes like PHP's json_encode(): "/" escaped, non-ASCII as \uXXXX, nil as null.
 func phpJSON(v any) []byte {
 	if states, ok := v.(courseStatesString); ok {
-		inner := phpJSON(courseStatesJSON(states))
-		return appendPHPString(make([]byte, 0, len(inner)+len(inner)/8+2), string(inner))
+		n := 4
+		for _, b := range states {
+			n += len(b) + 1
+		}
+		out := append(make([]byte, 0, n), '"', '[')
+		for i, b := range states {
+			if i > 0 {
+				out = append(out, ',')
+			}
+			out = append(out, b...)
+		}
+		return append(out, ']', '"')
 	}
 	if states, ok := v.(courseStatesJSON); ok {
 		n := 2

@@ -32,7 +32,10 @@ type db struct {
 	// on writes to users, courses and cohorts, whose names the answers carry. Reads
 	// fill it under the shared lock, hence its own mutex.
 	stateCache map[int64][]byte
-	cacheMu    sync.Mutex
+	// quotedCache holds the same answers escaped as inside a JSON string
+	// (get_course_state_json), dropped with stateCache.
+	quotedCache map[int64][]byte
+	cacheMu     sync.Mutex
 	// journal undoes the writes of the open transaction, in order; nil outside one.
 	journal []func()
 	inTx    bool
@@ -69,6 +72,7 @@ func newDB() *db {
 		Leases:        map[string]Lease{},
 		ix:            newIndexes(),
 		stateCache:    map[int64][]byte{},
+		quotedCache:   map[int64][]byte{},
 	}
 }
 
@@ -211,8 +215,10 @@ func (d *db) dirty(courseID int64) {
 	d.cacheMu.Lock()
 	if courseID == 0 {
 		clear(d.stateCache)
+		clear(d.quotedCache)
 	} else {
 		delete(d.stateCache, courseID)
+		delete(d.quotedCache, courseID)
 	}
 	d.cacheMu.Unlock()
 }
