@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -76,12 +75,8 @@ func (a *App) applySaved(ctx context.Context, file string, f applyFlags) error {
 	if err != nil {
 		return err
 	}
-	desired, err := a.desiredAt(conn, site, saved.Commit)
+	desired, err := a.desiredAt(conn, site, file, saved.Commit)
 	if err != nil {
-		var ee *exitError
-		if errors.As(err, &ee) && ee.err != nil {
-			return refused(ee.err, file)
-		}
 		return err
 	}
 	courses := saved.Courses()
@@ -128,13 +123,13 @@ func (a *App) applySaved(ctx context.Context, file string, f applyFlags) error {
 // desiredAt is the desired state of the specs a saved plan was made from: the working
 // tree when it is at the plan's commit (or the specs are not in git), else the spec
 // folder as committed at that commit, read from the repository.
-func (a *App) desiredAt(conn *siteConn, site *moodle.Site, commit string) (state.Snapshot, error) {
+func (a *App) desiredAt(conn *siteConn, site *moodle.Site, file, commit string) (state.Snapshot, error) {
 	dir := a.specsPath(conn)
 	head, _ := gitsrc.Head(dir)
 	var fsys fs.FS
 	switch {
 	case commit == "" && head.Hash != "":
-		return state.Snapshot{}, &exitError{code: 1, err: fmt.Errorf("the plan file records no commit, though the specs are in git (enrolctl plan -out records it); nothing was applied: plan again")}
+		return state.Snapshot{}, refused(fmt.Errorf("the plan file records no commit, though the specs are in git (enrolctl plan -out records it); nothing was applied: plan again"), file)
 	case commit != "" && head.Hash != commit:
 		var err error
 		if fsys, err = gitsrc.TreeAt(dir, commit); err != nil {
