@@ -18,6 +18,15 @@ const (
 	Local Platform = "local"
 )
 
+// tokenEnv is the environment variable the platform's token is read from: override
+// when set, else the platform's default ("" outside GitLab CI and GitHub Actions).
+func (p Platform) tokenEnv(override string) string {
+	if override != "" {
+		return override
+	}
+	return map[Platform]string{GitLab: GitLabTokenEnv, GitHub: GitHubTokenEnv}[p]
+}
+
 // CI describes the job enrolctl runs in, from the platform's predefined variables.
 type CI struct {
 	Platform Platform `json:"platform"`

@@ -48,10 +48,7 @@ func FetchPlan(ctx context.Context, ci CI, getenv func(string) string, o FetchOp
 	if ci.Commit == "" {
 		return Fetched{}, fmt.Errorf("the CI variables do not say which commit this is (CI_COMMIT_SHA, GITHUB_SHA)")
 	}
-	tokenEnv := o.TokenEnv
-	if tokenEnv == "" {
-		tokenEnv = map[Platform]string{GitLab: GitLabTokenEnv, GitHub: GitHubTokenEnv}[ci.Platform]
-	}
+	tokenEnv := ci.Platform.tokenEnv(o.TokenEnv)
 	if tokenEnv == "" {
 		return Fetched{}, fmt.Errorf("fetching a reviewed plan needs GitLab CI or GitHub Actions (no GITLAB_CI nor GITHUB_ACTIONS variable)")
 	}

@@ -36,10 +36,7 @@ func newCommenter(ci CI, getenv func(string) string, o PostOptions) (Commenter, 
 			return nil, fmt.Errorf("%w: no GitLab CI (GITLAB_CI) nor GitHub Actions (GITHUB_ACTIONS) variables found", ErrNoMergeRequest)
 		}
 	}
-	tokenEnv := o.TokenEnv
-	if tokenEnv == "" {
-		tokenEnv = map[Platform]string{GitLab: GitLabTokenEnv, GitHub: GitHubTokenEnv}[ci.Platform]
-	}
+	tokenEnv := ci.Platform.tokenEnv(o.TokenEnv)
 	token := strings.TrimSpace(getenv(tokenEnv))
 	if token == "" {
 		return nil, fmt.Errorf("the environment variable %s is empty or not set; it must hold the token that comments on merge requests (see docs/ci.md)", tokenEnv)
