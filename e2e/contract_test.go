@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -134,9 +135,10 @@ func validCalls(t *testing.T, fx fixture, lease string) map[string]*moodle.Form 
 	id := fmt.Sprint
 	later := id(endOf(2030, time.June, 30))
 	return map[string]*moodle.Form{
-		"local_enrolctl_get_site_status":  form(),
-		"local_enrolctl_get_courses":      form("page", "0", "perpage", "10"),
-		"local_enrolctl_get_course_state": form("courseids[0]", id(fx.courseID)),
+		"local_enrolctl_get_site_status":       form(),
+		"local_enrolctl_get_courses":           form("page", "0", "perpage", "10"),
+		"local_enrolctl_get_course_state":      form("courseids[0]", id(fx.courseID)),
+		"local_enrolctl_get_course_state_json": form("courseids[0]", id(fx.courseID)),
 		"local_enrolctl_add_instances": form("instances[0][courseid]", id(fx.courseID), "instances[0][enrol]", "self",
 			"instances[0][name]", "nocap", "instances[0][roleid]", "5"),
 		"local_enrolctl_update_instances": form("instances[0][id]", id(fx.manual), "instances[0][name]", "renamed"),
@@ -182,6 +184,33 @@ func TestRefusedWithoutManageCapability(t *testing.T) {
 		if err := tg.client.Call(context.Background(), "local_enrolctl_acquire_lease",
 			form("name", lease, "holder", "admin", "ttl", "10"), &got); err != nil || !got.Acquired {
 			t.Errorf("the lease the refused token asked for is held: %+v %v", got, err)
+		}
+	})
+}
+
+// get_course_state_json answers get_course_state's answer as one JSON string: the same
+// values once decoded (Contract v2, plugin 2026113001).
+func TestCourseStateJSONMatchesV1(t *testing.T) {
+	each(t, func(t *testing.T, tg *target) {
+		w := newWorld(t, tg)
+		fx := newFixture(t, w)
+		ctx := context.Background()
+		var v1, v2 any
+		if err := tg.client.Call(ctx, "local_enrolctl_get_course_state", form("courseids[0]", fmt.Sprint(fx.courseID)), &v1); err != nil {
+			t.Fatal(err)
+		}
+		var text string
+		if err := tg.client.Call(ctx, "local_enrolctl_get_course_state_json", form("courseids[0]", fmt.Sprint(fx.courseID)), &text); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal([]byte(text), &v2); err != nil {
+			t.Fatalf("get_course_state_json is not JSON: %v", err)
+		}
+		if !reflect.DeepEqual(v1, v2) {
+			t.Errorf("get_course_state %v\nget_course_state_json %v", v1, v2)
+		}
+		if s, ok := v2.([]any); !ok || len(s) != 1 {
+			t.Errorf("get_course_state_json answered %v, want one course", v2)
 		}
 	})
 }
