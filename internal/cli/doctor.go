@@ -27,6 +27,13 @@ var requiredFunctions = []string{
 // whose local_enrolctl_write and leases apply uses.
 const minPluginVersion = 2026113000
 
+// The plugin version from which enrolctl reads course state through
+// courseStateJSONFunction (Contract v2), which its service must then hold.
+const (
+	courseStateJSONVersion  = 2026113001
+	courseStateJSONFunction = "local_enrolctl_get_course_state_json"
+)
+
 // minMoodleVersion is Moodle 4.5 LTS.
 const minMoodleVersion = 2024100700
 
@@ -125,6 +132,11 @@ func (a *App) doctor(ctx context.Context) error {
 			"upgrade local_enrolctl to the version shipped with this enrolctl")
 	} else {
 		c.ok("local_enrolctl %s (%d) on Moodle %s", st.PluginRelease, st.PluginVersion, st.MoodleRelease)
+	}
+	if st.PluginVersion >= courseStateJSONVersion && !slices.Contains(have, courseStateJSONFunction) {
+		// From that version on, enrolctl reads course state through it.
+		c.fail("the token's service lacks "+courseStateJSONFunction,
+			"upgrade local_enrolctl again (admin/cli/upgrade.php re-syncs the enrolctl service), and use a token of the 'enrolctl' service")
 	}
 	if conn.site.Timezone != "" && st.TimeZone != "" && conn.site.Timezone != st.TimeZone {
 		c.warn(fmt.Sprintf("the configuration's timezone %s differs from the site's default time zone %s: spec dates are whole days in %s",

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -57,6 +58,16 @@ func TestDoctorChecksTheShapeOfAnswers(t *testing.T) {
 			}
 			return "{}"
 		}, "FAIL  local_enrolctl's answer to get_site_status is not the plugin's: no pluginversion, no moodleversion, no enabled enrolment plugins, no roles", "older than"},
+		{"a plugin reading state as a JSON string, a service without that function", func(fn string) string {
+			status := `{"pluginversion":%d,"pluginrelease":"2","moodleversion":"2025100600","enabledplugins":["manual"],"roles":[{"id":5,"shortname":"student"}]}`
+			switch fn {
+			case "core_webservice_get_site_info":
+				return strings.Replace(siteInfo, `"functions":[]`, `"functions":`+functionList(requiredFunctions), 1)
+			case "local_enrolctl_get_site_status":
+				return fmt.Sprintf(status, courseStateJSONVersion)
+			}
+			return "[]"
+		}, "FAIL  the token's service lacks local_enrolctl_get_course_state_json", "FAIL  the token's service lacks local_enrolctl_get_site_status"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -71,6 +82,15 @@ func TestDoctorChecksTheShapeOfAnswers(t *testing.T) {
 			}
 		})
 	}
+}
+
+// functionList is core_webservice_get_site_info's functions for these names.
+func functionList(names []string) string {
+	var parts []string
+	for _, n := range names {
+		parts = append(parts, fmt.Sprintf(`{"name":%q,"version":"1"}`, n))
+	}
+	return "[" + strings.Join(parts, ",") + "]"
 }
 
 func TestDoctorNamesARedirect(t *testing.T) {
