@@ -67,8 +67,12 @@ func ComputeWithOptions(desired, observed state.Snapshot, opts Options) Plan {
 	if p.Diagnostics.HasErrors() {
 		return p
 	}
+	// Each course's planner (its indexes over both courses) is dropped as soon as its
+	// changes are copied out: a site-wide plan otherwise holds 10,000 planners' maps at
+	// once. One scratch slice collects every course's changes in turn.
 	seen := map[string]bool{}
-	var planned []*coursePlanner
+	var courseDiags diag.Diagnostics
+	var scratch []Change
 	for _, i := range order {
 		d := &desired.Courses[i]
 		if seen[d.Shortname] {
@@ -83,20 +87,15 @@ func ComputeWithOptions(desired, observed state.Snapshot, opts Options) Plan {
 			continue
 		}
 		cp := newCoursePlanner(d, o)
+		cp.changes = scratch[:0]
 		cp.plan()
-		planned = append(planned, cp)
-	}
-	// Concatenate once: a site-wide plan holds tens of thousands of changes.
-	total := 0
-	for _, cp := range planned {
-		total += len(cp.changes)
-	}
-	p.Changes = slices.Grow(p.Changes, total)
-	for _, cp := range planned {
 		p.Changes = append(p.Changes, cp.changes...)
 		p.Unmanaged = append(p.Unmanaged, cp.unmanaged...)
-		p.Diagnostics = append(p.Diagnostics, cp.diags...)
+		courseDiags = append(courseDiags, cp.diags...)
+		scratch = cp.changes
+		clear(scratch) // its pointers now live in p.Changes alone
 	}
+	p.Diagnostics = append(p.Diagnostics, courseDiags...)
 
 	if !slices.IsSortedFunc(p.Changes, compareChanges) { // courses are planned in order already
 		slices.SortStableFunc(p.Changes, compareChanges)
