@@ -69,10 +69,14 @@ func ComputeWithOptions(desired, observed state.Snapshot, opts Options) Plan {
 	}
 	// Each course's planner (its indexes over both courses) is dropped as soon as its
 	// changes are copied out: a site-wide plan otherwise holds 10,000 planners' maps at
-	// once. One scratch slice collects every course's changes in turn.
+	// once. One scratch slice collects every course's changes in turn; each course
+	// keeps an exact copy, concatenated once at the end (appending to one growing
+	// slice instead leaves several times the plan's size in garbage).
 	seen := map[string]bool{}
 	var courseDiags diag.Diagnostics
 	var scratch []Change
+	var perCourse [][]Change
+	total := 0
 	for _, i := range order {
 		d := &desired.Courses[i]
 		if seen[d.Shortname] {
@@ -89,13 +93,19 @@ func ComputeWithOptions(desired, observed state.Snapshot, opts Options) Plan {
 		cp := newCoursePlanner(d, o)
 		cp.changes = scratch[:0]
 		cp.plan()
-		p.Changes = append(p.Changes, cp.changes...)
+		perCourse = append(perCourse, slices.Clone(cp.changes))
+		total += len(cp.changes)
 		p.Unmanaged = append(p.Unmanaged, cp.unmanaged...)
 		courseDiags = append(courseDiags, cp.diags...)
 		scratch = cp.changes
-		clear(scratch) // its pointers now live in p.Changes alone
+		clear(scratch) // its pointers now live in perCourse alone
 	}
 	p.Diagnostics = append(p.Diagnostics, courseDiags...)
+	p.Changes = slices.Grow(p.Changes, total)
+	for i, changes := range perCourse {
+		p.Changes = append(p.Changes, changes...)
+		perCourse[i] = nil // collectable as soon as it is copied
+	}
 
 	if !slices.IsSortedFunc(p.Changes, compareChanges) { // courses are planned in order already
 		slices.SortStableFunc(p.Changes, compareChanges)

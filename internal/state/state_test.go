@@ -103,3 +103,45 @@ func TestCompareEnrolmentKeysAgreesWithKey(t *testing.T) {
 		}
 	}
 }
+
+// ManagedFingerprint hashes what Fingerprint hashes of the course's managed part, and
+// leaves the course as it was, whether or not it is normalised.
+func TestManagedFingerprint(t *testing.T) {
+	course := func() Course {
+		return Course{Shortname: "C1", ID: 7,
+			Methods: []Method{{Type: Self, Role: "student"}, {Type: Manual}},
+			Enrolments: []Enrolment{
+				{Username: "zed", Method: "manual", Roles: []string{"teacher", "student", "teacher"}},
+				{Username: "amy", Method: "manual", Roles: []string{"student"}},
+				{Username: "bob", Method: "self", Roles: []string{"student"}},
+			},
+			Groups: []Group{
+				{Name: "B", Members: []Member{{Username: "zed"}, {Username: "amy", Component: "enrol_cohort", ItemID: 3}}},
+				{Name: "A", Members: []Member{{Username: "bob", Component: "enrol_meta"}}},
+			},
+		}
+	}
+	// What ManagedFingerprint hashes, built by hand: manual enrolments and memberships.
+	managed := Course{Shortname: "C1", ID: 7,
+		Methods: []Method{{Type: Self, Role: "student"}, {Type: Manual}},
+		Enrolments: []Enrolment{
+			{Username: "zed", Method: "manual", Roles: []string{"teacher", "student", "teacher"}},
+			{Username: "amy", Method: "manual", Roles: []string{"student"}},
+		},
+		Groups: []Group{{Name: "B", Members: []Member{{Username: "zed"}}}, {Name: "A"}},
+	}
+	for _, normalised := range []bool{false, true} {
+		c, want := course(), course()
+		if normalised {
+			c.Normalize()
+			want.Normalize()
+		}
+		if got, hashed := c.ManagedFingerprint(), managed.Fingerprint(); got != hashed {
+			t.Errorf("normalised %v: ManagedFingerprint %s, want %s", normalised, got, hashed)
+		}
+		if c.Fingerprint() != want.Fingerprint() || !slices.Equal(c.Enrolments[0].Roles, want.Enrolments[0].Roles) ||
+			c.Enrolments[0].Username != want.Enrolments[0].Username || c.Groups[0].Name != want.Groups[0].Name {
+			t.Errorf("normalised %v: ManagedFingerprint changed the course: %+v", normalised, c)
+		}
+	}
+}
