@@ -77,6 +77,7 @@ func ComputeWithOptions(desired, observed state.Snapshot, opts Options) Plan {
 	var scratch []Change
 	var perCourse [][]Change
 	total := 0
+	ints := &intValues{}
 	for _, i := range order {
 		d := &desired.Courses[i]
 		if seen[d.Shortname] {
@@ -92,6 +93,7 @@ func ComputeWithOptions(desired, observed state.Snapshot, opts Options) Plan {
 		}
 		cp := newCoursePlanner(d, o)
 		cp.changes = scratch[:0]
+		cp.ints = ints
 		cp.plan()
 		perCourse = append(perCourse, slices.Clone(cp.changes))
 		total += len(cp.changes)
@@ -148,6 +150,8 @@ type coursePlanner struct {
 	createdManual  map[string]bool   // usernames that get a new manual enrolment
 	unenrolled     map[string]bool   // usernames whose manual enrolment this plan deletes
 	renewedBy      map[string]string // usernames a policy's renew selected -> the policy
+
+	ints *intValues // shared by every course of one plan
 
 	changes   []Change
 	unmanaged []Unmanaged

@@ -45,8 +45,8 @@ func (cp *coursePlanner) planEnrolments() {
 				Address: addr, Kind: KindEnrolment, Action: Create, Enrolment: &want, Source: e.Source,
 				Fields: []FieldChange{
 					created(FieldRole, rolesValue(roles)),
-					created(FieldStart, intValue(e.Start)),
-					created(FieldEnd, intValue(e.End)),
+					created(FieldStart, cp.ints.value(e.Start)),
+					created(FieldEnd, cp.ints.value(e.End)),
 					created(FieldSuspended, boolValue(e.Suspended)),
 				},
 				Reason: cp.keepAccessReason(e.Username),
@@ -64,10 +64,10 @@ func (cp *coursePlanner) planEnrolments() {
 			want.Start = live.Start // the full state apply sends keeps the live start
 		}
 		if live.Start != want.Start {
-			fields = append(fields, changed(FieldStart, intValue(live.Start), intValue(want.Start)))
+			fields = append(fields, changed(FieldStart, cp.ints.value(live.Start), cp.ints.value(want.Start)))
 		}
 		if live.End != e.End {
-			fields = append(fields, changed(FieldEnd, intValue(live.End), intValue(e.End)))
+			fields = append(fields, changed(FieldEnd, cp.ints.value(live.End), cp.ints.value(e.End)))
 		}
 		if live.Suspended != e.Suspended {
 			fields = append(fields, changed(FieldSuspended, boolValue(live.Suspended), boolValue(e.Suspended)))

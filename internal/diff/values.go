@@ -138,8 +138,29 @@ func (fl Field) decode(b []byte) (Value, error) {
 	return v, nil
 }
 
-func boolValue(b bool) *Value      { return &Value{Bool: b} }
-func intValue(n int64) *Value      { return &Value{Int: n} }
+func boolValue(b bool) *Value { return &Value{Bool: b} }
+func intValue(n int64) *Value { return &Value{Int: n} }
+
+// intValues hands out one Value per integer, shared by every change of a plan that
+// has it: renewing a site's enrolments to one end date otherwise allocates that date
+// once per enrolment. Values are never written after they are made.
+type intValues struct{ byInt map[int64]*Value }
+
+func (iv *intValues) value(n int64) *Value {
+	if iv == nil {
+		return intValue(n)
+	}
+	if v, ok := iv.byInt[n]; ok {
+		return v
+	}
+	if iv.byInt == nil {
+		iv.byInt = map[int64]*Value{}
+	}
+	v := intValue(n)
+	iv.byInt[n] = v
+	return v
+}
+
 func textValue(s string) *Value    { return &Value{Text: s} }
 func rolesValue(r []string) *Value { return &Value{Roles: slices.Clone(r)} }
 func roleValue(role string) *Value {
