@@ -78,6 +78,7 @@ func ComputeWithOptions(desired, observed state.Snapshot, opts Options) Plan {
 	var perCourse [][]Change
 	total := 0
 	ints := &intValues{}
+	var prev *coursePlanner
 	for _, i := range order {
 		d := &desired.Courses[i]
 		if seen[d.Shortname] {
@@ -91,7 +92,8 @@ func ComputeWithOptions(desired, observed state.Snapshot, opts Options) Plan {
 			p.Diagnostics = append(p.Diagnostics, diag.Errorf(courseAt(d), "course %s was not read from Moodle; nothing can be planned for it", d.Shortname))
 			continue
 		}
-		cp := newCoursePlanner(d, o)
+		cp := newCoursePlanner(d, o, prev)
+		prev = cp
 		cp.changes = scratch[:0]
 		cp.ints = ints
 		cp.plan()
@@ -158,17 +160,29 @@ type coursePlanner struct {
 	diags     diag.Diagnostics
 }
 
-func newCoursePlanner(d, o *state.Course) *coursePlanner {
-	cp := &coursePlanner{
-		d: d, o: o,
-		liveMethods:    make(map[string]state.Method, len(o.Methods)),
-		liveEnrolByM:   make(map[string][]*state.Enrolment, len(o.Methods)),
-		liveEnrolOfU:   make(map[string][]*state.Enrolment, len(o.Enrolments)),
-		deletedMethods: map[string]bool{},
-		createdManual:  map[string]bool{},
-		unenrolled:     map[string]bool{},
+// newCoursePlanner makes the planner of one course. With prev (the planner of the
+// course before, done with), its maps are emptied and reused: a site's 10,000
+// courses otherwise allocate seven maps each.
+func newCoursePlanner(d, o *state.Course, prev *coursePlanner) *coursePlanner {
+	cp := &coursePlanner{d: d, o: o}
+	if prev != nil {
+		cp.liveMethods, cp.liveGroups = prev.liveMethods, prev.liveGroups
+		cp.liveEnrolByM, cp.liveEnrolOfU = prev.liveEnrolByM, prev.liveEnrolOfU
+		cp.deletedMethods, cp.createdManual, cp.unenrolled = prev.deletedMethods, prev.createdManual, prev.unenrolled
+		clear(cp.liveMethods)
+		clear(cp.liveGroups)
+		clear(cp.liveEnrolByM)
+		clear(cp.liveEnrolOfU)
+		clear(cp.deletedMethods)
+		clear(cp.createdManual)
+		clear(cp.unenrolled)
+	} else {
+		cp.liveMethods = make(map[string]state.Method, len(o.Methods))
+		cp.liveGroups = make(map[string]*state.Group, len(o.Groups))
+		cp.liveEnrolByM = make(map[string][]*state.Enrolment, len(o.Methods))
+		cp.liveEnrolOfU = make(map[string][]*state.Enrolment, len(o.Enrolments))
+		cp.deletedMethods, cp.createdManual, cp.unenrolled = map[string]bool{}, map[string]bool{}, map[string]bool{}
 	}
-	cp.liveGroups = make(map[string]*state.Group, len(o.Groups))
 	for i := range o.Groups {
 		if _, dup := cp.liveGroups[o.Groups[i].Name]; !dup {
 			cp.liveGroups[o.Groups[i].Name] = &o.Groups[i]
