@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/agext/levenshtein"
 )
@@ -133,8 +134,42 @@ func (d Diagnostic) Pretty() string {
 	if d.EndCol > col && (d.EndLine == 0 || d.EndLine == d.Line) {
 		width = d.EndCol - col
 	}
+	line, col, width = snippetWindow(line, col, width)
 	return fmt.Sprintf("%s\n    %s | %s\n    %s | %s%s", s, num, line, pad,
 		strings.Repeat(" ", col-1), strings.Repeat("^", width))
+}
+
+// maxSnippet is the most of a source line Pretty shows: a 4 MiB one-line spec with a
+// hundred errors must not print the line a hundred times.
+const maxSnippet = 120
+
+// snippetWindow cuts a long line to maxSnippet bytes around col, marking the cuts
+// with "…", and moves the caret's column and width into the window.
+func snippetWindow(line string, col, width int) (string, int, int) {
+	if len(line) <= maxSnippet {
+		return line, col, width
+	}
+	start := max(0, min(col-1-maxSnippet/3, len(line)-maxSnippet))
+	for start > 0 && !utf8.RuneStart(line[start]) {
+		start--
+	}
+	end := min(len(line), start+maxSnippet)
+	for end < len(line) && !utf8.RuneStart(line[end]) {
+		end--
+	}
+	prefix, suffix := "", ""
+	if start > 0 {
+		prefix = "… "
+	}
+	if end < len(line) {
+		suffix = " …"
+	}
+	col = col - start + len(prefix)
+	width = max(1, min(width, end-start-(col-1-len(prefix))))
+	// The caret line counts columns in characters of the shown line, not bytes.
+	shown := prefix + line[start:end] + suffix
+	col = utf8.RuneCountInString(shown[:min(col-1, len(shown))]) + 1
+	return shown, col, width
 }
 
 // Errorf builds an error diagnostic at p.

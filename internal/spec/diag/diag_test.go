@@ -3,6 +3,7 @@ package diag
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -135,5 +136,51 @@ func TestJSONRoundTrip(t *testing.T) {
 	}
 	if err := json.Unmarshal([]byte(`[{"severity":"fatal","message":"x"}]`), &out); err == nil {
 		t.Error("severity fatal was accepted")
+	}
+}
+
+// A diagnostic on a very long line shows a window around its column, with the caret
+// still under the token, never the whole line.
+func TestPrettyLongLine(t *testing.T) {
+	bad := "31/08/2027"
+	tests := []struct {
+		name   string
+		before int // bytes before the bad token
+		after  int // bytes after it
+	}{
+		{"near the start", 5, 100000},
+		{"in the middle", 50000, 50000},
+		{"at the end", 100000, 0},
+		{"accents before", 3000, 3000},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fill := "x"
+			if tt.name == "accents before" {
+				fill = "é"
+			}
+			prefix := strings.Repeat(fill, tt.before/len(fill))
+			line := prefix + bad + strings.Repeat("y", tt.after)
+			d := Diagnostic{File: "a.yaml", Line: 1, Col: len(prefix) + 1, EndLine: 1,
+				EndCol: len(prefix) + 1 + len(bad), Message: "bad date", Snippet: line}
+			out := d.Pretty()
+			if len(out) > 3*maxSnippet+100 {
+				t.Fatalf("Pretty printed %d bytes for a %d-byte line", len(out), len(line))
+			}
+			lines := strings.Split(out, "\n")
+			src, carets := lines[1], lines[2]
+			i := strings.Index(carets, "^")
+			if i < 0 {
+				t.Fatalf("no caret:\n%s", out)
+			}
+			// Columns of the caret line are characters of the shown line.
+			shown := []rune(src)
+			if got := string(shown[i : i+len(bad)]); got != bad {
+				t.Errorf("caret under %q, want %q:\n%s", got, bad, out)
+			}
+			if n := strings.Count(carets, "^"); n != len(bad) {
+				t.Errorf("%d carets, want %d", n, len(bad))
+			}
+		})
 	}
 }
