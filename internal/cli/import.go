@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"github.com/enrolctl/enrolctl/internal/safefile"
 	"os"
 	"slices"
 	"strconv"
@@ -52,7 +53,7 @@ func (a *App) importCSV(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.Open(a.path(name))
+	f, err := safefile.Open(a.path(name), maxCSVSize, "CSV file")
 	if err != nil {
 		return err
 	}
@@ -141,3 +142,6 @@ func csvSiteFacts(ctx context.Context, client *moodle.Client, site *moodle.Site,
 	}
 	return facts, nil
 }
+
+// maxCSVSize caps the CSV import reads: 100,000 upload-users rows are about 10 MB.
+const maxCSVSize = 256 << 20

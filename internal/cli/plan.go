@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/enrolctl/enrolctl/internal/safefile"
 	"os"
 	"path"
 	"slices"
@@ -190,7 +191,7 @@ func writePlanFile(path string, p diff.Plan, key []byte) error {
 
 // readPlanFile reads a saved plan, validated whole before anything acts on it.
 func readPlanFile(path string) (diff.Plan, error) {
-	data, err := os.ReadFile(path)
+	data, err := safefile.Read(path, planfile.MaxSize, "plan file")
 	if err != nil {
 		return diff.Plan{}, fmt.Errorf("reading the plan: %w", err)
 	}

@@ -3,8 +3,8 @@ package cli
 import (
 	"context"
 	"fmt"
+	"github.com/enrolctl/enrolctl/internal/safefile"
 	"io/fs"
-	"os"
 	"path"
 	"path/filepath"
 	"slices"
@@ -28,7 +28,7 @@ import (
 // must be one of that plan's, and the guards, protected courses and removal accounting
 // are those of the live state, never the file's.
 func (a *App) applySaved(ctx context.Context, file string, f applyFlags) error {
-	data, err := os.ReadFile(a.path(file))
+	data, err := safefile.Read(a.path(file), planfile.MaxSize, "plan file")
 	if err != nil {
 		return fmt.Errorf("reading the plan: %w", err)
 	}

@@ -15,7 +15,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"io/fs"
+	"github.com/enrolctl/enrolctl/internal/safefile"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -139,12 +139,8 @@ func Load(dir, file string) (*Config, diag.Diagnostics) {
 	if !filepath.IsAbs(full) {
 		full = filepath.Join(dir, full)
 	}
-	src, err := os.ReadFile(full)
+	src, err := safefile.Read(full, maxConfigSize, "configuration file")
 	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
 		return nil, diag.Diagnostics{diag.Errorf(diag.Pos{File: display}, "cannot read the configuration: %v", err)}
 	}
 	return Parse(display, src)
@@ -441,12 +437,8 @@ func (s *Site) Token(dir string, getenv func(string) string) (string, error) {
 		if !filepath.IsAbs(p) {
 			p = filepath.Join(dir, p)
 		}
-		b, err := os.ReadFile(p)
+		b, err := safefile.Read(p, maxTokenFileSize, "token file")
 		if err != nil {
-			var pe *fs.PathError
-			if errors.As(err, &pe) {
-				err = pe.Err
-			}
 			return "", fmt.Errorf("site %q: cannot read token_file %s: %v", s.Name, s.TokenFile, err)
 		}
 		t, _, _ := strings.Cut(string(b), "\n")
@@ -457,3 +449,11 @@ func (s *Site) Token(dir string, getenv func(string) string) (string, error) {
 	}
 	return "", fmt.Errorf("site %q has no token_env nor token_file", s.Name)
 }
+
+// maxConfigSize and maxTokenFileSize cap what is read of the configuration and of a
+// token file: both are a few lines, and a FIFO or /dev/zero named there must not hang
+// or exhaust enrolctl.
+const (
+	maxConfigSize    = 1 << 20
+	maxTokenFileSize = 64 << 10
+)

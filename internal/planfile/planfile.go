@@ -55,8 +55,8 @@ var schema = sync.OnceValues(func() (*jsonschema.Schema, error) {
 	return c.Compile("plan.schema.json")
 })
 
-// maxSize bounds the plans read: a site-wide plan of 60,000 enrolments is ~40 MB.
-const maxSize = 256 << 20
+// MaxSize bounds the plans read: a site-wide plan of 60,000 enrolments is ~40 MB.
+const MaxSize = 256 << 20
 
 // Validate checks data against the plan document's JSON Schema.
 func Validate(data []byte) error {
@@ -86,7 +86,7 @@ func Validate(data []byte) error {
 // say: every change's address is in its course, a plan with errors has no changes, and
 // the summary matches the changes.
 func Decode(data []byte) (diff.Plan, error) {
-	if len(data) > maxSize {
+	if len(data) > MaxSize {
 		return diff.Plan{}, fmt.Errorf("%d bytes: larger than any plan enrolctl writes", len(data))
 	}
 	var head struct {

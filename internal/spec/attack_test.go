@@ -52,8 +52,8 @@ func TestAttackFilesThatAreNotRegular(t *testing.T) {
 	}
 	set := loadWithin(t, dir)
 	wantDiag(t, set,
-		filepath.Join(dir, "pipe.yaml")+": cannot read: not a regular file (a named pipe); spec files must be plain files",
-		filepath.Join(dir, "zero.yaml")+": cannot read: not a regular file (a character device); spec files must be plain files",
+		filepath.Join(dir, "pipe.yaml")+": cannot read: not a regular file (a named pipe); a spec file must be a plain file",
+		filepath.Join(dir, "zero.yaml")+": cannot read: not a regular file (a character device); a spec file must be a plain file",
 	)
 	// A link to a regular file is read like the file (and declares course A twice).
 	wantDiag(t, set, `course "A" is declared in two places`)
