@@ -81,20 +81,8 @@ func ParseHCL(file string, src []byte, rules map[string]BlockRule) (*Node, diag.
 // ParseHCLShared is ParseHCL with the variables and locals of the spec folder's
 // variables file (nil: none) visible in the file too.
 func ParseHCLShared(file string, src []byte, rules map[string]BlockRule, shared *Shared) (*Node, diag.Diagnostics) {
-	ds := checkUTF8(file, src)
-	if !ds.HasErrors() {
-		ds = checkNesting(file, src) // before parsing: the parser recurses on nesting
-	}
-	if ds.HasErrors() {
-		return nil, ds
-	}
-	f, hds := hclsyntax.ParseConfig(src, file, hcl.InitialPos)
-	ds = append(ds, fromHCL(file, hds)...)
-	if hds.HasErrors() || f == nil {
-		return nil, ds
-	}
-	body, ok := f.Body.(*hclsyntax.Body)
-	if !ok {
+	body, ds := parseBody(file, src)
+	if body == nil {
 		return nil, ds
 	}
 	h := &hclConv{file: file, src: src, rules: rules, ds: &ds, blockNames: map[string]string{}, shared: shared}
@@ -399,4 +387,26 @@ func (h *hclConv) start(e hclsyntax.Expression) hcl.Pos {
 		p.Column--
 	}
 	return p
+}
+
+// parseBody checks src (UTF-8, nesting) and parses it into an HCL body; nil when the
+// file cannot be read further, with the diagnostics saying why.
+func parseBody(file string, src []byte) (*hclsyntax.Body, diag.Diagnostics) {
+	ds := checkUTF8(file, src)
+	if !ds.HasErrors() {
+		ds = checkNesting(file, src) // before parsing: the parser recurses on nesting
+	}
+	if ds.HasErrors() {
+		return nil, ds
+	}
+	f, hds := hclsyntax.ParseConfig(src, file, hcl.InitialPos)
+	ds = append(ds, fromHCL(file, hds)...)
+	if hds.HasErrors() || f == nil {
+		return nil, ds
+	}
+	body, ok := f.Body.(*hclsyntax.Body)
+	if !ok {
+		return nil, ds
+	}
+	return body, ds
 }

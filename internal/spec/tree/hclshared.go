@@ -4,7 +4,6 @@ import (
 	"maps"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/enrolctl/enrolctl/internal/spec/diag"
@@ -23,20 +22,8 @@ type Shared struct {
 
 // ParseShared reads a variables file: `variable` and `locals` blocks only.
 func ParseShared(file string, src []byte) (*Shared, diag.Diagnostics) {
-	ds := checkUTF8(file, src)
-	if !ds.HasErrors() {
-		ds = checkNesting(file, src)
-	}
-	if ds.HasErrors() {
-		return nil, ds
-	}
-	f, hds := hclsyntax.ParseConfig(src, file, hcl.InitialPos)
-	ds = append(ds, fromHCL(file, hds)...)
-	if hds.HasErrors() || f == nil {
-		return nil, ds
-	}
-	body, ok := f.Body.(*hclsyntax.Body)
-	if !ok {
+	body, ds := parseBody(file, src)
+	if body == nil {
 		return nil, ds
 	}
 	h := &hclConv{file: file, src: src, ds: &ds, blockNames: map[string]string{}}
