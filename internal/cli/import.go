@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"github.com/enrolctl/enrolctl/internal/safefile"
 	"os"
 	"slices"
 	"strconv"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/enrolctl/enrolctl/internal/adopt"
 	"github.com/enrolctl/enrolctl/internal/moodle"
+	"github.com/enrolctl/enrolctl/internal/safefile"
 	"github.com/enrolctl/enrolctl/internal/spec"
 )
 

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/enrolctl/enrolctl/internal/safefile"
 	"os"
 	"path"
 	"slices"
@@ -18,6 +17,7 @@ import (
 	"github.com/enrolctl/enrolctl/internal/moodle"
 	"github.com/enrolctl/enrolctl/internal/planfile"
 	"github.com/enrolctl/enrolctl/internal/render"
+	"github.com/enrolctl/enrolctl/internal/safefile"
 	"github.com/enrolctl/enrolctl/internal/state"
 )
 

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"github.com/enrolctl/enrolctl/internal/safefile"
 	"io/fs"
 	"path"
 	"path/filepath"
@@ -17,6 +16,7 @@ import (
 	"github.com/enrolctl/enrolctl/internal/gitsrc"
 	"github.com/enrolctl/enrolctl/internal/moodle"
 	"github.com/enrolctl/enrolctl/internal/planfile"
+	"github.com/enrolctl/enrolctl/internal/safefile"
 	"github.com/enrolctl/enrolctl/internal/spec"
 	"github.com/enrolctl/enrolctl/internal/spec/diag"
 	"github.com/enrolctl/enrolctl/internal/state"

@@ -3,13 +3,15 @@ package cli
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/enrolctl/enrolctl/internal/config"
 	"github.com/enrolctl/enrolctl/internal/moodle"
+	"github.com/enrolctl/enrolctl/internal/safefile"
 	"github.com/enrolctl/enrolctl/internal/sandbox"
+	"github.com/enrolctl/enrolctl/internal/spec"
 )
 
 // siteConn is a selected site, connected.
@@ -65,8 +67,18 @@ func (a *App) loadConfig() (*config.Site, error) {
 	return cfg.Select(name)
 }
 
-// readFile reads a file named in a diagnostic (relative to the working directory).
-func (a *App) readFile(file string) ([]byte, error) { return os.ReadFile(a.path(file)) }
+// readFile reads a file named in a diagnostic (relative to the working directory) to
+// show the line it points at. A CSV is read as its import decoded it, since its
+// diagnostics' columns point into that text (a Windows-1252 file is converted).
+func (a *App) readFile(file string) ([]byte, error) {
+	data, err := safefile.Read(a.path(file), maxCSVSize, "file")
+	if err == nil && strings.EqualFold(filepath.Ext(file), ".csv") {
+		if text, derr := spec.DecodeCSV(data); derr == nil {
+			return text.Data, nil
+		}
+	}
+	return data, err
+}
 
 // connect selects the site and builds its client. Without a configured site it opens
 // the sandbox and says so in one line.

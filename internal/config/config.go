@@ -15,7 +15,6 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"github.com/enrolctl/enrolctl/internal/safefile"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -24,6 +23,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/enrolctl/enrolctl/internal/safefile"
 	"github.com/enrolctl/enrolctl/internal/spec/diag"
 	"github.com/enrolctl/enrolctl/internal/spec/tree"
 )

@@ -57,9 +57,9 @@ func TestReadUploadUsersErrors(t *testing.T) {
 			"f,A,,,\n" +
 			"F,A,,,\n",
 			[]string{
-				`u.csv:2:3: unknown role "studnet": neither a standard Moodle role nor one of the configuration's roles (did you mean "student"?)`,
-				`u.csv:3:4: enrolperiod1 "1 year": use a number of days (365 or 365d)`,
-				`u.csv:4:5: enrolstatus1 "2": use 0 (active) or 1 (suspended)`,
+				`u.csv:2:5: unknown role "studnet": neither a standard Moodle role nor one of the configuration's roles (did you mean "student"?)`,
+				`u.csv:3:6: enrolperiod1 "1 year": use a number of days (365 or 365d)`,
+				`u.csv:4:7: enrolstatus1 "2": use 0 (active) or 1 (suspended)`,
 				`u.csv:5:1: username "d e" contains a space; Moodle usernames have none`,
 				`u.csv:7:1: user "f" is enrolled in "A" twice (first on line 6)`,
 			}},

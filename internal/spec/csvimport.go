@@ -133,23 +133,25 @@ func ReadUploadUsers(file string, r io.Reader, now time.Time, loc *time.Location
 			break
 		}
 		line, _ := cr.FieldPos(0)
+		// Columns are bytes of the line, as in specs, not field numbers.
+		colOf := func(i int) int { _, c := cr.FieldPos(i); return c }
 		get := func(name string) (string, int) {
 			i, ok := cols[name]
 			if !ok || i >= len(rec) {
 				return "", 0
 			}
-			return strings.TrimSpace(rec[i]), i + 1
+			return strings.TrimSpace(rec[i]), colOf(i)
 		}
 		if userCol >= len(rec) || strings.TrimSpace(strings.Join(rec, "")) == "" {
 			continue // blank line
 		}
 		username := strings.ToLower(strings.TrimSpace(rec[userCol]))
 		if username == "" {
-			errorf(line, userCol+1, "empty username")
+			errorf(line, colOf(userCol), "empty username")
 			continue
 		}
 		if strings.ContainsFunc(username, func(r rune) bool { return r == ' ' || r == '\t' }) {
-			errorf(line, userCol+1, "username %q contains a space; Moodle usernames have none", username)
+			errorf(line, colOf(userCol), "username %q contains a space; Moodle usernames have none", username)
 			continue
 		}
 		for _, n := range numbers {
@@ -159,7 +161,7 @@ func ReadUploadUsers(file string, r io.Reader, now time.Time, loc *time.Location
 				continue
 			}
 			email, _ := get("email")
-			a := Addition{Course: course, Username: username, Line: line, UserCol: userCol + 1, CourseCol: courseCol, Email: strings.ToLower(email)}
+			a := Addition{Course: course, Username: username, Line: line, UserCol: colOf(userCol), CourseCol: courseCol, Email: strings.ToLower(email)}
 			role, roleCol := get("role" + suffix)
 			if role == "" {
 				if t, tcol := get("type" + suffix); t != "" {
@@ -212,7 +214,7 @@ func ReadUploadUsers(file string, r io.Reader, now time.Time, loc *time.Location
 			}
 			k := key{course, username}
 			if first, dup := seen[k]; dup {
-				errorf(line, userCol+1, "user %q is enrolled in %q twice (first on line %d)", username, course, first)
+				errorf(line, colOf(userCol), "user %q is enrolled in %q twice (first on line %d)", username, course, first)
 				continue
 			}
 			seen[k] = line

@@ -135,6 +135,8 @@ func (d Diagnostic) Pretty() string {
 		width = d.EndCol - col
 	}
 	line, col, width = snippetWindow(line, col, width)
+	// The caret line counts characters of the shown line; columns count bytes.
+	col = utf8.RuneCountInString(line[:min(col-1, len(line))]) + 1
 	return fmt.Sprintf("%s\n    %s | %s\n    %s | %s%s", s, num, line, pad,
 		strings.Repeat(" ", col-1), strings.Repeat("^", width))
 }
@@ -166,10 +168,7 @@ func snippetWindow(line string, col, width int) (string, int, int) {
 	}
 	col = col - start + len(prefix)
 	width = max(1, min(width, end-start-(col-1-len(prefix))))
-	// The caret line counts columns in characters of the shown line, not bytes.
-	shown := prefix + line[start:end] + suffix
-	col = utf8.RuneCountInString(shown[:min(col-1, len(shown))]) + 1
-	return shown, col, width
+	return prefix + line[start:end] + suffix, col, width
 }
 
 // Errorf builds an error diagnostic at p.
@@ -291,8 +290,8 @@ func (ds Diagnostics) WithSource(read func(file string) ([]byte, error)) Diagnos
 	lines := map[string][]string{}
 	for i := range out {
 		d := &out[i]
-		if d.File == "" || d.Line == 0 {
-			continue
+		if d.File == "" || d.Line == 0 || d.Snippet != "" {
+			continue // a snippet already there came from the text as decoded (a converted CSV)
 		}
 		ls, seen := lines[d.File]
 		if !seen {
@@ -337,7 +336,7 @@ func tokenLen(line string, i int) int {
 	n := 0
 	for n < len(line)-i {
 		c := line[i+n]
-		if c == ',' || c == ']' || c == '}' || c == '#' || c == '=' ||
+		if c == ',' || c == ';' || c == '\t' || c == ']' || c == '}' || c == '#' || c == '=' ||
 			(c == ':' && (i+n+1 == len(line) || line[i+n+1] == ' ')) {
 			break
 		}
