@@ -41,10 +41,7 @@ var writeOps = map[string]writeOp{
 		optional: []string{"name", "status", "roleid", "groupid", "maxenrolled"},
 		strings:  []string{"name"},
 		run: func(c *ctx, courseID int64, it args) (int64, *wsError) {
-			e, err := managedInstance(c, it.int("id"))
-			if err == nil {
-				err = inCourse(e, courseID)
-			}
+			e, err := instanceOf(c, managedInstance, it.int("id"), courseID)
 			if err != nil {
 				return 0, err
 			}
@@ -57,10 +54,7 @@ var writeOps = map[string]writeOp{
 			if _, ok := c.d().Instances[it.int("id")]; !ok {
 				return 0, nil // already deleted: a resent item changes nothing
 			}
-			e, err := managedInstance(c, it.int("id"))
-			if err == nil {
-				err = inCourse(e, courseID)
-			}
+			e, err := instanceOf(c, managedInstance, it.int("id"), courseID)
 			if err != nil {
 				return 0, err
 			}
@@ -70,10 +64,7 @@ var writeOps = map[string]writeOp{
 	"set_enrolments": {
 		required: []string{"instanceid", "userid", "roleid", "timestart", "timeend", "suspended"},
 		run: func(c *ctx, courseID int64, it args) (int64, *wsError) {
-			e, err := enrolInstance(c, it.int("instanceid"))
-			if err == nil {
-				err = inCourse(e, courseID)
-			}
+			e, err := instanceOf(c, enrolInstance, it.int("instanceid"), courseID)
 			if err != nil {
 				return 0, err
 			}
@@ -83,10 +74,7 @@ var writeOps = map[string]writeOp{
 	"unenrol_users": {
 		required: []string{"instanceid", "userid"},
 		run: func(c *ctx, courseID int64, it args) (int64, *wsError) {
-			e, err := enrolInstance(c, it.int("instanceid"))
-			if err == nil {
-				err = inCourse(e, courseID)
-			}
+			e, err := instanceOf(c, enrolInstance, it.int("instanceid"), courseID)
 			if err != nil {
 				return 0, err
 			}
@@ -112,6 +100,16 @@ var writeOps = map[string]writeOp{
 			return 0, removeManualMember(c, courseID, it.int("groupid"), it.int("userid"))
 		},
 	},
+}
+
+// instanceOf looks an item's instance up with find and checks that it belongs to the
+// course the item names.
+func instanceOf(c *ctx, find func(*ctx, int64) (Instance, *wsError), id, courseID int64) (Instance, *wsError) {
+	e, err := find(c, id)
+	if err == nil {
+		err = inCourse(e, courseID)
+	}
+	return e, err
 }
 
 // inCourse refuses an instance of another course than the item's courseid: for the
