@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -549,6 +550,76 @@ func TestWriteEdgeCases(t *testing.T) {
 			"instanceid": a.manual, "userid": a.userID, "force": 1}))
 		if code := moodle.Code(err); code != "invalidpayload" {
 			t.Errorf("unknown field: %v, want invalidpayload", err)
+		}
+	})
+}
+
+// add_members is applied group by group (local\members in the plugin): a call keeps the
+// per-item contract — items checked in order, the failing one named, the course all or
+// nothing, members already there and repeated items no-ops.
+func TestAddMembersGroupByGroup(t *testing.T) {
+	each(t, func(t *testing.T, tg *target) {
+		w := newWorld(t, tg)
+		fx := newFixture(t, w)
+		names := w.users(t, 3)
+		obs, _ := w.observe(t, nil, names)
+		var ids []int64
+		var enrol []map[string]any
+		for _, n := range names[:2] {
+			id := obs.Directory.Users[n]
+			ids = append(ids, id)
+			enrol = append(enrol, map[string]any{"courseid": fx.courseID, "instanceid": fx.manual, "userid": id,
+				"roleid": 5, "timestart": 0, "timeend": 0, "suspended": 0})
+		}
+		outsider := obs.Directory.Users[names[2]] // never enrolled
+		if res, err := write(t, tg.client, "set_enrolments", itemsJSON(t, enrol...)); err != nil || res[0].Status != "ok" {
+			t.Fatalf("set_enrolments: %+v %v", res, err)
+		}
+		g, err := write(t, tg.client, "create_groups", itemsJSON(t,
+			map[string]any{"courseid": fx.courseID, "name": "G1"}, map[string]any{"courseid": fx.courseID, "name": "G2"}))
+		if err != nil || len(g) != 1 || len(g[0].IDs) != 2 {
+			t.Fatalf("create_groups: %+v %v", g, err)
+		}
+		g1, g2 := g[0].IDs[0], g[0].IDs[1]
+		m := func(group, user int64) map[string]any {
+			return map[string]any{"courseid": fx.courseID, "groupid": group, "userid": user}
+		}
+		members := func() string {
+			var got []string
+			for _, mb := range rawState(t, tg, fx.courseID).Members {
+				got = append(got, fmt.Sprintf("%d:%d:%s", mb.GroupID, mb.UserID, mb.Component))
+			}
+			slices.Sort(got)
+			return strings.Join(got, " ")
+		}
+		want := []string{fmt.Sprintf("%d:%d:", g1, ids[0]), fmt.Sprintf("%d:%d:", g1, ids[1]),
+			fmt.Sprintf("%d:%d:", g1, fx.userID), fmt.Sprintf("%d:%d:", g2, ids[0])}
+		slices.Sort(want)
+
+		// The fifth item fails: nothing of the course is added, and the answer names item 4.
+		res, err := write(t, tg.client, "add_members", itemsJSON(t,
+			m(g1, ids[0]), m(g1, ids[1]), m(g2, ids[0]), m(g1, ids[0]), m(g1, outsider)))
+		if err != nil || len(res) != 1 || res[0].Status != "error" || res[0].Index != 4 || res[0].ErrorCode != "notenrolled" {
+			t.Errorf("add_members with an outsider last = %+v %v, want error notenrolled at index 4", res, err)
+		}
+		if got := members(); got != "" {
+			t.Errorf("members after a refused call = %q, want none", got)
+		}
+		// An unknown group is named at its own index, before later items are looked at.
+		res, err = write(t, tg.client, "add_members", itemsJSON(t, m(g1, ids[0]), m(987654321, ids[1]), m(g1, outsider)))
+		if err != nil || len(res) != 1 || res[0].Index != 1 || res[0].ErrorCode != "invalidgroup" {
+			t.Errorf("add_members with an unknown group second = %+v %v, want invalidgroup at index 1", res, err)
+		}
+		// Without the outsider: every membership once, the repeated item a no-op.
+		ok := itemsJSON(t, m(g1, ids[0]), m(g1, ids[1]), m(g2, ids[0]), m(g1, ids[0]), m(g1, fx.userID))
+		for i := range 2 { // the second call resends the same items: nothing changes
+			res, err = write(t, tg.client, "add_members", ok)
+			if err != nil || len(res) != 1 || res[0].Status != "ok" {
+				t.Fatalf("add_members (call %d) = %+v %v", i+1, res, err)
+			}
+			if got := members(); got != strings.Join(want, " ") {
+				t.Errorf("members after call %d = %q, want %q", i+1, got, strings.Join(want, " "))
+			}
 		}
 	})
 }

@@ -11,8 +11,8 @@ import (
 // local_enrolments.go and write.go (contract v2), the lease in lease.go.
 
 const (
-	pluginVersion = 2026113001
-	pluginRelease = "2.0.0"
+	pluginVersion = 2026113002
+	pluginRelease = "2.0.1"
 	moodleVersion = "2025100600.02"
 	moodleRelease = "5.1+ (Build: 20251017)"
 )

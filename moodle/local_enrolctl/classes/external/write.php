@@ -22,6 +22,7 @@ use core_external\external_multiple_structure;
 use core_external\external_single_structure;
 use core_external\external_value;
 use local_enrolctl\local\guard;
+use local_enrolctl\local\members;
 use local_enrolctl\local\payload;
 use Throwable;
 
@@ -103,14 +104,23 @@ class write extends external_api {
                         // Four queries for the course instead of four per item.
                         set_enrolments::prefetch($courseid, $indexed);
                     }
-                    foreach ($indexed as $index => $item) {
-                        $current = $index;
-                        $id = self::run_item($operation, $courseid, $item);
-                        if ($id !== null) {
-                            $ids[] = $id;
+                    if ($operation === 'add_members') {
+                        // Group by group rather than groups_add_member() per item.
+                        members::add($courseid, $indexed, $current);
+                    } else {
+                        foreach ($indexed as $index => $item) {
+                            $current = $index;
+                            $id = self::run_item($operation, $courseid, $item);
+                            if ($id !== null) {
+                                $ids[] = $id;
+                            }
                         }
                     }
                     $current = -1;
+                    if ($operation === 'set_enrolments') {
+                        // Inside the transaction: a course rolled back queues no message.
+                        set_enrolments::queue_welcome_messages();
+                    }
                     guard::commit($transaction);
                 } catch (Throwable $e) {
                     set_enrolments::end_batch();
@@ -191,9 +201,8 @@ class write extends external_api {
                 return null;
             case 'create_groups':
                 return self::create_group($courseid, $item['name']);
-            case 'add_members':
             case 'remove_members':
-                self::membership($operation === 'add_members', $courseid, (int)$item['groupid'], (int)$item['userid']);
+                self::remove_member($courseid, (int)$item['groupid'], (int)$item['userid']);
                 return null;
         }
         throw guard::error('invalidpayload', 'unknown operation ' . $operation);
@@ -217,34 +226,22 @@ class write extends external_api {
     }
 
     /**
-     * Adds or removes a manual membership, as core_group_add/delete_group_members check it.
-     * Adding an existing member and removing a non-member change nothing.
+     * Removes a manual membership, as core_group_delete_group_members checks it. Removing a
+     * non-member changes nothing.
      *
-     * @param bool $add
      * @param int $courseid
      * @param int $groupid
      * @param int $userid
      */
-    private static function membership(bool $add, int $courseid, int $groupid, int $userid): void {
+    private static function remove_member(int $courseid, int $groupid, int $userid): void {
         global $DB;
         $user = guard::user($userid);
         $group = $groupid ? $DB->get_record('groups', ['id' => $groupid, 'courseid' => $courseid]) : false;
         if (!$group) {
             throw guard::error('invalidgroup', (object)['groupid' => $groupid, 'courseid' => $courseid]);
         }
-        $context = guard::course_context($courseid);
-        require_capability('moodle/course:managegroups', $context);
+        require_capability('moodle/course:managegroups', guard::course_context($courseid));
         $member = $DB->get_record('groups_members', ['groupid' => $groupid, 'userid' => $userid]);
-        if ($add) {
-            if ($member) {
-                return;
-            }
-            if (!is_enrolled($context, $userid)) {
-                throw guard::error('notenrolled', (object)['userid' => $userid, 'courseid' => $courseid]);
-            }
-            groups_add_member($group, $user);
-            return;
-        }
         if (!$member) {
             return;
         }

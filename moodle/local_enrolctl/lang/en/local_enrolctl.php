@@ -27,7 +27,7 @@ defined('MOODLE_INTERNAL') || die();
 
 $string['pluginname'] = 'enrolctl';
 $string['enrolctl:manage'] = 'Manage course enrolments through enrolctl web services';
-$string['privacy:metadata'] = 'The enrolctl plugin stores no personal data. It reads and changes enrolments, roles and groups through Moodle\'s own enrolment API.';
+$string['privacy:metadata'] = 'The enrolctl plugin stores no personal data of its own. It reads and changes enrolments, roles and groups through Moodle\'s own enrolment API; the welcome messages of new enrolments wait, as user ids in an ad hoc task, until cron sends them.';
 
 $string['plugindisabled'] = 'The enrolment plugin {$a} is disabled on this site.';
 $string['unsupportedmethod'] = 'enrolctl cannot manage enrolment method {$a}.';
