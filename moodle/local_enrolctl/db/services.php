@@ -52,6 +52,12 @@ $functions = [
         'type' => 'read',
         'capabilities' => 'moodle/course:enrolreview',
     ],
+    'local_enrolctl_get_user_ids' => [
+        'classname' => \local_enrolctl\external\get_user_ids::class,
+        'description' => 'Usernames to user ids (not deleted, not the guest), as one JSON string.',
+        'type' => 'read',
+        'capabilities' => 'moodle/user:viewdetails',
+    ],
     'local_enrolctl_add_instances' => [
         'classname' => \local_enrolctl\external\add_instances::class,
         'description' => 'Add manual, self, guest, cohort or meta enrolment instances.',
@@ -120,6 +126,7 @@ $enrolctlfunctions = [
     'local_enrolctl_get_courses',
     'local_enrolctl_get_course_state',
     'local_enrolctl_get_course_state_json',
+    'local_enrolctl_get_user_ids',
     'local_enrolctl_add_instances',
     'local_enrolctl_update_instances',
     'local_enrolctl_delete_instances',
