@@ -71,7 +71,9 @@
 // runs each course's items in their own transaction and answers one result per course;
 // every operation is idempotent. The apply lease uses the simulator's clock
 // (Options.Now, SetClock). get_course_state_json answers get_course_state as one
-// JSON-encoded string (plugin 2026113001). get_course_state takes up to 500 courses and lists the
+// JSON-encoded string (plugin 2026113001). get_user_ids (plugin 2026113002) maps up to
+// 5,000 usernames, a JSON array, to the ids of existing, not deleted, non-guest users
+// through the username index, answered as one JSON string. get_course_state takes up to 500 courses and lists the
 // course's users with their last course access (SetLastCourseAccess); get_courses
 // pages up to 5,000 and hides hidden courses without moodle/course:viewhiddencourses.
 //

@@ -47,6 +47,7 @@ var functions = map[string]function{
 	), getCourses)),
 	"local_enrolctl_get_course_state":      local(read(obj(req("courseids", intList)), getCourseState)),
 	"local_enrolctl_get_course_state_json": local(read(obj(req("courseids", intList)), getCourseStateJSON)),
+	"local_enrolctl_get_user_ids":          local(read(obj(req("usernames", val(pRaw))), getUserIDs)),
 	"local_enrolctl_add_instances": local(write(obj(req("instances", list(obj(
 		req("courseid", val(pInt)),
 		req("enrol", val(pPlugin)),
@@ -243,6 +244,7 @@ var enrolctlFunctions = []string{
 	"local_enrolctl_get_courses",
 	"local_enrolctl_get_course_state",
 	"local_enrolctl_get_course_state_json",
+	"local_enrolctl_get_user_ids",
 	"local_enrolctl_add_instances",
 	"local_enrolctl_update_instances",
 	"local_enrolctl_delete_instances",

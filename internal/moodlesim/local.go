@@ -1,13 +1,14 @@
 package moodlesim
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 )
 
 // The local_enrolctl plugin of docs/contract.md: its versions, get_site_status,
-// get_courses and get_course_state. The write functions are in local_instances.go,
+// get_courses, get_course_state and get_user_ids. The write functions are in local_instances.go,
 // local_enrolments.go and write.go (contract v2), the lease in lease.go.
 
 const (
@@ -80,6 +81,43 @@ func getCourses(c *ctx, a args) (any, *wsError) {
 		Total   int         `json:"total"`
 		Courses []courseRef `json:"courses"`
 	}{len(ids), out}, nil
+}
+
+// maxUserIDs is how many usernames one get_user_ids call takes.
+const maxUserIDs = 5000
+
+// getUserIDs maps usernames to the ids of existing, not deleted, non-guest users,
+// through the username index; the answer is one JSON string holding the object.
+func getUserIDs(c *ctx, a args) (any, *wsError) {
+	if err := c.require("moodle/user:viewdetails"); err != nil {
+		return nil, err
+	}
+	var names []any
+	raw := strings.TrimSpace(a.str("usernames"))
+	// Only a JSON array (not null, not an object) of strings is a list of usernames.
+	if !strings.HasPrefix(raw, "[") || json.Unmarshal([]byte(raw), &names) != nil {
+		return nil, payloadErr("usernames is not a JSON array of strings")
+	}
+	for _, n := range names {
+		if _, ok := n.(string); !ok {
+			return nil, payloadErr("usernames is not a JSON array of strings")
+		}
+	}
+	if len(names) > maxUserIDs {
+		return nil, payloadErr("%d usernames, at most %d per call", len(names), maxUserIDs)
+	}
+	d := c.d()
+	ids := make(map[string]int64, len(names))
+	for _, n := range names {
+		if u, ok := d.userByUsername(n.(string)); ok && !u.Deleted && u.ID != guestUserID {
+			ids[u.Username] = u.ID
+		}
+	}
+	b, err := json.Marshal(ids) // an empty map is {}, as the contract wants
+	if err != nil {
+		panic(err) // a map of strings to ints always encodes
+	}
+	return string(b), nil
 }
 
 type stateInstance struct {
