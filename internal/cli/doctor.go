@@ -27,12 +27,25 @@ var requiredFunctions = []string{
 // whose local_enrolctl_write and leases apply uses.
 const minPluginVersion = 2026113000
 
-// The plugin version from which enrolctl reads course state through
-// courseStateJSONFunction (Contract v2), which its service must then hold.
+// The plugin versions from which enrolctl reads course state through
+// courseStateJSONFunction and looks usernames up through userIDsFunction (Contract
+// v2), which its service must then hold.
 const (
 	courseStateJSONVersion  = 2026113001
 	courseStateJSONFunction = "local_enrolctl_get_course_state_json"
+	userIDsVersion          = 2026113002
+	userIDsFunction         = "local_enrolctl_get_user_ids"
 )
+
+// versionedFunctions are the functions enrolctl calls once the plugin is at least
+// version: an older plugin lacks them, and enrolctl then does without.
+var versionedFunctions = []struct {
+	version int64
+	name    string
+}{
+	{courseStateJSONVersion, courseStateJSONFunction},
+	{userIDsVersion, userIDsFunction},
+}
 
 // minMoodleVersion is Moodle 4.5 LTS.
 const minMoodleVersion = 2024100700
@@ -133,9 +146,16 @@ func (a *App) doctor(ctx context.Context) error {
 	} else {
 		c.ok("local_enrolctl %s (%d) on Moodle %s", st.PluginRelease, st.PluginVersion, st.MoodleRelease)
 	}
-	if st.PluginVersion >= courseStateJSONVersion && !slices.Contains(have, courseStateJSONFunction) {
-		// From that version on, enrolctl reads course state through it.
-		c.fail("the token's service lacks "+courseStateJSONFunction,
+	var lacking []string
+	for _, f := range versionedFunctions {
+		if st.PluginVersion >= f.version && !slices.Contains(have, f.name) {
+			lacking = append(lacking, f.name)
+		}
+	}
+	if len(lacking) > 0 {
+		// This plugin version has them, so enrolctl calls them: a service that lacks
+		// them (not re-synced, or a site's own service) refuses every such call.
+		c.fail("the token's service lacks "+strings.Join(lacking, ", "),
 			"upgrade local_enrolctl again (admin/cli/upgrade.php re-syncs the enrolctl service), and use a token of the 'enrolctl' service")
 	}
 	if conn.site.Timezone != "" && st.TimeZone != "" && conn.site.Timezone != st.TimeZone {

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -68,6 +69,17 @@ func TestDoctorChecksTheShapeOfAnswers(t *testing.T) {
 			}
 			return "[]"
 		}, "FAIL  the token's service lacks local_enrolctl_get_course_state_json", "FAIL  the token's service lacks local_enrolctl_get_site_status"},
+		{"a plugin looking usernames up itself, a service without that function", func(fn string) string {
+			status := `{"pluginversion":%d,"pluginrelease":"2","moodleversion":"2025100600","enabledplugins":["manual"],"roles":[{"id":5,"shortname":"student"}]}`
+			switch fn {
+			case "core_webservice_get_site_info":
+				fns := append(slices.Clone(requiredFunctions), courseStateJSONFunction)
+				return strings.Replace(siteInfo, `"functions":[]`, `"functions":`+functionList(fns), 1)
+			case "local_enrolctl_get_site_status":
+				return fmt.Sprintf(status, userIDsVersion)
+			}
+			return "[]"
+		}, "FAIL  the token's service lacks local_enrolctl_get_user_ids\n", "get_course_state_json"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -14,7 +14,9 @@
 // Reads are retried with backoff on transport failures and HTTP 5xx. Observe reads
 // courses in parallel calls of up to 500 (Contract v2), decoding each course from the
 // body as it arrives (json/v2) and converting it to state.Course at once; users the
-// courses name are never looked up again, the others in parallel batches; cohorts only
+// courses name are never looked up again, the others in parallel batches (UserIDs:
+// local_enrolctl_get_user_ids, 5,000 a call, from plugin 2026113002;
+// core_user_get_users_by_field, 500 a call, before); cohorts only
 // when asked (NeedCohorts). ReadSite reads the status and the catalogue's pages at once.
 //
 // # Writes

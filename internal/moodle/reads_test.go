@@ -63,8 +63,8 @@ func TestObserveLooksUpOnlyUsersTheCoursesDoNotName(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := callsOf(sim)["core_user_get_users_by_field"]; n != 1 {
-		t.Errorf("%d user lookups, want 1 (for u0009 and nobody only)", n)
+	if calls := callsOf(sim); calls["local_enrolctl_get_user_ids"] != 1 || calls["core_user_get_users_by_field"] != 0 {
+		t.Errorf("calls %v, want 1 user lookup (for u0009 and nobody only) through the plugin", calls)
 	}
 	for _, u := range want[:4] {
 		if obs.Directory.Users[u] != sim.UserID(u) {
@@ -80,8 +80,61 @@ func TestObserveLooksUpOnlyUsersTheCoursesDoNotName(t *testing.T) {
 	if _, err := c.Observe(ctx, site, []string{"C00000"}, []string{"u0000", "u0001"}); err != nil {
 		t.Fatal(err)
 	}
-	if n := callsOf(sim)["core_user_get_users_by_field"]; n != 0 {
-		t.Errorf("%d user lookups for users the course names, want 0", n)
+	if calls := callsOf(sim); calls["local_enrolctl_get_user_ids"]+calls["core_user_get_users_by_field"] != 0 {
+		t.Errorf("calls %v: user lookups for users the course names, want none", calls)
+	}
+}
+
+// Before get_site_status tells the plugin version, usernames are looked up through
+// core_user_get_users_by_field, 500 a call; after it, through get_user_ids, 5,000 a
+// call. Both must find the same ids, but for the guest, whom only the plugin leaves
+// out (it is never a user enrolctl may enrol).
+func TestUserIDsThroughThePluginOnceItHasIt(t *testing.T) {
+	sim, c := simSite(t, 0, 0, 12001)
+	gone := sim.AddUser(moodlesim.User{Username: "gone"})
+	sim.UpdateUser(moodlesim.User{ID: gone, Username: "gone", Deleted: true})
+	var names []string
+	for i := range 12001 {
+		names = append(names, fmt.Sprintf("u%04d", i))
+	}
+	names = append(names, "nobody", "gone", "guest", "u0001")
+	ctx := context.Background()
+	for _, tc := range []struct {
+		status          bool // call get_site_status first
+		plugin, byField int
+		absent          []string
+	}{
+		// ceil(12,003 / 500): nobody, gone and guest go too
+		{status: false, plugin: 0, byField: 25, absent: []string{"nobody", "gone"}},
+		{status: true, plugin: 3, byField: 0, absent: []string{"nobody", "gone", "guest"}}, // ceil(12,003 / 5,000)
+	} {
+		if tc.status {
+			if _, err := c.SiteStatus(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		sim.ResetLog()
+		ids, err := c.UserIDs(ctx, names)
+		if err != nil {
+			t.Fatal(err)
+		}
+		calls := callsOf(sim)
+		if calls["local_enrolctl_get_user_ids"] != tc.plugin || calls["core_user_get_users_by_field"] != tc.byField {
+			t.Errorf("site status read %v: calls %v, want %d get_user_ids and %d get_users_by_field", tc.status, calls, tc.plugin, tc.byField)
+		}
+		if want := 12004 - len(tc.absent); len(ids) != want {
+			t.Errorf("site status read %v: %d ids, want %d", tc.status, len(ids), want)
+		}
+		for _, u := range []string{"u0000", "u0001", "u6543", "u12000"} {
+			if ids[u] != sim.UserID(u) || ids[u] == 0 {
+				t.Errorf("site status read %v: %s has id %d, want %d", tc.status, u, ids[u], sim.UserID(u))
+			}
+		}
+		for _, u := range tc.absent {
+			if id, ok := ids[u]; ok {
+				t.Errorf("site status read %v: %s has id %d, want none", tc.status, u, id)
+			}
+		}
 	}
 }
 
