@@ -140,6 +140,7 @@ func validCalls(t *testing.T, fx fixture, lease string) map[string]*moodle.Form 
 		"local_enrolctl_get_courses":           form("page", "0", "perpage", "10"),
 		"local_enrolctl_get_course_state":      form("courseids[0]", id(fx.courseID)),
 		"local_enrolctl_get_course_state_json": form("courseids[0]", id(fx.courseID)),
+		"local_enrolctl_get_user_ids":          form("usernames", `["`+fx.user+`"]`),
 		"local_enrolctl_add_instances": form("instances[0][courseid]", id(fx.courseID), "instances[0][enrol]", "self",
 			"instances[0][name]", "nocap", "instances[0][roleid]", "5"),
 		"local_enrolctl_update_instances": form("instances[0][id]", id(fx.manual), "instances[0][name]", "renamed"),
@@ -216,6 +217,51 @@ func TestCourseStateJSONMatchesV1(t *testing.T) {
 	})
 }
 
+// UserIDs finds the same ids through get_user_ids (plugin 2026113002) as through
+// core_user_get_users_by_field, which it uses until get_site_status has told the
+// plugin's version; unknown usernames are absent from both.
+func TestUserIDsMatchCoreLookup(t *testing.T) {
+	each(t, func(t *testing.T, tg *target) {
+		w := newWorld(t, tg)
+		names := append(w.users(t, 3), tg.prefix+"-nobody")
+		ctx := context.Background()
+		lookups := func() (map[string]int64, map[string]int) {
+			t.Helper()
+			before := tg.calls.snapshot()
+			ids, err := tg.client.UserIDs(ctx, names)
+			if err != nil {
+				t.Fatal(err)
+			}
+			after := tg.calls.snapshot()
+			return ids, map[string]int{
+				"core_user_get_users_by_field": after["core_user_get_users_by_field"] - before["core_user_get_users_by_field"],
+				"local_enrolctl_get_user_ids":  after["local_enrolctl_get_user_ids"] - before["local_enrolctl_get_user_ids"],
+			}
+		}
+		byCore, calls := lookups()
+		if calls["core_user_get_users_by_field"] != 1 || calls["local_enrolctl_get_user_ids"] != 0 {
+			t.Fatalf("before get_site_status: calls %v, want one core_user_get_users_by_field", calls)
+		}
+		if len(byCore) != 3 {
+			t.Fatalf("core_user_get_users_by_field found %v, want the 3 users created", byCore)
+		}
+		st, err := tg.client.SiteStatus(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.PluginVersion < 2026113002 {
+			t.Skipf("local_enrolctl %d has no get_user_ids", st.PluginVersion)
+		}
+		byPlugin, calls := lookups()
+		if calls["core_user_get_users_by_field"] != 0 || calls["local_enrolctl_get_user_ids"] != 1 {
+			t.Errorf("after get_site_status: calls %v, want one local_enrolctl_get_user_ids", calls)
+		}
+		if !reflect.DeepEqual(byCore, byPlugin) {
+			t.Errorf("core_user_get_users_by_field found %v\nlocal_enrolctl_get_user_ids %v", byCore, byPlugin)
+		}
+	})
+}
+
 func TestBadValues(t *testing.T) {
 	each(t, func(t *testing.T, tg *target) {
 		w := newWorld(t, tg)
@@ -257,6 +303,10 @@ func TestBadValues(t *testing.T) {
 				"enrolments[0][timeend]", "0", "enrolments[0][suspended]", "0"), "unknownuser"},
 			{"unenrol unknown instance", "local_enrolctl_unenrol_users", form("enrolments[0][instanceid]", "987654321",
 				"enrolments[0][userid]", id(fx.userID)), "unknowninstance"},
+			{"user ids not JSON", "local_enrolctl_get_user_ids", form("usernames", "{not json"), "invalidpayload"},
+			{"user ids an object", "local_enrolctl_get_user_ids", form("usernames", `{"a":"b"}`), "invalidpayload"},
+			{"user ids a number among names", "local_enrolctl_get_user_ids", form("usernames", `["`+fx.user+`",5]`), "invalidpayload"},
+			{"user ids 5001 names", "local_enrolctl_get_user_ids", form("usernames", fmt.Sprintf(`[%s""]`, strings.Repeat(`"x",`, 5000))), "invalidpayload"},
 			{"write not JSON", "local_enrolctl_write", form("operation", "set_enrolments", "items", "{not json"), "invalidpayload"},
 			{"write not an array", "local_enrolctl_write", form("operation", "set_enrolments", "items", `{"a":1}`), "invalidpayload"},
 			{"write unknown operation", "local_enrolctl_write", form("operation", "drop_everything", "items", "[]"), "invalidpayload"},

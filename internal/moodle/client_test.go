@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -187,5 +188,47 @@ func TestFailedBatchNamesCourseAndUser(t *testing.T) {
 	want := "moodle: local_enrolctl_set_enrolments (course L1-INFO-ALGO, user 21009539): invalidrole: Role 9 cannot be assigned in course 4."
 	if err == nil || err.Error() != want {
 		t.Errorf("error = %v\nwant    %s", err, want)
+	}
+}
+
+// local_enrolctl_get_user_ids takes the usernames as one JSON array and answers one
+// JSON string holding {username: id}; anything else is an error, never an empty map.
+func TestUserIDsWireShape(t *testing.T) {
+	for _, tc := range []struct {
+		name, answer string
+		want         map[string]int64 // nil: an error
+	}{
+		{"ids", `"{\"u1\":5,\"u\\/2\":7}"`, map[string]int64{"u1": 5, "u/2": 7}},
+		{"none", `"{}"`, map[string]int64{}},
+		{"an empty PHP array", `"[]"`, nil},
+		{"null in the string", `"null"`, nil},
+		{"an id that is not a number", `"{\"u1\":\"5\"}"`, nil},
+		{"not a string", `{"u1":5}`, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &recorder{answer: func(fn string, _ url.Values, _ int32) (int, string) {
+				if fn == "local_enrolctl_get_site_status" {
+					return 200, `{"pluginversion":2026113002,"enabledplugins":["manual"],"roles":[]}`
+				}
+				return 200, tc.answer
+			}}
+			c := newTestClient(t, r, nil)
+			if _, err := c.SiteStatus(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			got, err := c.UserIDs(context.Background(), []string{"u1", "u/2", "u1"})
+			if fn, sent := r.lastForm.Get("wsfunction"), r.lastForm.Get("usernames"); fn != "local_enrolctl_get_user_ids" || sent != `["u/2","u1"]` {
+				t.Errorf("sent %s usernames=%s, want local_enrolctl_get_user_ids usernames=[\"u/2\",\"u1\"]", fn, sent)
+			}
+			if tc.want == nil {
+				if err == nil {
+					t.Errorf("answer %s: %v, want an error", tc.answer, got)
+				}
+				return
+			}
+			if err != nil || !maps.Equal(got, tc.want) {
+				t.Errorf("answer %s: %v, %v; want %v", tc.answer, got, err, tc.want)
+			}
+		})
 	}
 }
