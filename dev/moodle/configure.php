@@ -16,7 +16,7 @@
 
 /**
  * Configures a throw-away developer site for enrolctl (run by dev/moodle-site.sh, as www-data):
- * web services + REST, both enrolctl services, enrolment plugins, the external database source,
+ * web services + REST, the three enrolctl services, enrolment plugins, the external database source,
  * the least-privilege "enrolctl" role and account (docs/moodle-setup.md step 4), an account
  * with the same role minus local/enrolctl:manage (the e2e suite's refusal cases), tokens, and
  * the env file's lines on stdout. Re-running reuses accounts and tokens.
@@ -46,7 +46,7 @@ if (!in_array('rest', $protocols)) {
     $protocols[] = 'rest';
     set_config('webserviceprotocols', implode(',', $protocols));
 }
-foreach (['enrolctl', 'enrolctl_testing'] as $shortname) {
+foreach (['enrolctl', 'enrolctl_read', 'enrolctl_testing'] as $shortname) {
     $DB->set_field('external_services', 'enabled', 1, ['shortname' => $shortname]);
 }
 
@@ -159,6 +159,7 @@ role_unassign_all(['userid' => $nocap->id, 'contextid' => $system->id, 'roleid' 
 
 $tokens = [
     'ENROLCTL_TOKEN' => enrolctl_dev_token($account, 'enrolctl'),
+    'ENROLCTL_READ_TOKEN' => enrolctl_dev_token($account, 'enrolctl_read'),
     'ENROLCTL_E2E_TOKEN' => enrolctl_dev_token(get_admin(), 'enrolctl_testing'),
     'ENROLCTL_E2E_ACCOUNT_TOKEN' => enrolctl_dev_token($account, 'enrolctl_testing'),
     'ENROLCTL_E2E_NOCAP_TOKEN' => enrolctl_dev_token($nocap, 'enrolctl_testing'),
@@ -166,6 +167,7 @@ $tokens = [
 // stdout carries the env file only (the script writes it where www-data cannot); messages go to stderr.
 echo "# Written by dev/moodle-site.sh (dev/moodle/configure.php). Secrets of a throw-away local site.\n"
     . "# ENROLCTL_TOKEN: the least-privilege enrolctl account, service enrolctl (what enrolctl uses).\n"
+    . "# ENROLCTL_READ_TOKEN: the enrolctl account, service enrolctl_read (plan only: no write function).\n"
     . "# ENROLCTL_E2E_TOKEN: admin, service enrolctl_testing (fixtures: users, courses, cohorts).\n"
     . "# ENROLCTL_E2E_ACCOUNT_TOKEN: the enrolctl account, service enrolctl_testing.\n"
     . "# ENROLCTL_E2E_NOCAP_TOKEN: the enrolctl role minus local/enrolctl:manage, service enrolctl_testing.\n"
@@ -178,5 +180,5 @@ foreach ($tokens as $k => $v) {
 set_config('timezone', 'Europe/Paris');
 set_config('forcetimezone', 'Europe/Paris');
 purge_caches();
-fwrite(STDERR, "configured {$CFG->wwwroot}: web services, REST, services enrolctl + enrolctl_testing, role enrolctl "
+fwrite(STDERR, "configured {$CFG->wwwroot}: web services, REST, services enrolctl + enrolctl_read + enrolctl_testing, role enrolctl "
     . "(" . count($caps) . " capabilities), accounts enrolctl + enrolctl_nocap, " . count($tokens) . " tokens\n");

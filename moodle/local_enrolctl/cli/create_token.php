@@ -42,7 +42,8 @@ if ($options['help'] || $options['username'] === '') {
 
 Options:
   --username=NAME       user owning the token (required)
-  --service=SHORTNAME   enrolctl (default) or enrolctl_testing
+  --service=SHORTNAME   enrolctl (default), enrolctl_read (plans only: no write function) or
+                        enrolctl_testing
   --validuntil=UNIXTIME expiry, 0 for never (default)
   --iprestriction=LIST  allowed client IPs/ranges, as in the Manage tokens page
   --allow-admin         issue the token even though the user is a site administrator
@@ -62,8 +63,8 @@ $service = $DB->get_record('external_services', ['shortname' => $options['servic
 if (!$service) {
     cli_error("No web service with shortname '{$options['service']}'. Has local_enrolctl been installed (admin/cli/upgrade.php)?");
 }
-if ($options['service'] !== 'enrolctl' && $options['service'] !== 'enrolctl_testing') {
-    cli_error('This script only creates tokens for the enrolctl and enrolctl_testing services.');
+if (!in_array($options['service'], ['enrolctl', 'enrolctl_read', 'enrolctl_testing'], true)) {
+    cli_error('This script only creates tokens for the enrolctl, enrolctl_read and enrolctl_testing services.');
 }
 
 // Messages go to stderr so that stdout carries the token only.

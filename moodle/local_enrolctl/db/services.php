@@ -143,10 +143,32 @@ $enrolctlfunctions = [
     'core_group_delete_group_members',
 ];
 
+// What planning reads: a token of this service cannot change anything, whatever its user may do.
+$enrolctlreadfunctions = [
+    'local_enrolctl_get_site_status',
+    'local_enrolctl_get_courses',
+    'local_enrolctl_get_course_state',
+    'local_enrolctl_get_course_state_json',
+    'local_enrolctl_get_user_ids',
+    'core_webservice_get_site_info',
+    'core_user_get_users_by_field',
+    'core_cohort_search_cohorts',
+];
+
 $services = [
     'enrolctl' => [
         'shortname' => 'enrolctl',
         'functions' => $enrolctlfunctions,
+        'enabled' => 1,
+        'restrictedusers' => 0,
+        'requiredcapability' => 'local/enrolctl:manage',
+        'downloadfiles' => 0,
+        'uploadfiles' => 0,
+    ],
+    // For merge-request and drift jobs, which only plan (docs/ci.md).
+    'enrolctl_read' => [
+        'shortname' => 'enrolctl_read',
+        'functions' => $enrolctlreadfunctions,
         'enabled' => 1,
         'restrictedusers' => 0,
         'requiredcapability' => 'local/enrolctl:manage',
