@@ -50,6 +50,10 @@ type App struct {
 	// approveRemovals (plan --allow-removals): the plan approves its removals.
 	approveRemovals bool
 
+	// writes is set while a command that writes to Moodle runs (writesMoodle): it
+	// connects with the site's token rather than its read-only one.
+	writes bool
+
 	// atExit runs when the command ends (releasing the sandbox lock).
 	atExit []func() error
 }
@@ -103,11 +107,16 @@ shows what would change in Moodle; "enrolctl apply" makes it so, and never remov
 what no spec owns. With no site configured, commands run against a sandbox Moodle.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// Which token the command connects with is a property of the command
+		// (site.go, writesMoodle), read here once for whichever command runs.
+		PersistentPreRun: func(cmd *cobra.Command, _ []string) { a.writes = commandWrites(cmd) },
 	}
 	root.PersistentFlags().StringVar(&a.configPath, "config", "", "configuration file (default: enrolctl.yaml or enrolctl.hcl in the current directory)")
 	root.PersistentFlags().StringVar(&a.siteName, "site", "", "site to use, from the configuration's sites")
 	root.PersistentFlags().BoolVar(&a.noColor, "no-color", false, "never colour output")
-	root.AddCommand(a.validateCommand(), a.planCommand(), a.applyCommand(), a.sandboxCommand(), a.doctorCommand(), a.importCommand(), a.participantsCommand(), a.coursesCommand(), a.cohortsCommand(), a.expiringCommand(), a.commentCommand(), a.fetchPlanCommand(), a.versionCommand())
+	// apply is the one command that writes to Moodle: it alone connects with the site's
+	// token; the others use its read-only token when it names one (site.go).
+	root.AddCommand(a.validateCommand(), a.planCommand(), writesMoodle(a.applyCommand()), a.sandboxCommand(), a.doctorCommand(), a.importCommand(), a.participantsCommand(), a.coursesCommand(), a.cohortsCommand(), a.expiringCommand(), a.commentCommand(), a.fetchPlanCommand(), a.versionCommand())
 	return root
 }
 

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -26,11 +27,13 @@ const fakeToken = "fake-review-token"
 // files and commands, run in a fresh folder with the sandbox Moodle. Each script also
 // has a fake GitLab ($FAKE_GITLAB_API, project 42, merge request 7) and a fake GitHub
 // ($FAKE_GITHUB_API, acme/specs, pull request 7) accepting $FAKE_TOKEN; the commands
-// for them and for the CI templates are in review_cmds_test.go.
+// for them and for the CI templates are in review_cmds_test.go. A script may also
+// serve a configured Moodle site over HTTP (moodlesite_cmds_test.go).
 //
 // The command `validplan FILE` checks FILE against the shipped plan schema
 // (docs/plan.schema.json). The command `exits N ARGS...` runs enrolctl ARGS and fails unless it exits with
-// exactly N (`! exec` only tells 0 from not 0, and CI jobs branch on 2 versus 1).
+// exactly N (`! exec` only tells 0 from not 0, and CI jobs branch on 2 versus 1), and
+// fails if its output carries the token $WRITE_TOKEN or $READ_TOKEN (moodlesite).
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
@@ -43,9 +46,10 @@ func TestScripts(t *testing.T) {
 			env.Setenv("FAKE_GITLAB_API", gl.URL+"/api/v4")
 			env.Setenv("FAKE_GITHUB_API", gh.URL)
 			env.Setenv("FAKE_TOKEN", fakeToken)
+			env.Values["moodlesite"] = &moodleSite{}
 			return nil
 		},
-		Cmds: withReviewCmds(map[string]func(ts *testscript.TestScript, neg bool, args []string){
+		Cmds: withMoodleSiteCmds(withReviewCmds(map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"validplan": func(ts *testscript.TestScript, neg bool, args []string) {
 				if len(args) != 1 {
 					ts.Fatalf("usage: validplan FILE")
@@ -77,7 +81,15 @@ func TestScripts(t *testing.T) {
 				if got != want {
 					ts.Fatalf("enrolctl exited with %d, want %d", got, want)
 				}
+				// A script serving a site (moodlesite) has real-looking tokens: no
+				// command may print them.
+				for _, k := range []string{"WRITE_TOKEN", "READ_TOKEN"} {
+					tok := ts.Getenv(k)
+					if tok != "" && (strings.Contains(ts.ReadFile("stdout"), tok) || strings.Contains(ts.ReadFile("stderr"), tok)) {
+						ts.Fatalf("enrolctl printed the token $%s", k)
+					}
+				}
 			},
-		}),
+		})),
 	})
 }

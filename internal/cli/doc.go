@@ -9,9 +9,10 @@
 // 1 error, 2 changes present with --detailed-exitcode); StdStreams wires the process's
 // standard streams. exit.go is the one place where errors become exit codes, and where
 // diagnostics (configuration, specs, checks against the site) are printed, each with
-// its source line. site.go selects and connects the site, desired.go reads the specs
+// its source line. site.go selects and connects the site (with its read-only token for
+// every command but apply, the one marked writesMoodle), desired.go reads the specs
 // against it, validate.go checks them offline, plan.go makes the plan document.
 // import.go and import_moodle.go write specs from a CSV file or from the live site
 // (internal/adopt); participants.go, find.go (courses, cohorts) and expiring.go read
-// the site without writing.
+// the site without writing. doctor.go and doctor_tokens.go check a site and its tokens.
 package cli

@@ -23,6 +23,14 @@ var requiredFunctions = []string{
 	"core_group_create_groups", "core_group_add_group_members", "core_group_delete_group_members",
 }
 
+// readFunctions are the functions every command that only reads calls, which the
+// read-only enrolctl_read service holds (plugin 2026113003) besides the read functions
+// of versionedFunctions. Every other function of requiredFunctions writes.
+var readFunctions = []string{
+	"local_enrolctl_get_site_status", "local_enrolctl_get_courses", "local_enrolctl_get_course_state",
+	"core_webservice_get_site_info", "core_user_get_users_by_field", "core_cohort_search_cohorts",
+}
+
 // minPluginVersion is the oldest local_enrolctl this enrolctl speaks to: Contract v2,
 // whose local_enrolctl_write and leases apply uses.
 const minPluginVersion = 2026113000
@@ -37,12 +45,14 @@ const (
 	userIDsFunction         = "local_enrolctl_get_user_ids"
 )
 
-// versionedFunctions are the functions enrolctl calls once the plugin is at least
-// version: an older plugin lacks them, and enrolctl then does without.
-var versionedFunctions = []struct {
+type versionedFunction struct {
 	version int64
 	name    string
-}{
+}
+
+// versionedFunctions are the functions enrolctl calls once the plugin is at least
+// version: an older plugin lacks them, and enrolctl then does without.
+var versionedFunctions = []versionedFunction{
 	{courseStateJSONVersion, courseStateJSONFunction},
 	{userIDsVersion, userIDsFunction},
 }
@@ -96,7 +106,11 @@ func (a *App) doctor(ctx context.Context) error {
 	c.ok("site %s: %s", conn.name, conn.describe())
 	info, err := conn.client.SiteInfo(ctx)
 	if err != nil {
-		c.fail("cannot call the site: "+err.Error(), doctorFix(err))
+		if conn.readOnly {
+			c.fail("cannot call the site with the read token: "+err.Error(), doctorFix(err, "read_token_env/read_token_file"))
+		} else {
+			c.fail("cannot call the site: "+err.Error(), doctorFix(err, "token_env/token_file"))
+		}
 		return errReported
 	}
 	// Anything answering JSON at the endpoint (a proxy, another application, `{}`)
@@ -106,7 +120,11 @@ func (a *App) doctor(ctx context.Context) error {
 			"check the site URL: it must be Moodle's wwwroot, and nothing else (a proxy, a login page) may answer at /webservice/rest/server.php")
 		return errReported
 	}
-	c.ok("token accepted: user %s on %q (Moodle %s)", info.Username, info.SiteName, info.Release)
+	tok := token{name: "token", fields: "token_env/token_file", service: "enrolctl"}
+	if conn.readOnly {
+		tok = token{name: "read token", fields: "read_token_env/read_token_file", service: "enrolctl_read"}
+	}
+	c.ok("%s accepted: user %s on %q (Moodle %s)", tok.name, info.Username, info.SiteName, info.Release)
 	if conn.sandbox == nil && strings.TrimRight(info.SiteURL, "/") != conn.client.SiteURL() {
 		c.warn(fmt.Sprintf("Moodle's wwwroot is %s, the configuration says %s", info.SiteURL, conn.client.SiteURL()),
 			fmt.Sprintf("set url: %s for site %s: Moodle redirects other addresses, and enrolctl refuses redirects", info.SiteURL, conn.name))
@@ -114,21 +132,11 @@ func (a *App) doctor(ctx context.Context) error {
 	if v := moodleVersion(info.Version); v != 0 && v < minMoodleVersion {
 		c.fail(fmt.Sprintf("Moodle version %s is older than 4.5 LTS", info.Version), "upgrade Moodle to 4.5 or later")
 	}
-	var have []string
-	for _, f := range info.Functions {
-		have = append(have, f.Name)
-	}
-	var missing []string
-	for _, f := range requiredFunctions {
-		if !slices.Contains(have, f) {
-			missing = append(missing, f)
-		}
-	}
-	if len(missing) > 0 {
-		c.fail("the token's service lacks "+strings.Join(missing, ", "),
-			"install or upgrade local_enrolctl (its upgrade re-syncs the enrolctl service), and create the token for the 'enrolctl' service")
+	have := functionNames(info)
+	if conn.readOnly {
+		c.readService(have)
 	} else {
-		c.ok("service holds all %d functions enrolctl needs", len(requiredFunctions))
+		c.writeService(tok, have)
 	}
 	st, err := conn.client.SiteStatus(ctx)
 	if err != nil {
@@ -146,17 +154,9 @@ func (a *App) doctor(ctx context.Context) error {
 	} else {
 		c.ok("local_enrolctl %s (%d) on Moodle %s", st.PluginRelease, st.PluginVersion, st.MoodleRelease)
 	}
-	var lacking []string
-	for _, f := range versionedFunctions {
-		if st.PluginVersion >= f.version && !slices.Contains(have, f.name) {
-			lacking = append(lacking, f.name)
-		}
-	}
-	if len(lacking) > 0 {
-		// This plugin version has them, so enrolctl calls them: a service that lacks
-		// them (not re-synced, or a site's own service) refuses every such call.
-		c.fail("the token's service lacks "+strings.Join(lacking, ", "),
-			"upgrade local_enrolctl again (admin/cli/upgrade.php re-syncs the enrolctl service), and use a token of the 'enrolctl' service")
+	c.versioned(tok, have, st.PluginVersion)
+	if conn.readOnly {
+		a.doctorApplyToken(ctx, c, conn, st.PluginVersion)
 	}
 	if conn.site.Timezone != "" && st.TimeZone != "" && conn.site.Timezone != st.TimeZone {
 		c.warn(fmt.Sprintf("the configuration's timezone %s differs from the site's default time zone %s: spec dates are whole days in %s",
@@ -227,10 +227,12 @@ func siteStatusShape(st moodle.SiteStatus) string {
 	return "no " + strings.Join(missing, ", no ")
 }
 
-func doctorFix(err error) string {
+// doctorFix says what to fix for a failed call; fields are the configuration fields
+// naming the token the call used.
+func doctorFix(err error, fields string) string {
 	switch moodle.Code(err) {
 	case "invalidtoken":
-		return "the token is not known to this site: create one with local_enrolctl's cli/create_token.php and store it where token_env/token_file points"
+		return "the token is not known to this site: create one with local_enrolctl's cli/create_token.php and store it where " + fields + " points"
 	case "accessexception":
 		return "the token's user lacks local/enrolctl:manage or webservice/rest:use, the service is disabled, or the token expired or is IP-restricted (docs/moodle-setup.md)"
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/enrolctl/enrolctl/internal/config"
 	"github.com/enrolctl/enrolctl/internal/moodle"
 	"github.com/enrolctl/enrolctl/internal/safefile"
@@ -23,7 +25,30 @@ type siteConn struct {
 	specsDir string           // relative to App.Dir unless absolute
 	loc      *time.Location
 	auditLog string
+	// readOnly is set when client holds the site's read-only token (read_token_env or
+	// read_token_file), for a command that never writes.
+	readOnly bool
 }
+
+// writesAnnotation marks, in its cobra Annotations, a command that writes to Moodle:
+// it connects with the site's token (token_env, token_file). Every other command only
+// reads, and connects with the site's read-only token when the site names one. A
+// command is read-only unless it says otherwise, so a command added without thinking
+// about tokens gets the token that cannot write (Moodle refuses, and says so) rather
+// than the one that can.
+const writesAnnotation = "enrolctl/writes-moodle"
+
+// writesMoodle marks cmd as a command that writes to Moodle.
+func writesMoodle(cmd *cobra.Command) *cobra.Command {
+	if cmd.Annotations == nil {
+		cmd.Annotations = map[string]string{}
+	}
+	cmd.Annotations[writesAnnotation] = "true"
+	return cmd
+}
+
+// commandWrites reports whether cmd was marked by writesMoodle.
+func commandWrites(cmd *cobra.Command) bool { return cmd.Annotations[writesAnnotation] == "true" }
 
 // location is the time zone dates are read and shown in: the configured one, else
 // the site's.
@@ -119,10 +144,20 @@ func (a *App) connect() (*siteConn, error) {
 		conn.client, err = moodle.New(moodle.Config{URL: sandbox.URL, Token: sandbox.Token, HTTPClient: sb.HTTPClient()})
 		return conn, err
 	}
-	token, err := site.Token(a.Dir, a.Getenv)
+	conn.readOnly = !a.writes && site.HasReadToken()
+	conn.client, err = a.siteClient(site, a.writes)
+	return conn, err
+}
+
+// siteClient builds a client of a configured site: with its token when write is set,
+// else with its read-only token (the token when it names none).
+func (a *App) siteClient(site *config.Site, write bool) (*moodle.Client, error) {
+	token, err := site.ReadToken(a.Dir, a.Getenv)
+	if write {
+		token, err = site.Token(a.Dir, a.Getenv)
+	}
 	if err != nil {
 		return nil, err
 	}
-	conn.client, err = moodle.New(moodle.Config{URL: site.URL, Token: token})
-	return conn, err
+	return moodle.New(moodle.Config{URL: site.URL, Token: token})
 }

@@ -8,7 +8,9 @@
 //     sandbox site.
 //   - Parse(file, src): read configuration text.
 //   - Config.Select(name): the site a command works on (--site, or the only one).
-//   - Site.Token(getenv): the site's token, from its environment variable or file.
+//   - Site.Token(dir, getenv): the site's token, from its environment variable or file;
+//     Site.ReadToken the read-only token commands that only read use when the site
+//     names one (read_token_env or read_token_file), else the same token.
 package config
 
 import (
@@ -48,6 +50,10 @@ type Site struct {
 	// TokenEnv names the environment variable holding the web service token;
 	// TokenFile is a file holding it (relative to the configuration's folder).
 	TokenEnv, TokenFile string
+	// ReadTokenEnv and ReadTokenFile are the same for a token of the read-only
+	// enrolctl_read service, which every command that never writes uses; both "" when
+	// the site has one token for everything.
+	ReadTokenEnv, ReadTokenFile string
 	// Timezone is the site's time zone name and Location the zone itself: a date in a
 	// spec is that whole day there.
 	Timezone string
@@ -299,19 +305,26 @@ func (c *Config) site(f *tree.Field, file string, ds *diag.Diagnostics) *Site {
 		checkURL(us, s.Name, ds)
 	}
 	env, tokFile := o.String("token_env"), o.String("token_file")
-	switch {
-	case env.Set && tokFile.Set:
-		o.Errorf(tokFile.Pos, "site %q: give token_env or token_file, not both", s.Name)
-	case env.Set && tokenLike.MatchString(env.V):
-		o.Errorf(env.Pos, "site %q: token_env names an environment variable, and this looks like a token itself; tokens are never written in files", s.Name)
-	case env.Set && !envName.MatchString(env.V):
-		o.Errorf(env.Pos, "site %q: token_env must be the name of an environment variable (letters, digits and _)", s.Name)
-	case !env.Set && !tokFile.Set && hasURL && tf == nil && !s.Sandbox:
+	if !checkTokenSource(o, s.Name, "token_env", "token_file", env, tokFile) && !env.Set && !tokFile.Set && hasURL && tf == nil && !s.Sandbox {
 		o.Errorf(o.N.Pos, "site %q: say where its token is: token_env (an environment variable) or token_file", s.Name)
 	}
 	s.TokenEnv = env.V
 	if tokFile.Set {
 		s.TokenFile = expandPath(file, tokFile, "token_file", ds)
+	}
+	renv, rfile := o.String("read_token_env"), o.String("read_token_file")
+	switch {
+	case checkTokenSource(o, s.Name, "read_token_env", "read_token_file", renv, rfile):
+	case (renv.Set || rfile.Set) && s.Sandbox:
+		o.Errorf(cmp.Or(renv, rfile).Pos, "site %q: a sandbox site has no token", s.Name)
+	case (renv.Set && renv.V == env.V) || (rfile.Set && rfile.V == tokFile.V):
+		// One token for both is what leaving the read token out means; naming it twice
+		// suggests the read token was meant and forgotten.
+		o.Errorf(cmp.Or(renv, rfile).Pos, "site %q: the read token is the token apply writes with; give read_token_env or read_token_file a token of the enrolctl_read service, or leave them out", s.Name)
+	}
+	s.ReadTokenEnv = renv.V
+	if rfile.Set {
+		s.ReadTokenFile = expandPath(file, rfile, "read_token_file", ds)
 	}
 	if ke := o.String("plan_signing_key_env"); ke.Set {
 		if !envName.MatchString(ke.V) || tokenLike.MatchString(ke.V) {
@@ -347,6 +360,23 @@ func (c *Config) site(f *tree.Field, file string, ds *diag.Diagnostics) *Site {
 	c.readReviewSite(o, s, ds)
 	o.Done()
 	return s
+}
+
+// checkTokenSource checks a pair of token fields (token_env and token_file, or the read
+// token's): not both, and an environment variable's name rather than a token. It
+// reports whether it found an error. The value is never repeated: it may be a token.
+func checkTokenSource(o *tree.Obj, site, envField, fileField string, env, file tree.Str) bool {
+	switch {
+	case env.Set && file.Set:
+		o.Errorf(file.Pos, "site %q: give %s or %s, not both", site, envField, fileField)
+	case env.Set && tokenLike.MatchString(env.V):
+		o.Errorf(env.Pos, "site %q: %s names an environment variable, and this looks like a token itself; tokens are never written in files", site, envField)
+	case env.Set && !envName.MatchString(env.V):
+		o.Errorf(env.Pos, "site %q: %s must be the name of an environment variable (letters, digits and _)", site, envField)
+	default:
+		return false
+	}
+	return true
 }
 
 func checkURL(us tree.Str, site string, ds *diag.Diagnostics) {
@@ -425,29 +455,49 @@ func (c *Config) Select(name string) (*Site, error) {
 // or the first line of its token file (dir is Load's folder). Errors name the variable
 // or file, never the token.
 func (s *Site) Token(dir string, getenv func(string) string) (string, error) {
-	switch {
-	case s.TokenEnv != "":
-		t := strings.TrimSpace(getenv(s.TokenEnv))
+	if s.TokenEnv == "" && s.TokenFile == "" {
+		return "", fmt.Errorf("site %q has no token_env nor token_file", s.Name)
+	}
+	return s.resolveToken(dir, getenv, s.TokenEnv, "token_env", s.TokenFile, "token_file", "the web service token")
+}
+
+// HasReadToken reports whether the site names a read-only token.
+func (s *Site) HasReadToken() bool { return s.ReadTokenEnv != "" || s.ReadTokenFile != "" }
+
+// ReadToken returns the token of a command that only reads: the site's read-only token
+// when it names one, else its token. A read token named but missing is an error, never
+// a fallback to the token that writes: a plan job whose read token is lost must stop,
+// not quietly hold (or look for) the one that can unenrol a site.
+func (s *Site) ReadToken(dir string, getenv func(string) string) (string, error) {
+	if !s.HasReadToken() {
+		return s.Token(dir, getenv)
+	}
+	return s.resolveToken(dir, getenv, s.ReadTokenEnv, "read_token_env", s.ReadTokenFile, "read_token_file",
+		"the read-only token (a token of the enrolctl_read service)")
+}
+
+// resolveToken reads a token from the environment variable env or the file file.
+func (s *Site) resolveToken(dir string, getenv func(string) string, env, envField, file, fileField, what string) (string, error) {
+	if env != "" {
+		t := strings.TrimSpace(getenv(env))
 		if t == "" {
-			return "", fmt.Errorf("site %q: the environment variable %s is empty or not set; it must hold the web service token", s.Name, s.TokenEnv)
-		}
-		return t, nil
-	case s.TokenFile != "":
-		p := s.TokenFile
-		if !filepath.IsAbs(p) {
-			p = filepath.Join(dir, p)
-		}
-		b, err := safefile.Read(p, maxTokenFileSize, "token file")
-		if err != nil {
-			return "", fmt.Errorf("site %q: cannot read token_file %s: %v", s.Name, s.TokenFile, err)
-		}
-		t, _, _ := strings.Cut(string(b), "\n")
-		if t = strings.TrimSpace(t); t == "" {
-			return "", fmt.Errorf("site %q: token_file %s is empty", s.Name, s.TokenFile)
+			return "", fmt.Errorf("site %q: the environment variable %s is empty or not set; it must hold %s", s.Name, env, what)
 		}
 		return t, nil
 	}
-	return "", fmt.Errorf("site %q has no token_env nor token_file", s.Name)
+	p := file
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(dir, p)
+	}
+	b, err := safefile.Read(p, maxTokenFileSize, "token file")
+	if err != nil {
+		return "", fmt.Errorf("site %q: cannot read %s %s: %v", s.Name, fileField, file, err)
+	}
+	t, _, _ := strings.Cut(string(b), "\n")
+	if t = strings.TrimSpace(t); t == "" {
+		return "", fmt.Errorf("site %q: %s %s is empty", s.Name, fileField, file)
+	}
+	return t, nil
 }
 
 // maxConfigSize and maxTokenFileSize cap what is read of the configuration and of a

@@ -48,6 +48,24 @@ func TestParseErrors(t *testing.T) {
 			[]string{`enrolctl.yaml:1:1: configuration: missing required field "sites"`}},
 		{"hcl literal token", "enrolctl.hcl", lines(`site "prod" {`, `  url = "https://moodle.example.edu"`, `  token = "abc"`, `  timezone = "UTC"`, `}`),
 			[]string{`enrolctl.hcl:3:3: site "prod": tokens are never written in files; use token_env (the name of an environment variable) or token_file`}},
+		{"read token env and file", "enrolctl.yaml", lines("sites:", "  prod:", "    url: https://moodle.example.edu", "    token_env: T", "    read_token_env: R", "    read_token_file: r.token", "    timezone: UTC"),
+			[]string{`enrolctl.yaml:6:22: site "prod": give read_token_env or read_token_file, not both`}},
+		{"read token as env name", "enrolctl.yaml", lines("sites:", "  prod:", "    url: https://moodle.example.edu", "    token_env: T", "    read_token_env: 0123456789abcdef0123456789abcdef", "    timezone: UTC"),
+			[]string{`enrolctl.yaml:5:21: site "prod": read_token_env names an environment variable, and this looks like a token itself; tokens are never written in files`}},
+		{"read token env not a name", "enrolctl.yaml", lines("sites:", "  prod:", "    url: https://moodle.example.edu", "    token_env: T", "    read_token_env: $READ", "    timezone: UTC"),
+			[]string{`enrolctl.yaml:5:21: site "prod": read_token_env must be the name of an environment variable (letters, digits and _)`}},
+		{"read token is the write token", "enrolctl.yaml", lines("sites:", "  prod:", "    url: https://moodle.example.edu", "    token_env: T", "    read_token_env: T", "    timezone: UTC"),
+			[]string{`enrolctl.yaml:5:21: site "prod": the read token is the token apply writes with; give read_token_env or read_token_file a token of the enrolctl_read service, or leave them out`}},
+		{"read token file is the token file", "enrolctl.yaml", lines("sites:", "  prod:", "    url: https://moodle.example.edu", "    token_file: t.token", "    read_token_file: t.token", "    timezone: UTC"),
+			[]string{`enrolctl.yaml:5:22: site "prod": the read token is the token apply writes with; give read_token_env or read_token_file a token of the enrolctl_read service, or leave them out`}},
+		{"read token alone", "enrolctl.yaml", lines("sites:", "  prod:", "    url: https://moodle.example.edu", "    read_token_env: R", "    timezone: UTC"),
+			[]string{`enrolctl.yaml:3:5: site "prod": say where its token is: token_env (an environment variable) or token_file`}},
+		{"read token on the sandbox", "enrolctl.yaml", lines("sites:", "  try:", "    sandbox: true", "    read_token_env: R"),
+			[]string{`enrolctl.yaml:4:21: site "try": a sandbox site has no token`}},
+		{"read token in defaults", "enrolctl.yaml", lines("defaults:", "  timezone: UTC", "  read_token_env: R", "sites:", "  prod:", "    url: https://moodle.example.edu", "    token_env: T"),
+			[]string{`enrolctl.yaml:3:3: unknown field "read_token_env" in defaults`}},
+		{"hcl read token as env name", "enrolctl.hcl", lines(`site "prod" {`, `  url = "https://moodle.example.edu"`, `  token_env = "T"`, `  read_token_env = "0123456789abcdef0123456789abcdef"`, `  timezone = "UTC"`, `}`),
+			[]string{`enrolctl.hcl:4:20: site "prod": read_token_env names an environment variable, and this looks like a token itself; tokens are never written in files`}},
 		{"hcl unknown block", "enrolctl.hcl", lines(`sit "prod" {}`),
 			[]string{`enrolctl.hcl:1:1: configuration: missing required field "site"`, `enrolctl.hcl:1:1: unknown block "sit" in configuration (did you mean "site"?)`}},
 	}
@@ -76,9 +94,11 @@ func TestParseSites(t *testing.T) {
 		"  records:",
 		"    url: https://records.example.edu/",
 		"    token_env: RECORDS_TOKEN",
+		"    read_token_env: RECORDS_READ_TOKEN",
 		"  cohorts:",
 		"    url: https://cohorts.example.edu",
 		"    token_file: secrets/cohorts.token",
+		"    read_token_file: ~/cohorts-read.token",
 		"    timezone: America/Montreal",
 		"    specs: moodle/cohorts",
 		"    roles: [observer]",
@@ -93,10 +113,12 @@ func TestParseSites(t *testing.T) {
 		`site "records" {`,
 		`  url       = "https://records.example.edu/"`,
 		`  token_env = "RECORDS_TOKEN"`,
+		`  read_token_env = "RECORDS_READ_TOKEN"`,
 		`}`,
 		`site "cohorts" {`,
 		`  url        = "https://cohorts.example.edu"`,
 		`  token_file = "secrets/cohorts.token"`,
+		`  read_token_file = "~/cohorts-read.token"`,
 		`  timezone   = "America/Montreal"`,
 		`  specs      = "moodle/cohorts"`,
 		`  roles      = ["observer"]`,
@@ -104,11 +126,13 @@ func TestParseSites(t *testing.T) {
 		`}`,
 	)
 	want := []*Site{
-		{Name: "cohorts", URL: "https://cohorts.example.edu", TokenFile: filepath.Join("repo", "secrets", "cohorts.token"), Timezone: "America/Montreal",
+		{Name: "cohorts", URL: "https://cohorts.example.edu", TokenFile: filepath.Join("repo", "secrets", "cohorts.token"), ReadTokenFile: "/home/ada/cohorts-read.token", Timezone: "America/Montreal",
 			Specs: "moodle/cohorts", SpecsDir: filepath.Join("repo", "moodle", "cohorts"), Roles: []string{"tutor", "observer"}, MaxRemovals: ptr(25), MaxShare: ptr(0.5), MaskUsernames: true},
-		{Name: "records", URL: "https://records.example.edu", TokenEnv: "RECORDS_TOKEN", Timezone: "Europe/Paris",
+		{Name: "records", URL: "https://records.example.edu", TokenEnv: "RECORDS_TOKEN", ReadTokenEnv: "RECORDS_READ_TOKEN", Timezone: "Europe/Paris",
 			Specs: "specs/records", SpecsDir: filepath.Join("repo", "specs", "records"), Roles: []string{"tutor"}, MaxRemovals: ptr(25), MaskUsernames: true},
 	}
+	homeDir = func() (string, error) { return "/home/ada", nil }
+	t.Cleanup(func() { homeDir = os.UserHomeDir })
 	for _, file := range []string{"repo/enrolctl.yaml", "repo/enrolctl.hcl"} {
 		src := yamlSrc
 		if strings.HasSuffix(file, ".hcl") {
@@ -185,6 +209,7 @@ func FuzzParse(f *testing.F) {
 	f.Add("enrolctl.yaml", "sites:\n  prod:\n    url: https://a.example.edu\n    token: SECRETSECRET\n    timezone: UTC\n")
 	f.Add("enrolctl.hcl", "site \"prod\" {\n  url = \"https://a.example.edu\"\n  token = \"SECRETSECRET\"\n}\n")
 	f.Add("enrolctl.yaml", "defaults: {max_share: 2}\nsites: []\n")
+	f.Add("enrolctl.yaml", "sites:\n  prod:\n    url: https://a.example.edu\n    token_env: T\n    read_token_env: SECRETSECRET-\n    timezone: UTC\n")
 	f.Fuzz(func(t *testing.T, name, src string) {
 		if !strings.HasSuffix(name, ".hcl") {
 			name = "enrolctl.yaml"
@@ -223,5 +248,58 @@ func TestPathsExpandHome(t *testing.T) {
 		"    token_file: ~bob/prod.token", "    timezone: UTC")))
 	if got := ds.Error(); got != `enrolctl.yaml:4:17: token_file: ~user paths are not supported; write ~/... or the full path` {
 		t.Errorf("~user: %s", got)
+	}
+}
+
+// Commands that only read use the read token when the site names one; a read token
+// named but missing is an error naming where it was looked for, never a fallback to
+// the token that writes, and never a message carrying a token.
+func TestReadToken(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "read.token"), []byte("r-file-secret\nignored\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"WRITE": "w-secret", "READ": " r-secret "}
+	getenv := func(k string) string { return env[k] }
+	c, ds := Parse("enrolctl.yaml", []byte(lines("sites:",
+		"  both:", "    url: https://a.example.edu", "    token_env: WRITE", "    read_token_env: READ", "    timezone: UTC",
+		"  lost:", "    url: https://b.example.edu", "    token_env: WRITE", "    read_token_env: LOST", "    timezone: UTC",
+		"  file:", "    url: https://c.example.edu", "    token_env: WRITE", "    read_token_file: read.token", "    timezone: UTC",
+		"  nofile:", "    url: https://d.example.edu", "    token_env: WRITE", "    read_token_file: none.token", "    timezone: UTC",
+		"  one:", "    url: https://e.example.edu", "    token_env: WRITE", "    timezone: UTC")))
+	if ds.HasErrors() {
+		t.Fatal(ds)
+	}
+	tests := []struct {
+		site, want, err string
+		has             bool
+	}{
+		{"both", "r-secret", "", true},
+		{"lost", "", `site "lost": the environment variable LOST is empty or not set; it must hold the read-only token (a token of the enrolctl_read service)`, true},
+		{"file", "r-file-secret", "", true},
+		{"nofile", "", `site "nofile": cannot read read_token_file none.token:`, true},
+		{"one", "w-secret", "", false},
+	}
+	for _, tt := range tests {
+		s, err := c.Select(tt.site)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.HasReadToken() != tt.has {
+			t.Errorf("%s: HasReadToken = %v", tt.site, !tt.has)
+		}
+		got, err := s.ReadToken(dir, getenv)
+		if tt.err != "" {
+			if err == nil || !strings.HasPrefix(err.Error(), tt.err) || strings.Contains(err.Error(), "secret") {
+				t.Errorf("%s: ReadToken error = %v, want %q", tt.site, err, tt.err)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("%s: ReadToken = %q, %v; want %q", tt.site, got, err, tt.want)
+		}
+		if w, err := s.Token(dir, getenv); err != nil || w != "w-secret" {
+			t.Errorf("%s: Token = %q, %v", tt.site, w, err)
+		}
 	}
 }

@@ -44,7 +44,7 @@ func (e *Error) Error() string {
 // hints say what to fix for the errors an administrator can fix.
 var hints = map[string]string{
 	"invalidtoken":        "the token is unknown to this Moodle: check the site's token_env/token_file",
-	"accessexception":     "the token's user lacks local/enrolctl:manage, its service lacks this function, or the token expired or is IP-restricted: run `enrolctl doctor`",
+	"accessexception":     "the token's user lacks local/enrolctl:manage, its service lacks this function (a token of the read-only enrolctl_read service writes nothing), or the token expired or is IP-restricted: run `enrolctl doctor`",
 	"plugindisabled":      "enable the plugin in Site administration > Plugins > Enrolments > Manage enrol plugins",
 	"nopermissions":       "give the enrolctl account's role the capability named above (docs/moodle-setup.md)",
 	"invalidrecord":       "the function or record does not exist: is local_enrolctl installed and up to date? run `enrolctl doctor`",

@@ -17,8 +17,9 @@
 //     10k; categories, programme cohorts, database/cohort/meta/manual/self methods,
 //     groups, shared users), token "bench"; (*Sim).CourseIDs lists its courses.
 //   - (*Sim).Handler() http.Handler: serves /webservice/rest/server.php.
-//   - (*Sim).AddToken(token, service, username): ServiceEnrolctl or ServiceTesting as
-//     the plugin declares them, or ServiceAll (simulator only: also
+//   - (*Sim).AddToken(token, service, username): ServiceEnrolctl, ServiceRead (the
+//     read-only enrolctl_read, plugin 2026113003) or ServiceTesting as the plugin
+//     declares them, or ServiceAll (simulator only: also
 //     enrol_manual_unenrol_users, enrol_meta_add_instances, core_cohort_get_cohorts,
 //     core_cohort_get_cohort_members, core_group_get_course_groups).
 //   - (*Sim).AddTokenWithout(token, service, username, capabilities...): a non-admin

@@ -261,6 +261,19 @@ var enrolctlFunctions = []string{
 	"core_group_delete_group_members",
 }
 
+// readFunctions is the read-only enrolctl_read service of db/services.php (plugin
+// 2026113003): what planning needs, nothing that writes.
+var readFunctions = []string{
+	"local_enrolctl_get_site_status",
+	"local_enrolctl_get_courses",
+	"local_enrolctl_get_course_state",
+	"local_enrolctl_get_course_state_json",
+	"local_enrolctl_get_user_ids",
+	"core_webservice_get_site_info",
+	"core_user_get_users_by_field",
+	"core_cohort_search_cohorts",
+}
+
 // testingExtra are the fixture functions enrolctl_testing adds (docs/contract.md and
 // the plugin's db/services.php).
 var testingExtra = []string{
@@ -289,6 +302,8 @@ func serviceFunctions(service string) []string {
 	switch service {
 	case ServiceEnrolctl:
 		return enrolctlFunctions
+	case ServiceRead:
+		return readFunctions
 	case ServiceTesting:
 		return slices.Concat(enrolctlFunctions, testingExtra)
 	case ServiceAll:

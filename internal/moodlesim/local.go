@@ -12,8 +12,8 @@ import (
 // local_enrolments.go and write.go (contract v2), the lease in lease.go.
 
 const (
-	pluginVersion = 2026113002
-	pluginRelease = "2.0.1"
+	pluginVersion = 2026113003
+	pluginRelease = "2.0.2"
 	moodleVersion = "2025100600.02"
 	moodleRelease = "5.1+ (Build: 20251017)"
 )

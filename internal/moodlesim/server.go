@@ -73,10 +73,11 @@ type Request struct {
 	Outcome string `json:"outcome"`
 }
 
-// Service names: the two of the plugin's db/services.php, and one that exists only in
+// Service names: the three of the plugin's db/services.php, and one that exists only in
 // the simulator and holds every function it implements.
 const (
 	ServiceEnrolctl = "enrolctl"
+	ServiceRead     = "enrolctl_read"
 	ServiceTesting  = "enrolctl_testing"
 	ServiceAll      = "moodlesim_all"
 )
@@ -127,8 +128,8 @@ func newSim(d *db, now func() time.Time) *Sim {
 	return &Sim{now: now, d: d, tokens: map[string]token{}, writes: map[string]int{}}
 }
 
-// AddToken registers a web-service token for username in service (ServiceEnrolctl or
-// ServiceTesting). Tokens are not saved by Save.
+// AddToken registers a web-service token for username in service (ServiceEnrolctl,
+// ServiceRead or ServiceTesting). Tokens are not saved by Save.
 func (s *Sim) AddToken(tok, service, username string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -322,7 +323,7 @@ func (s *Sim) call(tok, fnName string, in *node, siteURL string, asXML bool) res
 		return fail(s.missingRecord("external_functions",
 			fmt.Sprintf("SELECT * FROM {external_functions} WHERE name = ?\n[array (\n  0 => '%s',\n)]", fnName)))
 	}
-	// Both enrolctl services name local/enrolctl:manage as their required capability, so
+	// The enrolctl services name local/enrolctl:manage as their required capability, so
 	// webservice_server skips them for a user without it: the function is "not allowed",
 	// whatever function it is (core ones included), before any function runs.
 	if !slices.Contains(serviceFunctions(t.service), fnName) ||
