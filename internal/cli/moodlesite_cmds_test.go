@@ -68,3 +68,14 @@ func withMoodleSiteCmds(cmds map[string]func(ts *testscript.TestScript, neg bool
 
 // moodleSite holds a script's served site (one per script, made by moodlesite).
 type moodleSite struct{ sim *moodlesim.Sim }
+
+// checkNoToken fails the script when the last command's output carries a token of the
+// site moodlesite serves (its tokens look real, so the check means something). The
+// exits and cijob commands call it.
+func checkNoToken(ts *testscript.TestScript) {
+	for _, tok := range []string{siteWriteToken, siteReadToken} {
+		if strings.Contains(ts.ReadFile("stdout"), tok) || strings.Contains(ts.ReadFile("stderr"), tok) {
+			ts.Fatalf("the output carries a token of the site (%s...)", tok[:4])
+		}
+	}
+}

@@ -56,6 +56,7 @@ func withReviewCmds(cmds map[string]func(ts *testscript.TestScript, neg bool, ar
 				ts.Fatalf("cijob: %v", err)
 			}
 			// Keep the job's output for stdout and stderr assertions.
+			checkNoToken(ts)
 			stdout, stderr := ts.ReadFile("stdout"), ts.ReadFile("stderr")
 			fmt.Fprint(ts.Stdout(), stdout)
 			fmt.Fprintf(ts.Stderr(), "%sjob exited with %d\n", stderr, code)
@@ -187,5 +188,45 @@ func TestTemplatesSerialiseApplies(t *testing.T) {
 	}
 	if gh.Jobs["plan"].Permissions["pull-requests"] != "write" || apply.Permissions["actions"] != "read" {
 		t.Errorf("GitHub permissions: plan %v, apply %v", gh.Jobs["plan"].Permissions, apply.Permissions)
+	}
+}
+
+// The GitHub workflow gives the token that writes to the apply job alone, through an
+// environment (restricted to the default branch in the repository's settings); the
+// pull request's plan job and the drift job hold only the read-only token.
+func TestTemplatesKeepTheWriteTokenToApply(t *testing.T) {
+	var gh struct {
+		Jobs map[string]struct {
+			Environment string            `yaml:"environment"`
+			Env         map[string]string `yaml:"env"`
+		} `yaml:"jobs"`
+	}
+	if err := readYAML(filepath.Join("..", "..", "ci", "github", "workflow.yml"), &gh); err != nil {
+		t.Fatal(err)
+	}
+	for _, job := range []string{"plan", "drift"} {
+		env := gh.Jobs[job].Env
+		if _, ok := env["ENROLCTL_TOKEN"]; ok || env["ENROLCTL_READ_TOKEN"] != "${{ secrets.ENROLCTL_READ_TOKEN }}" {
+			t.Errorf("GitHub job %s: env %v, want ENROLCTL_READ_TOKEN and not ENROLCTL_TOKEN", job, env)
+		}
+	}
+	apply := gh.Jobs["apply"]
+	if apply.Environment == "" || apply.Env["ENROLCTL_TOKEN"] != "${{ secrets.ENROLCTL_TOKEN }}" {
+		t.Errorf("GitHub apply job: environment %q, env %v; want an environment holding ENROLCTL_TOKEN", apply.Environment, apply.Env)
+	}
+	if _, ok := apply.Env["ENROLCTL_READ_TOKEN"]; ok {
+		t.Errorf("GitHub apply job: env %v has the read token, which apply does not use", apply.Env)
+	}
+	// GitLab passes every CI/CD variable a job may see: protection decides, in the
+	// project's settings (docs/ci.md). The template must not hand the token that writes
+	// to a job itself.
+	tpl, err := os.ReadFile(filepath.Join("..", "..", "ci", "gitlab", "enrolctl.gitlab-ci.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(tpl), "\n") {
+		if !strings.HasPrefix(strings.TrimSpace(line), "#") && strings.Contains(line, "ENROLCTL_TOKEN") {
+			t.Errorf("the GitLab template sets the token that writes: %q", line)
+		}
 	}
 }
