@@ -7,5 +7,7 @@
 // throwaway site: the suite creates categories, courses, users and cohorts (named with a
 // per-run prefix, so runs do not collide) and leaves them there. Set
 // ENROLCTL_E2E_DISABLED_PLUGIN to an enrolment plugin the site has disabled (for
-// example "guest") to run the disabled-plugin case on the real site as well.
+// example "guest") to run the disabled-plugin case on the real site as well, and
+// ENROLCTL_E2E_READ_TOKEN to a token of the read-only enrolctl_read service (plugin
+// 2026113003) to check on the real site that it reads what plans read and writes nothing.
 package e2e

@@ -37,6 +37,9 @@ type target struct {
 	// nocap holds every capability enrolctl needs except local/enrolctl:manage (nil when the
 	// real site gave no ENROLCTL_E2E_NOCAP_TOKEN).
 	nocap *moodle.Client
+	// read holds a token of the read-only service enrolctl_read (nil when the real site
+	// gave no ENROLCTL_E2E_READ_TOKEN).
+	read *moodle.Client
 	// calls counts the web-service calls every client of this target made, by function.
 	calls *callCounter
 }
@@ -89,6 +92,7 @@ func countingProxy(t *testing.T, base string, calls *callCounter) string {
 const (
 	simToken      = "e2e-token-0123456789abcdef012345"
 	simNocapToken = "e2e-nocap-0123456789abcdef012345"
+	simReadToken  = "e2e-read-0123456789abcdef0123456"
 )
 
 // enrolctlCapabilities are the enrolctl role's capabilities (docs/moodle-setup.md, step 4)
@@ -108,19 +112,22 @@ func targets(t *testing.T) []*target {
 	sim.AddUser(moodlesim.User{Username: "enrolctl_nocap", Firstname: "No", Lastname: "Capability", Email: "nocap@example.invalid"})
 	sim.SetCapabilities("enrolctl_nocap", enrolctlCapabilities...)
 	sim.AddToken(simNocapToken, "enrolctl_testing", "enrolctl_nocap")
+	// An administrator's read token: even the account that may do anything writes
+	// nothing through enrolctl_read.
+	sim.AddToken(simReadToken, moodlesim.ServiceRead, "admin")
 	sim.SetPluginEnabled("guest", false)
 	srv := httptest.NewServer(sim.Handler())
 	t.Cleanup(srv.Close)
-	out := []*target{newTarget(t, "moodlesim", srv.URL, simToken, simNocapToken, "guest")}
+	out := []*target{newTarget(t, "moodlesim", srv.URL, simToken, simNocapToken, simReadToken, "guest")}
 	out[0].sim = sim
 	if url, tok := os.Getenv("ENROLCTL_E2E_URL"), os.Getenv("ENROLCTL_E2E_TOKEN"); url != "" && tok != "" {
 		out = append(out, newTarget(t, "moodle", url, tok, os.Getenv("ENROLCTL_E2E_NOCAP_TOKEN"),
-			os.Getenv("ENROLCTL_E2E_DISABLED_PLUGIN")))
+			os.Getenv("ENROLCTL_E2E_READ_TOKEN"), os.Getenv("ENROLCTL_E2E_DISABLED_PLUGIN")))
 	}
 	return out
 }
 
-func newTarget(t *testing.T, name, url, token, nocapToken, disabled string) *target {
+func newTarget(t *testing.T, name, url, token, nocapToken, readToken, disabled string) *target {
 	t.Helper()
 	calls := &callCounter{n: map[string]int{}}
 	proxied := countingProxy(t, url, calls)
@@ -132,6 +139,11 @@ func newTarget(t *testing.T, name, url, token, nocapToken, disabled string) *tar
 		prefix: "e2e" + strconv.FormatInt(time.Now().UnixNano()%1e9, 36)}
 	if nocapToken != "" {
 		if tg.nocap, err = moodle.New(moodle.Config{URL: proxied, Token: nocapToken}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if readToken != "" {
+		if tg.read, err = moodle.New(moodle.Config{URL: proxied, Token: readToken}); err != nil {
 			t.Fatal(err)
 		}
 	}
