@@ -184,7 +184,7 @@ umask 077
     printf "export MOODLE_PSQL='host=127.0.0.1 dbname=%s user=%s password=%s'\n" "$dbname" "$dbuser" "$DBPASS"
 } > "$out/env.new"
 mv "$out/env.new" "$out/env"
-printf 'sites:\n  dev:\n    url: %s\n    token_env: ENROLCTL_TOKEN\n    timezone: Europe/Paris\n' "$wwwroot" > "$out/enrolctl.yaml"
+printf 'sites:\n  dev:\n    url: %s\n    token_env: ENROLCTL_TOKEN\n    read_token_env: ENROLCTL_READ_TOKEN\n    timezone: Europe/Paris\n' "$wwwroot" > "$out/enrolctl.yaml"
 umask 022
 
 # Seeding: the demo definition comes from moodlesim (one source of truth), written as JSON by

@@ -172,7 +172,8 @@ echo "# Written by dev/moodle-site.sh (dev/moodle/configure.php). Secrets of a t
     . "# ENROLCTL_E2E_ACCOUNT_TOKEN: the enrolctl account, service enrolctl_testing.\n"
     . "# ENROLCTL_E2E_NOCAP_TOKEN: the enrolctl role minus local/enrolctl:manage, service enrolctl_testing.\n"
     . "export ENROLCTL_E2E_URL=" . $CFG->wwwroot . "\n"
-    . "export ENROLCTL_E2E_DISABLED_PLUGIN=guest\n";
+    . "export ENROLCTL_E2E_DISABLED_PLUGIN=guest\n"
+    . "export ENROLCTL_E2E_READ_TOKEN=" . $tokens['ENROLCTL_READ_TOKEN'] . "\n";
 foreach ($tokens as $k => $v) {
     echo "export $k=$v\n";
 }
