@@ -120,7 +120,7 @@ func (a *App) importMoodle(cmd *cobra.Command, f importMoodleFlags) error {
 	}
 	opts.Header = fmt.Sprintf("Imported from %s by enrolctl import moodle.", conn.describe())
 
-	written, skipped, users, converted := 0, 0, 0, 0
+	written, skipped, users, converted, noted := 0, 0, 0, 0, 0
 	var errs []error
 	for _, ref := range refs {
 		c, ok := obs.Course(ref.Shortname)
@@ -158,9 +158,17 @@ func (a *App) importMoodle(cmd *cobra.Command, f importMoodleFlags) error {
 			extra = fmt.Sprintf(", %d converted to manual", res.Converted)
 		}
 		fmt.Fprintf(a.Out, "wrote %s (%d manual user(s)%s)\n", a.rel(file), res.Users, extra)
-		for _, n := range res.Notes {
-			fmt.Fprintf(a.Err, "%s: not in the spec: %s\n", ref.Shortname, n)
+		if len(res.Notes) > 0 {
+			noted++
+			if noted <= maxNotedCourses {
+				for _, n := range res.Notes {
+					fmt.Fprintf(a.Err, "%s: not in the spec: %s\n", ref.Shortname, n)
+				}
+			}
 		}
+	}
+	if noted > maxNotedCourses {
+		fmt.Fprintf(a.Err, "%d more course(s) have something their spec cannot say; each spec file's header lists it (\"# Not in this spec: ...\").\n", noted-maxNotedCourses)
 	}
 	fmt.Fprintf(a.Out, "Imported %d course(s), %d manual user(s)", written, users)
 	if converted > 0 {
@@ -172,6 +180,11 @@ func (a *App) importMoodle(cmd *cobra.Command, f importMoodleFlags) error {
 	}
 	return errors.Join(errs...)
 }
+
+// maxNotedCourses bounds the courses whose notes import prints: on a site where every
+// course has Moodle's default unnamed self method, one line per course would bury the
+// rest; every spec file's header keeps its own notes.
+const maxNotedCourses = 10
 
 // selectCatalogue keeps the courses the globs and the category select (all when
 // neither is given), in catalogue order.
