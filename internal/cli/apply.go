@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -264,10 +265,15 @@ func (a *App) execute(ctx context.Context, pl *planned, planFile string, f apply
 		auditPath = pl.conn.auditLog
 	}
 	auditPath = a.path(auditPath)
+	notes := f.notes
+	if f.set != nil && f.set("allow-removals") {
+		// Who lifted the limits is the record's actor; that they were lifted, and how, is here.
+		notes = append(slices.Clone(notes), "removal limits lifted on the command line (--allow-removals; never in protected courses)")
+	}
 	audit, err := apply.StartAudit(auditPath, apply.AuditStart{
 		Provenance: a.provenance(pl.conn),
 		Site:       pl.conn.name, SiteURL: pl.conn.urlForAudit(),
-		Plan: planFile, PlanCommit: pl.plan.Commit, Notes: f.notes,
+		Plan: planFile, PlanCommit: pl.plan.Commit, Notes: notes,
 	}, pl.plan)
 	if err != nil {
 		return fmt.Errorf("%w; nothing was applied (apply writes nothing it cannot record)", err)

@@ -111,11 +111,10 @@ func (a *App) applySaved(ctx context.Context, file string, f applyFlags) error {
 	if err := apply.Guard(p, observed, f.limits(conn.site)); err != nil {
 		return refused(err, file)
 	}
-	freezeNotes, err := a.checkFreeze(conn.site, f, time.Now())
-	if err != nil {
+	// checkFreeze answers f.notes plus its own, after the approval's note.
+	if f.notes, err = a.checkFreeze(conn.site, f, time.Now()); err != nil {
 		return err
 	}
-	f.notes = append(f.notes, freezeNotes...) // after the approval's note
 	fmt.Fprintf(a.Out, "Applying %s (%s) to %s.\n", file, summaryLine(p), conn.describe())
 	return a.execute(ctx, &planned{conn: conn, site: site, desired: desired, observed: observed, plan: p}, file, f)
 }
