@@ -83,21 +83,9 @@ func csvBenchSite(b *testing.B, rows, courses int) (*moodlesim.Sim, []int64, *Ap
 	}
 	srv := httptest.NewServer(sim.Handler())
 	dir := b.TempDir()
-	files := map[string]string{
-		"enrolctl.yaml": "sites:\n  prod:\n    url: " + srv.URL + "\n    token_env: ENROLCTL_TOKEN\n    timezone: Europe/Paris\n",
-		"users.csv":     csv.String(),
+	if err := os.WriteFile(filepath.Join(dir, "users.csv"), []byte(csv.String()), 0o600); err != nil {
+		b.Fatal(err)
 	}
-	for name, content := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
-			b.Fatal(err)
-		}
-	}
-	app := &App{Streams: Streams{In: strings.NewReader(""), Out: io.Discard, Err: io.Discard}, Dir: dir,
-		Getenv: func(k string) string {
-			if k == "ENROLCTL_TOKEN" {
-				return doctorToken
-			}
-			return ""
-		}}
+	app := prodSiteApp(b, dir, srv.URL, io.Discard)
 	return sim, ids, app, srv.Close
 }

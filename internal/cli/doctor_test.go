@@ -6,8 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -21,20 +19,8 @@ func runDoctor(t *testing.T, h http.HandlerFunc) (int, string) {
 	t.Helper()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	dir := t.TempDir()
-	cfg := "sites:\n  prod:\n    url: " + srv.URL + "\n    token_env: ENROLCTL_TOKEN\n    timezone: Europe/Paris\n"
-	if err := os.WriteFile(filepath.Join(dir, "enrolctl.yaml"), []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	var out bytes.Buffer
-	app := &App{Streams: Streams{In: strings.NewReader(""), Out: &out, Err: &out}, Dir: dir,
-		Getenv: func(k string) string {
-			if k == "ENROLCTL_TOKEN" {
-				return doctorToken
-			}
-			return ""
-		}}
-	code := app.Run([]string{"doctor"})
+	code := prodSiteApp(t, t.TempDir(), srv.URL, &out).Run([]string{"doctor"})
 	if strings.Contains(out.String(), doctorToken[:8]) {
 		t.Errorf("doctor printed the token:\n%s", out.String())
 	}

@@ -29,15 +29,21 @@ func TestImportBoundsItsNotes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var items []moodle.NewInstance
+	var items []moodle.AddInstance
 	for _, ref := range cat {
-		items = append(items, moodle.NewInstance{CourseID: ref.ID, Enrol: "self", Disabled: true})
+		items = append(items, moodle.AddInstance{CourseID: ref.ID, Enrol: "self", Disabled: true})
 	}
 	if len(items) < 12 {
 		t.Fatalf("the demo site has %d courses, want at least 12", len(items))
 	}
-	if _, err := c.AddInstances(ctx, items); err != nil {
+	res, err := moodle.Write(ctx, c, items)
+	if err != nil {
 		t.Fatal(err)
+	}
+	for _, o := range res.Courses {
+		if o.Outcome != moodle.Applied {
+			t.Fatalf("adding a self method to course %d: %+v", o.CourseID, o)
+		}
 	}
 	if code := app.Run([]string{"import", "moodle"}); code != 0 {
 		t.Fatalf("import: exit %d\n%s", code, out)

@@ -22,25 +22,15 @@ func realSite(t *testing.T) (*moodlesim.Sim, *App, *bytes.Buffer, string) {
 	srv := httptest.NewServer(sim.Handler())
 	t.Cleanup(srv.Close)
 	dir := t.TempDir()
-	cfg := "sites:\n  prod:\n    url: " + srv.URL + "\n    token_env: ENROLCTL_TOKEN\n    timezone: Europe/Paris\n"
 	spec := "course: FC-WORD\nmanual:\n  until: 2027-06-30\n  users:\n    - username: dumontj01\n      role: editingteacher\n"
-	for name, content := range map[string]string{"enrolctl.yaml": cfg, "specs/fc-word.yaml": spec} {
-		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
+	if err := os.MkdirAll(filepath.Join(dir, "specs"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "specs", "fc-word.yaml"), []byte(spec), 0o600); err != nil {
+		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	app := &App{Streams: Streams{In: strings.NewReader(""), Out: &out, Err: &out}, Dir: dir,
-		Getenv: func(k string) string {
-			if k == "ENROLCTL_TOKEN" {
-				return doctorToken
-			}
-			return ""
-		}}
-	return sim, app, &out, srv.URL
+	return sim, prodSiteApp(t, dir, srv.URL, &out), &out, srv.URL
 }
 
 // Issue 10: two applies on one site interleaved. While another apply holds the site's
