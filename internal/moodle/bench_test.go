@@ -49,15 +49,7 @@ func benchPlanSite(b *testing.B, size moodlesim.SiteSize) {
 	cpu := processCPU()
 	b.ResetTimer()
 	for b.Loop() {
-		site, err := client.ReadSite(ctx)
-		if err != nil {
-			b.Fatal(err)
-		}
-		obs, err := client.Observe(ctx, site, names, users, moodle.NeedCohorts(desired.UsesCohorts()))
-		if err != nil {
-			b.Fatal(err)
-		}
-		if got := diff.Compute(desired, obs).Summary(); got.Change != renewed || got.Add != 0 || got.Remove != 0 {
+		if got := planOnce(b, ctx, client, desired, names, users); got.Change != renewed || got.Add != 0 || got.Remove != 0 {
 			b.Fatalf("plan %+v, want %d changes only", got, renewed)
 		}
 	}
@@ -93,15 +85,7 @@ func BenchmarkPlanRealSite(b *testing.B) {
 	calls := client.Calls()
 	b.ResetTimer()
 	for b.Loop() {
-		site, err := client.ReadSite(ctx)
-		if err != nil {
-			b.Fatal(err)
-		}
-		obs, err := client.Observe(ctx, site, names, users, moodle.NeedCohorts(desired.UsesCohorts()))
-		if err != nil {
-			b.Fatal(err)
-		}
-		if got := diff.Compute(desired, obs).Summary(); got.Change != renewed {
+		if got := planOnce(b, ctx, client, desired, names, users); got.Change != renewed {
 			b.Fatalf("plan %+v, want %d changes", got, renewed)
 		}
 	}
@@ -114,6 +98,19 @@ func BenchmarkPlanRealSite(b *testing.B) {
 // serveSite starts a generated site with 20 ms of latency per call in a child process
 // (this test binary, see TestMain), so that the benchmark's memory and CPU are
 // enrolctl's alone, and returns its URL.
+// planOnce is what plan does: read the site and the courses, then diff.
+func planOnce(b *testing.B, ctx context.Context, client *moodle.Client, desired state.Snapshot, names, users []string) diff.Summary {
+	site, err := client.ReadSite(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	obs, err := client.Observe(ctx, site, names, users, moodle.NeedCohorts(desired.UsesCohorts()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return diff.Compute(desired, obs).Summary()
+}
+
 func serveSite(b *testing.B, size moodlesim.SiteSize) string {
 	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%d", siteServerEnv, size.Courses))
