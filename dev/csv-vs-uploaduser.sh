@@ -40,7 +40,7 @@ echo "courses $prefix-U0..9 (uploaduser) and $prefix-E0..9 (enrolctl), $rows row
 
 # enrolctl's workspace: the new courses adopted as they are (not timed: done once per site).
 mkdir -p "$work/ws" && cd "$work/ws"
-printf 'sites:\n  dev:\n    url: %s\n    token_env: ENROLCTL_TOKEN\n    timezone: Europe/Paris\n' "$ENROLCTL_E2E_URL" > enrolctl.yaml
+cp "${ENROLCTL_DEV_OUT:-/work/realmoodle}/enrolctl.yaml" .   # the site configuration dev/moodle-site.sh wrote
 git init -q && "$work/enrolctl" import moodle --course "$prefix-E*" > "$work/adopt.log" 2>&1
 git add -A && git -c user.email=dev@localhost -c user.name=dev commit -qm adopt
 
