@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/enrolctl/enrolctl/internal/diag"
 	"github.com/enrolctl/enrolctl/internal/diff"
 	"github.com/enrolctl/enrolctl/internal/render"
-	"github.com/enrolctl/enrolctl/internal/spec/diag"
 	"github.com/enrolctl/enrolctl/internal/state"
 )
 

@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"io"
 
-	"github.com/enrolctl/enrolctl/internal/spec/diag"
+	"github.com/enrolctl/enrolctl/internal/diag"
 )
 
 // ReportFormat is the version of the apply report document (docs/apply.md, "The apply

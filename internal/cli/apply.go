@@ -16,12 +16,12 @@ import (
 
 	"github.com/enrolctl/enrolctl/internal/apply"
 	"github.com/enrolctl/enrolctl/internal/config"
+	"github.com/enrolctl/enrolctl/internal/diag"
 	"github.com/enrolctl/enrolctl/internal/diff"
 	"github.com/enrolctl/enrolctl/internal/gitsrc"
 	"github.com/enrolctl/enrolctl/internal/moodle"
 	"github.com/enrolctl/enrolctl/internal/render"
 	"github.com/enrolctl/enrolctl/internal/review"
-	"github.com/enrolctl/enrolctl/internal/spec/diag"
 )
 
 type applyFlags struct {

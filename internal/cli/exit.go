@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/enrolctl/enrolctl/internal/diag"
 	"github.com/enrolctl/enrolctl/internal/spec"
-	"github.com/enrolctl/enrolctl/internal/spec/diag"
 )
 
 // The process exit codes. They are part of enrolctl's interface: CI jobs branch on 2.

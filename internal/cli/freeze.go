@@ -8,7 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/enrolctl/enrolctl/internal/config"
-	"github.com/enrolctl/enrolctl/internal/spec/diag"
+	"github.com/enrolctl/enrolctl/internal/diag"
 )
 
 // freezeFlag registers apply's --ignore-freeze REASON.

@@ -6,7 +6,7 @@ import (
 	"slices"
 
 	"github.com/enrolctl/enrolctl/internal/apply"
-	"github.com/enrolctl/enrolctl/internal/spec/diag"
+	"github.com/enrolctl/enrolctl/internal/diag"
 )
 
 // printResult reports, per course, how many changes were applied, failed, are

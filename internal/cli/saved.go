@@ -12,13 +12,13 @@ import (
 
 	"github.com/enrolctl/enrolctl/internal/apply"
 	"github.com/enrolctl/enrolctl/internal/config"
+	"github.com/enrolctl/enrolctl/internal/diag"
 	"github.com/enrolctl/enrolctl/internal/diff"
 	"github.com/enrolctl/enrolctl/internal/gitsrc"
 	"github.com/enrolctl/enrolctl/internal/moodle"
 	"github.com/enrolctl/enrolctl/internal/planfile"
 	"github.com/enrolctl/enrolctl/internal/safefile"
 	"github.com/enrolctl/enrolctl/internal/spec"
-	"github.com/enrolctl/enrolctl/internal/spec/diag"
 	"github.com/enrolctl/enrolctl/internal/state"
 )
 

@@ -25,9 +25,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/enrolctl/enrolctl/internal/diag"
 	"github.com/enrolctl/enrolctl/internal/safefile"
-	"github.com/enrolctl/enrolctl/internal/spec/diag"
-	"github.com/enrolctl/enrolctl/internal/spec/tree"
+	"github.com/enrolctl/enrolctl/internal/tree"
 )
 
 // Names are the configuration file names looked for, in order.

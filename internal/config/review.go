@@ -5,8 +5,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/enrolctl/enrolctl/internal/spec/diag"
-	"github.com/enrolctl/enrolctl/internal/spec/tree"
+	"github.com/enrolctl/enrolctl/internal/diag"
+	"github.com/enrolctl/enrolctl/internal/tree"
 )
 
 // Review settings: what the merge-request comment shows, and when apply may run.

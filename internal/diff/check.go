@@ -4,7 +4,7 @@ import (
 	"maps"
 	"slices"
 
-	"github.com/enrolctl/enrolctl/internal/spec/diag"
+	"github.com/enrolctl/enrolctl/internal/diag"
 	"github.com/enrolctl/enrolctl/internal/state"
 )
 

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/enrolctl/enrolctl/internal/spec/diag"
+	"github.com/enrolctl/enrolctl/internal/diag"
 	"github.com/enrolctl/enrolctl/internal/state"
 )
 

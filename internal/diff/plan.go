@@ -1,7 +1,7 @@
 package diff
 
 import (
-	"github.com/enrolctl/enrolctl/internal/spec/diag"
+	"github.com/enrolctl/enrolctl/internal/diag"
 	"github.com/enrolctl/enrolctl/internal/state"
 )
 

@@ -9,8 +9,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/enrolctl/enrolctl/internal/diag"
 	"github.com/enrolctl/enrolctl/internal/diff"
-	"github.com/enrolctl/enrolctl/internal/spec/diag"
 	"github.com/enrolctl/enrolctl/internal/state"
 )
 

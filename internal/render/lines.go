@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/enrolctl/enrolctl/internal/diag"
 	"github.com/enrolctl/enrolctl/internal/diff"
-	"github.com/enrolctl/enrolctl/internal/spec/diag"
 )
 
 // changeLine is one change as every human form shows it.

@@ -6,8 +6,8 @@ import (
 	"io"
 	"strings"
 
+	"github.com/enrolctl/enrolctl/internal/diag"
 	"github.com/enrolctl/enrolctl/internal/diff"
-	"github.com/enrolctl/enrolctl/internal/spec/diag"
 )
 
 // reviewFoldAfter is the number of diff lines above which the reviewer's block is

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/enrolctl/enrolctl/internal/diag"
 	"github.com/enrolctl/enrolctl/internal/diff"
-	"github.com/enrolctl/enrolctl/internal/spec/diag"
 )
 
 // TextOptions tune the human plan.

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/enrolctl/enrolctl/internal/diag"
 	"github.com/enrolctl/enrolctl/internal/diff"
 	"github.com/enrolctl/enrolctl/internal/render"
-	"github.com/enrolctl/enrolctl/internal/spec/diag"
 )
 
 // Comment size limits, in characters, as the platforms document them.

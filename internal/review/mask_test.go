@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/enrolctl/enrolctl/internal/spec/diag"
+	"github.com/enrolctl/enrolctl/internal/diag"
 )
 
 func TestMaskOne(t *testing.T) {

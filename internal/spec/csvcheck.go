@@ -3,7 +3,7 @@ package spec
 import (
 	"fmt"
 
-	"github.com/enrolctl/enrolctl/internal/spec/diag"
+	"github.com/enrolctl/enrolctl/internal/diag"
 )
 
 // SiteFacts are what a CSV import is checked against before anything is written.

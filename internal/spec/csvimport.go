@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/enrolctl/enrolctl/internal/spec/diag"
+	"github.com/enrolctl/enrolctl/internal/diag"
 )
 
 // Addition is one manual enrolment a CSV import asks for, ready to be written into the

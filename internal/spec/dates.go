@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/enrolctl/enrolctl/internal/spec/diag"
-	"github.com/enrolctl/enrolctl/internal/spec/tree"
+	"github.com/enrolctl/enrolctl/internal/diag"
+	"github.com/enrolctl/enrolctl/internal/tree"
 )
 
 // date is a start or end date as written in a spec, turned into a timestamp.

@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/enrolctl/enrolctl/internal/spec/diag"
+	"github.com/enrolctl/enrolctl/internal/diag"
 )
 
 // The loader reports at most this many diagnostics per file, and in all: past them, one

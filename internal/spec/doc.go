@@ -18,12 +18,12 @@
 //     methods absent; a variables.hcl at the folder root is shared by every HCL file.
 //   - SchemaJSON: the JSON Schema of YAML spec files (docs/spec.schema.json), built from
 //     fields.go, the table of every object's fields that the strict reader also uses.
-//   - Diagnostic / Diagnostics (from spec/diag): "file:line:col: message (did you mean
+//   - Diagnostic / Diagnostics (from internal/diag): "file:line:col: message (did you mean
 //     "x"?)", sorted, with HasErrors.
 //
 // # How files are read
 //
-// Both syntaxes are turned into one position-carrying tree (spec/tree), and one strict
+// Both syntaxes are turned into one position-carrying tree (internal/tree), and one strict
 // reader checks it, so a mistake gets the same message in YAML and in HCL: unknown
 // fields (with a did-you-mean), duplicate keys, wrong types, bad dates, unknown method
 // types, prune modes and roles, capitalised usernames, duplicate method identities,

@@ -3,8 +3,8 @@ package spec
 import (
 	"slices"
 
-	"github.com/enrolctl/enrolctl/internal/spec/tree"
 	"github.com/enrolctl/enrolctl/internal/state"
+	"github.com/enrolctl/enrolctl/internal/tree"
 )
 
 // The fields of every object a spec file holds. The strict reader accepts exactly these

@@ -12,8 +12,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/enrolctl/enrolctl/internal/spec/diag"
-	"github.com/enrolctl/enrolctl/internal/spec/tree"
+	"github.com/enrolctl/enrolctl/internal/diag"
+	"github.com/enrolctl/enrolctl/internal/tree"
 )
 
 // Diagnostic and Diagnostics are the loader's findings, with file:line:col.

@@ -1,9 +1,9 @@
 package spec
 
 import (
-	"github.com/enrolctl/enrolctl/internal/spec/diag"
-	"github.com/enrolctl/enrolctl/internal/spec/tree"
+	"github.com/enrolctl/enrolctl/internal/diag"
 	"github.com/enrolctl/enrolctl/internal/state"
+	"github.com/enrolctl/enrolctl/internal/tree"
 )
 
 // CourseSpec is one course's spec file, checked but not yet merged with policies.

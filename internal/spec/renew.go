@@ -5,9 +5,9 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/enrolctl/enrolctl/internal/spec/diag"
-	"github.com/enrolctl/enrolctl/internal/spec/tree"
+	"github.com/enrolctl/enrolctl/internal/diag"
 	"github.com/enrolctl/enrolctl/internal/state"
+	"github.com/enrolctl/enrolctl/internal/tree"
 )
 
 // renewDecl is a policy's renew section: which live manual enrolments of the selected

@@ -6,9 +6,9 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/enrolctl/enrolctl/internal/spec/diag"
-	"github.com/enrolctl/enrolctl/internal/spec/tree"
+	"github.com/enrolctl/enrolctl/internal/diag"
 	"github.com/enrolctl/enrolctl/internal/state"
+	"github.com/enrolctl/enrolctl/internal/tree"
 )
 
 // CourseRef is one course of the live catalogue: what policies select on.

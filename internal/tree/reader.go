@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/enrolctl/enrolctl/internal/spec/diag"
+	"github.com/enrolctl/enrolctl/internal/diag"
 )
 
 // Obj reads the fields of one object node strictly: every field read or declared

@@ -1,7 +1,7 @@
 package tree
 
 import (
-	"github.com/enrolctl/enrolctl/internal/spec/diag"
+	"github.com/enrolctl/enrolctl/internal/diag"
 )
 
 // Kind is the shape of a node.
