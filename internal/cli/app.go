@@ -66,7 +66,7 @@ func Main(args []string, s Streams) int {
 	wd, err := os.Getwd()
 	if err != nil {
 		fmt.Fprintln(s.Err, "enrolctl:", err)
-		return 1
+		return exitFailure
 	}
 	app := &App{Streams: s, Getenv: os.Getenv, Dir: wd}
 	// SIGINT and SIGTERM cancel the context: apply finishes the write in flight,

@@ -177,7 +177,7 @@ func (a *App) applyFresh(ctx context.Context, f applyFlags) error {
 		answer, _ := bufio.NewReader(a.In).ReadString('\n')
 		if strings.TrimSpace(answer) != "yes" {
 			fmt.Fprintln(a.Out, "Apply cancelled; nothing was changed.")
-			return &exitError{code: 1}
+			return &exitError{code: exitFailure}
 		}
 	}
 	lease, err := a.takeLease(ctx, pl.conn, f)
@@ -233,7 +233,7 @@ func (a *App) takeLease(ctx context.Context, conn *siteConn, f applyFlags) (*sit
 		return nil, refused(err, "")
 	}
 	if err != nil {
-		return nil, &exitError{code: 1, err: err}
+		return nil, &exitError{code: exitFailure, err: err}
 	}
 	return &siteLease{l: l}, nil
 }
@@ -251,10 +251,6 @@ func (s *siteLease) release(ctx context.Context) {
 		_ = s.l.Release(ctx)
 	}
 }
-
-// exitInterrupted is the exit code of an apply stopped by SIGINT or SIGTERM, as a
-// shell reports a process killed by SIGINT.
-const exitInterrupted = 130
 
 // execute runs the plan, reports per course, keeps the audit record and saves the
 // sandbox. The audit record is started (and synced) before the first write and grows

@@ -13,7 +13,10 @@ import (
 const (
 	exitOK      = 0 // success; for plan, also "no changes"
 	exitFailure = 1 // anything went wrong, or a refusal
-	exitChanges = 2 // plan --detailed-exitcode: the plan has changes
+	exitChanges = 2 // plan --detailed-exitcode: the plan has changes; expiring: some end soon
+	// exitInterrupted ends an apply stopped by SIGINT or SIGTERM, as a shell reports a
+	// process killed by SIGINT.
+	exitInterrupted = 130
 )
 
 // errChanges ends a successful plan --detailed-exitcode that found changes.

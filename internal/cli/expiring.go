@@ -94,7 +94,7 @@ are some (1 on errors).`,
 				}
 			}
 			if len(rows) > 0 {
-				return &exitError{code: 2}
+				return &exitError{code: exitChanges}
 			}
 			return nil
 		},
