@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -231,10 +230,9 @@ func TestFailures(t *testing.T) {
 			// At apply time, Moodle refuses an unknown user id.
 			_, obs := w.converge(t, []state.Course{{Shortname: course, Methods: []state.Method{{Type: state.Manual, Enabled: true}}}})
 			m, _ := obs.Courses[0].Method("manual")
-			_, err := tg.client.SetEnrolments(ctx, []moodle.EnrolmentState{{InstanceID: m.ID, UserID: 987654321, RoleID: 5, Course: course, Username: "ghost"}})
-			var me *moodle.Error
-			if !errors.As(err, &me) || me.ErrorCode != "unknownuser" || me.Course != course || me.User != "ghost" {
-				t.Errorf("unknown user at apply: %v, want unknownuser naming the course and user", err)
+			res, err := moodle.Write(ctx, tg.client, []moodle.SetEnrolment{{CourseID: obs.Courses[0].ID, InstanceID: m.ID, UserID: 987654321, RoleID: 5}})
+			if o, ok := res.Course(obs.Courses[0].ID); err != nil || !ok || o.Outcome != moodle.Failed || o.ErrorCode != "unknownuser" || o.Index != 0 {
+				t.Errorf("unknown user at apply: %+v, %v; want unknownuser at item 0 of the course", res, err)
 			}
 		})
 		t.Run("plugin disabled", func(t *testing.T) {
@@ -247,9 +245,9 @@ func TestFailures(t *testing.T) {
 				t.Errorf("plan diagnostics = %+v, want one naming the disabled plugin", p.Diagnostics)
 			}
 			id := obsCourseID(t, w, course)
-			_, err := tg.client.AddInstances(ctx, []moodle.NewInstance{{CourseID: id, Enrol: tg.disabledPlugin, Course: course}})
-			if moodle.Code(err) != "plugindisabled" {
-				t.Errorf("adding a %s instance: %v, want plugindisabled", tg.disabledPlugin, err)
+			res, err := moodle.Write(ctx, tg.client, []moodle.AddInstance{{CourseID: id, Enrol: tg.disabledPlugin}})
+			if o, ok := res.Course(id); err != nil || !ok || o.ErrorCode != "plugindisabled" {
+				t.Errorf("adding a %s instance: %+v, %v; want plugindisabled", tg.disabledPlugin, res, err)
 			}
 		})
 	})

@@ -26,9 +26,6 @@ type Config struct {
 	HTTPClient *http.Client
 	// Concurrency bounds parallel requests (default 4).
 	Concurrency int
-	// MaxLeaves bounds the form leaves of one request (default 900, under PHP's
-	// default max_input_vars of 1000).
-	MaxLeaves int
 	// ReadRetries is how many times a failed read is retried (default 3).
 	ReadRetries int
 	// WriteRetries is how many times a write call that failed transiently is resent
@@ -78,9 +75,6 @@ func New(cfg Config) (*Client, error) {
 	cfg.HTTPClient = &hc
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = 4
-	}
-	if cfg.MaxLeaves <= 0 {
-		cfg.MaxLeaves = 900
 	}
 	if cfg.ReadRetries < 0 {
 		cfg.ReadRetries = 0

@@ -126,7 +126,7 @@ func TestWebServicesDisabled(t *testing.T) {
 	}
 }
 
-func TestReadsRetryWritesDoNot(t *testing.T) {
+func TestReadsRetry(t *testing.T) {
 	flaky := func(_ string, _ url.Values, n int32) (int, string) {
 		if n < 3 {
 			return 503, "busy"
@@ -140,55 +140,6 @@ func TestReadsRetryWritesDoNot(t *testing.T) {
 		t.Fatalf("read: %+v, %v after %d calls; want success after 3", st, err, r.calls.Load())
 	}
 
-	w := &recorder{answer: func(string, url.Values, int32) (int, string) { return 503, "busy" }}
-	c = newTestClient(t, w, nil)
-	n, err := c.SetEnrolments(context.Background(), []EnrolmentState{{InstanceID: 1, UserID: 2, RoleID: 5, Course: "C1", Username: "u1"}})
-	var te *TransportError
-	if !errors.As(err, &te) || te.Status != 503 || n != 0 {
-		t.Fatalf("write: n=%d err=%v, want TransportError 503", n, err)
-	}
-	if w.calls.Load() != 1 {
-		t.Errorf("a write was retried: %d calls", w.calls.Load())
-	}
-}
-
-func TestWritesAreBatchedUnderInputLimit(t *testing.T) {
-	var sizes []int
-	r := &recorder{answer: func(_ string, f url.Values, _ int32) (int, string) {
-		sizes = append(sizes, len(f)-3)
-		return 200, "null"
-	}}
-	c := newTestClient(t, r, nil)
-	items := make([]EnrolmentState, 400) // 6 leaves each: 2,400 leaves
-	for i := range items {
-		items[i] = EnrolmentState{InstanceID: 1, UserID: int64(i + 1), RoleID: 5}
-	}
-	n, err := c.SetEnrolments(context.Background(), items)
-	if err != nil || n != 400 {
-		t.Fatalf("SetEnrolments = %d, %v", n, err)
-	}
-	total := 0
-	for _, s := range sizes {
-		if s > 900 {
-			t.Errorf("a request has %d leaves, over the 900 limit", s)
-		}
-		total += s
-	}
-	if total != 2400 || len(sizes) != 3 {
-		t.Errorf("sent %d leaves in %d requests, want 2400 in 3", total, len(sizes))
-	}
-}
-
-func TestFailedBatchNamesCourseAndUser(t *testing.T) {
-	r := &recorder{answer: func(string, url.Values, int32) (int, string) {
-		return 200, `{"exception":"moodle_exception","errorcode":"invalidrole","message":"Role 9 cannot be assigned in course 4."}`
-	}}
-	c := newTestClient(t, r, nil)
-	_, err := c.SetEnrolments(context.Background(), []EnrolmentState{{InstanceID: 1, UserID: 2, RoleID: 9, Course: "L1-INFO-ALGO", Username: "21009539"}})
-	want := "moodle: local_enrolctl_set_enrolments (course L1-INFO-ALGO, user 21009539): invalidrole: Role 9 cannot be assigned in course 4."
-	if err == nil || err.Error() != want {
-		t.Errorf("error = %v\nwant    %s", err, want)
-	}
 }
 
 // local_enrolctl_get_user_ids takes the usernames as one JSON array and answers one

@@ -25,9 +25,7 @@
 // JSON parameter, so PHP's max_input_vars never caps a call, and cross courses, so a
 // stage of an apply is one call up to 5,000 items or 8 MB. Items are idempotent: a
 // transient failure resends the whole call with jittered backoff, never item by item,
-// and a course the answer does not account for is Unknown, never assumed applied. The v1
-// per-function writes (AddInstances, SetEnrolments, CreateGroups) remain only so that
-// tests can drive the plugin's v1 functions; apply never calls them.
+// and a course the answer does not account for is Unknown, never assumed applied.
 //
 // # Trust
 //

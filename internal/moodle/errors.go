@@ -85,19 +85,3 @@ func Code(err error) string {
 	}
 	return ""
 }
-
-// about returns err with the course and user it concerns filled in.
-func about(err error, course, user string) error {
-	var me *Error
-	if errors.As(err, &me) {
-		cp := *me
-		if cp.Course == "" {
-			cp.Course = course
-		}
-		if cp.User == "" {
-			cp.User = user
-		}
-		return &cp
-	}
-	return err
-}

@@ -123,38 +123,3 @@ type GroupMember struct {
 	Component string `json:"component"`
 	ItemID    int64  `json:"itemid"`
 }
-
-// NewInstance is one item of local_enrolctl_add_instances.
-type NewInstance struct {
-	CourseID       int64
-	Enrol          string
-	Name           string
-	Disabled       bool
-	RoleID         int64
-	CohortID       int64
-	LinkedCourseID int64
-	GroupID        int64
-	MaxEnrolled    int
-	// Course is the course shortname, used only in error messages.
-	Course string
-}
-
-// EnrolmentState is one item of local_enrolctl_set_enrolments: the full desired state
-// of a user's enrolment, since Moodle resets whatever is omitted.
-type EnrolmentState struct {
-	InstanceID int64
-	UserID     int64
-	RoleID     int64
-	TimeStart  int64
-	TimeEnd    int64
-	Suspended  bool
-	Course     string // for error messages only
-	Username   string // for error messages only
-}
-
-// NewGroup is one item of core_group_create_groups.
-type NewGroup struct {
-	CourseID int64
-	Name     string
-	Course   string
-}

@@ -35,8 +35,8 @@ func TestOpenSeedsSavesAndReloads(t *testing.T) {
 	}
 	// A change through the protocol survives a save and a reopen.
 	c := client(t, sb)
-	if _, err := c.CreateGroups(ctx, []moodle.NewGroup{{CourseID: cat[0].ID, Name: "Kept"}}); err != nil {
-		t.Fatal(err)
+	if res, err := moodle.Write(ctx, c, []moodle.CreateGroup{{CourseID: cat[0].ID, Name: "Kept"}}); err != nil || res.Courses[0].Outcome != moodle.Applied {
+		t.Fatalf("creating a group: %+v, %v", res, err)
 	}
 	if err := sb.Save(); err != nil {
 		t.Fatal(err)
