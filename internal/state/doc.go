@@ -9,6 +9,7 @@
 //   - Snapshot, Course, Method, Enrolment, Group, Member: the model.
 //   - Method.Key, Course.Address and the Address helpers: stable identities used for
 //     sorting, JSON and messages (for example "course/L1-INFO-ALGO/method/cohort:L1-INFO-2026:student").
-//   - Course.Fingerprint: a hash of a course's observed state, used to refuse stale plans.
+//   - Course.ManagedFingerprint: a hash of what enrolctl manages in a course, which a
+//     saved plan records and apply compares to refuse a stale plan.
 //   - Directory: the site-wide facts a plan is checked against (users, cohorts, roles, courses).
 package state

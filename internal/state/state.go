@@ -303,20 +303,6 @@ func (c *Course) Normalize() {
 	slices.SortStableFunc(c.Groups, func(a, b Group) int { return strings.Compare(a.Name, b.Name) })
 }
 
-// Fingerprint is a hash of the course's observed state. Two reads of a course that
-// nothing changed in between give the same fingerprint.
-func (c Course) Fingerprint() string {
-	c = c.clone() // Normalize sorts in place; the caller's slices stay as they are
-	c.Normalize()
-	c.Sources = nil
-	b, err := json.Marshal(c)
-	if err != nil {
-		panic(err) // the model holds only plain values
-	}
-	sum := sha256.Sum256(b)
-	return "sha256:" + hex.EncodeToString(sum[:16])
-}
-
 // ManagedFingerprint hashes only what enrolctl manages in the course: its methods,
 // manual enrolments, groups and manual group memberships. Enrolments and memberships
 // owned by syncs (database, cohort, meta) and self-enrolments move on their own every
@@ -324,7 +310,7 @@ func (c Course) Fingerprint() string {
 // its removals would not take more than planned).
 func (c Course) ManagedFingerprint() string {
 	// m owns its slices (made here, at their size: a site-wide plan fingerprints every
-	// course), so fingerprintOwned sorts them without Fingerprint's second copy. Nil
+	// course), so fingerprintOwned sorts them without a second copy. Nil
 	// stays nil: the hash is of the JSON, where nil and empty differ.
 	m := Course{Shortname: c.Shortname, ID: c.ID, Methods: slices.Clone(c.Methods)}
 	manual := 0
@@ -365,7 +351,7 @@ func (c Course) ManagedFingerprint() string {
 	return m.fingerprintOwned()
 }
 
-// fingerprintOwned is Fingerprint of a course whose top-level slices (methods,
+// fingerprintOwned hashes a course whose top-level slices (methods,
 // enrolments, groups, each group's members) are its own; its enrolments' roles may
 // be shared, and are copied only when Normalize would change them.
 func (c Course) fingerprintOwned() string {
@@ -392,20 +378,6 @@ func sortedUnique(roles []string) bool {
 		}
 	}
 	return true
-}
-
-// clone copies the course's slices so that sorting the copy leaves c alone.
-func (c Course) clone() Course {
-	c.Methods = slices.Clone(c.Methods)
-	c.Enrolments = slices.Clone(c.Enrolments)
-	for i := range c.Enrolments {
-		c.Enrolments[i].Roles = slices.Clone(c.Enrolments[i].Roles)
-	}
-	c.Groups = slices.Clone(c.Groups)
-	for i := range c.Groups {
-		c.Groups[i].Members = slices.Clone(c.Groups[i].Members)
-	}
-	return c
 }
 
 // Snapshot is the state of many courses plus, for observed state, the site directory.
