@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 )
 
@@ -38,6 +39,7 @@ type App struct {
 
 	// Global flags.
 	configPath string
+	chdir      string // -chdir DIR: run as if started in DIR
 	siteName   string
 	noColor    bool
 	courses    []string // --course: plan and apply only these courses (globs)
@@ -53,6 +55,10 @@ type App struct {
 	// writes is set while a command that writes to Moodle runs (writesMoodle): it
 	// connects with the site's token rather than its read-only one.
 	writes bool
+
+	// stateDir is the folder of enrolctl's state (sandboxDir in the configuration's
+	// folder), relative to Dir; set by loadConfig.
+	stateDir string
 
 	// atExit runs when the command ends (releasing the sandbox lock).
 	atExit []func() error
@@ -83,7 +89,7 @@ func (a *App) Run(args []string) int { return a.RunContext(context.Background(),
 // RunContext is Run with a context whose cancellation interrupts the command.
 func (a *App) RunContext(ctx context.Context, args []string) int {
 	root := a.rootCommand()
-	root.SetArgs(terraformFlags(args))
+	root.SetArgs(terraformFlags(root, args))
 	root.SetIn(a.In)
 	root.SetOut(a.Out)
 	root.SetErr(a.Err)
@@ -109,9 +115,13 @@ what no spec owns. With no site configured, commands run against a sandbox Moodl
 		SilenceErrors: true,
 		// Which token the command connects with is a property of the command
 		// (site.go, writesMoodle), read here once for whichever command runs.
-		PersistentPreRun: func(cmd *cobra.Command, _ []string) { a.writes = commandWrites(cmd) },
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			a.writes = commandWrites(cmd)
+			return a.changeDir()
+		},
 	}
-	root.PersistentFlags().StringVar(&a.configPath, "config", "", "configuration file (default: enrolctl.yaml or enrolctl.hcl in the current directory)")
+	root.PersistentFlags().StringVar(&a.chdir, "chdir", "", "run as if enrolctl was started in this folder")
+	root.PersistentFlags().StringVar(&a.configPath, "config", "", "configuration file (default: $ENROLCTL_CONFIG, else enrolctl.yaml or enrolctl.hcl in the current folder or the nearest folder above it)")
 	root.PersistentFlags().StringVar(&a.siteName, "site", "", "site to use, from the configuration's sites")
 	root.PersistentFlags().BoolVar(&a.noColor, "no-color", false, "never colour output")
 	// apply is the one command that writes to Moodle: it alone connects with the site's
@@ -132,14 +142,48 @@ func (a *App) versionCommand() *cobra.Command {
 	}
 }
 
+// changeDir applies -chdir: every relative path of the command line, of the
+// environment (ENROLCTL_CONFIG) and the configuration search start from DIR.
+func (a *App) changeDir() error {
+	if a.chdir == "" {
+		return nil
+	}
+	dir := a.path(a.chdir)
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return fmt.Errorf("-chdir %s: not a folder", a.chdir)
+	}
+	a.Dir = dir
+	return nil
+}
+
 func (a *App) color() bool { return a.Terminal && !a.noColor && a.Getenv("NO_COLOR") == "" }
 
-// terraformFlags accepts Terraform's single-dash spelling of plan's -out, which users
-// of plan files type from habit, as --out.
-func terraformFlags(args []string) []string {
+// terraformFlags accepts Terraform's single-dash spelling of every long flag
+// (-auto-approve, -detailed-exitcode, -no-color, -out=FILE, -chdir=DIR), which users
+// of Terraform type from habit, as the double-dash one. Only names of enrolctl's long
+// flags are rewritten, so shorthands (-o json) keep their meaning, and nothing after
+// "--" is touched.
+func terraformFlags(root *cobra.Command, args []string) []string {
+	long := map[string]bool{}
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		for _, fs := range []*pflag.FlagSet{c.Flags(), c.PersistentFlags()} {
+			fs.VisitAll(func(f *pflag.Flag) { long[f.Name] = true })
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+	long["help"] = true
 	out := make([]string, len(args))
+	rest := false
 	for i, a := range args {
-		if a == "-out" || strings.HasPrefix(a, "-out=") {
+		if a == "--" {
+			rest = true
+		}
+		name, _, _ := strings.Cut(strings.TrimPrefix(a, "-"), "=")
+		if !rest && strings.HasPrefix(a, "-") && !strings.HasPrefix(a, "--") && len(name) > 1 && long[name] {
 			a = "-" + a
 		}
 		out[i] = a

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -20,6 +19,12 @@ func (a *App) loadSpecs(conn *siteConn, siteRoles []string) *spec.Set {
 	if filepath.IsAbs(conn.specsDir) {
 		return spec.LoadDir(conn.specsDir, opts)
 	}
+	if !filepath.IsLocal(conn.specsDir) {
+		// Above the working directory (a configuration found in a parent folder,
+		// --config ../site3/enrolctl.yaml): an fs.FS cannot climb, so read the folder
+		// itself, still naming files as seen from here.
+		return spec.LoadDirFrom(a.path(conn.specsDir), a.Dir, opts)
+	}
 	// Load from the working directory so that diagnostics read specs/x.yaml:3:5.
 	return spec.Load(os.DirFS(a.Dir), filepath.ToSlash(filepath.Clean(conn.specsDir)), opts)
 }
@@ -32,7 +37,7 @@ func (a *App) loadDesired(conn *siteConn, site *moodle.Site) (state.Snapshot, di
 	if loc, err := conn.location(site); err == nil {
 		conn.loc = loc
 	}
-	if _, err := fs.Stat(os.DirFS(a.Dir), filepath.ToSlash(filepath.Clean(conn.specsDir))); err != nil && !filepath.IsAbs(conn.specsDir) {
+	if st, err := os.Stat(a.path(conn.specsDir)); err != nil || !st.IsDir() {
 		return state.Snapshot{}, nil, fmt.Errorf("spec folder %s not found (site %q): create it or set the site's specs in the configuration", conn.specsDir, conn.name)
 	}
 	var roles []string

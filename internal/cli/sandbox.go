@@ -10,7 +10,8 @@ import (
 	"github.com/enrolctl/enrolctl/internal/sandbox"
 )
 
-// sandboxDir is where the sandbox keeps its state, relative to the working directory.
+// sandboxDir is where enrolctl keeps its state (the sandbox, the default audit log), in
+// the configuration's folder (App.stateDir), never inside the specs.
 const sandboxDir = ".enrolctl"
 
 func (a *App) sandboxCommand() *cobra.Command {
@@ -26,7 +27,11 @@ site: about 30 courses in three faculties, 1,200 students and teachers, cohorts 
 promotion, database-synced courses, expired and suspended manual enrolments.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			sb, err := sandbox.Reset(filepath.Join(a.Dir, sandboxDir))
+			// The sandbox of the configuration in effect, wherever it is found from here.
+			if _, err := a.loadConfig(); err != nil && a.stateDir == "" {
+				return err
+			}
+			sb, err := sandbox.Reset(a.path(a.stateDir))
 			if err != nil {
 				return err
 			}

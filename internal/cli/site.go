@@ -80,16 +80,28 @@ func (c *siteConn) urlForAudit() string {
 // loadConfig reads the configuration and selects the site. Its errors are returned as
 // one diagnosticsError "in the configuration"; its warnings are printed.
 func (a *App) loadConfig() (*config.Site, error) {
-	cfg, ds := config.Load(a.Dir, a.configPath)
+	cfg, ds := config.Load(a.Dir, a.configFlag())
 	if ds.HasErrors() {
 		return nil, &diagnosticsError{ds: ds, in: "the configuration"}
 	}
 	a.printDiagnostics(ds)
+	// The configuration found (here or in a folder above) is the one every later step
+	// names: the specs digest, --changed-since.
+	a.configPath, a.stateDir = cfg.File, filepath.Join(cfg.Dir, sandboxDir)
 	name := a.siteName
 	if name == "" {
 		name = a.Getenv("ENROLCTL_SITE") // CI templates name the site once
 	}
 	return cfg.Select(name)
+}
+
+// configFlag is the configuration file the command line names: --config, else the
+// environment variable ENROLCTL_CONFIG; "" to look for one (config.Find).
+func (a *App) configFlag() string {
+	if a.configPath != "" {
+		return a.configPath
+	}
+	return a.Getenv("ENROLCTL_CONFIG")
 }
 
 // readFile reads a file named in a diagnostic (relative to the working directory) to
@@ -127,12 +139,12 @@ func (a *App) connect() (*siteConn, error) {
 		return nil, err
 	}
 	conn := &siteConn{name: site.Name, site: site, specsDir: site.SpecsDir, loc: site.Location,
-		auditLog: filepath.Join(sandboxDir, "audit.log")}
+		auditLog: filepath.Join(a.stateDir, "audit.log")}
 	if site.AuditLog != "" {
 		conn.auditLog = site.AuditLog
 	}
 	if site.Sandbox {
-		sb, err := sandbox.OpenWait(filepath.Join(a.Dir, sandboxDir), sandbox.DefaultWait, func(holder string) {
+		sb, err := sandbox.OpenWait(a.path(a.stateDir), sandbox.DefaultWait, func(holder string) {
 			fmt.Fprintf(a.Err, "The sandbox is in use by %s; waiting up to %s for it to finish.\n", holder, sandbox.DefaultWait)
 		})
 		if err != nil {

@@ -99,7 +99,11 @@ type Defaults struct {
 type Config struct {
 	// File is the configuration file as found (relative to Load's folder); "" when
 	// there is none and the implicit sandbox site is used.
-	File     string
+	File string
+	// Dir is the configuration's folder (relative to Load's folder): where enrolctl
+	// keeps its state, .enrolctl/ (the sandbox, the default audit log). For the
+	// implicit configuration, the folder holding specs/.
+	Dir      string
 	Sites    []*Site // sorted by name
 	Defaults Defaults
 
@@ -108,37 +112,36 @@ type Config struct {
 
 // Implicit is the configuration used without a file: one sandbox site whose specs
 // are in ./specs and whose time zone is Europe/Paris.
-func Implicit() *Config {
+func Implicit() *Config { return implicitAt(".") }
+
+// implicitAt is the implicit configuration of the folder root (relative to Load's).
+func implicitAt(root string) *Config {
 	loc, err := time.LoadLocation(SandboxTimezone)
 	if err != nil {
 		loc = time.UTC // no tz database: keep going rather than fail
 	}
-	return &Config{Sites: []*Site{{
+	return &Config{Dir: root, Sites: []*Site{{
 		Name: SandboxSite, Timezone: SandboxTimezone, Location: loc,
-		Specs: DefaultSpecs, SpecsDir: DefaultSpecs, Sandbox: true, MaskUsernames: true,
+		Specs: DefaultSpecs, SpecsDir: filepath.Join(root, DefaultSpecs), Sandbox: true, MaskUsernames: true,
 	}}}
 }
 
 // Load reads the configuration. file, when given, is the path to it (relative to dir
-// unless absolute) and must exist; otherwise dir is searched for Names, and without
-// any the Implicit configuration is returned. Diagnostic paths are file as given, or
-// the name found in dir.
+// unless absolute) and must exist; otherwise dir and the folders above it are searched
+// for Names (Find), and without any the implicit sandbox configuration of the folder
+// holding specs/ is returned. Diagnostic paths, and every path of the configuration,
+// are relative to dir (../enrolctl.yaml when found in the parent) unless absolute.
 func Load(dir, file string) (*Config, diag.Diagnostics) {
 	display := file
 	if file == "" {
-		var found []string
-		for _, n := range Names {
-			if _, err := os.Stat(filepath.Join(dir, n)); err == nil {
-				found = append(found, n)
-			}
-		}
+		at, found := Find(dir)
 		switch len(found) {
 		case 0:
-			return Implicit(), nil
+			return implicitAt(implicitRoot(dir)), nil
 		case 1:
-			display = found[0]
+			display = filepath.Join(at, found[0])
 		default:
-			return nil, diag.Diagnostics{diag.Errorf(diag.Pos{File: found[1]}, "both %s and %s exist; keep one configuration file", found[0], found[1])}
+			return nil, diag.Diagnostics{diag.Errorf(diag.Pos{File: filepath.Join(at, found[1])}, "both %s and %s exist; keep one configuration file", filepath.Join(at, found[0]), filepath.Join(at, found[1]))}
 		}
 	}
 	full := display
@@ -180,7 +183,7 @@ func Parse(file string, src []byte) (*Config, diag.Diagnostics) {
 		}
 		return nil, ds.Sort()
 	}
-	c := &Config{File: file}
+	c := &Config{File: file, Dir: filepath.Dir(file)}
 	o := tree.ReadObject(root, "configuration", &ds)
 	if o == nil {
 		return nil, ds.Sort()

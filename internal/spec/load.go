@@ -100,6 +100,19 @@ func LoadDir(dir string, opts Options) *Set {
 	return load(os.DirFS(dir), ".", opts, func(p string) string { return filepath.Join(dir, filepath.FromSlash(p)) })
 }
 
+// LoadDirFrom reads the spec folder dir (absolute) and names its files relative to
+// the folder wd (absolute) enrolctl runs in, which may be inside dir or beside it:
+// specs/sub/x.yaml is x.yaml from specs/sub, ../site3/specs/x.yaml from site2.
+func LoadDirFrom(dir, wd string, opts Options) *Set {
+	return load(os.DirFS(dir), ".", opts, func(p string) string {
+		full := filepath.Join(dir, filepath.FromSlash(p))
+		if r, err := filepath.Rel(wd, full); err == nil {
+			return r
+		}
+		return full
+	})
+}
+
 func load(fsys fs.FS, root string, opts Options, display func(string) string) *Set {
 	set := &Set{}
 	var files []string
