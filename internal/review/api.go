@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // Comment is one comment of a merge request.
@@ -73,8 +74,16 @@ type APIError struct {
 	Hint     string
 }
 
+// Name is the platform's name as its users write it.
+func (p Platform) Name() string {
+	if n, ok := map[Platform]string{GitLab: "GitLab", GitHub: "GitHub"}[p]; ok {
+		return n
+	}
+	return string(p)
+}
+
 func (e *APIError) Error() string {
-	name := map[Platform]string{GitLab: "GitLab", GitHub: "GitHub"}[e.Platform]
+	name := e.Platform.Name()
 	s := fmt.Sprintf("%s API: %s", name, http.StatusText(e.Status))
 	if e.Status == 0 {
 		s = name + " API"
@@ -100,7 +109,24 @@ type httpAPI struct {
 	platform  Platform
 	client    *http.Client
 	setAuth   func(*http.Request)
-	tokenName string // the environment variable the token came from, for messages
+	tokenName string        // the environment variable the token came from, for messages
+	timeout   time.Duration // per request
+}
+
+// newHTTPAPI is the API of platform with a copy of client (nil: a new one) that
+// never follows a redirect: a redirected request keeps PRIVATE-TOKEN on any host and
+// Authorization on the same one, so following it could hand the token to whoever
+// the Location names.
+func newHTTPAPI(platform Platform, client *http.Client, tokenEnv string, timeout time.Duration, setAuth func(*http.Request)) httpAPI {
+	hc := http.Client{}
+	if client != nil {
+		hc = *client
+	}
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	if timeout <= 0 {
+		timeout = defaultTimeout
+	}
+	return httpAPI{platform: platform, client: &hc, setAuth: setAuth, tokenName: tokenEnv, timeout: timeout}
 }
 
 func (h *httpAPI) do(ctx context.Context, method, url string, in any, out any) (http.Header, error) {
@@ -119,7 +145,7 @@ func (h *httpAPI) do(ctx context.Context, method, url string, in any, out any) (
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	data, header, err := h.send(req, 64<<20)
+	data, header, err := h.send(req, 64<<20, h.timeout)
 	if err != nil {
 		return nil, err
 	}
@@ -131,27 +157,63 @@ func (h *httpAPI) do(ctx context.Context, method, url string, in any, out any) (
 	return header, nil
 }
 
-// send adds the token, sends req and reads at most limit bytes of the answer; an
-// answer of 300 or above is an *APIError.
-func (h *httpAPI) send(req *http.Request, limit int64) ([]byte, http.Header, error) {
+// errTooLarge is the cause of an answer longer than the reader's limit.
+var errTooLarge = errors.New("too large")
+
+// send adds the token, sends req and reads at most limit bytes of the answer, within
+// timeout; a longer answer is errTooLarge, never cut. An answer of 300 or above is an
+// *APIError, a redirect an ErrRedirect naming its Location.
+func (h *httpAPI) send(req *http.Request, limit int64, timeout time.Duration) ([]byte, http.Header, error) {
 	h.setAuth(req)
-	client := h.client
-	if client == nil {
-		client = http.DefaultClient
-	}
-	resp, err := client.Do(req)
+	resp, cancel, err := h.roundTrip(req, timeout)
 	if err != nil {
 		return nil, nil, err
 	}
+	defer cancel()
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, limit))
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		return nil, nil, fmt.Errorf("%s API: %w (HTTP %d) to %s, not followed: the token would go with it; is the API address right (CI_API_V4_URL, GITHUB_API_URL)?",
+			h.platform.Name(), ErrRedirect, resp.StatusCode, resp.Header.Get("Location"))
+	}
+	data, err := readAtMost(resp.Body, limit)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, h.timedOut(req, timeout, err)
 	}
 	if resp.StatusCode >= 300 {
 		return nil, nil, h.apiError(resp.StatusCode, data)
 	}
 	return data, resp.Header, nil
+}
+
+// roundTrip sends req with a deadline; the caller calls cancel once the body is read.
+func (h *httpAPI) roundTrip(req *http.Request, timeout time.Duration) (*http.Response, context.CancelFunc, error) {
+	ctx, cancel := context.WithTimeout(req.Context(), timeout)
+	resp, err := h.client.Do(req.WithContext(ctx))
+	if err != nil {
+		cancel()
+		return nil, nil, h.timedOut(req, timeout, err)
+	}
+	return resp, cancel, nil
+}
+
+// timedOut words a request that ran out of time; other errors are returned as they are.
+func (h *httpAPI) timedOut(req *http.Request, timeout time.Duration, err error) error {
+	if errors.Is(err, context.DeadlineExceeded) && req.Context().Err() == nil {
+		return fmt.Errorf("%s API: no answer within %v to %s %s", h.platform.Name(), timeout, req.Method, req.URL.Redacted())
+	}
+	return err
+}
+
+// readAtMost reads r whole, or fails with errTooLarge past limit bytes.
+func readAtMost(r io.Reader, limit int64) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%w: larger than %d bytes", errTooLarge, limit)
+	}
+	return data, nil
 }
 
 func (h *httpAPI) apiError(status int, data []byte) error {
@@ -192,3 +254,13 @@ func (h *httpAPI) apiError(status int, data []byte) error {
 	}
 	return e
 }
+
+// ErrRedirect is matched by errors.Is for an API answer that redirected: never
+// followed, since the token would go with it.
+var ErrRedirect = errors.New("the API answered with a redirect")
+
+// defaultTimeout bounds one API request; a download gets downloadTimeouts of them.
+const (
+	defaultTimeout   = 60 * time.Second
+	downloadTimeouts = 5
+)

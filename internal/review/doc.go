@@ -19,6 +19,15 @@
 //     by the last pipeline of the merge request merged as this commit.
 //   - NewMasker / PlanUsernames: consistent masks for the usernames of a plan.
 //
+// # What the client refuses
+//
+// A redirect from the API is never followed with the token (PRIVATE-TOKEN would go to
+// any host, Authorization to the same one): it is an error naming the Location
+// (ErrRedirect). Artifact downloads alone follow the platform's redirect to its
+// storage, without the token. Every request has a deadline (one minute, five for a
+// download), and a plan is read whole or refused: at most planfile.MaxSize bytes, and
+// from a zip artifact at most maxInflateRatio times its compressed size.
+//
 // # Why plain net/http
 //
 // Five endpoints are used (list, create and update comments on two platforms); the

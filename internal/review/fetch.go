@@ -6,10 +6,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
+
+	"github.com/enrolctl/enrolctl/internal/planfile"
 )
 
 // FetchOptions tune FetchPlan.
@@ -22,6 +24,10 @@ type FetchOptions struct {
 	// TokenEnv overrides the token's environment variable.
 	TokenEnv   string
 	HTTPClient *http.Client
+	// Timeout bounds each request (default defaultTimeout; downloads get more).
+	Timeout time.Duration
+	// MaxPlanSize bounds the plan (default planfile.MaxSize, what apply reads).
+	MaxPlanSize int64
 }
 
 // Fetched says where a plan came from.
@@ -45,6 +51,9 @@ func FetchPlan(ctx context.Context, ci CI, getenv func(string) string, o FetchOp
 	if o.Path == "" {
 		o.Path = "plan.json"
 	}
+	if o.MaxPlanSize <= 0 {
+		o.MaxPlanSize = maxPlanSize
+	}
 	if ci.Commit == "" {
 		return Fetched{}, fmt.Errorf("the CI variables do not say which commit this is (CI_COMMIT_SHA, GITHUB_SHA)")
 	}
@@ -57,11 +66,11 @@ func FetchPlan(ctx context.Context, ci CI, getenv func(string) string, o FetchOp
 		return Fetched{}, fmt.Errorf("the environment variable %s is empty or not set; it must hold the token that reads merge requests and artifacts (see docs/ci.md)", tokenEnv)
 	}
 	if ci.Platform == GitLab {
-		g := &gitLabFetch{httpAPI: gitLabAPI(o.HTTPClient, token, tokenEnv),
+		g := &gitLabFetch{httpAPI: gitLabAPI(o.HTTPClient, token, tokenEnv, o.Timeout),
 			project: ci.APIURL + "/projects/" + url.PathEscape(ci.Project)}
 		return g.fetch(ctx, ci.Commit, o)
 	}
-	g := &gitHubFetch{httpAPI: gitHubAPI(o.HTTPClient, token, tokenEnv),
+	g := &gitHubFetch{httpAPI: gitHubAPI(o.HTTPClient, token, tokenEnv, o.Timeout),
 		repo: ci.APIURL + "/repos/" + ci.Project}
 	return g.fetch(ctx, ci.Commit, o)
 }
@@ -117,9 +126,9 @@ func (g *gitLabFetch) fetch(ctx context.Context, sha string, o FetchOptions) (Fe
 		if j.Status != "success" {
 			return Fetched{}, fmt.Errorf("%w: the %s job of merge request !%d's last pipeline (%d) did not succeed (status %s), so no plan of the merged specs was reviewed", ErrNoReviewedPlan, o.Job, iid, last.ID, j.Status)
 		}
-		data, err := g.raw(ctx, fmt.Sprintf("%s/jobs/%d/artifacts/%s", g.project, j.ID, o.Path))
+		data, err := g.download(ctx, fmt.Sprintf("%s/jobs/%d/artifacts/%s", g.project, j.ID, o.Path), o.MaxPlanSize)
 		if err != nil {
-			return Fetched{}, err
+			return Fetched{}, fmt.Errorf("%s of job %d: %w", o.Path, j.ID, err)
 		}
 		return Fetched{Plan: data, MergeRequest: iid, From: fmt.Sprintf("job %d of pipeline %d (merge request !%d)", j.ID, last.ID, iid)}, nil
 	}
@@ -174,40 +183,110 @@ func (g *gitHubFetch) fetch(ctx context.Context, sha string, o FetchOptions) (Fe
 	if a.Expired {
 		return Fetched{}, fmt.Errorf("%w: the artifact %s of pull request #%d has expired; plan again through a pull request", ErrNoReviewedPlan, name, number)
 	}
-	zipped, err := g.raw(ctx, a.ArchiveDownloadURL)
+	zipped, err := g.download(ctx, a.ArchiveDownloadURL, o.MaxPlanSize)
 	if err != nil {
-		return Fetched{}, err
+		return Fetched{}, fmt.Errorf("artifact %s (id %d): %w", name, a.ID, err)
 	}
-	zr, err := zip.NewReader(bytes.NewReader(zipped), int64(len(zipped)))
+	data, err := unzipPlan(zipped, o.Path, o.MaxPlanSize)
 	if err != nil {
-		return Fetched{}, fmt.Errorf("artifact %s is not a zip archive: %v", name, err)
+		return Fetched{}, fmt.Errorf("artifact %s (id %d): %w", name, a.ID, err)
 	}
-	for _, f := range zr.File {
-		if f.Name != o.Path {
-			continue
-		}
-		rc, err := f.Open()
-		if err != nil {
-			return Fetched{}, err
-		}
-		defer rc.Close()
-		data, err := io.ReadAll(io.LimitReader(rc, 512<<20))
-		if err != nil {
-			return Fetched{}, err
-		}
-		return Fetched{Plan: data, MergeRequest: number, From: fmt.Sprintf("artifact %s (id %d, pull request #%d)", name, a.ID, number)}, nil
-	}
-	return Fetched{}, fmt.Errorf("%w: artifact %s has no %s", ErrNoReviewedPlan, name, o.Path)
+	return Fetched{Plan: data, MergeRequest: number, From: fmt.Sprintf("artifact %s (id %d, pull request #%d)", name, a.ID, number)}, nil
 }
 
-// raw GETs a URL and returns its body as it is.
-func (h *httpAPI) raw(ctx context.Context, u string) ([]byte, error) {
+// Bounds on what an artifact's plan may inflate to: a renewal plan of 10,000 alike
+// enrolments compresses 74 times (the most measured); deflate reaches 1,000, which
+// only a crafted archive does.
+const (
+	maxInflateRatio = 400
+	minInflateBound = 1 << 20 // a small plan is never refused for its ratio
+)
+
+// unzipPlan reads the file at path in a zip archive, bounded by max bytes and by
+// maxInflateRatio times its compressed size, whatever the archive declares.
+func unzipPlan(zipped []byte, path string, max int64) ([]byte, error) {
+	zr, err := zip.NewReader(bytes.NewReader(zipped), int64(len(zipped)))
+	if err != nil {
+		return nil, fmt.Errorf("not a zip archive: %v", err)
+	}
+	for _, f := range zr.File {
+		if f.Name != path {
+			continue
+		}
+		if f.UncompressedSize64 > uint64(max) {
+			return nil, fmt.Errorf("%s is %d bytes, larger than %d bytes, the most apply reads; refused", path, f.UncompressedSize64, max)
+		}
+		bound := min(max, int64(min(f.CompressedSize64, uint64(max)))*maxInflateRatio)
+		bound = min(max, maxOf(bound, minInflateBound))
+		rc, err := f.Open()
+		if err != nil {
+			return nil, err
+		}
+		defer rc.Close()
+		data, err := readAtMost(rc, bound)
+		switch {
+		case errors.Is(err, errTooLarge) && bound < max:
+			return nil, fmt.Errorf("%s inflates to more than %d times its compressed size (%d bytes), which no plan does; refused", path, maxInflateRatio, f.CompressedSize64)
+		case errors.Is(err, errTooLarge):
+			return nil, fmt.Errorf("%s is larger than %d bytes, the most apply reads; refused", path, max)
+		case err != nil:
+			return nil, fmt.Errorf("reading %s: %v", path, err)
+		}
+		return data, nil
+	}
+	return nil, fmt.Errorf("%w: the artifact has no %s", ErrNoReviewedPlan, path)
+}
+
+func maxOf(a, b int64) int64 {
+	if a > b {
+		return a
+	}
+	return b
+}
+
+// download GETs an artifact with the token and returns it whole, at most limit bytes.
+// The platform may redirect to its storage (GitHub always does, GitLab with object
+// storage): that address is signed, so it is followed without the token, at most
+// three times.
+func (h *httpAPI) download(ctx context.Context, u string, limit int64) ([]byte, error) {
+	timeout := h.timeout * downloadTimeouts
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, err
 	}
-	data, _, err := h.send(req, 512<<20) // a plan or its artifact archive
-	return data, err
+	h.setAuth(req)
+	for hop := 0; ; hop++ {
+		resp, cancel, err := h.roundTrip(req, timeout)
+		if err != nil {
+			return nil, err
+		}
+		if resp.StatusCode >= 300 && resp.StatusCode < 400 && hop < 3 {
+			loc, err := resp.Location()
+			resp.Body.Close()
+			cancel()
+			if err != nil {
+				return nil, fmt.Errorf("%s API: a redirect without a valid Location: %v", h.platform.Name(), err)
+			}
+			// A new request: no token, no header of the platform's.
+			if req, err = http.NewRequestWithContext(ctx, http.MethodGet, loc.String(), nil); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		data, err := readAtMost(resp.Body, limit)
+		status := resp.StatusCode
+		resp.Body.Close()
+		cancel()
+		switch {
+		case errors.Is(err, errTooLarge):
+			return nil, fmt.Errorf("larger than %d bytes, the most apply reads; refused rather than cut", limit)
+		case err != nil:
+			return nil, h.timedOut(req, timeout, err)
+		case status >= 300:
+			return nil, h.apiError(status, data)
+		}
+		return data, nil
+	}
 }
 
 func short(sha string) string {
@@ -216,3 +295,6 @@ func short(sha string) string {
 	}
 	return sha
 }
+
+// maxPlanSize is the most a fetched plan may weigh: what apply reads.
+const maxPlanSize int64 = planfile.MaxSize

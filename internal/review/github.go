@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // GitHubTokenEnv is the environment variable holding the GitHub token: the workflow's
@@ -22,21 +23,20 @@ type gitHub struct {
 
 // NewGitHub returns the comments API of pull request number of repo (owner/name) at
 // apiURL (GITHUB_API_URL). tokenEnv names where token came from, for messages.
-func NewGitHub(client *http.Client, apiURL, repo string, number int, token, tokenEnv string) Commenter {
+func NewGitHub(client *http.Client, apiURL, repo string, number int, token, tokenEnv string, timeout time.Duration) Commenter {
 	return &gitHub{
-		httpAPI: gitHubAPI(client, token, tokenEnv),
+		httpAPI: gitHubAPI(client, token, tokenEnv, timeout),
 		api:     apiURL, repo: repo, number: number,
 	}
 }
 
 // gitHubAPI is GitHub's REST API with the token as a bearer, for comments and fetches.
-func gitHubAPI(client *http.Client, token, tokenEnv string) httpAPI {
-	return httpAPI{platform: GitHub, client: client, tokenName: tokenEnv,
-		setAuth: func(r *http.Request) {
-			r.Header.Set("Authorization", "Bearer "+token)
-			r.Header.Set("Accept", "application/vnd.github+json")
-			r.Header.Set("X-GitHub-Api-Version", "2022-11-28")
-		}}
+func gitHubAPI(client *http.Client, token, tokenEnv string, timeout time.Duration) httpAPI {
+	return newHTTPAPI(GitHub, client, tokenEnv, timeout, func(r *http.Request) {
+		r.Header.Set("Authorization", "Bearer "+token)
+		r.Header.Set("Accept", "application/vnd.github+json")
+		r.Header.Set("X-GitHub-Api-Version", "2022-11-28")
+	})
 }
 
 type gitHubComment struct {

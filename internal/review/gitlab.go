@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 )
 
 // GitLabTokenEnv is the environment variable holding the GitLab token that posts
@@ -21,17 +22,16 @@ type gitLab struct {
 
 // NewGitLab returns the notes API of merge request iid of project (an ID or a
 // path) at apiURL (CI_API_V4_URL). tokenEnv names where token came from, for messages.
-func NewGitLab(client *http.Client, apiURL, project string, iid int, token, tokenEnv string) Commenter {
+func NewGitLab(client *http.Client, apiURL, project string, iid int, token, tokenEnv string, timeout time.Duration) Commenter {
 	return &gitLab{
-		httpAPI: gitLabAPI(client, token, tokenEnv),
+		httpAPI: gitLabAPI(client, token, tokenEnv, timeout),
 		base:    fmt.Sprintf("%s/projects/%s/merge_requests/%d/notes", apiURL, url.PathEscape(project), iid),
 	}
 }
 
 // gitLabAPI is GitLab's REST API v4 with a private token, for notes and fetches.
-func gitLabAPI(client *http.Client, token, tokenEnv string) httpAPI {
-	return httpAPI{platform: GitLab, client: client, tokenName: tokenEnv,
-		setAuth: func(r *http.Request) { r.Header.Set("PRIVATE-TOKEN", token) }}
+func gitLabAPI(client *http.Client, token, tokenEnv string, timeout time.Duration) httpAPI {
+	return newHTTPAPI(GitLab, client, tokenEnv, timeout, func(r *http.Request) { r.Header.Set("PRIVATE-TOKEN", token) })
 }
 
 type gitLabNote struct {

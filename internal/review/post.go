@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/enrolctl/enrolctl/internal/diff"
@@ -21,6 +22,8 @@ type PostOptions struct {
 	// (ENROLCTL_GITLAB_TOKEN on GitLab, GITHUB_TOKEN on GitHub).
 	TokenEnv   string
 	HTTPClient *http.Client
+	// Timeout bounds each request (default defaultTimeout).
+	Timeout time.Duration
 }
 
 // newCommenter returns the comment API of the merge request ci describes, with the
@@ -45,9 +48,9 @@ func newCommenter(ci CI, getenv func(string) string, o PostOptions) (Commenter, 
 		return nil, fmt.Errorf("the CI variables do not say which project this is (CI_API_V4_URL and CI_PROJECT_ID, or GITHUB_REPOSITORY)")
 	}
 	if ci.Platform == GitLab {
-		return NewGitLab(o.HTTPClient, ci.APIURL, ci.Project, ci.MergeRequest, token, tokenEnv), nil
+		return NewGitLab(o.HTTPClient, ci.APIURL, ci.Project, ci.MergeRequest, token, tokenEnv, o.Timeout), nil
 	}
-	return NewGitHub(o.HTTPClient, ci.APIURL, ci.Project, ci.MergeRequest, token, tokenEnv), nil
+	return NewGitHub(o.HTTPClient, ci.APIURL, ci.Project, ci.MergeRequest, token, tokenEnv, o.Timeout), nil
 }
 
 // Post renders the plan for ci's platform and creates or updates the site's comment on

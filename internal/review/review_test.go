@@ -346,7 +346,7 @@ func TestUpsertLeavesQuotingRepliesAlone(t *testing.T) {
 	getenv := env(map[string]string{GitHubTokenEnv: testToken})
 	srv2 := reviewtest.NewGitHub(testToken)
 	defer srv2.Close()
-	c := NewGitHub(nil, srv2.URL, "acme/specs", 7, testToken, GitHubTokenEnv)
+	c := NewGitHub(nil, srv2.URL, "acme/specs", 7, testToken, GitHubTokenEnv, 0)
 	reply := "> " + Marker("ecampus") + "\n> ### enrolctl plan\n\nWhy is 21000000 renewed?"
 	if _, err := c.Create(ctx, reply); err != nil {
 		t.Fatal(err)

@@ -31,6 +31,15 @@ type Server struct {
 	mergedAs string
 	plan     []byte
 	planJob  string
+	zip      []byte // the artifact archive as served, when set (SetArtifactZip)
+}
+
+// SetArtifactZip makes the GitHub artifact's download serve data as it is, instead of
+// a zip of the plan.
+func (s *Server) SetArtifactZip(data []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.zip = data
 }
 
 // SetReviewedPlan records that merge request 7 was merged as commit mergedAs and that
@@ -195,7 +204,12 @@ func NewGitHub(token string) *Server {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		s.count(r)
-		if r.URL.Path == "/blob/300" { // signed storage URL: no token
+		if r.URL.Path == "/blob/300" { // signed storage URL: a token is refused
+			if r.Header.Get("Authorization") != "" {
+				w.WriteHeader(http.StatusBadRequest)
+				w.Write([]byte("<Error><Code>InvalidAuthenticationInfo</Code></Error>"))
+				return
+			}
 			s.writeZip(w)
 			return
 		}
@@ -341,6 +355,11 @@ func (s *Server) gitHubFetch(w http.ResponseWriter, r *http.Request) bool {
 }
 
 func (s *Server) writeZip(w http.ResponseWriter) {
+	if s.zip != nil {
+		w.Header().Set("Content-Type", "application/zip")
+		w.Write(s.zip)
+		return
+	}
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
 	f, _ := zw.Create("plan.json")
