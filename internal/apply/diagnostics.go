@@ -55,13 +55,9 @@ func (e *InvalidPlanError) Diagnostics() diag.Diagnostics {
 
 // Diagnostics gives each change the specs do not produce.
 func (e *ForgedChangeError) Diagnostics() diag.Diagnostics {
-	at := "the specs"
-	if e.Commit != "" {
-		at = "the specs at commit " + shortCommit(e.Commit)
-	}
 	ds := make(diag.Diagnostics, len(e.Changes))
 	for i, c := range e.Changes {
-		ds[i] = diag.Errorf(diag.Pos{}, "a change of the plan file is not what %s produce against the site now, nothing was applied: %s", at, c)
+		ds[i] = diag.Errorf(diag.Pos{}, "a change of the plan file is not what the specs produce here against the site now, nothing was applied: %s", c)
 	}
 	return ds
 }

@@ -13,8 +13,8 @@ import (
 // A saved plan grants nothing by itself: its file may have been edited between review
 // and apply (a removal's accounting deleted, an update turned into a delete, a user
 // swapped for admin). ValidatePlan checks the whole file before anything is read from
-// Moodle; VerifySaved then accepts only the changes that the specs at the plan's
-// commit produce against the live state, and returns those changes as computed now,
+// Moodle; VerifySaved then accepts only the changes that the specs checked out here
+// (bound to the plan by its digest) produce against the live state, and returns those changes as computed now,
 // so that guards and removal accounting never come from the file.
 
 // InvalidPlanError lists what is wrong with a plan file.
@@ -85,31 +85,24 @@ func ValidatePlan(p diff.Plan) error {
 	return nil
 }
 
-// ForgedChangeError lists the changes of a saved plan that the specs at its commit do
-// not produce.
+// ForgedChangeError lists the changes of a saved plan that the specs checked out here
+// do not produce.
 type ForgedChangeError struct {
-	Commit  string
 	Changes []string
 }
 
 func (e *ForgedChangeError) Error() string {
-	at := "the specs"
-	if e.Commit != "" {
-		at = "the specs at commit " + shortCommit(e.Commit)
-	}
 	const show = 10
-	msg := fmt.Sprintf("%d change(s) of the plan file are not what %s produce against the site now; the file was altered or made from other specs, and nothing was applied. Plan again and review the new plan:\n  %s",
-		len(e.Changes), at, strings.Join(e.Changes[:min(show, len(e.Changes))], "\n  "))
+	msg := fmt.Sprintf("%d change(s) of the plan file are not what the specs produce here against the site now; the file was altered or made from other specs, and nothing was applied. Plan again and review the new plan:\n  %s",
+		len(e.Changes), strings.Join(e.Changes[:min(show, len(e.Changes))], "\n  "))
 	if n := len(e.Changes) - show; n > 0 {
 		msg += fmt.Sprintf("\n  and %d more", n)
 	}
 	return msg
 }
 
-func shortCommit(c string) string { return c[:min(len(c), 12)] }
-
-// VerifySaved checks a saved plan against fresh, the plan that the specs at the saved
-// plan's commit produce against the live state now (with Protected from those specs).
+// VerifySaved checks a saved plan against fresh, the plan that the specs checked out
+// here produce against the live state now (with Protected from those specs).
 // Every saved change must be one of fresh's, in kind, action, address and object; a
 // saved change fresh lacks is accepted only when live already shows it (a sync made it
 // meanwhile), and is then dropped. The plan returned holds fresh's version of each
@@ -147,7 +140,7 @@ func VerifySaved(saved, fresh diff.Plan, live state.Snapshot) (diff.Plan, error)
 		forged = append(forged, fmt.Sprintf("%s %s: %s", c.Action, c.Address, what))
 	}
 	if len(forged) > 0 {
-		return diff.Plan{}, &ForgedChangeError{Commit: saved.Commit, Changes: forged}
+		return diff.Plan{}, &ForgedChangeError{Changes: forged}
 	}
 	return out, nil
 }

@@ -29,28 +29,33 @@ func (a *App) loadSpecs(conn *siteConn, siteRoles []string) *spec.Set {
 	return spec.Load(os.DirFS(a.Dir), filepath.ToSlash(filepath.Clean(conn.specsDir)), opts)
 }
 
+// desiredSpecs is what the specs say, read against the site: the desired state, every
+// diagnostic of the specs, and the digest of exactly the files read with the
+// configuration, which binds a saved plan to them.
+type desiredSpecs struct {
+	state.Snapshot
+	diags  diag.Diagnostics
+	digest string
+}
+
 // loadDesired reads the specs against the site (its time zone, roles and catalogue;
 // policies merged over the catalogue) and returns the desired state with every
 // diagnostic found. Errors do not stop it: the caller still checks what it can against
 // the site, so that all errors are reported in one run.
-func (a *App) loadDesired(conn *siteConn, site *moodle.Site) (state.Snapshot, diag.Diagnostics, error) {
+func (a *App) loadDesired(conn *siteConn, site *moodle.Site) (desiredSpecs, error) {
 	if loc, err := conn.location(site); err == nil {
 		conn.loc = loc
 	}
 	if st, err := os.Stat(a.path(conn.specsDir)); err != nil || !st.IsDir() {
-		return state.Snapshot{}, nil, fmt.Errorf("spec folder %s not found (site %q): create it or set the site's specs in the configuration", conn.specsDir, conn.name)
+		return desiredSpecs{}, fmt.Errorf("spec folder %s not found (site %q): create it or set the site's specs in the configuration", conn.specsDir, conn.name)
 	}
-	var roles []string
-	for _, r := range site.Status.Roles {
-		roles = append(roles, r.Shortname)
-	}
-	set := a.loadSpecs(conn, roles)
+	set := a.loadSpecs(conn, siteRoleNames(site))
 	catalogue := make([]spec.CourseRef, len(site.Catalogue))
 	for i, c := range site.Catalogue {
 		catalogue[i] = spec.CourseRef{Shortname: c.Shortname, Category: c.CategoryPath}
 	}
 	courses, ds := spec.Resolve(set, catalogue)
-	return state.Snapshot{Courses: courses}, ds, nil
+	return desiredSpecs{Snapshot: state.Snapshot{Courses: courses}, diags: ds, digest: a.specsDigest(set)}, nil
 }
 
 // methodsUsed lists the method types the site's specs declare (offline).

@@ -44,10 +44,11 @@ func (a *App) makePlan(ctx context.Context) (*planned, error) {
 	if err != nil {
 		return nil, err
 	}
-	desired, specDiags, err := a.loadDesired(conn, site)
+	specs, err := a.loadDesired(conn, site)
 	if err != nil {
 		return nil, err
 	}
+	desired, specDiags := specs.Snapshot, specs.diags
 	if desired, err = a.onlyCourses(desired); err != nil {
 		return nil, err
 	}
@@ -72,9 +73,7 @@ func (a *App) makePlan(ctx context.Context) (*planned, error) {
 		p.Commit = c.Hash
 		p.Dirty, _ = gitsrc.Dirty(a.path(conn.specsDir))
 	}
-	if p.SpecsDigest, err = a.specsDigest(conn); err != nil {
-		return nil, err
-	}
+	p.SpecsDigest = specs.digest
 	pl := &planned{conn: conn, site: site, desired: desired, observed: observed, plan: p}
 	if p.Diagnostics.HasErrors() {
 		return pl, &diagnosticsError{ds: p.Diagnostics, in: "the specs"}
@@ -170,9 +169,9 @@ func (a *App) textOptions() render.TextOptions {
 // savePlan saves the plan document to out: the very bytes `plan -o json` prints, and
 // a signature when the site signs its plans (planKey).
 func (a *App) savePlan(out string, pl *planned) error {
-	key, warn := a.planKey(pl.conn.site)
-	if warn != "" {
-		fmt.Fprintf(a.Err, "Warning: %s: the saved plan is not signed, and apply with the key will refuse it.\n", warn)
+	key, err := a.planKey(pl.conn.site)
+	if err != nil {
+		return err
 	}
 	return writePlanFile(a.path(out), pl.plan, key)
 }

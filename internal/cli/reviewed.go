@@ -4,11 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/enrolctl/enrolctl/internal/config"
@@ -17,51 +14,21 @@ import (
 	"github.com/enrolctl/enrolctl/internal/spec"
 )
 
-// specsDigest is a digest of what a plan is made from: every spec file the loader
-// reads (path below the spec folder and content) and the configuration file. It does
-// not depend on git, so a merge commit, a fast-forward and a squash of the reviewed
-// branch all give the digest the merge request's plan recorded.
-func (a *App) specsDigest(conn *siteConn) (string, error) {
-	root := a.abs(conn.specsDir)
-	fsys := os.DirFS(root)
-	var files []string
-	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if p != "." && strings.HasPrefix(d.Name(), ".") {
-			if d.IsDir() {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if d.Type().IsRegular() && spec.IsSpecFile(p) && !(path.Dir(p) == "." && slices.Contains(config.Names, d.Name())) {
-			files = append(files, p)
-		}
-		return nil
-	})
-	if err != nil {
-		return "", fmt.Errorf("reading the spec folder for the plan's digest: %w", err)
-	}
-	slices.Sort(files)
+// specsDigest is the digest a plan records and apply checks: the spec files exactly as
+// the loader read them (spec.Set.Digest) and the configuration file. It does not depend
+// on git, so a merge commit, a fast-forward, a rebase and a squash of the reviewed
+// branch, and a shallow clone of any of them, all give the digest the merge request's
+// plan recorded; a plan from an unmerged or reverted branch does not.
+func (a *App) specsDigest(set *spec.Set) string {
 	h := sha256.New()
-	add := func(name string, data []byte) {
-		fmt.Fprintf(h, "%s\x00%d\x00", name, len(data))
-		h.Write(data)
-	}
-	for _, f := range files {
-		data, err := fs.ReadFile(fsys, f)
-		if err != nil {
-			return "", fmt.Errorf("reading %s for the plan's digest: %w", f, err)
-		}
-		add("specs/"+f, data)
-	}
+	fmt.Fprintf(h, "specs\x00%s\x00", set.Digest)
 	for _, name := range a.configFiles() {
 		if data, err := os.ReadFile(name); err == nil {
-			add("config/"+filepath.Base(name), data)
+			fmt.Fprintf(h, "config/%s\x00%d\x00", filepath.Base(name), len(data))
+			h.Write(data)
 		}
 	}
-	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }
 
 // configFiles are the configuration files that may apply (the one --config names, or
@@ -77,29 +44,39 @@ func (a *App) configFiles() []string {
 	return out
 }
 
-// checkReviewedSpecs refuses a saved plan made from other specs than the ones here:
-// after a merge, the plan applied must be the one reviewed for the merged specs.
-func (a *App) checkReviewedSpecs(conn *siteConn, file string, p diff.Plan) error {
+// checkReviewedSpecs refuses a saved plan unless it was made from exactly the specs
+// apply re-plans from (here): after a merge, the plan applied must be the one reviewed
+// for the merged specs, whatever the merge strategy; a plan from another branch, a
+// reverted commit or an edited file is refused, and so is one without a digest.
+func (a *App) checkReviewedSpecs(conn *siteConn, file string, p diff.Plan, here string) error {
 	if p.SpecsDigest == "" {
-		return nil
-	}
-	here, err := a.specsDigest(conn)
-	if err != nil {
-		return err
+		return refused(fmt.Errorf("the plan file records no specs digest, so nothing binds it to the specs it was made from; nothing was applied. Plan again (enrolctl plan -out %s) and have it reviewed", file), file)
 	}
 	if here == p.SpecsDigest {
 		return nil
 	}
+	dir := a.abs(conn.specsDir)
 	where := ""
-	if c, err := gitsrc.Head(a.abs(conn.specsDir)); err == nil && c.Hash != "" {
-		where = " at commit " + shortHash(c.Hash)
+	if c, err := gitsrc.Head(dir); err == nil && c.Hash != "" {
+		where = " (commit " + shortHash(c.Hash) + ")"
 	}
 	planned := ""
 	if p.Commit != "" {
-		planned = " (commit " + shortHash(p.Commit) + ")"
+		planned = " at commit " + shortHash(p.Commit)
+		if p.Dirty {
+			planned += " with uncommitted changes"
+		}
 	}
-	return &exitError{code: 1, err: fmt.Errorf("%s was made from other specs%s than the ones here%s; nothing was applied. Apply the plan reviewed for these specs: plan again (enrolctl plan -out %s) and have it reviewed",
-		file, planned, where, file)}
+	why := ""
+	if changed, _ := gitsrc.ChangedFiles(dir); len(changed) > 0 {
+		const show = 10
+		why = fmt.Sprintf(". The specs here have uncommitted changes: %s", strings.Join(changed[:min(show, len(changed))], ", "))
+		if n := len(changed) - show; n > 0 {
+			why += fmt.Sprintf(" and %d more", n)
+		}
+	}
+	return refused(fmt.Errorf("the plan was made from other specs%s than the ones checked out here%s%s; nothing was applied. Apply only the plan reviewed for these specs: plan again (enrolctl plan -out %s) and have it reviewed",
+		planned, where, why, file), file)
 }
 
 func shortHash(h string) string {

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"io/fs"
 	"path"
 	"path/filepath"
 	"slices"
@@ -12,21 +11,19 @@ import (
 
 	"github.com/enrolctl/enrolctl/internal/apply"
 	"github.com/enrolctl/enrolctl/internal/config"
-	"github.com/enrolctl/enrolctl/internal/diag"
 	"github.com/enrolctl/enrolctl/internal/diff"
-	"github.com/enrolctl/enrolctl/internal/gitsrc"
 	"github.com/enrolctl/enrolctl/internal/moodle"
 	"github.com/enrolctl/enrolctl/internal/planfile"
 	"github.com/enrolctl/enrolctl/internal/safefile"
-	"github.com/enrolctl/enrolctl/internal/spec"
 	"github.com/enrolctl/enrolctl/internal/state"
 )
 
 // applySaved applies a saved plan. The file grants nothing by itself: it is validated
-// whole before anything is read; then, holding the site's lease, the specs at the
-// plan's commit are planned again against the live courses, every change of the file
-// must be one of that plan's, and the guards, protected courses and removal accounting
-// are those of the live state, never the file's.
+// whole before anything is read; then, holding the site's lease, the specs checked out
+// here are planned again against the live courses. The plan must have been made from
+// exactly these specs (its digest), every change of the file must be one of that
+// plan's, and the guards, protected courses and removal accounting are those of the
+// live state, never the file's.
 func (a *App) applySaved(ctx context.Context, file string, f applyFlags) error {
 	data, err := safefile.Read(a.path(file), planfile.MaxSize, "plan file")
 	if err != nil {
@@ -49,21 +46,20 @@ func (a *App) applySaved(ctx context.Context, file string, f applyFlags) error {
 	f.run.site = conn.name
 	// A signed site's plan grants nothing unless its signature holds: approvals and
 	// limits are in the file, and the file is an artifact others can edit.
-	key, warn := a.planKey(conn.site)
+	key, err := a.planKey(conn.site)
+	if err != nil {
+		return refused(err, file)
+	}
 	if key != nil {
 		if err := planfile.Verify(data, key); err != nil {
 			return refused(err, file)
 		}
-	} else if warn != "" {
-		w := diag.Diagnostics{diag.Warnf(diag.Pos{File: file}, "%s: the plan's signature is not checked", warn)}
-		f.run.warnings = append(f.run.warnings, w...)
-		a.printDiagnostics(w)
-	}
-	if err := a.checkReviewedSpecs(conn, file, saved); err != nil {
-		return err
 	}
 	if saved.Site != "" && saved.Site != conn.name {
 		return refused(fmt.Errorf("the plan was made for site %q, not %q; nothing was applied: pass --site %s", saved.Site, conn.name, saved.Site), file)
+	}
+	if saved.SpecsDigest == "" {
+		return a.checkReviewedSpecs(conn, file, saved, "")
 	}
 	lease, err := a.takeLease(ctx, conn, f)
 	if err != nil {
@@ -75,9 +71,17 @@ func (a *App) applySaved(ctx context.Context, file string, f applyFlags) error {
 	if err != nil {
 		return err
 	}
-	desired, err := a.desiredAt(conn, site, file, saved.Commit)
+	// The specs checked out here are the branch being applied (main after the merge):
+	// the plan must have been made from exactly them.
+	desired, err := a.loadDesired(conn, site)
 	if err != nil {
 		return err
+	}
+	if err := a.checkReviewedSpecs(conn, file, saved, desired.digest); err != nil {
+		return err
+	}
+	if desired.diags.HasErrors() {
+		return &diagnosticsError{ds: desired.diags, in: "the specs"}
 	}
 	courses := saved.Courses()
 	desired.Courses = slices.DeleteFunc(desired.Courses, func(c state.Course) bool { return !slices.Contains(courses, c.Shortname) })
@@ -85,18 +89,23 @@ func (a *App) applySaved(ctx context.Context, file string, f applyFlags) error {
 	if err != nil {
 		return err
 	}
-	if err := apply.CheckStale(saved, observed); err != nil {
-		return refused(err, file)
-	}
-	fresh := diff.ComputeWithOptions(desired, observed, diff.Options{Location: conn.loc})
+	fresh := diff.ComputeWithOptions(desired.Snapshot, observed, diff.Options{Location: conn.loc})
 	for _, c := range desired.Courses {
 		if c.Options.Protect {
 			fresh.Protected = append(fresh.Protected, c.Shortname)
 		}
 	}
-	p, err := apply.VerifySaved(saved, fresh, observed)
-	if err != nil {
+	p, verifyErr := apply.VerifySaved(saved, fresh, observed)
+	if verifyErr == nil && len(saved.Changes) > 0 && !p.HasChanges() {
+		// A CI retry of an apply that succeeded: every change is in Moodle already.
+		fmt.Fprintf(a.Out, "%s is already applied: Moodle holds each of its %d change(s); nothing was written.\n", file, len(saved.Changes))
+		return nil
+	}
+	if err := apply.CheckStale(saved, observed); err != nil {
 		return refused(err, file)
+	}
+	if verifyErr != nil {
+		return refused(verifyErr, file)
 	}
 	if p, err = a.onlyCoursesOf(p); err != nil {
 		return refused(err, file)
@@ -116,51 +125,7 @@ func (a *App) applySaved(ctx context.Context, file string, f applyFlags) error {
 		return err
 	}
 	fmt.Fprintf(a.Out, "Applying %s (%s) to %s.\n", file, summaryLine(p), conn.describe())
-	return a.execute(ctx, &planned{conn: conn, site: site, desired: desired, observed: observed, plan: p}, file, f)
-}
-
-// desiredAt is the desired state of the specs a saved plan was made from: the working
-// tree when it is at the plan's commit (or the specs are not in git), else the spec
-// folder as committed at that commit, read from the repository.
-func (a *App) desiredAt(conn *siteConn, site *moodle.Site, file, commit string) (state.Snapshot, error) {
-	dir := a.specsPath(conn)
-	head, _ := gitsrc.Head(dir)
-	var fsys fs.FS
-	switch {
-	case commit == "" && head.Hash != "":
-		return state.Snapshot{}, refused(fmt.Errorf("the plan file records no commit, though the specs are in git (enrolctl plan -out records it); nothing was applied: plan again"), file)
-	case commit != "" && head.Hash != commit:
-		var err error
-		if fsys, err = gitsrc.TreeAt(dir, commit); err != nil {
-			return state.Snapshot{}, &exitError{code: 1, err: err}
-		}
-	}
-	if fsys == nil {
-		desired, ds, err := a.loadDesired(conn, site)
-		if err == nil && ds.HasErrors() {
-			err = &diagnosticsError{ds: ds, in: "the specs"}
-		}
-		return desired, err
-	}
-	if conn.loc == nil {
-		if loc, err := time.LoadLocation(site.Status.TimeZone); err == nil {
-			conn.loc = loc
-		}
-	}
-	var roles []string
-	for _, r := range site.Status.Roles {
-		roles = append(roles, r.Shortname)
-	}
-	set := spec.Load(fsys, ".", spec.Options{Location: conn.loc, Roles: conn.site.Roles, SiteRoles: roles})
-	catalogue := make([]spec.CourseRef, len(site.Catalogue))
-	for i, c := range site.Catalogue {
-		catalogue[i] = spec.CourseRef{Shortname: c.Shortname, Category: c.CategoryPath}
-	}
-	courses, ds := spec.Resolve(set, catalogue)
-	if ds.HasErrors() {
-		return state.Snapshot{}, &diagnosticsError{ds: ds, in: "the specs at commit " + commit[:min(12, len(commit))]}
-	}
-	return state.Snapshot{Courses: courses}, nil
+	return a.execute(ctx, &planned{conn: conn, site: site, desired: desired.Snapshot, observed: observed, plan: p}, file, f)
 }
 
 // onlyCoursesOf keeps the changes of the courses --course selects: with a saved plan,
@@ -186,17 +151,19 @@ func (a *App) onlyCoursesOf(p diff.Plan) (diff.Plan, error) {
 }
 
 // planKey is the key that signs the site's saved plans, from the environment variable
-// its plan_signing_key_env names; nil when the site does not sign plans, or (with warn
-// saying so) when that variable is not set. The key is never printed.
-func (a *App) planKey(site *config.Site) (key []byte, warn string) {
+// its plan_signing_key_env names; nil when the site does not sign plans. A site that
+// names a key fails closed: without the variable nothing is signed or applied, since
+// an unsigned plan would grant what its file says. The key is never printed.
+func (a *App) planKey(site *config.Site) ([]byte, error) {
 	if site == nil || site.PlanSigningKeyEnv == "" {
-		return nil, ""
+		return nil, nil
 	}
 	k := strings.TrimSpace(a.Getenv(site.PlanSigningKeyEnv))
 	if k == "" {
-		return nil, fmt.Sprintf("site %q signs its plans with the key in %s, which is not set", site.Name, site.PlanSigningKeyEnv)
+		return nil, fmt.Errorf("site %q signs its plans with the key in %s, which is not set; nothing was signed or applied: set %s (in CI, the protected variable or secret that holds the key)",
+			site.Name, site.PlanSigningKeyEnv, site.PlanSigningKeyEnv)
 	}
-	return []byte(k), ""
+	return []byte(k), nil
 }
 
 // specsPath is the site's spec folder, resolved against the working directory.

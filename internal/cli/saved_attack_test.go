@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 )
 
@@ -180,45 +181,201 @@ func TestSavedPlanHonoursCourse(t *testing.T) {
 	}
 }
 
-// A saved plan is checked against the specs at its commit, not the working tree: after
-// the merge, later commits may change the specs, and the reviewed plan still applies;
-// a plan file that drops its commit is refused.
-func TestSavedPlanCheckedAgainstItsCommit(t *testing.T) {
-	r := newSandboxRun(t, map[string]string{"specs/algo.yaml": savedPlanSpecs["specs/algo.yaml"]})
-	repo, err := git.PlainInit(r.dir, false)
+// Issue 18 (high): a saved plan could name any commit's specs. On a branch, user
+// 90153486 was added as manager, planned with -out, and the plan applied on main with
+// its specs digest deleted: the user became manager though main never said so. A plan
+// is now bound to exactly the specs it was planned from (a required digest of the
+// files read), and apply re-plans from the specs checked out here, so a plan from an
+// unmerged or reverted branch is refused, with and without a signing key, and
+// nothing is written.
+func TestForgedPlanFromAnotherBranchIsRefused(t *testing.T) {
+	const key = "s3cret-plan-k3y-0123456789"
+	evil := strings.Replace(savedPlanSpecs["specs/algo.yaml"], "    - \"21009539\"\n", "    - \"21009539\"\n    - username: \"90153486\"\n      role: manager\n", 1)
+	for _, signed := range []bool{false, true} {
+		files := map[string]string{"specs/algo.yaml": savedPlanSpecs["specs/algo.yaml"]}
+		if signed {
+			files["enrolctl.yaml"] = "sites:\n  sandbox:\n    sandbox: true\n    plan_signing_key_env: ENROLCTL_PLAN_KEY\n"
+		}
+		for _, tt := range []struct {
+			name string
+			// made leaves plan.json made from specs other than main's, and the
+			// working tree back on main.
+			made func(g *gitRun)
+			edit func(p map[string]any)
+			want string
+		}{
+			{"branch plan, digest deleted", branchPlan(evil), func(p map[string]any) { delete(p, "specs_digest") }, "records no specs digest"},
+			{"branch plan, digest emptied", branchPlan(evil), func(p map[string]any) { p["specs_digest"] = "" }, "records no specs digest"},
+			{"branch plan as made", branchPlan(evil), nil, "made from other specs at commit"},
+			{"branch plan with main's digest", branchPlan(evil), func(p map[string]any) { p["specs_digest"] = mainDigest }, "not what the specs produce"},
+			{"branch plan with main's digest and approved removals", branchPlan(evil), func(p map[string]any) {
+				p["specs_digest"] = mainDigest
+				p["approvals"] = map[string]any{"removals": true}
+			}, "not what the specs produce"},
+			{"reverted commit", func(g *gitRun) {
+				g.write("specs/algo.yaml", evil)
+				g.commit("make 90153486 manager")
+				g.plan()
+				g.write("specs/algo.yaml", savedPlanSpecs["specs/algo.yaml"])
+				g.commit("Revert \"make 90153486 manager\"")
+			}, nil, "made from other specs at commit"},
+			{"uncommitted edit here", func(g *gitRun) {
+				g.plan()
+				g.write("specs/algo.yaml", evil)
+			}, nil, "uncommitted changes: specs/algo.yaml"},
+		} {
+			name := tt.name
+			if signed {
+				name += ", signed"
+			}
+			t.Run(name, func(t *testing.T) {
+				g := newGitRun(t, files)
+				if signed {
+					g.r.env = map[string]string{"ENROLCTL_PLAN_KEY": key}
+				}
+				mainDigest = g.mainDigest()
+				tt.made(g)
+				if tt.edit != nil {
+					g.r.editPlan(tt.edit)
+				}
+				before := g.r.maybeRead(".enrolctl/sandbox.json")
+				code := g.r.run("apply", "plan.json")
+				out := g.r.out.String()
+				want := tt.want
+				if signed && tt.edit != nil {
+					want = "signature does not match" // the attacker cannot sign the edit
+				}
+				if code != 1 || !strings.Contains(out, want) {
+					t.Fatalf("apply: exit %d, want 1 with %q; output:\n%s", code, want, out)
+				}
+				if !bytes.Equal(before, g.r.maybeRead(".enrolctl/sandbox.json")) {
+					t.Error("the sandbox Moodle changed")
+				}
+				if strings.Contains(out, key) {
+					t.Error("the output holds the key")
+				}
+			})
+		}
+	}
+}
+
+// mainDigest is the digest a plan of main's specs records (set by each case).
+var mainDigest string
+
+// After the merge, the reviewed plan applies from the merged specs whatever the merge
+// strategy, even where its commit is absent: a squash commit in a depth-1 clone holds
+// the same specs under another commit, and the plan's commit is in no history.
+func TestReviewedPlanAppliesAfterSquashInShallowClone(t *testing.T) {
+	renewOther := strings.ReplaceAll(savedPlanSpecs["specs/algo.yaml"], "21009539", "22156420")
+	g := newGitRun(t, map[string]string{"specs/algo.yaml": savedPlanSpecs["specs/algo.yaml"]})
+	g.branch("renew-other")
+	g.write("specs/algo.yaml", renewOther)
+	g.commit("renew 22156420")
+	g.plan()
+	// The CI clone after a squash merge: one commit, not the branch's, no history.
+	if err := os.RemoveAll(filepath.Join(g.r.dir, ".git")); err != nil {
+		t.Fatal(err)
+	}
+	g2 := &gitRun{t: t, r: g.r}
+	g2.init()
+	g2.commit("Renew 22156420 (!7)")
+	if code := g.r.run("apply", "plan.json"); code != 0 || !strings.Contains(g.r.out.String(), "course L1-INFO-ALGO: 1 applied") {
+		t.Fatalf("apply of the reviewed plan after a squash, depth 1: exit %d\n%s", code, g.r.out.String())
+	}
+	// A CI retry of the same apply: already applied, exit 0, nothing written.
+	before := g.r.maybeRead(".enrolctl/sandbox.json")
+	if code := g.r.run("apply", "plan.json"); code != 0 || !strings.Contains(g.r.out.String(), "plan.json is already applied") {
+		t.Fatalf("apply again: exit %d\n%s", code, g.r.out.String())
+	}
+	if !bytes.Equal(before, g.r.maybeRead(".enrolctl/sandbox.json")) {
+		t.Error("the sandbox Moodle changed on the retry")
+	}
+}
+
+// gitRun is a sandbox run in a git repository with a main branch.
+type gitRun struct {
+	t    *testing.T
+	r    *sandboxRun
+	repo *git.Repository
+}
+
+func newGitRun(t *testing.T, files map[string]string) *gitRun {
+	g := &gitRun{t: t, r: newSandboxRun(t, files)}
+	g.init()
+	g.commit("main")
+	return g
+}
+
+func (g *gitRun) init() {
+	repo, err := git.PlainInit(g.r.dir, false)
 	if err != nil {
-		t.Fatal(err)
+		g.t.Fatal(err)
 	}
-	wt, _ := repo.Worktree()
-	commit := func(msg string) {
-		if _, err := wt.Add("specs"); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := wt.Commit(msg, &git.CommitOptions{Author: &object.Signature{Name: "t", Email: "t@x", When: time.Unix(0, 0)}}); err != nil {
-			t.Fatal(err)
-		}
+	g.repo = repo
+}
+
+func (g *gitRun) write(name, content string) {
+	if err := os.WriteFile(filepath.Join(g.r.dir, name), []byte(content), 0o644); err != nil {
+		g.t.Fatal(err)
 	}
-	commit("renew 21009539")
-	if code := r.run("plan", "-out", "plan.json"); code != 0 {
-		t.Fatalf("plan: exit %d\n%s", code, r.out.String())
+}
+
+func (g *gitRun) commit(msg string) {
+	wt, _ := g.repo.Worktree()
+	if _, err := wt.Add("specs"); err != nil {
+		g.t.Fatal(err)
 	}
-	saved := r.read("plan.json")
-	// A later commit renews someone else instead.
-	if err := os.WriteFile(filepath.Join(r.dir, "specs/algo.yaml"), []byte(strings.ReplaceAll(savedPlanSpecs["specs/algo.yaml"], "21009539", "22156420")), 0o644); err != nil {
-		t.Fatal(err)
+	if _, err := os.Stat(filepath.Join(g.r.dir, "enrolctl.yaml")); err == nil {
+		wt.Add("enrolctl.yaml") // the configuration is reviewed with the specs
 	}
-	commit("renew 22156420 instead")
-	r.editPlan(func(p map[string]any) { delete(p, "commit"); delete(p, "specs_digest") })
-	if code := r.run("apply", "plan.json"); code != 1 || !strings.Contains(r.out.String(), "records no commit") {
-		t.Errorf("apply without a commit: exit %d\n%s", code, r.out.String())
+	if _, err := wt.Commit(msg, &git.CommitOptions{Author: &object.Signature{Name: "t", Email: "t@x", When: time.Unix(0, 0)}}); err != nil {
+		g.t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(r.dir, "plan.json"), saved, 0o644); err != nil {
-		t.Fatal(err)
+}
+
+func (g *gitRun) branch(name string) {
+	wt, _ := g.repo.Worktree()
+	if err := wt.Checkout(&git.CheckoutOptions{Branch: plumbing.NewBranchReferenceName(name), Create: true}); err != nil {
+		g.t.Fatal(err)
 	}
-	// (Without its specs digest, which would refuse other specs outright.)
-	r.editPlan(func(p map[string]any) { delete(p, "specs_digest") })
-	if code := r.run("apply", "plan.json"); code != 0 || !strings.Contains(r.out.String(), "course L1-INFO-ALGO: 1 applied") {
-		t.Errorf("apply of the reviewed plan after a later commit: exit %d\n%s", code, r.out.String())
+}
+
+func (g *gitRun) checkoutMain() {
+	wt, _ := g.repo.Worktree()
+	if err := wt.Checkout(&git.CheckoutOptions{Branch: plumbing.Master, Force: true}); err != nil {
+		g.t.Fatal(err)
+	}
+}
+
+// plan saves the plan of the checked-out specs to plan.json.
+func (g *gitRun) plan() {
+	if code := g.r.run("plan", "--course", "L1-INFO-ALGO", "-out", "plan.json"); code != 0 {
+		g.t.Fatalf("plan: exit %d\n%s", code, g.r.out.String())
+	}
+}
+
+// mainDigest is the specs digest of a plan of main's specs.
+func (g *gitRun) mainDigest() string {
+	g.plan()
+	var p struct {
+		Digest string `json:"specs_digest"`
+	}
+	if err := json.Unmarshal(g.r.read("plan.json"), &p); err != nil || p.Digest == "" {
+		g.t.Fatalf("no digest in main's plan: %v", err)
+	}
+	return p.Digest
+}
+
+// branchPlan plans specs on a branch, then checks main out again.
+func branchPlan(specs string) func(g *gitRun) {
+	return func(g *gitRun) {
+		g.branch("evil")
+		g.write("specs/algo.yaml", specs)
+		g.commit("make 90153486 manager")
+		g.plan()
+		plan := g.r.read("plan.json") // the CI artifact, outside the checkout
+		g.checkoutMain()
+		g.write("plan.json", string(plan))
 	}
 }
 

@@ -2,16 +2,11 @@ package gitsrc
 
 import (
 	"errors"
-	"fmt"
-	"io/fs"
-	"path"
 	"path/filepath"
+	"slices"
 	"strings"
-	"testing/fstest"
 
 	"github.com/go-git/go-git/v5"
-	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/object"
 )
 
 // Commit identifies the commit the specs were read from.
@@ -73,90 +68,44 @@ func Message(dir string) string {
 // untracked and not ignored): then the specs read are not those of the commit.
 // Outside a repository it reports false.
 func Dirty(dir string) (bool, error) {
-	repo, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true})
+	changed, err := ChangedFiles(dir)
+	return len(changed) > 0, err
+}
+
+// ChangedFiles lists, sorted and relative to the repository root, the files under dir
+// that differ from HEAD (modified, added, deleted, or untracked and not ignored), so a
+// refusal can say which. Outside a repository it lists none.
+func ChangedFiles(dir string) ([]string, error) {
+	repo, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true})
 	if errors.Is(err, git.ErrRepositoryNotExists) {
-		return false, nil
+		return nil, nil
 	}
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	wt, err := repo.Worktree()
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	prefix, err := relToRoot(wt.Filesystem.Root(), dir)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	st, err := wt.Status()
 	if err != nil {
-		return false, err
+		return nil, err
 	}
+	var changed []string
 	for p, s := range st {
 		if s.Worktree == git.Unmodified && s.Staging == git.Unmodified {
 			continue
 		}
 		if prefix == "." || p == prefix || strings.HasPrefix(p, prefix+"/") {
-			return true, nil
+			changed = append(changed, p)
 		}
 	}
-	return false, nil
-}
-
-// maxTreeFile caps a file read from a commit, as the spec loader caps files on disk.
-const maxTreeFile = 8 << 20
-
-// TreeAt returns the files under dir as they were at commit, read from the repository
-// that contains dir, without touching the working tree: a saved plan is checked
-// against the specs it was planned from. The result is an fs.FS rooted at dir.
-func TreeAt(dir, commit string) (fs.FS, error) {
-	repo, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true})
-	if err != nil {
-		return nil, fmt.Errorf("reading the specs at commit %s: %w", commit, err)
-	}
-	h, err := repo.ResolveRevision(plumbing.Revision(commit))
-	if err != nil {
-		return nil, fmt.Errorf("commit %s is not in the repository of %s (fetch it, or plan again): %w", commit, dir, err)
-	}
-	c, err := repo.CommitObject(*h)
-	if err != nil {
-		return nil, fmt.Errorf("commit %s: %w", commit, err)
-	}
-	tree, err := c.Tree()
-	if err != nil {
-		return nil, fmt.Errorf("commit %s: %w", commit, err)
-	}
-	wt, err := repo.Worktree()
-	if err != nil {
-		return nil, err
-	}
-	sub, err := relToRoot(wt.Filesystem.Root(), dir)
-	if err != nil {
-		return nil, err
-	}
-	out := fstest.MapFS{}
-	if sub != "." {
-		if tree, err = tree.Tree(sub); errors.Is(err, object.ErrDirectoryNotFound) {
-			return out, nil // the folder did not exist at that commit
-		} else if err != nil {
-			return nil, fmt.Errorf("commit %s: %s: %w", commit, sub, err)
-		}
-	}
-	err = tree.Files().ForEach(func(f *object.File) error {
-		if !f.Mode.IsFile() {
-			return nil // symlinks and submodules: not specs
-		}
-		if f.Size > maxTreeFile {
-			return fmt.Errorf("commit %s: %s is larger than %d bytes", commit, path.Join(sub, f.Name), maxTreeFile)
-		}
-		text, err := f.Contents()
-		if err != nil {
-			return err
-		}
-		out[f.Name] = &fstest.MapFile{Data: []byte(text), Mode: 0o644}
-		return nil
-	})
-	return out, err
+	slices.Sort(changed)
+	return changed, nil
 }
 
 // relToRoot is dir relative to the repository root, slash-separated.

@@ -58,6 +58,10 @@ type Set struct {
 	Courses  []*CourseSpec // sorted by shortname, then file
 	Policies []*Policy     // sorted by file, then name
 	Files    []string      // every file read, sorted
+	// Digest is "sha256:" over the path (below the folder) and content of every file
+	// read, as read: a saved plan is bound to exactly the specs it was planned from,
+	// and apply recomputes it from what it re-plans from.
+	Digest string
 	// Diagnostics holds the errors and warnings of every file, sorted. Nothing may be
 	// applied while it HasErrors.
 	Diagnostics Diagnostics
@@ -143,7 +147,8 @@ func load(fsys fs.FS, root string, opts Options, display func(string) string) *S
 		set.Diagnostics = append(set.Diagnostics, diag.Errorf(diag.Pos{File: display(root)}, "cannot read: %v", err))
 	}
 	slices.Sort(files)
-	files = loadShared(fsys, root, files, &opts, set, display)
+	digest := newTreeDigest(root)
+	files = loadShared(fsys, root, files, &opts, set, display, digest)
 	// Files are read one at a time (an fs.FS need not allow more) and parsed in
 	// parallel into index-addressed results, merged in file order.
 	results := make([]fileResult, len(files))
@@ -158,6 +163,7 @@ func load(fsys fs.FS, root string, opts Options, display func(string) string) *S
 	}
 	for i, p := range files {
 		src, err := readSpecFile(fsys, p)
+		digest.add(p, src, err)
 		results[i].file = display(p)
 		if err != nil {
 			results[i].diags = diag.Diagnostics{diag.Errorf(diag.Pos{File: display(p)}, "cannot read: %v", err)}
@@ -171,6 +177,7 @@ func load(fsys fs.FS, root string, opts Options, display func(string) string) *S
 	for _, r := range results {
 		set.merge(r)
 	}
+	set.Digest = digest.sum()
 	set.finish()
 	return set
 }
@@ -298,7 +305,7 @@ func (s *Set) String() string {
 
 // loadShared reads the folder's variables file (tree.SharedFileName at the root), whose
 // variables and locals every HCL file can use, and returns the other files.
-func loadShared(fsys fs.FS, root string, files []string, opts *Options, set *Set, display func(string) string) []string {
+func loadShared(fsys fs.FS, root string, files []string, opts *Options, set *Set, display func(string) string, digest *treeDigest) []string {
 	name := path.Join(root, tree.SharedFileName)
 	i := slices.Index(files, name)
 	if i < 0 {
@@ -307,6 +314,7 @@ func loadShared(fsys fs.FS, root string, files []string, opts *Options, set *Set
 	file := display(name)
 	set.Files = append(set.Files, file)
 	src, err := readSpecFile(fsys, name)
+	digest.add(name, src, err)
 	if err != nil {
 		set.Diagnostics = append(set.Diagnostics, diag.Errorf(diag.Pos{File: file}, "cannot read: %v", err))
 	} else {
