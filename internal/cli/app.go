@@ -64,9 +64,6 @@ type App struct {
 	atExit []func() error
 }
 
-// Version is set at build time with -ldflags "-X github.com/enrolctl/enrolctl/internal/cli.Version=v1.2.3".
-var Version = "dev"
-
 // Main runs enrolctl with args and returns the process exit code.
 func Main(args []string, s Streams) int {
 	wd, err := os.Getwd()
@@ -127,19 +124,8 @@ what no spec owns. With no site configured, commands run against a sandbox Moodl
 	// apply is the one command that writes to Moodle: it alone connects with the site's
 	// token; the others use its read-only token when it names one (site.go).
 	root.AddCommand(a.validateCommand(), a.planCommand(), writesMoodle(a.applyCommand()), a.sandboxCommand(), a.doctorCommand(), a.importCommand(), a.participantsCommand(), a.coursesCommand(), a.cohortsCommand(), a.expiringCommand(), a.commentCommand(), a.fetchPlanCommand(), a.versionCommand())
+	versionFlag(root)
 	return root
-}
-
-func (a *App) versionCommand() *cobra.Command {
-	return &cobra.Command{
-		Use:   "version",
-		Short: "Print enrolctl's version",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			fmt.Fprintf(a.Out, "enrolctl %s (plan format %s)\n", Version, planFormat)
-			return nil
-		},
-	}
 }
 
 // changeDir applies -chdir: every relative path of the command line, of the

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/enrolctl/enrolctl/internal/contract"
 	"github.com/enrolctl/enrolctl/internal/moodle"
 	"github.com/enrolctl/enrolctl/internal/state"
 )
@@ -33,15 +34,15 @@ var readFunctions = []string{
 
 // minPluginVersion is the oldest local_enrolctl this enrolctl speaks to: Contract v2,
 // whose local_enrolctl_write and leases apply uses.
-const minPluginVersion = 2026113000
+const minPluginVersion = contract.PluginV2
 
 // The plugin versions from which enrolctl reads course state through
 // courseStateJSONFunction and looks usernames up through userIDsFunction (Contract
 // v2), which its service must then hold.
 const (
-	courseStateJSONVersion  = 2026113001
+	courseStateJSONVersion  = contract.PluginCourseStateJSON
 	courseStateJSONFunction = "local_enrolctl_get_course_state_json"
-	userIDsVersion          = 2026113002
+	userIDsVersion          = contract.PluginUserIDs
 	userIDsFunction         = "local_enrolctl_get_user_ids"
 )
 

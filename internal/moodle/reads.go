@@ -12,21 +12,22 @@ import (
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/enrolctl/enrolctl/internal/contract"
 )
 
-// contractV2 is the plugin version of Contract v2: 500 courses per get_course_state,
-// 5,000 catalogue entries per page, users in course state.
-const contractV2 = 2026113000
-
-// contractV2JSON is the plugin version that has local_enrolctl_get_course_state_json:
-// the same course states as one JSON-encoded string, which spares Moodle checking
-// every returned value (most of a real site's read time).
-const contractV2JSON = 2026113001
-
-// contractV2UserIDs is the plugin version that has local_enrolctl_get_user_ids:
-// usernames to ids in one query, where core_user_get_users_by_field builds every
-// user's full profile (1.7 s per 500 usernames on a real site).
-const contractV2UserIDs = 2026113002
+// The plugin versions (internal/contract) from which the client reads through
+// Contract v2 (500 courses per get_course_state, 5,000 catalogue entries per page,
+// users in course state), local_enrolctl_get_course_state_json (the same course states
+// as one JSON-encoded string, which spares Moodle checking every returned value, most
+// of a real site's read time) and local_enrolctl_get_user_ids (usernames to ids in one
+// query, where core_user_get_users_by_field builds every user's full profile: 1.7 s
+// per 500 usernames on a real site).
+const (
+	contractV2        = contract.PluginV2
+	contractV2JSON    = contract.PluginCourseStateJSON
+	contractV2UserIDs = contract.PluginUserIDs
+)
 
 // Read limits per call, v1 and v2 of the contract.
 const (

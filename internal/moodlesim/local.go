@@ -5,15 +5,21 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/enrolctl/enrolctl/internal/contract"
 )
 
 // The local_enrolctl plugin of docs/contract.md: its versions, get_site_status,
 // get_courses, get_course_state and get_user_ids. The write functions are in local_instances.go,
 // local_enrolments.go and write.go (contract v2), the lease in lease.go.
 
+// moodlesim plays the newest plugin, the one of this source tree.
+var (
+	pluginVersion = contract.Newest().Version
+	pluginRelease = contract.Newest().Release
+)
+
 const (
-	pluginVersion = 2026113003
-	pluginRelease = "2.0.2"
 	moodleVersion = "2025100600.02"
 	moodleRelease = "5.1+ (Build: 20251017)"
 )

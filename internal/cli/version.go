@@ -1,0 +1,149 @@
+package cli
+
+import (
+	"fmt"
+	"runtime"
+	"runtime/debug"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/enrolctl/enrolctl/internal/contract"
+)
+
+// The release build sets these with -ldflags (.goreleaser.yaml):
+//
+//	-X github.com/enrolctl/enrolctl/internal/cli.Version=0.3.0
+//	-X github.com/enrolctl/enrolctl/internal/cli.Commit=<full commit>
+//	-X github.com/enrolctl/enrolctl/internal/cli.Date=<build time, RFC 3339>
+//
+// A build from source leaves them empty: the version, commit and commit time then come
+// from the build information Go records in the binary (module version, vcs.revision,
+// vcs.time, vcs.modified).
+var Version, Commit, Date string
+
+// versionInfo is what `enrolctl version` prints: how the binary was built and which
+// plan documents and Moodle plugins it works with.
+type versionInfo struct {
+	Version string `json:"version"`
+	// Release is true for a release build (-ldflags), false for a build from source.
+	Release bool   `json:"release"`
+	Commit  string `json:"commit"`
+	// Modified: built from a working tree with uncommitted changes.
+	Modified   bool   `json:"modified"`
+	CommitTime string `json:"commit_time,omitempty"`
+	BuildDate  string `json:"build_date,omitempty"`
+	Go         string `json:"go"`
+	Platform   string `json:"platform"`
+	PlanFormat string `json:"plan_format"`
+	Contract   int    `json:"contract"`
+	// Plugin: the oldest local_enrolctl this enrolctl speaks to, and the one it ships.
+	Plugin struct {
+		Oldest  contract.Plugin `json:"oldest"`
+		Shipped contract.Plugin `json:"shipped"`
+	} `json:"plugin"`
+}
+
+// readVersion gathers the version of the running binary.
+func readVersion() versionInfo {
+	bi, _ := debug.ReadBuildInfo()
+	return versionFrom(bi, Version, Commit, Date)
+}
+
+// versionFrom prefers what the release build injected and falls back on Go's build
+// information, so that a binary built from a checkout still names its commit.
+func versionFrom(bi *debug.BuildInfo, version, commit, date string) versionInfo {
+	v := versionInfo{
+		Version: version, Release: version != "", Commit: commit, BuildDate: date,
+		Go: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH,
+		PlanFormat: planFormat, Contract: contract.Version,
+	}
+	v.Plugin.Oldest, v.Plugin.Shipped = contract.Oldest(), contract.Newest()
+	if bi != nil {
+		if bi.GoVersion != "" {
+			v.Go = bi.GoVersion
+		}
+		if v.Version == "" {
+			v.Version = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				if v.Commit == "" {
+					v.Commit = s.Value
+				}
+			case "vcs.time":
+				v.CommitTime = s.Value
+			case "vcs.modified":
+				v.Modified = s.Value == "true"
+			}
+		}
+	}
+	if v.Version == "" {
+		v.Version = "(devel)"
+	}
+	if v.Commit == "" {
+		v.Commit = "unknown"
+	}
+	return v
+}
+
+func (v versionInfo) text() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "enrolctl %s\n", v.Version)
+	row := func(k, val string) { fmt.Fprintf(&b, "  %-13s %s\n", k+":", val) }
+	commit := v.Commit
+	if v.Modified {
+		commit += " (modified)"
+	}
+	row("commit", commit)
+	if v.CommitTime != "" {
+		row("commit time", v.CommitTime)
+	}
+	if v.BuildDate != "" {
+		row("built", v.BuildDate)
+	}
+	if !v.Release {
+		row("built from", "source (not a release)")
+	}
+	row("go", v.Go+" "+v.Platform)
+	row("plan format", v.PlanFormat)
+	row("contract", fmt.Sprintf("v%d (docs/contract.md)", v.Contract))
+	row("plugin", fmt.Sprintf("local_enrolctl %s (%d) or later; ships %s (%d)",
+		v.Plugin.Oldest.Release, v.Plugin.Oldest.Version, v.Plugin.Shipped.Release, v.Plugin.Shipped.Version))
+	return b.String()
+}
+
+func (a *App) versionCommand() *cobra.Command {
+	var format string
+	cmd := &cobra.Command{
+		Use:   "version",
+		Short: "Print enrolctl's version, commit and the plugin versions it works with",
+		Long: `Version prints the release (or, built from source, the module version), the
+commit and its time, the build date, the Go version, the plan format enrolctl reads
+and writes, the contract version and the local_enrolctl plugin versions it works
+with. "enrolctl --version" prints the same.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := outputFlag(format, "text", "json"); err != nil {
+				return err
+			}
+			v := readVersion()
+			if format == "json" {
+				return a.writeJSON(v)
+			}
+			_, err := fmt.Fprint(a.Out, v.text())
+			return err
+		},
+	}
+	cmd.Flags().StringVarP(&format, "output", "o", "text", "output format: text or json")
+	return cmd
+}
+
+// versionFlag gives the root command --version, printing what `enrolctl version` does.
+func versionFlag(root *cobra.Command) {
+	v := readVersion()
+	root.Version = v.Version
+	// The template is cobra's text/template: the text holds no "{{".
+	root.SetVersionTemplate(v.text())
+}

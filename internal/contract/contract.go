@@ -1,0 +1,42 @@
+package contract
+
+// Version is the number of the contract this enrolctl speaks (docs/contract.md,
+// "Contract v2").
+const Version = 2
+
+// Plugin versions ($plugin->version of local_enrolctl) from which a function or
+// service enrolctl uses exists.
+const (
+	// PluginV2 is Contract v2: local_enrolctl_write, leases, 500 courses per
+	// get_course_state, users in course state. The oldest plugin enrolctl speaks to.
+	PluginV2 int64 = 2026113000
+	// PluginCourseStateJSON has local_enrolctl_get_course_state_json.
+	PluginCourseStateJSON int64 = 2026113001
+	// PluginUserIDs has local_enrolctl_get_user_ids.
+	PluginUserIDs int64 = 2026113002
+	// PluginReadService has the read-only service enrolctl_read.
+	PluginReadService int64 = 2026113003
+)
+
+// Plugin is one version of local_enrolctl: its $plugin->version and $plugin->release.
+type Plugin struct {
+	Version int64  `json:"version"`
+	Release string `json:"release"`
+}
+
+// Plugins are the local_enrolctl versions this enrolctl works with, oldest first. The
+// last is the plugin of this source tree (moodle/local_enrolctl/version.php): add a
+// line here with every new plugin version.
+var Plugins = []Plugin{
+	{PluginV2, "2.0.0"},
+	{PluginCourseStateJSON, "2.0.0"},
+	{PluginUserIDs, "2.0.1"},
+	{PluginReadService, "2.0.2"},
+}
+
+// Oldest is the oldest plugin this enrolctl speaks to.
+func Oldest() Plugin { return Plugins[0] }
+
+// Newest is the plugin shipped with this enrolctl: the one moodlesim plays and the
+// release's plugin ZIP holds.
+func Newest() Plugin { return Plugins[len(Plugins)-1] }
