@@ -93,6 +93,9 @@ func (v versionInfo) text() string {
 	fmt.Fprintf(&b, "enrolctl %s\n", v.Version)
 	row := func(k, val string) { fmt.Fprintf(&b, "  %-13s %s\n", k+":", val) }
 	commit := v.Commit
+	if commit == "unknown" {
+		commit += " (Go stamps the commit when it builds in a git checkout without -buildvcs=false)"
+	}
 	if v.Modified {
 		commit += " (modified)"
 	}
