@@ -149,4 +149,6 @@ func versionFlag(root *cobra.Command) {
 	root.Version = v.Version
 	// The template is cobra's text/template: the text holds no "{{".
 	root.SetVersionTemplate(v.text())
+	// Now rather than at Execute, so that terraformFlags knows -version.
+	root.InitDefaultVersionFlag()
 }
