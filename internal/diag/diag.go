@@ -55,6 +55,34 @@ type Diagnostic struct {
 	Message         string
 	Suggestion      string // a replacement value; shown as (did you mean "x"?)
 	Snippet         string // the source line at Line, when known
+	// Code names the kind of problem, for the diagnostics whose subject a reader needs
+	// (masking, grouping); "" for the others. Subject is what it is about.
+	Code    Code
+	Subject Subject
+}
+
+// Code names a kind of diagnostic. The set is closed: Codes.
+type Code string
+
+// The codes of diagnostics about a user; a diagnostic with one names the user in
+// Subject.User, so that comments mask it without reading the message.
+const (
+	UnknownUser    Code = "unknown-user"     // the site has no such user; Suggestion is another user
+	DuplicateUser  Code = "duplicate-user"   // a user listed twice in a course
+	NotEnrolled    Code = "not-enrolled"     // a group member without an enrolment
+	SeveralRoles   Code = "several-roles"    // a manual enrolment given several roles
+	EndBeforeStart Code = "end-before-start" // an enrolment ending before it starts
+	UnknownCohort  Code = "unknown-cohort"   // the site has no such cohort
+)
+
+// Codes is the closed set of codes.
+var Codes = []Code{UnknownUser, DuplicateUser, NotEnrolled, SeveralRoles, EndBeforeStart, UnknownCohort}
+
+// Subject is what a diagnostic is about: a course, a user, a method key.
+type Subject struct {
+	Course string `json:"course,omitempty"`
+	User   string `json:"user,omitempty"`
+	Method string `json:"method,omitempty"`
 }
 
 // Pos is a position in a file, the place a diagnostic points at.
@@ -183,6 +211,12 @@ func Warnf(p Pos, format string, args ...any) Diagnostic {
 	return d
 }
 
+// About returns d with its code and subject.
+func (d Diagnostic) About(code Code, s Subject) Diagnostic {
+	d.Code, d.Subject = code, s
+	return d
+}
+
 // WithSuggestion returns d suggesting s (no change when s is "").
 func (d Diagnostic) WithSuggestion(s string) Diagnostic {
 	d.Suggestion = s
@@ -200,11 +234,13 @@ type jsonDiagnostic struct {
 	Message    string   `json:"message"`
 	Suggestion string   `json:"suggestion,omitempty"`
 	Snippet    string   `json:"snippet,omitempty"`
+	Code       Code     `json:"code,omitempty"`
+	Subject    Subject  `json:"subject,omitzero"`
 }
 
 // MarshalJSON writes the diagnostic's JSON form.
 func (d Diagnostic) MarshalJSON() ([]byte, error) {
-	return json.Marshal(jsonDiagnostic{d.Severity, d.File, d.Line, d.Col, d.EndLine, d.EndCol, d.Message, d.Suggestion, d.Snippet})
+	return json.Marshal(jsonDiagnostic{d.Severity, d.File, d.Line, d.Col, d.EndLine, d.EndCol, d.Message, d.Suggestion, d.Snippet, d.Code, d.Subject})
 }
 
 // UnmarshalJSON reads the JSON form back.
@@ -214,7 +250,8 @@ func (d *Diagnostic) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*d = Diagnostic{File: j.File, Line: j.Line, Col: j.Column, EndLine: j.EndLine, EndCol: j.EndColumn,
-		Severity: j.Severity, Message: j.Message, Suggestion: j.Suggestion, Snippet: j.Snippet}
+		Severity: j.Severity, Message: j.Message, Suggestion: j.Suggestion, Snippet: j.Snippet,
+		Code: j.Code, Subject: j.Subject}
 	return nil
 }
 
@@ -260,6 +297,10 @@ func compare(a, b Diagnostic) int {
 		cmp.Compare(a.EndLine, b.EndLine),
 		cmp.Compare(a.EndCol, b.EndCol),
 		cmp.Compare(a.Snippet, b.Snippet),
+		cmp.Compare(a.Code, b.Code),
+		cmp.Compare(a.Subject.Course, b.Subject.Course),
+		cmp.Compare(a.Subject.User, b.Subject.User),
+		cmp.Compare(a.Subject.Method, b.Subject.Method),
 	)
 }
 

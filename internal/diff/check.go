@@ -42,7 +42,7 @@ func Check(desired, observed state.Snapshot) diag.Diagnostics {
 			}
 			if dir.Users != nil {
 				if _, ok := dir.Users[e.Username]; !ok {
-					ds = append(ds, unknownUser(at, e.Username, users))
+					ds = append(ds, unknownUser(at, d.Shortname, e.Username, users))
 				}
 			}
 		}
@@ -52,7 +52,7 @@ func Check(desired, observed state.Snapshot) diag.Diagnostics {
 					continue
 				}
 				if _, ok := dir.Users[m.Username]; !ok {
-					ds = append(ds, unknownUser(diag.ParsePos(string(m.Source)), m.Username, users))
+					ds = append(ds, unknownUser(diag.ParsePos(string(m.Source)), d.Shortname, m.Username, users))
 				}
 			}
 		}
@@ -60,9 +60,9 @@ func Check(desired, observed state.Snapshot) diag.Diagnostics {
 	return ds.Sort()
 }
 
-func unknownUser(at diag.Pos, username string, known []string) diag.Diagnostic {
+func unknownUser(at diag.Pos, course, username string, known []string) diag.Diagnostic {
 	return diag.Errorf(at, "unknown user %q: no user has this username on the site", username).
-		WithSuggestion(diag.Suggest(username, known))
+		WithSuggestion(diag.Suggest(username, known)).About(diag.UnknownUser, diag.Subject{Course: course, User: username})
 }
 
 func checkMethod(d, o *state.Course, m state.Method, dir *state.Directory, cohorts []string) diag.Diagnostics {
@@ -88,7 +88,7 @@ func checkMethod(d, o *state.Course, m state.Method, dir *state.Directory, cohor
 				cat = diag.ParsePos(string(m.CohortSource))
 			}
 			ds = append(ds, diag.Errorf(cat, "unknown cohort %q: no cohort has this idnumber on the site", m.Cohort).
-				WithSuggestion(diag.Suggest(m.Cohort, cohorts)))
+				WithSuggestion(diag.Suggest(m.Cohort, cohorts)).About(diag.UnknownCohort, diag.Subject{Course: d.Shortname, Method: m.Key()}))
 		}
 	}
 	if o != nil && !exists && !pluginEnabled(dir, m.Type) {

@@ -413,11 +413,25 @@ func TestCompute(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := brief(Compute(snap(tt.desired), snap(tt.observed)))
-			if diff := cmp.Diff(tt.want, got); diff != "" {
+			p := Compute(snap(tt.desired), snap(tt.observed))
+			if diff := cmp.Diff(tt.want, brief(p)); diff != "" {
 				t.Errorf("plan (-want +got):\n%s", diff)
 			}
+			checkUserSubjects(t, p.Diagnostics)
 		})
+	}
+}
+
+// checkUserSubjects fails when a diagnostic that quotes a user does not name that user
+// in its subject: comment masking reads the subject, never the message.
+func checkUserSubjects(t *testing.T, ds diag.Diagnostics) {
+	t.Helper()
+	for _, d := range ds {
+		if _, rest, ok := strings.Cut(d.Message, `user "`); ok {
+			if user, _, _ := strings.Cut(rest, `"`); d.Subject.User != user || d.Code == "" {
+				t.Errorf("%s: code %q, subject %+v; want a code and user %q", d.Message, d.Code, d.Subject, user)
+			}
+		}
 	}
 }
 
@@ -713,4 +727,5 @@ func TestSeveralRolesAreKeptNotSet(t *testing.T) {
 	if msg := p.Diagnostics[0].Message; !strings.Contains(msg, `user "u1": roles editingteacher, student: enrolctl gives a manual enrolment one role`) {
 		t.Errorf("message: %s", msg)
 	}
+	checkUserSubjects(t, p.Diagnostics)
 }

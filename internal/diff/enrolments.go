@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/enrolctl/enrolctl/internal/diag"
 	"github.com/enrolctl/enrolctl/internal/state"
 )
 
@@ -34,7 +35,7 @@ func (cp *coursePlanner) planEnrolments() {
 				if exists {
 					have = "roles " + strings.Join(sortedRoles(live.Roles), ", ")
 				}
-				cp.errorf(e.Source, "user %q: roles %s: enrolctl gives a manual enrolment one role; several roles can only be kept as Moodle has them (Moodle has %s): set them in Moodle, or give one role", e.Username, strings.Join(roles, ", "), have)
+				cp.userError(e.Source, diag.SeveralRoles, e.Username, "user %q: roles %s: enrolctl gives a manual enrolment one role; several roles can only be kept as Moodle has them (Moodle has %s): set them in Moodle, or give one role", e.Username, strings.Join(roles, ", "), have)
 				continue
 			}
 			want.Roles = nil // leave them alone: roleid 0 in what apply sends

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/enrolctl/enrolctl/internal/diag"
 	"github.com/enrolctl/enrolctl/internal/state"
 )
 
@@ -55,7 +56,7 @@ func (cp *coursePlanner) planMemberships() {
 			declared[m.Username] = true
 			addr := state.MemberAddress(course, g.Name, m.Username)
 			if !cp.enrolledAfter(m.Username) {
-				cp.errorf(m.Source, "user %q is not enrolled in %s, neither now nor by this plan; Moodle only puts enrolled users in groups", m.Username, course)
+				cp.userError(m.Source, diag.NotEnrolled, m.Username, "user %q is not enrolled in %s, neither now nor by this plan; Moodle only puts enrolled users in groups", m.Username, course)
 				continue
 			}
 			c := Change{Address: addr, Kind: KindMember, Action: Create, GroupName: g.Name, Source: m.Source}

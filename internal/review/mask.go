@@ -2,11 +2,10 @@ package review
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 
+	"github.com/enrolctl/enrolctl/internal/diag"
 	"github.com/enrolctl/enrolctl/internal/diff"
 )
 
@@ -16,9 +15,6 @@ import (
 type Masker struct {
 	masks map[string]string
 }
-
-// quotedUser finds the usernames diagnostics quote: user "21009539".
-var quotedUser = regexp.MustCompile(`\buser ("(?:[^"\\]|\\.)*")`)
 
 // PlanUsernames lists every username a plan names: in its changes, its unmanaged
 // objects and its diagnostics.
@@ -41,15 +37,11 @@ func PlanUsernames(p diff.Plan) []string {
 	for _, u := range p.Unmanaged {
 		add(addressUser(u.Address))
 	}
-	// Diagnostics name users as `user "x"` (unknown user, listed twice, not enrolled);
-	// an unknown user's did-you-mean is another user of the site.
+	// A diagnostic about a user names it in its subject; an unknown user's did-you-mean
+	// is another user of the site.
 	for _, d := range p.Diagnostics {
-		for _, m := range quotedUser.FindAllStringSubmatch(d.Message, -1) {
-			if u, err := strconv.Unquote(m[1]); err == nil {
-				add(u)
-			}
-		}
-		if d.Suggestion != "" && strings.Contains(d.Message, "unknown user") {
+		add(d.Subject.User)
+		if d.Code == diag.UnknownUser {
 			add(d.Suggestion)
 		}
 	}

@@ -89,8 +89,10 @@ func TestCommentMasksUsersInDiagnostics(t *testing.T) {
 	p := renewalPlan(t, 1, 1)
 	p.Changes = nil
 	p.Diagnostics = diag.Diagnostics{
-		{File: "specs/a.yaml", Line: 3, Col: 7, Severity: diag.Error, Message: `unknown user "2100953": no user has this username on the site`, Suggestion: "21009539"},
-		{File: "specs/a.yaml", Line: 5, Col: 7, Severity: diag.Error, Message: `user "dumontj01" is listed twice in this course (first at specs/a.yaml:4:7)`},
+		{File: "specs/a.yaml", Line: 3, Col: 7, Severity: diag.Error, Message: `unknown user "2100953": no user has this username on the site`, Suggestion: "21009539",
+			Code: diag.UnknownUser, Subject: diag.Subject{Course: "C1", User: "2100953"}},
+		{File: "specs/a.yaml", Line: 5, Col: 7, Severity: diag.Error, Message: `user "dumontj01" is listed twice in this course (first at specs/a.yaml:4:7)`,
+			Code: diag.DuplicateUser, Subject: diag.Subject{User: "dumontj01"}},
 	}
 	body, err := CommentBody(p, BodyOptions{Site: "ecampus", MaskUsernames: true})
 	if err != nil {

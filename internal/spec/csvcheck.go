@@ -36,7 +36,7 @@ func CheckAdditions(file string, adds []Addition, site SiteFacts) Diagnostics {
 			badUser[a.Line] = true
 			msg := fmt.Sprintf("unknown user %q: no user has this username on the site (create the account first, e.g. with Moodle's Upload users)", a.Username)
 			d := diag.Errorf(diag.Pos{File: file, Line: a.Line, Col: a.UserCol}, "%s", msg)
-			ds = append(ds, d.WithSuggestion(site.ByEmail[a.Email]))
+			ds = append(ds, d.WithSuggestion(site.ByEmail[a.Email]).About(diag.UnknownUser, diag.Subject{Course: a.Course, User: a.Username}))
 		}
 	}
 	return ds.Sort()

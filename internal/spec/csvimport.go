@@ -215,6 +215,7 @@ func ReadUploadUsers(file string, r io.Reader, now time.Time, loc *time.Location
 			k := key{course, username}
 			if first, dup := seen[k]; dup {
 				errorf(line, colOf(userCol), "user %q is enrolled in %q twice (first on line %d)", username, course, first)
+				ds[len(ds)-1] = ds[len(ds)-1].About(diag.DuplicateUser, diag.Subject{Course: course, User: username})
 				continue
 			}
 			seen[k] = line

@@ -361,7 +361,8 @@ func (d *decoder) manual(n *tree.Node, policy bool) *manualDecl {
 			continue
 		}
 		if first, dup := seen[u.username]; dup {
-			o.Errorf(u.pos, "user %q is listed twice in this course (first at %s)", u.username, first)
+			*o.Diags() = append(*o.Diags(), diag.Errorf(u.pos, "user %q is listed twice in this course (first at %s)", u.username, first).
+				About(diag.DuplicateUser, diag.Subject{User: u.username}))
 			continue
 		}
 		seen[u.username] = u.pos

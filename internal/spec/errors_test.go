@@ -98,6 +98,14 @@ func TestFileErrors(t *testing.T) {
 			if d := cmp.Diff(tt.want, diagStrings(ds)); d != "" {
 				t.Errorf("diagnostics (-want +got):\n%s", d)
 			}
+			// Comment masking reads the user a diagnostic is about from its subject.
+			for _, d := range ds {
+				if _, rest, ok := strings.Cut(d.Message, `user "`); ok {
+					if user, _, _ := strings.Cut(rest, `"`); d.Subject.User != user || d.Code == "" {
+						t.Errorf("%s: code %q, subject %+v; want a code and user %q", d.Message, d.Code, d.Subject, user)
+					}
+				}
+			}
 		})
 	}
 }

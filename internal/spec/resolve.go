@@ -396,7 +396,8 @@ func (r *resolver) course(sn string, spec *CourseSpec, policies []*Policy) state
 			// that come from different places (a user's until and a default from).
 			checked := (u.until.Set && u.from.Set) || (!u.until.Set && !u.from.Set && end.Pos.File == start.Pos.File)
 			if !checked && e.End != 0 && e.Start != 0 && e.End <= e.Start {
-				r.errorf(end.Pos, "course %q: user %q would end (%s) before they start (%s at %s)", sn, u.username, end.Text, start.Text, start.Pos)
+				r.ds = append(r.ds, diag.Errorf(end.Pos, "course %q: user %q would end (%s) before they start (%s at %s)", sn, u.username, end.Text, start.Text, start.Pos).
+					About(diag.EndBeforeStart, diag.Subject{Course: sn, User: u.username}))
 			}
 			e.Suspended = u.suspended.V
 			c.Enrolments = append(c.Enrolments, e)
