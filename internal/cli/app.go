@@ -123,7 +123,7 @@ what no spec owns. With no site configured, commands run against a sandbox Moodl
 	root.PersistentFlags().BoolVar(&a.noColor, "no-color", false, "never colour output")
 	// apply is the one command that writes to Moodle: it alone connects with the site's
 	// token; the others use its read-only token when it names one (site.go).
-	root.AddCommand(a.validateCommand(), a.planCommand(), writesMoodle(a.applyCommand()), a.sandboxCommand(), a.doctorCommand(), a.importCommand(), a.participantsCommand(), a.coursesCommand(), a.cohortsCommand(), a.expiringCommand(), a.commentCommand(), a.fetchPlanCommand(), a.versionCommand())
+	root.AddCommand(a.initCommand(), a.validateCommand(), a.planCommand(), writesMoodle(a.applyCommand()), a.sandboxCommand(), a.doctorCommand(), a.importCommand(), a.participantsCommand(), a.coursesCommand(), a.cohortsCommand(), a.expiringCommand(), a.commentCommand(), a.fetchPlanCommand(), a.versionCommand())
 	versionFlag(root)
 	return root
 }
