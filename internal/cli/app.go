@@ -123,7 +123,9 @@ what no spec owns. With no site configured, commands run against a sandbox Moodl
 	root.PersistentFlags().BoolVar(&a.noColor, "no-color", false, "never colour output")
 	// apply is the one command that writes to Moodle: it alone connects with the site's
 	// token; the others use its read-only token when it names one (site.go).
-	root.AddCommand(a.initCommand(), a.validateCommand(), a.planCommand(), writesMoodle(a.applyCommand()), a.sandboxCommand(), a.doctorCommand(), a.importCommand(), a.participantsCommand(), a.coursesCommand(), a.cohortsCommand(), a.expiringCommand(), a.commentCommand(), a.fetchPlanCommand(), a.versionCommand())
+	root.AddCommand(a.validateCommand(), a.planCommand(), writesMoodle(a.applyCommand()), a.sandboxCommand(), a.doctorCommand(), a.importCommand(), a.participantsCommand(), a.coursesCommand(), a.cohortsCommand(), a.expiringCommand(), a.commentCommand(), a.fetchPlanCommand(), a.versionCommand())
+	// The first steps and reading saved plans (cobra lists commands by name).
+	root.AddCommand(a.initCommand(), a.showCommand())
 	versionFlag(root)
 	return root
 }
@@ -142,7 +144,11 @@ func (a *App) changeDir() error {
 	return nil
 }
 
-func (a *App) color() bool { return a.Terminal && !a.noColor && a.Getenv("NO_COLOR") == "" }
+// color reports whether output may be coloured: on a terminal that can show it
+// (TERM=dumb cannot), unless --no-color or NO_COLOR (no-color.org) says no.
+func (a *App) color() bool {
+	return a.Terminal && !a.noColor && a.Getenv("NO_COLOR") == "" && a.Getenv("TERM") != "dumb"
+}
 
 // terraformFlags accepts Terraform's single-dash spelling of every long flag
 // (-auto-approve, -detailed-exitcode, -no-color, -out=FILE, -chdir=DIR), which users

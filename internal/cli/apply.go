@@ -102,9 +102,11 @@ each change, and the diagnostics.`,
 	def := apply.DefaultLimits()
 	cmd.Flags().BoolVar(&f.autoApprove, "auto-approve", false, "apply without asking for confirmation")
 	cmd.Flags().BoolVar(&f.allowRemovals, "allow-removals", false, "allow removals above the limits (never in protected courses)")
-	cmd.Flags().IntVar(&f.maxRemovals, "max-removals", def.MaxRemovals, "most enrolments one course may lose without --allow-removals (default: the site's max_removals, else 10; 0: none)")
-	cmd.Flags().Float64Var(&f.maxShare, "max-removal-share", def.MaxShare, "largest share of a course's enrolments it may lose without --allow-removals (default: the site's max_share, else 0.2)")
-	cmd.Flags().IntVar(&f.maxSiteRemovals, "max-site-removals", def.MaxSiteRemovals, "most enrolments all the courses of one apply may lose without --allow-removals (default: the site's max_site_removals, else 20)")
+	// The limits' flags count only when given (limits): their defaults are the site's,
+	// said in the usage, so cobra must not print a "(default N)" of its own.
+	cmd.Flags().IntVar(&f.maxRemovals, "max-removals", 0, fmt.Sprintf("most enrolments one course may lose without --allow-removals (default: the site's max_removals, else %d; 0: none)", def.MaxRemovals))
+	cmd.Flags().Float64Var(&f.maxShare, "max-removal-share", 0, fmt.Sprintf("largest share of a course's enrolments it may lose without --allow-removals (default: the site's max_share, else %g)", def.MaxShare))
+	cmd.Flags().IntVar(&f.maxSiteRemovals, "max-site-removals", 0, fmt.Sprintf("most enrolments all the courses of one apply may lose without --allow-removals (default: the site's max_site_removals, else %d)", def.MaxSiteRemovals))
 	a.courseFlag(cmd)
 	cmd.Flags().DurationVar(&f.lockTimeout, "lock-timeout", 0, "on a real site, how long to wait for another apply to finish (default: stop at once, naming it)")
 	cmd.Flags().StringVar(&f.auditLog, "audit-log", "", "append the audit record to this file (default: the site's audit_log, or .enrolctl/audit.log)")

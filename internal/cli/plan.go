@@ -132,7 +132,7 @@ Exit codes: 0 no changes (or changes without --detailed-exitcode), 1 error,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&out, "out", "", "save the plan to this file, for `enrolctl apply FILE`")
+	cmd.Flags().StringVar(&out, "out", "", "save the plan to this `FILE`, for enrolctl apply FILE")
 	cmd.Flags().StringVarP(&format, "output", "o", "text", "output format: text, json or markdown")
 	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 2 when there are changes")
 	a.courseFlag(cmd)

@@ -80,6 +80,15 @@ func (c *siteConn) urlForAudit() string {
 // loadConfig reads the configuration and selects the site. Its errors are returned as
 // one diagnosticsError "in the configuration"; its warnings are printed.
 func (a *App) loadConfig() (*config.Site, error) {
+	cfg, err := a.readConfig()
+	if err != nil {
+		return nil, err
+	}
+	return cfg.Select(a.siteChosen())
+}
+
+// readConfig finds and reads the configuration, printing its warnings.
+func (a *App) readConfig() (*config.Config, error) {
 	cfg, ds := config.Load(a.Dir, a.configFlag())
 	if ds.HasErrors() {
 		return nil, &diagnosticsError{ds: ds, in: "the configuration"}
@@ -88,11 +97,16 @@ func (a *App) loadConfig() (*config.Site, error) {
 	// The configuration found (here or in a folder above) is the one every later step
 	// names: the specs digest, --changed-since.
 	a.configPath, a.stateDir = cfg.File, filepath.Join(cfg.Dir, sandboxDir)
-	name := a.siteName
-	if name == "" {
-		name = a.Getenv("ENROLCTL_SITE") // CI templates name the site once
+	return cfg, nil
+}
+
+// siteChosen is the site named by --site, else by ENROLCTL_SITE (CI templates name
+// the site once); "" when neither does.
+func (a *App) siteChosen() string {
+	if a.siteName != "" {
+		return a.siteName
 	}
-	return cfg.Select(name)
+	return a.Getenv("ENROLCTL_SITE")
 }
 
 // configFlag is the configuration file the command line names: --config, else the
