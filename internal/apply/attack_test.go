@@ -324,7 +324,8 @@ func TestAttackSiteWideRemovalLimit(t *testing.T) {
 	}
 	err = Guard(p, obs, DefaultLimits())
 	var re *RemovalError
-	if !errors.As(err, &re) || !strings.Contains(err.Error(), "across 19 course(s), 44 enrolments") {
+	if !errors.As(err, &re) || len(re.Refusals) != 1 || re.Refusals[0].Code != diff.RefuseSiteLimit ||
+		re.Refusals[0].Courses != 19 || re.Refusals[0].Enrolments != 44 {
 		t.Fatalf("Guard = %v, want the site-wide limit to refuse 44 removals over 19 courses", err)
 	}
 	if err := Guard(p, obs, Limits{AllowRemovals: true}); err != nil {

@@ -1,48 +1,16 @@
 package apply
 
 import (
-	"fmt"
-	"strings"
-
 	"github.com/enrolctl/enrolctl/internal/diag"
 	"github.com/enrolctl/enrolctl/internal/diff"
-	"github.com/enrolctl/enrolctl/internal/render"
 	"github.com/enrolctl/enrolctl/internal/state"
 )
 
 // Apply reports through diag.Diagnostic, the type plan and the spec checks use: each
-// refusal's typed error (kept so that callers can tell them apart) lists its
-// diagnostics, one per course where a course is at fault, and FailureDiagnostics turns
-// the changes that did not land into one diagnostic each, naming the course, the user
-// and Moodle's errorcode.
-
-// Diagnostics names each changed course, and each removal that grew.
-func (e *StaleError) Diagnostics() diag.Diagnostics {
-	var ds diag.Diagnostics
-	for _, course := range e.Courses {
-		msg := fmt.Sprintf("stale plan: course %s changed in Moodle since the plan was made; nothing was applied: run plan again and review the new plan", course)
-		var grew []string
-		for _, d := range e.Details {
-			if strings.HasPrefix(d, "course/"+course+"/") {
-				grew = append(grew, d)
-			}
-		}
-		if len(grew) > 0 {
-			msg += " (" + strings.Join(grew, "; ") + ")"
-		}
-		ds = append(ds, diag.Errorf(diag.Pos{}, "%s", msg))
-	}
-	return ds
-}
-
-// Diagnostics gives each refusal's reason and numbers.
-func (e *RemovalError) Diagnostics() diag.Diagnostics {
-	ds := make(diag.Diagnostics, len(e.Refusals))
-	for i, r := range e.Refusals {
-		ds[i] = diag.Errorf(diag.Pos{}, "removals refused, nothing was applied: %s", render.RefusalText(r, e.Limits))
-	}
-	return ds
-}
+// refusal is a typed error (kept so that callers can tell them apart; render.Refused
+// words StaleError and RemovalError, one diagnostic per course at fault), and
+// FailureDiagnostics turns the changes that did not land into one diagnostic each,
+// naming the course, the user and Moodle's errorcode.
 
 // Diagnostics gives each problem of the file.
 func (e *InvalidPlanError) Diagnostics() diag.Diagnostics {

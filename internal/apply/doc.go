@@ -28,9 +28,10 @@
 //     the first write and grows, fsync'd, as outcomes arrive; DetectProvenance says who
 //     ran it, from which commit and merge request.
 //   - Refusals and failures read as diag.Diagnostic, the type plan and the spec checks
-//     report through: each refusal's typed error (StaleError, RemovalError,
-//     InvalidPlanError, ForgedChangeError, LeaseHeldError) has Diagnostics, one per
-//     course at fault; FailureDiagnostics gives one per change that did not land, naming
+//     report through: each refusal is a typed error (StaleError, RemovalError,
+//     InvalidPlanError, ForgedChangeError, LeaseHeldError); StaleError and RemovalError
+//     are data that render.Refused words (apply words no plan sentence), the others
+//     have Diagnostics; FailureDiagnostics gives one per change that did not land, naming
 //     course, user and Moodle's errorcode. Report is the apply report document
 //     (apply -o json, versioned by ReportFormat).
 //

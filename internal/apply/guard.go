@@ -2,28 +2,28 @@ package apply
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/enrolctl/enrolctl/internal/diff"
-	"github.com/enrolctl/enrolctl/internal/render"
 	"github.com/enrolctl/enrolctl/internal/state"
 )
 
-// StaleError says a saved plan no longer matches the live courses it touches.
+// StaleError says a saved plan no longer matches the live courses it touches. It is
+// data: render.Refused words it.
 type StaleError struct {
 	Courses []string
-	// Details say, for removals that would now take more than planned, what changed.
-	Details []string
+	// Grew are the removals that would now take more than planned, by address.
+	Grew []Grown
 }
 
+// Grown is a planned removal and the same change reassessed on the live course now.
+type Grown struct{ Planned, Now diff.Change }
+
 func (e *StaleError) Error() string {
-	msg := fmt.Sprintf("stale plan: %d course(s) changed in Moodle since the plan was made: %s; run plan again and review the new plan",
+	return fmt.Sprintf("stale plan: %d course(s) changed in Moodle since the plan was made: %s; run plan again and review the new plan",
 		len(e.Courses), strings.Join(e.Courses, ", "))
-	if len(e.Details) > 0 {
-		msg += "\n  " + strings.Join(e.Details, "\n  ")
-	}
-	return msg
 }
 
 // CheckStale refuses a saved plan when what enrolctl manages in a course it touches
@@ -36,7 +36,8 @@ func CheckStale(p diff.Plan, observed state.Snapshot) error {
 	if err := ValidatePlan(p); err != nil {
 		return err // a change without its object would not even be reassessed
 	}
-	var changed, details []string
+	var changed []string
+	var grown []Grown
 	for course, want := range p.Fingerprints {
 		c, ok := observed.Course(course)
 		got := "absent"
@@ -61,7 +62,7 @@ func CheckStale(p diff.Plan, observed state.Snapshot) error {
 			}
 			if r := now[i].Removes; r.Enrolments > ch.Removes.Enrolments || r.LastEnrolments > ch.Removes.LastEnrolments {
 				grew = true
-				details = append(details, fmt.Sprintf("%s now %s (planned: %s)", ch.Address, render.RemovalText(now[i]), render.RemovalText(ch)))
+				grown = append(grown, Grown{Planned: ch, Now: now[i]})
 			}
 		}
 		if grew {
@@ -72,8 +73,8 @@ func CheckStale(p diff.Plan, observed state.Snapshot) error {
 		return nil
 	}
 	sort.Strings(changed)
-	sort.Strings(details)
-	return &StaleError{Courses: changed, Details: details}
+	slices.SortFunc(grown, func(a, b Grown) int { return strings.Compare(a.Planned.Address, b.Planned.Address) })
+	return &StaleError{Courses: changed, Grew: grown}
 }
 
 // Limits are the removal guard's thresholds (see diff.Limits: 0 means none allowed) and
@@ -97,18 +98,14 @@ func (l Limits) Thresholds() diff.Limits {
 	return diff.Limits{MaxRemovals: l.MaxRemovals, MaxShare: l.MaxShare, MaxSiteRemovals: l.MaxSiteRemovals}
 }
 
-// RemovalError lists why removals were refused.
+// RemovalError lists why removals were refused. It is data: render.Refused words it.
 type RemovalError struct {
 	Refusals []diff.Refusal
 	Limits   diff.Limits
 }
 
 func (e *RemovalError) Error() string {
-	reasons := make([]string, len(e.Refusals))
-	for i, r := range e.Refusals {
-		reasons[i] = render.RefusalText(r, e.Limits)
-	}
-	return "removals refused, nothing was applied:\n  " + strings.Join(reasons, "\n  ")
+	return fmt.Sprintf("removals refused, nothing was applied: %d refusal(s) under the removal limits", len(e.Refusals))
 }
 
 // Guard refuses the plan when it removes anything in a protected course, or more

@@ -3,9 +3,9 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/enrolctl/enrolctl/internal/diag"
+	"github.com/enrolctl/enrolctl/internal/render"
 	"github.com/enrolctl/enrolctl/internal/spec"
 )
 
@@ -43,17 +43,10 @@ func (e *diagnosticsError) Error() string {
 
 func (e *diagnosticsError) Unwrap() error { return e.cause }
 
-// refused turns a refusal of apply into diagnostics: the typed error's own (apply's
-// refusals list theirs), else one made of its message. A diagnostic that names no file
-// is placed in file (the saved plan), when there is one.
+// refused turns a refusal of apply into diagnostics, as render words them. A
+// diagnostic that names no file is placed in file (the saved plan), when there is one.
 func refused(err error, file string) error {
-	var own interface{ Diagnostics() diag.Diagnostics }
-	var ds diag.Diagnostics
-	if errors.As(err, &own) {
-		ds = slices.Clone(own.Diagnostics())
-	} else {
-		ds = diag.Diagnostics{diag.Errorf(diag.Pos{}, "%s", err)}
-	}
+	ds := render.Refused(err)
 	for i := range ds {
 		if ds[i].File == "" {
 			ds[i].File = file

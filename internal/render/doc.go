@@ -28,7 +28,8 @@
 //   - JSON(w, plan): the plan document (docs/plan-format.md), the same bytes plan -out
 //     saves (internal/planfile).
 //   - RemovalText and RefusalText: the sentences for what a removal takes away and why
-//     apply refuses; apply's messages use them too. words.go holds every sentence: diff
+//     apply refuses; Refused(err) words apply's refusals (a stale plan, refused
+//     removals) as diagnostics with them. words.go holds every sentence: diff
 //     gives codes and typed values, render words them in the site's time zone.
 //   - ParticipantsOf(course, users, Filter, now, loc) builds Moodle's Participants page
 //     (one Participant per user, Status computed as Moodle does); ParticipantsText,
