@@ -59,21 +59,14 @@ func (a *App) makePlan(ctx context.Context) (*planned, error) {
 	if err != nil {
 		return nil, err
 	}
+	prov := diff.Provenance{CreatedAt: time.Now().UTC().Format(time.RFC3339), Site: conn.name, SpecsDigest: specs.digest}
+	if c, err := gitsrc.Head(a.path(conn.specsDir)); err == nil {
+		prov.Commit = c.Hash
+		prov.Dirty, _ = gitsrc.Dirty(a.path(conn.specsDir))
+	}
 	lim := applyFlags{}.limits(conn.site).Thresholds()
 	p := diff.ComputeWithOptions(desired, observed, diff.Options{Location: conn.loc, Limits: &lim,
-		Approvals: diff.Approvals{Removals: a.approveRemovals}})
-	// One list: the specs' own findings and the site checks', all reported in one run.
-	p.Diagnostics = append(specDiags, p.Diagnostics...).Sort().WithSource(a.readFile)
-	if p.Diagnostics.HasErrors() {
-		p.Changes, p.Unmanaged, p.Fingerprints, p.Refusals = []diff.Change{}, nil, nil, nil
-	}
-	p.Site = conn.name
-	p.CreatedAt = time.Now().UTC().Format(time.RFC3339)
-	if c, err := gitsrc.Head(a.path(conn.specsDir)); err == nil {
-		p.Commit = c.Hash
-		p.Dirty, _ = gitsrc.Dirty(a.path(conn.specsDir))
-	}
-	p.SpecsDigest = specs.digest
+		Approvals: diff.Approvals{Removals: a.approveRemovals}, SpecDiagnostics: specDiags, Source: a.readFile, Provenance: prov})
 	pl := &planned{conn: conn, site: site, desired: desired, observed: observed, plan: p}
 	if p.Diagnostics.HasErrors() {
 		return pl, &diagnosticsError{ds: p.Diagnostics, in: "the specs"}

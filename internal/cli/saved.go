@@ -90,11 +90,6 @@ func (a *App) applySaved(ctx context.Context, file string, f applyFlags) error {
 		return err
 	}
 	fresh := diff.ComputeWithOptions(desired.Snapshot, observed, diff.Options{Location: conn.loc})
-	for _, c := range desired.Courses {
-		if c.Options.Protect {
-			fresh.Protected = append(fresh.Protected, c.Shortname)
-		}
-	}
 	p, verifyErr := apply.VerifySaved(saved, fresh, observed)
 	if verifyErr == nil && len(saved.Changes) > 0 && !p.HasChanges() {
 		// A CI retry of an apply that succeeded: every change is in Moodle already.

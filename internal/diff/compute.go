@@ -20,6 +20,22 @@ type Options struct {
 	Limits *Limits
 	// Approvals are what the planner approved (Approvals.Removals lifts the limits).
 	Approvals Approvals
+	// SpecDiagnostics are the specs' own findings, reported with the site checks' in
+	// one list: all of them in one run.
+	SpecDiagnostics diag.Diagnostics
+	// Source reads a file, for the source line each diagnostic shows; nil shows none.
+	Source func(file string) ([]byte, error)
+	// Provenance is what only the caller knows, recorded as it is.
+	Provenance Provenance
+}
+
+// Provenance is where a plan comes from: when it was made (RFC 3339), for which site,
+// from which commit of the specs (and whether the work tree had changes), and the
+// digest of the specs and configuration it was made from.
+type Provenance struct {
+	CreatedAt, Site, Commit string
+	Dirty                   bool
+	SpecsDigest             string
 }
 
 // Compute plans the changes that turn observed into desired, with the default options.
@@ -28,17 +44,19 @@ func Compute(desired, observed state.Snapshot) Plan {
 	return ComputeWithOptions(desired, observed, Options{})
 }
 
-// ComputeWithOptions builds the whole plan document but for what only the caller knows
-// (CreatedAt, Site, Commit, Dirty): the site checks' diagnostics, the ordered changes
-// with what each removal takes away, the unmanaged objects, the fingerprints of the
-// courses it changes, the protected courses, and the refusals apply will make.
+// ComputeWithOptions builds the whole plan document: its provenance, the specs' and the
+// site checks' diagnostics, the ordered changes with what each removal takes away, the
+// unmanaged objects, the fingerprints of the courses it changes, the protected courses,
+// and the refusals apply will make. The caller only prints and saves it.
 func ComputeWithOptions(desired, observed state.Snapshot, opts Options) Plan {
 	loc := orUTC(opts.Location)
 	lim := DefaultLimits()
 	if opts.Limits != nil {
 		lim = *opts.Limits
 	}
-	p := Plan{FormatVersion: FormatVersion, Timezone: loc.String(), Changes: []Change{}, Limits: lim, Approvals: opts.Approvals}
+	pr := opts.Provenance
+	p := Plan{FormatVersion: FormatVersion, Timezone: loc.String(), Changes: []Change{}, Limits: lim, Approvals: opts.Approvals,
+		CreatedAt: pr.CreatedAt, Site: pr.Site, Commit: pr.Commit, Dirty: pr.Dirty, SpecsDigest: pr.SpecsDigest}
 	for _, c := range desired.Courses {
 		if c.Options.Protect {
 			p.Protected = append(p.Protected, c.Shortname)
@@ -62,11 +80,35 @@ func ComputeWithOptions(desired, observed state.Snapshot, opts Options) Plan {
 		return strings.Compare(desired.Courses[a].Shortname, desired.Courses[b].Shortname)
 	})
 
-	// Nothing is planned while an error stands: a half plan would be reviewed as whole.
 	p.Diagnostics = Check(desired, observed)
+	if !p.Diagnostics.HasErrors() { // the site checks' errors leave nothing to plan
+		p.planCourses(desired, order, live)
+	}
+	// One list: the specs' own findings and the plan's.
+	p.Diagnostics = append(slices.Clone(opts.SpecDiagnostics), p.Diagnostics...).Sort()
+	if opts.Source != nil {
+		p.Diagnostics = p.Diagnostics.WithSource(opts.Source)
+	}
+	// Nothing is planned while an error stands: a half plan would be reviewed as whole.
 	if p.Diagnostics.HasErrors() {
+		p.Changes, p.Unmanaged = []Change{}, nil
 		return p
 	}
+	p.Fingerprints = map[string]string{}
+	for _, course := range p.Courses() {
+		if o := live[course]; o != nil {
+			p.Fingerprints[course] = o.ManagedFingerprint()
+		}
+	}
+	if len(p.Fingerprints) == 0 {
+		p.Fingerprints = nil
+	}
+	p.Refusals = Guard(p.Changes, p.Protected, observed, p.Limits, p.Approvals)
+	return p
+}
+
+// planCourses plans each desired course, in order, against its live course.
+func (p *Plan) planCourses(desired state.Snapshot, order []int, live map[string]*state.Course) {
 	// Each course's planner (its indexes over both courses) is dropped as soon as its
 	// changes are copied out: a site-wide plan otherwise holds 10,000 planners' maps at
 	// once. One scratch slice collects every course's changes in turn; each course
@@ -117,22 +159,6 @@ func ComputeWithOptions(desired, observed state.Snapshot, opts Options) Plan {
 	slices.SortStableFunc(p.Unmanaged, func(a, b Unmanaged) int {
 		return cmp.Or(strings.Compare(a.Course, b.Course), strings.Compare(a.Address, b.Address))
 	})
-	p.Diagnostics = p.Diagnostics.Sort()
-	if p.Diagnostics.HasErrors() {
-		p.Changes, p.Unmanaged = []Change{}, nil
-		return p
-	}
-	p.Fingerprints = map[string]string{}
-	for _, course := range p.Courses() {
-		if o := live[course]; o != nil {
-			p.Fingerprints[course] = o.ManagedFingerprint()
-		}
-	}
-	if len(p.Fingerprints) == 0 {
-		p.Fingerprints = nil
-	}
-	p.Refusals = Guard(p.Changes, p.Protected, observed, p.Limits, p.Approvals)
-	return p
 }
 
 // coursePlanner plans one course. Its maps are indexes over the two courses; the

@@ -729,3 +729,26 @@ func TestSeveralRolesAreKeptNotSet(t *testing.T) {
 	}
 	checkUserSubjects(t, p.Diagnostics)
 }
+
+// Compute finishes the plan document: the caller's provenance as given, the specs'
+// diagnostics merged with the site checks' (with their source lines), and nothing
+// planned while one of them is an error.
+func TestComputeFinishesThePlan(t *testing.T) {
+	desired := state.Course{Shortname: "C", Methods: []state.Method{manualM}, Groups: []state.Group{{Name: "TP1"}}}
+	live := state.Course{Shortname: "C", Methods: []state.Method{manualM}}
+	prov := Provenance{CreatedAt: "2026-12-07T01:00:00Z", Site: "ecampus", Commit: "4f9c2e1", Dirty: true, SpecsDigest: "sha256:ab"}
+	read := func(file string) ([]byte, error) { return []byte("course: C\ngroups: [TP1]\n"), nil }
+	warn := diag.Warnf(diag.Pos{File: "c.yaml", Line: 2, Col: 1}, "a warning of the specs")
+	p := ComputeWithOptions(snap(desired), snap(live), Options{Provenance: prov, SpecDiagnostics: diag.Diagnostics{warn}, Source: read})
+	if p.CreatedAt != prov.CreatedAt || p.Site != prov.Site || p.Commit != prov.Commit || !p.Dirty || p.SpecsDigest != prov.SpecsDigest {
+		t.Errorf("provenance not recorded: %+v", p)
+	}
+	if len(p.Changes) != 1 || len(p.Diagnostics) != 1 || p.Diagnostics[0].Snippet != "groups: [TP1]" || len(p.Fingerprints) != 1 {
+		t.Fatalf("a warning stops nothing and shows its line: %+v %+v", p.Changes, p.Diagnostics)
+	}
+	bad := diag.Errorf(diag.Pos{File: "c.yaml", Line: 1, Col: 1}, "an error of the specs")
+	p = ComputeWithOptions(snap(desired), snap(live), Options{Provenance: prov, SpecDiagnostics: diag.Diagnostics{bad, warn}})
+	if len(p.Changes) != 0 || p.Changes == nil || p.Unmanaged != nil || p.Fingerprints != nil || p.Refusals != nil || len(p.Diagnostics) != 2 || p.Site != "ecampus" {
+		t.Errorf("an error of the specs must leave a plan with no changes and both diagnostics: %+v", p)
+	}
+}

@@ -5,8 +5,11 @@
 //
 // # Entry points
 //
-//   - Compute(desired, observed) and ComputeWithOptions(desired, observed, Options{Location})
-//     build a Plan. They are pure and deterministic: no I/O, no clock, sorted output.
+//   - Compute(desired, observed) and ComputeWithOptions(desired, observed, Options) build
+//     the whole Plan document: Options carry the caller's provenance (time, site,
+//     commit, specs digest), the specs' own diagnostics and a reader for their source
+//     lines; nothing is planned while a diagnostic is an error. They are pure and
+//     deterministic: no I/O but that reader, no clock, sorted output.
 //   - Check(desired, observed): the checks against the site that need what Moodle was
 //     read to hold (unknown users and cohorts, disabled plugins, a database method the
 //     sync has not created), each at its spec line with a did-you-mean. Compute runs it

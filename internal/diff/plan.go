@@ -191,10 +191,10 @@ type Unmanaged struct {
 // (docs/plan-format.md, docs/plan.schema.json).
 type Plan struct {
 	FormatVersion string `json:"format_version"`
-	// CreatedAt is when the plan was made (RFC 3339); set by the caller.
+	// CreatedAt is when the plan was made (RFC 3339); from Options.Provenance.
 	CreatedAt string `json:"created_at,omitempty"`
 	// Site is the configured site name; Commit and Dirty the git commit the specs came
-	// from and whether the work tree had uncommitted changes. Set by the caller.
+	// from and whether the work tree had uncommitted changes. From Options.Provenance.
 	Site   string `json:"site,omitempty"`
 	Commit string `json:"commit,omitempty"`
 	Dirty  bool   `json:"dirty,omitempty"`
