@@ -10,7 +10,7 @@
 # enrolments, group memberships and welcome notifications must be equal.
 #
 # Usage (as root, on a site made by dev/moodle-site.sh):
-#   . /work/realmoodle/env; dev/csv-vs-uploaduser.sh [--welcome on|off|site] [--rows N] [PREFIX]
+#   . ~/.local/state/enrolctl-dev/env; dev/csv-vs-uploaduser.sh [--welcome on|off|site] [--rows N] [PREFIX]
 # PREFIX (default CSV<time>) names the 20 courses; every run needs a new one.
 set -euo pipefail
 welcome=site rows=1000
@@ -40,7 +40,7 @@ echo "courses $prefix-U0..9 (uploaduser) and $prefix-E0..9 (enrolctl), $rows row
 
 # enrolctl's workspace: the new courses adopted as they are (not timed: done once per site).
 mkdir -p "$work/ws" && cd "$work/ws"
-cp "${ENROLCTL_DEV_OUT:-/work/realmoodle}/enrolctl.yaml" .   # the site configuration dev/moodle-site.sh wrote
+cp "${ENROLCTL_DEV_OUT:-${XDG_STATE_HOME:-$HOME/.local/state}/enrolctl-dev}/enrolctl.yaml" .   # the site configuration dev/moodle-site.sh wrote
 git init -q && "$work/enrolctl" import moodle --course "$prefix-E*" > "$work/adopt.log" 2>&1
 git add -A && git -c user.email=dev@localhost -c user.name=dev commit -qm adopt
 

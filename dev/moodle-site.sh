@@ -10,14 +10,15 @@
 # Re-running is safe: files are re-synced, the database is installed only once, the plugin is
 # upgraded, configuration is re-applied, and the seeders skip what already exists.
 #
-# The tokens and passwords go to $ENROLCTL_DEV_OUT/env (default /work/realmoodle/env), never to
+# The tokens and passwords go to $ENROLCTL_DEV_OUT/env (default
+# ${XDG_STATE_HOME:-$HOME/.local/state}/enrolctl-dev/env, under the user's home), never to
 # the repository. Environment knobs (defaults in brackets):
 #   MOODLE_PORT [8080]            Apache listens on 127.0.0.1:$MOODLE_PORT only
 #   MOODLE_SITE_DIR [/var/www/enrolctl-moodle]   code (config.php + public/)
 #   MOODLE_DATA_DIR [/var/lib/enrolctl-moodledata]
 #   MOODLE_DB [moodle]            database and database role of the site
 #   MOODLE_EXTDB [enrolctl_extdb] database of the external enrolment table
-#   ENROLCTL_DEV_OUT [/work/realmoodle]           env file, site config, logs
+#   ENROLCTL_DEV_OUT [${XDG_STATE_HOME:-~/.local/state}/enrolctl-dev]   env file, site config
 #   SEED [demo,timing]            which data sets to seed ("" for none)
 #   MOODLE_DEBUG [normal]         $CFG->debug: normal (as a production site: errors and warnings
 #                                 logged, debuginfo in web-service errors), developer (E_ALL and
@@ -31,7 +32,7 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 port=${MOODLE_PORT:-8080}
 site=${MOODLE_SITE_DIR:-/var/www/enrolctl-moodle}
 data=${MOODLE_DATA_DIR:-/var/lib/enrolctl-moodledata}
-out=${ENROLCTL_DEV_OUT:-/work/realmoodle}
+out=${ENROLCTL_DEV_OUT:-${XDG_STATE_HOME:-$HOME/.local/state}/enrolctl-dev}
 seed=${SEED-demo,timing}
 wwwroot="http://127.0.0.1:$port"
 dbname=${MOODLE_DB:-moodle}

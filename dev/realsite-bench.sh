@@ -6,7 +6,7 @@
 #      (time and calls per plan);
 #   3. BenchmarkRenewRealSite (with RENEW=1; it writes): 1,200 renewals across 30 courses
 #      (time and write calls). Each run moves those enrolments' end dates by a day.
-# Usage (a site made by dev/moodle-site.sh): . /work/realmoodle/env; dev/realsite-bench.sh [PREFIX]
+# Usage (a site made by dev/moodle-site.sh): . ~/.local/state/enrolctl-dev/env; dev/realsite-bench.sh [PREFIX]
 # PREFIX [T-] limits everything to the courses whose shortname starts with it (the seeded
 # timing courses; "" for every course).
 set -euo pipefail
