@@ -14,7 +14,10 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
+	if benchChild() {
+		return
+	}
+	testscript.Main(benchCleanup{m}, map[string]func(){
 		"enrolctl": func() { os.Exit(Main(os.Args[1:], StdStreams())) },
 	})
 }

@@ -1,0 +1,373 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/enrolctl/enrolctl/internal/adopt"
+	"github.com/enrolctl/enrolctl/internal/moodle"
+	"github.com/enrolctl/enrolctl/internal/moodlesim"
+)
+
+// The whole-command benchmarks (issue 20) time what a user waits for: enrolctl run as
+// its own process (cmd/enrolctl built once per run; with ENROLCTL_BENCH_PROFILE, this
+// test binary, which then writes profiles: see benchChild), from the spec files on disk
+// through HTTP to moodlesim at 20 ms a call to the rendered plan. The site is served
+// by another child process, so neither the site's memory nor its CPU is counted.
+//
+// peak-MB is the enrolctl process's peak resident size, as the kernel counts it
+// (ProcessState.SysUsage's Maxrss, getrusage(2) of the child): the whole process,
+// runtime and binary included, as a user's `/usr/bin/time -v` would show it.
+// calls/op is the number of web-service calls the site received during the run.
+//
+// Setting up 100,000 courses (the site, then its specs written by reading it) takes
+// minutes; it happens once per benchmark process and size. None of this runs without
+// -bench.
+
+// BenchmarkPlanCommand is `enrolctl plan` of every course of moodlesim's generated
+// university, each spec renewing every manual enrolment (so the plan has about 40,000
+// changes at 10,000 courses, collapsed per course). Targets (issue 20): 10,000
+// courses in 1.5 s and 150 MB, 100,000 in 15 s, 1.2 GB and 60 calls.
+func BenchmarkPlanCommand(b *testing.B) {
+	for _, n := range []int{1000, 10000, 100000} {
+		b.Run(fmt.Sprintf("courses=%d", n), func(b *testing.B) {
+			ws := benchWorkspace(b, n)
+			var calls int64
+			var peak int64
+			var cpu time.Duration
+			for b.Loop() {
+				before := ws.site.calls(b)
+				res := runChild(b, ws.dir, ws.env(), "plan")
+				calls += ws.site.calls(b) - before
+				peak, cpu = max(peak, res.maxRSS), cpu+res.cpu
+				if !strings.Contains(res.stdout, "manual enrolment") {
+					b.Fatalf("the plan renews no manual enrolment:\n%.2000s", res.stdout)
+				}
+			}
+			b.ReportMetric(float64(calls)/float64(b.N), "calls/op")
+			reportChild(b, peak, cpu)
+		})
+	}
+}
+
+// BenchmarkValidateCommand is `enrolctl validate` of the specs of the 10,000-course
+// site (no server call). Target (issue 20): 0.5 s.
+func BenchmarkValidateCommand(b *testing.B) {
+	b.Run("specs=10000", func(b *testing.B) {
+		ws := benchWorkspace(b, 10000)
+		var peak int64
+		var cpu time.Duration
+		for b.Loop() {
+			res := runChild(b, ws.dir, ws.env(), "validate")
+			peak, cpu = max(peak, res.maxRSS), cpu+res.cpu
+			if !strings.Contains(res.stdout, "10000 course(s)") {
+				b.Fatalf("validate: %s", res.stdout)
+			}
+		}
+		reportChild(b, peak, cpu)
+	})
+}
+
+// BenchmarkSandboxPlan is the first `enrolctl plan` of the repository's example specs
+// against a fresh sandbox (no site configured): what someone trying enrolctl runs.
+// Target (issue 20): under 30 MiB.
+func BenchmarkSandboxPlan(b *testing.B) {
+	dir := b.TempDir()
+	if err := os.CopyFS(filepath.Join(dir, "specs"), os.DirFS("../../specs")); err != nil {
+		b.Fatal(err)
+	}
+	enrolctlBinary(b) // built before the clock runs
+	var peak int64
+	var cpu time.Duration
+	for b.Loop() {
+		b.StopTimer()
+		if err := os.RemoveAll(filepath.Join(dir, sandboxDir)); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		res := runChild(b, dir, nil, "plan")
+		peak, cpu = max(peak, res.maxRSS), cpu+res.cpu
+		if !strings.Contains(res.stdout, "IFSI-S1-ANAT") {
+			b.Fatalf("sandbox plan: %s", res.stdout)
+		}
+	}
+	reportChild(b, peak, cpu)
+}
+
+// reportChild reports the enrolctl processes' largest peak resident size and their
+// mean CPU time (user and system, from rusage): on a machine others share, CPU is
+// steadier than the wall time.
+func reportChild(b *testing.B, peak int64, cpu time.Duration) {
+	b.ReportMetric(float64(peak)/(1<<20), "peak-MB")
+	b.ReportMetric(float64(cpu.Milliseconds())/float64(b.N), "cpu-ms/op")
+}
+
+// benchChildEnv makes this test binary enrolctl ("main") or a generated site's server
+// ("site:N"): see TestMain.
+const benchChildEnv = "ENROLCTL_BENCH_CHILD"
+
+// benchChild runs the role benchChildEnv names and reports whether it did.
+func benchChild() bool {
+	role := os.Getenv(benchChildEnv)
+	switch {
+	case role == "main":
+		os.Exit(profiled(func() int { return Main(os.Args[1:], StdStreams()) }))
+	case strings.HasPrefix(role, "site:"):
+		n, _ := strconv.Atoi(strings.TrimPrefix(role, "site:"))
+		profiled(func() int { serveGenerated(n); return 0 })
+		os.Exit(0)
+	}
+	return false
+}
+
+// benchProfileEnv names a folder where each enrolctl child writes its CPU profile
+// and heap profile (cpu-PID.pprof, heap-PID.pprof), for go tool pprof: go test's own
+// -cpuprofile sees only the benchmark's process.
+const benchProfileEnv = "ENROLCTL_BENCH_PROFILE"
+
+func profiled(run func() int) int {
+	dir := os.Getenv(benchProfileEnv)
+	if dir == "" {
+		return run()
+	}
+	cpu, err := os.Create(filepath.Join(dir, fmt.Sprintf("cpu-%d.pprof", os.Getpid())))
+	if err != nil {
+		panic(err)
+	}
+	defer cpu.Close()
+	if err := pprof.StartCPUProfile(cpu); err != nil {
+		panic(err)
+	}
+	code := run()
+	pprof.StopCPUProfile()
+	heap, err := os.Create(filepath.Join(dir, fmt.Sprintf("heap-%d.pprof", os.Getpid())))
+	if err != nil {
+		panic(err)
+	}
+	defer heap.Close()
+	if err := pprof.Lookup("allocs").WriteTo(heap, 0); err != nil {
+		panic(err)
+	}
+	return code
+}
+
+// serveGenerated serves moodlesim's generated site of n courses at 20 ms a call,
+// prints its URL and then, for each line read on stdin, the number of calls served so
+// far; it ends when stdin closes.
+func serveGenerated(n int) {
+	sim := moodlesim.GenerateSite(moodlesim.SiteSize{Courses: n})
+	sim.SetLatency(20 * time.Millisecond)
+	srv := httptest.NewServer(sim.Handler())
+	defer srv.Close()
+	fmt.Println(srv.URL)
+	in := bufio.NewScanner(os.Stdin)
+	for in.Scan() {
+		fmt.Println(len(sim.Requests()))
+	}
+}
+
+// benchSite is a generated site served by a child process.
+type benchSite struct {
+	url string
+	in  io.Writer
+	out *bufio.Reader
+}
+
+func (s *benchSite) calls(b *testing.B) int64 {
+	if _, err := io.WriteString(s.in, "calls\n"); err != nil {
+		b.Fatal(err)
+	}
+	line, err := s.out.ReadString('\n')
+	if err != nil {
+		b.Fatal(err)
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(line), 10, 64)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return n
+}
+
+// benchWS is a workspace (enrolctl.yaml and specs/) planning a served site.
+type benchWS struct {
+	dir  string
+	site *benchSite
+}
+
+func (w *benchWS) env() []string { return []string{"ENROLCTL_TOKEN=bench"} }
+
+// benchWorkspaces holds the workspaces set up in this process, by size.
+var benchWorkspaces = map[int]*benchWS{}
+
+// benchWorkspace serves the generated site of n courses and writes a spec per course
+// from what it holds, with every manual enrolment ending on 2030-07-01: once per
+// process and size.
+func benchWorkspace(b *testing.B, n int) *benchWS {
+	enrolctlBinary(b) // built before the clock runs
+	if ws, ok := benchWorkspaces[n]; ok {
+		return ws
+	}
+	dir, err := os.MkdirTemp("", fmt.Sprintf("enrolctl-bench-%d-", n))
+	if err != nil {
+		b.Fatal(err)
+	}
+	site := startBenchSite(b, n)
+	cfg := "sites:\n  prod:\n    url: " + site.url + "\n    token_env: ENROLCTL_TOKEN\n    timezone: Europe/Paris\n"
+	if err := os.WriteFile(filepath.Join(dir, "enrolctl.yaml"), []byte(cfg), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	writeRenewingSpecs(b, site.url, filepath.Join(dir, "specs"))
+	ws := &benchWS{dir: dir, site: site}
+	benchWorkspaces[n] = ws
+	return ws
+}
+
+func startBenchSite(b *testing.B, n int) *benchSite {
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=site:%d", benchChildEnv, n))
+	cmd.Stderr = os.Stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	// The site lives as long as the benchmark process: closing its stdin ends it, and
+	// the kernel closes it when this process exits.
+	r := bufio.NewReader(out)
+	line, err := r.ReadString('\n')
+	if err != nil {
+		b.Fatalf("site server: %v", err)
+	}
+	return &benchSite{url: strings.TrimSpace(line), in: in, out: r}
+}
+
+// writeRenewingSpecs writes into dir the spec import moodle would write for every
+// course of the site, but with every manual enrolment ending on 2030-07-01.
+func writeRenewingSpecs(b *testing.B, url, dir string) {
+	ctx := context.Background()
+	client, err := moodle.New(moodle.Config{URL: url, Token: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	site, err := client.ReadSite(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	loc, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		b.Fatal(err)
+	}
+	end := time.Date(2030, 7, 1, 0, 0, 0, 0, loc).Unix()
+	// A thousand courses at a time: the whole observed site of 100,000 courses would
+	// hold gigabytes.
+	for start := 0; start < len(site.Catalogue); start += 1000 {
+		var names []string
+		for _, r := range site.Catalogue[start:min(start+1000, len(site.Catalogue))] {
+			names = append(names, r.Shortname)
+		}
+		obs, err := client.Observe(ctx, site, names, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, c := range obs.Courses {
+			for i, e := range c.Enrolments {
+				if strings.HasPrefix(e.Method, "manual") {
+					c.Enrolments[i].End = end
+				}
+			}
+			file := adopt.Path(dir, c.Category, c.Shortname)
+			if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+				b.Fatal(err)
+			}
+			res := adopt.Render(c, adopt.Options{Location: loc})
+			if err := os.WriteFile(file, res.YAML, 0o644); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+// builtEnrolctl is the enrolctl binary built for the benchmarks, once per process.
+var builtEnrolctl string
+
+// enrolctlBinary builds cmd/enrolctl as a user installs it: the memory of the test
+// binary, with its test code and libraries, would not be the command's.
+func enrolctlBinary(b *testing.B) string {
+	if builtEnrolctl != "" {
+		return builtEnrolctl
+	}
+	dir, err := os.MkdirTemp("", "enrolctl-bench-bin-")
+	if err != nil {
+		b.Fatal(err)
+	}
+	bin := filepath.Join(dir, "enrolctl")
+	out, err := exec.Command("go", "build", "-o", bin, "github.com/enrolctl/enrolctl/cmd/enrolctl").CombinedOutput()
+	if err != nil {
+		b.Fatalf("go build: %v\n%s", err, out)
+	}
+	builtEnrolctl = bin
+	return bin
+}
+
+// childRun is one enrolctl process's outcome.
+type childRun struct {
+	stdout string
+	maxRSS int64         // bytes
+	cpu    time.Duration // user + system
+}
+
+// runChild runs enrolctl args in dir as a process of its own, with env added to the
+// environment, and fails unless it exits 0.
+func runChild(b *testing.B, dir string, env []string, args ...string) childRun {
+	cmd := exec.Command(enrolctlBinary(b), args...)
+	if os.Getenv(benchProfileEnv) != "" {
+		cmd = exec.Command(os.Args[0], args...) // this test binary, which profiles
+	}
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), benchChildEnv+"=main", "NO_COLOR=1")
+	cmd.Env = append(cmd.Env, env...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		b.Fatalf("enrolctl %s: %v\n%s%.2000s", strings.Join(args, " "), err, errb.String(), out.String())
+	}
+	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	if !ok {
+		b.Skip("no rusage on this system")
+	}
+	return childRun{stdout: out.String(), maxRSS: ru.Maxrss << 10, // Linux: kilobytes
+		cpu: time.Duration(ru.Utime.Nano() + ru.Stime.Nano())}
+}
+
+// benchCleanup removes the benchmark workspaces when the tests and benchmarks end.
+type benchCleanup struct{ *testing.M }
+
+func (m benchCleanup) Run() int {
+	code := m.M.Run()
+	for _, ws := range benchWorkspaces {
+		os.RemoveAll(ws.dir)
+	}
+	if builtEnrolctl != "" {
+		os.RemoveAll(filepath.Dir(builtEnrolctl))
+	}
+	return code
+}
