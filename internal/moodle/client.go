@@ -140,15 +140,9 @@ func (c *Client) call(ctx context.Context, fn string, args *Form, out any) error
 		return &TransportError{Function: fn, Err: ctx.Err()}
 	}
 	c.calls.Add(1)
-	form := url.Values{}
-	if args != nil {
-		form = args.values()
-	}
-	form.Set("wstoken", c.cfg.Token)
-	form.Set("wsfunction", fn)
-	form.Set("moodlewsrestformat", "json")
+	body := args.encode("wstoken", c.cfg.Token, "wsfunction", fn, "moodlewsrestformat", "json")
 	start := time.Now()
-	err := c.do(ctx, fn, form.Encode(), out)
+	err := c.do(ctx, fn, body, out)
 	if c.cfg.Log != nil {
 		outcome := "ok"
 		if err != nil {

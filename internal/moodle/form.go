@@ -3,6 +3,7 @@ package moodle
 import (
 	"net/url"
 	"strconv"
+	"strings"
 )
 
 // Form is an ordered set of PHP bracket-syntax arguments. Its length is the number of
@@ -24,12 +25,35 @@ func (f *Form) Bool(key string, v bool) {
 	}
 }
 
-func (f *Form) values() url.Values {
-	v := make(url.Values, len(f.keys)+3)
-	for i, k := range f.keys {
-		v.Add(k, f.vals[i])
+// encode is the request body: the leaves in the order they were added, then the
+// fixed key-value pairs, which replace leaves of the same keys. The order matters:
+// PHP builds a list in the order its items come, and answers follow it; sorting the
+// keys, as url.Values does, put courseids[10] before courseids[2].
+func (f *Form) encode(fixed ...string) string {
+	var b strings.Builder
+	pair := func(k, v string) {
+		if b.Len() > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(url.QueryEscape(k))
+		b.WriteByte('=')
+		b.WriteString(url.QueryEscape(v))
 	}
-	return v
+	if f != nil {
+	leaves:
+		for i, k := range f.keys {
+			for j := 0; j+1 < len(fixed); j += 2 {
+				if fixed[j] == k {
+					continue leaves
+				}
+			}
+			pair(k, f.vals[i])
+		}
+	}
+	for j := 0; j+1 < len(fixed); j += 2 {
+		pair(fixed[j], fixed[j+1])
+	}
+	return b.String()
 }
 
 // item returns the bracket prefix of item i of list name: "name[i]".
