@@ -16,6 +16,9 @@ const (
 	PluginUserIDs int64 = 2026113002
 	// PluginReadService has the read-only service enrolctl_read.
 	PluginReadService int64 = 2026113003
+	// PluginCourseRows has local_enrolctl_get_course_rows: 5,000 course states a
+	// call as positional rows.
+	PluginCourseRows int64 = 2026113004
 )
 
 // Plugin is one version of local_enrolctl: its $plugin->version and $plugin->release.
@@ -32,6 +35,7 @@ var Plugins = []Plugin{
 	{PluginCourseStateJSON, "2.0.0"},
 	{PluginUserIDs, "2.0.1"},
 	{PluginReadService, "2.0.2"},
+	{PluginCourseRows, "2.1.0"},
 }
 
 // Oldest is the oldest plugin this enrolctl speaks to.

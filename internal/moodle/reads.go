@@ -27,11 +27,15 @@ const (
 	contractV2        = contract.PluginV2
 	contractV2JSON    = contract.PluginCourseStateJSON
 	contractV2UserIDs = contract.PluginUserIDs
+	// contractRows has local_enrolctl_get_course_rows: 5,000 courses a call as
+	// positional rows, each user and role named once per answer.
+	contractRows = contract.PluginCourseRows
 )
 
 // Read limits per call, v1 and v2 of the contract.
 const (
 	statesPerCallV1, statesPerCallV2 = 200, 500
+	statesPerCallRows                = 5000
 	catalogueV1, catalogueV2         = 1000, 5000
 	usersPerLookup, usersPerLookupV2 = 500, 5000
 )
@@ -129,65 +133,117 @@ type observedCourse struct {
 // garbage otherwise), so fn must not keep cs, users or their slices; users are then
 // the course's users (cs.Users is empty). Without, users is nil.
 func (c *Client) eachCourseState(ctx context.Context, ids []int64, perCall int, lite bool, fn func(i int, cs *CourseState, users []userRef) error) error {
+	version := c.pluginVersion.Load()
 	if perCall <= 0 {
 		perCall = statesPerCallV1
-		if c.pluginVersion.Load() >= contractV2 {
+		switch {
+		case version >= contractRows:
+			perCall = statesPerCallRows
+		case version >= contractV2:
 			perCall = statesPerCallV2
 		}
 		// Enough calls to keep every connection busy, no more.
 		perCall = max(1, min(perCall, (len(ids)+c.cfg.Concurrency-1)/c.cfg.Concurrency))
-	}
-	fnName := "local_enrolctl_get_course_state"
-	asString := c.pluginVersion.Load() >= contractV2JSON
-	if asString {
-		fnName = "local_enrolctl_get_course_state_json"
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(c.cfg.Concurrency)
 	for start := 0; start < len(ids); start += perCall {
 		end := min(start+perCall, len(ids))
 		g.Go(func() error {
-			f := &Form{}
-			for i, id := range ids[start:end] {
-				f.Int(item("courseids", i), id)
+			batch := ids[start:end]
+			if version >= contractRows {
+				return c.courseRows(gctx, batch, lite, func(n int, cs *CourseState) error { return fn(start+n, cs, nil) })
 			}
-			n := 0
-			var oc observedCourse
-			stream := streamArray(func(dec *jsontext.Decoder) error {
-				// json/v2: twice as fast as encoding/json on these answers, which
-				// are most of a plan's time on a large site.
-				var err error
-				if lite {
-					oc.CourseState.reset()
-					oc.Users = clearAll(oc.Users)
-					err = json.UnmarshalDecode(dec, &oc)
-				} else {
-					oc = observedCourse{}
-					err = json.UnmarshalDecode(dec, &oc.CourseState)
-				}
-				if err != nil {
-					return err
-				}
-				if n >= end-start {
-					return fmt.Errorf("asked for %d courses, got more", end-start)
-				}
-				n++
-				return fn(start+n-1, &oc.CourseState, oc.Users)
+			return c.courseStates(gctx, batch, version >= contractV2JSON, lite, func(n int, cs *CourseState, users []userRef) error {
+				return fn(start+n, cs, users)
 			})
-			var out streamDecoder = stream
-			if asString {
-				out = jsonInString{stream}
-			}
-			if err := c.read(gctx, fnName, f, out); err != nil {
-				return err
-			}
-			if n != end-start {
-				return &TransportError{Function: fnName, Err: fmt.Errorf("asked for %d courses, got %d", end-start, n)}
-			}
-			return nil
 		})
 	}
 	return g.Wait()
+}
+
+// courseRows reads one batch through local_enrolctl_get_course_rows: the ids go as one
+// JSON array (no max_input_vars limit), the answer is one string.
+func (c *Client) courseRows(ctx context.Context, ids []int64, lite bool, fn func(n int, cs *CourseState) error) error {
+	const fnName = "local_enrolctl_get_course_rows"
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return err
+	}
+	f := &Form{}
+	f.Set("courseids", string(list))
+	n := 0
+	var cs CourseState
+	rows := courseRows{
+		next: func() *CourseState {
+			if lite {
+				cs.reset()
+			} else {
+				cs = CourseState{}
+			}
+			return &cs
+		},
+		fn: func(cs *CourseState) error {
+			if n >= len(ids) {
+				return fmt.Errorf("asked for %d courses, got more", len(ids))
+			}
+			n++
+			return fn(n-1, cs)
+		},
+	}
+	if err := c.read(ctx, fnName, f, jsonInString{rows}); err != nil {
+		return err
+	}
+	if n != len(ids) {
+		return &TransportError{Function: fnName, Err: fmt.Errorf("asked for %d courses, got %d", len(ids), n)}
+	}
+	return nil
+}
+
+// courseStates reads one batch through get_course_state (asString: its _json twin).
+func (c *Client) courseStates(ctx context.Context, ids []int64, asString, lite bool, fn func(n int, cs *CourseState, users []userRef) error) error {
+	fnName := "local_enrolctl_get_course_state"
+	if asString {
+		fnName = "local_enrolctl_get_course_state_json"
+	}
+	f := &Form{}
+	for i, id := range ids {
+		f.Int(item("courseids", i), id)
+	}
+	n := 0
+	var oc observedCourse
+	stream := streamArray(func(dec *jsontext.Decoder) error {
+		// json/v2: twice as fast as encoding/json on these answers, which
+		// are most of a plan's time on a large site.
+		var err error
+		if lite {
+			oc.CourseState.reset()
+			oc.Users = clearAll(oc.Users)
+			err = json.UnmarshalDecode(dec, &oc)
+		} else {
+			oc = observedCourse{}
+			err = json.UnmarshalDecode(dec, &oc.CourseState)
+		}
+		if err != nil {
+			return err
+		}
+		if n >= len(ids) {
+			return fmt.Errorf("asked for %d courses, got more", len(ids))
+		}
+		n++
+		return fn(n-1, &oc.CourseState, oc.Users)
+	})
+	var out streamDecoder = stream
+	if asString {
+		out = jsonInString{stream}
+	}
+	if err := c.read(ctx, fnName, f, out); err != nil {
+		return err
+	}
+	if n != len(ids) {
+		return &TransportError{Function: fnName, Err: fmt.Errorf("asked for %d courses, got %d", len(ids), n)}
+	}
+	return nil
 }
 
 // streamArray decodes a JSON array one element at a time.

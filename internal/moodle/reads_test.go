@@ -85,149 +85,42 @@ func TestObserveLooksUpOnlyUsersTheCoursesDoNotName(t *testing.T) {
 	}
 }
 
-// Before get_site_status tells the plugin version, usernames are looked up through
-// core_user_get_users_by_field, 500 a call; after it, through get_user_ids, 5,000 a
-// call. Both must find the same ids, but for the guest, whom only the plugin leaves
-// out (it is never a user enrolctl may enrol).
-func TestUserIDsThroughThePluginOnceItHasIt(t *testing.T) {
-	sim, c := simSite(t, 0, 0, 12001)
-	gone := sim.AddUser(moodlesim.User{Username: "gone"})
-	sim.UpdateUser(moodlesim.User{ID: gone, Username: "gone", Deleted: true})
-	var names []string
-	for i := range 12001 {
-		names = append(names, fmt.Sprintf("u%04d", i))
-	}
-	names = append(names, "nobody", "gone", "guest", "u0001")
-	ctx := context.Background()
-	for _, tc := range []struct {
-		status          bool // call get_site_status first
-		plugin, byField int
-		absent          []string
-	}{
-		// ceil(12,003 / 500): nobody, gone and guest go too
-		{status: false, plugin: 0, byField: 25, absent: []string{"nobody", "gone"}},
-		{status: true, plugin: 3, byField: 0, absent: []string{"nobody", "gone", "guest"}}, // ceil(12,003 / 5,000)
-	} {
-		if tc.status {
-			if _, err := c.SiteStatus(ctx); err != nil {
-				t.Fatal(err)
-			}
-		}
-		sim.ResetLog()
-		ids, err := c.UserIDs(ctx, names)
-		if err != nil {
-			t.Fatal(err)
-		}
-		calls := callsOf(sim)
-		if calls["local_enrolctl_get_user_ids"] != tc.plugin || calls["core_user_get_users_by_field"] != tc.byField {
-			t.Errorf("site status read %v: calls %v, want %d get_user_ids and %d get_users_by_field", tc.status, calls, tc.plugin, tc.byField)
-		}
-		if want := 12004 - len(tc.absent); len(ids) != want {
-			t.Errorf("site status read %v: %d ids, want %d", tc.status, len(ids), want)
-		}
-		for _, u := range []string{"u0000", "u0001", "u6543", "u12000"} {
-			if ids[u] != sim.UserID(u) || ids[u] == 0 {
-				t.Errorf("site status read %v: %s has id %d, want %d", tc.status, u, ids[u], sim.UserID(u))
-			}
-		}
-		for _, u := range tc.absent {
-			if id, ok := ids[u]; ok {
-				t.Errorf("site status read %v: %s has id %d, want none", tc.status, u, id)
-			}
-		}
-	}
-}
-
-func TestObserveReadsCohortsOnlyWhenNeeded(t *testing.T) {
-	sim, c := simSite(t, 1, 1, 1)
-	sim.AddCohort(moodlesim.Cohort{Name: "L1", IDNumber: "coh-l1"})
-	ctx := context.Background()
-	site, err := c.ReadSite(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, need := range []bool{false, true} {
-		sim.ResetLog()
-		obs, err := c.Observe(ctx, site, []string{"C00000"}, nil, moodle.NeedCohorts(need))
-		if err != nil {
-			t.Fatal(err)
-		}
-		n := callsOf(sim)["core_cohort_search_cohorts"]
-		_, known := obs.Directory.Cohorts["coh-l1"]
-		if need != (n == 1) || need != known {
-			t.Errorf("NeedCohorts(%v): %d cohort searches, cohort known %v", need, n, known)
-		}
-	}
-}
-
-func TestObserveManyCoursesInParallelBatches(t *testing.T) {
-	const courses = 1100
-	sim, c := simSite(t, courses, 3, 50)
-	ctx := context.Background()
-	sim.ResetLog()
-	site, err := c.ReadSite(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(site.Catalogue) != courses {
-		t.Fatalf("catalogue has %d courses, want %d", len(site.Catalogue), courses)
-	}
-	var names []string
-	for _, r := range site.Catalogue {
-		names = append(names, r.Shortname)
-	}
-	obs, err := c.Observe(ctx, site, names, nil, moodle.NeedCohorts(false))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(obs.Courses) != courses {
-		t.Fatalf("%d courses observed, want %d", len(obs.Courses), courses)
-	}
-	for i, co := range obs.Courses {
-		if co.Shortname != fmt.Sprintf("C%05d", i) || len(co.Enrolments) != 3 || co.Category != "Fac / Dept" || co.ID != sim.CourseID(co.Shortname) {
-			t.Fatalf("course %d = %s with %d enrolments in %q, want C%05d with 3 in Fac / Dept", i, co.Shortname, len(co.Enrolments), co.Category, i)
-		}
-		if got, ok := obs.Course(co.Shortname); !ok || got.ID != co.ID {
-			t.Fatalf("Course(%s) = %v, %v", co.Shortname, got, ok)
-		}
-	}
-	calls := callsOf(sim)
-	if n, v1 := calls["local_enrolctl_get_course_state_json"], calls["local_enrolctl_get_course_state"]; n < 1 || n > 8 || v1 != 0 {
-		t.Errorf("%d course-state (JSON string) calls and %d v1 calls for %d courses, want 1 to 8 and none", n, v1, courses)
-	}
-}
-
 // Before get_site_status tells the plugin version, course states come from the v1
-// function; after it, from get_course_state_json. Both must read the same states.
-func TestCourseStatesJSONStringMatchesV1(t *testing.T) {
+// function; from a plugin of 2026113001 to 2026113003, from get_course_state_json; from
+// 2026113004, from get_course_rows. All three must read the same states.
+func TestCourseStatesOfEveryContractMatch(t *testing.T) {
 	sim, c := simSite(t, 5, 4, 7)
-	sim.AddGroup(sim.CourseID("C00001"), `G/1 \ "é"`)
-	ids := []int64{sim.CourseID("C00003"), sim.CourseID("C00001")}
+	course1 := sim.CourseID("C00001")
+	sim.AddGroup(course1, `G/1 \ "é"`)
+	ids := []int64{sim.CourseID("C00003"), course1}
 	ctx := context.Background()
-	sim.ResetLog()
-	v1, err := c.CourseStates(ctx, ids)
-	if err != nil {
-		t.Fatal(err)
+	read := func(want string) []moodle.CourseState {
+		t.Helper()
+		sim.ResetLog()
+		states, err := c.CourseStates(ctx, ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if calls := callsOf(sim); len(calls) != 1 || calls[want] == 0 {
+			t.Errorf("calls %v, want %s only", calls, want)
+		}
+		return states
 	}
-	before := callsOf(sim)
+	v1 := read("local_enrolctl_get_course_state")
 	if _, err := c.SiteStatus(ctx); err != nil {
 		t.Fatal(err)
 	}
-	sim.ResetLog()
-	v2, err := c.CourseStates(ctx, ids)
-	if err != nil {
-		t.Fatal(err)
+	rows := read("local_enrolctl_get_course_rows")
+	moodle.SetPluginVersion(c, 2026113003)
+	asString := read("local_enrolctl_get_course_state_json")
+	if !reflect.DeepEqual(v1, asString) {
+		t.Errorf("v1 read %+v\nJSON-string read %+v", v1, asString)
 	}
-	after := callsOf(sim)
-	if before["local_enrolctl_get_course_state"] == 0 || before["local_enrolctl_get_course_state_json"] != 0 ||
-		after["local_enrolctl_get_course_state"] != 0 || after["local_enrolctl_get_course_state_json"] == 0 {
-		t.Errorf("calls before get_site_status %v, after %v; want v1 before, the JSON string after", before, after)
+	if !reflect.DeepEqual(v1, rows) {
+		t.Errorf("v1 read %+v\nrows read %+v", v1, rows)
 	}
-	if !reflect.DeepEqual(v1, v2) {
-		t.Errorf("v1 read %+v\nJSON-string read %+v", v1, v2)
-	}
-	if len(v2) != 2 || v2[1].Shortname != "C00001" || len(v2[1].Groups) != 1 || v2[1].Groups[0].Name != `G/1 \ "é"` {
-		t.Errorf("JSON-string read %+v, want C00003 then C00001 with its group", v2)
+	if len(rows) != 2 || rows[1].Shortname != "C00001" || len(rows[1].Groups) != 1 || rows[1].Groups[0].Name != `G/1 \ "é"` {
+		t.Errorf("rows read %+v, want C00003 then C00001 with its group", rows)
 	}
 }
 
@@ -246,6 +139,74 @@ func TestCourseStatesListTheUsers(t *testing.T) {
 		want := moodle.CourseUser{ID: sim.UserID(name), Username: name, Firstname: "F" + name, Lastname: "L", Email: name + "@example.edu", IDNumber: "N" + name}
 		if u != want {
 			t.Errorf("user %d = %+v, want %+v", i, u, want)
+		}
+	}
+}
+
+// The generated university has every kind of row get_course_rows rebuilds: cohort,
+// meta, database and self instances, plugin roles and memberships, suspended and
+// ended enrolments, last accesses. Every contract reads it the same.
+func TestCourseRowsMatchV1OnAGeneratedSite(t *testing.T) {
+	sim := moodlesim.GenerateSite(moodlesim.SiteSize{Courses: 150})
+	srv := httptest.NewServer(sim.Handler())
+	t.Cleanup(srv.Close)
+	c, err := moodle.New(moodle.Config{URL: srv.URL, Token: "bench"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	ids := sim.CourseIDs()
+	v1, err := c.CourseStates(ctx, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.SiteStatus(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := c.CourseStates(ctx, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]bool{}
+	for _, cs := range rows {
+		for _, in := range cs.Instances {
+			kinds[in.Enrol] = true
+		}
+		for _, m := range cs.Members {
+			kinds["member "+m.Component] = true
+		}
+		for _, r := range cs.Roles {
+			kinds["role "+r.Component] = true
+		}
+	}
+	for _, k := range []string{"cohort", "meta", "database", "self", "manual", "member ", "member enrol_cohort", "role ", "role enrol_meta"} {
+		if !kinds[k] {
+			t.Errorf("the generated site has no %q: the test covers less than it says (%v)", k, kinds)
+		}
+	}
+	for i := range v1 {
+		if !reflect.DeepEqual(v1[i], rows[i]) {
+			t.Fatalf("course %d: v1 read %+v\nrows read %+v", ids[i], v1[i], rows[i])
+		}
+	}
+}
+
+// A list argument goes in the order of its items: url.Values sorted the keys, so PHP
+// got courseids[10] before courseids[2] and get_course_state answered in that order,
+// which CourseStates took for the order asked.
+func TestCourseStatesOfMoreThanTenCoursesInRequestOrder(t *testing.T) {
+	sim, c := simSite(t, 12, 1, 12)
+	var ids []int64
+	for i := range 12 {
+		ids = append(ids, sim.CourseID(fmt.Sprintf("C%05d", i)))
+	}
+	states, err := moodle.EachCourseStateInOneCall(c, context.Background(), ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, cs := range states {
+		if cs.CourseID != ids[i] {
+			t.Fatalf("course %d of the answer is %d, want %d", i, cs.CourseID, ids[i])
 		}
 	}
 }

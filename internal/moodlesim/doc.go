@@ -74,7 +74,9 @@
 // (Options.Now, SetClock). get_course_state_json answers get_course_state as one
 // JSON-encoded string (plugin 2026113001). get_user_ids (plugin 2026113002) maps up to
 // 5,000 usernames, a JSON array, to the ids of existing, not deleted, non-guest users
-// through the username index, answered as one JSON string. get_course_state takes up to 500 courses and lists the
+// through the username index, answered as one JSON string. get_course_rows (plugin
+// 2026113004, state_rows.go) answers the states of up to 5,000 courses as positional
+// rows, users and roles named once per answer. get_course_state takes up to 500 courses and lists the
 // course's users with their last course access (SetLastCourseAccess); get_courses
 // pages up to 5,000 and hides hidden courses without moodle/course:viewhiddencourses.
 //

@@ -48,6 +48,7 @@ var functions = map[string]function{
 	"local_enrolctl_get_course_state":      local(read(obj(req("courseids", intList)), getCourseState)),
 	"local_enrolctl_get_course_state_json": local(read(obj(req("courseids", intList)), getCourseStateJSON)),
 	"local_enrolctl_get_user_ids":          local(read(obj(req("usernames", val(pRaw))), getUserIDs)),
+	"local_enrolctl_get_course_rows":       local(read(obj(req("courseids", val(pRaw))), getCourseRows)),
 	"local_enrolctl_add_instances": local(write(obj(req("instances", list(obj(
 		req("courseid", val(pInt)),
 		req("enrol", val(pPlugin)),
@@ -244,6 +245,7 @@ var enrolctlFunctions = []string{
 	"local_enrolctl_get_courses",
 	"local_enrolctl_get_course_state",
 	"local_enrolctl_get_course_state_json",
+	"local_enrolctl_get_course_rows",
 	"local_enrolctl_get_user_ids",
 	"local_enrolctl_add_instances",
 	"local_enrolctl_update_instances",
@@ -268,6 +270,7 @@ var readFunctions = []string{
 	"local_enrolctl_get_courses",
 	"local_enrolctl_get_course_state",
 	"local_enrolctl_get_course_state_json",
+	"local_enrolctl_get_course_rows",
 	"local_enrolctl_get_user_ids",
 	"core_webservice_get_site_info",
 	"core_user_get_users_by_field",

@@ -206,20 +206,8 @@ func getCourseState(c *ctx, a args) (any, *wsError) {
 	if len(ids) < 1 || len(ids) > 500 {
 		return nil, invalidParam("courseids must hold 1 to 500 course ids")
 	}
-	for _, id := range ids {
-		if _, ok := d.Courses[id]; !ok || id == SiteCourseID {
-			return nil, c.s.missingRecord("course", fmt.Sprintf("SELECT * FROM {course} WHERE id = ?\n[array (\n  0 => %d,\n)]", id))
-		}
-	}
-	for _, id := range ids {
-		if err := c.require("moodle/course:enrolreview"); err != nil {
-			return nil, err
-		}
-		if !d.Courses[id].Visible {
-			if err := c.require("moodle/course:viewhiddencourses"); err != nil {
-				return nil, err
-			}
-		}
+	if err := c.checkCourseStates(ids); err != nil {
+		return nil, err
 	}
 	if c.xml {
 		out := make([]courseState, 0, len(ids))
@@ -233,6 +221,28 @@ func getCourseState(c *ctx, a args) (any, *wsError) {
 		out = append(out, d.courseStateJSON(id))
 	}
 	return out, nil
+}
+
+// checkCourseStates is what get_course_state checks before reading: every course
+// exists, then the capabilities course by course.
+func (c *ctx) checkCourseStates(ids []int64) *wsError {
+	d := c.d()
+	for _, id := range ids {
+		if _, ok := d.Courses[id]; !ok || id == SiteCourseID {
+			return c.s.missingRecord("course", fmt.Sprintf("SELECT * FROM {course} WHERE id = ?\n[array (\n  0 => %d,\n)]", id))
+		}
+	}
+	for _, id := range ids {
+		if err := c.require("moodle/course:enrolreview"); err != nil {
+			return err
+		}
+		if !d.Courses[id].Visible {
+			if err := c.require("moodle/course:viewhiddencourses"); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // courseStatesJSON is get_course_state's answer already encoded, course by course.

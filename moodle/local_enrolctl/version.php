@@ -26,8 +26,8 @@ defined('MOODLE_INTERNAL') || die();
 
 $plugin->component = 'local_enrolctl';
 // Bump on every change to db/services.php, otherwise the functions are not re-registered.
-$plugin->version   = 2026113003;
+$plugin->version   = 2026113004;
 $plugin->requires  = 2024100700; // Moodle 4.5 LTS; tested on 5.1 (2025100600.02).
 $plugin->supported = [405, 501];
 $plugin->maturity  = MATURITY_STABLE;
-$plugin->release   = '2.0.2';
+$plugin->release   = '2.1.0';

@@ -52,6 +52,12 @@ $functions = [
         'type' => 'read',
         'capabilities' => 'moodle/course:enrolreview',
     ],
+    'local_enrolctl_get_course_rows' => [
+        'classname' => \local_enrolctl\external\get_course_rows::class,
+        'description' => 'get_course_state of up to 5,000 courses as positional rows in one JSON string.',
+        'type' => 'read',
+        'capabilities' => 'moodle/course:enrolreview',
+    ],
     'local_enrolctl_get_user_ids' => [
         'classname' => \local_enrolctl\external\get_user_ids::class,
         'description' => 'Usernames to user ids (not deleted, not the guest), as one JSON string.',
@@ -126,6 +132,7 @@ $enrolctlfunctions = [
     'local_enrolctl_get_courses',
     'local_enrolctl_get_course_state',
     'local_enrolctl_get_course_state_json',
+    'local_enrolctl_get_course_rows',
     'local_enrolctl_get_user_ids',
     'local_enrolctl_add_instances',
     'local_enrolctl_update_instances',
@@ -149,6 +156,7 @@ $enrolctlreadfunctions = [
     'local_enrolctl_get_courses',
     'local_enrolctl_get_course_state',
     'local_enrolctl_get_course_state_json',
+    'local_enrolctl_get_course_rows',
     'local_enrolctl_get_user_ids',
     'core_webservice_get_site_info',
     'core_user_get_users_by_field',

@@ -68,35 +68,11 @@ class get_course_state extends external_api {
         guard::require_manage();
 
         $ids = array_values(array_unique(array_map('intval', $courseids)));
+        [$courses, $contexts] = self::check_courses($ids);
         [$insql, $params] = $DB->get_in_or_equal($ids, SQL_PARAMS_NAMED, 'c');
         // The users query names the course ids three times: named parameters cannot repeat.
         [$insql2, $params2] = $DB->get_in_or_equal($ids, SQL_PARAMS_NAMED, 'd');
         [$insql3, $params3] = $DB->get_in_or_equal($ids, SQL_PARAMS_NAMED, 'f');
-
-        // 1. Courses and their contexts.
-        $ctxfields = context_helper::get_preload_record_columns_sql('ctx');
-        $courses = $DB->get_records_sql(
-            "SELECT c.id, c.shortname, c.visible, $ctxfields
-               FROM {course} c
-               JOIN {context} ctx ON ctx.instanceid = c.id AND ctx.contextlevel = :courselevel
-              WHERE c.id $insql AND c.id <> :siteid",
-            $params + ['courselevel' => CONTEXT_COURSE, 'siteid' => SITEID]);
-        $contexts = [];
-        foreach ($ids as $id) {
-            if (!isset($courses[$id])) {
-                // The same error a MUST_EXIST read of the course gives (invalidrecord / invalidrecordunknown).
-                throw new dml_missing_record_exception('course', 'SELECT * FROM {course} WHERE id = ?', [$id]);
-            }
-            context_helper::preload_from_record($courses[$id]);
-            $contexts[$id] = \context_course::instance($id);
-        }
-        foreach ($ids as $id) {
-            // The enrolment methods and participants pages need enrolreview; a hidden course needs viewhiddencourses.
-            require_capability('moodle/course:enrolreview', $contexts[$id]);
-            if (empty($courses[$id]->visible)) {
-                require_capability('moodle/course:viewhiddencourses', $contexts[$id]);
-            }
-        }
 
         $state = [];
         foreach ($ids as $id) {
@@ -268,6 +244,43 @@ class get_course_state extends external_api {
             $out[] = $state[(int)$id];
         }
         return $out;
+    }
+
+    /**
+     * The courses with their contexts, after checking that each exists (the site course does not)
+     * and that the user may review its enrolments (and see it, when hidden): query 1 of the seven,
+     * shared with get_course_rows.
+     *
+     * @param int[] $ids distinct course ids
+     * @return array [course records by id, course contexts by id]
+     */
+    public static function check_courses(array $ids): array {
+        global $DB;
+        [$insql, $params] = $DB->get_in_or_equal($ids, SQL_PARAMS_NAMED, 'c');
+        $ctxfields = context_helper::get_preload_record_columns_sql('ctx');
+        $courses = $DB->get_records_sql(
+            "SELECT c.id, c.shortname, c.visible, $ctxfields
+               FROM {course} c
+               JOIN {context} ctx ON ctx.instanceid = c.id AND ctx.contextlevel = :courselevel
+              WHERE c.id $insql AND c.id <> :siteid",
+            $params + ['courselevel' => CONTEXT_COURSE, 'siteid' => SITEID]);
+        $contexts = [];
+        foreach ($ids as $id) {
+            if (!isset($courses[$id])) {
+                // The same error a MUST_EXIST read of the course gives (invalidrecord / invalidrecordunknown).
+                throw new dml_missing_record_exception('course', 'SELECT * FROM {course} WHERE id = ?', [$id]);
+            }
+            context_helper::preload_from_record($courses[$id]);
+            $contexts[$id] = \context_course::instance($id);
+        }
+        foreach ($ids as $id) {
+            // The enrolment methods and participants pages need enrolreview; a hidden course needs viewhiddencourses.
+            require_capability('moodle/course:enrolreview', $contexts[$id]);
+            if (empty($courses[$id]->visible)) {
+                require_capability('moodle/course:viewhiddencourses', $contexts[$id]);
+            }
+        }
+        return [$courses, $contexts];
     }
 
     /**
