@@ -6,11 +6,12 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/enrolctl/enrolctl/internal/contract"
 	"github.com/enrolctl/enrolctl/internal/moodle"
 )
 
 // readServiceFunctions are the functions of the read-only service enrolctl_read
-// (docs/contract.md, plugin 2026113003).
+// (docs/contract.md, plugin 2026113003; from 2026113004, get_course_rows too).
 var readServiceFunctions = []string{
 	"local_enrolctl_get_site_status", "local_enrolctl_get_courses", "local_enrolctl_get_course_state",
 	"local_enrolctl_get_course_state_json", "local_enrolctl_get_user_ids", "core_webservice_get_site_info",
@@ -35,7 +36,15 @@ func TestReadServiceWritesNothing(t *testing.T) {
 			have = append(have, f.Name)
 		}
 		slices.Sort(have)
-		want := slices.Sorted(slices.Values(readServiceFunctions))
+		want := readServiceFunctions
+		status, err := tg.read.SiteStatus(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if status.PluginVersion >= contract.PluginCourseRows {
+			want = append(slices.Clone(want), "local_enrolctl_get_course_rows")
+		}
+		want = slices.Sorted(slices.Values(want))
 		if !slices.Equal(have, want) {
 			t.Errorf("the read token's service holds %v, want %v", have, want)
 		}
