@@ -19,6 +19,14 @@ func ParseYAML(file string, src []byte) ([]*Node, diag.Diagnostics) {
 	if ds := checkUTF8(file, src); ds != nil {
 		return nil, ds
 	}
+	if n, ok := parsePlainYAML(file, src); ok {
+		return []*Node{n}, nil
+	}
+	return parseYAMLv3(file, src)
+}
+
+// parseYAMLv3 is ParseYAML through yaml.v3, for any YAML.
+func parseYAMLv3(file string, src []byte) ([]*Node, diag.Diagnostics) {
 	var ds diag.Diagnostics
 	var docs []*Node
 	dec := yaml.NewDecoder(bytes.NewReader(src))
