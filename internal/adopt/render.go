@@ -75,7 +75,7 @@ func Render(c state.Course, opts Options) Result {
 			continue
 		}
 		seen[m.Key()] = true
-		if opts.RemoveConverted && slices.Contains(opts.AsManual, m.Type) && m.Type != state.Database {
+		if opts.RemoveConverted && slices.Contains(opts.AsManual, m.Type) && !m.Type.CheckOnly() {
 			m = state.Method{Type: m.Type, Cohort: m.Cohort, Role: m.Role, Course: m.Course, Absent: true}
 		}
 		if n := methodNode(m, note); n != nil {
@@ -126,47 +126,33 @@ func Render(c state.Course, opts Options) Result {
 func methodNode(m state.Method, note func(string, ...any)) *yaml.Node {
 	n := &yaml.Node{Kind: yaml.MappingNode}
 	set(n, "type", str(string(m.Type)))
-	role := func() {
-		if m.Role != "" && m.Role != DefaultRole {
-			set(n, "role", str(m.Role))
-		}
-	}
-	switch m.Type {
-	case state.Manual, state.Guest, state.Database:
-	case state.Cohort:
-		if strings.HasPrefix(m.Cohort, "#") {
-			note("cohort method of cohort id %s: the cohort has no idnumber, which specs name cohorts by", strings.TrimPrefix(m.Cohort, "#"))
-			return nil
-		}
-		set(n, "cohort", str(m.Cohort))
-		role()
-		if m.Group != "" && !m.Absent {
-			set(n, "group", str(m.Group))
-		}
-	case state.Meta:
-		set(n, "course", str(m.Course))
-		if m.Group != "" && !m.Absent {
-			set(n, "group", str(m.Group))
-		}
-	case state.Self:
-		if m.Name == "" {
-			note("self method id %d has no name, which specs tell self methods apart by (name it in Moodle, then import again)", m.ID)
-			return nil
-		}
-		set(n, "name", str(m.Name))
-		role()
-		if m.MaxUsers != 0 {
-			set(n, "max_users", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: fmt.Sprint(m.MaxUsers)})
-		}
-	default:
+	k, ok := state.KindOf(m.Type)
+	if !ok {
 		note("%s method id %d: enrolctl does not manage this plugin", m.Type, m.ID)
 		return nil
+	}
+	for _, a := range k.Fields {
+		v := m.Text(a)
+		switch {
+		case a == state.AttrCohort && strings.HasPrefix(v, "#"):
+			note("cohort method of cohort id %s: the cohort has no idnumber, which specs name cohorts by", strings.TrimPrefix(v, "#"))
+			return nil
+		case a == state.AttrName && v == "":
+			note("%s method id %d has no name, which specs tell %s methods apart by (name it in Moodle, then import again)", m.Type, m.ID, m.Type)
+			return nil
+		case a == state.AttrMaxUsers && m.MaxUsers != 0:
+			set(n, string(a), &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: fmt.Sprint(m.MaxUsers)})
+		case a == state.AttrEnabled, a == state.AttrMaxUsers, v == "",
+			a == state.AttrRole && v == DefaultRole, a == state.AttrGroup && m.Absent:
+		default:
+			set(n, string(a), str(v))
+		}
 	}
 	if m.Absent {
 		set(n, "absent", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "true"})
 		return n
 	}
-	if !m.Enabled && m.Type != state.Database {
+	if !m.Enabled && !k.CheckOnly {
 		set(n, "enabled", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "false"})
 	}
 	return n

@@ -22,17 +22,10 @@ func precondition(format string, args ...any) error {
 // sendFunc sends a built write.
 type sendFunc func(ctx context.Context, c *moodle.Client) (moodle.WriteResult, error)
 
-func sender[T moodle.WriteItem](items []T) sendFunc {
-	return func(ctx context.Context, c *moodle.Client) (moodle.WriteResult, error) {
-		return moodle.Write(ctx, c, items)
-	}
-}
-
 // build turns changes of one kind and action into write items. Changes whose item
 // cannot be built are reported failed; sent[k] is the change of item k.
 func (r *runner) build(idx []int) (send sendFunc, sent []int) {
-	first := r.plan.Changes[idx[0]]
-	var items []any
+	var items []moodle.WriteItem
 	for _, i := range idx {
 		c := r.plan.Changes[i]
 		cr := r.courses[c.Course]
@@ -47,37 +40,14 @@ func (r *runner) build(idx []int) (send sendFunc, sent []int) {
 	if len(items) == 0 {
 		return nil, nil
 	}
-	switch items[0].(type) {
-	case moodle.CreateGroup:
-		return sender(typed[moodle.CreateGroup](items)), sent
-	case moodle.AddInstance:
-		return sender(typed[moodle.AddInstance](items)), sent
-	case moodle.UpdateInstance:
-		return sender(typed[moodle.UpdateInstance](items)), sent
-	case moodle.DeleteInstance:
-		return sender(typed[moodle.DeleteInstance](items)), sent
-	case moodle.SetEnrolment:
-		return sender(typed[moodle.SetEnrolment](items)), sent
-	case moodle.UnenrolUser:
-		return sender(typed[moodle.UnenrolUser](items)), sent
-	case moodle.AddMember:
-		return sender(typed[moodle.AddMember](items)), sent
-	case moodle.RemoveMember:
-		return sender(typed[moodle.RemoveMember](items)), sent
-	}
-	panic(fmt.Sprintf("apply: no write for %s %s", first.Action, first.Kind)) // item never returns another type
-}
-
-func typed[T any](items []any) []T {
-	out := make([]T, len(items))
-	for i, it := range items {
-		out[i] = it.(T)
-	}
-	return out
+	// The changes of one stage are of one kind and action: one operation.
+	return func(ctx context.Context, c *moodle.Client) (moodle.WriteResult, error) {
+		return moodle.Write(ctx, c, items)
+	}, sent
 }
 
 // item is the write item of one change.
-func (r *runner) item(cr *courseRun, c diff.Change) (any, error) {
+func (r *runner) item(cr *courseRun, c diff.Change) (moodle.WriteItem, error) {
 	id := cr.course.ID
 	short := cr.course.Shortname
 	switch {
@@ -147,57 +117,74 @@ func (cr *courseRun) groupID(name string) (int64, error) {
 	return 0, precondition("course %s: group %q does not exist", cr.course.Shortname, name)
 }
 
+// newInstance is the instance of a method, every field of its kind given.
 func (r *runner) newInstance(cr *courseRun, m state.Method) (moodle.AddInstance, error) {
-	short := cr.course.Shortname
+	k, _ := state.KindOf(m.Type)
 	it := moodle.AddInstance{CourseID: cr.course.ID, Enrol: string(m.Type), Disabled: !m.Enabled}
-	var err error
-	switch m.Type {
-	case state.Self:
-		it.Name, it.MaxEnrolled = m.Name, m.MaxUsers
-		it.RoleID, err = r.roleID(short, m.Role)
-	case state.Cohort:
-		co, ok := r.dir.Cohorts[m.Cohort]
-		if !ok {
-			return it, precondition("course %s: cohort %s does not exist on the site", short, m.Cohort)
+	for _, a := range k.Fields {
+		if err := r.setAttr(cr, &it, m, a); err != nil {
+			return it, err
 		}
-		it.CohortID = co.ID
-		if it.RoleID, err = r.roleID(short, m.Role); err == nil {
-			it.GroupID, err = cr.groupID(m.Group)
-		}
-	case state.Meta:
-		id, ok := r.dir.Courses[m.Course]
-		if !ok {
-			return it, precondition("course %s: linked course %s does not exist on the site", short, m.Course)
-		}
-		it.LinkedCourseID = id
-		it.GroupID, err = cr.groupID(m.Group)
 	}
-	return it, err
+	return it, nil
 }
 
+// instanceUpdate sets the settings of the method's kind on its live instance; what
+// it does not send Moodle keeps.
 func (r *runner) instanceUpdate(cr *courseRun, m state.Method) (moodle.UpdateInstance, error) {
 	id, err := cr.methodID(m.Key())
 	if err != nil {
 		return moodle.UpdateInstance{}, err
 	}
-	disabled := !m.Enabled
-	it := moodle.UpdateInstance{CourseID: cr.course.ID, ID: id, Disabled: &disabled}
-	switch m.Type {
-	case state.Self:
-		role, err := r.roleID(cr.course.Shortname, m.Role)
-		if err != nil {
-			return it, err
+	k, _ := state.KindOf(m.Type)
+	var all moodle.AddInstance
+	for _, a := range k.Settings {
+		if err := r.setAttr(cr, &all, m, a); err != nil {
+			return moodle.UpdateInstance{}, err
 		}
-		maxUsers := m.MaxUsers
-		it.RoleID, it.MaxEnrolled = &role, &maxUsers
-	case state.Cohort, state.Meta:
-		gid, err := cr.groupID(m.Group)
-		if err != nil {
-			return it, err
-		}
-		it.GroupID = &gid
+	}
+	it := moodle.UpdateInstance{CourseID: cr.course.ID, ID: id, Disabled: &all.Disabled}
+	if k.Has(state.AttrRole) {
+		it.RoleID = &all.RoleID
+	}
+	if k.Has(state.AttrMaxUsers) {
+		it.MaxEnrolled = &all.MaxEnrolled
+	}
+	if k.Has(state.AttrGroup) {
+		it.GroupID = &all.GroupID
 	}
 	return it, nil
+}
+
+// setAttr writes one attribute of m into the instance, with the site's id for what it names.
+func (r *runner) setAttr(cr *courseRun, it *moodle.AddInstance, m state.Method, a state.Attr) error {
+	short := cr.course.Shortname
+	var err error
+	switch a {
+	case state.AttrName:
+		it.Name = m.Name
+	case state.AttrEnabled:
+		it.Disabled = !m.Enabled
+	case state.AttrMaxUsers:
+		it.MaxEnrolled = m.MaxUsers
+	case state.AttrRole:
+		it.RoleID, err = r.roleID(short, m.Role)
+	case state.AttrGroup:
+		it.GroupID, err = cr.groupID(m.Group)
+	case state.AttrCohort:
+		co, ok := r.dir.Cohorts[m.Cohort]
+		if !ok {
+			return precondition("course %s: cohort %s does not exist on the site", short, m.Cohort)
+		}
+		it.CohortID = co.ID
+	case state.AttrCourse:
+		id, ok := r.dir.Courses[m.Course]
+		if !ok {
+			return precondition("course %s: linked course %s does not exist on the site", short, m.Course)
+		}
+		it.LinkedCourseID = id
+	}
+	return err
 }
 
 func (r *runner) enrolmentState(cr *courseRun, e state.Enrolment) (moodle.SetEnrolment, error) {

@@ -48,11 +48,6 @@ func sameSettings(want, live state.Method) bool {
 	if want.Enabled != live.Enabled {
 		return false
 	}
-	switch want.Type {
-	case state.Self:
-		return want.Role == live.Role && want.MaxUsers == live.MaxUsers
-	case state.Cohort, state.Meta:
-		return want.Group == live.Group
-	}
-	return true
+	k, _ := state.KindOf(want.Type)
+	return !slices.ContainsFunc(k.Settings, func(a state.Attr) bool { return !want.Same(a, live) })
 }

@@ -11,7 +11,6 @@ import (
 
 	"github.com/enrolctl/enrolctl/internal/contract"
 	"github.com/enrolctl/enrolctl/internal/moodle"
-	"github.com/enrolctl/enrolctl/internal/state"
 )
 
 // requiredFunctions are the web-service functions the enrolctl service must hold.
@@ -171,7 +170,7 @@ func (a *App) doctor(ctx context.Context) error {
 		fmt.Fprintf(a.Out, "skip  enrolment plugins used by the specs: %v\n", err)
 	}
 	for _, t := range used {
-		if t == state.Database || slices.Contains(st.EnabledPlugins, string(t)) {
+		if t.CheckOnly() || slices.Contains(st.EnabledPlugins, string(t)) {
 			c.ok("enrolment plugin %s is enabled", t)
 			continue
 		}

@@ -74,7 +74,7 @@ func checkMethod(d, o *state.Course, m state.Method, dir *state.Directory, cohor
 	switch {
 	case !m.Type.Known():
 		return diag.Diagnostics{diag.Errorf(at, "enrolctl cannot manage enrolment method %s", m.Type)}
-	case m.Type == state.Database:
+	case m.Type.CheckOnly():
 		if o != nil && !exists {
 			return diag.Diagnostics{diag.Errorf(at, "course %s has no database method: it is created by the nightly sync from the student-records system; enrolctl cannot create it", d.Shortname)}
 		}

@@ -22,7 +22,7 @@ func (cp *coursePlanner) planGroups() {
 		}
 	}
 	for _, m := range cp.d.Methods {
-		if (m.Type == state.Cohort || m.Type == state.Meta) && m.Group != "" && !m.Absent {
+		if k, _ := state.KindOf(m.Type); k.Has(state.AttrGroup) && m.Group != "" && !m.Absent {
 			if _, ok := needed[m.Group]; !ok {
 				needed[m.Group] = need{src: m.Source, reason: reason(ReasonGroupOfMethod, m.Key())}
 			}

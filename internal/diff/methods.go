@@ -47,7 +47,7 @@ func (cp *coursePlanner) planMethods() {
 			cp.planAbsent(m, live, exists)
 			continue
 		}
-		if !m.Type.Known() || m.Type == state.Database {
+		if k, known := state.KindOf(m.Type); !known || k.CheckOnly {
 			continue // Check refused the first; the second is owned by the sync: never created, updated, deleted or compared
 		}
 		if !exists {
@@ -81,7 +81,7 @@ func (cp *coursePlanner) planMethods() {
 		n := len(cp.liveEnrolByM[key])
 		// methods_prune never takes the manual method (and every manual enrolment with
 		// it): that needs the method declared absent.
-		if cp.d.Options.MethodsPrune && m.Type.Known() && m.Type != state.Database && m.Type != state.Manual {
+		if k, known := state.KindOf(m.Type); cp.d.Options.MethodsPrune && known && !k.CheckOnly && m.Type != state.Manual {
 			mm := m
 			cp.deletedMethods[key] = true
 			cp.add(Change{
@@ -121,13 +121,22 @@ func methodFields(old, new state.Method, create bool) []FieldChange {
 			out = append(out, changed(f, o, n))
 		}
 	}
-	field(FieldEnabled, boolValue(old.Enabled), boolValue(new.Enabled), old.Enabled == new.Enabled)
-	switch new.Type {
-	case state.Self:
-		field(FieldRole, roleValue(old.Role), roleValue(new.Role), old.Role == new.Role)
-		field(FieldMaxUsers, intValue(int64(old.MaxUsers)), intValue(int64(new.MaxUsers)), old.MaxUsers == new.MaxUsers)
-	case state.Cohort, state.Meta:
-		field(FieldGroup, textValue(old.Group), textValue(new.Group), old.Group == new.Group)
+	k, _ := state.KindOf(new.Type)
+	for _, a := range k.Settings {
+		field(Field(a), attrValue(old, a), attrValue(new, a), old.Same(a, new))
 	}
 	return out
+}
+
+// attrValue is a method setting as a field value.
+func attrValue(m state.Method, a state.Attr) *Value {
+	switch a {
+	case state.AttrEnabled:
+		return boolValue(m.Enabled)
+	case state.AttrMaxUsers:
+		return intValue(int64(m.MaxUsers))
+	case state.AttrRole:
+		return roleValue(m.Role)
+	}
+	return textValue(m.Text(a))
 }

@@ -196,8 +196,8 @@ func ToCourse(cs CourseState) state.Course {
 			Start: ue.TimeStart, End: ue.TimeEnd, Suspended: ue.Status != 0,
 		}
 		key := held{item: ue.InstanceID, user: ue.UserID}
-		if m.m.Type == state.Manual || m.m.Type == state.Self {
-			key.item = -1
+		if k, ok := state.KindOf(m.m.Type); ok && !k.Synced {
+			key.item = -1 // plain roles
 		}
 		at := len(roles)
 		i, _ := slices.BinarySearchFunc(ras, key, func(a, b held) int {
@@ -247,16 +247,23 @@ func ToCourse(cs CourseState) state.Course {
 // MethodOf turns an instance into a state.Method, keeping only what specs can declare.
 func MethodOf(in Instance) state.Method {
 	m := state.Method{Type: state.MethodType(in.Enrol), Enabled: in.Status == 0, ID: in.ID, Name: in.Name}
-	switch m.Type {
-	case state.Cohort:
-		m.Cohort, m.Role, m.Group = in.CohortIDNumber, in.RoleShortname, in.GroupName
-		if m.Cohort == "" {
-			m.Cohort = fmt.Sprintf("#%d", in.CohortID) // a cohort without idnumber cannot be declared
+	k, _ := state.KindOf(m.Type)
+	for _, a := range k.Fields {
+		switch a {
+		case state.AttrCohort:
+			m.Cohort = in.CohortIDNumber
+			if m.Cohort == "" {
+				m.Cohort = fmt.Sprintf("#%d", in.CohortID) // a cohort without idnumber cannot be declared
+			}
+		case state.AttrRole:
+			m.Role = in.RoleShortname
+		case state.AttrCourse:
+			m.Course = in.LinkedCourseShortname
+		case state.AttrGroup:
+			m.Group = in.GroupName
+		case state.AttrMaxUsers:
+			m.MaxUsers = in.MaxEnrolled
 		}
-	case state.Meta:
-		m.Course, m.Group = in.LinkedCourseShortname, in.GroupName
-	case state.Self:
-		m.Role, m.MaxUsers = in.RoleShortname, in.MaxEnrolled
 	}
 	return m
 }

@@ -88,6 +88,7 @@ func (r WriteResult) Course(id int64) (CourseOutcome, bool) {
 //
 // The error is non-nil when a call failed as a whole (the token refused, the payload
 // refused, the retries exhausted, ctx cancelled); the result still has every course.
+// Items are []WriteItem (apply's) or a slice of one item type; one operation a call.
 func Write[T WriteItem](ctx context.Context, c *Client, items []T) (WriteResult, error) {
 	var res WriteResult
 	if len(items) == 0 {

@@ -189,28 +189,9 @@ func unmanagedText(u diff.Unmanaged, loc *time.Location) string {
 }
 
 func describeMethod(m state.Method, enrolments int) string {
-	var s string
-	switch m.Type {
-	case state.Manual:
-		s = "manual enrolments"
-	case state.Self:
-		s = fmt.Sprintf("self enrolment %q", m.Name)
-		if m.Role != "" {
-			s += " → " + m.Role
-		}
-	case state.Guest:
-		s = "guest access"
-	case state.Cohort:
-		s = "cohort sync " + m.Cohort
-		if m.Role != "" {
-			s += " → " + m.Role
-		}
-	case state.Meta:
-		s = "meta link from " + m.Course
-	case state.Database:
-		s = "external database sync"
-	default:
-		s = fmt.Sprintf("%s instance %d (a plugin enrolctl does not manage)", m.Type, m.ID)
+	s := fmt.Sprintf("%s instance %d (a plugin enrolctl does not manage)", m.Type, m.ID)
+	if k, ok := state.KindOf(m.Type); ok {
+		s = k.Noun(m)
 	}
 	if m.Type != state.Guest && enrolments >= 0 {
 		s += ", " + plural(enrolments, "enrolment", "enrolments")

@@ -130,14 +130,14 @@ func (d *decoder) selector(n *tree.Node) selector {
 	return s
 }
 
-// methodFields lists the fields each method type takes besides type.
-var methodFields = map[state.MethodType][]string{
-	state.Manual:   {"enabled"},
-	state.Guest:    {"enabled"},
-	state.Database: {},
-	state.Cohort:   {"cohort", "role", "group", "enabled"},
-	state.Meta:     {"course", "group", "enabled"},
-	state.Self:     {"name", "role", "enabled", "max_users"},
+// methodFields lists the fields a method type takes besides type (state.Kinds).
+func methodFields(t state.MethodType) []string {
+	k, _ := state.KindOf(t)
+	out := make([]string, len(k.Fields))
+	for i, a := range k.Fields {
+		out[i] = string(a)
+	}
+	return out
 }
 
 // allMethodFields are the fields any method type takes, besides type (fields.go).
@@ -156,27 +156,13 @@ func (d *decoder) methods(o *tree.Obj, self string) []methodDecl {
 		}
 		key := m.m.Key()
 		if first, dup := seen[key]; dup {
-			o.Errorf(m.pos, "%s is declared twice in this file (first at %s)", describeMethod(m.m), first)
+			o.Errorf(m.pos, "%s is declared twice in this file (first at %s)", m.m.Describe(), first)
 			continue
 		}
 		seen[key] = m.pos
 		out = append(out, m)
 	}
 	return out
-}
-
-// describeMethod names a method by its identity, for messages.
-func describeMethod(m state.Method) string {
-	switch m.Type {
-	case state.Cohort:
-		return fmt.Sprintf("cohort method (cohort %q, role %q)", m.Cohort, m.Role)
-	case state.Meta:
-		return fmt.Sprintf("meta method linked to %q", m.Course)
-	case state.Self:
-		return fmt.Sprintf("self method %q", m.Name)
-	default:
-		return fmt.Sprintf("%s method", m.Type)
-	}
 }
 
 func (d *decoder) method(n *tree.Node, self string) (methodDecl, bool) {
@@ -203,11 +189,12 @@ func (d *decoder) method(n *tree.Node, self string) (methodDecl, bool) {
 	m := state.Method{Type: t, Enabled: true}
 	pos := typ.Pos
 	o.What = string(t) + " method"
-	allowed := methodFields[t]
-	if t != state.Database {
-		allowed = append(slices.Clone(allowed), "absent")
+	kind, _ := state.KindOf(t)
+	allowed := methodFields(t)
+	if !kind.CheckOnly {
+		allowed = append(allowed, "absent")
 	}
-	if b := o.Bool("absent"); b.Set && b.V && t != state.Database {
+	if b := o.Bool("absent"); b.Set && b.V && !kind.CheckOnly {
 		// A method declared absent is named by its identity only.
 		m.Absent = true
 		for _, f := range allowed {
@@ -230,25 +217,30 @@ func (d *decoder) method(n *tree.Node, self string) (methodDecl, bool) {
 			m.Enabled = b.V
 		}
 	}
-	switch t {
-	case state.Cohort:
-		s := o.RequireString("cohort")
-		m.Cohort, ok = s.V, s.Set && ok
-		m.CohortSource = source(s.Pos)
-		m.Role = d.role(o.String("role"))
-		m.Group = o.String("group").V
-	case state.Meta:
-		s := o.RequireString("course")
-		m.Course, ok = s.V, s.Set && ok
-		if s.Set && self != "" && s.V == self {
+	for _, a := range kind.Fields {
+		var s tree.Str
+		switch {
+		case a == state.AttrEnabled:
+			continue
+		case a == state.AttrMaxUsers:
+			m.MaxUsers = o.Int(string(a)).V
+			continue
+		case a == state.AttrRole:
+			m.Role = d.role(o.String(string(a)))
+			continue
+		case slices.Contains(kind.Required, a):
+			s = o.RequireString(string(a))
+			ok = s.Set && ok
+		default:
+			s = o.String(string(a))
+		}
+		m.SetText(a, s.V)
+		switch {
+		case a == state.AttrCohort:
+			m.CohortSource = source(s.Pos)
+		case a == state.AttrCourse && s.Set && self != "" && s.V == self:
 			o.Errorf(s.Pos, "a meta method links another course; %q is this course", s.V)
 		}
-		m.Group = o.String("group").V
-	case state.Self:
-		s := o.RequireString("name")
-		m.Name, ok = s.V, s.Set && ok
-		m.Role = d.role(o.String("role"))
-		m.MaxUsers = o.Int("max_users").V
 	}
 	o.Done()
 	m.Source = source(pos)
@@ -266,7 +258,7 @@ func notForType(t state.MethodType, field string) string {
 	}
 	var takes []string
 	for _, mt := range state.MethodTypes {
-		if slices.Contains(methodFields[mt], field) {
+		if slices.Contains(methodFields(mt), field) {
 			takes = append(takes, string(mt))
 		}
 	}

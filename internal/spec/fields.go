@@ -116,10 +116,10 @@ var specObjects = map[string]objectDef{
 // methodFieldDefs are the fields a method of type t takes, from methodFields.
 func methodFieldDefs(t state.MethodType) []fieldDef {
 	out := []fieldDef{{Name: "type", Type: textValue, Required: true, Enum: []string{string(t)}, Doc: "the enrolment plugin"}}
-	for _, f := range methodFields[t] {
+	for _, f := range methodFields(t) {
 		out = append(out, methodFieldDef(f, t))
 	}
-	if t != state.Database {
+	if k, _ := state.KindOf(t); !k.CheckOnly {
 		out = append(out, fieldDef{Name: "absent", Type: boolValue, Doc: "true: the method must not exist (named by its identity only)"})
 	}
 	return out
@@ -136,7 +136,8 @@ func methodFieldDef(name string, t state.MethodType) fieldDef {
 	case "course":
 		return fieldDef{Name: name, Type: textValue, Required: true, Doc: "the linked (parent) course's shortname"}
 	case "name":
-		return fieldDef{Name: name, Type: textValue, Required: t == state.Self, Doc: "the instance's name, its identity"}
+		k, _ := state.KindOf(t)
+		return fieldDef{Name: name, Type: textValue, Required: slices.Contains(k.Required, state.AttrName), Doc: "the instance's name, its identity"}
 	case "role":
 		return fieldDef{Name: name, Type: textValue, Doc: "the role given (default: student)"}
 	case "group":

@@ -264,7 +264,7 @@ func (r *resolver) course(sn string, spec *CourseSpec, policies []*Policy) state
 			return
 		}
 		if d := methodDifference(prev.m, m.m); d != "" {
-			r.errorf(m.pos, "course %q: %s is declared differently here and at %s (%s)", sn, describeMethod(m.m), prev.pos, d)
+			r.errorf(m.pos, "course %q: %s is declared differently here and at %s (%s)", sn, m.m.Describe(), prev.pos, d)
 		}
 	}
 	if spec != nil {

@@ -7,6 +7,9 @@
 //
 // Entry points:
 //   - Snapshot, Course, Method, Enrolment, Group, Member: the model.
+//   - Kinds (methods.go): one row per enrolment method type (identity, spec fields,
+//     managed settings, sync ownership, words), read by every package that needs to
+//     know a method type; KindOf finds a type's row (docs/architecture.md).
 //   - Method.Key, Course.Address and the Address helpers: stable identities used for
 //     sorting, JSON and messages (for example "course/L1-INFO-ALGO/method/cohort:L1-INFO-2026:student").
 //   - Course.ManagedFingerprint: a hash of what enrolctl manages in a course, which a

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"slices"
 	"strings"
 )
@@ -22,19 +21,6 @@ const (
 	Meta     MethodType = "meta"
 	Database MethodType = "database"
 )
-
-// MethodTypes lists the method types a spec may declare, in display order.
-var MethodTypes = []MethodType{Manual, Self, Guest, Cohort, Meta, Database}
-
-// Known reports whether t is a method type enrolctl can declare.
-func (t MethodType) Known() bool { return slices.Contains(MethodTypes, t) }
-
-// SingleInstance reports whether Moodle allows at most one instance of t per course.
-func (t MethodType) SingleInstance() bool { return t == Manual || t == Guest || t == Database }
-
-// Automatic reports whether enrolments of this method are owned by a Moodle sync
-// (cohort, meta, database); enrolctl never changes such enrolments, only the method.
-func (t MethodType) Automatic() bool { return t == Cohort || t == Meta || t == Database }
 
 // Source is where a desired object was declared: "file:line:col". Empty for observed objects.
 type Source string
@@ -62,23 +48,6 @@ type Method struct {
 	// CohortSource (desired cohort methods) is where the cohort idnumber is written, so
 	// that a site check of the cohort points at it.
 	CohortSource Source `json:"-"`
-}
-
-// Key is the method's identity within its course.
-func (m Method) Key() string {
-	switch m.Type {
-	case Cohort:
-		return fmt.Sprintf("cohort:%s:%s", m.Cohort, m.Role)
-	case Meta:
-		return "meta:" + m.Course
-	case Self:
-		return "self:" + m.Name
-	case Manual, Guest, Database:
-		return string(m.Type)
-	default:
-		// Unknown plugins may have several instances; the id keeps them apart.
-		return fmt.Sprintf("%s#%d", m.Type, m.ID)
-	}
 }
 
 // Prune says what happens to manual enrolments of users a course spec does not list.
