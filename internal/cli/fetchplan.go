@@ -19,8 +19,12 @@ func (a *App) fetchPlanCommand() *cobra.Command {
 or pull request (GitHub) that was merged as the current commit, and downloads the plan
 its last pipeline saved, so that "enrolctl apply FILE" applies what the reviewers saw.
 
-It fails when the commit is not the merge of a merge request (a direct push: nothing
-was reviewed), when the last plan job did not succeed, or when its artifact is gone.
+It takes the plan only from this project's pipeline for the merge request's head
+commit (GitLab: the merge request's head pipeline; GitHub: an artifact whose workflow
+run is of this repository, not a fork, for the pull request's head). It fails when
+the commit is not the merge of a merge request (a direct push: nothing was reviewed),
+when the branch moved after its last plan, when the plan job did not succeed, or when
+its artifact is gone or larger than a plan can be.
 Apply then refuses the plan if it was made from other specs than the commit being
 applied, or if Moodle changed since (stale).
 

@@ -165,3 +165,76 @@ func TestAttackOversizedPlanIsRefusedNotTruncated(t *testing.T) {
 		})
 	}
 }
+
+// fetch-plan takes the plan of a run of this repository for the merged pull request's
+// head, never another artifact of the same name: one from a fork's run or another
+// branch's run, however new.
+func TestAttackGitHubArtifactFromAnotherRunIsIgnored(t *testing.T) {
+	reviewed := []byte(`{"reviewed": true}`)
+	forged := []byte(`{"forged": true}`)
+	for _, tt := range []struct {
+		name string
+		run  reviewtest.ArtifactRun
+	}{
+		{"another branch", reviewtest.ArtifactRun{HeadSHA: "other-branch-sha", HeadRepositoryID: reviewtest.RepositoryID, RepositoryID: reviewtest.RepositoryID}},
+		{"a fork", reviewtest.ArtifactRun{HeadSHA: "head-sha", HeadRepositoryID: 666, RepositoryID: reviewtest.RepositoryID}},
+		{"another repository", reviewtest.ArtifactRun{HeadSHA: "head-sha", HeadRepositoryID: 666, RepositoryID: 666}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := reviewtest.NewGitHub(testToken)
+			defer srv.Close()
+			srv.SetReviewedPlan("merge-sha", reviewed, "success")
+			id := srv.AddArtifact(tt.run, forged) // newer than the reviewed one
+			ci := gitHubCI(srv)
+			ci.Commit = "merge-sha"
+			got, err := FetchPlan(context.Background(), ci, env(map[string]string{GitHubTokenEnv: testToken}), FetchOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got.Plan, reviewed) || !strings.Contains(got.From, "id 300") {
+				t.Errorf("fetched %s from %s, want the reviewed plan of artifact 300, not %d", got.Plan, got.From, id)
+			}
+		})
+	}
+}
+
+// When the merge request's head moved after its last plan, no plan of the merged
+// specs was reviewed: refused on both platforms, naming both commits.
+func TestAttackPlanOfAnOlderHeadIsRefused(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		start func(string) *reviewtest.Server
+		ci    func(*reviewtest.Server) CI
+		env   string
+	}{
+		{"gitlab", reviewtest.NewGitLab, gitLabCI, GitLabTokenEnv},
+		{"github", reviewtest.NewGitHub, gitHubCI, GitHubTokenEnv},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := tt.start(testToken)
+			defer srv.Close()
+			srv.SetReviewedPlan("merge-sha", []byte("{}"), "success")
+			srv.SetHead("pushed-later")
+			ci := tt.ci(srv)
+			ci.Commit = "merge-sha"
+			got, err := FetchPlan(context.Background(), ci, env(map[string]string{tt.env: testToken}), FetchOptions{})
+			if !errors.Is(err, ErrNoReviewedPlan) || !strings.Contains(err.Error(), "pushed-later") || !strings.Contains(err.Error(), "head-sha") {
+				t.Errorf("head moved after the plan: fetched %q from %q, err = %v", got.Plan, got.From, err)
+			}
+		})
+	}
+}
+
+// On GitLab, the pipeline is the merge request's head pipeline, in this project.
+func TestAttackGitLabPipelineOfAnotherProjectIsRefused(t *testing.T) {
+	srv := reviewtest.NewGitLab(testToken)
+	defer srv.Close()
+	srv.SetReviewedPlan("merge-sha", []byte("{}"), "success")
+	srv.SetPipelineProject(666)
+	ci := gitLabCI(srv)
+	ci.Commit = "merge-sha"
+	_, err := FetchPlan(context.Background(), ci, env(map[string]string{GitLabTokenEnv: testToken}), FetchOptions{})
+	if !errors.Is(err, ErrNoReviewedPlan) || !strings.Contains(err.Error(), "project 666") {
+		t.Errorf("pipeline of a fork's project: err = %v", err)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -68,6 +69,7 @@ func FetchPlan(ctx context.Context, ci CI, getenv func(string) string, o FetchOp
 	if ci.Platform == GitLab {
 		g := &gitLabFetch{httpAPI: gitLabAPI(o.HTTPClient, token, tokenEnv, o.Timeout),
 			project: ci.APIURL + "/projects/" + url.PathEscape(ci.Project)}
+		g.projectID, _ = strconv.ParseInt(ci.Project, 10, 64)
 		return g.fetch(ctx, ci.Commit, o)
 	}
 	g := &gitHubFetch{httpAPI: gitHubAPI(o.HTTPClient, token, tokenEnv, o.Timeout),
@@ -77,7 +79,8 @@ func FetchPlan(ctx context.Context, ci CI, getenv func(string) string, o FetchOp
 
 type gitLabFetch struct {
 	httpAPI
-	project string
+	project   string // .../projects/:id
+	projectID int64  // CI_PROJECT_ID, 0 when the project is named by its path
 }
 
 func (g *gitLabFetch) fetch(ctx context.Context, sha string, o FetchOptions) (Fetched, error) {
@@ -99,18 +102,10 @@ func (g *gitLabFetch) fetch(ctx context.Context, sha string, o FetchOptions) (Fe
 	if iid == 0 {
 		return Fetched{}, fmt.Errorf("%w: commit %s is not the merge of a merge request; change the specs through a merge request so that its plan is reviewed", ErrNoReviewedPlan, short(sha))
 	}
-	var pipelines []struct {
-		ID     int64  `json:"id"`
-		SHA    string `json:"sha"`
-		WebURL string `json:"web_url"`
-	}
-	if _, err := g.do(ctx, http.MethodGet, fmt.Sprintf("%s/merge_requests/%d/pipelines?per_page=1", g.project, iid), nil, &pipelines); err != nil {
+	last, err := g.headPipeline(ctx, iid)
+	if err != nil {
 		return Fetched{}, err
 	}
-	if len(pipelines) == 0 {
-		return Fetched{}, fmt.Errorf("%w: merge request !%d has no pipeline", ErrNoReviewedPlan, iid)
-	}
-	last := pipelines[0] // newest first
 	var jobs []struct {
 		ID     int64  `json:"id"`
 		Name   string `json:"name"`
@@ -135,6 +130,39 @@ func (g *gitLabFetch) fetch(ctx context.Context, sha string, o FetchOptions) (Fe
 	return Fetched{}, fmt.Errorf("%w: merge request !%d's last pipeline (%d) has no %s job", ErrNoReviewedPlan, iid, last.ID, o.Job)
 }
 
+// headPipeline is the merge request's pipeline for its head commit, in this project:
+// the plan reviewers saw last. A pipeline of an older head (the branch moved after
+// its last plan), or of another project (a fork's), is refused.
+func (g *gitLabFetch) headPipeline(ctx context.Context, iid int) (gitLabPipeline, error) {
+	var mr struct {
+		SHA          string          `json:"sha"`
+		HeadPipeline *gitLabPipeline `json:"head_pipeline"`
+	}
+	if _, err := g.do(ctx, http.MethodGet, fmt.Sprintf("%s/merge_requests/%d", g.project, iid), nil, &mr); err != nil {
+		return gitLabPipeline{}, err
+	}
+	p := mr.HeadPipeline
+	switch {
+	case p == nil:
+		return gitLabPipeline{}, fmt.Errorf("%w: merge request !%d has no pipeline for its head commit %s", ErrNoReviewedPlan, iid, short(mr.SHA))
+	case g.projectID != 0 && p.ProjectID != g.projectID:
+		return gitLabPipeline{}, fmt.Errorf("%w: merge request !%d's head pipeline (%d) ran in project %d, not in this project (%d); plan through a merge request of this project's branches", ErrNoReviewedPlan, iid, p.ID, p.ProjectID, g.projectID)
+	// A merged-results pipeline runs at a temporary merge of the head, on the merge
+	// ref; GitLab makes it the head pipeline only when it merged the current head.
+	case p.SHA != mr.SHA && p.Ref != fmt.Sprintf("refs/merge-requests/%d/merge", iid):
+		return gitLabPipeline{}, fmt.Errorf("%w: merge request !%d's last pipeline (%d) ran for commit %s, not for its head %s: the branch moved after its last plan, so the merged specs were not reviewed; plan again through a merge request",
+			ErrNoReviewedPlan, iid, p.ID, short(p.SHA), short(mr.SHA))
+	}
+	return *p, nil
+}
+
+type gitLabPipeline struct {
+	ID        int64  `json:"id"`
+	SHA       string `json:"sha"`
+	Ref       string `json:"ref"`
+	ProjectID int64  `json:"project_id"`
+}
+
 type gitHubFetch struct {
 	httpAPI
 	repo string
@@ -144,19 +172,31 @@ func (g *gitHubFetch) fetch(ctx context.Context, sha string, o FetchOptions) (Fe
 	var pulls []struct {
 		Number   int     `json:"number"`
 		MergedAt *string `json:"merged_at"`
+		Head     struct {
+			SHA string `json:"sha"`
+		} `json:"head"`
+		Base struct {
+			Repo struct {
+				ID int64 `json:"id"`
+			} `json:"repo"`
+		} `json:"base"`
 	}
 	if _, err := g.do(ctx, http.MethodGet, fmt.Sprintf("%s/commits/%s/pulls", g.repo, sha), nil, &pulls); err != nil {
 		return Fetched{}, err
 	}
-	number := 0
-	for _, p := range pulls {
+	pr := -1
+	for i, p := range pulls {
 		if p.MergedAt != nil {
-			number = p.Number
+			pr = i
 			break
 		}
 	}
-	if number == 0 {
+	if pr < 0 {
 		return Fetched{}, fmt.Errorf("%w: commit %s is not the merge of a pull request; change the specs through a pull request so that its plan is reviewed", ErrNoReviewedPlan, short(sha))
+	}
+	number, head, repoID := pulls[pr].Number, pulls[pr].Head.SHA, pulls[pr].Base.Repo.ID
+	if head == "" || repoID == 0 {
+		return Fetched{}, fmt.Errorf("GitHub API: pull request #%d is listed without its head commit or repository", number)
 	}
 	name := fmt.Sprintf("%s-%d", o.Job, number)
 	var list struct {
@@ -165,21 +205,37 @@ func (g *gitHubFetch) fetch(ctx context.Context, sha string, o FetchOptions) (Fe
 			Expired            bool   `json:"expired"`
 			ArchiveDownloadURL string `json:"archive_download_url"`
 			CreatedAt          string `json:"created_at"`
+			WorkflowRun        struct {
+				HeadSHA          string `json:"head_sha"`
+				HeadRepositoryID int64  `json:"head_repository_id"`
+				RepositoryID     int64  `json:"repository_id"`
+			} `json:"workflow_run"`
 		} `json:"artifacts"`
 	}
 	if _, err := g.do(ctx, http.MethodGet, fmt.Sprintf("%s/actions/artifacts?name=%s&per_page=100", g.repo, url.QueryEscape(name)), nil, &list); err != nil {
 		return Fetched{}, err
 	}
-	// Newest first; an expired newest one is not replaced by an older plan.
-	if len(list.Artifacts) == 0 {
-		return Fetched{}, fmt.Errorf("%w: pull request #%d has no artifact %s (did its plan job run?)", ErrNoReviewedPlan, number, name)
-	}
-	a := list.Artifacts[0]
-	for _, b := range list.Artifacts[1:] {
-		if b.CreatedAt > a.CreatedAt {
-			a = b
+	// Only a run of this repository, on its own branch (not a fork's), for the pull
+	// request's head made the reviewed plan; any run can upload an artifact of that
+	// name. Newest first; an expired newest one is not replaced by an older plan.
+	found, other := -1, ""
+	for i, a := range list.Artifacts {
+		run := a.WorkflowRun
+		if run.RepositoryID != repoID || run.HeadRepositoryID != repoID || run.HeadSHA != head {
+			if other == "" {
+				other = fmt.Sprintf("; artifact %d of that name was made by a run for commit %s of repository %d, and is not taken", a.ID, short(run.HeadSHA), run.HeadRepositoryID)
+			}
+			continue
+		}
+		if found < 0 || a.CreatedAt > list.Artifacts[found].CreatedAt {
+			found = i
 		}
 	}
+	if found < 0 {
+		return Fetched{}, fmt.Errorf("%w: pull request #%d has no artifact %s made by a run of this repository for its head commit %s (did its plan job run on the last push?)%s",
+			ErrNoReviewedPlan, number, name, short(head), other)
+	}
+	a := list.Artifacts[found]
 	if a.Expired {
 		return Fetched{}, fmt.Errorf("%w: the artifact %s of pull request #%d has expired; plan again through a pull request", ErrNoReviewedPlan, name, number)
 	}

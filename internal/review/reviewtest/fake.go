@@ -32,6 +32,58 @@ type Server struct {
 	plan     []byte
 	planJob  string
 	zip      []byte // the artifact archive as served, when set (SetArtifactZip)
+	// head is the merge request's head commit; the plan's pipeline ran for HeadSHA.
+	head string
+	// pipelineProject is the project the head pipeline ran in (ProjectID unless set).
+	pipelineProject int64
+	// more are artifacts named enrolctl-plan-7 added after the reviewed one.
+	more []artifact
+}
+
+// ProjectID is the fake GitLab project's ID, RepositoryID the fake GitHub
+// repository's; HeadSHA is the head commit of merge request 7 when its plan was made.
+const (
+	ProjectID    = 42
+	RepositoryID = 4242
+	HeadSHA      = "head-sha"
+)
+
+// ArtifactRun is the workflow run a GitHub artifact was made by, as GitHub lists it.
+type ArtifactRun struct {
+	HeadSHA          string
+	HeadRepositoryID int64
+	RepositoryID     int64
+}
+
+type artifact struct {
+	id   int64
+	run  ArtifactRun
+	plan []byte
+}
+
+// AddArtifact adds an artifact enrolctl-plan-7 newer than the reviewed one, made by
+// run and holding plan; it returns its ID.
+func (s *Server) AddArtifact(run ArtifactRun, plan []byte) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := int64(301 + len(s.more))
+	s.more = append(s.more, artifact{id: id, run: run, plan: plan})
+	return id
+}
+
+// SetHead says that merge request 7's head is now sha: a push after its last plan.
+func (s *Server) SetHead(sha string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.head = sha
+}
+
+// SetPipelineProject says that merge request 7's head pipeline ran in project id (a
+// fork's).
+func (s *Server) SetPipelineProject(id int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pipelineProject = id
 }
 
 // SetArtifactZip makes the GitHub artifact's download serve data as it is, instead of
@@ -42,12 +94,15 @@ func (s *Server) SetArtifactZip(data []byte) {
 	s.zip = data
 }
 
-// SetReviewedPlan records that merge request 7 was merged as commit mergedAs and that
-// the plan job of its last pipeline ended with status (success, failed) saving plan.
+// SetReviewedPlan records that merge request 7, whose head is HeadSHA, was merged as
+// commit mergedAs and that the plan job of its last pipeline (GitLab: pipeline 101;
+// GitHub: artifact 300, made by a run of this repository for HeadSHA) ended with
+// status (success, failed) saving plan.
 func (s *Server) SetReviewedPlan(mergedAs string, plan []byte, status string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.mergedAs, s.plan, s.planJob = mergedAs, plan, status
+	s.head = HeadSHA
 }
 
 // StoredComment is a comment as the fake keeps it.
@@ -204,13 +259,19 @@ func NewGitHub(token string) *Server {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		s.count(r)
-		if r.URL.Path == "/blob/300" { // signed storage URL: a token is refused
+		if strings.HasPrefix(r.URL.Path, "/blob/") { // signed storage URL: a token is refused
 			if r.Header.Get("Authorization") != "" {
 				w.WriteHeader(http.StatusBadRequest)
 				w.Write([]byte("<Error><Code>InvalidAuthenticationInfo</Code></Error>"))
 				return
 			}
-			s.writeZip(w)
+			plan := s.plan
+			for _, a := range s.more {
+				if r.URL.Path == fmt.Sprintf("/blob/%d", a.id) {
+					plan = a.plan
+				}
+			}
+			s.writeZip(w, plan)
 			return
 		}
 		if r.Header.Get("Authorization") != "Bearer "+s.Token {
@@ -302,14 +363,23 @@ func (s *Server) gitLabFetch(w http.ResponseWriter, r *http.Request) bool {
 		sha := strings.TrimSuffix(strings.TrimPrefix(p, project+"/repository/commits/"), "/merge_requests")
 		out := []map[string]any{}
 		if sha == s.mergedAs && sha != "" {
-			out = append(out, map[string]any{"iid": 7, "state": "merged", "web_url": s.URL + "/acme/specs/-/merge_requests/7"})
+			out = append(out, map[string]any{"iid": 7, "state": "merged", "sha": s.head, "web_url": s.URL + "/acme/specs/-/merge_requests/7"})
 		} else if sha != "" {
 			// a commit pushed to the branch of an open merge request
 			out = append(out, map[string]any{"iid": 8, "state": "opened"})
 		}
 		writeJSON(w, http.StatusOK, out)
+	case p == project+"/merge_requests/7":
+		pp := s.pipelineProject
+		if pp == 0 {
+			pp = ProjectID
+		}
+		// head_pipeline is the last pipeline of the head when the plan ran; the fake
+		// keeps it when the head moves, so that the client's own check is tested.
+		writeJSON(w, http.StatusOK, map[string]any{"iid": 7, "state": "merged", "sha": s.head,
+			"head_pipeline": map[string]any{"id": 101, "sha": HeadSHA, "ref": "refs/merge-requests/7/head", "project_id": pp, "status": "success"}})
 	case p == project+"/merge_requests/7/pipelines":
-		writeJSON(w, http.StatusOK, []map[string]any{{"id": 101, "sha": "head"}, {"id": 100, "sha": "older"}})
+		writeJSON(w, http.StatusOK, []map[string]any{{"id": 101, "sha": HeadSHA}, {"id": 100, "sha": "older"}})
 	case p == project+"/pipelines/101/jobs":
 		writeJSON(w, http.StatusOK, []map[string]any{{"id": 201, "name": "enrolctl-validate", "status": "success"}, {"id": 202, "name": "enrolctl-plan", "status": s.planJob}})
 	case p == project+"/jobs/202/artifacts/plan.json":
@@ -335,26 +405,36 @@ func (s *Server) gitHubFetch(w http.ResponseWriter, r *http.Request) bool {
 		sha := strings.TrimSuffix(strings.TrimPrefix(p, repo+"/commits/"), "/pulls")
 		out := []map[string]any{}
 		if sha == s.mergedAs && sha != "" {
-			out = append(out, map[string]any{"number": 7, "merged_at": "2026-11-30T09:00:00Z"})
+			out = append(out, map[string]any{"number": 7, "merged_at": "2026-11-30T09:00:00Z",
+				"head": map[string]any{"sha": s.head, "repo": map[string]any{"id": RepositoryID}},
+				"base": map[string]any{"ref": "main", "repo": map[string]any{"id": RepositoryID}}})
 		}
 		writeJSON(w, http.StatusOK, out)
 	case p == repo+"/actions/artifacts":
 		arts := []map[string]any{}
 		if r.URL.Query().Get("name") == "enrolctl-plan-7" && s.plan != nil {
+			run := func(a ArtifactRun) map[string]any {
+				return map[string]any{"id": 9000, "head_sha": a.HeadSHA, "head_repository_id": a.HeadRepositoryID, "repository_id": a.RepositoryID, "head_branch": "feature"}
+			}
+			reviewed := ArtifactRun{HeadSHA: HeadSHA, HeadRepositoryID: RepositoryID, RepositoryID: RepositoryID}
 			arts = append(arts,
-				map[string]any{"id": 299, "name": "enrolctl-plan-7", "expired": true, "created_at": "2026-11-20T09:00:00Z", "archive_download_url": s.URL + repo + "/actions/artifacts/299/zip"},
-				map[string]any{"id": 300, "name": "enrolctl-plan-7", "expired": false, "created_at": "2026-11-29T09:00:00Z", "archive_download_url": s.URL + repo + "/actions/artifacts/300/zip"})
+				map[string]any{"id": 299, "name": "enrolctl-plan-7", "expired": true, "created_at": "2026-11-20T09:00:00Z", "archive_download_url": s.URL + repo + "/actions/artifacts/299/zip", "workflow_run": run(reviewed)},
+				map[string]any{"id": 300, "name": "enrolctl-plan-7", "expired": false, "created_at": "2026-11-29T09:00:00Z", "archive_download_url": s.URL + repo + "/actions/artifacts/300/zip", "workflow_run": run(reviewed)})
+			for i, a := range s.more {
+				arts = append([]map[string]any{{"id": a.id, "name": "enrolctl-plan-7", "expired": false, "created_at": fmt.Sprintf("2026-11-29T10:%02d:00Z", i), "archive_download_url": fmt.Sprintf("%s%s/actions/artifacts/%d/zip", s.URL, repo, a.id), "workflow_run": run(a.run)}}, arts...)
+			}
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"total_count": len(arts), "artifacts": arts})
-	case p == repo+"/actions/artifacts/300/zip":
-		http.Redirect(w, r, s.URL+"/blob/300", http.StatusFound)
+	case strings.HasPrefix(p, repo+"/actions/artifacts/") && strings.HasSuffix(p, "/zip"):
+		id := strings.TrimSuffix(strings.TrimPrefix(p, repo+"/actions/artifacts/"), "/zip")
+		http.Redirect(w, r, s.URL+"/blob/"+id, http.StatusFound)
 	default:
 		return false
 	}
 	return true
 }
 
-func (s *Server) writeZip(w http.ResponseWriter) {
+func (s *Server) writeZip(w http.ResponseWriter, plan []byte) {
 	if s.zip != nil {
 		w.Header().Set("Content-Type", "application/zip")
 		w.Write(s.zip)
@@ -363,7 +443,7 @@ func (s *Server) writeZip(w http.ResponseWriter) {
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
 	f, _ := zw.Create("plan.json")
-	f.Write(s.plan)
+	f.Write(plan)
 	f, _ = zw.Create("plan.md")
 	f.Write([]byte("### enrolctl plan\n"))
 	zw.Close()
