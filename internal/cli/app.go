@@ -52,6 +52,10 @@ type App struct {
 	// approveRemovals (plan --allow-removals): the plan approves its removals.
 	approveRemovals bool
 
+	// maskLog: the job runs in CI and the site masks usernames (mask_usernames), so
+	// the diagnostics printed to the job log mask them too, did-you-means included.
+	maskLog bool
+
 	// writes is set while a command that writes to Moodle runs (writesMoodle): it
 	// connects with the site's token rather than its read-only one.
 	writes bool

@@ -72,6 +72,10 @@ comment is written to standard output instead of being posted.`,
 			if ci.MergeRequestURL != "" {
 				where = ci.MergeRequestURL
 			}
+			for _, h := range res.Hijacked {
+				fmt.Fprintf(a.Err, "Warning: comment %d, by %q, starts with the marker of site %s but was not written by the token's account: left alone; the plan is in comment %d, which names it.\n",
+					h.ID, h.Author, site.Name, res.Comment.ID)
+			}
 			fmt.Fprintf(a.Out, "%s the plan of site %s on %s (comment %d).\n", verb, site.Name, where, res.Comment.ID)
 			return nil
 		},

@@ -6,6 +6,7 @@ import (
 
 	"github.com/enrolctl/enrolctl/internal/diag"
 	"github.com/enrolctl/enrolctl/internal/render"
+	"github.com/enrolctl/enrolctl/internal/review"
 	"github.com/enrolctl/enrolctl/internal/spec"
 )
 
@@ -99,7 +100,11 @@ func (a *App) exitCode(err error) int {
 
 // printDiagnostics writes diagnostics to stderr, each with its source line when known.
 func (a *App) printDiagnostics(ds diag.Diagnostics) {
-	for _, d := range ds.WithSource(a.readFile) {
+	ds = ds.WithSource(a.readFile)
+	if a.maskLog {
+		ds = review.MaskDiagnostics(ds)
+	}
+	for _, d := range ds {
 		fmt.Fprintln(a.Err, d.Pretty())
 	}
 }

@@ -35,10 +35,10 @@ func ReviewMarkdown(w io.Writer, p diff.Plan, o ReviewOptions) error {
 	if p.Site != "" || p.Commit != "" {
 		var parts []string
 		if p.Site != "" {
-			parts = append(parts, "site `"+p.Site+"`")
+			parts = append(parts, "site "+MarkdownCode(p.Site))
 		}
 		if p.Commit != "" {
-			parts = append(parts, "commit `"+p.Commit+"`")
+			parts = append(parts, "commit "+MarkdownCode(p.Commit))
 		}
 		bw.WriteString("Planned for " + strings.Join(parts, ", ") + ".\n\n")
 	}
@@ -68,7 +68,7 @@ func ReviewMarkdown(w io.Writer, p diff.Plan, o ReviewOptions) error {
 		bw.WriteString("\n| Course | Add | Change | Remove | Unmanaged |\n| --- | ---: | ---: | ---: | ---: |\n")
 		for _, c := range changed {
 			s := sums[c]
-			fmt.Fprintf(bw, "| `%s` | %d | %d | %d | %d |\n", cell(c), s.Add, s.Change, s.Remove, s.Unmanaged)
+			fmt.Fprintf(bw, "| %s | %d | %d | %d | %d |\n", cell(MarkdownCode(c)), s.Add, s.Change, s.Remove, s.Unmanaged)
 		}
 	}
 
@@ -90,13 +90,13 @@ func writeReviewChanges(bw *bufio.Writer, p diff.Plan) {
 	for _, g := range groups {
 		if g.Course != course {
 			course = g.Course
-			lines = append(lines, "@@ course "+course+" @@")
+			lines = append(lines, "@@ course "+oneLine(course)+" @@")
 		}
 		sym := g.Symbol
 		if sym == "~" {
 			sym = "!" // the marker GitHub and GitLab highlight
 		}
-		lines = append(lines, sym+" "+withReason(g.line(loc)))
+		lines = append(lines, sym+" "+oneLine(withReason(g.line(loc))))
 		if g.Collapsed() {
 			collapsed = append(collapsed, g)
 		}
@@ -106,7 +106,9 @@ func writeReviewChanges(bw *bufio.Writer, p diff.Plan) {
 	if fold {
 		fmt.Fprintf(bw, "<details><summary>Show the %d lines of changes</summary>\n\n", len(lines))
 	}
-	bw.WriteString("```diff\n" + strings.Join(lines, "\n") + "\n```\n")
+	block := strings.Join(lines, "\n")
+	fence := markdownFence(block) // a name's backticks cannot close it
+	bw.WriteString(fence + "diff\n" + block + "\n" + fence + "\n")
 	if fold {
 		bw.WriteString("\n</details>\n")
 	}
@@ -123,11 +125,14 @@ func writeReviewChanges(bw *bufio.Writer, p diff.Plan) {
 	}
 	fmt.Fprintf(bw, "\n<details><summary>Who: the %s changes of %s</summary>\n\n", thousands(n), what)
 	for _, g := range collapsed {
-		fmt.Fprintf(bw, "%s `%s`: %s\n\n```\n", g.Symbol, cell(g.Course), withReason(g.Text, g.Reason))
-		for _, c := range g.Changes {
-			bw.WriteString(who(c) + "\n")
+		fmt.Fprintf(bw, "%s %s: %s\n\n", g.Symbol, MarkdownCode(g.Course), MarkdownText(withReason(g.Text, g.Reason)))
+		users := make([]string, len(g.Changes))
+		for i, c := range g.Changes {
+			users[i] = oneLine(who(c))
 		}
-		bw.WriteString("```\n\n")
+		block := strings.Join(users, "\n")
+		fence := markdownFence(block)
+		bw.WriteString(fence + "\n" + block + "\n" + fence + "\n\n")
 	}
 	bw.WriteString("</details>\n")
 }
@@ -144,7 +149,7 @@ func writeUnmanaged(bw *bufio.Writer, p diff.Plan, list bool) {
 	fmt.Fprintf(bw, "\n<details><summary>Unmanaged objects left alone (%d)</summary>\n\n", len(p.Unmanaged))
 	loc := location(p) // loads the zone from disk: once, not per object
 	for _, u := range p.Unmanaged {
-		fmt.Fprintf(bw, "- `%s` %s: %s\n", u.Course, unmanagedName(u), unmanagedText(u, loc))
+		fmt.Fprintf(bw, "- %s %s: %s\n", MarkdownCode(u.Course), MarkdownCode(unmanagedName(u)), MarkdownText(unmanagedText(u, loc)))
 	}
 	bw.WriteString("\n</details>\n")
 }
@@ -156,7 +161,7 @@ func writeRefusals(bw *bufio.Writer, p diff.Plan) {
 		fmt.Fprintf(bw, "\n#### Apply will refuse this plan (%d)\n\n", len(p.Refusals))
 		limits := false
 		for _, r := range p.Refusals {
-			fmt.Fprintf(bw, "- %s\n", RefusalText(r, p.Limits))
+			fmt.Fprintf(bw, "- %s\n", MarkdownText(RefusalText(r, p.Limits)))
 			limits = limits || r.Code != diff.RefuseProtected
 		}
 		if limits {
@@ -186,9 +191,9 @@ func cell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
 func writeDiagnostics(bw *bufio.Writer, ds diag.Diagnostics) {
 	for _, d := range ds {
 		if where := d.At().String(); where != "" {
-			fmt.Fprintf(bw, "- `%s`: %s\n", where, diagnosticLine(d))
+			fmt.Fprintf(bw, "- %s: %s\n", MarkdownCode(where), MarkdownText(diagnosticLine(d)))
 		} else {
-			fmt.Fprintf(bw, "- %s\n", diagnosticLine(d))
+			fmt.Fprintf(bw, "- %s\n", MarkdownText(diagnosticLine(d)))
 		}
 	}
 }

@@ -10,12 +10,15 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/enrolctl/enrolctl/internal/render"
 )
 
 // Comment is one comment of a merge request.
 type Comment struct {
-	ID   int64
-	Body string
+	ID     int64
+	Body   string
+	Author string // the account that wrote it (GitLab username, GitHub login)
 }
 
 // Commenter is a platform's comment API for one merge request.
@@ -24,12 +27,17 @@ type Commenter interface {
 	List(ctx context.Context, page int) ([]Comment, int, error)
 	Create(ctx context.Context, body string) (Comment, error)
 	Update(ctx context.Context, id int64, body string) (Comment, error)
+	// Self is the account the token writes as: only its comments are enrolctl's.
+	Self(ctx context.Context) (string, error)
 }
 
 // Result says what Upsert did.
 type Result struct {
 	Comment Comment
 	Created bool
+	// Hijacked are comments that start with the marker but were written by another
+	// account: left alone, and named in the comment.
+	Hijacked []Comment
 	// Unchanged: the comment already said exactly this; it was left as it was.
 	Unchanged bool
 }
@@ -38,8 +46,15 @@ type Result struct {
 const maxPages = 100
 
 // Upsert finds the comment that starts with marker, across every page, and replaces
-// its body; without one it creates the comment.
+// its body; without one it creates the comment. Only a comment written by the
+// token's own account is enrolctl's: anyone may write one that starts with the
+// marker, to be edited in its place (a 403) or to stand as the plan (issue 18). Such
+// a comment is left alone, reported in Result.Hijacked and named at the top of
+// enrolctl's own comment, so that reviewers know which one is the plan.
 func Upsert(ctx context.Context, c Commenter, marker, body string) (Result, error) {
+	var ours *Comment
+	var hijacked []Comment
+	self := ""
 	for page := 1; page > 0 && page <= maxPages; {
 		comments, next, err := c.List(ctx, page)
 		if err != nil {
@@ -48,12 +63,19 @@ func Upsert(ctx context.Context, c Commenter, marker, body string) (Result, erro
 		for _, cm := range comments {
 			// The marker opens enrolctl's comment; a reply quoting it ("> <!-- ...")
 			// or mentioning it is someone else's and is never overwritten.
-			if strings.HasPrefix(strings.TrimLeft(cm.Body, " \r\n"), marker) {
-				if cm.Body == body { // a re-run of the same plan: no edit, no "edited" mark
-					return Result{Comment: cm, Unchanged: true}, nil
+			if !strings.HasPrefix(strings.TrimLeft(cm.Body, " \r\n"), marker) {
+				continue
+			}
+			if self == "" {
+				if self, err = c.Self(ctx); err != nil {
+					return Result{}, err
 				}
-				updated, err := c.Update(ctx, cm.ID, body)
-				return Result{Comment: updated}, err
+			}
+			switch {
+			case cm.Author != self:
+				hijacked = append(hijacked, cm)
+			case ours == nil:
+				ours = &cm
 			}
 		}
 		if next <= page {
@@ -61,8 +83,34 @@ func Upsert(ctx context.Context, c Commenter, marker, body string) (Result, erro
 		}
 		page = next
 	}
-	created, err := c.Create(ctx, body)
-	return Result{Comment: created, Created: true}, err
+	body = withImitations(body, marker, hijacked, self)
+	if ours == nil {
+		created, err := c.Create(ctx, body)
+		return Result{Comment: created, Created: true, Hijacked: hijacked}, err
+	}
+	if ours.Body == body { // a re-run of the same plan: no edit, no "edited" mark
+		return Result{Comment: *ours, Unchanged: true, Hijacked: hijacked}, nil
+	}
+	updated, err := c.Update(ctx, ours.ID, body)
+	return Result{Comment: updated, Hijacked: hijacked}, err
+}
+
+// withImitations puts, under the marker line, a note naming the comments that imitate
+// enrolctl's.
+func withImitations(body, marker string, hijacked []Comment, self string) string {
+	if len(hijacked) == 0 {
+		return body
+	}
+	var note strings.Builder
+	for _, h := range hijacked {
+		fmt.Fprintf(&note, "> **Note:** comment %d, by %s, starts like this one but was not written by enrolctl (%s): it is not the plan; this comment is.\n",
+			h.ID, render.MarkdownCode(h.Author), render.MarkdownCode(self))
+	}
+	rest, ok := strings.CutPrefix(body, marker+"\n")
+	if !ok {
+		return body
+	}
+	return marker + "\n" + note.String() + "\n" + rest
 }
 
 // APIError is a refusal from the platform, with what to do about it. It never holds

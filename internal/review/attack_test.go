@@ -238,3 +238,50 @@ func TestAttackGitLabPipelineOfAnotherProjectIsRefused(t *testing.T) {
 		t.Errorf("pipeline of a fork's project: err = %v", err)
 	}
 }
+
+// A comment by someone else that starts with the marker is not enrolctl's: it is left
+// as it is, reported, and the plan is posted in a comment of enrolctl's own, which
+// later pushes edit.
+func TestAttackHijackedMarkerIsReportedAndBypassed(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		start func(string) *reviewtest.Server
+		ci    func(*reviewtest.Server) CI
+		env   string
+	}{
+		{"gitlab", reviewtest.NewGitLab, gitLabCI, GitLabTokenEnv},
+		{"github", reviewtest.NewGitHub, gitHubCI, GitHubTokenEnv},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := tt.start(testToken)
+			defer srv.Close()
+			srv.Seed(3)
+			forged := Marker("ecampus") + "\n### enrolctl plan\n\n**No changes. Moodle matches the specs.**\n"
+			fake := srv.AddComment("mallory", forged)
+			getenv := env(map[string]string{tt.env: testToken})
+			ctx := context.Background()
+			res, err := Post(ctx, tt.ci(srv), getenv, renewalPlan(t, 1, 2), PostOptions{BodyOptions: BodyOptions{Site: "ecampus"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !res.Created || res.Comment.ID == fake || len(res.Hijacked) != 1 || res.Hijacked[0].ID != fake || res.Hijacked[0].Author != "mallory" {
+				t.Fatalf("result %+v, want a new comment and comment %d by mallory reported", res, fake)
+			}
+			for _, c := range srv.Comments() {
+				if c.ID == fake && c.Body != forged {
+					t.Error("mallory's comment was changed")
+				}
+				if c.ID == res.Comment.ID && (!strings.HasPrefix(c.Body, Marker("ecampus")+"\n") || !strings.Contains(c.Body, "`mallory`") || !strings.Contains(c.Body, "not written by enrolctl")) {
+					t.Errorf("the plan's comment does not warn of the imitation:\n%s", c.Body)
+				}
+			}
+			again, err := Post(ctx, tt.ci(srv), getenv, renewalPlan(t, 2, 2), PostOptions{BodyOptions: BodyOptions{Site: "ecampus"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if again.Created || again.Comment.ID != res.Comment.ID {
+				t.Errorf("second push: %+v, want an edit of comment %d", again, res.Comment.ID)
+			}
+		})
+	}
+}

@@ -62,16 +62,12 @@ func CommentBody(p diff.Plan, o BodyOptions) (string, error) {
 	if limit <= 0 {
 		limit = GitHubLimit
 	}
-	var masker *Masker
 	if o.MaskUsernames {
-		masker = NewMasker(PlanUsernames(p))
+		masker := NewMasker(PlanUsernames(p))
+		p = masker.Plan(p)
+		o.Header = masker.Markdown(o.Header) // the caller's own markdown
 	}
-	finish := func(md string) string {
-		if masker != nil {
-			md = masker.Markdown(md)
-		}
-		return Marker(o.Site) + "\n" + md
-	}
+	finish := func(md string) string { return Marker(o.Site) + "\n" + md }
 	var full bytes.Buffer
 	if err := render.ReviewMarkdown(&full, p, render.ReviewOptions{Header: o.Header, ShowUnmanaged: o.ShowUnmanaged}); err != nil {
 		return "", err
@@ -111,17 +107,18 @@ func summaryBody(p diff.Plan, o BodyOptions, finish func(string) string, limit i
 		if d.Suggestion != "" {
 			line += fmt.Sprintf(" (did you mean %q?)", d.Suggestion)
 		}
+		line = render.MarkdownText(line)
 		if where := d.At().String(); where != "" {
-			line = "`" + where + "`: " + line
+			line = render.MarkdownCode(where) + ": " + line
 		}
 		label := "Error"
 		if d.Severity == diag.Warning {
 			label = "Warning"
 		}
-		notes = append(notes, "- **"+label+":** "+oneLine(line))
+		notes = append(notes, "- **"+label+":** "+line)
 	}
 	for _, r := range p.Refusals {
-		notes = append(notes, "- **Apply will refuse:** "+render.RefusalText(r, p.Limits))
+		notes = append(notes, "- **Apply will refuse:** "+render.MarkdownText(render.RefusalText(r, p.Limits)))
 	}
 	if p.Approvals.Removals {
 		notes = append(notes, "- **Removals approved at plan time** (`plan --allow-removals`): apply makes them with no further flag; protected courses stay refused.")
@@ -149,7 +146,7 @@ func summaryBody(p diff.Plan, o BodyOptions, finish func(string) string, limit i
 	var table strings.Builder
 	shown, size := 0, 0
 	for _, r := range rows {
-		row := fmt.Sprintf("| `%s` | %s | %d | %d | %d | %d |\n", strings.ReplaceAll(r.course, "|", `\|`), r.kind, r.add, r.change, r.remove, r.unman)
+		row := fmt.Sprintf("| %s | %s | %d | %d | %d | %d |\n", strings.ReplaceAll(render.MarkdownCode(r.course), "|", `\|`), r.kind, r.add, r.change, r.remove, r.unman)
 		n := utf8.RuneCountInString(row)
 		if size+n > budget {
 			break
@@ -200,5 +197,3 @@ func countRows(p diff.Plan) []kindCount {
 	})
 	return rows
 }
-
-func oneLine(s string) string { return strings.ReplaceAll(s, "\n", " ") }

@@ -14,10 +14,15 @@
 //   - NewGitLab / NewGitHub: the two platforms' comment APIs over plain net/http.
 //   - Upsert(ctx, platform, marker, body): find the comment carrying the marker across
 //     every page of comments and update it, or create it; Marker(site) is that hidden
-//     line. Post does all of the above for the job's merge request.
+//     line. Only a comment of the token's own account (Commenter.Self) counts; one by
+//     anyone else is left alone and reported (Result.Hijacked). Post does all of the
+//     above for the job's merge request.
 //   - FetchPlan(ctx, ci, getenv, opts): in the apply job after a merge, the plan saved
 //     by the last pipeline of the merge request merged as this commit.
-//   - NewMasker / PlanUsernames: consistent masks for the usernames of a plan.
+//   - NewMasker / PlanUsernames: consistent masks for the usernames of a plan;
+//     Masker.Plan masks every field of a plan before it is rendered, MaskDiagnostics
+//     the diagnostics a CI job prints. Names reach the markdown through
+//     render.MarkdownText and render.MarkdownCode only.
 //
 // # What the client refuses
 //

@@ -2,6 +2,7 @@ package review
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -42,6 +43,35 @@ func gitHubAPI(client *http.Client, token, tokenEnv string, timeout time.Duratio
 type gitHubComment struct {
 	ID   int64  `json:"id"`
 	Body string `json:"body"`
+	User struct {
+		Login string `json:"login"`
+	} `json:"user"`
+}
+
+func (c gitHubComment) comment() Comment {
+	return Comment{ID: c.ID, Body: c.Body, Author: c.User.Login}
+}
+
+// GitHubActionsAccount writes the comments of the workflow's GITHUB_TOKEN.
+const GitHubActionsAccount = "github-actions[bot]"
+
+// Self is the token's user; the workflow's GITHUB_TOKEN, an installation token, has
+// none (GitHub answers 403), and writes as github-actions[bot].
+func (g *gitHub) Self(ctx context.Context) (string, error) {
+	var u struct {
+		Login string `json:"login"`
+	}
+	_, err := g.do(ctx, http.MethodGet, g.api+"/user", nil, &u)
+	var e *APIError
+	switch {
+	case errors.As(err, &e) && e.Status == http.StatusForbidden:
+		return GitHubActionsAccount, nil
+	case err != nil:
+		return "", g.hint(err)
+	case u.Login == "":
+		return "", fmt.Errorf("GitHub API: /user does not name the token's user")
+	}
+	return u.Login, nil
 }
 
 func (g *gitHub) List(ctx context.Context, page int) ([]Comment, int, error) {
@@ -52,7 +82,7 @@ func (g *gitHub) List(ctx context.Context, page int) ([]Comment, int, error) {
 	}
 	out := make([]Comment, len(cs))
 	for i, c := range cs {
-		out[i] = Comment{ID: c.ID, Body: c.Body}
+		out[i] = c.comment()
 	}
 	return out, nextPage(h.Get("Link")), nil
 }
@@ -60,13 +90,13 @@ func (g *gitHub) List(ctx context.Context, page int) ([]Comment, int, error) {
 func (g *gitHub) Create(ctx context.Context, body string) (Comment, error) {
 	var c gitHubComment
 	_, err := g.do(ctx, http.MethodPost, fmt.Sprintf("%s/repos/%s/issues/%d/comments", g.api, g.repo, g.number), map[string]string{"body": body}, &c)
-	return Comment{ID: c.ID, Body: c.Body}, g.hint(err)
+	return c.comment(), g.hint(err)
 }
 
 func (g *gitHub) Update(ctx context.Context, id int64, body string) (Comment, error) {
 	var c gitHubComment
 	_, err := g.do(ctx, http.MethodPatch, fmt.Sprintf("%s/repos/%s/issues/comments/%d", g.api, g.repo, id), map[string]string{"body": body}, &c)
-	return Comment{ID: c.ID, Body: c.Body}, g.hint(err)
+	return c.comment(), g.hint(err)
 }
 
 func (g *gitHub) hint(err error) error {

@@ -17,6 +17,7 @@ const GitLabTokenEnv = "ENROLCTL_GITLAB_TOKEN"
 // gitLab is the notes API of one merge request (REST API v4).
 type gitLab struct {
 	httpAPI
+	api  string // CI_API_V4_URL
 	base string // .../projects/:id/merge_requests/:iid/notes
 }
 
@@ -25,6 +26,7 @@ type gitLab struct {
 func NewGitLab(client *http.Client, apiURL, project string, iid int, token, tokenEnv string, timeout time.Duration) Commenter {
 	return &gitLab{
 		httpAPI: gitLabAPI(client, token, tokenEnv, timeout),
+		api:     apiURL,
 		base:    fmt.Sprintf("%s/projects/%s/merge_requests/%d/notes", apiURL, url.PathEscape(project), iid),
 	}
 }
@@ -38,6 +40,27 @@ type gitLabNote struct {
 	ID     int64  `json:"id"`
 	Body   string `json:"body"`
 	System bool   `json:"system"`
+	Author struct {
+		Username string `json:"username"`
+	} `json:"author"`
+}
+
+func (n gitLabNote) comment() Comment {
+	return Comment{ID: n.ID, Body: n.Body, Author: n.Author.Username}
+}
+
+// Self is the token's user (a project access token has a bot user of its own).
+func (g *gitLab) Self(ctx context.Context) (string, error) {
+	var u struct {
+		Username string `json:"username"`
+	}
+	if _, err := g.do(ctx, http.MethodGet, g.api+"/user", nil, &u); err != nil {
+		return "", g.hint(err)
+	}
+	if u.Username == "" {
+		return "", fmt.Errorf("GitLab API: /user does not name the token's user")
+	}
+	return u.Username, nil
 }
 
 func (g *gitLab) List(ctx context.Context, page int) ([]Comment, int, error) {
@@ -49,7 +72,7 @@ func (g *gitLab) List(ctx context.Context, page int) ([]Comment, int, error) {
 	out := make([]Comment, 0, len(notes))
 	for _, n := range notes {
 		if !n.System { // "added 1 commit" and the like
-			out = append(out, Comment{ID: n.ID, Body: n.Body})
+			out = append(out, n.comment())
 		}
 	}
 	next, _ := strconv.Atoi(h.Get("X-Next-Page")) // empty on the last page
@@ -59,13 +82,13 @@ func (g *gitLab) List(ctx context.Context, page int) ([]Comment, int, error) {
 func (g *gitLab) Create(ctx context.Context, body string) (Comment, error) {
 	var n gitLabNote
 	_, err := g.do(ctx, http.MethodPost, g.base, map[string]string{"body": body}, &n)
-	return Comment{ID: n.ID, Body: n.Body}, g.hint(err)
+	return n.comment(), g.hint(err)
 }
 
 func (g *gitLab) Update(ctx context.Context, id int64, body string) (Comment, error) {
 	var n gitLabNote
 	_, err := g.do(ctx, http.MethodPut, fmt.Sprintf("%s/%d", g.base, id), map[string]string{"body": body}, &n)
-	return Comment{ID: n.ID, Body: n.Body}, g.hint(err)
+	return n.comment(), g.hint(err)
 }
 
 // hint adds what GitLab's terse refusals mean for a token.

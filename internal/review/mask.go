@@ -2,7 +2,10 @@ package review
 
 import (
 	"fmt"
+	"maps"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/enrolctl/enrolctl/internal/diag"
@@ -200,4 +203,128 @@ func esc(mask string, escape bool) string {
 func isUserByte(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
 		c == '_' || c == '-' || c == '.' || c == '@'
+}
+
+// quoted finds the quoted strings of a diagnostic's message, the way it names users:
+// user "21009539".
+var quoted = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
+
+// Plan returns a copy of p with every username masked, field by field, before
+// anything is rendered: in changes and their addresses, in objects left alone, and in
+// diagnostics (quoted usernames, an unknown user's did-you-mean, the source line).
+// Masking the rendered markdown instead missed usernames with + ' or accents, and
+// suggestions (issue 18).
+func (m *Masker) Plan(p diff.Plan) diff.Plan {
+	p.Changes = slices.Clone(p.Changes)
+	for i := range p.Changes {
+		c := &p.Changes[i]
+		c.Address = m.address(c.Address)
+		if c.Enrolment != nil {
+			e := *c.Enrolment
+			e.Username = m.Mask(e.Username)
+			c.Enrolment = &e
+		}
+		if c.Member != nil {
+			mb := *c.Member
+			mb.Username = m.Mask(mb.Username)
+			c.Member = &mb
+		}
+	}
+	p.Unmanaged = slices.Clone(p.Unmanaged)
+	for i := range p.Unmanaged {
+		u := &p.Unmanaged[i]
+		u.Address = m.address(u.Address)
+		if u.Enrolment != nil {
+			e := *u.Enrolment
+			e.Username = m.Mask(e.Username)
+			u.Enrolment = &e
+		}
+	}
+	p.Diagnostics = m.Diagnostics(p.Diagnostics)
+	return p
+}
+
+// Diagnostics returns ds with the usernames of m masked: quoted in messages, as
+// suggestions, and in the source lines.
+func (m *Masker) Diagnostics(ds diag.Diagnostics) diag.Diagnostics {
+	if len(m.masks) == 0 || len(ds) == 0 {
+		return ds
+	}
+	ds = slices.Clone(ds)
+	for i := range ds {
+		d := &ds[i]
+		d.Message = quoted.ReplaceAllStringFunc(d.Message, func(q string) string {
+			if u, err := strconv.Unquote(q); err == nil {
+				if mask, ok := m.masks[u]; ok {
+					return strconv.Quote(mask)
+				}
+			}
+			return q
+		})
+		d.Suggestion = m.Mask(d.Suggestion)
+		d.Snippet = m.words(d.Snippet)
+	}
+	return ds
+}
+
+// MaskDiagnostics masks the usernames diagnostics name (see PlanUsernames), for the
+// job log of a CI job whose site masks usernames.
+func MaskDiagnostics(ds diag.Diagnostics) diag.Diagnostics {
+	return NewMasker(PlanUsernames(diff.Plan{Diagnostics: ds})).Diagnostics(ds)
+}
+
+// address masks the username that ends an enrolment or membership address.
+func (m *Masker) address(addr string) string {
+	u := addressUser(addr)
+	if u == "" {
+		return addr
+	}
+	return addr[:len(addr)-len(u)] + m.Mask(u)
+}
+
+// words masks usernames that stand as words in a source line ("- username: 2100953",
+// "21009539,student"); the longest first, so that one username inside another is not
+// masked in half.
+func (m *Masker) words(line string) string {
+	if line == "" {
+		return line
+	}
+	users := slices.Collect(maps.Keys(m.masks))
+	slices.SortFunc(users, func(a, b string) int { return len(b) - len(a) })
+	for _, u := range users {
+		if !strings.Contains(line, u) {
+			continue
+		}
+		var b strings.Builder
+		rest := line
+		for {
+			i := strings.Index(rest, u)
+			if i < 0 {
+				b.WriteString(rest)
+				break
+			}
+			before, after := rest[:i], rest[i+len(u):]
+			if wordEdge(before, true) && wordEdge(after, false) {
+				b.WriteString(before + m.masks[u])
+			} else {
+				b.WriteString(before + u)
+			}
+			rest = after
+		}
+		line = b.String()
+	}
+	return line
+}
+
+// wordEdge reports whether s ends (before) or starts (after) with something that
+// cannot continue a username: nothing, a space, a quote, a comma, a colon.
+func wordEdge(s string, before bool) bool {
+	if s == "" {
+		return true
+	}
+	c := s[0]
+	if before {
+		c = s[len(s)-1]
+	}
+	return strings.IndexByte(" \t\"',:;[]{}()=", c) >= 0
 }

@@ -110,6 +110,25 @@ type StoredComment struct {
 	ID     int64
 	Body   string
 	System bool // GitLab system notes ("added 1 commit")
+	Author string
+}
+
+// The accounts of the fakes: the token's own (GitLab: a project access token's bot
+// user; GitHub: the workflow's GITHUB_TOKEN, whose comments github-actions[bot]
+// writes), and the author of seeded comments.
+const (
+	GitLabAccount = "project_42_bot_enrolctl"
+	GitHubAccount = "github-actions[bot]"
+	Reviewer      = "reviewer"
+)
+
+// AddComment adds a comment written by author and returns its ID.
+func (s *Server) AddComment(author, body string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.nextID++
+	s.comments = append(s.comments, StoredComment{ID: s.nextID, Body: body, Author: author})
+	return s.nextID
 }
 
 // Comments returns the stored comments, oldest first.
@@ -125,13 +144,13 @@ func (s *Server) Seed(n int) {
 	defer s.mu.Unlock()
 	for i := range n {
 		s.nextID++
-		s.comments = append(s.comments, StoredComment{ID: s.nextID, Body: fmt.Sprintf("LGTM %d", i), System: i%3 == 2})
+		s.comments = append(s.comments, StoredComment{ID: s.nextID, Body: fmt.Sprintf("LGTM %d", i), System: i%3 == 2, Author: Reviewer})
 	}
 }
 
-func (s *Server) add(body string) StoredComment {
+func (s *Server) add(body, author string) StoredComment {
 	s.nextID++
-	c := StoredComment{ID: s.nextID, Body: body}
+	c := StoredComment{ID: s.nextID, Body: body, Author: author}
 	s.comments = append(s.comments, c)
 	return c
 }
@@ -199,11 +218,13 @@ func NewGitLab(token string) *Server {
 			return
 		}
 		switch {
+		case r.URL.Path == "/api/v4/user" && r.Method == http.MethodGet:
+			writeJSON(w, http.StatusOK, map[string]any{"id": 9, "username": GitLabAccount, "bot": true})
 		case r.URL.Path == base && r.Method == http.MethodGet:
 			from, to, p, pages := page(r, len(s.comments))
 			out := []map[string]any{}
 			for _, c := range s.comments[from:to] {
-				out = append(out, map[string]any{"id": c.ID, "body": c.Body, "system": c.System})
+				out = append(out, map[string]any{"id": c.ID, "body": c.Body, "system": c.System, "author": map[string]any{"username": c.Author}})
 			}
 			next := ""
 			if p < pages {
@@ -222,13 +243,17 @@ func NewGitLab(token string) *Server {
 				writeJSON(w, http.StatusBadRequest, map[string]any{"message": map[string][]string{"note": {"is too long (maximum is 1000000 characters)"}}})
 				return
 			}
-			c := s.add(body)
-			writeJSON(w, http.StatusCreated, map[string]any{"id": c.ID, "body": c.Body})
+			c := s.add(body, GitLabAccount)
+			writeJSON(w, http.StatusCreated, map[string]any{"id": c.ID, "body": c.Body, "author": map[string]any{"username": c.Author}})
 		case strings.HasPrefix(r.URL.Path, base+"/") && r.Method == http.MethodPut:
 			id, _ := strconv.ParseInt(strings.TrimPrefix(r.URL.Path, base+"/"), 10, 64)
 			c := s.find(id)
 			if c == nil || c.System {
 				writeJSON(w, http.StatusNotFound, map[string]string{"message": "404 Not found"})
+				return
+			}
+			if c.Author != GitLabAccount { // only the author edits a note
+				writeJSON(w, http.StatusForbidden, map[string]string{"message": "403 Forbidden"})
 				return
 			}
 			body, ok := readBody(r)
@@ -241,7 +266,7 @@ func NewGitLab(token string) *Server {
 				return
 			}
 			c.Body = body
-			writeJSON(w, http.StatusOK, map[string]any{"id": c.ID, "body": c.Body})
+			writeJSON(w, http.StatusOK, map[string]any{"id": c.ID, "body": c.Body, "author": map[string]any{"username": c.Author}})
 		default:
 			writeJSON(w, http.StatusNotFound, map[string]string{"message": "404 Not found"})
 		}
@@ -286,6 +311,9 @@ func NewGitHub(token string) *Server {
 			return
 		}
 		switch {
+		case r.URL.Path == "/user" && r.Method == http.MethodGet:
+			// GITHUB_TOKEN is an installation token: it has no user.
+			writeJSON(w, http.StatusForbidden, map[string]string{"message": "Resource not accessible by integration"})
 		case r.URL.Path == list && r.Method == http.MethodGet:
 			var visible []StoredComment
 			for _, c := range s.comments {
@@ -296,7 +324,7 @@ func NewGitHub(token string) *Server {
 			from, to, p, pages := page(r, len(visible))
 			out := []map[string]any{}
 			for _, c := range visible[from:to] {
-				out = append(out, map[string]any{"id": c.ID, "body": c.Body})
+				out = append(out, map[string]any{"id": c.ID, "body": c.Body, "user": map[string]any{"login": c.Author}})
 			}
 			var links []string
 			link := func(n int, rel string) {
@@ -326,13 +354,17 @@ func NewGitHub(token string) *Server {
 				tooLong()
 				return
 			}
-			c := s.add(body)
-			writeJSON(w, http.StatusCreated, map[string]any{"id": c.ID, "body": c.Body})
+			c := s.add(body, GitHubAccount)
+			writeJSON(w, http.StatusCreated, map[string]any{"id": c.ID, "body": c.Body, "user": map[string]any{"login": c.Author}})
 		case strings.HasPrefix(r.URL.Path, one) && r.Method == http.MethodPatch:
 			id, _ := strconv.ParseInt(strings.TrimPrefix(r.URL.Path, one), 10, 64)
 			c := s.find(id)
 			if c == nil || c.System {
 				writeJSON(w, http.StatusNotFound, map[string]string{"message": "Not Found"})
+				return
+			}
+			if c.Author != GitHubAccount {
+				writeJSON(w, http.StatusForbidden, map[string]string{"message": "Resource not accessible by integration"})
 				return
 			}
 			body, ok := readBody(r)
@@ -345,7 +377,7 @@ func NewGitHub(token string) *Server {
 				return
 			}
 			c.Body = body
-			writeJSON(w, http.StatusOK, map[string]any{"id": c.ID, "body": c.Body})
+			writeJSON(w, http.StatusOK, map[string]any{"id": c.ID, "body": c.Body, "user": map[string]any{"login": c.Author}})
 		default:
 			writeJSON(w, http.StatusNotFound, map[string]string{"message": "Not Found"})
 		}
