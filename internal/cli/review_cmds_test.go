@@ -20,6 +20,8 @@ import (
 //
 //	comments gitlab|github         print the comments stored on the fake's merge request
 //	merged gitlab|github SHA FILE  merge request 7 was merged as SHA; its plan job saved FILE
+//	gitsha VAR REV                 set VAR to the commit REV names in the current folder's
+//	                               git repository (git rev-parse)
 //	cijob gitlab|github JOB        run the script of JOB from the shipped CI template
 //	                               (ci/gitlab/enrolctl.gitlab-ci.yml, or the `command: JOB`
 //	                               steps of ci/github/action.yml) with sh -e, as CI would
@@ -34,6 +36,18 @@ func withReviewCmds(cmds map[string]func(ts *testscript.TestScript, neg bool, ar
 		"merged": func(ts *testscript.TestScript, neg bool, args []string) {
 			srv := fakeServer(ts, args, 3, "merged gitlab|github SHA PLAN-FILE")
 			srv.SetReviewedPlan(args[1], []byte(ts.ReadFile(args[2])), "success")
+		},
+		"gitsha": func(ts *testscript.TestScript, neg bool, args []string) {
+			if neg || len(args) != 2 {
+				ts.Fatalf("usage: gitsha VAR REV")
+			}
+			cmd := exec.Command("git", "rev-parse", "--verify", args[1]+"^{commit}")
+			cmd.Dir = ts.MkAbs(".")
+			out, err := cmd.Output()
+			if err != nil {
+				ts.Fatalf("git rev-parse %s: %v", args[1], err)
+			}
+			ts.Setenv(args[0], strings.TrimSpace(string(out)))
 		},
 		"cijob": func(ts *testscript.TestScript, neg bool, args []string) {
 			if len(args) != 2 {
@@ -228,5 +242,40 @@ func TestTemplatesKeepTheWriteTokenToApply(t *testing.T) {
 		if !strings.HasPrefix(strings.TrimSpace(line), "#") && strings.Contains(line, "ENROLCTL_TOKEN") {
 			t.Errorf("the GitLab template sets the token that writes: %q", line)
 		}
+	}
+}
+
+// The templates sign plans by default (issue 18): the configuration they expect names
+// plan_signing_key_env, the GitHub workflow hands the key to the plan and apply jobs,
+// and the end-to-end script of the jobs runs with a signing site.
+func TestTemplatesSignPlans(t *testing.T) {
+	for _, f := range []string{"gitlab/enrolctl.gitlab-ci.yml", "github/workflow.yml"} {
+		tpl, err := os.ReadFile(filepath.Join("..", "..", "ci", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(tpl), "#   plan_signing_key_env: ENROLCTL_PLAN_KEY") && !strings.Contains(string(tpl), "#       plan_signing_key_env: ENROLCTL_PLAN_KEY") {
+			t.Errorf("ci/%s: the configuration it expects does not name plan_signing_key_env", f)
+		}
+	}
+	var gh struct {
+		Jobs map[string]struct {
+			Env map[string]string `yaml:"env"`
+		} `yaml:"jobs"`
+	}
+	if err := readYAML(filepath.Join("..", "..", "ci", "github", "workflow.yml"), &gh); err != nil {
+		t.Fatal(err)
+	}
+	for _, job := range []string{"plan", "apply"} {
+		if gh.Jobs[job].Env["ENROLCTL_PLAN_KEY"] != "${{ secrets.ENROLCTL_PLAN_KEY }}" {
+			t.Errorf("GitHub job %s: env %v lacks the signing key", job, gh.Jobs[job].Env)
+		}
+	}
+	script, err := os.ReadFile(filepath.Join("testdata", "script", "ci_merge_strategies.txtar"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(script), "plan_signing_key_env: ENROLCTL_PLAN_KEY") {
+		t.Error("ci_merge_strategies.txtar does not run the jobs with a signing site")
 	}
 }
