@@ -14,14 +14,14 @@ import (
 const (
 	exitOK      = 0 // success; for plan, also "no changes"
 	exitFailure = 1 // anything went wrong, or a refusal
-	exitChanges = 2 // plan --detailed-exitcode: the plan has changes; expiring: some end soon
+	exitChanges = 2 // plan --detailed-exitcode: the plan has changes or drift; expiring: some end soon
 	// exitInterrupted ends an apply stopped by SIGINT or SIGTERM, as a shell reports a
 	// process killed by SIGINT.
 	exitInterrupted = 130
 )
 
-// errChanges ends a successful plan --detailed-exitcode that found changes.
-var errChanges = errors.New("the plan has changes")
+// errChanges ends a successful plan --detailed-exitcode that found changes or drift.
+var errChanges = errors.New("the plan has changes or drift")
 
 // diagnosticsError stops a run on diagnostics with at least one error. exitCode prints
 // them, so every command reports them the same way.

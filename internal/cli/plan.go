@@ -86,8 +86,13 @@ changes of a course read as one line with a count ("~ 1,108 manual enrolments: e
 2026-06-30 → 2027-06-30, 160 reactivated"; --expand lists each one), and the objects
 no spec manages are counted (--show-unmanaged lists them). Nothing is written to Moodle.
 
+Objects made by hand where the specs say who belongs (a manual enrolment of a user the
+course's spec does not list, a member of a declared group the spec does not list, an
+enabled method no spec declares) are drift: named under "Drift:", whatever the flags,
+and counted apart from the unmanaged objects.
+
 Exit codes: 0 no changes (or changes without --detailed-exitcode), 1 error,
-2 changes present (with --detailed-exitcode).`,
+2 changes or drift present (with --detailed-exitcode).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !slices.Contains([]string{"text", "json", "markdown"}, format) {
@@ -119,7 +124,11 @@ Exit codes: 0 no changes (or changes without --detailed-exitcode), 1 error,
 					fmt.Fprintf(a.Out, "\nSaved the plan to %s. Apply exactly this plan with: enrolctl apply %s\n", out, out)
 				}
 			}
-			if detailed && pl.plan.HasChanges() {
+			if pl.plan.HasDrift() && format != "text" {
+				// The text form's last line says it; json and markdown go to files.
+				fmt.Fprintln(a.Err, "Drift: "+render.DriftLine(pl.plan)+".")
+			}
+			if detailed && (pl.plan.HasChanges() || pl.plan.HasDrift()) {
 				return errChanges
 			}
 			return nil
@@ -127,7 +136,7 @@ Exit codes: 0 no changes (or changes without --detailed-exitcode), 1 error,
 	}
 	cmd.Flags().StringVar(&out, "out", "", "save the plan to this `FILE`, for enrolctl apply FILE")
 	cmd.Flags().StringVarP(&format, "output", "o", "text", "output format: text, json or markdown")
-	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 2 when there are changes")
+	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 2 when there are changes or drift (objects made by hand in managed scopes)")
 	a.courseFlag(cmd)
 	cmd.Flags().BoolVar(&a.approveRemovals, "allow-removals", false, "approve the plan's removals above the limits: the saved plan records it, and apply of that plan needs no flag (never in protected courses)")
 	a.planViewFlags(cmd)

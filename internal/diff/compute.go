@@ -91,7 +91,7 @@ func ComputeWithOptions(desired, observed state.Snapshot, opts Options) Plan {
 	}
 	// Nothing is planned while an error stands: a half plan would be reviewed as whole.
 	if p.Diagnostics.HasErrors() {
-		p.Changes, p.Unmanaged = []Change{}, nil
+		p.Changes, p.Unmanaged, p.Drift = []Change{}, nil, nil
 		return p
 	}
 	p.Fingerprints = map[string]string{}
@@ -142,6 +142,7 @@ func (p *Plan) planCourses(desired state.Snapshot, order []int, live map[string]
 		perCourse = append(perCourse, slices.Clone(cp.changes))
 		total += len(cp.changes)
 		p.Unmanaged = append(p.Unmanaged, cp.unmanaged...)
+		p.Drift = append(p.Drift, cp.drift...)
 		courseDiags = append(courseDiags, cp.diags...)
 		scratch = cp.changes
 		clear(scratch) // its pointers now live in perCourse alone
@@ -159,6 +160,7 @@ func (p *Plan) planCourses(desired state.Snapshot, order []int, live map[string]
 	slices.SortStableFunc(p.Unmanaged, func(a, b Unmanaged) int {
 		return cmp.Or(strings.Compare(a.Course, b.Course), strings.Compare(a.Address, b.Address))
 	})
+	slices.SortStableFunc(p.Drift, compareDrift)
 }
 
 // coursePlanner plans one course. Its maps are indexes over the two courses; the
@@ -183,6 +185,7 @@ type coursePlanner struct {
 
 	changes   []Change
 	unmanaged []Unmanaged
+	drift     []Drift
 	diags     diag.Diagnostics
 }
 

@@ -48,6 +48,9 @@ func brief(p Plan) []string {
 		}
 		out = append(out, s)
 	}
+	for _, d := range p.Drift {
+		out = append(out, "?! "+d.Address+" ("+string(d.Code)+")")
+	}
 	for _, d := range p.Diagnostics {
 		out = append(out, "! "+d.Error())
 	}
@@ -338,8 +341,9 @@ func TestCompute(t *testing.T) {
 				"+ course/C/group/TP2/member/u1",
 				"+ course/C/group/TP3/member/u3",
 				"- course/C/group/TP1/member/u4 [0/0] (prune-members)",
-				"? course/C/enrolment/manual/u4",
 				"? course/C/method/cohort:L1-2026:student [1]",
+				"?! course/C/enrolment/manual/u4 (unlisted-manual-enrolment)",
+				"?! course/C/group/TP3/member/u1 (undeclared-member)",
 			},
 		},
 		{

@@ -47,12 +47,19 @@
 //     enrolment without roles leaves the live roles alone; the Change then has none). Enrolments
 //     of other methods are never changed nor listed (they belong to their method). Manual
 //     enrolments of users not listed follow Options.ManualPrune: keep (the default, also
-//     when unset) lists them as Unmanaged, suspend suspends them, unenrol deletes them.
+//     when unset) leaves them (Drift when the spec lists users, else Unmanaged),
+//     suspend suspends them, unenrol deletes them.
 //   - Groups: declared groups, and groups a desired cohort or meta method puts members
 //     in, are created when missing; groups are never deleted and undeclared groups are
 //     not reported. Declared members are added; in a group with PruneMembers, members
 //     with an empty Component that are not declared are removed. Members added by a
 //     method's sync (non-empty Component) are never touched.
+//   - Drift (drift.go): what was made by hand where the specs say who belongs is kept
+//     apart from Unmanaged, in Plan.Drift, named and never acted on: a kept manual
+//     enrolment the course's spec does not list when it lists users, a manual member of
+//     a declared group whose members the spec lists, and an enabled method of a known
+//     plugin (not manual, not database) nothing declares in a course whose own spec
+//     (state.Course.Spec) declares a method other than manual.
 //   - Protect is not applied here: removals are always listed, and apply refuses them.
 //
 // An error (from Check, or a group member who would not be enrolled) stops the whole

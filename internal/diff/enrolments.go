@@ -117,10 +117,7 @@ func (cp *coursePlanner) planEnrolments() {
 				Reason: reason(ReasonManualPruneUnenrol, ""), Removes: &Removal{Effect: EffectUnenrol},
 			})
 		default: // keep, or not set: never prune without being told
-			kept := *e
-			cp.unmanaged = append(cp.unmanaged, Unmanaged{
-				Address: addr, Course: course, Kind: KindEnrolment, Enrolment: &kept,
-			})
+			cp.unlistedEnrolment(addr, *e)
 		}
 	}
 }

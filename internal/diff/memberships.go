@@ -73,6 +73,7 @@ func (cp *coursePlanner) planMemberships() {
 			cp.add(c)
 		}
 		if !g.PruneMembers {
+			cp.undeclaredMembers(g.Name, live.Members, declared)
 			continue
 		}
 		for _, m := range live.Members {

@@ -90,6 +90,12 @@ func (cp *coursePlanner) planMethods() {
 			})
 			continue
 		}
+		if cp.methodDrifts(m) {
+			cp.drift = append(cp.drift, Drift{
+				Address: addr, Course: course, Kind: KindMethod, Code: DriftUndeclaredMethod, Method: &m, Enrolments: n,
+			})
+			continue
+		}
 		cp.unmanaged = append(cp.unmanaged, Unmanaged{
 			Address: addr, Course: course, Kind: KindMethod, Method: &m, Enrolments: n,
 		})

@@ -213,6 +213,9 @@ type Plan struct {
 
 	Changes   []Change    `json:"changes"`
 	Unmanaged []Unmanaged `json:"unmanaged,omitempty"`
+	// Drift are the live objects made by hand where the specs say who belongs
+	// (drift.go): named, counted apart from Unmanaged, never acted on.
+	Drift []Drift `json:"drift,omitempty"`
 
 	// Fingerprints map each course the plan changes to state.Course.ManagedFingerprint
 	// of the observed course: apply refuses a saved plan whose courses changed since.
@@ -232,11 +235,12 @@ type Summary struct {
 	Change    int `json:"change"`
 	Remove    int `json:"remove"`
 	Unmanaged int `json:"unmanaged"`
+	Drift     int `json:"drift,omitempty"`
 }
 
 // Summary counts the plan's adds, changes, removals and unmanaged objects.
 func (p Plan) Summary() Summary {
-	s := Summary{Unmanaged: len(p.Unmanaged)}
+	s := Summary{Unmanaged: len(p.Unmanaged), Drift: len(p.Drift)}
 	for _, c := range p.Changes {
 		switch c.Action {
 		case Create:

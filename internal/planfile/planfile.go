@@ -112,7 +112,7 @@ func Decode(data []byte) (diff.Plan, error) {
 			return diff.Plan{}, fmt.Errorf("changes[%d]: address %s is not in course %s", i, c.Address, c.Course)
 		}
 	}
-	if d.Diagnostics.HasErrors() && (len(d.Changes) > 0 || len(d.Unmanaged) > 0) {
+	if d.Diagnostics.HasErrors() && (len(d.Changes) > 0 || len(d.Unmanaged) > 0 || len(d.Drift) > 0) {
 		return diff.Plan{}, fmt.Errorf("the plan has errors and changes: nothing is planned while an error stands, so the file was edited")
 	}
 	if got := d.Plan.Summary(); got != d.Summary {

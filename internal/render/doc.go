@@ -22,6 +22,10 @@
 //     changes of a course collapsed to one line with a count (collapse.go: "! 1,108
 //     manual enrolments: end 2026-06-30 → 2027-06-30, 160 reactivated") whose users are
 //     listed in a folded block; unmanaged objects counted unless ShowUnmanaged.
+//   - drift.go names Plan.Drift in both human forms whatever the options (text under
+//     "Drift:", markdown under "#### Drift"), and DriftLine counts it for summaries; the
+//     last line says "No changes. Drift: N objects made by hand ..." instead of claiming
+//     that Moodle matches the specs.
 //   - collapse.go's groupLines is the one grouping both human forms use: a change's
 //     identity without its user (course, action, kind, method or group, the fields
 //     changed), a reactivation counted rather than told apart.

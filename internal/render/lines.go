@@ -149,6 +149,14 @@ func summaryLine(s diff.Summary, hasChanges bool, errors int) string {
 	if errors > 0 {
 		return fmt.Sprintf("No changes planned: fix the %s first.", plural(errors, "error", "errors"))
 	}
+	if !hasChanges && s.Drift > 0 {
+		// Not "Moodle matches the specs": it holds what they do not list.
+		line := fmt.Sprintf("No changes. Drift: %s made by hand that the specs do not list", plural(s.Drift, "object", "objects"))
+		if s.Unmanaged > 0 {
+			line += fmt.Sprintf(" (%s left alone)", plural(s.Unmanaged, "unmanaged object", "unmanaged objects"))
+		}
+		return line + "."
+	}
 	if !hasChanges {
 		switch s.Unmanaged {
 		case 0:
@@ -158,6 +166,9 @@ func summaryLine(s diff.Summary, hasChanges bool, errors int) string {
 		default:
 			return fmt.Sprintf("No changes. Moodle matches the specs (%d unmanaged objects left alone).", s.Unmanaged)
 		}
+	}
+	if s.Drift > 0 {
+		return fmt.Sprintf("Plan: %d to add, %d to change, %d to remove, %d unmanaged, %d made by hand (drift).", s.Add, s.Change, s.Remove, s.Unmanaged, s.Drift)
 	}
 	return fmt.Sprintf("Plan: %d to add, %d to change, %d to remove, %d unmanaged.", s.Add, s.Change, s.Remove, s.Unmanaged)
 }

@@ -75,6 +75,7 @@ func ReviewMarkdown(w io.Writer, p diff.Plan, o ReviewOptions) error {
 	if p.HasChanges() {
 		writeReviewChanges(bw, p)
 	}
+	writeDriftMarkdown(bw, p)
 	writeUnmanaged(bw, p, o.ShowUnmanaged)
 	return bw.Flush()
 }

@@ -12,7 +12,8 @@ import (
 )
 
 // renewalPlan renews n manual enrolments of one course from 2026-06-30 to 2027-06-30,
-// the first `suspended` of them suspended until now, and leaves 3 unmanaged ones.
+// the first `suspended` of them suspended until now, and leaves alone 3 self methods
+// no spec manages (a spec listing users only says nothing of other methods).
 func renewalPlan(t *testing.T, n, suspended int) diff.Plan {
 	end26, end27 := until(t, 2026, 6, 30), until(t, 2027, 6, 30)
 	manual := []state.Method{{Type: state.Manual, Enabled: true}}
@@ -29,9 +30,7 @@ func renewalPlan(t *testing.T, n, suspended int) diff.Plan {
 		o.Enrolments = append(o.Enrolments, e)
 	}
 	for i := range 3 {
-		u := fmt.Sprintf("55%06d", i)
-		dir.Users[u] = int64(n + i + 1)
-		o.Enrolments = append(o.Enrolments, man(u, end26, "student"))
+		o.Methods = append(o.Methods, state.Method{Type: state.Self, Name: fmt.Sprintf("Open%d", i), Role: "student", ID: int64(20 + i)})
 	}
 	p := diff.ComputeWithOptions(state.Snapshot{Courses: []state.Course{d}},
 		state.Snapshot{Directory: dir, Courses: []state.Course{o}}, diff.Options{Location: paris(t)})
@@ -90,14 +89,14 @@ func TestReviewRenewalReadsAsOneLine(t *testing.T) {
 		t.Errorf("%d users marked reactivated, want 160", n)
 	}
 	// Unmanaged objects are counted, not listed, unless asked.
-	if !strings.Contains(md, "Left alone: 3 unmanaged objects in 1 course") || strings.Contains(md, "55000001") {
+	if !strings.Contains(md, "Left alone: 3 unmanaged objects in 1 course") || strings.Contains(md, "self:Open1") {
 		t.Error("unmanaged objects are not reduced to a count")
 	}
 	b.Reset()
 	if err := ReviewMarkdown(&b, p, ReviewOptions{ShowUnmanaged: true}); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(b.String(), "55000001") {
+	if !strings.Contains(b.String(), "self:Open1") {
 		t.Error("ShowUnmanaged does not list the unmanaged objects")
 	}
 }
@@ -144,7 +143,7 @@ func TestTextRenewalReadsAsOneLine(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 3 {
-		if u := fmt.Sprintf("    enrolment manual/55%06d  manual enrolment not in the specs", i); !strings.Contains(b.String(), u) {
+		if u := fmt.Sprintf("    method self:Open%d  self enrolment \"Open%d\" → student, 0 enrolments, disabled", i, i); !strings.Contains(b.String(), u) {
 			t.Errorf("ShowUnmanaged does not list %q:\n%s", u, b.String())
 		}
 	}

@@ -129,6 +129,14 @@ func Text(w io.Writer, p diff.Plan, opts TextOptions) error {
 		}
 	}
 
+	// Drift is named whatever the flags: finding it is what the drift job is for.
+	if len(p.Drift) > 0 {
+		if len(shown) > 0 || len(p.Diagnostics) > 0 || len(p.Refusals) > 0 {
+			bw.WriteString("\n")
+		}
+		writeDriftText(bw, p, paint)
+	}
+
 	// How to see what the counts stand for.
 	var hints []string
 	if collapsedLines > 0 {
@@ -138,14 +146,14 @@ func Text(w io.Writer, p diff.Plan, opts TextOptions) error {
 	if len(p.Unmanaged) > 0 && !opts.ShowUnmanaged {
 		hints = append(hints, leftAloneLine(p, "--show-unmanaged"))
 	}
-	if len(shown) > 0 && len(hints) > 0 {
+	if (len(shown) > 0 || len(p.Drift) > 0) && len(hints) > 0 {
 		bw.WriteString("\n")
 	}
 	for _, h := range hints {
 		bw.WriteString(paint(ansiDim, h) + "\n")
 	}
 
-	if len(shown) > 0 || len(hints) > 0 || len(p.Diagnostics) > 0 || len(p.Refusals) > 0 {
+	if len(shown) > 0 || len(hints) > 0 || len(p.Diagnostics) > 0 || len(p.Refusals) > 0 || len(p.Drift) > 0 {
 		bw.WriteString("\n")
 	}
 	bw.WriteString(paint(ansiBold, summaryLine(p.Summary(), p.HasChanges(), len(p.Diagnostics.Errors()))) + "\n")

@@ -120,6 +120,9 @@ func summaryBody(p diff.Plan, o BodyOptions, finish func(string) string, limit i
 	for _, r := range p.Refusals {
 		notes = append(notes, "- **Apply will refuse:** "+render.MarkdownText(render.RefusalText(r, p.Limits)))
 	}
+	if len(p.Drift) > 0 {
+		notes = append(notes, "- **Drift:** "+render.DriftLine(p)+"; the artifact names them.")
+	}
 	if p.Approvals.Removals {
 		notes = append(notes, "- **Removals approved at plan time** (`plan --allow-removals`): apply makes them with no further flag; protected courses stay refused.")
 	}

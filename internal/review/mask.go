@@ -40,6 +40,10 @@ func PlanUsernames(p diff.Plan) []string {
 	for _, u := range p.Unmanaged {
 		add(addressUser(u.Address))
 	}
+	for _, d := range p.Drift {
+		add(d.Username())
+		add(addressUser(d.Address))
+	}
 	// A diagnostic about a user names it in its subject; an unknown user's did-you-mean
 	// is another user of the site.
 	for _, d := range p.Diagnostics {

@@ -236,6 +236,7 @@ func (r *resolver) course(sn string, spec *CourseSpec, policies []*Policy) state
 	var files []string
 	if spec != nil {
 		files = append(files, spec.File)
+		c.Spec = spec.File
 	}
 	for _, p := range policies {
 		files = append(files, p.File)

@@ -194,6 +194,9 @@ type Course struct {
 	Category string `json:"category,omitempty"` // observed: category path "A / B / C"
 	// Sources (desired only) are the files that contributed to this course.
 	Sources []string `json:"-"`
+	// Spec (desired only) is the file of the course's own spec, "" when only policies
+	// select it: what the spec declares says which scopes it owns (diff's drift).
+	Spec string `json:"-"`
 }
 
 // Address is the course's stable address, the prefix of every address in it.

@@ -1,0 +1,60 @@
+package cli
+
+import (
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/enrolctl/enrolctl/internal/moodlesim"
+)
+
+// Testscript command for what a Moodle administrator does by hand on the site
+// moodlesite serves, behind enrolctl's back:
+//
+//	byhand enrol COURSE USER          a manual enrolment (student)
+//	byhand member COURSE GROUP USER   a manual group membership
+//	byhand self COURSE NAME           an enabled self enrolment method
+func withByHandCmds(cmds map[string]func(ts *testscript.TestScript, neg bool, args []string)) map[string]func(ts *testscript.TestScript, neg bool, args []string) {
+	cmds["byhand"] = func(ts *testscript.TestScript, neg bool, args []string) {
+		holder := ts.Value("moodlesite").(*moodleSite)
+		if neg || holder.sim == nil || len(args) < 3 {
+			ts.Fatalf("usage: byhand enrol|member|self COURSE ... (after moodlesite)")
+		}
+		sim := holder.sim
+		course := sim.CourseID(args[1])
+		if course == 0 {
+			ts.Fatalf("byhand: no course %s", args[1])
+		}
+		const student = 5
+		switch {
+		case args[0] == "enrol" && len(args) == 3:
+			var manual int64
+			for _, in := range sim.Instances(course) {
+				if in.Enrol == "manual" {
+					manual = in.ID
+				}
+			}
+			if manual == 0 {
+				manual = sim.AddInstance(moodlesim.Instance{Enrol: "manual", CourseID: course, RoleID: student})
+			}
+			sim.Enrol(manual, userID(ts, sim, args[2]), student, 0, 0, false)
+		case args[0] == "member" && len(args) == 4:
+			group := sim.GroupID(course, args[2])
+			if group == 0 {
+				ts.Fatalf("byhand: no group %s in %s", args[2], args[1])
+			}
+			sim.AddMember(group, userID(ts, sim, args[3]))
+		case args[0] == "self" && len(args) == 3:
+			sim.AddInstance(moodlesim.Instance{Enrol: "self", CourseID: course, Name: args[2], RoleID: student, Status: moodlesim.InstanceEnabled})
+		default:
+			ts.Fatalf("usage: byhand enrol COURSE USER | member COURSE GROUP USER | self COURSE NAME")
+		}
+	}
+	return cmds
+}
+
+func userID(ts *testscript.TestScript, sim *moodlesim.Sim, username string) int64 {
+	id := sim.UserID(username)
+	if id == 0 {
+		ts.Fatalf("byhand: no user %s", username)
+	}
+	return id
+}

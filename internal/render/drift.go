@@ -1,0 +1,94 @@
+package render
+
+import (
+	"bufio"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/enrolctl/enrolctl/internal/diff"
+)
+
+// driftSymbol marks an object made by hand in the text plan, as git marks untracked files.
+const driftSymbol = "?"
+
+// DriftLine counts the plan's drift for a summary: "2 objects made by hand in 1
+// course, where the specs say who belongs and do not list them (left alone)".
+func DriftLine(p diff.Plan) string {
+	courses := map[string]bool{}
+	for _, d := range p.Drift {
+		courses[d.Course] = true
+	}
+	return fmt.Sprintf("%s made by hand in %s, where the specs say who belongs and do not list them (left alone)",
+		plural(len(p.Drift), "object", "objects"), plural(len(courses), "course", "courses"))
+}
+
+// driftName names a drifted object: "enrolment manual/u", "membership "TP1/u"",
+// "method self:Open".
+func driftName(d diff.Drift) string {
+	switch {
+	case d.Method != nil:
+		return "method " + d.Method.Key()
+	case d.Enrolment != nil:
+		return "enrolment " + d.Enrolment.Key()
+	case d.Member != nil:
+		return string(diff.KindMember) + " " + quote(d.GroupName+"/"+d.Member.Username)
+	}
+	return addressName(d.Course, d.Address)
+}
+
+// driftText says what a drifted object is and why it is drift.
+func driftText(d diff.Drift, loc *time.Location) string {
+	switch {
+	case d.Code == diff.DriftUndeclaredMethod && d.Method != nil:
+		return describeMethod(*d.Method, d.Enrolments) + "; no spec or policy declares it"
+	case d.Code == diff.DriftUnlistedEnrolment && d.Enrolment != nil:
+		e := d.Enrolment
+		roles := strings.Join(e.Roles, ",")
+		if roles == "" {
+			roles = "none"
+		}
+		s := "manual enrolment of a user the spec does not list, role " + roles
+		if e.End != 0 {
+			s += ", ends " + diff.FormatEnd(e.End, loc)
+		}
+		if e.Suspended {
+			s += ", suspended"
+		}
+		return s
+	case d.Code == diff.DriftUndeclaredMember:
+		return "group member the spec does not list in " + quote(d.GroupName)
+	}
+	return string(d.Code)
+}
+
+// writeDriftText lists the drift of the text plan by course, each object by name.
+func writeDriftText(bw *bufio.Writer, p diff.Plan, paint func(code, s string) string) {
+	if len(p.Drift) == 0 {
+		return
+	}
+	loc := location(p)
+	bw.WriteString(paint(ansiBold+ansiYellow, "Drift: "+DriftLine(p)+":") + "\n")
+	course := ""
+	for _, d := range p.Drift {
+		if d.Course != course {
+			course = d.Course
+			bw.WriteString("  " + paint(ansiBold, "course "+course) + "\n")
+		}
+		bw.WriteString("    " + paint(ansiYellow, driftSymbol) + " " + driftName(d) + "  " + paint(ansiDim, "# "+driftText(d, loc)) + "\n")
+	}
+}
+
+// writeDriftMarkdown names the drift in the reviewer's markdown, where it is never
+// folded away: the drift job exists to show it.
+func writeDriftMarkdown(bw *bufio.Writer, p diff.Plan) {
+	if len(p.Drift) == 0 {
+		return
+	}
+	loc := location(p)
+	fmt.Fprintf(bw, "\n#### Drift (%d): made by hand where the specs say who belongs\n\n", len(p.Drift))
+	for _, d := range p.Drift {
+		fmt.Fprintf(bw, "- `%s` %s: %s\n", cell(d.Course), cell(driftName(d)), cell(driftText(d, loc)))
+	}
+	bw.WriteString("\nList them in the specs, or remove them in Moodle; the plan leaves them alone.\n")
+}
