@@ -202,7 +202,7 @@ func TestPolicyMerge(t *testing.T) {
 			},
 			Groups:  []state.Group{promo},
 			Options: state.Options{Protect: true, ManualPrune: state.PruneSuspend},
-			Sources: []string{"specs/algo.yaml", "specs/policies/l1.yaml"},
+			Sources: []string{"specs/algo.yaml", "specs/policies/l1.yaml"}, Spec: "specs/algo.yaml",
 		},
 		{
 			// Selected by the policy (subcategory included), no spec: only what the policy declares.
@@ -217,7 +217,7 @@ func TestPolicyMerge(t *testing.T) {
 			Methods:    []state.Method{{Type: state.Manual, Enabled: true}},
 			Enrolments: []state.Enrolment{{Username: "u3", Method: "manual", Roles: []string{"student"}, KeepStart: true}},
 			Options:    state.Options{ManualPrune: state.PruneKeep},
-			Sources:    []string{"specs/bdd.yaml"},
+			Sources:    []string{"specs/bdd.yaml"}, Spec: "specs/bdd.yaml",
 		},
 	}
 	for i := range want {
