@@ -214,8 +214,8 @@ func isUserByte(c byte) bool {
 var quoted = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
 
 // Plan returns a copy of p with every username masked, field by field, before
-// anything is rendered: in changes and their addresses, in objects left alone, and in
-// diagnostics (quoted usernames, an unknown user's did-you-mean, the source line).
+// anything is rendered: in changes and their addresses, in objects left alone and
+// drift, and in diagnostics (quoted usernames, an unknown user's did-you-mean, the source line).
 // Masking the rendered markdown instead missed usernames with + ' or accents, and
 // suggestions (issue 18).
 func (m *Masker) Plan(p diff.Plan) diff.Plan {
@@ -242,6 +242,21 @@ func (m *Masker) Plan(p diff.Plan) diff.Plan {
 			e := *u.Enrolment
 			e.Username = m.Mask(e.Username)
 			u.Enrolment = &e
+		}
+	}
+	p.Drift = slices.Clone(p.Drift)
+	for i := range p.Drift {
+		d := &p.Drift[i]
+		d.Address = m.address(d.Address)
+		if d.Enrolment != nil {
+			e := *d.Enrolment
+			e.Username = m.Mask(e.Username)
+			d.Enrolment = &e
+		}
+		if d.Member != nil {
+			mb := *d.Member
+			mb.Username = m.Mask(mb.Username)
+			d.Member = &mb
 		}
 	}
 	p.Diagnostics = m.Diagnostics(p.Diagnostics)
