@@ -15,6 +15,9 @@ const (
 	exitOK      = 0 // success; for plan, also "no changes"
 	exitFailure = 1 // anything went wrong, or a refusal
 	exitChanges = 2 // plan --detailed-exitcode: the plan has changes or drift; expiring: some end soon
+	// exitUnformatted: fmt --check found files not in the canonical layout (terraform
+	// fmt -check's 3).
+	exitUnformatted = 3
 	// exitInterrupted ends an apply stopped by SIGINT or SIGTERM, as a shell reports a
 	// process killed by SIGINT.
 	exitInterrupted = 130
