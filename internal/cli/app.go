@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -63,6 +64,9 @@ type App struct {
 	// stateDir is the folder of enrolctl's state (sandboxDir in the configuration's
 	// folder), relative to Dir; set by loadConfig.
 	stateDir string
+
+	// reading counts what a plan reads from the site, for its progress line (progress.go).
+	reading atomic.Pointer[readProgress]
 
 	// atExit runs when the command ends (releasing the sandbox lock).
 	atExit []func() error

@@ -40,9 +40,12 @@ func (a *App) makePlan(ctx context.Context) (*planned, error) {
 	if err != nil {
 		return nil, err
 	}
+	// On a terminal, a read that takes more than a second shows its progress.
+	stopProgress := a.startProgress("reading " + conn.describe())
+	defer stopProgress()
 	site, err := conn.client.ReadSite(ctx)
 	if err != nil {
-		return nil, err
+		return nil, siteReadError(conn, err)
 	}
 	specs, err := a.loadDesired(conn, site)
 	if err != nil {
@@ -56,6 +59,7 @@ func (a *App) makePlan(ctx context.Context) (*planned, error) {
 		return nil, err
 	}
 	observed, err := conn.client.Observe(ctx, site, desired.Shortnames(), desired.Usernames(), moodle.NeedCohorts(desired.UsesCohorts()))
+	stopProgress()
 	if err != nil {
 		return nil, err
 	}

@@ -152,7 +152,7 @@ func (a *App) connectSite(ctx context.Context) (*siteConn, *moodle.Site, error) 
 	}
 	site, err := conn.client.ReadSite(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, siteReadError(conn, err)
 	}
 	return conn, site, nil
 }
@@ -177,7 +177,7 @@ func (a *App) connect() (*siteConn, error) {
 		a.atExit = append(a.atExit, sb.Close)
 		fmt.Fprintf(a.Err, "No Moodle configured: using the sandbox Moodle in %s (reset it with `enrolctl sandbox reset`).\n", a.rel(sb.Path()))
 		conn.sandbox = sb
-		conn.client, err = moodle.New(moodle.Config{URL: sandbox.URL, Token: sandbox.Token, HTTPClient: sb.HTTPClient()})
+		conn.client, err = moodle.New(moodle.Config{URL: sandbox.URL, Token: sandbox.Token, HTTPClient: a.siteHTTP(sb.HTTPClient(), "the sandbox Moodle", sandbox.Token)})
 		return conn, err
 	}
 	conn.readOnly = !a.writes && site.HasReadToken()
@@ -195,5 +195,5 @@ func (a *App) siteClient(site *config.Site, write bool) (*moodle.Client, error) 
 	if err != nil {
 		return nil, err
 	}
-	return moodle.New(moodle.Config{URL: site.URL, Token: token})
+	return moodle.New(moodle.Config{URL: site.URL, Token: token, HTTPClient: a.siteHTTP(nil, fmt.Sprintf("site %s (%s)", site.Name, site.URL), token)})
 }
