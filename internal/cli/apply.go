@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -176,7 +175,10 @@ func (a *App) applyFresh(ctx context.Context, f applyFlags) error {
 			return refused(fmt.Errorf("apply needs confirmation: run it in a terminal, or pass --auto-approve (in CI, apply a reviewed plan file)"), "")
 		}
 		fmt.Fprint(a.Out, "\nApply these changes to ", pl.conn.describe(), "? Only 'yes' will be accepted: ")
-		answer, _ := bufio.NewReader(a.In).ReadString('\n')
+		answer, err := a.ask(ctx)
+		if err != nil {
+			return err
+		}
 		if strings.TrimSpace(answer) != "yes" {
 			fmt.Fprintln(a.Out, "Apply cancelled; nothing was changed.")
 			return &exitError{code: exitFailure}
