@@ -69,7 +69,7 @@ func (a *App) makePlan(ctx context.Context) (*planned, error) {
 		prov.Dirty, _ = gitsrc.Dirty(a.path(conn.specsDir))
 	}
 	lim := applyFlags{}.limits(conn.site).Thresholds()
-	p := diff.ComputeWithOptions(desired, observed, diff.Options{Location: conn.loc, Limits: &lim,
+	p := diff.ComputeWithOptions(desired, observed, diff.Options{Location: conn.loc, Limits: &lim, SkipUnknownUsers: conn.site.SkipUnknownUsers,
 		Approvals: diff.Approvals{Removals: a.approveRemovals}, SpecDiagnostics: specDiags, Source: a.readFile, Provenance: prov})
 	pl := &planned{conn: conn, site: site, desired: desired, observed: observed, plan: p}
 	if p.Diagnostics.HasErrors() {

@@ -89,7 +89,7 @@ func (a *App) applySaved(ctx context.Context, file string, f applyFlags) error {
 	if err != nil {
 		return err
 	}
-	fresh := diff.ComputeWithOptions(desired.Snapshot, observed, diff.Options{Location: conn.loc})
+	fresh := diff.ComputeWithOptions(desired.Snapshot, observed, diff.Options{Location: conn.loc, SkipUnknownUsers: conn.site.SkipUnknownUsers})
 	p, verifyErr := apply.VerifySaved(saved, fresh, observed)
 	if verifyErr == nil && len(saved.Changes) > 0 && !p.HasChanges() {
 		// A CI retry of an apply that succeeded: every change is in Moodle already.

@@ -78,6 +78,9 @@ type Site struct {
 	AuditLog string
 	// Sandbox is set for the implicit site, which runs against the in-memory Moodle.
 	Sandbox bool
+	// SkipUnknownUsers (unknown_users: skip) plans the rest when specs list users the
+	// site does not have yet, warning about each; false (error, the default) stops.
+	SkipUnknownUsers bool
 	// MaskUsernames hides usernames in merge-request comments (default true; see
 	// docs/ci.md). Freeze lists the periods during which apply refuses (review.go).
 	MaskUsernames bool
@@ -88,11 +91,12 @@ type Site struct {
 
 // Defaults are values every site takes unless it sets its own.
 type Defaults struct {
-	Timezone        string
-	Roles           []string
-	MaxRemovals     *int
-	MaxShare        *float64
-	MaxSiteRemovals *int
+	Timezone         string
+	SkipUnknownUsers *bool // nil: not said
+	Roles            []string
+	MaxRemovals      *int
+	MaxShare         *float64
+	MaxSiteRemovals  *int
 }
 
 // Config is a repository configuration.
@@ -200,6 +204,7 @@ func Parse(file string, src []byte) (*Config, diag.Diagnostics) {
 			c.Defaults.MaxRemovals = optInt(d, "max_removals")
 			c.Defaults.MaxSiteRemovals = optInt(d, "max_site_removals")
 			c.Defaults.MaxShare = share(d, &ds)
+			c.Defaults.SkipUnknownUsers = unknownUsers(d)
 			readReviewDefaults(d, c)
 			d.Done()
 		}
@@ -360,6 +365,9 @@ func (c *Config) site(f *tree.Field, file string, ds *diag.Diagnostics) *Site {
 	s.MaxRemovals = cmp.Or(optInt(o, "max_removals"), c.Defaults.MaxRemovals)
 	s.MaxSiteRemovals = cmp.Or(optInt(o, "max_site_removals"), c.Defaults.MaxSiteRemovals)
 	s.MaxShare = cmp.Or(share(o, ds), c.Defaults.MaxShare)
+	if skip := cmp.Or(unknownUsers(o), c.Defaults.SkipUnknownUsers); skip != nil {
+		s.SkipUnknownUsers = *skip
+	}
 	c.readReviewSite(o, s, ds)
 	o.Done()
 	return s
@@ -408,6 +416,19 @@ func share(o *tree.Obj, ds *diag.Diagnostics) *float64 {
 	}
 	*ds = append(*ds, diag.Errorf(n.Pos, "max_share must be a number between 0 and 1 (0.2 = 20%% of a course's enrolments)"))
 	return nil
+}
+
+// unknownUsers reads unknown_users: error (the default) or skip; nil when absent.
+func unknownUsers(o *tree.Obj) *bool {
+	v := o.String("unknown_users")
+	if !v.Set {
+		return nil
+	}
+	skip := v.V == "skip"
+	if !skip && v.V != "error" {
+		o.Errorf(v.Pos, "unknown_users: want error (the default: a user the site does not have stops the plan) or skip (plan the rest, warning about each such user)")
+	}
+	return &skip
 }
 
 // optInt reads a non-negative count that may be absent (nil); 0 is a value.

@@ -34,6 +34,7 @@ func Check(desired, observed state.Snapshot) diag.Diagnostics {
 				ds = append(ds, diag.Errorf(courseAt(d), "course %s: the enrolment plugin manual is disabled on this site; enable it: the manual enrolments the specs list need it", d.Shortname))
 			}
 		}
+		reported := map[string]bool{} // each unknown user once per course, at its entry
 		for _, e := range d.Enrolments {
 			at := diag.ParsePos(string(e.Source))
 			if e.Method != "" && e.Method != string(state.Manual) {
@@ -41,7 +42,8 @@ func Check(desired, observed state.Snapshot) diag.Diagnostics {
 				continue
 			}
 			if dir.Users != nil {
-				if _, ok := dir.Users[e.Username]; !ok {
+				if _, ok := dir.Users[e.Username]; !ok && !reported[e.Username] {
+					reported[e.Username] = true
 					ds = append(ds, unknownUser(at, d.Shortname, e.Username, users))
 				}
 			}
@@ -51,7 +53,8 @@ func Check(desired, observed state.Snapshot) diag.Diagnostics {
 				if dir.Users == nil {
 					continue
 				}
-				if _, ok := dir.Users[m.Username]; !ok {
+				if _, ok := dir.Users[m.Username]; !ok && !reported[m.Username] {
+					reported[m.Username] = true
 					ds = append(ds, unknownUser(diag.ParsePos(string(m.Source)), d.Shortname, m.Username, users))
 				}
 			}

@@ -27,6 +27,10 @@ type Options struct {
 	Source func(file string) ([]byte, error)
 	// Provenance is what only the caller knows, recorded as it is.
 	Provenance Provenance
+	// SkipUnknownUsers (the site's unknown_users: skip) plans every other change when
+	// the specs list users the site does not have yet, warning about each of them
+	// (skipUnknownUsers); by default an unknown user is an error and nothing is planned.
+	SkipUnknownUsers bool
 }
 
 // Provenance is where a plan comes from: when it was made (RFC 3339), for which site,
@@ -81,6 +85,9 @@ func ComputeWithOptions(desired, observed state.Snapshot, opts Options) Plan {
 	})
 
 	p.Diagnostics = Check(desired, observed)
+	if opts.SkipUnknownUsers {
+		desired, p.Diagnostics = skipUnknownUsers(desired, p.Diagnostics)
+	}
 	if !p.Diagnostics.HasErrors() { // the site checks' errors leave nothing to plan
 		p.planCourses(desired, order, live)
 	}
