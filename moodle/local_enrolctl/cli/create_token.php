@@ -97,8 +97,12 @@ step 4) and a token for it. On a throw-away test site only, --allow-admin issues
     }
 }
 
-if ($service->restrictedusers && !$DB->record_exists('external_services_users',
-        ['externalserviceid' => $service->id, 'userid' => $user->id])) {
+if (
+    $service->restrictedusers && !$DB->record_exists(
+        'external_services_users',
+        ['externalserviceid' => $service->id, 'userid' => $user->id]
+    )
+) {
     (new webservice())->add_ws_authorised_user((object)[
         'externalserviceid' => $service->id,
         'userid' => $user->id,
@@ -108,6 +112,13 @@ if ($service->restrictedusers && !$DB->record_exists('external_services_users',
     ]);
 }
 
-$token = \core_external\util::generate_token(EXTERNAL_TOKEN_PERMANENT, $service, (int)$user->id,
-    context_system::instance(), (int)$options['validuntil'], (string)$options['iprestriction'], 'enrolctl');
+$token = \core_external\util::generate_token(
+    EXTERNAL_TOKEN_PERMANENT,
+    $service,
+    (int)$user->id,
+    context_system::instance(),
+    (int)$options['validuntil'],
+    (string)$options['iprestriction'],
+    'enrolctl'
+);
 echo $token, PHP_EOL;

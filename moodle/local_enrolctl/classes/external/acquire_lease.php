@@ -55,8 +55,10 @@ class acquire_lease extends external_api {
      * @return array
      */
     public static function execute(string $name, string $holder, int $ttl): array {
-        ['name' => $name, 'holder' => $holder, 'ttl' => $ttl] = self::validate_parameters(self::execute_parameters(),
-            ['name' => $name, 'holder' => $holder, 'ttl' => $ttl]);
+        ['name' => $name, 'holder' => $holder, 'ttl' => $ttl] = self::validate_parameters(
+            self::execute_parameters(),
+            ['name' => $name, 'holder' => $holder, 'ttl' => $ttl]
+        );
         guard::require_manage();
         if ($name === '' || \core_text::strlen($name) > 100) {
             throw new invalid_parameter_exception('name must hold 1 to 100 letters, digits, - or _');

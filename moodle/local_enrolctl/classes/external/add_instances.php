@@ -48,8 +48,12 @@ class add_instances extends external_api {
                 'cohortid' => new external_value(PARAM_INT, 'cohort id (cohort)', VALUE_DEFAULT, 0),
                 'linkedcourseid' => new external_value(PARAM_INT, 'linked course id (meta)', VALUE_DEFAULT, 0),
                 'groupid' => new external_value(PARAM_INT, 'group id (cohort, meta), 0 for none', VALUE_DEFAULT, 0),
-                'maxenrolled' => new external_value(PARAM_INT, 'maximum enrolled users (self), 0 for no limit',
-                    VALUE_DEFAULT, 0),
+                'maxenrolled' => new external_value(
+                    PARAM_INT,
+                    'maximum enrolled users (self), 0 for no limit',
+                    VALUE_DEFAULT,
+                    0
+                ),
             ])),
         ]);
     }
@@ -180,8 +184,11 @@ class add_instances extends external_api {
                     }
                 }
                 // Start from the site's self-enrolment defaults, as the "Add method" form does.
-                $fields = array_merge($plugin->get_instance_defaults(), $fields,
-                    ['roleid' => $item['roleid'], 'customint3' => $item['maxenrolled']]);
+                $fields = array_merge(
+                    $plugin->get_instance_defaults(),
+                    $fields,
+                    ['roleid' => $item['roleid'], 'customint3' => $item['maxenrolled']]
+                );
                 if ($plugin->get_config('requirepassword')) {
                     // The site demands an enrolment key: set an unguessable one, as add_default_instance() does.
                     $fields['password'] = generate_password(20);

@@ -51,8 +51,10 @@ class delete_instances extends external_api {
     public static function execute(array $instanceids) {
         global $CFG, $DB;
         require_once($CFG->libdir . '/enrollib.php');
-        ['instanceids' => $instanceids] = self::validate_parameters(self::execute_parameters(),
-            ['instanceids' => $instanceids]);
+        ['instanceids' => $instanceids] = self::validate_parameters(
+            self::execute_parameters(),
+            ['instanceids' => $instanceids]
+        );
         guard::require_manage();
 
         // One transaction, rolled back explicitly on error (not left to the end of the request).
@@ -76,7 +78,7 @@ class delete_instances extends external_api {
     public static function delete_one(\stdClass $instance): void {
         $plugin = guard::plugin($instance->enrol, (string)$instance->id);
         $context = guard::course_context((int)$instance->courseid);
-        // enrol/instances.php: moodle/course:enrolconfig, then can_delete_instance() (enrol/<x>:config).
+        // As enrol/instances.php: moodle/course:enrolconfig, then can_delete_instance() (enrol/<x>:config).
         guard::require_config($instance->enrol, $context);
         $plugin->delete_instance($instance);
     }

@@ -57,8 +57,10 @@ class get_courses extends external_api {
      */
     public static function execute(int $page = 0, int $perpage = 500): array {
         global $DB;
-        ['page' => $page, 'perpage' => $perpage] = self::validate_parameters(self::execute_parameters(),
-            ['page' => $page, 'perpage' => $perpage]);
+        ['page' => $page, 'perpage' => $perpage] = self::validate_parameters(
+            self::execute_parameters(),
+            ['page' => $page, 'perpage' => $perpage]
+        );
         if ($page < 0) {
             throw new invalid_parameter_exception('page must be 0 or more');
         }
@@ -77,8 +79,15 @@ class get_courses extends external_api {
             $where .= ' AND visible = 1';
         }
         $total = $DB->count_records_select('course', $where, $params);
-        $courses = $DB->get_records_select('course', $where, $params, 'id ASC',
-            'id, shortname, fullname, idnumber, category, visible', $page * $perpage, $perpage);
+        $courses = $DB->get_records_select(
+            'course',
+            $where,
+            $params,
+            'id ASC',
+            'id, shortname, fullname, idnumber, category, visible',
+            $page * $perpage,
+            $perpage
+        );
 
         // Category names from the top, joined with " / ": one query for every category.
         $categories = $DB->get_records('course_categories', null, '', 'id, name, path');

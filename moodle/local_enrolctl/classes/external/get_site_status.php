@@ -79,7 +79,9 @@ class get_site_status extends external_api {
             'moodleversion' => new external_value(PARAM_RAW, 'Moodle version, e.g. 2025100600.02'),
             'moodlerelease' => new external_value(PARAM_RAW, 'Moodle release, e.g. 5.1+ (Build: 20251017)'),
             'enabledplugins' => new external_multiple_structure(
-                new external_value(PARAM_PLUGIN, 'enrolment plugin name'), 'enabled enrolment plugins, in site order'),
+                new external_value(PARAM_PLUGIN, 'enrolment plugin name'),
+                'enabled enrolment plugins, in site order'
+            ),
             'timezone' => new external_value(PARAM_RAW, 'site default time zone'),
             'roles' => new external_multiple_structure(new external_single_structure([
                 'id' => new external_value(PARAM_INT, 'role id'),

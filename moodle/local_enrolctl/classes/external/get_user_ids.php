@@ -75,9 +75,13 @@ class get_user_ids extends external_api {
         $names = array_values(array_unique($names));
         foreach (array_chunk($names, 1000) as $chunk) { // Bound the query's parameters.
             [$insql, $params] = $DB->get_in_or_equal($chunk, SQL_PARAMS_NAMED, 'u');
-            $rs = $DB->get_recordset_select('user',
+            $rs = $DB->get_recordset_select(
+                'user',
                 "username $insql AND mnethostid = :mnethost AND deleted = 0 AND id <> :guest",
-                $params + ['mnethost' => $CFG->mnet_localhost_id, 'guest' => $CFG->siteguest], '', 'id, username');
+                $params + ['mnethost' => $CFG->mnet_localhost_id, 'guest' => $CFG->siteguest],
+                '',
+                'id, username'
+            );
             foreach ($rs as $user) {
                 $ids[$user->username] = (int)$user->id;
             }

@@ -51,8 +51,10 @@ class release_lease extends external_api {
      * @return null
      */
     public static function execute(string $name, string $holder) {
-        ['name' => $name, 'holder' => $holder] = self::validate_parameters(self::execute_parameters(),
-            ['name' => $name, 'holder' => $holder]);
+        ['name' => $name, 'holder' => $holder] = self::validate_parameters(
+            self::execute_parameters(),
+            ['name' => $name, 'holder' => $holder]
+        );
         guard::require_manage();
         if ($name === '') {
             throw new invalid_parameter_exception('name must hold 1 to 100 letters, digits, - or _');

@@ -143,9 +143,13 @@ class set_enrolments extends external_api {
             foreach ($userids as $userid => $unused) {
                 $batch->roles[$userid] = [];
             }
-            $rs = $DB->get_recordset_select('role_assignments',
-                "contextid = :ctx AND userid $usql AND component = '' AND itemid = 0", ['ctx' => $context->id] + $uparams,
-                'id', 'id, userid, roleid');
+            $rs = $DB->get_recordset_select(
+                'role_assignments',
+                "contextid = :ctx AND userid $usql AND component = '' AND itemid = 0",
+                ['ctx' => $context->id] + $uparams,
+                'id',
+                'id, userid, roleid'
+            );
             foreach ($rs as $ra) {
                 $batch->roles[$ra->userid][$ra->id] = $ra;
             }
@@ -169,8 +173,12 @@ class set_enrolments extends external_api {
      */
     public static function queue_welcome_messages(): void {
         foreach (self::$welcome as $held) {
-            \local_enrolctl\task\send_welcome_messages::queue($held->instance, $held->sendoption, $held->message,
-                $held->recipients);
+            \local_enrolctl\task\send_welcome_messages::queue(
+                $held->instance,
+                $held->sendoption,
+                $held->message,
+                $held->recipients
+            );
         }
         self::$welcome = [];
     }
@@ -232,8 +240,10 @@ class set_enrolments extends external_api {
         $instanceid = (int)$item['instanceid'];
         $userid = (int)$item['userid'];
         $instance = $batch->instances[$instanceid] ?? null;
-        if ($instance && ($courseid == 0 || $instance->courseid == $courseid)
-                && in_array($instance->enrol, guard::USERMANAGED, true)) {
+        if (
+            $instance && ($courseid == 0 || $instance->courseid == $courseid)
+                && in_array($instance->enrol, guard::USERMANAGED, true)
+        ) {
             // The checks of user_instance(), on the prefetched row.
             $instance = clone($instance);
         } else {
@@ -254,7 +264,7 @@ class set_enrolments extends external_api {
         $status = $item['suspended'] ? ENROL_USER_SUSPENDED : ENROL_USER_ACTIVE;
         $timestart = (int)$item['timestart'];
         $timeend = (int)$item['timeend'];
-        $enrolled = false; // enrol_user() below assigns roles: the prefetched roles are then stale.
+        $enrolled = false; // The enrol_user() call below assigns roles: the prefetched roles are then stale.
         // A prefetched row serves one item only: after it, this item's writes make it stale.
         $key = $instance->id . ':' . $userid;
         if ($batch && array_key_exists($key, $batch->ues)) {
@@ -267,8 +277,14 @@ class set_enrolments extends external_api {
             // Manual: the "Enrol users" dialog needs enrol/manual:enrol. Self has no :enrol capability
             // (users enrol themselves); enrolling someone else into it is managing it (enrol/self:manage).
             require_capability($instance->enrol === 'manual' ? 'enrol/manual:enrol' : 'enrol/self:manage', $context);
-            $plugin->enrol_user(self::hold_welcome_message($instance, $userid, $roleid), $userid, $roleid ?: null,
-                $timestart, $timeend, $status);
+            $plugin->enrol_user(
+                self::hold_welcome_message($instance, $userid, $roleid),
+                $userid,
+                $roleid ?: null,
+                $timestart,
+                $timeend,
+                $status
+            );
             $enrolled = true;
         } else if ((int)$ue->status !== $status || (int)$ue->timestart !== $timestart || (int)$ue->timeend !== $timeend) {
             // The "Edit enrolment" dialog: enrol/<x>:manage.
@@ -283,8 +299,12 @@ class set_enrolments extends external_api {
                 unset($batch->roles[$userid]);
             }
             if (!$prefetched || $enrolled) {
-                $plain = $DB->get_records('role_assignments',
-                    ['contextid' => $context->id, 'userid' => $userid, 'component' => '', 'itemid' => 0], 'id', 'id, roleid');
+                $plain = $DB->get_records(
+                    'role_assignments',
+                    ['contextid' => $context->id, 'userid' => $userid, 'component' => '', 'itemid' => 0],
+                    'id',
+                    'id, roleid'
+                );
             }
             $has = false;
             foreach ($plain as $ra) {

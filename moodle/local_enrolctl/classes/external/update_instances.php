@@ -95,18 +95,24 @@ class update_instances extends external_api {
         if (array_key_exists('name', $item) && $item['name'] !== (string)$instance->name) {
             $data['name'] = $item['name'];
         }
-        if (array_key_exists('roleid', $item) && !in_array($instance->enrol, ['guest', 'meta'], true)
-                && $item['roleid'] != $instance->roleid) {
+        if (
+            array_key_exists('roleid', $item) && !in_array($instance->enrol, ['guest', 'meta'], true)
+                && $item['roleid'] != $instance->roleid
+        ) {
             guard::require_role((int)$item['roleid'], $context);
             $data['roleid'] = $item['roleid'];
         }
-        if (array_key_exists('groupid', $item) && in_array($instance->enrol, ['cohort', 'meta'], true)
-                && $item['groupid'] != (int)$instance->customint2) {
+        if (
+            array_key_exists('groupid', $item) && in_array($instance->enrol, ['cohort', 'meta'], true)
+                && $item['groupid'] != (int)$instance->customint2
+        ) {
             guard::require_group((int)$item['groupid'], (int)$instance->courseid);
             $data['customint2'] = $item['groupid'];
         }
-        if (array_key_exists('maxenrolled', $item) && $instance->enrol === 'self'
-                && $item['maxenrolled'] != (int)$instance->customint3) {
+        if (
+            array_key_exists('maxenrolled', $item) && $instance->enrol === 'self'
+                && $item['maxenrolled'] != (int)$instance->customint3
+        ) {
             $data['customint3'] = $item['maxenrolled'];
         }
 

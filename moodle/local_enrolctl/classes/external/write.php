@@ -71,8 +71,10 @@ class write extends external_api {
         require_once($CFG->libdir . '/enrollib.php');
         require_once($CFG->dirroot . '/cohort/lib.php');
         require_once($CFG->dirroot . '/group/lib.php');
-        ['operation' => $operation, 'items' => $items] = self::validate_parameters(self::execute_parameters(),
-            ['operation' => $operation, 'items' => $items]);
+        ['operation' => $operation, 'items' => $items] = self::validate_parameters(
+            self::execute_parameters(),
+            ['operation' => $operation, 'items' => $items]
+        );
         guard::require_manage();
         $bycourse = payload::parse($operation, $items);
 
@@ -263,8 +265,10 @@ class write extends external_api {
             'index' => new external_value(PARAM_INT, 'index in items of the failing item, -1 when ok'),
             'errorcode' => new external_value(PARAM_RAW, 'error code, "" when ok'),
             'message' => new external_value(PARAM_RAW, 'error message, "" when ok'),
-            'ids' => new external_multiple_structure(new external_value(PARAM_INT, 'id'),
-                'add_instances and create_groups: the ids of the course\'s items in order; otherwise empty'),
+            'ids' => new external_multiple_structure(
+                new external_value(PARAM_INT, 'id'),
+                'add_instances and create_groups: the ids of the course\'s items in order; otherwise empty'
+            ),
         ]), 'one result per course, in order of first appearance');
     }
 }

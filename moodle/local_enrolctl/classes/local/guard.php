@@ -213,7 +213,7 @@ class guard {
         if ($roleid == 0 || in_array($roleid, $alsoallowed)) {
             return;
         }
-        // get_assignable_roles() costs several queries: once per course and request is enough.
+        // Function get_assignable_roles() costs several queries: once per course and request is enough.
         if (!isset(self::$assignable[$context->id])) {
             self::$assignable[$context->id] = get_assignable_roles($context, ROLENAME_SHORT);
         }

@@ -58,14 +58,19 @@ class members {
         [$gsql, $gparams] = $DB->get_in_or_equal($groupids, SQL_PARAMS_NAMED, 'g');
         $users = $DB->get_records_select('user', "id $usql AND deleted = 0", $uparams, '', 'id');
         $groups = $DB->get_records_select('groups', "id $gsql AND courseid = :courseid", $gparams + ['courseid' => $courseid]);
-        // is_enrolled($context, $userid): any user enrolment in any of the course's instances.
+        // Like is_enrolled($context, $userid): any user enrolment in any of the course's instances.
         $enrolled = array_flip($DB->get_fieldset_sql("SELECT DISTINCT ue.userid
                 FROM {user_enrolments} ue
                 JOIN {enrol} e ON e.id = ue.enrolid AND e.courseid = :courseid
                WHERE ue.userid $usql", ['courseid' => $courseid] + $uparams));
         $members = [];
-        $rs = $DB->get_recordset_select('groups_members', "groupid $gsql AND userid $usql", $gparams + $uparams, '',
-            'id, groupid, userid');
+        $rs = $DB->get_recordset_select(
+            'groups_members',
+            "groupid $gsql AND userid $usql",
+            $gparams + $uparams,
+            '',
+            'id, groupid, userid'
+        );
         foreach ($rs as $member) {
             $members[$member->groupid . ':' . $member->userid] = true;
         }

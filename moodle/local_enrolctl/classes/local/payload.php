@@ -142,8 +142,12 @@ class payload {
         if ($out['courseid'] <= 0) {
             throw self::invalid("item $index: courseid must be positive");
         }
-        if ($operation === 'set_enrolments' && !\local_enrolctl\external\set_enrolments::valid_times(
-                $out['timestart'], $out['timeend'])) {
+        if (
+            $operation === 'set_enrolments' && !\local_enrolctl\external\set_enrolments::valid_times(
+                $out['timestart'],
+                $out['timeend']
+            )
+        ) {
             throw self::invalid("item $index: times must be 0 or more and timeend 0 or not before timestart");
         }
         if ($operation === 'create_groups' && trim($out['name']) === '') {

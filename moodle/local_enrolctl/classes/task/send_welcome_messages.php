@@ -65,16 +65,25 @@ class send_welcome_messages extends \core\task\adhoc_task {
             return;
         }
         [$usql, $params] = $DB->get_in_or_equal($userids, SQL_PARAMS_NAMED);
-        $enrolled = array_flip($DB->get_fieldset_select('user_enrolments', 'userid', "enrolid = :enrolid AND userid $usql",
-            ['enrolid' => $instance->id] + $params));
+        $enrolled = array_flip($DB->get_fieldset_select(
+            'user_enrolments',
+            'userid',
+            "enrolid = :enrolid AND userid $usql",
+            ['enrolid' => $instance->id] + $params
+        ));
         $sent = 0;
         foreach ($data->recipients as [$userid, $roleid]) {
             if (!isset($enrolled[$userid])) {
                 continue; // Unenrolled since: the UI would not greet them now either.
             }
             try {
-                $plugin->send_course_welcome_message_to_user($instance, (int)$userid, (int)$data->sendoption,
-                    $data->message, $roleid ? (int)$roleid : null);
+                $plugin->send_course_welcome_message_to_user(
+                    $instance,
+                    (int)$userid,
+                    (int)$data->sendoption,
+                    $data->message,
+                    $roleid ? (int)$roleid : null
+                );
                 $sent++;
             } catch (\Throwable $e) {
                 mtrace("local_enrolctl: welcome message to user $userid failed: " . $e->getMessage());
