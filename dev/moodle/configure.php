@@ -35,7 +35,7 @@ require_once($CFG->libdir . '/clilib.php');
 require_once($CFG->dirroot . '/user/lib.php');
 require_once($CFG->dirroot . '/webservice/lib.php');
 
-[$opts] = cli_get_params(['extdb' => '', 'dbuser' => '', 'dbpass' => '']);
+[$opts] = cli_get_params(['extdb' => '', 'extdbtype' => 'postgres', 'dbuser' => '', 'dbpass' => '']);
 \core\session\manager::set_user(get_admin());
 $system = context_system::instance();
 
@@ -53,9 +53,10 @@ foreach (['enrolctl', 'enrolctl_read', 'enrolctl_testing'] as $shortname) {
 // Enrolment methods: everything the demo uses; guest stays disabled (the e2e suite's
 // disabled-plugin case, ENROLCTL_E2E_DISABLED_PLUGIN=guest).
 set_config('enrol_plugins_enabled', 'manual,self,cohort,meta,database');
-// The external database source (a table in the same PostgreSQL server, created by the script).
+// The external database source: a table in the site's own database server (PostgreSQL or MariaDB,
+// ADOdb driver postgres or mysqli), created by the script.
 foreach ([
-    'dbtype' => 'postgres', 'dbhost' => '127.0.0.1', 'dbuser' => $opts['dbuser'], 'dbpass' => $opts['dbpass'],
+    'dbtype' => $opts['extdbtype'], 'dbhost' => '127.0.0.1', 'dbuser' => $opts['dbuser'], 'dbpass' => $opts['dbpass'],
     'dbname' => $opts['extdb'], 'remoteenroltable' => 'enrolments', 'remotecoursefield' => 'course',
     'remoteuserfield' => 'username', 'remoterolefield' => 'role', 'localcoursefield' => 'shortname',
     'localuserfield' => 'username', 'localrolefield' => 'shortname', 'unenrolaction' => ENROL_EXT_REMOVED_UNENROL,
@@ -64,34 +65,6 @@ foreach ([
 }
 // Self enrolment: no mandatory key, so the demo's self instances need none.
 set_config('requirepassword', 0, 'enrol_self');
-
-/**
- * The role with exactly the given capabilities allowed in the system context, created if missing.
- *
- * @param string $shortname
- * @param string[] $caps
- * @return int role id
- */
-function enrolctl_dev_role(string $shortname, array $caps): int {
-    global $DB;
-    $system = context_system::instance();
-    $roleid = $DB->get_field('role', 'id', ['shortname' => $shortname]);
-    if (!$roleid) {
-        $roleid = create_role($shortname, $shortname, 'enrolctl developer site role', '');
-    }
-    set_role_contextlevels($roleid, [CONTEXT_SYSTEM]);
-    $DB->delete_records('role_capabilities', ['roleid' => $roleid, 'contextid' => $system->id]);
-    foreach ($caps as $cap) {
-        assign_capability($cap, CAP_ALLOW, $roleid, $system->id, true);
-    }
-    foreach (['student', 'teacher', 'editingteacher'] as $target) {
-        $targetid = $DB->get_field('role', 'id', ['shortname' => $target]);
-        if (!$DB->record_exists('role_allow_assign', ['roleid' => $roleid, 'allowassign' => $targetid])) {
-            core_role_set_assign_allowed($roleid, $targetid);
-        }
-    }
-    return (int)$roleid;
-}
 
 /**
  * The manual account, created with a random password if missing.
@@ -135,20 +108,12 @@ function enrolctl_dev_token(stdClass $user, string $service): string {
         context_system::instance(), 0, '', 'enrolctl-dev');
 }
 
-$caps = [
-    'local/enrolctl:manage', 'webservice/rest:use', 'moodle/course:view', 'moodle/course:viewhiddencourses',
-    'moodle/course:enrolreview', 'moodle/course:enrolconfig', 'enrol/manual:config', 'enrol/manual:enrol',
-    'enrol/manual:manage', 'enrol/manual:unenrol', 'enrol/self:config', 'enrol/self:manage', 'enrol/self:unenrol',
-    'enrol/guest:config', 'enrol/cohort:config', 'enrol/meta:config', 'enrol/meta:selectaslinked',
-    'moodle/role:assign', 'moodle/cohort:view', 'moodle/course:managegroups', 'moodle/user:viewdetails',
-    'moodle/user:viewalldetails',
-];
-if (!get_capability_info('local/enrolctl:manage')) {
-    // A plugin older than contract v2: the role works without it.
-    $caps = array_values(array_diff($caps, ['local/enrolctl:manage']));
-}
-$roleid = enrolctl_dev_role('enrolctl', $caps);
-$nocaprole = enrolctl_dev_role('enrolctl_nocap', array_values(array_diff($caps, ['local/enrolctl:manage'])));
+// The role of docs/moodle-setup.md step 4, as the plugin's cli/create_role.php creates it.
+$caps = \local_enrolctl\local\role::CAPABILITIES;
+$assignable = \local_enrolctl\local\role::ASSIGNABLE;
+$roleid = \local_enrolctl\local\role::ensure('enrolctl', $caps, $assignable)['roleid'];
+$nocaprole = \local_enrolctl\local\role::ensure('enrolctl_nocap', array_values(array_diff($caps, ['local/enrolctl:manage'])),
+    $assignable)['roleid'];
 
 $account = enrolctl_dev_user('enrolctl');
 role_assign($roleid, $account->id, $system->id);

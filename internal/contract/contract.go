@@ -19,6 +19,9 @@ const (
 	// PluginCourseRows has local_enrolctl_get_course_rows: 5,000 course states a
 	// call as positional rows.
 	PluginCourseRows int64 = 2026113004
+	// PluginPrivacy exports and deletes lease holders (privacy provider), ships
+	// cli/create_role.php and requires Moodle 5.1; same functions as 2026113004.
+	PluginPrivacy int64 = 2026120700
 )
 
 // Plugin is one version of local_enrolctl: its $plugin->version and $plugin->release.
@@ -36,6 +39,7 @@ var Plugins = []Plugin{
 	{PluginUserIDs, "2.0.1"},
 	{PluginReadService, "2.0.2"},
 	{PluginCourseRows, "2.1.0"},
+	{PluginPrivacy, "2.1.0"},
 }
 
 // Oldest is the oldest plugin this enrolctl speaks to.

@@ -103,7 +103,9 @@ class get_course_rows extends external_api {
           LEFT JOIN {course} lc ON e.enrol = 'meta' AND lc.id = e.customint1
           LEFT JOIN {groups} g ON e.enrol IN ('cohort', 'meta') AND g.id = e.customint2 AND g.courseid = e.courseid
               WHERE e.courseid $insql
-           ORDER BY e.courseid, e.sortorder, e.id", $params);
+           ORDER BY e.courseid, e.sortorder, e.id",
+            $params
+        );
         foreach ($rs as $e) {
             $cohort = $e->enrol === 'cohort';
             $meta = $e->enrol === 'meta';
@@ -124,7 +126,9 @@ class get_course_rows extends external_api {
                JOIN {enrol} e ON e.id = ue.enrolid
                JOIN {user} u ON u.id = ue.userid
               WHERE e.courseid $insql
-           ORDER BY e.courseid, ue.enrolid, ue.userid", $params);
+           ORDER BY e.courseid, ue.enrolid, ue.userid",
+            $params
+        );
         foreach ($rs as $ue) {
             $state[$ue->courseid][3][] = [(int)$ue->id, (int)$ue->enrolid, (int)$ue->userid, (int)$ue->status,
                 (int)$ue->timestart, (int)$ue->timeend];
@@ -142,7 +146,9 @@ class get_course_rows extends external_api {
                FROM {role_assignments} ra
                JOIN {role} r ON r.id = ra.roleid
               WHERE ra.contextid $ctxsql
-           ORDER BY ra.contextid, ra.userid, ra.roleid, ra.component, ra.itemid, ra.id", $ctxparams);
+           ORDER BY ra.contextid, ra.userid, ra.roleid, ra.component, ra.itemid, ra.id",
+            $ctxparams
+        );
         foreach ($rs as $ra) {
             $state[$bycontext[$ra->contextid]][4][] = [(int)$ra->userid, (int)$ra->roleid, (string)$ra->component,
                 (int)$ra->itemid];
@@ -154,7 +160,9 @@ class get_course_rows extends external_api {
             "SELECT g.id, g.courseid, g.name, g.idnumber
                FROM {groups} g
               WHERE g.courseid $insql
-           ORDER BY g.courseid, g.name, g.id", $params);
+           ORDER BY g.courseid, g.name, g.id",
+            $params
+        );
         foreach ($rs as $g) {
             $state[$g->courseid][5][] = [(int)$g->id, $g->name, (string)$g->idnumber];
         }
@@ -167,7 +175,9 @@ class get_course_rows extends external_api {
                JOIN {groups} g ON g.id = gm.groupid
                JOIN {user} u ON u.id = gm.userid
               WHERE g.courseid $insql
-           ORDER BY g.courseid, gm.groupid, gm.userid", $params);
+           ORDER BY g.courseid, gm.groupid, gm.userid",
+            $params
+        );
         foreach ($rs as $m) {
             $state[$m->courseid][6][] = [(int)$m->groupid, (int)$m->userid, (string)$m->component, (int)$m->itemid];
         }
@@ -196,7 +206,8 @@ class get_course_rows extends external_api {
                JOIN {user} u ON u.id = x.userid
           LEFT JOIN {user_lastaccess} la ON la.userid = x.userid AND la.courseid = x.courseid
            ORDER BY x.courseid, u.id",
-            $params + $params2 + $params3 + ['rlevel' => CONTEXT_COURSE]);
+            $params + $params2 + $params3 + ['rlevel' => CONTEXT_COURSE]
+        );
         foreach ($rs as $u) {
             $id = (int)$u->id;
             if (!isset($users[$id])) {
@@ -213,8 +224,10 @@ class get_course_rows extends external_api {
             $out[] = $state[$id];
         }
         // Invalid UTF-8 in a name becomes U+FFFD rather than failing the whole read.
-        return json_encode(['roles' => $roles, 'users' => array_values($users), 'courses' => $out],
-            JSON_UNESCAPED_UNICODE | JSON_UNESCAPED_SLASHES | JSON_INVALID_UTF8_SUBSTITUTE | JSON_THROW_ON_ERROR);
+        return json_encode(
+            ['roles' => $roles, 'users' => array_values($users), 'courses' => $out],
+            JSON_UNESCAPED_UNICODE | JSON_UNESCAPED_SLASHES | JSON_INVALID_UTF8_SUBSTITUTE | JSON_THROW_ON_ERROR
+        );
     }
 
     /**

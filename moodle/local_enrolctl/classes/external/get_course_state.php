@@ -48,8 +48,10 @@ class get_course_state extends external_api {
      */
     public static function execute_parameters(): external_function_parameters {
         return new external_function_parameters([
-            'courseids' => new external_multiple_structure(new external_value(PARAM_INT, 'course id'),
-                'course ids (1..500)'),
+            'courseids' => new external_multiple_structure(
+                new external_value(PARAM_INT, 'course id'),
+                'course ids (1..500)'
+            ),
         ]);
     }
 
@@ -100,7 +102,9 @@ class get_course_state extends external_api {
           LEFT JOIN {course} lc ON e.enrol = 'meta' AND lc.id = e.customint1
           LEFT JOIN {groups} g ON e.enrol IN ('cohort', 'meta') AND g.id = e.customint2 AND g.courseid = e.courseid
               WHERE e.courseid $insql
-           ORDER BY e.courseid, e.sortorder, e.id", $params);
+           ORDER BY e.courseid, e.sortorder, e.id",
+            $params
+        );
         foreach ($rs as $e) {
             $cohort = $e->enrol === 'cohort';
             $meta = $e->enrol === 'meta';
@@ -131,7 +135,9 @@ class get_course_state extends external_api {
                JOIN {enrol} e ON e.id = ue.enrolid
                JOIN {user} u ON u.id = ue.userid
               WHERE e.courseid $insql
-           ORDER BY e.courseid, ue.enrolid, ue.userid", $params);
+           ORDER BY e.courseid, ue.enrolid, ue.userid",
+            $params
+        );
         foreach ($rs as $ue) {
             $state[$ue->courseid]['enrolments'][] = [
                 'id' => (int)$ue->id,
@@ -156,7 +162,9 @@ class get_course_state extends external_api {
                FROM {role_assignments} ra
                JOIN {role} r ON r.id = ra.roleid
               WHERE ra.contextid $ctxsql
-           ORDER BY ra.contextid, ra.userid, ra.roleid, ra.component, ra.itemid, ra.id", $ctxparams);
+           ORDER BY ra.contextid, ra.userid, ra.roleid, ra.component, ra.itemid, ra.id",
+            $ctxparams
+        );
         foreach ($rs as $ra) {
             $state[$bycontext[$ra->contextid]]['roles'][] = [
                 'userid' => (int)$ra->userid,
@@ -173,7 +181,9 @@ class get_course_state extends external_api {
             "SELECT g.id, g.courseid, g.name, g.idnumber
                FROM {groups} g
               WHERE g.courseid $insql
-           ORDER BY g.courseid, g.name, g.id", $params);
+           ORDER BY g.courseid, g.name, g.id",
+            $params
+        );
         foreach ($rs as $g) {
             $state[$g->courseid]['groups'][] = [
                 'id' => (int)$g->id,
@@ -190,7 +200,9 @@ class get_course_state extends external_api {
                JOIN {groups} g ON g.id = gm.groupid
                JOIN {user} u ON u.id = gm.userid
               WHERE g.courseid $insql
-           ORDER BY g.courseid, gm.groupid, gm.userid", $params);
+           ORDER BY g.courseid, gm.groupid, gm.userid",
+            $params
+        );
         foreach ($rs as $m) {
             $state[$m->courseid]['members'][] = [
                 'groupid' => (int)$m->groupid,
@@ -224,7 +236,8 @@ class get_course_state extends external_api {
                JOIN {user} u ON u.id = x.userid
           LEFT JOIN {user_lastaccess} la ON la.userid = x.userid AND la.courseid = x.courseid
            ORDER BY x.courseid, u.id",
-            $params + $params2 + $params3 + ['rlevel' => CONTEXT_COURSE]);
+            $params + $params2 + $params3 + ['rlevel' => CONTEXT_COURSE]
+        );
         foreach ($rs as $u) {
             $state[$u->courseid]['users'][] = [
                 'id' => (int)$u->id,
@@ -263,7 +276,8 @@ class get_course_state extends external_api {
                FROM {course} c
                JOIN {context} ctx ON ctx.instanceid = c.id AND ctx.contextlevel = :courselevel
               WHERE c.id $insql AND c.id <> :siteid",
-            $params + ['courselevel' => CONTEXT_COURSE, 'siteid' => SITEID]);
+            $params + ['courselevel' => CONTEXT_COURSE, 'siteid' => SITEID]
+        );
         $contexts = [];
         foreach ($ids as $id) {
             if (!isset($courses[$id])) {

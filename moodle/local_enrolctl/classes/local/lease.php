@@ -19,8 +19,8 @@ namespace local_enrolctl\local;
 /**
  * Named leases: at most one holder at a time per name and site ("apply": one apply at a time).
  *
- * A lease is a config_plugins row (local_enrolctl, lease_<name>) holding the holder and the
- * expiry; it outlives the request, unlike Moodle's locks, and expires by itself if its holder
+ * A lease is a config_plugins row (local_enrolctl, lease_<name>) holding the holder, the Moodle
+ * account that took it and the expiry; it outlives the request, unlike Moodle's locks, and expires by itself if its holder
  * dies. The read-check-write runs under a Moodle lock (lock_config: database, file or
  * whatever the site configured), so two concurrent acquires cannot both win.
  *
@@ -44,13 +44,15 @@ class lease {
      */
     public static function acquire(string $name, string $holder, int $ttl): array {
         return self::locked($name, function () use ($name, $holder, $ttl) {
+            global $USER;
             $now = time();
             $current = self::read($name);
             if ($current && $current['holder'] !== $holder && $current['expires'] > $now) {
                 return ['acquired' => false] + $current;
             }
             $mine = ['holder' => $holder, 'expires' => $now + $ttl];
-            set_config('lease_' . $name, json_encode($mine), 'local_enrolctl');
+            // The account that took it: the privacy provider exports and deletes leases by account.
+            set_config('lease_' . $name, json_encode($mine + ['userid' => (int)$USER->id]), 'local_enrolctl');
             return ['acquired' => true] + $mine;
         });
     }

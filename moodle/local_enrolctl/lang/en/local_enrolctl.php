@@ -27,7 +27,11 @@ defined('MOODLE_INTERNAL') || die();
 
 $string['pluginname'] = 'enrolctl';
 $string['enrolctl:manage'] = 'Manage course enrolments through enrolctl web services';
-$string['privacy:metadata'] = 'The enrolctl plugin stores no personal data of its own. It reads and changes enrolments, roles and groups through Moodle\'s own enrolment API; the welcome messages of new enrolments wait, as user ids in an ad hoc task, until cron sends them.';
+$string['privacy:metadata:lease'] = 'A lease lets one enrolctl apply at a time change the site. It is stored in the plugin configuration until it is released or taken over after it expires.';
+$string['privacy:metadata:lease:name'] = 'The name of the lease, e.g. lease_apply.';
+$string['privacy:metadata:lease:value'] = 'The holder the enrolctl client sent (host, operating-system user, CI job), the Moodle account that took the lease and when it expires.';
+$string['privacy:metadata:welcome'] = 'Welcome messages of enrolments made through enrolctl wait in an ad hoc task until cron sends them.';
+$string['privacy:metadata:welcome:customdata'] = 'The enrolment instance, the message and the user ids and role ids of the recipients.';
 
 $string['plugindisabled'] = 'The enrolment plugin {$a} is disabled on this site.';
 $string['unsupportedmethod'] = 'enrolctl cannot manage enrolment method {$a}.';
