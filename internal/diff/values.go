@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+
+	"github.com/enrolctl/enrolctl/internal/state"
 )
 
 // Field is a managed attribute a change can set. The set is closed, and each field has
@@ -21,8 +23,31 @@ const (
 	FieldSuspended Field = "suspended" // enrolments: Bool
 )
 
-// Fields is the closed set of fields.
-var Fields = []Field{FieldEnabled, FieldRole, FieldMaxUsers, FieldGroup, FieldStart, FieldEnd, FieldSuspended}
+// Fields is the closed set of fields: the settings of every method kind (state.Attrs,
+// where each is named), then the enrolments'.
+var Fields = func() []Field {
+	var out []Field
+	for _, d := range state.Attrs {
+		if slices.ContainsFunc(state.Kinds, func(k state.Kind) bool { return k.Has(d.Attr) }) {
+			out = append(out, Field(d.Attr))
+		}
+	}
+	return append(out, FieldStart, FieldEnd, FieldSuspended)
+}()
+
+// valueType is "bool", "int", "text" or "roles": which member of Value holds the field's.
+func (fl Field) valueType() string {
+	switch fl {
+	case FieldSuspended:
+		return "bool"
+	case FieldStart, FieldEnd:
+		return "int"
+	case FieldRole:
+		return "roles"
+	}
+	d, _ := state.AttrOf(state.Attr(fl))
+	return d.Type
+}
 
 // Value is a field's value. Which member holds it depends on the field (see Field);
 // the others are zero.
@@ -98,14 +123,14 @@ func (f *FieldChange) UnmarshalJSON(b []byte) error {
 }
 
 func (fl Field) encode(v Value) ([]byte, error) {
-	switch fl {
-	case FieldEnabled, FieldSuspended:
+	switch fl.valueType() {
+	case "bool":
 		return json.Marshal(v.Bool)
-	case FieldMaxUsers, FieldStart, FieldEnd:
+	case "int":
 		return json.Marshal(v.Int)
-	case FieldGroup:
+	case "text":
 		return json.Marshal(v.Text)
-	case FieldRole:
+	case "roles":
 		if v.Roles == nil {
 			return []byte("[]"), nil
 		}
@@ -117,14 +142,14 @@ func (fl Field) encode(v Value) ([]byte, error) {
 func (fl Field) decode(b []byte) (Value, error) {
 	var v Value
 	var err error
-	switch fl {
-	case FieldEnabled, FieldSuspended:
+	switch fl.valueType() {
+	case "bool":
 		err = json.Unmarshal(b, &v.Bool)
-	case FieldMaxUsers, FieldStart, FieldEnd:
+	case "int":
 		err = json.Unmarshal(b, &v.Int)
-	case FieldGroup:
+	case "text":
 		err = json.Unmarshal(b, &v.Text)
-	case FieldRole:
+	case "roles":
 		err = json.Unmarshal(b, &v.Roles)
 		if len(v.Roles) == 0 {
 			v.Roles = nil

@@ -3,7 +3,6 @@ package moodle
 import (
 	"cmp"
 	"context"
-	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -242,28 +241,4 @@ func ToCourse(cs CourseState) state.Course {
 	}
 	course.Normalize()
 	return course
-}
-
-// MethodOf turns an instance into a state.Method, keeping only what specs can declare.
-func MethodOf(in Instance) state.Method {
-	m := state.Method{Type: state.MethodType(in.Enrol), Enabled: in.Status == 0, ID: in.ID, Name: in.Name}
-	k, _ := state.KindOf(m.Type)
-	for _, a := range k.Fields {
-		switch a {
-		case state.AttrCohort:
-			m.Cohort = in.CohortIDNumber
-			if m.Cohort == "" {
-				m.Cohort = fmt.Sprintf("#%d", in.CohortID) // a cohort without idnumber cannot be declared
-			}
-		case state.AttrRole:
-			m.Role = in.RoleShortname
-		case state.AttrCourse:
-			m.Course = in.LinkedCourseShortname
-		case state.AttrGroup:
-			m.Group = in.GroupName
-		case state.AttrMaxUsers:
-			m.MaxUsers = in.MaxEnrolled
-		}
-	}
-	return m
 }

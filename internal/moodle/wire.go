@@ -1,5 +1,11 @@
 package moodle
 
+import (
+	"fmt"
+
+	"github.com/enrolctl/enrolctl/internal/state"
+)
+
 // Wire types: the JSON shapes of docs/contract.md, decoded as Moodle sends them.
 
 // SiteStatus is local_enrolctl_get_site_status.
@@ -122,4 +128,28 @@ type GroupMember struct {
 	Username  string `json:"username"`
 	Component string `json:"component"`
 	ItemID    int64  `json:"itemid"`
+}
+
+// MethodOf turns an instance into a state.Method, keeping only what specs can declare.
+func MethodOf(in Instance) state.Method {
+	m := state.Method{Type: state.MethodType(in.Enrol), Enabled: in.Status == 0, ID: in.ID, Name: in.Name}
+	k, _ := state.KindOf(m.Type)
+	for _, a := range k.Fields {
+		switch a {
+		case state.AttrCohort:
+			m.Cohort = in.CohortIDNumber
+			if m.Cohort == "" {
+				m.Cohort = fmt.Sprintf("#%d", in.CohortID) // a cohort without idnumber cannot be declared
+			}
+		case state.AttrRole:
+			m.Role = in.RoleShortname
+		case state.AttrCourse:
+			m.Course = in.LinkedCourseShortname
+		case state.AttrGroup:
+			m.Group = in.GroupName
+		case state.AttrMaxUsers:
+			m.MaxUsers = in.MaxEnrolled
+		}
+	}
+	return m
 }

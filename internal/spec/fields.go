@@ -125,25 +125,12 @@ func methodFieldDefs(t state.MethodType) []fieldDef {
 	return out
 }
 
+// methodFieldDef is the spec field of an attribute of a method type (state.Attrs).
 func methodFieldDef(name string, t state.MethodType) fieldDef {
-	switch name {
-	case "enabled":
-		return fieldDef{Name: name, Type: boolValue, Doc: "false: the method exists but is disabled"}
-	case "max_users":
-		return fieldDef{Name: name, Type: intValue, Doc: "most users who may enrol themselves (0: unlimited)"}
-	case "cohort":
-		return fieldDef{Name: name, Type: textValue, Required: true, Doc: "the cohort's idnumber"}
-	case "course":
-		return fieldDef{Name: name, Type: textValue, Required: true, Doc: "the linked (parent) course's shortname"}
-	case "name":
-		k, _ := state.KindOf(t)
-		return fieldDef{Name: name, Type: textValue, Required: slices.Contains(k.Required, state.AttrName), Doc: "the instance's name, its identity"}
-	case "role":
-		return fieldDef{Name: name, Type: textValue, Doc: "the role given (default: student)"}
-	case "group":
-		return fieldDef{Name: name, Type: textValue, Doc: "the group the method puts its members in"}
-	}
-	return fieldDef{Name: name, Type: textValue}
+	d, _ := state.AttrOf(state.Attr(name))
+	k, _ := state.KindOf(t)
+	types := map[string]valueType{"text": textValue, "bool": boolValue, "int": intValue}
+	return fieldDef{Name: name, Type: types[d.Type], Required: slices.Contains(k.Required, d.Attr), Doc: d.Doc}
 }
 
 // readObject starts reading n as the object def names: its fields are the table's.

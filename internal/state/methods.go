@@ -6,6 +6,45 @@ import (
 	"strings"
 )
 
+// MethodType is the name of a Moodle enrolment plugin (the enrol.enrol column).
+type MethodType string
+
+// The enrolment methods enrolctl knows. Any other plugin found live (enrol_muprog,
+// enrol_lti, ...) is carried with its own name and only ever reported as unmanaged.
+const (
+	Manual   MethodType = "manual"
+	Self     MethodType = "self"
+	Guest    MethodType = "guest"
+	Cohort   MethodType = "cohort"
+	Meta     MethodType = "meta"
+	Database MethodType = "database"
+)
+
+// Method is one enrolment method instance of a course.
+//
+// Identity within a course (Key) follows Moodle's own matching rules: manual, guest and
+// database are single per course; cohort is (cohort, role); meta is the linked course;
+// self is its name.
+type Method struct {
+	Type    MethodType `json:"type"`
+	Name    string     `json:"name,omitempty"`   // self: identity; others: display name only
+	Cohort  string     `json:"cohort,omitempty"` // cohort: cohort idnumber
+	Role    string     `json:"role,omitempty"`   // cohort: role given (part of identity); self: role given
+	Course  string     `json:"course,omitempty"` // meta: linked (parent) course shortname
+	Group   string     `json:"group,omitempty"`  // cohort, meta: name of the group members are put in ("" none)
+	Enabled bool       `json:"enabled"`
+	// MaxUsers is self's "max enrolled users" (0 = unlimited).
+	MaxUsers int `json:"max_users,omitempty"`
+	// Absent (desired only): the method must not exist; a live one is deleted.
+	Absent bool `json:"absent,omitempty"`
+
+	ID     int64  `json:"id,omitempty"` // observed: enrol.id
+	Source Source `json:"-"`
+	// CohortSource (desired cohort methods) is where the cohort idnumber is written, so
+	// that a site check of the cohort points at it.
+	CohortSource Source `json:"-"`
+}
+
 // Attr is a setting of an enrolment method: one field of Method and the spec field of
 // the same name. Its value is text, a bool (enabled) or an int (max_users).
 type Attr string
@@ -19,6 +58,34 @@ const (
 	AttrEnabled  Attr = "enabled"   // Method.Enabled
 	AttrMaxUsers Attr = "max_users" // Method.MaxUsers: most users who may enrol themselves
 )
+
+// AttrDef is what an attribute holds: its value type (text, bool or int) and, for the
+// spec schema, what its field means.
+type AttrDef struct {
+	Attr Attr
+	Type string // "text", "bool" or "int"
+	Doc  string
+}
+
+// Attrs are the attributes, settings first, in the order plans list fields.
+var Attrs = []AttrDef{
+	{AttrEnabled, "bool", "false: the method exists but is disabled"},
+	{AttrRole, "text", "the role given (default: student)"},
+	{AttrMaxUsers, "int", "most users who may enrol themselves (0: unlimited)"},
+	{AttrGroup, "text", "the group the method puts its members in"},
+	{AttrName, "text", "the instance's name, its identity"},
+	{AttrCohort, "text", "the cohort's idnumber"},
+	{AttrCourse, "text", "the linked (parent) course's shortname"},
+}
+
+// AttrOf returns the definition of a; ok is false for a name that is no attribute.
+func AttrOf(a Attr) (AttrDef, bool) {
+	i := slices.IndexFunc(Attrs, func(d AttrDef) bool { return d.Attr == a })
+	if i < 0 {
+		return AttrDef{}, false
+	}
+	return Attrs[i], true
+}
 
 // Kind describes one enrolment method type: what identifies an instance, which fields
 // a spec gives it, which settings enrolctl manages, and how plans word it. It is the

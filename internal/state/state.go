@@ -8,47 +8,8 @@ import (
 	"strings"
 )
 
-// MethodType is the name of a Moodle enrolment plugin (the enrol.enrol column).
-type MethodType string
-
-// The enrolment methods enrolctl knows. Any other plugin found live (enrol_muprog,
-// enrol_lti, ...) is carried with its own name and only ever reported as unmanaged.
-const (
-	Manual   MethodType = "manual"
-	Self     MethodType = "self"
-	Guest    MethodType = "guest"
-	Cohort   MethodType = "cohort"
-	Meta     MethodType = "meta"
-	Database MethodType = "database"
-)
-
 // Source is where a desired object was declared: "file:line:col". Empty for observed objects.
 type Source string
-
-// Method is one enrolment method instance of a course.
-//
-// Identity within a course (Key) follows Moodle's own matching rules: manual, guest and
-// database are single per course; cohort is (cohort, role); meta is the linked course;
-// self is its name.
-type Method struct {
-	Type    MethodType `json:"type"`
-	Name    string     `json:"name,omitempty"`   // self: identity; others: display name only
-	Cohort  string     `json:"cohort,omitempty"` // cohort: cohort idnumber
-	Role    string     `json:"role,omitempty"`   // cohort: role given (part of identity); self: role given
-	Course  string     `json:"course,omitempty"` // meta: linked (parent) course shortname
-	Group   string     `json:"group,omitempty"`  // cohort, meta: name of the group members are put in ("" none)
-	Enabled bool       `json:"enabled"`
-	// MaxUsers is self's "max enrolled users" (0 = unlimited).
-	MaxUsers int `json:"max_users,omitempty"`
-	// Absent (desired only): the method must not exist; a live one is deleted.
-	Absent bool `json:"absent,omitempty"`
-
-	ID     int64  `json:"id,omitempty"` // observed: enrol.id
-	Source Source `json:"-"`
-	// CohortSource (desired cohort methods) is where the cohort idnumber is written, so
-	// that a site check of the cohort points at it.
-	CohortSource Source `json:"-"`
-}
 
 // Prune says what happens to manual enrolments of users a course spec does not list.
 type Prune string
