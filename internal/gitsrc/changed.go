@@ -19,7 +19,7 @@ type Repo struct {
 
 // Open opens the repository containing dir.
 func Open(dir string) (*Repo, error) {
-	repo, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true})
+	repo, err := openRepo(dir)
 	if errors.Is(err, git.ErrRepositoryNotExists) {
 		return nil, fmt.Errorf("%s is not in a git repository", dir)
 	}
@@ -41,7 +41,11 @@ func Open(dir string) (*Repo, error) {
 func (r *Repo) commit(rev string) (*object.Commit, error) {
 	h, err := r.repo.ResolveRevision(plumbing.Revision(rev))
 	if err != nil {
-		return nil, fmt.Errorf("unknown git revision %q: %v (in CI, fetch it first: the checkout may be shallow)", rev, err)
+		// Only a shallow clone is blamed for it: elsewhere the name is simply not there.
+		if shallow, _ := r.repo.Storer.Shallow(); len(shallow) > 0 {
+			return nil, fmt.Errorf("unknown git revision %q: this checkout is a shallow clone, which holds only the last commits; fetch the revision first (git fetch origin %s; in GitLab CI set GIT_DEPTH: 0, with actions/checkout fetch-depth: 0)", rev, rev)
+		}
+		return nil, fmt.Errorf("unknown git revision %q: no branch, tag or commit of this repository has this name (git branch -a and git tag list them)", rev)
 	}
 	c, err := r.repo.CommitObject(*h)
 	if err != nil {

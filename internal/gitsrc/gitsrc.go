@@ -19,7 +19,7 @@ type Commit struct {
 // a zero Commit and no error when dir is not in a git repository (specs may live in a
 // plain folder).
 func Head(dir string) (Commit, error) {
-	repo, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true})
+	repo, err := openRepo(dir)
 	if errors.Is(err, git.ErrRepositoryNotExists) {
 		return Commit{}, nil
 	}
@@ -49,7 +49,7 @@ func firstLine(s string) string {
 // Message returns the full message of the commit HEAD points at ("" outside a
 // repository), where merge commits name their merge request.
 func Message(dir string) string {
-	repo, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true})
+	repo, err := openRepo(dir)
 	if err != nil {
 		return ""
 	}
@@ -76,7 +76,7 @@ func Dirty(dir string) (bool, error) {
 // that differ from HEAD (modified, added, deleted, or untracked and not ignored), so a
 // refusal can say which. Outside a repository it lists none.
 func ChangedFiles(dir string) ([]string, error) {
-	repo, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true})
+	repo, err := openRepo(dir)
 	if errors.Is(err, git.ErrRepositoryNotExists) {
 		return nil, nil
 	}
@@ -125,4 +125,11 @@ func relToRoot(root, dir string) (string, error) {
 		return "", err
 	}
 	return filepath.ToSlash(rel), nil
+}
+
+// openRepo opens the repository containing dir, a linked worktree (git worktree add)
+// included: its refs and objects are in the main repository's .git, which go-git only
+// reads with EnableDotGitCommonDir.
+func openRepo(dir string) (*git.Repository, error) {
+	return git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true})
 }
