@@ -20,6 +20,9 @@ import (
 //
 //	comments gitlab|github         print the comments stored on the fake's merge request
 //	merged gitlab|github SHA FILE  merge request 7 was merged as SHA; its plan job saved FILE
+//	othercomment gitlab|github AUTHOR FILE
+//	                               AUTHOR, not the token's account, comments FILE on
+//	                               merge request 7
 //	gitsha VAR REV                 set VAR to the commit REV names in the current folder's
 //	                               git repository (git rev-parse)
 //	cijob gitlab|github JOB        run the script of JOB from the shipped CI template
@@ -36,6 +39,10 @@ func withReviewCmds(cmds map[string]func(ts *testscript.TestScript, neg bool, ar
 		"merged": func(ts *testscript.TestScript, neg bool, args []string) {
 			srv := fakeServer(ts, args, 3, "merged gitlab|github SHA PLAN-FILE")
 			srv.SetReviewedPlan(args[1], []byte(ts.ReadFile(args[2])), "success")
+		},
+		"othercomment": func(ts *testscript.TestScript, neg bool, args []string) {
+			srv := fakeServer(ts, args, 3, "othercomment gitlab|github AUTHOR FILE")
+			srv.AddComment(args[1], ts.ReadFile(args[2]))
 		},
 		"gitsha": func(ts *testscript.TestScript, neg bool, args []string) {
 			if neg || len(args) != 2 {

@@ -68,3 +68,18 @@ func TestFetchPlanFailedJob(t *testing.T) {
 		t.Errorf("failed plan job: %v", err)
 	}
 }
+
+// A GitLab merged-results pipeline runs at a temporary merge commit, on the merge ref:
+// as the merge request's head pipeline, its plan is the reviewed one.
+func TestFetchPlanMergedResultsPipeline(t *testing.T) {
+	srv := reviewtest.NewGitLab(testToken)
+	defer srv.Close()
+	srv.SetReviewedPlan("merge-sha", []byte("{}"), "success")
+	srv.SetMergedResults()
+	ci := gitLabCI(srv)
+	ci.Commit = "merge-sha"
+	got, err := FetchPlan(context.Background(), ci, env(map[string]string{GitLabTokenEnv: testToken}), FetchOptions{})
+	if err != nil || string(got.Plan) != "{}" {
+		t.Fatalf("merged-results pipeline: %q, %v", got.Plan, err)
+	}
+}

@@ -36,6 +36,8 @@ type Server struct {
 	head string
 	// pipelineProject is the project the head pipeline ran in (ProjectID unless set).
 	pipelineProject int64
+	// mergedResults: the head pipeline is a merged-results one (SetMergedResults).
+	mergedResults bool
 	// more are artifacts named enrolctl-plan-7 added after the reviewed one.
 	more []artifact
 }
@@ -76,6 +78,14 @@ func (s *Server) SetHead(sha string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.head = sha
+}
+
+// SetMergedResults makes merge request 7's head pipeline a merged-results pipeline:
+// it ran at a temporary merge of the head into the target, on the merge ref.
+func (s *Server) SetMergedResults() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mergedResults = true
 }
 
 // SetPipelineProject says that merge request 7's head pipeline ran in project id (a
@@ -408,8 +418,12 @@ func (s *Server) gitLabFetch(w http.ResponseWriter, r *http.Request) bool {
 		}
 		// head_pipeline is the last pipeline of the head when the plan ran; the fake
 		// keeps it when the head moves, so that the client's own check is tested.
+		sha, ref := HeadSHA, "refs/merge-requests/7/head"
+		if s.mergedResults {
+			sha, ref = "temporary-merge-sha", "refs/merge-requests/7/merge"
+		}
 		writeJSON(w, http.StatusOK, map[string]any{"iid": 7, "state": "merged", "sha": s.head,
-			"head_pipeline": map[string]any{"id": 101, "sha": HeadSHA, "ref": "refs/merge-requests/7/head", "project_id": pp, "status": "success"}})
+			"head_pipeline": map[string]any{"id": 101, "sha": sha, "ref": ref, "project_id": pp, "status": "success"}})
 	case p == project+"/merge_requests/7/pipelines":
 		writeJSON(w, http.StatusOK, []map[string]any{{"id": 101, "sha": HeadSHA}, {"id": 100, "sha": "older"}})
 	case p == project+"/pipelines/101/jobs":
