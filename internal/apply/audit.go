@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/enrolctl/enrolctl/internal/redact"
 	"os"
 	"path/filepath"
 	"sync"
@@ -182,7 +183,8 @@ func (a *AuditLog) write(v any) error {
 	if err != nil {
 		return err
 	}
-	if _, err := a.f.Write(append(line, '\n')); err != nil {
+	// No secret reaches the audit trail, whatever a message or a name held.
+	if _, err := a.f.Write(append(redact.Bytes(line), '\n')); err != nil {
 		return fmt.Errorf("audit log %s: %w", a.path, err)
 	}
 	if err := a.f.Sync(); err != nil {

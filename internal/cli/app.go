@@ -93,6 +93,10 @@ func (a *App) Run(args []string) int { return a.RunContext(context.Background(),
 
 // RunContext is Run with a context whose cancellation interrupts the command.
 func (a *App) RunContext(ctx context.Context, args []string) int {
+	// Every byte printed passes the redactor, which holds every secret loaded.
+	a.holdEnvSecrets()
+	restore := a.redactStreams()
+	defer restore()
 	root := a.rootCommand()
 	root.SetArgs(terraformFlags(root, args))
 	root.SetIn(a.In)

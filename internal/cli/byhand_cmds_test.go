@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"os"
+
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/enrolctl/enrolctl/internal/moodlesim"
@@ -12,6 +14,8 @@ import (
 //	byhand enrol COURSE USER          a manual enrolment (student)
 //	byhand member COURSE GROUP USER   a manual group membership
 //	byhand self COURSE NAME           an enabled self enrolment method
+//
+// and envsubst FILE, which expands $VAR in FILE.
 func withByHandCmds(cmds map[string]func(ts *testscript.TestScript, neg bool, args []string)) map[string]func(ts *testscript.TestScript, neg bool, args []string) {
 	cmds["byhand"] = func(ts *testscript.TestScript, neg bool, args []string) {
 		holder := ts.Value("moodlesite").(*moodleSite)
@@ -46,6 +50,17 @@ func withByHandCmds(cmds map[string]func(ts *testscript.TestScript, neg bool, ar
 			sim.AddInstance(moodlesim.Instance{Enrol: "self", CourseID: course, Name: args[2], RoleID: student, Status: moodlesim.InstanceEnabled})
 		default:
 			ts.Fatalf("usage: byhand enrol COURSE USER | member COURSE GROUP USER | self COURSE NAME")
+		}
+	}
+	// envsubst FILE: expand $VAR and ${VAR} in FILE with the script's environment (a
+	// spec that holds a token, for the redaction scripts).
+	cmds["envsubst"] = func(ts *testscript.TestScript, neg bool, args []string) {
+		if neg || len(args) != 1 {
+			ts.Fatalf("usage: envsubst FILE")
+		}
+		text := os.Expand(ts.ReadFile(args[0]), ts.Getenv)
+		if err := os.WriteFile(ts.MkAbs(args[0]), []byte(text), 0o644); err != nil {
+			ts.Fatalf("%v", err)
 		}
 	}
 	return cmds

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"github.com/enrolctl/enrolctl/internal/redact"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -41,7 +42,7 @@ read with GITHUB_TOKEN (permissions: actions: read, pull-requests: read).`,
 			if err != nil {
 				return err
 			}
-			if err := os.WriteFile(a.path(out), got.Plan, 0o644); err != nil {
+			if err := os.WriteFile(a.path(out), redact.Bytes(got.Plan), 0o644); err != nil {
 				return fmt.Errorf("saving the plan: %w", err)
 			}
 			fmt.Fprintf(a.Out, "Fetched the plan reviewed on %s into %s. Apply it with: enrolctl apply %s\n", got.From, out, out)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/enrolctl/enrolctl/internal/redact"
 	"os"
 	"path"
 	"path/filepath"
@@ -256,7 +257,7 @@ func writeFileAtomic(file string, data []byte) error {
 	if err != nil {
 		return err
 	}
-	if _, err := tmp.Write(data); err != nil {
+	if _, err := tmp.Write(redact.Bytes(data)); err != nil {
 		tmp.Close()
 		os.Remove(tmp.Name())
 		return err

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/enrolctl/enrolctl/internal/redact"
 	"os"
 	"path"
 	"slices"
@@ -188,7 +189,7 @@ func writePlanFile(path string, p diff.Plan, key []byte) error {
 	if err := planfile.EncodeSigned(&b, p, key); err != nil {
 		return err
 	}
-	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+	if err := os.WriteFile(path, redact.Bytes(b.Bytes()), 0o644); err != nil {
 		return fmt.Errorf("saving the plan: %w", err)
 	}
 	return nil

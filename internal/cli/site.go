@@ -103,6 +103,7 @@ func (a *App) readConfig() (*config.Config, error) {
 	if ds.HasErrors() {
 		return nil, &diagnosticsError{ds: ds, in: "the configuration"}
 	}
+	a.holdSiteSecrets(cfg)
 	a.printDiagnostics(ds)
 	// The configuration found (here or in a folder above) is the one every later step
 	// names: the specs digest, --changed-since.

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/enrolctl/enrolctl/internal/redact"
 	"io"
 	"net"
 	"net/http"
@@ -173,7 +174,7 @@ func (c *Client) do(ctx context.Context, fn, body string, out any) error {
 	}
 	// Whatever Moodle echoes, the token never reaches a decoded value: it is cut
 	// from the answer as it is read.
-	answer := bufio.NewReaderSize(&redactReader{r: io.LimitReader(resp.Body, 256<<20), token: []byte(c.cfg.Token)}, 64<<10)
+	answer := bufio.NewReaderSize(redact.NewReader(io.LimitReader(resp.Body, 256<<20), c.cfg.Token), 64<<10)
 	if s, ok := out.(streamDecoder); ok && resp.StatusCode == http.StatusOK && startsWith(answer, s.opens()) {
 		// A large list is decoded as it is read, never held whole.
 		if err := s.decodeStream(answer); err != nil {
@@ -233,98 +234,9 @@ func (c *Client) redact(s string) string {
 	return Redact(s, c.cfg.Token)
 }
 
-// Redact returns s without token, whole or in fragments of 8 characters or more.
-func Redact(s, token string) string {
-	if token == "" {
-		return s
-	}
-	s = strings.ReplaceAll(s, token, "[token]")
-	if len(token) < 8 {
-		return s
-	}
-	var b strings.Builder
-	run := -1
-	flush := func(end int) {
-		if run >= 0 {
-			if end-run >= 8 && strings.Contains(token, s[run:end]) {
-				b.WriteString("[token]")
-			} else {
-				b.WriteString(s[run:end])
-			}
-			run = -1
-		}
-	}
-	for i := 0; i < len(s); i++ {
-		if tokenByte(s[i]) {
-			if run < 0 {
-				run = i
-			}
-			continue
-		}
-		flush(i)
-		b.WriteByte(s[i])
-	}
-	flush(len(s))
-	return b.String()
-}
-
-// tokenByte says whether b may be part of a token: Moodle's are hex, others
-// alphanumeric with - and _.
-func tokenByte(b byte) bool {
-	return b >= '0' && b <= '9' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b == '-' || b == '_'
-}
-
-// redactReader replaces the token in what it reads, holding back the bytes that could
-// start a token cut by a read.
-type redactReader struct {
-	r       io.Reader
-	token   []byte
-	buf     []byte // pending bytes are buf[lo:hi]
-	lo, hi  int
-	eof     bool
-	scratch []byte
-}
-
-var redacted = []byte("[token]")
-
-func (z *redactReader) Read(p []byte) (int, error) {
-	for {
-		keep := len(z.token) - 1
-		if z.eof || keep < 0 {
-			keep = 0
-		}
-		if z.hi-z.lo > keep {
-			n := copy(p, z.buf[z.lo:z.hi-keep])
-			z.lo += n
-			return n, nil
-		}
-		if z.eof {
-			return 0, io.EOF
-		}
-		if z.buf == nil {
-			z.buf = make([]byte, 64<<10)
-		}
-		// Only the held-back tail is left: move it to the front and read after it.
-		z.hi = copy(z.buf, z.buf[z.lo:z.hi])
-		z.lo = 0
-		n, err := z.r.Read(z.buf[z.hi:])
-		z.hi += n
-		if len(z.token) > 0 && bytes.Contains(z.buf[:z.hi], z.token) {
-			// Rare: the answer echoes the token. "[token]" is shorter than any real
-			// token, but a short one may grow the buffer.
-			z.scratch = bytes.ReplaceAll(z.buf[:z.hi], z.token, redacted)
-			if len(z.scratch) > len(z.buf) {
-				z.buf = make([]byte, len(z.scratch)+64<<10)
-			}
-			z.hi = copy(z.buf, z.scratch)
-		}
-		if err == io.EOF {
-			z.eof = true
-		} else if err != nil {
-			return 0, err
-		}
-	}
-}
+// Redact returns s without token, whole or in fragments of 8 characters or more
+// (redact.One: redaction has one home).
+func Redact(s, token string) string { return redact.One(s, token) }
 
 // startsWith reports whether the body's first non-blank byte is first (an array or a string; an
 // error is an object), leaving the body unread.

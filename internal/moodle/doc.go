@@ -30,7 +30,7 @@
 // # Trust
 //
 // The token never appears in an error, a log line or an outcome: every string from
-// Moodle or the network is redacted (Redact, whole token and fragments) before it is cut
+// Moodle or the network is redacted (Redact, internal/redact: whole token and fragments) before it is cut
 // or printed. Redirects are never followed, since a 307 would re-send the token
 // elsewhere; the error names the Location (ErrRedirect). HTTPS is required except on
 // loopback.

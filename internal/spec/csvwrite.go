@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/enrolctl/enrolctl/internal/redact"
 	"io"
 	"os"
 	"path/filepath"
@@ -70,7 +71,7 @@ func WriteAdditions(set *Set, dir string, adds []Addition, place func(course str
 			err = os.MkdirAll(filepath.Dir(file), 0o755)
 		}
 		if err == nil {
-			err = os.WriteFile(file, out, 0o644)
+			err = os.WriteFile(file, redact.Bytes(out), 0o644)
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", file, err))
