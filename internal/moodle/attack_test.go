@@ -165,4 +165,3 @@ func TestAttackNoTokenInDecodedAnswers(t *testing.T) {
 		t.Errorf("course state leaks %q", l)
 	}
 }
-
