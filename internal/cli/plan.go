@@ -18,6 +18,7 @@ import (
 	"github.com/enrolctl/enrolctl/internal/moodle"
 	"github.com/enrolctl/enrolctl/internal/planfile"
 	"github.com/enrolctl/enrolctl/internal/render"
+	"github.com/enrolctl/enrolctl/internal/review"
 	"github.com/enrolctl/enrolctl/internal/safefile"
 	"github.com/enrolctl/enrolctl/internal/state"
 )
@@ -100,8 +101,8 @@ Exit codes: 0 no changes (or changes without --detailed-exitcode), 1 error,
 2 changes or drift present (with --detailed-exitcode).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if !slices.Contains([]string{"text", "json", "markdown"}, format) {
-				return fmt.Errorf("-o %s: want text, json or markdown", format)
+			if !slices.Contains(planFormats, format) {
+				return fmt.Errorf("-o %s: want %s", format, formatList())
 			}
 			pl, err := a.makePlan(cmd.Context())
 			if pl != nil && (err == nil || format != "text") {
@@ -140,7 +141,7 @@ Exit codes: 0 no changes (or changes without --detailed-exitcode), 1 error,
 		},
 	}
 	cmd.Flags().StringVar(&out, "out", "", "save the plan to this `FILE`, for enrolctl apply FILE")
-	cmd.Flags().StringVarP(&format, "output", "o", "text", "output format: text, json or markdown")
+	cmd.Flags().StringVarP(&format, "output", "o", "text", "output format: "+formatList())
 	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 2 when there are changes or drift (objects made by hand in managed scopes)")
 	a.courseFlag(cmd)
 	cmd.Flags().BoolVar(&a.approveRemovals, "allow-removals", false, "approve the plan's removals above the limits: the saved plan records it, and apply of that plan needs no flag (never in protected courses)")
@@ -149,10 +150,24 @@ Exit codes: 0 no changes (or changes without --detailed-exitcode), 1 error,
 	return cmd
 }
 
+// planFormats are the forms of a plan (plan -o, show -o): text, the plan document
+// (json), the reviewer's markdown, and GitLab's merge-request widget counts
+// (terraform-report) and code quality report of the diagnostics (codequality).
+var planFormats = []string{"text", "json", "markdown", "terraform-report", "codequality"}
+
+func formatList() string {
+	return strings.Join(planFormats[:len(planFormats)-1], ", ") + " or " + planFormats[len(planFormats)-1]
+}
+
 func (a *App) renderPlan(p diff.Plan, format string) error {
 	switch format {
 	case "json":
 		return render.JSON(a.Out, p)
+	case "terraform-report":
+		return render.TerraformReport(a.Out, p)
+	case "codequality":
+		// The merge request shows these lines: usernames masked, as in its comment.
+		return render.CodeQuality(a.Out, review.MaskDiagnostics(p.Diagnostics))
 	case "markdown":
 		// The reviewer's form: what blocks first, identical changes collapsed.
 		return render.ReviewMarkdown(a.Out, p, render.ReviewOptions{ShowUnmanaged: a.showUnmanaged})
