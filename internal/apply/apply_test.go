@@ -465,7 +465,7 @@ func checkOnlyPlanned(t *testing.T, p diff.Plan, before, after state.Snapshot) {
 // its course, its user (enrolments, memberships) and Moodle's errorcode.
 func checkFailureDiagnostics(t *testing.T, p diff.Plan, res Result) {
 	t.Helper()
-	ds := FailureDiagnostics(p, res)
+	ds := FailureDiagnostics(p, res, true) // expanded: one per change
 	if want := res.Count(Failed) + res.Count(Unknown); len(ds) != want || len(ds.Errors()) != want {
 		t.Fatalf("%d failure diagnostics for %d failed or unknown changes: %v", len(ds), want, ds)
 	}

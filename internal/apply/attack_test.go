@@ -183,7 +183,7 @@ func TestAuditRecordsOldAndNewValues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, _ := Run(context.Background(), w.client, p, obs, Options{Settled: func(c string, rs []ChangeResult) { _ = log.Course(c, rs) }})
+	res, _ := Run(context.Background(), w.client, p, obs, Options{Settled: log.Course})
 	if err := log.Finish("completed", "", res); err != nil {
 		t.Fatal(err)
 	}
@@ -272,13 +272,14 @@ func crashingApply(t *testing.T, path string) {
 	}
 	settled := 0
 	_, _ = Run(context.Background(), w.client, p, obs, Options{
-		Settled: func(course string, rs []ChangeResult) {
+		Settled: func(course string, rs []ChangeResult) error {
 			if settled++; settled == 2 {
 				panic("crash in the middle of an apply")
 			}
 			if err := log.Course(course, rs); err != nil {
 				t.Error(err)
 			}
+			return nil
 		}})
 	t.Fatal("the apply did not crash")
 }

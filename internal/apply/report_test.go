@@ -34,7 +34,7 @@ func TestReport(t *testing.T) {
 		}
 	}
 
-	r := NewReport(StatusOf(partial), partial, FailureDiagnostics(diff.Plan{}, partial))
+	r := NewReport(StatusOf(partial), partial, FailureDiagnostics(diff.Plan{}, partial, false))
 	if r.Summary != (Summary{Applied: 1, Failed: 1, Unknown: 1, NotAttempted: 1}) {
 		t.Errorf("summary %+v", r.Summary)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/enrolctl/enrolctl/internal/diff"
 	"github.com/enrolctl/enrolctl/internal/moodle"
@@ -41,10 +42,13 @@ type ChangeResult struct {
 // Result is the outcome of every change of a plan, in plan order.
 type Result struct {
 	Changes []ChangeResult `json:"changes"`
-	// Interrupted says the run was stopped (its context cancelled, e.g. by SIGINT):
-	// the call in flight was finished and its outcomes verified, nothing more was
-	// sent, and the changes not sent are NotAttempted.
-	Interrupted bool `json:"interrupted,omitempty"`
+	// Interrupted says the run was stopped before its end (its context cancelled by
+	// SIGINT or SIGTERM or a lost lease, or the audit record failing) with changes
+	// left: the call in flight was finished (or, past Options.Grace, given up: its
+	// changes are Unknown), nothing more was sent, and the changes not sent are
+	// NotAttempted. Stopped says why.
+	Interrupted bool   `json:"interrupted,omitempty"`
+	Stopped     string `json:"stopped,omitempty"`
 	// WriteCalls counts the write calls made (resends by the client included).
 	WriteCalls int `json:"write_calls,omitempty"`
 }
@@ -72,8 +76,17 @@ type Options struct {
 	// not land (default 3; 1 disables resending).
 	Attempts int
 	// Settled, when set, is called with the final outcomes of some changes of a course
-	// as soon as they are known (for the audit trail), one call at a time.
-	Settled func(course string, results []ChangeResult)
+	// as soon as they are known (for the audit trail), one call at a time. An error
+	// (the audit record could not be written) stops the run before its next write
+	// call: nothing is applied that cannot be recorded.
+	Settled func(course string, results []ChangeResult) error
+	// Retry, when set, is called before each write call is sent again (by the client
+	// after a lost answer, or after a re-read showed changes that did not land), to
+	// say it and record it. An error stops the run as Settled's does.
+	Retry func(Retry) error
+	// Grace bounds the wait for the write call in flight once the run is stopped
+	// (default 15s); past it the call is given up and its changes are Unknown.
+	Grace time.Duration
 }
 
 // Run applies the plan's changes to Moodle. observed must be the state the plan's
@@ -86,16 +99,39 @@ type Options struct {
 // concurrently and a thousand renewals take one call. A course whose change failed
 // stops there: its later stages are not attempted; other courses go on.
 //
-// Cancelling ctx stops the run between write calls, never during one: the call in
-// flight is finished (its outcome verified and reported), and what was not sent is
-// reported NotAttempted with Result.Interrupted set.
+// Cancelling ctx stops the run between write calls: the call in flight is finished
+// (its outcome verified and reported) if it ends within Options.Grace, else given up
+// and its changes reported Unknown; nothing is sent again, and what was not sent is
+// reported NotAttempted with Result.Interrupted set. A failing Options.Settled or
+// Options.Retry (the audit record) stops it the same way.
 func Run(ctx context.Context, client *moodle.Client, p diff.Plan, observed state.Snapshot, opts Options) (Result, error) {
 	if opts.Attempts <= 0 {
 		opts.Attempts = 3
 	}
-	r := &runner{client: client, plan: p, dir: observed.Directory, opts: opts, stop: ctx,
+	if opts.Grace <= 0 {
+		opts.Grace = 15 * time.Second
+	}
+	r := &runner{client: client, plan: p, dir: observed.Directory, opts: opts, stop: ctx, halted: make(chan struct{}),
 		courses: map[string]*courseRun{}, res: Result{Changes: make([]ChangeResult, len(p.Changes))}}
-	ctx = context.WithoutCancel(ctx) // a write call, once sent, is seen through
+	// A write call, once sent, is seen through: a stop ends it only after Grace.
+	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	done := make(chan struct{})
+	defer close(done)
+	go func(stop context.Context) {
+		select {
+		case <-stop.Done():
+		case <-r.halted:
+		case <-done:
+			return
+		}
+		select {
+		case <-time.After(opts.Grace):
+			cancel()
+		case <-done:
+		}
+	}(ctx)
+	ctx = moodle.WithWriteHooks(wctx, moodle.WriteHooks{BeforeResend: r.onResend, Stop: r.stopCh(done)})
 	for i, c := range p.Changes {
 		r.res.Changes[i] = ChangeResult{Address: c.Address, Course: c.Course, Kind: c.Kind, Action: c.Action, User: changeUser(c), Outcome: NotAttempted}
 		if _, ok := r.courses[c.Course]; ok {
@@ -119,7 +155,14 @@ func Run(ctx context.Context, client *moodle.Client, p diff.Plan, observed state
 	}
 	r.flush()
 	r.run(ctx)
-	r.res.Interrupted = r.stop.Err() != nil
+	if why := r.stopped(); why != "" {
+		for _, c := range r.res.Changes {
+			if c.Outcome == NotAttempted || c.Outcome == Unknown {
+				r.res.Interrupted, r.res.Stopped = true, why
+				break
+			}
+		}
+	}
 	return r.res, nil
 }
 
@@ -130,6 +173,10 @@ type runner struct {
 	dir    state.Directory
 	opts   Options
 	stop   context.Context // cancelled: send nothing more
+	// halted is closed, and haltErr set, when recording failed: send nothing more.
+	halted   chan struct{}
+	haltOnce sync.Once
+	haltErr  error
 
 	mu        sync.Mutex
 	res       Result
@@ -160,6 +207,68 @@ func (cr *courseRun) set(c state.Course) {
 	for _, g := range c.Groups {
 		cr.groupIDs[g.Name] = g.ID
 	}
+}
+
+// halt stops the run because its record could not be written.
+func (r *runner) halt(err error) {
+	r.haltOnce.Do(func() {
+		r.mu.Lock()
+		r.haltErr = err
+		r.mu.Unlock()
+		close(r.halted)
+	})
+}
+
+// stopped says why the run must send nothing more, or "".
+func (r *runner) stopped() string {
+	select {
+	case <-r.halted:
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return r.haltErr.Error()
+	default:
+	}
+	if r.stop.Err() != nil {
+		if cause := context.Cause(r.stop); cause != nil && !errors.Is(cause, context.Canceled) {
+			return cause.Error()
+		}
+		return "interrupted"
+	}
+	return ""
+}
+
+// stopCh is closed once the run is stopped or halted (or done: Run returned).
+func (r *runner) stopCh(done <-chan struct{}) <-chan struct{} {
+	ch := make(chan struct{})
+	go func() {
+		select {
+		case <-r.stop.Done():
+		case <-r.halted:
+		case <-done:
+		}
+		close(ch)
+	}()
+	return ch
+}
+
+// onResend says and records a resend; it refuses it once the run is stopped.
+func (r *runner) onResend(rs moodle.Resend) error {
+	if why := r.stopped(); why != "" {
+		return errors.New(why)
+	}
+	if r.opts.Retry == nil {
+		return nil
+	}
+	reason := "no answer"
+	if rs.Reason != nil {
+		reason = rs.Reason.Error()
+	}
+	if err := r.opts.Retry(Retry{Function: rs.Function, Courses: rs.Courses, Items: rs.Items, Attempt: rs.Attempt,
+		Attempts: rs.Attempts, Reason: reason}); err != nil {
+		r.halt(err)
+		return err
+	}
+	return nil
 }
 
 func (r *runner) report(i int, o Outcome, err error) {
@@ -209,7 +318,9 @@ func (r *runner) flush() {
 		for j, i := range idx[:n] {
 			out[j] = r.res.Changes[i]
 		}
-		r.opts.Settled(course, out)
+		if err := r.opts.Settled(course, out); err != nil {
+			r.halt(err)
+		}
 		idx = idx[n:]
 	}
 }
@@ -242,7 +353,7 @@ func (r *runner) run(ctx context.Context) {
 			ops[k] = append(ops[k], i)
 		}
 		for _, k := range order {
-			if r.stop.Err() != nil {
+			if r.stopped() != "" {
 				return // the rest stays NotAttempted
 			}
 			r.op(ctx, ops[k])
@@ -269,11 +380,26 @@ func (r *runner) op(ctx context.Context, idx []int) {
 	pending := idx
 	attempt, first := 1, true
 	for len(pending) > 0 {
-		if !first && r.stop.Err() != nil {
+		if !first && r.stopped() != "" {
 			for _, i := range pending {
 				r.report(i, NotAttempted, nil)
 			}
 			return
+		}
+		if !first && r.opts.Retry != nil {
+			// Sent again after a re-read showed they did not land: said and recorded.
+			courses := map[string]bool{}
+			for _, i := range pending {
+				courses[r.plan.Changes[i].Course] = true
+			}
+			if err := r.opts.Retry(Retry{Function: "local_enrolctl_write", Courses: len(courses), Items: len(pending),
+				Attempt: attempt, Attempts: r.opts.Attempts, Reason: "a re-read of the course showed they did not land"}); err != nil {
+				r.halt(err)
+				for _, i := range pending {
+					r.report(i, NotAttempted, nil)
+				}
+				return
+			}
 		}
 		first = false
 		send, sent := r.build(pending)
@@ -305,6 +431,12 @@ func (r *runner) op(ctx context.Context, idx []int) {
 			case moodle.Failed:
 				err := cmp.Or(o.Err, callErr, error(&moodle.Error{ErrorCode: o.ErrorCode, Message: o.Message}))
 				switch {
+				case transient(err):
+					// The database, not the item: the course rolled back whole; check
+					// and send it again.
+					for _, k := range ks {
+						unknown = append(unknown, sent[k])
+					}
 				case o.Index >= 0 && o.Index < len(sent):
 					// The course rolled back at one item: that one failed, the others
 					// are sent again without it.
@@ -313,10 +445,6 @@ func (r *runner) op(ctx context.Context, idx []int) {
 						if k != o.Index {
 							rollback = append(rollback, sent[k])
 						}
-					}
-				case transient(err):
-					for _, k := range ks {
-						unknown = append(unknown, sent[k]) // rolled back, but check
 					}
 				default:
 					for _, k := range ks {
@@ -333,7 +461,7 @@ func (r *runner) op(ctx context.Context, idx []int) {
 				}
 			}
 		}
-		lastTry := attempt >= r.opts.Attempts || r.stop.Err() != nil
+		lastTry := attempt >= r.opts.Attempts || r.stopped() != ""
 		again := r.resolve(ctx, unknown, callErrOr(callErr, wr), lastTry)
 		if len(unknown) > 0 || len(notSent) > 0 {
 			attempt++
@@ -386,6 +514,14 @@ func (r *runner) resolve(ctx context.Context, idx []int, err error, lastTry bool
 	if len(idx) == 0 {
 		return nil
 	}
+	if why := r.stopped(); why != "" && moodle.MayStillRun(err) {
+		// Given up once stopped: no re-read (the site may be what hangs); the next plan
+		// shows what landed.
+		for _, i := range idx {
+			r.report(i, Unknown, fmt.Errorf("%v; the apply was stopped (%s) while this write was in flight: run plan to see whether it landed", err, why))
+		}
+		return nil
+	}
 	var ids []int64
 	seen := map[int64]bool{}
 	for _, i := range idx {
@@ -418,6 +554,9 @@ func (r *runner) resolve(ctx context.Context, idx []int, err error, lastTry bool
 		switch live := fresh[r.courses[c.Course].course.ID]; {
 		case satisfied(c, live):
 			r.report(i, Applied, nil)
+		case moodle.MayStillRun(err):
+			// Never sent again while the first call may still be running.
+			r.report(i, Unknown, fmt.Errorf("%v; the write may still be running on the site, so it was not sent again: run plan once it has finished", err))
 		case lastTry:
 			r.report(i, Failed, err)
 		default:
@@ -446,9 +585,12 @@ func errorCode(err error) string {
 }
 
 // transientCodes are Moodle errors that say nothing about the request itself.
-var transientCodes = []string{"dmlwriteexception", "dmlreadexception", "dbtransactionfailed", "sitemaintenance", "dmltransactionexception"}
+var transientCodes = []string{"dmlwriteexception", "dmlreadexception", "dbtransactionfailed", "sitemaintenance", "dmltransactionexception", "dbconnectionfailed"}
 
 func transient(err error) bool {
+	if moodle.MayStillRun(err) {
+		return false
+	}
 	var te *moodle.TransportError
 	return errors.As(err, &te) || slices.Contains(transientCodes, moodle.Code(err))
 }

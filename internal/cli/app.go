@@ -13,6 +13,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
+
+	"github.com/enrolctl/enrolctl/internal/apply"
 )
 
 // Streams are the standard streams a command uses.
@@ -70,6 +72,11 @@ type App struct {
 
 	// atExit runs when the command ends (releasing the sandbox lock).
 	atExit []func() error
+
+	// Test hooks: openAudit opens the audit file (a disk that fills up), and
+	// leaseHolderGone replaces apply.HolderGone (a killed process).
+	openAudit       func(path string) (apply.AuditFile, error)
+	leaseHolderGone func(apply.Holder) bool
 }
 
 // Main runs enrolctl with args and returns the process exit code.
@@ -80,11 +87,20 @@ func Main(args []string, s Streams) int {
 		return exitFailure
 	}
 	app := &App{Streams: s, Getenv: os.Getenv, Dir: wd}
-	// SIGINT and SIGTERM cancel the context: apply finishes the write in flight,
-	// completes its audit record and exits 130. A second signal kills as usual.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	go func() { <-ctx.Done(); stop() }()
+	// SIGINT and SIGTERM cancel the context, the signal its cause: apply finishes the
+	// write in flight (or gives it up after a grace period), completes its audit record
+	// and exits 130 or 143. A second signal kills as usual.
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		if sig, ok := <-sigs; ok {
+			signal.Reset(os.Interrupt, syscall.SIGTERM)
+			cancel(&signalError{sig: sig})
+		}
+	}()
 	return app.RunContext(ctx, args)
 }
 
@@ -133,11 +149,13 @@ what no spec owns. With no site configured, commands run against a sandbox Moodl
 	root.PersistentFlags().StringVar(&a.configPath, "config", "", "configuration file (default: $ENROLCTL_CONFIG, else enrolctl.yaml or enrolctl.hcl in the current folder or the nearest folder above it)")
 	root.PersistentFlags().StringVar(&a.siteName, "site", "", "site to use, from the configuration's sites")
 	root.PersistentFlags().BoolVar(&a.noColor, "no-color", false, "never colour output")
-	// apply is the one command that writes to Moodle: it alone connects with the site's
-	// token; the others use its read-only token when it names one (site.go).
+	// apply is the one command that writes enrolments (unlock frees its lease): they
+	// alone connect with the site's token; the others use its read-only token when it
+	// names one (site.go).
 	root.AddCommand(a.validateCommand(), a.planCommand(), writesMoodle(a.applyCommand()), a.sandboxCommand(), a.doctorCommand(), a.importCommand(), a.participantsCommand(), a.coursesCommand(), a.cohortsCommand(), a.expiringCommand(), a.commentCommand(), a.fetchPlanCommand(), a.versionCommand())
 	// The first steps and reading saved plans (cobra lists commands by name).
 	root.AddCommand(a.initCommand(), a.showCommand(), a.fmtCommand())
+	root.AddCommand(writesMoodle(a.unlockCommand()))
 	versionFlag(root)
 	return root
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -45,8 +44,14 @@ type applyRun struct {
 	ran      bool // apply.Run returned: res holds every change's outcome
 	res      apply.Result
 	failures diag.Diagnostics // of the changes that did not land
+	tookOver string           // whose lease this run's replaced, and why
 	warnings diag.Diagnostics
 	auditLog string
+	// id is the run's id: its audit lines' and its lease's (the holder names it).
+	id string
+	// lease is the site's apply lease once taken: execute releases it before the
+	// audit record ends, to record the release.
+	lease *siteLease
 }
 
 func (a *App) applyCommand() *cobra.Command {
@@ -75,7 +80,7 @@ each change, and the diagnostics.`,
 			if f.format != "text" && f.format != "json" {
 				return fmt.Errorf("-o %s: want text or json", f.format)
 			}
-			f.run = &applyRun{}
+			f.run = &applyRun{id: apply.NewRunID()}
 			if len(args) == 1 {
 				f.run.plan = args[0]
 			}
@@ -214,7 +219,10 @@ func recheck(ctx context.Context, pl *planned) error {
 
 // siteLease is the apply lease of a real site; nil (no lease) for the sandbox, which
 // its file lock already serialises.
-type siteLease struct{ l *apply.Lease }
+type siteLease struct {
+	l  *apply.Lease
+	id string
+}
 
 // takeLease takes the site's apply lease through the plugin, waiting up to
 // --lock-timeout for another apply to finish.
@@ -223,15 +231,13 @@ func (a *App) takeLease(ctx context.Context, conn *siteConn, f applyFlags) (*sit
 		return &siteLease{}, nil
 	}
 	prov := a.provenance(conn)
-	host, _ := os.Hostname()
-	holder := fmt.Sprintf("%s@%s pid %d", prov.Actor, host, os.Getpid())
-	if prov.Job != "" {
-		holder += " " + prov.Job
-	}
+	// The run id makes the holder unique per run: two applies in separate PID
+	// namespaces of one host may both be pid 1.
+	holder := apply.ThisProcess(prov.Actor, f.run.id, prov.Job).String()
 	if f.lockTimeout > 0 {
 		fmt.Fprintf(a.Err, "Waiting up to %s for the site's apply lease...\n", f.lockTimeout)
 	}
-	l, err := apply.AcquireLease(ctx, conn.client, apply.LeaseOptions{Holder: holder, Wait: f.lockTimeout})
+	l, err := apply.AcquireLease(ctx, conn.client, apply.LeaseOptions{Holder: holder, Wait: f.lockTimeout, Gone: a.leaseHolderGone})
 	var held *apply.LeaseHeldError
 	if errors.As(err, &held) {
 		return nil, refused(err, "")
@@ -239,7 +245,13 @@ func (a *App) takeLease(ctx context.Context, conn *siteConn, f applyFlags) (*sit
 	if err != nil {
 		return nil, &exitError{code: exitFailure, err: err}
 	}
-	return &siteLease{l: l}, nil
+	if l.TookOver != "" {
+		fmt.Fprintf(a.Err, "Note: %s.\n", l.TookOver)
+		f.run.tookOver = l.TookOver
+	}
+	sl := &siteLease{l: l, id: f.run.id}
+	f.run.lease = sl
+	return sl, nil
 }
 
 // ctx is the context writes run under: cancelled by a signal, or when the lease is lost.
@@ -250,10 +262,16 @@ func (s *siteLease) ctx(parent context.Context) context.Context {
 	return s.l.Context()
 }
 
-func (s *siteLease) release(ctx context.Context) {
-	if s.l != nil {
-		_ = s.l.Release(ctx)
+// release gives the lease back (retried) and says what became of it, for the audit
+// record: "released", or why not. "" for the sandbox, and when already released.
+func (s *siteLease) release(ctx context.Context) string {
+	if s == nil || s.l == nil {
+		return ""
 	}
+	if err := s.l.Release(ctx); err != nil {
+		return fmt.Sprintf("not released: %v", err)
+	}
+	return "released"
 }
 
 // execute runs the plan, reports per course, keeps the audit record and saves the
@@ -270,11 +288,19 @@ func (a *App) execute(ctx context.Context, pl *planned, planFile string, f apply
 		// Who lifted the limits is the record's actor; that they were lifted, and how, is here.
 		notes = append(slices.Clone(notes), "removal limits lifted on the command line (--allow-removals; never in protected courses)")
 	}
-	audit, err := apply.StartAudit(auditPath, apply.AuditStart{
+	if f.run.tookOver != "" {
+		notes = append(slices.Clone(notes), f.run.tookOver)
+	}
+	start := apply.AuditStart{
+		Run:        f.run.id,
 		Provenance: a.provenance(pl.conn),
 		Site:       pl.conn.name, SiteURL: pl.conn.urlForAudit(),
 		Plan: planFile, PlanCommit: pl.plan.Commit, Notes: notes,
-	}, pl.plan)
+	}
+	if f.run.lease != nil && f.run.lease.l != nil {
+		start.Lease, start.LeaseHolder = f.run.id, f.run.lease.l.Holder()
+	}
+	audit, err := a.startAudit(auditPath, start, pl.plan)
 	if err != nil {
 		return fmt.Errorf("%w; nothing was applied (apply writes nothing it cannot record)", err)
 	}
@@ -290,24 +316,44 @@ func (a *App) execute(ctx context.Context, pl *planned, planFile string, f apply
 	var auditErr error
 	res, err = apply.Run(ctx, pl.conn.client, pl.plan, pl.observed, apply.Options{
 		Progress: progress.report,
-		Settled: func(course string, rs []apply.ChangeResult) {
-			if err := audit.Course(course, rs); err != nil && auditErr == nil {
+		Settled: func(course string, rs []apply.ChangeResult) error {
+			err := audit.Course(course, rs)
+			if err != nil && auditErr == nil {
 				auditErr = err
 			}
+			return err
+		},
+		Retry: func(r apply.Retry) error {
+			// One line per call sent again, as it happens, and in the record.
+			fmt.Fprintf(a.Err, "Retrying %s (%d change(s) in %d course(s)), attempt %d of %d: %s\n",
+				r.Function, r.Items, r.Courses, r.Attempt, r.Attempts, r.Reason)
+			err := audit.Retry(r)
+			if err != nil && auditErr == nil {
+				auditErr = err
+			}
+			return err
 		},
 	})
 	progress.done()
+	stopCode := interruptedCode(ctx) // before the release ends the lease's context
+	// The lease is given back before the record ends, so that the record says whether
+	// it was; a release that fails is retried, then said.
+	if released := f.run.lease.release(ctx); released != "" {
+		audit.Lease(released)
+		if released != "released" {
+			fmt.Fprintf(a.Err, "Warning: the site's apply lease %s was %s. The next apply on this host takes it over; from another host, run `enrolctl unlock %s` once you know this apply is over, or wait for it to expire (2 minutes).\n",
+				f.run.id, released, f.run.id)
+		}
+	}
 	if err != nil {
-		_ = audit.Finish("failed", err.Error(), res)
+		_ = audit.Finish(string(apply.StatusFailed), err.Error(), res)
 		return err
 	}
 	f.run.ran, f.run.res, f.run.auditLog = true, res, a.rel(auditPath)
-	f.run.failures = apply.FailureDiagnostics(pl.plan, res)
-	status := "completed"
-	if res.Interrupted {
-		status = "interrupted"
-	}
-	if err := audit.Finish(status, "", res); err != nil && auditErr == nil {
+	f.run.failures = apply.FailureDiagnostics(pl.plan, res, a.expandPlan)
+	// The record's status is the report's (docs/audit.md).
+	status := apply.StatusOf(res)
+	if err := audit.Finish(string(status), res.Stopped, res); err != nil && auditErr == nil {
 		auditErr = err
 	}
 	if pl.conn.sandbox != nil {
@@ -318,18 +364,31 @@ func (a *App) execute(ctx context.Context, pl *planned, planFile string, f apply
 	a.printDiagnostics(f.run.failures)
 	a.printResult(res)
 	if auditErr != nil {
-		fmt.Fprintln(a.Err, "Warning: the audit record is incomplete:", auditErr)
-	} else {
-		fmt.Fprintf(a.Out, "Audit record appended to %s.\n", a.rel(auditPath))
+		// Nothing is applied that cannot be recorded: the run stopped before its next
+		// write call.
+		return &exitError{code: exitFailure, err: fmt.Errorf("%w; apply stopped before its next write call, since it writes nothing it cannot record: the outcomes above are what was written to Moodle (run plan to see what is left)", auditErr)}
 	}
+	fmt.Fprintf(a.Out, "Audit record appended to %s.\n", a.rel(auditPath))
 	if res.Interrupted {
-		fmt.Fprintln(a.Err, "Interrupted: the write in flight was finished and recorded; nothing more was sent. Run plan to see what is left.")
-		return &exitError{code: exitInterrupted}
+		fmt.Fprintf(a.Err, "Interrupted: nothing more was sent after the write in flight, whose outcome is above (%s). Run plan to see what is left.\n", res.Stopped)
+		return &exitError{code: stopCode}
 	}
 	if !res.OK() {
 		return errReported
 	}
 	return nil
+}
+
+// startAudit starts the audit record at path (a.openAudit's file when set, in tests).
+func (a *App) startAudit(path string, start apply.AuditStart, p diff.Plan) (*apply.AuditLog, error) {
+	if a.openAudit == nil {
+		return apply.StartAudit(path, start, p)
+	}
+	f, err := a.openAudit(path)
+	if err != nil {
+		return nil, err
+	}
+	return apply.StartAuditFile(f, path, start, p)
 }
 
 // provenance says who runs this apply, from which commit and merge request.
@@ -362,6 +421,7 @@ type progressReporter struct {
 	bar    *progressbar.ProgressBar
 	a      *App
 	failed int
+	said   map[string]bool // course and error of the failures said
 }
 
 func (a *App) progress(total int) *progressReporter {
@@ -379,8 +439,17 @@ func (pr *progressReporter) report(r apply.ChangeResult) {
 		return
 	}
 	if r.Outcome == apply.Failed {
-		// A line as it happens; the diagnostic, with course, user and errorcode, follows.
+		// A line as it happens, once per course and error: the diagnostics that follow
+		// count the changes that failed alike.
 		pr.failed++
+		key := r.Course + "\x00" + r.Error
+		if pr.said[key] {
+			return
+		}
+		if pr.said == nil {
+			pr.said = map[string]bool{}
+		}
+		pr.said[key] = true
 		fmt.Fprintf(pr.a.Err, "failed: %s: %s\n", r.Address, r.Error)
 	}
 }

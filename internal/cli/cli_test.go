@@ -51,7 +51,7 @@ func TestScripts(t *testing.T) {
 			env.Values["moodlesite"] = &moodleSite{}
 			return nil
 		},
-		Cmds: withByHandCmds(withMoodleSiteCmds(withReviewCmds(map[string]func(ts *testscript.TestScript, neg bool, args []string){
+		Cmds: withFaultCmds(withByHandCmds(withMoodleSiteCmds(withReviewCmds(map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"validplan": func(ts *testscript.TestScript, neg bool, args []string) {
 				if len(args) != 1 {
 					ts.Fatalf("usage: validplan FILE")
@@ -85,6 +85,6 @@ func TestScripts(t *testing.T) {
 				}
 				checkNoToken(ts)
 			},
-		}))),
+		})))),
 	})
 }

@@ -1,8 +1,11 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"os"
+	"syscall"
 
 	"github.com/enrolctl/enrolctl/internal/diag"
 	"github.com/enrolctl/enrolctl/internal/render"
@@ -18,10 +21,38 @@ const (
 	// exitUnformatted: fmt --check found files not in the canonical layout (terraform
 	// fmt -check's 3).
 	exitUnformatted = 3
-	// exitInterrupted ends an apply stopped by SIGINT or SIGTERM, as a shell reports a
-	// process killed by SIGINT.
-	exitInterrupted = 130
+	// An apply stopped by a signal exits as a shell reports a process the signal
+	// killed: 128 + its number.
+	exitInterrupted = 130 // SIGINT (Ctrl-C)
+	exitTerminated  = 143 // SIGTERM (a CI job cancelled, a container stopped)
 )
+
+// signalError is the cause of a context cancelled by a signal (Main).
+type signalError struct{ sig os.Signal }
+
+func (e *signalError) Error() string { return fmt.Sprintf("interrupted (%s)", signalName(e.sig)) }
+
+func signalName(s os.Signal) string {
+	if s == syscall.SIGTERM {
+		return "SIGTERM"
+	}
+	return "SIGINT"
+}
+
+// interruptedCode is the exit code of an apply that ctx stopped: 143 for SIGTERM, 130
+// for SIGINT or a cancellation without a signal (tests, Ctrl-C at the prompt), and 1
+// for the rest (the lease lost, the audit record failing).
+func interruptedCode(ctx context.Context) int {
+	cause := context.Cause(ctx)
+	var se *signalError
+	switch {
+	case errors.As(cause, &se) && se.sig == syscall.SIGTERM:
+		return exitTerminated
+	case errors.As(cause, &se), cause == nil, errors.Is(cause, context.Canceled):
+		return exitInterrupted
+	}
+	return exitFailure
+}
 
 // errChanges ends a successful plan --detailed-exitcode that found changes or drift.
 var errChanges = errors.New("the plan has changes or drift")

@@ -10,8 +10,9 @@ import (
 )
 
 // printResult reports, per course, how many changes were applied, failed, are
-// unknown or were not attempted, listing the last; the failures themselves are
-// diagnostics (apply.FailureDiagnostics), printed before.
+// unknown or were not attempted, in counts: the changes not attempted are listed only
+// with --expand (-o json has them all); the failures themselves are diagnostics
+// (apply.FailureDiagnostics), printed before. An interrupted apply never says complete.
 func (a *App) printResult(res apply.Result) {
 	type tally struct{ applied, failed, unknown, skipped int }
 	per := map[string]*tally{}
@@ -46,23 +47,32 @@ func (a *App) printResult(res apply.Result) {
 			unknown = fmt.Sprintf(", %d unknown", t.unknown)
 		}
 		fmt.Fprintf(a.Out, "course %s: %d applied, %d failed%s, %d not attempted\n", course, t.applied, t.failed, unknown, t.skipped)
+		if !a.expandPlan {
+			continue
+		}
 		for _, r := range res.Changes {
 			if r.Course == course && r.Outcome == apply.NotAttempted {
 				fmt.Fprintf(a.Out, "  not attempted  %s\n", r.Address)
 			}
 		}
 	}
-	applied, failed, skipped := res.Count(apply.Applied), res.Count(apply.Failed), res.Count(apply.NotAttempted)
-	failed += res.Count(apply.Unknown)
-	if failed == 0 && skipped == 0 {
+	applied, failed, unknown, skipped := res.Count(apply.Applied), res.Count(apply.Failed), res.Count(apply.Unknown), res.Count(apply.NotAttempted)
+	counts := fmt.Sprintf("%d applied, %d failed", applied, failed)
+	if unknown > 0 {
+		counts += fmt.Sprintf(", %d unknown", unknown)
+	}
+	counts += fmt.Sprintf(", %d not attempted", skipped)
+	if skipped > 0 && !a.expandPlan {
+		counts += " (--expand lists them)"
+	}
+	switch {
+	case res.Interrupted:
+		fmt.Fprintf(a.Out, "Apply interrupted: %s. Run apply again: it converges the rest.\n", counts)
+	case failed+unknown+skipped == 0:
 		fmt.Fprintf(a.Out, "Apply complete: %d change(s) applied.\n", applied)
-		return
+	default:
+		fmt.Fprintf(a.Out, "Apply incomplete: %s. Fix the errors reported and run apply again: it converges the rest.\n", counts)
 	}
-	if res.Interrupted {
-		fmt.Fprintf(a.Out, "Apply interrupted: %d applied, %d failed, %d not attempted. Run apply again: it converges the rest.\n", applied, failed, skipped)
-		return
-	}
-	fmt.Fprintf(a.Out, "Apply incomplete: %d applied, %d failed, %d not attempted. Fix the errors reported and run apply again: it converges the rest.\n", applied, failed, skipped)
 }
 
 // applyReport is the apply report document (-o json) of a run that ended with err:

@@ -23,8 +23,7 @@ func TestPrintResultPartialFailure(t *testing.T) {
 	want := `
 course A: 1 applied
 course B: 1 applied, 1 failed, 1 not attempted
-  not attempted  course/B/method/cohort:X:student
-Apply incomplete: 2 applied, 1 failed, 1 not attempted. Fix the errors reported and run apply again: it converges the rest.
+Apply incomplete: 2 applied, 1 failed, 1 not attempted (--expand lists them). Fix the errors reported and run apply again: it converges the rest.
 `
 	if out.String() != want {
 		t.Errorf("printResult:\n%s\nwant:\n%s", out.String(), want)
@@ -46,7 +45,7 @@ func TestApplyFailureIsADiagnostic(t *testing.T) {
 	}}
 	var errOut strings.Builder
 	a := &App{Streams: Streams{Err: &errOut}}
-	a.printDiagnostics(apply.FailureDiagnostics(p, res))
+	a.printDiagnostics(apply.FailureDiagnostics(p, res, false))
 	want := "specs/b.yaml:4:7: course B, user 21009539: update course/B/enrolment/manual/21009539 failed (Moodle errorcode invalidrole): Role 9 cannot be assigned in course 4.\n"
 	if errOut.String() != want {
 		t.Errorf("diagnostics:\n%s\nwant:\n%s", errOut.String(), want)

@@ -22,6 +22,9 @@ const (
 	// PluginPrivacy exports and deletes lease holders (privacy provider), ships
 	// cli/create_role.php and requires Moodle 5.1; same functions as 2026113004.
 	PluginPrivacy int64 = 2026120700
+	// PluginLeasePrevious answers, when an acquire replaced an expired lease, whose it
+	// was (previous, previous_expires), so that apply can say it took it over.
+	PluginLeasePrevious int64 = 2026120701
 )
 
 // Plugin is one version of local_enrolctl: its $plugin->version and $plugin->release.
@@ -40,6 +43,7 @@ var Plugins = []Plugin{
 	{PluginReadService, "2.0.2"},
 	{PluginCourseRows, "2.1.0"},
 	{PluginPrivacy, "2.1.0"},
+	{PluginLeasePrevious, "2.1.1"},
 }
 
 // Oldest is the oldest plugin this enrolctl speaks to.

@@ -23,8 +23,14 @@ type Config struct {
 	URL string
 	// Token is the web-service token. It is sent only in request bodies.
 	Token string
-	// HTTPClient defaults to a client with a 60s timeout.
+	// HTTPClient defaults to a client with a 60s timeout, the timeout of reads. A
+	// write call's timeout is WriteTimeout plus WriteTimePerItem for each item it
+	// carries, never less than HTTPClient's: a write is never given up while it may
+	// still be running within what a site needs for it.
 	HTTPClient *http.Client
+	// WriteTimeout (default 60s) and WriteTimePerItem (default 40ms: 5,000 items, close
+	// to a minute on a real site, get 4m20s).
+	WriteTimeout, WriteTimePerItem time.Duration
 	// Concurrency bounds parallel requests (default 4).
 	Concurrency int
 	// ReadRetries is how many times a failed read is retried (default 3).
@@ -47,6 +53,8 @@ type Client struct {
 	// pluginVersion is local_enrolctl's version once SiteStatus has read it: it picks
 	// the contract's read limits.
 	pluginVersion atomic.Int64
+	// writeHTTP is HTTPClient without its timeout: write calls carry their own.
+	writeHTTP *http.Client
 
 	maxWriteItems, maxWriteBytes int
 }
@@ -74,6 +82,15 @@ func New(cfg Config) (*Client, error) {
 	hc := *cfg.HTTPClient
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	cfg.HTTPClient = &hc
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = 60 * time.Second
+	}
+	if cfg.WriteTimePerItem <= 0 {
+		cfg.WriteTimePerItem = 40 * time.Millisecond
+	}
+	// Writes set their own deadline (writeTimeout), so their client has none.
+	whc := hc
+	whc.Timeout = 0
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = 4
 	}
@@ -91,7 +108,7 @@ func New(cfg Config) (*Client, error) {
 		cfg.Backoff = 500 * time.Millisecond
 	}
 	return &Client{cfg: cfg, endpoint: u.String() + "/webservice/rest/server.php", sem: make(chan struct{}, cfg.Concurrency),
-		maxWriteItems: maxWriteItems, maxWriteBytes: maxWriteBytes}, nil
+		writeHTTP: &whc, maxWriteItems: maxWriteItems, maxWriteBytes: maxWriteBytes}, nil
 }
 
 func isLoopback(host string) bool {
@@ -133,7 +150,25 @@ func (c *Client) write(ctx context.Context, fn string, args *Form, out any) erro
 	return c.call(ctx, fn, args, out)
 }
 
+// writeTimeout is how long a write call of n items may take before it is given up
+// (and its outcome is unknown: it may still be running).
+func (c *Client) writeTimeout(n int) time.Duration {
+	return max(c.cfg.WriteTimeout+time.Duration(n)*c.cfg.WriteTimePerItem, c.cfg.HTTPClient.Timeout)
+}
+
+// writeItems calls a write function carrying n items, under its own deadline
+// (writeTimeout), once.
+func (c *Client) writeItems(ctx context.Context, fn string, n int, args *Form, out any) error {
+	ctx, cancel := context.WithTimeout(ctx, c.writeTimeout(n))
+	defer cancel()
+	return c.callWith(ctx, c.writeHTTP, fn, args, out)
+}
+
 func (c *Client) call(ctx context.Context, fn string, args *Form, out any) error {
+	return c.callWith(ctx, c.cfg.HTTPClient, fn, args, out)
+}
+
+func (c *Client) callWith(ctx context.Context, hc *http.Client, fn string, args *Form, out any) error {
 	select {
 	case c.sem <- struct{}{}:
 		defer func() { <-c.sem }()
@@ -143,7 +178,7 @@ func (c *Client) call(ctx context.Context, fn string, args *Form, out any) error
 	c.calls.Add(1)
 	body := args.encode("wstoken", c.cfg.Token, "wsfunction", fn, "moodlewsrestformat", "json")
 	start := time.Now()
-	err := c.do(ctx, fn, body, out)
+	err := c.do(ctx, hc, fn, body, out)
 	if c.cfg.Log != nil {
 		outcome := "ok"
 		if err != nil {
@@ -154,18 +189,27 @@ func (c *Client) call(ctx context.Context, fn string, args *Form, out any) error
 	return err
 }
 
-func (c *Client) do(ctx context.Context, fn, body string, out any) error {
+func (c *Client) do(ctx context.Context, hc *http.Client, fn, body string, out any) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, strings.NewReader(body))
 	if err != nil {
 		return &TransportError{Function: fn, Err: err}
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
-	resp, err := c.cfg.HTTPClient.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		// net/http errors quote the URL, never the body, so the token cannot leak here;
-		// redact anyway in case a proxy echoes it.
-		return &TransportError{Function: fn, Err: errors.New(c.redact(err.Error()))}
+		// redact anyway in case a proxy echoes it. Whether it timed out or was cancelled
+		// is kept: such a call may still be running on the site.
+		te := &TransportError{Function: fn, Err: errors.New(c.redact(err.Error()))}
+		var ne net.Error
+		switch {
+		case errors.Is(err, context.Canceled):
+			te.Err = fmt.Errorf("%w: %s", context.Canceled, c.redact(err.Error()))
+		case errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout():
+			te.Timeout = true
+		}
+		return te
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
@@ -206,7 +250,8 @@ func (c *Client) decode(fn string, data []byte, out any) error {
 		}
 		if json.Unmarshal(trimmed, &e) == nil && e.ErrorCode != "" {
 			// Moodle echoes parameters in messages (invalidparameter does), the token too.
-			return &Error{Function: fn, ErrorCode: c.redact(e.ErrorCode), Message: c.redact(e.Message), DebugInfo: c.redact(e.DebugInfo), Exception: c.redact(e.Exception)}
+			// Some messages are HTML (dbconnectionfailed's three paragraphs): kept as text.
+			return &Error{Function: fn, ErrorCode: c.redact(e.ErrorCode), Message: c.redact(PlainText(e.Message)), DebugInfo: c.redact(PlainText(e.DebugInfo)), Exception: c.redact(e.Exception)}
 		}
 	}
 	if len(trimmed) == 0 || trimmed[0] == '<' {

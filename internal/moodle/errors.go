@@ -1,8 +1,11 @@
 package moodle
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"html"
+	"net/http"
 	"strings"
 )
 
@@ -59,9 +62,15 @@ type TransportError struct {
 	Function string
 	Status   int // HTTP status, 0 when no response arrived
 	Err      error
+	// Timeout: no answer came in the call's time (writeTimeout): a write may still be
+	// running on the site.
+	Timeout bool
 }
 
 func (e *TransportError) Error() string {
+	if e.Timeout {
+		return fmt.Sprintf("moodle: %s: no answer in time (%v)", e.Function, e.Err)
+	}
 	if e.Status != 0 {
 		return fmt.Sprintf("moodle: %s: HTTP %d: %v", e.Function, e.Status, e.Err)
 	}
@@ -84,4 +93,38 @@ func Code(err error) string {
 		return me.ErrorCode
 	}
 	return ""
+}
+
+// MayStillRun says whether a write that failed with err may still be running on the
+// site: it timed out, was given up (interrupted), or a gateway timed out waiting for it.
+// Such a call is never sent again while it may run; its outcome is read back later.
+func MayStillRun(err error) bool {
+	var te *TransportError
+	if !errors.As(err, &te) {
+		return false
+	}
+	return te.Timeout || te.Status == http.StatusGatewayTimeout || errors.Is(te.Err, context.Canceled) || errors.Is(te.Err, context.DeadlineExceeded)
+}
+
+// PlainText reduces an HTML message (Moodle's dbconnectionfailed is three paragraphs)
+// to one line of text: tags dropped, entities decoded, white space collapsed. Text
+// that holds no closing tag, <br> or entity is returned as it is ("a < b" stays).
+func PlainText(s string) string {
+	if !strings.Contains(s, "</") && !strings.Contains(s, "<br") && !strings.Contains(s, "&") {
+		return s
+	}
+	var b strings.Builder
+	in := false
+	for _, r := range s {
+		switch {
+		case r == '<':
+			in = true
+			b.WriteByte(' ')
+		case r == '>' && in:
+			in = false
+		case !in:
+			b.WriteRune(r)
+		}
+	}
+	return strings.Join(strings.Fields(html.UnescapeString(b.String())), " ")
 }

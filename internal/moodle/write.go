@@ -228,9 +228,9 @@ func (w *writer) send(ctx context.Context, parts []coursePart, outcomes map[int6
 	for attempt := 0; ; attempt++ {
 		*calls++
 		var raw rawJSON
-		err := w.c.write(ctx, writeFunction, w.form(pending), &raw)
+		err := w.c.writeItems(ctx, writeFunction, countItems(pending), w.form(pending), &raw)
 		if err != nil {
-			if transient(err) && attempt < retries && w.c.sleep(ctx, attempt) {
+			if transient(err) && attempt < retries && w.resend(ctx, attempt, pending, err) {
 				continue
 			}
 			for _, p := range pending {
@@ -250,9 +250,82 @@ func (w *writer) send(ctx context.Context, parts []coursePart, outcomes map[int6
 		if len(pending) == 0 {
 			return nil
 		}
-		if attempt >= retries || !w.c.sleep(ctx, attempt) {
-			return nil // the deadlocked courses keep their Failed outcome
+		if attempt >= retries || !w.resend(ctx, attempt, pending, outcomes[pending[0].course].Err) {
+			return nil // the courses not sent again keep their failure
 		}
+		// A resent course starts over: its earlier failure is not its outcome any more.
+		for _, p := range pending {
+			o := outcomes[p.course]
+			o.Outcome, o.ErrorCode, o.Message, o.Index, o.Err = Applied, "", "", -1, nil
+		}
+	}
+}
+
+func countItems(parts []coursePart) int {
+	n := 0
+	for _, p := range parts {
+		n += len(p.items)
+	}
+	return n
+}
+
+// Resend is a write call about to be sent again after a transient failure.
+type Resend struct {
+	Function string
+	// Courses and Items say what the call carries.
+	Courses, Items int
+	// Attempt is the number of the send about to be made (2 for the first resend), of
+	// at most Attempts.
+	Attempt, Attempts int
+	// Reason is the failure that makes it resend.
+	Reason error
+	// Delay is the wait before it is sent.
+	Delay time.Duration
+}
+
+// WriteHooks let the caller of a write see and stop its resends.
+type WriteHooks struct {
+	// BeforeResend is called before each resend (to say it, and record it); an error
+	// stops the resend: the call's outcome stays unknown.
+	BeforeResend func(Resend) error
+	// Stop, once closed, stops resends and ends the wait before one.
+	Stop <-chan struct{}
+}
+
+type hooksKey struct{}
+
+// WithWriteHooks returns ctx carrying h for the writes made with it.
+func WithWriteHooks(ctx context.Context, h WriteHooks) context.Context {
+	return context.WithValue(ctx, hooksKey{}, h)
+}
+
+// resend says whether to send pending again after failure err, once the attempt's
+// backoff has passed: not when the hooks refuse or stop it, or ctx ends.
+func (w *writer) resend(ctx context.Context, attempt int, pending []coursePart, err error) bool {
+	h, _ := ctx.Value(hooksKey{}).(WriteHooks)
+	if h.Stop != nil {
+		select {
+		case <-h.Stop:
+			return false
+		default:
+		}
+	}
+	d := w.c.backoff(attempt)
+	if h.BeforeResend != nil {
+		if h.BeforeResend(Resend{Function: writeFunction, Courses: len(pending), Items: countItems(pending),
+			Attempt: attempt + 2, Attempts: w.c.cfg.WriteRetries + 1, Reason: err, Delay: d}) != nil {
+			return false
+		}
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-h.Stop:
+		return false
+	case <-t.C:
+		return true
 	}
 }
 
@@ -312,7 +385,7 @@ func (w *writer) record(parts []coursePart, raw rawJSON, outcomes map[int64]*Cou
 			if deadlock(r.ErrorCode, r.Message) {
 				resend = append(resend, p)
 			}
-			o.Outcome, o.ErrorCode, o.Message, o.Index = Failed, r.ErrorCode, w.c.redact(r.Message), -1
+			o.Outcome, o.ErrorCode, o.Message, o.Index = Failed, r.ErrorCode, w.c.redact(PlainText(r.Message)), -1
 			if r.Index != nil && *r.Index >= 0 && *r.Index < len(sent) && sent[*r.Index].course == p.course {
 				o.Index = sent[*r.Index].index
 			}
@@ -320,11 +393,6 @@ func (w *writer) record(parts []coursePart, raw rawJSON, outcomes map[int64]*Cou
 		default:
 			o.Outcome, o.Err = Unknown, fmt.Errorf("moodle: %s: course %d: unknown status %q", writeFunction, p.course, w.c.redact(r.Status))
 		}
-	}
-	// A resent course starts over: its earlier deadlock is not its outcome any more.
-	for _, p := range resend {
-		o := outcomes[p.course]
-		o.Outcome, o.ErrorCode, o.Message, o.Index, o.Err = Applied, "", "", -1, nil
 	}
 	return resend
 }
@@ -351,12 +419,18 @@ func (w *writer) form(parts []coursePart) *Form {
 	return f
 }
 
-// transient says whether a whole-call failure may be resent: no answer, HTTP 5xx, an
-// answer that is not JSON (cut short), or a database deadlock.
+// transient says whether a whole-call failure may be resent: no answer (a dropped
+// connection), HTTP 5xx, an answer that is not JSON (cut short), a database deadlock or
+// a database that could not be reached. Never a call that may still be running (it
+// timed out, was given up, or a gateway timed out waiting for it): resending it would
+// run it twice at once.
 func transient(err error) bool {
+	if MayStillRun(err) {
+		return false
+	}
 	var te *TransportError
 	if errors.As(err, &te) {
-		if errors.Is(te.Err, context.Canceled) || errors.Is(te.Err, context.DeadlineExceeded) || errors.Is(te.Err, ErrRedirect) {
+		if errors.Is(te.Err, ErrRedirect) {
 			return false
 		}
 		return te.Status == 0 || te.Status >= 500 || te.Status == 200 || te.Status == 429
@@ -365,8 +439,10 @@ func transient(err error) bool {
 	return errors.As(err, &me) && deadlock(me.ErrorCode, me.Message)
 }
 
+// deadlock says whether a failure rolled everything back for a reason that resending
+// may cure: a deadlock, a serialization failure, a database that could not be reached.
 func deadlock(code, message string) bool {
-	if code == "dmlwriteexception" || code == "dmltransactionexception" {
+	if code == "dmlwriteexception" || code == "dmltransactionexception" || code == "dbconnectionfailed" {
 		return true
 	}
 	m := strings.ToLower(message)
@@ -381,17 +457,9 @@ func messageOf(err error) string {
 	return err.Error()
 }
 
-// sleep waits the attempt's backoff: Backoff doubled per attempt, with ±50% jitter so
-// that runners that failed together do not resend together. False when ctx ends first.
-func (c *Client) sleep(ctx context.Context, attempt int) bool {
+// backoff is the attempt's wait: Backoff doubled per attempt, with ±50% jitter so
+// that runners that failed together do not resend together.
+func (c *Client) backoff(attempt int) time.Duration {
 	d := c.cfg.Backoff << min(attempt, 10)
-	d = d/2 + time.Duration(rand.Int64N(int64(d)+1))
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
+	return d/2 + time.Duration(rand.Int64N(int64(d)+1))
 }

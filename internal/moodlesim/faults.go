@@ -86,3 +86,45 @@ func (s *Sim) FaultsInjected() int {
 	}
 	return s.faults.injected
 }
+
+// courseFault makes a course's part of local_enrolctl_write fail in its transaction.
+type courseFault struct {
+	code, message string
+	left          int // failures still to inject; < 0: until cleared
+}
+
+// FailCourse makes the next times writes of one course fail (every one when times is
+// 0) as the plugin reports a course whose transaction failed: the course's first item,
+// errorcode and message (say dbconnectionfailed with its HTML, or dmlwriteexception),
+// nothing of that course written; the other courses of the call go on.
+func (s *Sim) FailCourse(courseID int64, errorcode, message string, times int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.courseFaults == nil {
+		s.courseFaults = map[int64]*courseFault{}
+	}
+	left := times
+	if times <= 0 {
+		left = -1
+	}
+	s.courseFaults[courseID] = &courseFault{code: errorcode, message: message, left: left}
+}
+
+// ClearCourseFaults stops FailCourse's faults.
+func (s *Sim) ClearCourseFaults() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.courseFaults = nil
+}
+
+// courseFault answers the injected failure of a course, if any (under s.mu).
+func (s *Sim) courseFault(courseID int64) *wsError {
+	f := s.courseFaults[courseID]
+	if f == nil || f.left == 0 {
+		return nil
+	}
+	if f.left > 0 {
+		f.left--
+	}
+	return &wsError{Exception: exWrite, ErrorCode: f.code, Message: f.message}
+}

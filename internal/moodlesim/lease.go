@@ -16,6 +16,10 @@ type leaseAnswer struct {
 	Acquired bool   `json:"acquired"`
 	Holder   string `json:"holder"`
 	Expires  int64  `json:"expires"`
+	// Previous and PreviousExpires name the expired lease an acquire replaced (plugin
+	// 2.1.1): the caller says it took it over.
+	Previous        string `json:"previous,omitempty"`
+	PreviousExpires int64  `json:"previous_expires,omitempty"`
 }
 
 func leaseArgs(a args) (name, holder string, err *wsError) {
@@ -30,8 +34,8 @@ func leaseArgs(a args) (name, holder string, err *wsError) {
 }
 
 // acquireLease is local_enrolctl_acquire_lease: acquired when nobody holds the lease,
-// it expired, or holder already holds it (renewed); otherwise the current holder and
-// its expiry.
+// it expired (then previous names its holder), or holder already holds it (renewed);
+// otherwise the current holder and its expiry.
 func acquireLease(c *ctx, a args) (any, *wsError) {
 	name, holder, err := leaseArgs(a)
 	if err != nil {
@@ -42,12 +46,17 @@ func acquireLease(c *ctx, a args) (any, *wsError) {
 		return nil, invalidParam("ttl must be between 10 and 3600 seconds")
 	}
 	d, now := c.d(), c.t.now
-	if l, ok := d.Leases[name]; ok && l.Expires > now && l.Holder != holder {
-		return leaseAnswer{false, l.Holder, l.Expires}, nil
+	old, held := d.Leases[name]
+	if held && old.Expires > now && old.Holder != holder {
+		return leaseAnswer{Holder: old.Holder, Expires: old.Expires}, nil
 	}
 	l := Lease{Name: name, Holder: holder, Expires: now + ttl}
 	d.putLease(l)
-	return leaseAnswer{true, l.Holder, l.Expires}, nil
+	ans := leaseAnswer{Acquired: true, Holder: l.Holder, Expires: l.Expires}
+	if held && old.Holder != holder {
+		ans.Previous, ans.PreviousExpires = old.Holder, old.Expires
+	}
+	return ans, nil
 }
 
 // releaseLease is local_enrolctl_release_lease: releasing a lease another holder
@@ -68,4 +77,10 @@ func (s *Sim) Leases() []Lease {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return sortedLeases(s.d.Leases)
+}
+
+// HoldLease stores the lease name as held by holder for ttl seconds from now, as an
+// apply that then died (or runs elsewhere) would have left it.
+func (s *Sim) HoldLease(name, holder string, ttl int64) {
+	s.admin(func(t *tx) { t.d.putLease(Lease{Name: name, Holder: holder, Expires: t.now + ttl}) })
 }

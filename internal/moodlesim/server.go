@@ -48,6 +48,8 @@ type Sim struct {
 	writes  map[string]int
 	log     []Request
 	faults  *faultState
+	// courseFaults fail one course's writes (FailCourse).
+	courseFaults map[int64]*courseFault
 	// maxInputVars is PHP's max_input_vars (0: no limit).
 	maxInputVars int
 	// The deadlock fault (deadlock.go): how long a write holds its transaction open,

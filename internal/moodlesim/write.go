@@ -286,6 +286,9 @@ func runCourse(c *ctx, op writeOp, b *courseBatch) (int, *wsError) {
 	if _, ok := c.d().Courses[b.courseID]; !ok || b.courseID == SiteCourseID {
 		return 0, localErr("unknowncourse", b.courseID)
 	}
+	if err := c.s.courseFault(b.courseID); err != nil {
+		return 0, err
+	}
 	for i, it := range b.items {
 		id, err := op.run(c, b.courseID, it)
 		if err != nil {

@@ -223,14 +223,14 @@ func TestLeases(t *testing.T) {
 		return l
 	}
 	t0 := testNow.Unix()
-	if got := acquire("ci-1", "60"); got != (leaseAnswer{true, "ci-1", t0 + 60}) {
+	if got := acquire("ci-1", "60"); got != (leaseAnswer{Acquired: true, Holder: "ci-1", Expires: t0 + 60}) {
 		t.Errorf("first acquire: %+v", got)
 	}
-	if got := acquire("laptop", "60"); got != (leaseAnswer{false, "ci-1", t0 + 60}) {
+	if got := acquire("laptop", "60"); got != (leaseAnswer{Holder: "ci-1", Expires: t0 + 60}) {
 		t.Errorf("second holder: %+v", got)
 	}
 	now = now.Add(30 * time.Second)
-	if got := acquire("ci-1", "60"); got != (leaseAnswer{true, "ci-1", t0 + 90}) {
+	if got := acquire("ci-1", "60"); got != (leaseAnswer{Acquired: true, Holder: "ci-1", Expires: t0 + 90}) {
 		t.Errorf("renewal: %+v", got)
 	}
 	st.admin.ok(nil, "local_enrolctl_release_lease", "name", "apply", "holder", "laptop") // not the holder: no-op
@@ -238,7 +238,8 @@ func TestLeases(t *testing.T) {
 		t.Errorf("after a foreign release: %+v", got)
 	}
 	now = now.Add(61 * time.Second)
-	if got := acquire("laptop", "600"); got != (leaseAnswer{true, "laptop", now.Unix() + 600}) {
+	// An expired lease is taken over, and the answer names whose it was.
+	if got := acquire("laptop", "600"); got != (leaseAnswer{Acquired: true, Holder: "laptop", Expires: now.Unix() + 600, Previous: "ci-1", PreviousExpires: t0 + 90}) {
 		t.Errorf("after expiry: %+v", got)
 	}
 	st.admin.ok(nil, "local_enrolctl_release_lease", "name", "apply", "holder", "laptop")

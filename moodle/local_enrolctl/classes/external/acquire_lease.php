@@ -82,6 +82,8 @@ class acquire_lease extends external_api {
             'acquired' => new external_value(PARAM_BOOL, 'true when the caller holds the lease now'),
             'holder' => new external_value(PARAM_RAW, 'the holder now'),
             'expires' => new external_value(PARAM_INT, 'when the current holding expires (unix time)'),
+            'previous' => new external_value(PARAM_RAW, 'the holder of the expired lease this acquire replaced', VALUE_OPTIONAL),
+            'previous_expires' => new external_value(PARAM_INT, 'when that lease expired (unix time)', VALUE_OPTIONAL),
         ]);
     }
 }

@@ -40,7 +40,8 @@ class lease {
      * @param string $name
      * @param string $holder
      * @param int $ttl seconds
-     * @return array [acquired => bool, holder => current holder, expires => its expiry]
+     * @return array [acquired => bool, holder => current holder, expires => its expiry, and when an expired
+     *     lease of another holder was replaced, previous => its holder, previous_expires => its expiry]
      */
     public static function acquire(string $name, string $holder, int $ttl): array {
         return self::locked($name, function () use ($name, $holder, $ttl) {
@@ -53,7 +54,12 @@ class lease {
             $mine = ['holder' => $holder, 'expires' => $now + $ttl];
             // The account that took it: the privacy provider exports and deletes leases by account.
             set_config('lease_' . $name, json_encode($mine + ['userid' => (int)$USER->id]), 'local_enrolctl');
-            return ['acquired' => true] + $mine;
+            $answer = ['acquired' => true] + $mine;
+            if ($current && $current['holder'] !== $holder) {
+                // The caller says whose expired lease it took over.
+                $answer += ['previous' => $current['holder'], 'previous_expires' => $current['expires']];
+            }
+            return $answer;
         });
     }
 
