@@ -14,6 +14,7 @@ import (
 //	byhand enrol COURSE USER          a manual enrolment (student)
 //	byhand member COURSE GROUP USER   a manual group membership
 //	byhand self COURSE NAME           an enabled self enrolment method
+//	byhand user COURSE USER FIRST LAST  a new user, enrolled by hand
 //
 // and envsubst FILE, which expands $VAR in FILE.
 func withByHandCmds(cmds map[string]func(ts *testscript.TestScript, neg bool, args []string)) map[string]func(ts *testscript.TestScript, neg bool, args []string) {
@@ -46,6 +47,16 @@ func withByHandCmds(cmds map[string]func(ts *testscript.TestScript, neg bool, ar
 				ts.Fatalf("byhand: no group %s in %s", args[2], args[1])
 			}
 			sim.AddMember(group, userID(ts, sim, args[3]))
+		case args[0] == "user" && len(args) == 5:
+			// byhand user COURSE USERNAME FIRSTNAME LASTNAME: a new user, enrolled by hand.
+			sim.AddUser(moodlesim.User{Username: args[2], Firstname: args[3], Lastname: args[4], Email: args[2] + "@example.edu", Auth: "manual"})
+			var manual int64
+			for _, in := range sim.Instances(course) {
+				if in.Enrol == "manual" {
+					manual = in.ID
+				}
+			}
+			sim.Enrol(manual, userID(ts, sim, args[2]), student, 0, 0, false)
 		case args[0] == "self" && len(args) == 3:
 			sim.AddInstance(moodlesim.Instance{Enrol: "self", CourseID: course, Name: args[2], RoleID: student, Status: moodlesim.InstanceEnabled})
 		default:

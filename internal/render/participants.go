@@ -226,11 +226,25 @@ func ParticipantsCSV(w io.Writer, ps []Participant) error {
 	cw := csv.NewWriter(w)
 	_ = cw.Write([]string{"fullname", "username", "idnumber", "email", "roles", "groups", "methods", "status", "last_access", "end"})
 	for _, p := range ps {
-		_ = cw.Write([]string{p.Fullname, p.Username, p.IDNumber, p.Email, strings.Join(p.Roles, "; "),
-			strings.Join(p.Groups, "; "), strings.ReplaceAll(methodsText(p.Enrolments), ", ", "; "), string(p.Status), p.LastAccess, p.End})
+		row := []string{p.Fullname, p.Username, p.IDNumber, p.Email, strings.Join(p.Roles, "; "),
+			strings.Join(p.Groups, "; "), strings.ReplaceAll(methodsText(p.Enrolments), ", ", "; "), string(p.Status), p.LastAccess, p.End}
+		for i := range row {
+			row[i] = csvCell(row[i])
+		}
+		_ = cw.Write(row)
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// csvCell keeps a cell from being read as a formula by a spreadsheet (OWASP CSV
+// injection): a cell starting with = + - @, a tab or a carriage return gets a leading
+// single quote, which spreadsheets show as text. A lone "-" (no value) is no formula.
+func csvCell(s string) string {
+	if s == "" || s == "-" || !strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return s
+	}
+	return "'" + s
 }
 
 func orDash(s string) string {

@@ -100,3 +100,15 @@ course L1-INFO-ALGO: 4 participants: 1 active, 1 suspended, 2 not current.
 		t.Errorf("CSV:\n%s\nwant last line %s", cs.String(), want)
 	}
 }
+
+// OWASP CSV injection: what a spreadsheet would run is written as text.
+func TestCSVCellFormulas(t *testing.T) {
+	for in, want := range map[string]string{
+		"=cmd|' /C calc'!A0": "'=cmd|' /C calc'!A0", "+1": "'+1", "-2+3": "'-2+3", "@SUM(A1)": "'@SUM(A1)",
+		"\tx": "'\tx", "\rx": "'\rx", "-": "-", "": "", "Ann Lee": "Ann Lee", "a=b": "a=b",
+	} {
+		if got := csvCell(in); got != want {
+			t.Errorf("csvCell(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
