@@ -42,6 +42,9 @@ read with GITHUB_TOKEN (permissions: actions: read, pull-requests: read).`,
 			if err != nil {
 				return err
 			}
+			if err := refuseNonPlan(a.path(out), out); err != nil {
+				return err
+			}
 			if err := os.WriteFile(a.path(out), redact.Bytes(got.Plan), 0o644); err != nil {
 				return fmt.Errorf("saving the plan: %w", err)
 			}

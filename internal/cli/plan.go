@@ -195,6 +195,9 @@ func (a *App) savePlan(out string, pl *planned) error {
 	if err != nil {
 		return err
 	}
+	if err := refuseNonPlan(a.path(out), out); err != nil {
+		return err
+	}
 	return writePlanFile(a.path(out), pl.plan, key)
 }
 
