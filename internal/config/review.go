@@ -110,11 +110,11 @@ func readFreeze(n *tree.Node, loc *time.Location, ds *diag.Diagnostics) (FreezeW
 // readInstant reads YYYY-MM-DD (a whole day in loc: its midnight, or for an end the
 // next midnight) or an RFC 3339 timestamp.
 func readInstant(s tree.Str, isEnd bool, loc *time.Location, ds *diag.Diagnostics) (time.Time, bool) {
-	if t, err := time.ParseInLocation(time.DateOnly, s.V, loc); err == nil {
+	if d, err := time.Parse(time.DateOnly, s.V); err == nil {
 		if isEnd {
-			t = time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, loc)
+			d = d.AddDate(0, 0, 1)
 		}
-		return t, true
+		return dayStart(d.Year(), d.Month(), d.Day(), loc), true // exact across time changes
 	}
 	if t, err := time.Parse(time.RFC3339, s.V); err == nil {
 		return t, true

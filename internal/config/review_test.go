@@ -134,3 +134,52 @@ func TestFreezeWindowsHCL(t *testing.T) {
 		t.Errorf("site = mask %v, freeze %+v", s.MaskUsernames, s.Freeze)
 	}
 }
+
+// Freeze windows are whole days where the time changes at midnight too: in
+// America/Santiago 2026-09-06 begins at 01:00 (-03), midnight being skipped, and a
+// window until 2026-09-05 covers that day's last hour (it lost it before).
+func TestFreezeWindowsAcrossDST(t *testing.T) {
+	src := lines(
+		"sites:",
+		"  a:",
+		"    url: https://a.example",
+		"    token_env: A",
+		"    timezone: America/Santiago",
+		"    freeze:",
+		"      - {name: Before, from: 2026-09-01, until: 2026-09-05}",
+		"      - {name: From, from: 2026-09-06, until: 2026-09-06}",
+		"      - {name: Autumn, from: 2026-04-04, until: 2026-04-04}",
+	)
+	c, ds := Parse("enrolctl.yaml", []byte(src))
+	if len(ds) != 0 {
+		t.Fatal(ds)
+	}
+	s := c.Sites[0]
+	utc := func(s string) time.Time {
+		t0, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return t0
+	}
+	tests := []struct {
+		at   string
+		want string
+	}{
+		{"2026-09-06T03:30:00Z", "Before"}, // 23:30 -04 on the 5th
+		{"2026-09-06T03:59:00Z", "Before"},
+		{"2026-09-06T04:00:00Z", "From"}, // 01:00 -03 on the 6th, its first instant
+		{"2026-09-07T02:59:00Z", "From"}, // 23:59 -03
+		{"2026-09-07T03:00:00Z", ""},
+		{"2026-04-04T02:59:00Z", ""},       // 23:59 -03 on the 3rd
+		{"2026-04-04T03:00:00Z", "Autumn"}, // midnight -03
+		{"2026-04-05T03:59:00Z", "Autumn"}, // the second 23:59 (-04): a 25-hour day
+		{"2026-04-05T04:00:00Z", ""},
+	}
+	for _, tt := range tests {
+		w, ok := s.ActiveFreeze(utc(tt.at))
+		if got := map[bool]string{true: w.Name}[ok]; got != tt.want {
+			t.Errorf("at %s: window %q, want %q", tt.at, got, tt.want)
+		}
+	}
+}
