@@ -379,6 +379,7 @@ type opKey struct {
 func (r *runner) op(ctx context.Context, idx []int) {
 	pending := idx
 	attempt, first := 1, true
+	why := "" // why pending is sent again
 	for len(pending) > 0 {
 		if !first && r.stopped() != "" {
 			for _, i := range pending {
@@ -393,7 +394,7 @@ func (r *runner) op(ctx context.Context, idx []int) {
 				courses[r.plan.Changes[i].Course] = true
 			}
 			if err := r.opts.Retry(Retry{Function: "local_enrolctl_write", Courses: len(courses), Items: len(pending),
-				Attempt: attempt, Attempts: r.opts.Attempts, Reason: "a re-read of the course showed they did not land"}); err != nil {
+				Attempt: attempt, Attempts: r.opts.Attempts, Reason: why}); err != nil {
 				r.halt(err)
 				for _, i := range pending {
 					r.report(i, NotAttempted, nil)
@@ -473,6 +474,14 @@ func (r *runner) op(ctx context.Context, idx []int) {
 			notSent = nil
 		}
 		pending = append(append(rollback, notSent...), again...)
+		switch {
+		case len(again) > 0:
+			why = "a re-read of the course showed they did not land"
+		case len(rollback) > 0:
+			why = "their course rolled back at another item, which failed"
+		default:
+			why = "an earlier call of the write failed as a whole"
+		}
 		slices.Sort(pending)
 	}
 }

@@ -442,7 +442,9 @@ func transient(err error) bool {
 // deadlock says whether a failure rolled everything back for a reason that resending
 // may cure: a deadlock, a serialization failure, a database that could not be reached.
 func deadlock(code, message string) bool {
-	if code == "dmlwriteexception" || code == "dmltransactionexception" || code == "dbconnectionfailed" {
+	// dmlreadexception: PostgreSQL restarting mid-call fails each course's transaction
+	// with it (measured on Moodle 5.1): rolled back, it is sent again.
+	if code == "dmlwriteexception" || code == "dmltransactionexception" || code == "dbconnectionfailed" || code == "dmlreadexception" {
 		return true
 	}
 	m := strings.ToLower(message)
