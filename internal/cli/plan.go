@@ -252,8 +252,25 @@ func (a *App) onlyCourses(desired state.Snapshot) (state.Snapshot, error) {
 		}
 	}
 	if len(kept) == 0 {
-		return desired, fmt.Errorf("--course %s matches no course the specs manage", strings.Join(a.courses, ","))
+		return desired, fmt.Errorf("--course %s matches no course the specs manage%s", strings.Join(a.courses, ","), courseCase(a.courses, desired))
 	}
 	desired.Courses = kept
 	return desired, nil
+}
+
+// courseCase suggests the shortnames patterns match but for case (l1-info-algo for
+// L1-INFO-ALGO): shortnames are case-sensitive, as in Moodle.
+func courseCase(patterns []string, desired state.Snapshot) string {
+	var found []string
+	for _, c := range desired.Courses {
+		for _, pat := range patterns {
+			if ok, _ := path.Match(strings.ToUpper(pat), strings.ToUpper(c.Shortname)); ok && !slices.Contains(found, c.Shortname) {
+				found = append(found, c.Shortname)
+			}
+		}
+	}
+	if len(found) == 0 || len(found) > 5 {
+		return ""
+	}
+	return fmt.Sprintf(" (shortnames are case-sensitive: did you mean %s?)", strings.Join(found, ", "))
 }

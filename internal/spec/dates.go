@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/enrolctl/enrolctl/internal/diag"
@@ -25,6 +26,7 @@ var (
 	// dayFirstPattern is a day written the European way: 31/08/2027, 31.08.2027, 31-08-2027.
 	dayFirstPattern = regexp.MustCompile(`^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$`)
 	dayPattern      = regexp.MustCompile(`^(\d{4})-(\d{2})-(\d{2})$`)
+	shortDayPattern = regexp.MustCompile(`^(\d{4})-(\d{1,2})-(\d{1,2})$`)
 	durationPattern = regexp.MustCompile(`^\+?\s*\d+\s*(s|m|h|d|w|y|mo|day|days|week|weeks|month|months|year|years)?$`)
 )
 
@@ -48,13 +50,21 @@ func parseDay(s string, loc *time.Location) (time.Time, error) {
 // 2027-08-31), the way the universities enrolctl serves write dates; "" when s is not
 // such a day or not a day of the calendar.
 func suggestDay(s string, loc *time.Location) string {
-	m := dayFirstPattern.FindStringSubmatch(s)
-	if m == nil {
+	var year string
+	var month, day int
+	if m := dayFirstPattern.FindStringSubmatch(s); m != nil {
+		day, _ = strconv.Atoi(m[1])
+		month, _ = strconv.Atoi(m[2])
+		year = m[3]
+	} else if m := shortDayPattern.FindStringSubmatch(s); m != nil {
+		// 2027-6-30: the day meant, with its leading zeros.
+		year = m[1]
+		month, _ = strconv.Atoi(m[2])
+		day, _ = strconv.Atoi(m[3])
+	} else {
 		return ""
 	}
-	day, _ := strconv.Atoi(m[1])
-	month, _ := strconv.Atoi(m[2])
-	iso := fmt.Sprintf("%s-%02d-%02d", m[3], month, day)
+	iso := fmt.Sprintf("%s-%02d-%02d", year, month, day)
 	if _, err := parseDay(iso, loc); err != nil {
 		return ""
 	}
@@ -91,8 +101,12 @@ func readDate(s tree.Str, field string, isEnd bool, loc *time.Location, ds *diag
 	default:
 		t, err := time.Parse(time.RFC3339, s.V)
 		if err != nil {
+			sug := suggestDay(s.V, loc)
+			if isEnd && strings.EqualFold(s.V, "never") {
+				sug = "never" // Never, NEVER: the word is lower case
+			}
 			*ds = append(*ds, diag.Errorf(s.Pos, "%s: bad date %q: use YYYY-MM-DD, an RFC 3339 timestamp (2027-06-30T18:00:00+02:00)%s", field, s.V, orNever(isEnd)).
-				WithSuggestion(suggestDay(s.V, loc)))
+				WithSuggestion(sug))
 			return date{Pos: s.Pos}
 		}
 		if err := tree.CheckDay(t.Year(), t.Month(), t.Day()); err != nil {

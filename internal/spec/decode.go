@@ -292,7 +292,12 @@ func (d *decoder) checkRole(s tree.Str) {
 	if d.siteRoles {
 		msg = fmt.Sprintf("unknown role %q: the site has no role with this shortname", s.V)
 	}
-	*d.ds = append(*d.ds, diag.Errorf(s.Pos, "%s", msg).WithSuggestion(SuggestRole(s.V, d.roles)))
+	sug := SuggestRole(s.V, d.roles)
+	if sug == "" && !d.siteRoles {
+		// A role of this site (tutor, observer) is not a typo: say where it is declared.
+		msg += "; a role your site has is declared in enrolctl.yaml, under roles: (in defaults or the site)"
+	}
+	*d.ds = append(*d.ds, diag.Errorf(s.Pos, "%s", msg).WithSuggestion(sug))
 }
 
 // roleTranslations are role names people type in other languages (or Moodle's display

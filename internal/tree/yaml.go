@@ -3,6 +3,7 @@ package tree
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"regexp"
 	"strconv"
@@ -37,7 +38,7 @@ func parseYAMLv3(file string, src []byte) ([]*Node, diag.Diagnostics) {
 			break
 		}
 		if err != nil {
-			ds = append(ds, yamlError(file, err))
+			ds = append(ds, yamlError(file, src, err))
 			break
 		}
 		if len(doc.Content) == 0 {
@@ -56,7 +57,7 @@ func parseYAMLv3(file string, src []byte) ([]*Node, diag.Diagnostics) {
 var yamlLine = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
 
 // yamlError turns a yaml.v3 syntax error, which only carries a line, into a diagnostic.
-func yamlError(file string, err error) diag.Diagnostic {
+func yamlError(file string, src []byte, err error) diag.Diagnostic {
 	msg := err.Error()
 	line := 0
 	if m := yamlLine.FindStringSubmatch(msg); m != nil {
@@ -72,7 +73,30 @@ func yamlError(file string, err error) diag.Diagnostic {
 	if line > 0 {
 		col = 1
 	}
+	text := lineOf(src, line)
+	indent := len(text) - len(strings.TrimLeft(text, " \t"))
+	switch {
+	case strings.HasPrefix(msg, "found character that cannot start any token") && strings.Contains(text[:indent], "\t"):
+		// yaml.v3 says this of a tab, which the terminal shows as blanks.
+		col = strings.Index(text, "\t") + 1
+		msg = "a tab in the indentation: YAML indents with spaces only (replace the tab by spaces)"
+	case strings.HasPrefix(msg, "mapping values are not allowed in this context") && line > 1:
+		col = indent + 1
+		msg = fmt.Sprintf("bad indentation: this line is indented by %d space(s), which matches no key above it; indent it like the key it belongs under", indent)
+	}
 	return diag.Errorf(diag.Pos{File: file, Line: line, Col: col}, "invalid YAML: %s", msg)
+}
+
+// lineOf is line n (1-based) of src, "" when there is none.
+func lineOf(src []byte, n int) string {
+	if n < 1 {
+		return ""
+	}
+	lines := strings.SplitN(string(src), "\n", n+1)
+	if len(lines) < n {
+		return ""
+	}
+	return strings.TrimRight(lines[n-1], "\r")
 }
 
 type converter struct {
