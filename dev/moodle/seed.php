@@ -43,7 +43,7 @@ require_once($CFG->dirroot . '/cohort/lib.php');
 require_once($CFG->dirroot . '/group/lib.php');
 require_once($CFG->libdir . '/enrollib.php');
 
-[$opts] = cli_get_params(['file' => '', 'extdb' => '', 'dbuser' => '', 'dbpass' => '']);
+[$opts] = cli_get_params(['file' => '', 'extdb' => '', 'extdbtype' => 'postgres', 'dbuser' => '', 'dbpass' => '']);
 $in = json_decode(file_get_contents($opts['file']), false, 512, JSON_THROW_ON_ERROR);
 \core\session\manager::set_user(get_admin());
 $started = microtime(true);
@@ -264,12 +264,24 @@ $say(count($rows) . ' manual group members added');
 
 // External database rows (idempotent: the table's primary key).
 if ($extrows) {
-    $ext = pg_connect(sprintf("host=127.0.0.1 dbname=%s user=%s password=%s", $opts['extdb'], $opts['dbuser'], $opts['dbpass']));
-    pg_query($ext, 'BEGIN');
-    foreach ($extrows as $r) {
-        pg_query_params($ext, 'INSERT INTO enrolments (course, username, role) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', $r);
+    if ($opts['extdbtype'] === 'mysqli') {
+        $ext = new mysqli('127.0.0.1', $opts['dbuser'], $opts['dbpass'], $opts['extdb']);
+        $ext->begin_transaction();
+        $insert = $ext->prepare('INSERT IGNORE INTO enrolments (course, username, role) VALUES (?, ?, ?)');
+        foreach ($extrows as $r) {
+            $insert->execute(array_values($r));
+        }
+        $ext->commit();
+    } else {
+        $ext = pg_connect(sprintf("host=127.0.0.1 dbname=%s user=%s password=%s", $opts['extdb'], $opts['dbuser'],
+            $opts['dbpass']));
+        pg_query($ext, 'BEGIN');
+        foreach ($extrows as $r) {
+            pg_query_params($ext, 'INSERT INTO enrolments (course, username, role) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
+                $r);
+        }
+        pg_query($ext, 'COMMIT');
     }
-    pg_query($ext, 'COMMIT');
     $say(count($extrows) . ' external database rows');
 }
 
