@@ -108,7 +108,7 @@ func TestConversionOnlyAddsManualEnrolments(t *testing.T) {
 			t.Errorf("unexpected change %s %s", ch.Action, ch.Address)
 			continue
 		}
-		if got := diff.FormatEnd(ch.Enrolment.End, paris); got != "2027-08-31" {
+		if got := state.FormatEnd(ch.Enrolment.End, paris); got != "2027-08-31" {
 			t.Errorf("%s ends %s, want 2027-08-31", ch.Address, got)
 		}
 		creates++

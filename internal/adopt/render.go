@@ -312,17 +312,16 @@ func mostCommon(users []user, f func(user) string, preferred string) string {
 }
 
 // endText writes an enrolment end the way specs say it: a day when the end is a
-// midnight in the site's zone (ends are exclusive: 2027-07-01T00:00 is until
-// 2027-06-30), an RFC 3339 timestamp otherwise, never for none.
+// midnight in the site's zone (ends are exclusive, state.LastDay: 2027-07-01T00:00 is
+// until 2027-06-30), an RFC 3339 timestamp otherwise, never for none.
 func endText(unix int64, loc *time.Location) string {
 	if unix == 0 {
 		return "never"
 	}
-	t := time.Unix(unix, 0).In(loc)
-	if t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 {
-		return t.AddDate(0, 0, -1).Format(time.DateOnly)
+	if day, ok := state.LastDay(unix, loc); ok {
+		return day.Format(time.DateOnly)
 	}
-	return t.Format(time.RFC3339)
+	return time.Unix(unix, 0).In(loc).Format(time.RFC3339)
 }
 
 // mainRole picks the role a spec writes for a user holding several: the one that

@@ -317,9 +317,9 @@ func (a *AuditLog) fields(fs []diff.FieldChange) []AuditField {
 func (a *AuditLog) value(f diff.Field, v diff.Value) any {
 	switch f {
 	case diff.FieldStart:
-		return diff.FormatStart(v.Int, a.loc)
+		return state.FormatStart(v.Int, a.loc)
 	case diff.FieldEnd:
-		return diff.FormatEnd(v.Int, a.loc)
+		return state.FormatEnd(v.Int, a.loc)
 	case diff.FieldEnabled, diff.FieldSuspended:
 		return v.Bool
 	case diff.FieldMaxUsers:
@@ -347,8 +347,8 @@ type auditEnrolment struct {
 }
 
 func (a *AuditLog) enrolment(e state.Enrolment) auditEnrolment {
-	return auditEnrolment{Username: e.Username, Method: e.Method, Roles: e.Roles, Start: diff.FormatStart(e.Start, a.loc),
-		End: diff.FormatEnd(e.End, a.loc), Suspended: e.Suspended, UserID: e.UserID}
+	return auditEnrolment{Username: e.Username, Method: e.Method, Roles: e.Roles, Start: state.FormatStart(e.Start, a.loc),
+		End: state.FormatEnd(e.End, a.loc), Suspended: e.Suspended, UserID: e.UserID}
 }
 
 // NewRunID is a run's id: when it started and 64 random bits. It names the run's audit

@@ -11,7 +11,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/enrolctl/enrolctl/internal/diff"
 	"github.com/enrolctl/enrolctl/internal/moodle"
 	"github.com/enrolctl/enrolctl/internal/state"
 )
@@ -125,7 +124,7 @@ func expiringIn(cs *moodle.CourseState, category string, now, limit int64, loc *
 			}
 		}
 		rows = append(rows, expiringRow{Course: c.Shortname, Category: category, Username: e.Username,
-			Fullname: names[e.Username], Roles: e.Roles, End: diff.FormatEnd(e.End, loc), EndUnix: e.End})
+			Fullname: names[e.Username], Roles: e.Roles, End: state.FormatEnd(e.End, loc), EndUnix: e.End})
 	}
 	return rows
 }

@@ -57,15 +57,15 @@ func brief(p Plan) []string {
 	return out
 }
 
-// show writes a value compactly: dates in UTC as FormatStart and FormatEnd show them.
+// show writes a value compactly: dates in UTC as plans show them.
 func show(f Field, v *Value) string {
 	switch f {
 	case FieldEnabled, FieldSuspended:
 		return fmt.Sprint(v.Bool)
 	case FieldStart:
-		return FormatStart(v.Int, time.UTC)
+		return state.FormatStart(v.Int, time.UTC)
 	case FieldEnd:
-		return FormatEnd(v.Int, time.UTC)
+		return state.FormatEnd(v.Int, time.UTC)
 	case FieldMaxUsers:
 		if v.Int == 0 {
 			return "unlimited"
@@ -554,35 +554,13 @@ func TestComputeDeterministic(t *testing.T) {
 	}
 }
 
-func TestFormatDates(t *testing.T) {
+// The site zone reaches the plan's fields (render shows them as days there).
+func TestPlanKeepsTheSiteZone(t *testing.T) {
 	paris, err := time.LoadLocation("Europe/Paris")
 	if err != nil {
 		t.Skip("no tzdata:", err)
 	}
 	midnightParis := time.Date(2027, 7, 1, 0, 0, 0, 0, paris).Unix()
-	afternoon := time.Date(2027, 6, 30, 14, 30, 0, 0, paris).Unix()
-	tests := []struct {
-		name       string
-		unix       int64
-		loc        *time.Location
-		start, end string
-	}{
-		{"zero", 0, paris, "none", "never"},
-		{"local midnight", midnightParis, paris, "2027-07-01", "2027-06-30"},
-		{"local midnight seen in UTC", midnightParis, nil, "2027-06-30T22:00:00Z", "2027-06-30T22:00:00Z"},
-		{"UTC midnight", end2027, nil, "2027-07-01", "2027-06-30"},
-		{"not midnight", afternoon, paris, "2027-06-30T14:30:00+02:00", "2027-06-30T14:30:00+02:00"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := []string{FormatStart(tt.unix, tt.loc), FormatEnd(tt.unix, tt.loc)}
-			if diff := cmp.Diff([]string{tt.start, tt.end}, got); diff != "" {
-				t.Errorf("(-want +got):\n%s", diff)
-			}
-		})
-	}
-
-	// The zone reaches the plan's fields.
 	desired := snap(state.Course{Shortname: "C", Methods: []state.Method{manualM}, Enrolments: []state.Enrolment{manual("u1", midnightParis, "student")}})
 	observed := snap(state.Course{Shortname: "C", Methods: []state.Method{manualM}})
 	p := ComputeWithOptions(desired, observed, Options{Location: paris})

@@ -16,7 +16,6 @@
 //     first. Checks that need only the catalogue and roles (unknown course, linked
 //     course, role, duplicate course) are made once, by spec.Load and spec.Resolve.
 //   - Stage(change) gives the apply stage of a change (see Ordering).
-//   - FormatStart and FormatEnd render enrolment dates the way plans show them.
 //   - Guard(changes, protected, observed, limits, approvals): what apply refuses (removals
 //     in protected courses, above the limits); Compute records it in Plan.Refusals and
 //     apply runs it again on the live state.
@@ -100,6 +99,7 @@
 // FieldChange values are typed (Value): booleans, integers (max_users; start and end as
 // unix seconds, 0 meaning none and never), text (group) and role lists. Plan.Timezone
 // records the site's zone (Options.Location) so that renderers show dates as whole days
-// there; FormatStart and FormatEnd do that. Creates list every managed field, with no
+// there (state.FormatStart and FormatEnd; ends are exclusive, state.LastDay). Creates
+// list every managed field, with no
 // Old; renderers may hide defaults.
 package diff

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/enrolctl/enrolctl/internal/diff"
+	"github.com/enrolctl/enrolctl/internal/state"
 )
 
 // driftSymbol marks an object made by hand in the text plan, as git marks untracked files.
@@ -50,7 +51,7 @@ func driftText(d diff.Drift, loc *time.Location) string {
 		}
 		s := "manual enrolment of a user the spec does not list, role " + roles
 		if e.End != 0 {
-			s += ", ends " + diff.FormatEnd(e.End, loc)
+			s += ", ends " + state.FormatEnd(e.End, loc)
 		}
 		if e.Suspended {
 			s += ", suspended"

@@ -11,7 +11,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/enrolctl/enrolctl/internal/diff"
 	"github.com/enrolctl/enrolctl/internal/state"
 )
 
@@ -122,7 +121,7 @@ func ParticipantsOf(c state.Course, users map[string]UserInfo, f Filter, now tim
 			counts[st]++
 			roles = append(roles, e.Roles...)
 			p.Enrolments = append(p.Enrolments, Enrolment{Method: e.Method, Status: st,
-				Start: diff.FormatStart(e.Start, loc), End: diff.FormatEnd(e.End, loc)})
+				Start: state.FormatStart(e.Start, loc), End: state.FormatEnd(e.End, loc)})
 		}
 		slices.Sort(roles)
 		p.Roles = slices.Compact(roles)
@@ -137,7 +136,7 @@ func ParticipantsOf(c state.Course, users map[string]UserInfo, f Filter, now tim
 		default:
 			p.Status = NotCurrent
 		}
-		p.End = diff.FormatEnd(accessEnd(es, enabled, now), loc)
+		p.End = state.FormatEnd(accessEnd(es, enabled, now), loc)
 		if f.selects(p, es) {
 			out = append(out, p)
 		}

@@ -31,9 +31,9 @@ func valueText(f diff.Field, v *diff.Value, loc *time.Location) string {
 	case diff.FieldEnabled, diff.FieldSuspended:
 		return strconv.FormatBool(v.Bool)
 	case diff.FieldStart:
-		return diff.FormatStart(v.Int, loc)
+		return state.FormatStart(v.Int, loc)
 	case diff.FieldEnd:
-		return diff.FormatEnd(v.Int, loc)
+		return state.FormatEnd(v.Int, loc)
 	case diff.FieldMaxUsers:
 		if v.Int == 0 {
 			return "unlimited"
@@ -178,7 +178,7 @@ func unmanagedText(u diff.Unmanaged, loc *time.Location) string {
 		}
 		s := "manual enrolment not in the specs, role " + roles
 		if e.End != 0 {
-			s += ", ends " + diff.FormatEnd(e.End, loc)
+			s += ", ends " + state.FormatEnd(e.End, loc)
 		}
 		if e.Suspended {
 			s += ", suspended"

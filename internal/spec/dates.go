@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/enrolctl/enrolctl/internal/diag"
+	"github.com/enrolctl/enrolctl/internal/state"
 	"github.com/enrolctl/enrolctl/internal/tree"
 )
 
@@ -92,7 +93,7 @@ func readDate(s tree.Str, field string, isEnd bool, loc *time.Location, ds *diag
 			return date{Pos: s.Pos}
 		}
 		if isEnd {
-			t = time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, loc)
+			t = state.DayEnd(t)
 		}
 		d.Unix = t.Unix()
 		return d

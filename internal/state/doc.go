@@ -14,5 +14,8 @@
 //     sorting, JSON and messages (for example "course/L1-INFO-ALGO/method/cohort:L1-INFO-2026:student").
 //   - Course.ManagedFingerprint: a hash of what enrolctl manages in a course, which a
 //     saved plan records and apply compares to refuse a stale plan.
+//   - DayEnd, LastDay, FormatStart, FormatEnd (days.go): end dates are exclusive (until
+//     2027-06-30 is 2027-07-01T00:00 in the site zone); the rule's one home, for specs,
+//     plans, the audit record and imports.
 //   - Directory: the site-wide facts a plan is checked against (users, cohorts, roles, courses).
 package state
