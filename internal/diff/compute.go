@@ -248,10 +248,6 @@ func (cp *coursePlanner) plan() {
 	cp.fillRemovals()
 }
 
-func (cp *coursePlanner) errorf(src state.Source, format string, args ...any) {
-	cp.diags = append(cp.diags, errorAt(src, format, args...))
-}
-
 // userError records an error about a user of the course, with its code and subject.
 func (cp *coursePlanner) userError(src state.Source, code diag.Code, user, format string, args ...any) {
 	cp.diags = append(cp.diags, errorAt(src, format, args...).About(code, diag.Subject{Course: cp.d.Shortname, User: user}))

@@ -16,15 +16,6 @@ func (f *Form) Set(key, val string) { f.keys = append(f.keys, key); f.vals = app
 // Int adds one integer leaf.
 func (f *Form) Int(key string, v int64) { f.Set(key, strconv.FormatInt(v, 10)) }
 
-// Bool adds one boolean leaf as Moodle wants it: 0 or 1, never true/false.
-func (f *Form) Bool(key string, v bool) {
-	if v {
-		f.Set(key, "1")
-	} else {
-		f.Set(key, "0")
-	}
-}
-
 // encode is the request body: the leaves in the order they were added, then the
 // fixed key-value pairs, which replace leaves of the same keys. The order matters:
 // PHP builds a list in the order its items come, and answers follow it; sorting the
@@ -58,6 +49,3 @@ func (f *Form) encode(fixed ...string) string {
 
 // item returns the bracket prefix of item i of list name: "name[i]".
 func item(name string, i int) string { return name + "[" + strconv.Itoa(i) + "]" }
-
-// field returns "prefix[key]".
-func field(prefix, key string) string { return prefix + "[" + key + "]" }

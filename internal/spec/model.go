@@ -36,18 +36,6 @@ type Policy struct {
 	methodsPrune tree.Bool
 }
 
-// Users returns the usernames the spec lists in its manual section, in file order.
-func (c *CourseSpec) Users() []string {
-	if c.manual == nil {
-		return nil
-	}
-	out := make([]string, len(c.manual.users))
-	for i, u := range c.manual.users {
-		out[i] = u.username
-	}
-	return out
-}
-
 type selector struct {
 	pos       diag.Pos
 	category  tree.Str
