@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"go.yaml.in/yaml/v3"
 
@@ -105,10 +107,10 @@ func Render(c state.Course, opts Options) Result {
 
 	var head strings.Builder
 	if opts.Header != "" {
-		fmt.Fprintf(&head, "# %s\n", opts.Header)
+		fmt.Fprintf(&head, "# %s\n", commentText(opts.Header))
 	}
 	for _, n := range res.Notes {
-		fmt.Fprintf(&head, "# Not in this spec: %s\n", n)
+		fmt.Fprintf(&head, "# Not in this spec: %s\n", commentText(n))
 	}
 	var b bytes.Buffer
 	b.WriteString(head.String())
@@ -379,4 +381,21 @@ func Conversions(c state.Course, opts Options) []Converted {
 		out[i] = Converted{Username: u.username, Role: u.role, Until: u.until, Suspended: u.suspended, Groups: u.groups}
 	}
 	return out
+}
+
+// commentText makes s safe on one YAML comment line: a note names what Moodle holds (a
+// plugin's name, a cohort), and a name with a line break would end the comment and
+// write YAML of its own (issue 19: "paypal\nmanual:\n  users: [admin]\n#" planned
+// + enrolment manual/admin). Control characters are written escaped, as Go quotes them.
+func commentText(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }

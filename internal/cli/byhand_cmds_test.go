@@ -2,6 +2,7 @@ package cli
 
 import (
 	"os"
+	"strings"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
@@ -15,6 +16,7 @@ import (
 //	byhand member COURSE GROUP USER   a manual group membership
 //	byhand self COURSE NAME           an enabled self enrolment method
 //	byhand user COURSE USER FIRST LAST  a new user, enrolled by hand
+//	byhand plugin COURSE NAME         an instance of an unknown plugin (\n: a line break)
 //
 // and envsubst FILE, which expands $VAR in FILE.
 func withByHandCmds(cmds map[string]func(ts *testscript.TestScript, neg bool, args []string)) map[string]func(ts *testscript.TestScript, neg bool, args []string) {
@@ -57,6 +59,10 @@ func withByHandCmds(cmds map[string]func(ts *testscript.TestScript, neg bool, ar
 				}
 			}
 			sim.Enrol(manual, userID(ts, sim, args[2]), student, 0, 0, false)
+		case args[0] == "plugin" && len(args) == 3:
+			// byhand plugin COURSE NAME: an instance of an enrol plugin enrolctl does not
+			// know, whatever its name (\n in NAME is a line break).
+			sim.AddInstance(moodlesim.Instance{Enrol: strings.ReplaceAll(args[2], `\n`, "\n"), CourseID: course, Status: moodlesim.InstanceEnabled})
 		case args[0] == "self" && len(args) == 3:
 			sim.AddInstance(moodlesim.Instance{Enrol: "self", CourseID: course, Name: args[2], RoleID: student, Status: moodlesim.InstanceEnabled})
 		default:
