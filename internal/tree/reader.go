@@ -31,7 +31,8 @@ func ReadObject(n *Node, what string, ds *diag.Diagnostics) *Obj {
 		*ds = append(*ds, diag.Errorf(n.Pos, "%s must be a mapping of fields, not %s", what, n.Kind))
 		return nil
 	}
-	return &Obj{N: n, What: what, ds: ds}
+	// Readers name a handful of keys: one allocation for them rather than four.
+	return &Obj{N: n, What: what, ds: ds, known: make([]string, 0, 8)}
 }
 
 // Errorf records an error at p.
@@ -64,13 +65,16 @@ func (o *Obj) Name(key string) string {
 
 // Done reports every field that was neither read nor declared Known.
 func (o *Obj) Done() {
-	var candidates []string
-	for _, k := range o.known {
-		candidates = append(candidates, o.Name(k))
-	}
+	var candidates []string // built at the first unknown field: most objects have none
 	for _, f := range o.N.Fields {
 		if slices.Contains(o.known, f.Key) {
 			continue
+		}
+		if candidates == nil {
+			candidates = make([]string, 0, len(o.known))
+			for _, k := range o.known {
+				candidates = append(candidates, o.Name(k))
+			}
 		}
 		kind := "field"
 		if f.Block {
