@@ -2,7 +2,8 @@
 // embedded so that `enrolctl init --ci` writes the very files docs/ci.md describes.
 //
 // Entry points: GitLab (gitlab/enrolctl.gitlab-ci.yml), GitHubWorkflow
-// (github/workflow.yml, which uses the composite action github/action.yml).
+// (github/workflow.yml, which uses the composite action github/action.yml). Both
+// install a release with install.sh, whose tests serve release artifacts on 127.0.0.1.
 package ci
 
 import _ "embed"
