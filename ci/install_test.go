@@ -101,7 +101,7 @@ func makeRelease() (*release, error) {
 	if err != nil {
 		return nil, err
 	}
-	sums := fmt.Sprintf("%s  %s\n%s  local_enrolctl-2.0.2.zip\n", sha256hex(archive), name, sha256hex([]byte("zip")))
+	sums := fmt.Sprintf("%s  %s\n%s  local_enrolctl-2.1.0.zip\n", sha256hex(archive), name, sha256hex([]byte("zip")))
 	return &release{version: version, files: map[string][]byte{name: archive, "SHA256SUMS": []byte(sums)}}, nil
 }
 

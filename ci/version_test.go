@@ -1,6 +1,7 @@
 package ci_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -8,6 +9,9 @@ import (
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/enrolctl/enrolctl/internal/contract"
+	"github.com/enrolctl/enrolctl/internal/diff"
 )
 
 // read returns a file of the repository.
@@ -169,5 +173,22 @@ func TestGitLabComponent(t *testing.T) {
 		if !ok || m == nil || spec.Spec.Inputs[m[1]] == nil {
 			t.Errorf("the template's variable %s is not set from an input of the component (%q)", name, v)
 		}
+	}
+}
+
+// The compatibility table's row of the release names the plugins this enrolctl speaks
+// to (internal/contract, their one home), the contract and the plan format.
+func TestCompatibilityNamesThePlugins(t *testing.T) {
+	v, oldest, newest := released(t), contract.Oldest(), contract.Newest()
+	row := fmt.Sprintf("| %s | ", v)
+	text := read(t, "docs/compatibility.md")
+	i := strings.Index(text, "\n"+row)
+	if i < 0 {
+		t.Fatalf("docs/compatibility.md has no row for %s", v)
+	}
+	line, _, _ := strings.Cut(text[i+1:], "\n")
+	want := fmt.Sprintf("| %s | %s | v%d | %s (%d) to %s (%d); ships %s |", v, diff.FormatVersion, contract.Version, oldest.Release, oldest.Version, newest.Release, newest.Version, newest.Release)
+	if !strings.Contains(line, want) {
+		t.Errorf("docs/compatibility.md:\n%s\nwant the contract and plugins %q", line, want)
 	}
 }
