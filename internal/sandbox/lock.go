@@ -1,15 +1,12 @@
 package sandbox
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // LockName is the lock file inside the sandbox folder. Whoever holds an exclusive
@@ -41,13 +38,13 @@ func acquire(dir string, wait time.Duration, waiting func(holder string)) (*lock
 	}
 	deadline := time.Now().Add(wait)
 	for {
-		err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
-		if err == nil {
-			break
-		}
-		if !errors.Is(err, unix.EWOULDBLOCK) && !errors.Is(err, unix.EINTR) {
+		busy, err := tryLock(f)
+		if err != nil {
 			f.Close()
 			return nil, fmt.Errorf("sandbox: locking %s: %w", path, err)
+		}
+		if !busy {
+			break
 		}
 		if waiting != nil {
 			waiting(holderOf(path))
