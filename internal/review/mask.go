@@ -10,6 +10,7 @@ import (
 
 	"github.com/enrolctl/enrolctl/internal/diag"
 	"github.com/enrolctl/enrolctl/internal/diff"
+	"github.com/enrolctl/enrolctl/internal/state"
 )
 
 // Masker hides usernames (student numbers are personal data) in text meant for a
@@ -223,44 +224,42 @@ func (m *Masker) Plan(p diff.Plan) diff.Plan {
 	for i := range p.Changes {
 		c := &p.Changes[i]
 		c.Address = m.address(c.Address)
-		if c.Enrolment != nil {
-			e := *c.Enrolment
-			e.Username = m.Mask(e.Username)
-			c.Enrolment = &e
-		}
-		if c.Member != nil {
-			mb := *c.Member
-			mb.Username = m.Mask(mb.Username)
-			c.Member = &mb
-		}
+		c.Enrolment, c.Member = m.enrolment(c.Enrolment), m.member(c.Member)
 	}
 	p.Unmanaged = slices.Clone(p.Unmanaged)
 	for i := range p.Unmanaged {
 		u := &p.Unmanaged[i]
 		u.Address = m.address(u.Address)
-		if u.Enrolment != nil {
-			e := *u.Enrolment
-			e.Username = m.Mask(e.Username)
-			u.Enrolment = &e
-		}
+		u.Enrolment = m.enrolment(u.Enrolment)
 	}
 	p.Drift = slices.Clone(p.Drift)
 	for i := range p.Drift {
 		d := &p.Drift[i]
 		d.Address = m.address(d.Address)
-		if d.Enrolment != nil {
-			e := *d.Enrolment
-			e.Username = m.Mask(e.Username)
-			d.Enrolment = &e
-		}
-		if d.Member != nil {
-			mb := *d.Member
-			mb.Username = m.Mask(mb.Username)
-			d.Member = &mb
-		}
+		d.Enrolment, d.Member = m.enrolment(d.Enrolment), m.member(d.Member)
 	}
 	p.Diagnostics = m.Diagnostics(p.Diagnostics)
 	return p
+}
+
+// enrolment is a masked copy of e (nil stays nil): the plan's own objects are shared.
+func (m *Masker) enrolment(e *state.Enrolment) *state.Enrolment {
+	if e == nil {
+		return nil
+	}
+	c := *e
+	c.Username = m.Mask(c.Username)
+	return &c
+}
+
+// member is a masked copy of mb (nil stays nil).
+func (m *Masker) member(mb *state.Member) *state.Member {
+	if mb == nil {
+		return nil
+	}
+	c := *mb
+	c.Username = m.Mask(c.Username)
+	return &c
 }
 
 // Diagnostics returns ds with the usernames of m masked: quoted in messages, as
