@@ -23,10 +23,12 @@ type Config struct {
 	URL string
 	// Token is the web-service token. It is sent only in request bodies.
 	Token string
-	// HTTPClient defaults to a client with a 60s timeout, the timeout of reads. A
-	// write call's timeout is WriteTimeout plus WriteTimePerItem for each item it
-	// carries, never less than HTTPClient's: a write is never given up while it may
-	// still be running within what a site needs for it.
+	// HTTPClient defaults to a client that waits at most 60 s for a read's answer to
+	// start and then at most 60 s for each next piece of it (callTimeout): a whole
+	// answer of thousands of courses may take longer, decoded as it arrives. A client
+	// given here keeps its own timeouts. A write call's timeout is WriteTimeout plus
+	// WriteTimePerItem for each item it carries, never less than HTTPClient's: a write
+	// is never given up while it may still be running within what a site needs for it.
 	HTTPClient *http.Client
 	// WriteTimeout (default 60s) and WriteTimePerItem (default 40ms: 5,000 items, close
 	// to a minute on a real site, get 4m20s).
@@ -57,7 +59,23 @@ type Client struct {
 	writeHTTP *http.Client
 
 	maxWriteItems, maxWriteBytes int
+	// idle bounds the wait for each next piece of an answer (0: the HTTP client's
+	// own timeout only).
+	idle time.Duration
 }
+
+// callTimeout is how long the default HTTP client waits for an answer to start, and
+// then for each next piece of it. A bound on the whole call (the default was 60 s)
+// failed large reads that were arriving all along: a 2,500-course answer is decoded
+// as it arrives, and on a loaded machine that took longer.
+const callTimeout = 60 * time.Second
+
+// errNoStart and errStalled end a read whose answer did not start, or stopped
+// arriving, within callTimeout.
+var (
+	errNoStart = fmt.Errorf("the answer did not start within %s", callTimeout)
+	errStalled = fmt.Errorf("the answer stopped arriving for %s", callTimeout)
+)
 
 // New checks cfg and returns a client. HTTPS is required except for loopback hosts.
 func New(cfg Config) (*Client, error) {
@@ -74,8 +92,12 @@ func New(cfg Config) (*Client, error) {
 	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
 		return nil, fmt.Errorf("moodle: site URL %s uses http: HTTPS is required except on loopback, since the token travels in the request", u.Redacted())
 	}
+	idle := time.Duration(0)
 	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: 60 * time.Second}
+		// No whole-call timeout and no ResponseHeaderTimeout on the transport: the
+		// transport is shared with writes, which must wait up to their own deadline.
+		cfg.HTTPClient = &http.Client{}
+		idle = callTimeout
 	}
 	// Never follow a redirect: a 307 or 308 re-sends the body, token included, to
 	// wherever Location points. A copy, so the caller's client is left as it is.
@@ -108,7 +130,7 @@ func New(cfg Config) (*Client, error) {
 		cfg.Backoff = 500 * time.Millisecond
 	}
 	return &Client{cfg: cfg, endpoint: u.String() + "/webservice/rest/server.php", sem: make(chan struct{}, cfg.Concurrency),
-		writeHTTP: &whc, maxWriteItems: maxWriteItems, maxWriteBytes: maxWriteBytes}, nil
+		writeHTTP: &whc, maxWriteItems: maxWriteItems, maxWriteBytes: maxWriteBytes, idle: idle}, nil
 }
 
 func isLoopback(host string) bool {
@@ -189,7 +211,22 @@ func (c *Client) callWith(ctx context.Context, hc *http.Client, fn string, args 
 	return err
 }
 
-func (c *Client) do(ctx context.Context, hc *http.Client, fn, body string, out any) error {
+func (c *Client) do(ctx context.Context, hc *http.Client, fn, body string, out any) (err error) {
+	// Reads of the default client are bounded per piece (watchdog), never as a whole;
+	// writes only by their own deadline (writeItems), so never given up sooner.
+	var w *watchdog
+	if c.idle > 0 && hc == c.cfg.HTTPClient {
+		var cancel context.CancelCauseFunc
+		ctx, cancel = context.WithCancelCause(ctx)
+		defer cancel(nil)
+		w = newWatchdog(c.idle, cancel)
+		defer w.stop()
+		defer func() {
+			if cause := context.Cause(ctx); err != nil && (errors.Is(cause, errStalled) || errors.Is(cause, errNoStart)) {
+				err = &TransportError{Function: fn, Err: cause, Timeout: true}
+			}
+		}()
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, strings.NewReader(body))
 	if err != nil {
 		return &TransportError{Function: fn, Err: err}
@@ -218,7 +255,14 @@ func (c *Client) do(ctx context.Context, hc *http.Client, fn, body string, out a
 	}
 	// Whatever Moodle echoes, the token never reaches a decoded value: it is cut
 	// from the answer as it is read.
-	answer := bufio.NewReaderSize(redact.NewReader(io.LimitReader(resp.Body, 256<<20), c.cfg.Token), 64<<10)
+	var in io.Reader = resp.Body
+	if w != nil {
+		w.r = resp.Body
+		w.started.Store(true)
+		w.timer.Reset(w.idle)
+		in = w
+	}
+	answer := bufio.NewReaderSize(redact.NewReader(io.LimitReader(in, 256<<20), c.cfg.Token), 64<<10)
 	if s, ok := out.(streamDecoder); ok && resp.StatusCode == http.StatusOK && startsWith(answer, s.opens()) {
 		// A large list is decoded as it is read, never held whole.
 		if err := s.decodeStream(answer); err != nil {
@@ -237,6 +281,37 @@ func (c *Client) do(ctx context.Context, hc *http.Client, fn, body string, out a
 		return &TransportError{Function: fn, Status: resp.StatusCode, Err: fmt.Errorf("unexpected response %q", snippet(c.redact(string(data))))}
 	}
 	return c.decode(fn, data, out)
+}
+
+// watchdog gives a read's answer idle to start, then each read of it idle to bring
+// something; when it does not, the call is cancelled with errNoStart or errStalled.
+type watchdog struct {
+	r       io.Reader
+	idle    time.Duration
+	timer   *time.Timer
+	started atomic.Bool
+}
+
+func newWatchdog(idle time.Duration, cancel context.CancelCauseFunc) *watchdog {
+	w := &watchdog{idle: idle}
+	w.timer = time.AfterFunc(idle, func() {
+		if w.started.Load() {
+			cancel(errStalled)
+		} else {
+			cancel(errNoStart)
+		}
+	})
+	return w
+}
+
+func (w *watchdog) stop() { w.timer.Stop() }
+
+func (w *watchdog) Read(p []byte) (int, error) {
+	n, err := w.r.Read(p)
+	if n > 0 {
+		w.timer.Reset(w.idle)
+	}
+	return n, err
 }
 
 func (c *Client) decode(fn string, data []byte, out any) error {

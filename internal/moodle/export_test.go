@@ -1,6 +1,9 @@
 package moodle
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // SetPluginVersion makes c talk to the site as to a plugin of version v, as if
 // get_site_status had said so: tests of the older contracts' fallbacks.
@@ -13,3 +16,6 @@ func EachCourseStateInOneCall(c *Client, ctx context.Context, ids []int64) ([]Co
 	err := c.EachCourseState(ctx, ids, len(ids), func(i int, cs *CourseState) error { out[i] = *cs; return nil })
 	return out, err
 }
+
+// SetIdle sets how long c waits for each next piece of an answer.
+func SetIdle(c *Client, d time.Duration) { c.idle = d }
