@@ -14,15 +14,6 @@ import (
 // FailureDiagnostics turns the changes that did not land into diagnostics, each
 // failure said once, naming the course, the user and Moodle's errorcode.
 
-// Diagnostics gives each problem of the file.
-func (e *InvalidPlanError) Diagnostics() diag.Diagnostics {
-	ds := make(diag.Diagnostics, len(e.Problems))
-	for i, p := range e.Problems {
-		ds[i] = diag.Errorf(diag.Pos{}, "not a valid enrolctl plan, nothing was applied: %s", p)
-	}
-	return ds
-}
-
 // Diagnostics gives each change the specs do not produce.
 func (e *ForgedChangeError) Diagnostics() diag.Diagnostics {
 	ds := make(diag.Diagnostics, len(e.Changes))

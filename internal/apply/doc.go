@@ -3,8 +3,8 @@
 //
 // # Guarantees
 //
-//   - ValidatePlan checks a saved plan's file whole before anything is read; VerifySaved
-//     accepts only the changes the specs at the plan's commit produce against the live
+//   - A saved plan comes through planfile.Decode, which checks the file whole, once,
+//     before anything is read; VerifySaved accepts only the changes the specs at the plan's commit produce against the live
 //     state, and hands back those changes as computed now (removal accounting,
 //     protected courses), so that an edited file grants nothing.
 //   - CheckStale refuses a saved plan when any course it touches changed since it was
@@ -34,13 +34,13 @@
 //     and merge request.
 //   - Refusals and failures read as diag.Diagnostic, the type plan and the spec checks
 //     report through: each refusal is a typed error (StaleError, RemovalError,
-//     InvalidPlanError, ForgedChangeError, LeaseHeldError); StaleError and RemovalError
+//     ForgedChangeError, LeaseHeldError); StaleError and RemovalError
 //     are data that render.Refused words (apply words no plan sentence), the others
 //     have Diagnostics; FailureDiagnostics says each failure once: one per course for
 //     changes that failed alike (with the count), else one per change, naming course,
 //     user and Moodle's errorcode. Report is the apply report document
 //     (apply -o json, versioned by ReportFormat).
 //
-// Entry points: ValidatePlan, VerifySaved, CheckStale, Guard, AcquireLease, Unlock, Run,
+// Entry points: VerifySaved, CheckStale, Guard, AcquireLease, Unlock, Run,
 // StartAudit, DetectProvenance, FailureDiagnostics, NewReport.
 package apply

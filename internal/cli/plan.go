@@ -222,11 +222,15 @@ func readPlanFile(path string) (diff.Plan, error) {
 	return decodePlanFile(path, data)
 }
 
+// decodePlan reads and validates a plan file (a variable so that a test counts it:
+// a saved plan is validated once).
+var decodePlan = planfile.Decode
+
 // decodePlanFile decodes the saved plan read from path.
 func decodePlanFile(path string, data []byte) (diff.Plan, error) {
-	p, err := planfile.Decode(data)
+	p, err := decodePlan(data)
 	if err != nil {
-		return diff.Plan{}, fmt.Errorf("%s is not a plan this enrolctl can apply: %v", path, err)
+		return diff.Plan{}, fmt.Errorf("%s is not a plan this enrolctl can apply: %w", path, err)
 	}
 	return p, nil
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path"
 	"path/filepath"
@@ -30,11 +31,10 @@ func (a *App) applySaved(ctx context.Context, file string, f applyFlags) error {
 		return fmt.Errorf("reading the plan: %w", err)
 	}
 	saved, err := decodePlanFile(a.path(file), data)
-	if err != nil {
+	if invalid := (*planfile.InvalidPlanError)(nil); errors.As(err, &invalid) {
+		return refused(invalid, file)
+	} else if err != nil {
 		return err
-	}
-	if err := apply.ValidatePlan(saved); err != nil {
-		return refused(err, file)
 	}
 	if a.siteName == "" && a.Getenv("ENROLCTL_SITE") == "" {
 		a.siteName = saved.Site // the plan says which site it was made for

@@ -12,6 +12,9 @@ import (
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/enrolctl/enrolctl/internal/diff"
+	"github.com/enrolctl/enrolctl/internal/planfile"
 )
 
 // Issue 10: saved plans were trusted. After removing removes, protected or
@@ -156,6 +159,25 @@ func TestAttackEditedSavedPlansAreRefused(t *testing.T) {
 				t.Error("an audit record was written: apply started writing")
 			}
 		})
+	}
+}
+
+// Issue 17: a saved-plan apply parsed and validated the file in planfile.Decode and
+// three times more in apply. planfile.Decode is now the one validator, and apply runs
+// it once.
+func TestSavedPlanIsValidatedOnce(t *testing.T) {
+	r := newSandboxRun(t, map[string]string{"specs/algo.yaml": savedPlanSpecs["specs/algo.yaml"]})
+	if code := r.run("plan", "-out", "plan.json"); code != 0 {
+		t.Fatalf("plan: exit %d\n%s", code, r.out.String())
+	}
+	calls := 0
+	defer func(d func([]byte) (diff.Plan, error)) { decodePlan = d }(decodePlan)
+	decodePlan = func(data []byte) (diff.Plan, error) { calls++; return planfile.Decode(data) }
+	if code := r.run("apply", "plan.json"); code != 0 || !strings.Contains(r.out.String(), "1 applied") {
+		t.Fatalf("apply plan.json: exit %d\n%s", code, r.out.String())
+	}
+	if calls != 1 {
+		t.Errorf("the plan file was validated %d times, want once", calls)
 	}
 }
 

@@ -1,7 +1,6 @@
 package diff
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -652,34 +651,40 @@ func TestComputeWholePlan(t *testing.T) {
 	}
 }
 
-func TestFieldChangeJSON(t *testing.T) {
-	fs := []FieldChange{
-		{Field: FieldEnd, Old: &Value{Int: 1782856800}, New: &Value{Int: 0}},
-		{Field: FieldRole, New: &Value{Roles: []string{"student", "teacher"}}},
-		{Field: FieldRole, Old: &Value{}, New: &Value{Roles: []string{"student"}}},
-		{Field: FieldEnabled, Old: &Value{Bool: true}, New: &Value{Bool: false}},
-		{Field: FieldGroup, New: &Value{Text: "Promo 2026"}},
-		{Field: FieldMaxUsers, Old: &Value{Int: 30}, New: &Value{}},
+// A field's value is written as the field's own JSON type (the plan document's old
+// and new), and read back only as that type.
+func TestFieldValueJSON(t *testing.T) {
+	for _, tt := range []struct {
+		field Field
+		v     Value
+		want  string
+	}{
+		{FieldEnd, Value{Int: 1782856800}, `1782856800`},
+		{FieldEnd, Value{}, `0`},
+		{FieldRole, Value{Roles: []string{"student", "teacher"}}, `["student","teacher"]`},
+		{FieldRole, Value{}, `[]`},
+		{FieldEnabled, Value{Bool: true}, `true`},
+		{FieldGroup, Value{Text: "Promo 2026"}, `"Promo 2026"`},
+		{FieldMaxUsers, Value{Int: 30}, `30`},
+	} {
+		b, err := tt.field.Encode(tt.v)
+		if err != nil || string(b) != tt.want {
+			t.Errorf("%s.Encode(%+v) = %s, %v; want %s", tt.field, tt.v, b, err, tt.want)
+		}
+		back, err := tt.field.Decode(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff(tt.v, back); d != "" {
+			t.Errorf("%s round trip (-want +got):\n%s", tt.field, d)
+		}
 	}
-	b, err := json.Marshal(fs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	const want = `[{"field":"end","old":1782856800,"new":0},{"field":"role","new":["student","teacher"]},{"field":"role","old":[],"new":["student"]},{"field":"enabled","old":true,"new":false},{"field":"group","new":"Promo 2026"},{"field":"max_users","old":30,"new":0}]`
-	if string(b) != want {
-		t.Errorf("JSON:\n%s\nwant:\n%s", b, want)
-	}
-	var back []FieldChange
-	if err := json.Unmarshal(b, &back); err != nil {
-		t.Fatal(err)
-	}
-	if d := cmp.Diff(fs, back); d != "" {
-		t.Errorf("round trip (-want +got):\n%s", d)
-	}
-	for _, bad := range []string{`{"field":"colour","new":1}`, `{"field":"end","new":"2027-06-30"}`, `{"field":"enabled"}`, `{"field":"end","new":1,"extra":2}`} {
-		var f FieldChange
-		if err := json.Unmarshal([]byte(bad), &f); err == nil {
-			t.Errorf("%s was accepted", bad)
+	for _, bad := range []struct {
+		field Field
+		data  string
+	}{{"colour", `1`}, {FieldEnd, `"2027-06-30"`}, {FieldEnabled, ``}, {FieldRole, `"student"`}} {
+		if v, err := bad.field.Decode([]byte(bad.data)); err == nil {
+			t.Errorf("%s %s was accepted as %+v", bad.field, bad.data, v)
 		}
 	}
 }

@@ -1,7 +1,6 @@
 package diff
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -66,63 +65,9 @@ type FieldChange struct {
 	New   *Value
 }
 
-// fieldJSON is a FieldChange's JSON form, whose old and new have the field's own JSON
-// type: a boolean, an integer, a string or an array of strings.
-type fieldJSON struct {
-	Field Field           `json:"field"`
-	Old   json.RawMessage `json:"old,omitempty"`
-	New   json.RawMessage `json:"new"`
-}
-
-// MarshalJSON writes {"field": "end", "old": 1782856800, "new": 1814392800}.
-func (f FieldChange) MarshalJSON() ([]byte, error) {
-	out := fieldJSON{Field: f.Field}
-	var err error
-	if f.Old != nil {
-		if out.Old, err = f.Field.encode(*f.Old); err != nil {
-			return nil, err
-		}
-	}
-	if f.New == nil {
-		return nil, fmt.Errorf("field %s has no new value", f.Field)
-	}
-	if out.New, err = f.Field.encode(*f.New); err != nil {
-		return nil, err
-	}
-	return json.Marshal(out)
-}
-
-// UnmarshalJSON reads the JSON form, refusing unknown fields and values of the wrong type.
-func (f *FieldChange) UnmarshalJSON(b []byte) error {
-	var in fieldJSON
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
-		return err
-	}
-	if !slices.Contains(Fields, in.Field) {
-		return fmt.Errorf("unknown field %q", in.Field)
-	}
-	*f = FieldChange{Field: in.Field}
-	if len(in.Old) > 0 && string(in.Old) != "null" {
-		v, err := in.Field.decode(in.Old)
-		if err != nil {
-			return err
-		}
-		f.Old = &v
-	}
-	if len(in.New) == 0 {
-		return fmt.Errorf("field %s: missing new value", in.Field)
-	}
-	v, err := in.Field.decode(in.New)
-	if err != nil {
-		return err
-	}
-	f.New = &v
-	return nil
-}
-
-func (fl Field) encode(v Value) ([]byte, error) {
+// Encode is v as the field's JSON value: a boolean, an integer, a string or an array
+// of strings (the plan document's old and new).
+func (fl Field) Encode(v Value) ([]byte, error) {
 	switch fl.valueType() {
 	case "bool":
 		return json.Marshal(v.Bool)
@@ -139,7 +84,8 @@ func (fl Field) encode(v Value) ([]byte, error) {
 	return nil, fmt.Errorf("unknown field %q", fl)
 }
 
-func (fl Field) decode(b []byte) (Value, error) {
+// Decode reads the field's JSON value, refusing one of another type.
+func (fl Field) Decode(b []byte) (Value, error) {
 	var v Value
 	var err error
 	switch fl.valueType() {

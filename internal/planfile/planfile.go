@@ -12,35 +12,23 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/enrolctl/enrolctl/docs"
+	"github.com/enrolctl/enrolctl/internal/diag"
 	"github.com/enrolctl/enrolctl/internal/diff"
 )
-
-// document is the plan document: the plan's own fields plus the summary that the text
-// form ends with (derived, and checked on reading).
-type document struct {
-	diff.Plan
-	Summary diff.Summary `json:"summary"`
-	// Signature (sign.go) is set in saved plans of sites that sign them.
-	Signature string `json:"signature,omitempty"`
-}
 
 // Encode writes the plan document as indented JSON.
 func Encode(w io.Writer, p diff.Plan) error { return encodeDocument(w, p, "") }
 
 func encodeDocument(w io.Writer, p diff.Plan, signature string) error {
-	if p.FormatVersion == "" {
-		p.FormatVersion = diff.FormatVersion
+	d, err := toDocument(p)
+	if err != nil {
+		return err
 	}
-	if p.Timezone == "" {
-		p.Timezone = "UTC"
-	}
-	if p.Changes == nil {
-		p.Changes = []diff.Change{} // "changes": [] rather than null
-	}
+	d.Signature = signature
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(document{Plan: p, Summary: p.Summary(), Signature: signature})
+	return enc.Encode(d)
 }
 
 var schema = sync.OnceValues(func() (*jsonschema.Schema, error) {
@@ -80,11 +68,10 @@ func Validate(data []byte) error {
 	return nil
 }
 
-// Decode reads a plan document: its format version first (a plan from another enrolctl
-// version is refused by name), then the schema (required fields, types, closed sets of
-// kinds, actions, reasons, fields, effects and refusals), then what the schema cannot
-// say: every change's address is in its course, a plan with errors has no changes, and
-// the summary matches the changes.
+// Decode reads a plan document and validates it whole, once, before anything acts on
+// it: its format version first (a plan from another enrolctl version is refused by
+// name), then the schema (required fields, types, closed sets of kinds, actions,
+// reasons, fields, effects and refusals), then what the schema cannot say (check).
 func Decode(data []byte) (diff.Plan, error) {
 	if len(data) > MaxSize {
 		return diff.Plan{}, fmt.Errorf("%d bytes: larger than any plan enrolctl writes", len(data))
@@ -101,24 +88,87 @@ func Decode(data []byte) (diff.Plan, error) {
 	if err := Validate(data); err != nil {
 		return diff.Plan{}, err
 	}
-	var d document
+	var d Document
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&d); err != nil {
 		return diff.Plan{}, err
 	}
-	for i, c := range d.Changes {
+	p, err := d.plan()
+	if err != nil {
+		return diff.Plan{}, err
+	}
+	if err := check(p, d.Summary); err != nil {
+		return diff.Plan{}, err
+	}
+	return p, nil
+}
+
+// InvalidPlanError lists what is wrong with a plan file beyond its schema.
+type InvalidPlanError struct{ Problems []string }
+
+func (e *InvalidPlanError) Error() string {
+	const show = 10
+	msg := "the plan file is not a valid enrolctl plan; nothing was applied:\n  " + strings.Join(e.Problems[:min(show, len(e.Problems))], "\n  ")
+	if n := len(e.Problems) - show; n > 0 {
+		msg += fmt.Sprintf("\n  and %d more", n)
+	}
+	return msg
+}
+
+// Diagnostics gives each problem of the file.
+func (e *InvalidPlanError) Diagnostics() diag.Diagnostics {
+	ds := make(diag.Diagnostics, len(e.Problems))
+	for i, p := range e.Problems {
+		ds[i] = diag.Errorf(diag.Pos{}, "not a valid enrolctl plan, nothing was applied: %s", p)
+	}
+	return ds
+}
+
+// check is what the schema cannot say about a plan: every change is a create, update
+// or delete of exactly the object its kind names, at an address in its course; every
+// course changed has the fingerprint apply's staleness check needs; a plan with errors
+// has no changes; the summary counts the changes. It is the one validator of a plan
+// file: apply trusts a decoded plan's shape and never its content (apply.VerifySaved).
+func check(p diff.Plan, summary Summary) error {
+	var probs []string
+	for i, c := range p.Changes {
+		bad := func(format string, args ...any) {
+			probs = append(probs, fmt.Sprintf("change %d (%s): %s", i+1, c.Address, fmt.Sprintf(format, args...)))
+		}
+		if c.Action == diff.NoOp {
+			bad("unknown action %q", c.Action)
+		}
 		if !strings.HasPrefix(c.Address, "course/"+c.Course+"/") {
-			return diff.Plan{}, fmt.Errorf("changes[%d]: address %s is not in course %s", i, c.Address, c.Course)
+			bad("the address is not in course %s", c.Course)
+		}
+		objects := 0
+		for _, set := range []bool{c.Method != nil, c.Enrolment != nil, c.Group != nil, c.Member != nil} {
+			if set {
+				objects++
+			}
+		}
+		has := map[diff.Kind]bool{diff.KindGroup: c.Group != nil, diff.KindMethod: c.Method != nil,
+			diff.KindEnrolment: c.Enrolment != nil, diff.KindMember: c.Member != nil && c.GroupName != ""}[c.Kind]
+		if !has || objects != 1 {
+			bad("a %s change needs its %s, and nothing else", c.Kind, c.Kind)
 		}
 	}
-	if d.Diagnostics.HasErrors() && (len(d.Changes) > 0 || len(d.Unmanaged) > 0 || len(d.Drift) > 0) {
-		return diff.Plan{}, fmt.Errorf("the plan has errors and changes: nothing is planned while an error stands, so the file was edited")
+	for _, course := range p.Courses() {
+		if _, ok := p.Fingerprints[course]; !ok {
+			probs = append(probs, fmt.Sprintf("course %s: no fingerprint (enrolctl plan -out records one for every course a plan changes)", course))
+		}
 	}
-	if got := d.Plan.Summary(); got != d.Summary {
-		return diff.Plan{}, fmt.Errorf("the summary %+v does not count the changes (%+v): the file was edited", d.Summary, got)
+	if p.Diagnostics.HasErrors() && (len(p.Changes) > 0 || len(p.Unmanaged) > 0 || len(p.Drift) > 0) {
+		probs = append(probs, "the plan has errors and changes: nothing is planned while an error stands, so the file was edited")
 	}
-	return d.Plan, nil
+	if got := Summary(p.Summary()); got != summary {
+		probs = append(probs, fmt.Sprintf("the summary %+v does not count the changes (%+v): the file was edited", summary, got))
+	}
+	if len(probs) > 0 {
+		return &InvalidPlanError{Problems: probs}
+	}
+	return nil
 }
 
 func jsonText(v any) string {

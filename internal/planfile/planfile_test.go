@@ -3,6 +3,8 @@ package planfile
 import (
 	"bytes"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -124,6 +126,15 @@ func TestDecodeRefuses(t *testing.T) {
 		{"bad severity", edit(t, func(d map[string]any) { d["diagnostics"].([]any)[0].(map[string]any)["severity"] = "info" }), "/diagnostics/0/severity"},
 		{"address in another course", edit(t, func(d map[string]any) { change(d, 0)["address"] = "course/OTHER/method/manual" }), "is not in course C"},
 		{"errors with changes", edit(t, func(d map[string]any) { d["diagnostics"].([]any)[0].(map[string]any)["severity"] = "error" }), "the plan has errors and changes"},
+		{"no fingerprint", edit(t, func(d map[string]any) { delete(d, "fingerprints") }), "course C: no fingerprint"},
+		{"a no-op change", edit(t, func(d map[string]any) { change(d, 0)["action"] = "no-op" }), `unknown action "no-op"`},
+		{"a method change with an enrolment too", edit(t, func(d map[string]any) {
+			for _, c := range d["changes"].([]any) {
+				if c.(map[string]any)["kind"] == "method" {
+					c.(map[string]any)["enrolment"] = map[string]any{"username": "admin", "method": "manual"}
+				}
+			}
+		}), "a method change needs its method, and nothing else"},
 		{"summary that does not count the changes", edit(t, func(d map[string]any) { d["summary"].(map[string]any)["remove"] = 0.0 }), "does not count the changes"},
 	}
 	for _, tt := range tests {
@@ -137,7 +148,7 @@ func TestDecodeRefuses(t *testing.T) {
 }
 
 // FuzzDecode: whatever the bytes, Decode does not panic, and what it accepts encodes
-// to a document it accepts again, equal to the first.
+// to a document it accepts again, equal to the first, whose Document is the plan's.
 func FuzzDecode(f *testing.F) {
 	var b bytes.Buffer
 	if err := Encode(&b, samplePlan()); err != nil {
@@ -163,5 +174,73 @@ func FuzzDecode(f *testing.F) {
 		if !cmp.Equal(p, q, cmpopts.EquateEmpty()) {
 			t.Fatalf("re-encoding changed the plan:\n%s", cmp.Diff(p, q, cmpopts.EquateEmpty()))
 		}
+		// The document read back is the document of the plan: the conversions agree.
+		var d Document
+		if err := json.Unmarshal(again.Bytes(), &d); err != nil {
+			t.Fatal(err)
+		}
+		want, err := toDocument(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !cmp.Equal(want, d, cmpopts.EquateEmpty()) {
+			t.Fatalf("the document read differs from the plan's:\n%s", cmp.Diff(want, d, cmpopts.EquateEmpty()))
+		}
 	})
+}
+
+// The document's own types round-trip through JSON unchanged, and so does the plan
+// they carry: document → JSON → document, and document → plan → document.
+func TestDocumentRoundTrip(t *testing.T) {
+	d, err := toDocument(samplePlan())
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := json.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Document
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&back); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(d, back); diff != "" {
+		t.Errorf("document → JSON → document (-before +after):\n%s", diff)
+	}
+	p, err := back.plan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := toDocument(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(d, again); diff != "" {
+		t.Errorf("document → plan → document (-before +after):\n%s", diff)
+	}
+}
+
+// Plan documents written before the document had its own types (the render golden
+// files) still decode, and encode again to the same bytes.
+func TestEarlierDocumentsStillRead(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("..", "render", "testdata", "*.json.golden"))
+	if len(files) == 0 {
+		t.Fatal("no plan documents in ../render/testdata")
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := Decode(data)
+		if err != nil {
+			t.Errorf("%s: %v", f, err)
+			continue
+		}
+		if again := encode(t, p); !bytes.Equal(again, data) {
+			t.Errorf("%s encodes to other bytes:\n%s", f, cmp.Diff(string(data), string(again)))
+		}
+	}
 }
