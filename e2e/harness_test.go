@@ -28,6 +28,8 @@ type target struct {
 	name   string
 	url    string
 	client *moodle.Client
+	// token is client's, for commands run as a user would (explain_test.go).
+	token string
 	// prefix makes every name this run creates unique on the site.
 	prefix string
 	// disabledPlugin is an enrolment plugin disabled on the site ("" if none is known).
@@ -135,7 +137,7 @@ func newTarget(t *testing.T, name, url, token, nocapToken, readToken, disabled s
 	if err != nil {
 		t.Fatal(err)
 	}
-	tg := &target{name: name, url: proxied, client: c, disabledPlugin: disabled, calls: calls,
+	tg := &target{name: name, url: proxied, client: c, token: token, disabledPlugin: disabled, calls: calls,
 		prefix: "e2e" + strconv.FormatInt(time.Now().UnixNano()%1e9, 36)}
 	if nocapToken != "" {
 		if tg.nocap, err = moodle.New(moodle.Config{URL: proxied, Token: nocapToken}); err != nil {

@@ -154,7 +154,7 @@ what no spec owns. With no site configured, commands run against a sandbox Moodl
 	// names one (site.go).
 	root.AddCommand(a.validateCommand(), a.planCommand(), writesMoodle(a.applyCommand()), a.sandboxCommand(), a.doctorCommand(), a.importCommand(), a.participantsCommand(), a.coursesCommand(), a.cohortsCommand(), a.expiringCommand(), a.commentCommand(), a.fetchPlanCommand(), a.versionCommand())
 	// The first steps and reading saved plans (cobra lists commands by name).
-	root.AddCommand(a.initCommand(), a.showCommand(), a.fmtCommand())
+	root.AddCommand(a.initCommand(), a.showCommand(), a.fmtCommand(), a.explainCommand())
 	root.AddCommand(writesMoodle(a.unlockCommand()))
 	versionFlag(root)
 	return root

@@ -14,5 +14,6 @@
 // against it, validate.go checks them offline, plan.go makes the plan document.
 // import.go and import_moodle.go write specs from a CSV file or from the live site
 // (internal/adopt); participants.go, find.go (courses, cohorts) and expiring.go read
-// the site without writing. doctor.go and doctor_tokens.go check a site and its tokens.
+// the site without writing; explain.go says why a user has access (their live
+// enrolments, the spec line owning each, the plan's changes for them). doctor.go and doctor_tokens.go check a site and its tokens.
 package cli

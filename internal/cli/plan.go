@@ -38,22 +38,12 @@ type planned struct {
 // When the specs or the checks against the site find errors, it returns the plan
 // (with its diagnostics, and no changes) and a diagnosticsError naming them all.
 func (a *App) makePlan(ctx context.Context) (*planned, error) {
-	conn, err := a.connect()
+	conn, site, specs, stopProgress, err := a.readSiteAndSpecs(ctx)
 	if err != nil {
 		return nil, err
 	}
-	// On a terminal, a read that takes more than a second shows its progress.
-	stopProgress := a.startProgress("reading " + conn.describe())
 	defer stopProgress()
-	site, err := conn.client.ReadSite(ctx)
-	if err != nil {
-		return nil, siteReadError(conn, err)
-	}
-	specs, err := a.loadDesired(conn, site)
-	if err != nil {
-		return nil, err
-	}
-	desired, specDiags := specs.Snapshot, specs.diags
+	desired := specs.Snapshot
 	if desired, err = a.onlyCourses(desired); err != nil {
 		return nil, err
 	}
@@ -70,14 +60,38 @@ func (a *App) makePlan(ctx context.Context) (*planned, error) {
 		prov.Commit = c.Hash
 		prov.Dirty, _ = gitsrc.Dirty(a.path(conn.specsDir))
 	}
-	lim := applyFlags{}.limits(conn.site).Thresholds()
-	p := diff.ComputeWithOptions(desired, observed, diff.Options{Location: conn.loc, Limits: &lim, SkipUnknownUsers: conn.site.SkipUnknownUsers,
-		Approvals: diff.Approvals{Removals: a.approveRemovals}, SpecDiagnostics: specDiags, Source: a.readFile, Provenance: prov})
+	p := diff.ComputeWithOptions(desired, observed, a.diffOptions(conn, specs, prov))
 	pl := &planned{conn: conn, site: site, desired: desired, observed: observed, plan: p}
 	if p.Diagnostics.HasErrors() {
 		return pl, &diagnosticsError{ds: p.Diagnostics, in: "the specs"}
 	}
 	return pl, nil
+}
+
+// readSiteAndSpecs connects to the site, reads its status and catalogue, and the specs
+// against them. On a terminal, a read that takes more than a second shows its
+// progress until stopProgress is called.
+func (a *App) readSiteAndSpecs(ctx context.Context) (conn *siteConn, site *moodle.Site, specs desiredSpecs, stopProgress func(), err error) {
+	if conn, err = a.connect(); err != nil {
+		return nil, nil, desiredSpecs{}, nil, err
+	}
+	stopProgress = a.startProgress("reading " + conn.describe())
+	if site, err = conn.client.ReadSite(ctx); err != nil {
+		stopProgress()
+		return nil, nil, desiredSpecs{}, nil, siteReadError(conn, err)
+	}
+	if specs, err = a.loadDesired(conn, site); err != nil {
+		stopProgress()
+		return nil, nil, desiredSpecs{}, nil, err
+	}
+	return conn, site, specs, stopProgress, nil
+}
+
+// diffOptions are the site's and the flags' options of a plan of specs.
+func (a *App) diffOptions(conn *siteConn, specs desiredSpecs, prov diff.Provenance) diff.Options {
+	lim := applyFlags{}.limits(conn.site).Thresholds()
+	return diff.Options{Location: conn.loc, Limits: &lim, SkipUnknownUsers: conn.site.SkipUnknownUsers,
+		Approvals: diff.Approvals{Removals: a.approveRemovals}, SpecDiagnostics: specs.diags, Source: a.readFile, Provenance: prov}
 }
 
 func (a *App) planCommand() *cobra.Command {
