@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/enrolctl/enrolctl/internal/moodle"
+	"github.com/enrolctl/enrolctl/internal/redact"
 )
 
 // logLevel is ENROLCTL_LOG: "debug" prints a line per REST call to stderr (function,
@@ -130,12 +131,12 @@ func (l *callLog) describe(req *http.Request) (fn, params, key string) {
 	return fn, strings.Join(names, " "), string(data)
 }
 
-// redact cuts the token out of a message, should a proxy or a library echo it.
+// redact cuts the client's token (whole or in part) and every secret loaded out of a
+// message, should a proxy or a library echo one. The lines are written to the
+// command's stderr, which passes the redactor as well (secrets.go): the log is never a
+// way around it.
 func (l *callLog) redact(s string) string {
-	if l.token == "" {
-		return s
-	}
-	return strings.ReplaceAll(s, l.token, "[token]")
+	return redact.String(redact.One(s, l.token))
 }
 
 // loggedBody counts a response's bytes and reports them when it is closed.
