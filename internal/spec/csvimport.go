@@ -171,9 +171,7 @@ func ReadUploadUsers(file string, r io.Reader, now time.Time, loc *time.Location
 					}
 				}
 			} else if !slices.Contains(allRoles, role) {
-				d := diag.Errorf(diag.Pos{File: file, Line: line, Col: roleCol}, "unknown role %q: neither a standard Moodle role nor one of the configuration's roles", role)
-				d.Suggestion = SuggestRole(role, allRoles)
-				ds = append(ds, d)
+				ds = append(ds, unknownRole(diag.Pos{File: file, Line: line, Col: roleCol}, role, allRoles, false))
 				continue
 			}
 			a.Role = role

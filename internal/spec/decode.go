@@ -288,16 +288,24 @@ func (d *decoder) checkRole(s tree.Str) {
 	if !s.Set || slices.Contains(d.roles, s.V) {
 		return
 	}
-	msg := fmt.Sprintf("unknown role %q: neither a standard Moodle role nor one of the configuration's roles", s.V)
-	if d.siteRoles {
-		msg = fmt.Sprintf("unknown role %q: the site has no role with this shortname", s.V)
-	}
-	sug := SuggestRole(s.V, d.roles)
-	if sug == "" && !d.siteRoles {
-		// A role of this site (tutor, observer) is not a typo: say where it is declared.
+	*d.ds = append(*d.ds, unknownRole(s.Pos, s.V, d.roles, d.siteRoles))
+}
+
+// unknownRole is the one wording of a role the specs cannot use, with its suggestion:
+// checked against the site's roles (siteRoles), or offline against Moodle's standard
+// ones and the configuration's (known). Offline, unless the name is a misspelling of a
+// known role (editingteachr), it may well be a role of this site that the configuration
+// does not declare (tutor, observer), even when it translates to a standard one (tutor,
+// teacher): the message then says where site roles are declared.
+func unknownRole(pos diag.Pos, role string, known []string, siteRoles bool) diag.Diagnostic {
+	msg := fmt.Sprintf("unknown role %q: neither a standard Moodle role nor one of the configuration's roles", role)
+	switch {
+	case siteRoles:
+		msg = fmt.Sprintf("unknown role %q: the site has no role with this shortname", role)
+	case diag.Suggest(role, known) == "":
 		msg += "; a role your site has is declared in enrolctl.yaml, under roles: (in defaults or the site)"
 	}
-	*d.ds = append(*d.ds, diag.Errorf(s.Pos, "%s", msg).WithSuggestion(sug))
+	return diag.Errorf(pos, "%s", msg).WithSuggestion(SuggestRole(role, known))
 }
 
 // roleTranslations are role names people type in other languages (or Moodle's display
