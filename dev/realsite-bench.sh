@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # dev/realsite-bench.sh — issue 9's real-Moodle numbers, measured in one run:
-#   1. psql: the time PostgreSQL takes to read the rows local_enrolctl_get_course_state
-#      returns for the courses (the plugin's seven queries, as in get_course_state.php);
+#   1. psql: the time PostgreSQL takes to read the rows local_enrolctl_get_course_rows
+#      returns for the courses (the plugin's queries, as in classes/local/course_reader.php);
 #   2. BenchmarkPlanRealSite: a whole plan of those courses through the web services
 #      (time and calls per plan);
 #   3. BenchmarkRenewRealSite (with RENEW=1; it writes): 1,200 renewals across 30 courses
@@ -19,16 +19,21 @@ ids=$(psql "$MOODLE_PSQL" -qtAX -c "select string_agg(id::text, ',') from mdl_co
 in="($ids)"
 counts=$(psql "$MOODLE_PSQL" -qtAX -F' ' -c "select count(distinct e.courseid), count(*) from mdl_user_enrolments ue join mdl_enrol e on e.id = ue.enrolid where e.courseid in $in")
 echo "courses, enrolments: $counts"
+# The plugin reads the accounts of the users its earlier rows name, by id (local/course_reader.php).
+userids=$(psql "$MOODLE_PSQL" -qtAX -c "select string_agg(distinct userid::text, ',') from (select ue.userid from mdl_user_enrolments ue join mdl_enrol e on e.id = ue.enrolid where e.courseid in $in union all select ra.userid from mdl_role_assignments ra join mdl_context ctx on ctx.id = ra.contextid and ctx.contextlevel = 50 where ctx.instanceid in $in union all select gm.userid from mdl_groups_members gm join mdl_groups g on g.id = gm.groupid where g.courseid in $in) x")
+userin="(${userids:-0})"
 sqlms() {
     psql "$MOODLE_PSQL" -qtAX -o /dev/null <<SQL | awk '/^Time:/ { t += $2 } END { printf "%.0f", t }'
 \timing on
+SELECT id, shortname FROM mdl_role ORDER BY id;
 SELECT c.id, c.shortname, c.visible, ctx.id, ctx.path, ctx.depth, ctx.contextlevel, ctx.instanceid, ctx.locked FROM mdl_course c JOIN mdl_context ctx ON ctx.instanceid = c.id AND ctx.contextlevel = 50 WHERE c.id IN $in;
-SELECT e.id, e.courseid, e.enrol, e.status, e.name, e.sortorder, e.roleid, e.enrolperiod, e.customint1, e.customint2, e.customint3, r.shortname, ch.idnumber, lc.shortname, g.name FROM mdl_enrol e LEFT JOIN mdl_role r ON r.id = e.roleid LEFT JOIN mdl_cohort ch ON e.enrol = 'cohort' AND ch.id = e.customint1 LEFT JOIN mdl_course lc ON e.enrol = 'meta' AND lc.id = e.customint1 LEFT JOIN mdl_groups g ON e.enrol IN ('cohort', 'meta') AND g.id = e.customint2 AND g.courseid = e.courseid WHERE e.courseid IN $in ORDER BY e.courseid, e.sortorder, e.id;
-SELECT ue.id, e.courseid, ue.enrolid, ue.userid, u.username, ue.status, ue.timestart, ue.timeend FROM mdl_user_enrolments ue JOIN mdl_enrol e ON e.id = ue.enrolid JOIN mdl_user u ON u.id = ue.userid WHERE e.courseid IN $in ORDER BY e.courseid, ue.enrolid, ue.userid;
-SELECT ra.id, ra.contextid, ra.userid, ra.roleid, r.shortname, ra.component, ra.itemid FROM mdl_role_assignments ra JOIN mdl_role r ON r.id = ra.roleid JOIN mdl_context ctx ON ctx.id = ra.contextid AND ctx.contextlevel = 50 WHERE ctx.instanceid IN $in ORDER BY ra.contextid, ra.userid, ra.roleid, ra.component, ra.itemid, ra.id;
+SELECT e.id, e.courseid, e.enrol, e.status, e.name, e.sortorder, e.roleid, e.enrolperiod, e.customint1, e.customint2, e.customint3, ch.idnumber, lc.shortname, g.name FROM mdl_enrol e LEFT JOIN mdl_cohort ch ON e.enrol = 'cohort' AND ch.id = e.customint1 LEFT JOIN mdl_course lc ON e.enrol = 'meta' AND lc.id = e.customint1 LEFT JOIN mdl_groups g ON e.enrol IN ('cohort', 'meta') AND g.id = e.customint2 AND g.courseid = e.courseid WHERE e.courseid IN $in ORDER BY e.courseid, e.sortorder, e.id;
+SELECT ue.id, e.courseid, ue.enrolid, ue.userid, ue.status, ue.timestart, ue.timeend FROM mdl_user_enrolments ue JOIN mdl_enrol e ON e.id = ue.enrolid JOIN mdl_user u ON u.id = ue.userid WHERE e.courseid IN $in ORDER BY e.courseid, ue.enrolid, ue.userid;
+SELECT ra.id, ra.contextid, ra.userid, ra.roleid, ra.component, ra.itemid FROM mdl_role_assignments ra JOIN mdl_role r ON r.id = ra.roleid JOIN mdl_context ctx ON ctx.id = ra.contextid AND ctx.contextlevel = 50 WHERE ctx.instanceid IN $in ORDER BY ra.contextid, ra.userid, ra.roleid, ra.component, ra.itemid, ra.id;
 SELECT g.id, g.courseid, g.name, g.idnumber FROM mdl_groups g WHERE g.courseid IN $in ORDER BY g.courseid, g.name, g.id;
-SELECT gm.id, g.courseid, gm.groupid, gm.userid, u.username, gm.component, gm.itemid FROM mdl_groups_members gm JOIN mdl_groups g ON g.id = gm.groupid JOIN mdl_user u ON u.id = gm.userid WHERE g.courseid IN $in ORDER BY g.courseid, gm.groupid, gm.userid;
-SELECT x.courseid, u.id, u.username, u.firstname, u.lastname, u.email, u.idnumber, u.suspended, COALESCE(la.timeaccess, 0) FROM (SELECT e.courseid, ue.userid FROM mdl_user_enrolments ue JOIN mdl_enrol e ON e.id = ue.enrolid WHERE e.courseid IN $in UNION SELECT ctx.instanceid AS courseid, ra.userid FROM mdl_role_assignments ra JOIN mdl_context ctx ON ctx.id = ra.contextid AND ctx.contextlevel = 50 WHERE ctx.instanceid IN $in UNION SELECT g.courseid, gm.userid FROM mdl_groups_members gm JOIN mdl_groups g ON g.id = gm.groupid WHERE g.courseid IN $in) x JOIN mdl_user u ON u.id = x.userid LEFT JOIN mdl_user_lastaccess la ON la.userid = x.userid AND la.courseid = x.courseid ORDER BY x.courseid, u.id;
+SELECT gm.id, g.courseid, gm.groupid, gm.userid, gm.component, gm.itemid FROM mdl_groups_members gm JOIN mdl_groups g ON g.id = gm.groupid JOIN mdl_user u ON u.id = gm.userid WHERE g.courseid IN $in ORDER BY g.courseid, gm.groupid, gm.userid;
+SELECT id, username, firstname, lastname, email, idnumber, suspended FROM mdl_user WHERE id IN $userin;
+SELECT id, userid, courseid, timeaccess FROM mdl_user_lastaccess WHERE courseid IN $in;
 SQL
 }
 sqlms >/dev/null   # warm the cache, as the plan's reads are

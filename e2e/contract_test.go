@@ -10,6 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/enrolctl/enrolctl/internal/contract"
 	"github.com/enrolctl/enrolctl/internal/moodle"
 	"github.com/enrolctl/enrolctl/internal/state"
 )
@@ -213,6 +217,50 @@ func TestCourseStateJSONMatchesV1(t *testing.T) {
 		}
 		if s, ok := v2.([]any); !ok || len(s) != 1 {
 			t.Errorf("get_course_state_json answered %v, want one course", v2)
+		}
+	})
+}
+
+// get_course_rows, decoded by the client, gives what get_course_state answers for the same
+// courses, field for field (plugin 2026113004; one reader behind both since 2026120702): a
+// varied course (three methods, a suspended enrolment, a group with members) and a plain one.
+func TestCourseRowsMatchCourseState(t *testing.T) {
+	each(t, func(t *testing.T, tg *target) {
+		w := newWorld(t, tg)
+		varied, _ := variedCourse(t, w)
+		fx := newFixture(t, w)
+		ctx := context.Background()
+		st, err := tg.client.SiteStatus(ctx) // tells the client which reads the plugin has
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.PluginVersion < contract.PluginCourseRows {
+			t.Skipf("local_enrolctl %d has no get_course_rows", st.PluginVersion)
+		}
+		_, site := w.observe(t, []string{varied}, nil)
+		ref, ok := site.CourseByName(varied)
+		if !ok {
+			t.Fatalf("course %s not in the catalogue", varied)
+		}
+		ids := []int64{fx.courseID, ref.ID}
+		before := tg.calls.snapshot()["local_enrolctl_get_course_rows"]
+		rows, err := tg.client.CourseStates(ctx, ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tg.calls.snapshot()["local_enrolctl_get_course_rows"] == before {
+			t.Fatal("the client did not read through get_course_rows")
+		}
+		var named []moodle.CourseState
+		if err := tg.client.Call(ctx, "local_enrolctl_get_course_state",
+			form("courseids[0]", fmt.Sprint(ids[0]), "courseids[1]", fmt.Sprint(ids[1])), &named); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(named, rows, cmpopts.EquateEmpty()); diff != "" {
+			t.Errorf("get_course_rows differs from get_course_state (-state +rows):\n%s", diff)
+		}
+		if len(rows) != 2 || len(rows[1].Members) == 0 || len(rows[1].Users) < 5 {
+			t.Errorf("the varied course lost its members or users: %+v", rows)
 		}
 	})
 }

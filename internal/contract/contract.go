@@ -25,6 +25,9 @@ const (
 	// PluginLeasePrevious answers, when an acquire replaced an expired lease, whose it
 	// was (previous, previous_expires), so that apply can say it took it over.
 	PluginLeasePrevious int64 = 2026120701
+	// PluginAccountsByID reads the users of courses by id from the rows it has already
+	// read: the same answers, about twice as fast on PostgreSQL.
+	PluginAccountsByID int64 = 2026120702
 )
 
 // Plugin is one version of local_enrolctl: its $plugin->version and $plugin->release.
@@ -44,6 +47,7 @@ var Plugins = []Plugin{
 	{PluginCourseRows, "2.1.0"},
 	{PluginPrivacy, "2.1.0"},
 	{PluginLeasePrevious, "2.1.1"},
+	{PluginAccountsByID, "2.1.2"},
 }
 
 // Oldest is the oldest plugin this enrolctl speaks to.

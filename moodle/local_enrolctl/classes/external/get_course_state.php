@@ -16,22 +16,21 @@
 
 namespace local_enrolctl\external;
 
-use context_helper;
 use core_external\external_api;
 use core_external\external_function_parameters;
 use core_external\external_multiple_structure;
 use core_external\external_single_structure;
 use core_external\external_value;
-use dml_missing_record_exception;
 use invalid_parameter_exception;
+use local_enrolctl\local\course_reader;
 use local_enrolctl\local\guard;
 
 /**
  * local_enrolctl_get_course_state: everything enrolctl compares with the desired state of courses.
  *
- * Seven SQL queries per call whatever the number of courses (courses with contexts, instances,
- * user enrolments, role assignments, groups, group members, users); capabilities are checked on the
- * preloaded contexts, whose access data is loaded once per request.
+ * local\course_reader's rows with their fields named: a constant number of SQL queries per call
+ * whatever the number of courses; capabilities are checked on the preloaded contexts, whose access
+ * data is loaded once per request.
  *
  * @package    local_enrolctl
  * @copyright  2026 The enrolctl authors
@@ -62,239 +61,65 @@ class get_course_state extends external_api {
      * @return array
      */
     public static function execute(array $courseids): array {
-        global $DB;
         ['courseids' => $courseids] = self::validate_parameters(self::execute_parameters(), ['courseids' => $courseids]);
         if (count($courseids) < 1 || count($courseids) > self::MAXCOURSES) {
             throw new invalid_parameter_exception('courseids must hold 1 to ' . self::MAXCOURSES . ' course ids');
         }
         guard::require_manage();
 
-        $ids = array_values(array_unique(array_map('intval', $courseids)));
-        [$courses, $contexts] = self::check_courses($ids);
-        [$insql, $params] = $DB->get_in_or_equal($ids, SQL_PARAMS_NAMED, 'c');
-        // The users query names the course ids three times: named parameters cannot repeat.
-        [$insql2, $params2] = $DB->get_in_or_equal($ids, SQL_PARAMS_NAMED, 'd');
-        [$insql3, $params3] = $DB->get_in_or_equal($ids, SQL_PARAMS_NAMED, 'f');
-
-        $state = [];
-        foreach ($ids as $id) {
-            $state[$id] = [
-                'courseid' => $id,
-                'shortname' => $courses[$id]->shortname,
-                'instances' => [],
-                'enrolments' => [],
-                'roles' => [],
-                'groups' => [],
-                'members' => [],
-                'users' => [],
-            ];
-        }
-
-        // 2. Enrolment instances with the names of their role, cohort, linked course and group.
-        $rs = $DB->get_recordset_sql(
-            "SELECT e.id, e.courseid, e.enrol, e.status, e.name, e.sortorder, e.roleid, e.enrolperiod,
-                    e.customint1, e.customint2, e.customint3,
-                    r.shortname AS roleshortname, ch.idnumber AS cohortidnumber,
-                    lc.shortname AS linkedcourseshortname, g.name AS groupname
-               FROM {enrol} e
-          LEFT JOIN {role} r ON r.id = e.roleid
-          LEFT JOIN {cohort} ch ON e.enrol = 'cohort' AND ch.id = e.customint1
-          LEFT JOIN {course} lc ON e.enrol = 'meta' AND lc.id = e.customint1
-          LEFT JOIN {groups} g ON e.enrol IN ('cohort', 'meta') AND g.id = e.customint2 AND g.courseid = e.courseid
-              WHERE e.courseid $insql
-           ORDER BY e.courseid, e.sortorder, e.id",
-            $params
-        );
-        foreach ($rs as $e) {
-            $cohort = $e->enrol === 'cohort';
-            $meta = $e->enrol === 'meta';
-            $state[$e->courseid]['instances'][] = [
-                'id' => (int)$e->id,
-                'enrol' => $e->enrol,
-                'status' => (int)$e->status,
-                'name' => (string)$e->name,
-                'sortorder' => (int)$e->sortorder,
-                'roleid' => (int)$e->roleid,
-                'roleshortname' => (string)$e->roleshortname,
-                'cohortid' => $cohort ? (int)$e->customint1 : 0,
-                'cohortidnumber' => $cohort ? (string)$e->cohortidnumber : '',
-                'linkedcourseid' => $meta ? (int)$e->customint1 : 0,
-                'linkedcourseshortname' => $meta ? (string)$e->linkedcourseshortname : '',
-                'groupid' => ($cohort || $meta) ? max(0, (int)$e->customint2) : 0,
-                'groupname' => ($cohort || $meta) ? (string)$e->groupname : '',
-                'maxenrolled' => $e->enrol === 'self' ? (int)$e->customint3 : 0,
-                'enrolperiod' => (int)$e->enrolperiod,
-            ];
-        }
-        $rs->close();
-
-        // 3. User enrolments.
-        $rs = $DB->get_recordset_sql(
-            "SELECT ue.id, e.courseid, ue.enrolid, ue.userid, u.username, ue.status, ue.timestart, ue.timeend
-               FROM {user_enrolments} ue
-               JOIN {enrol} e ON e.id = ue.enrolid
-               JOIN {user} u ON u.id = ue.userid
-              WHERE e.courseid $insql
-           ORDER BY e.courseid, ue.enrolid, ue.userid",
-            $params
-        );
-        foreach ($rs as $ue) {
-            $state[$ue->courseid]['enrolments'][] = [
-                'id' => (int)$ue->id,
-                'instanceid' => (int)$ue->enrolid,
-                'userid' => (int)$ue->userid,
-                'username' => $ue->username,
-                'status' => (int)$ue->status,
-                'timestart' => (int)$ue->timestart,
-                'timeend' => (int)$ue->timeend,
-            ];
-        }
-        $rs->close();
-
-        // 4. Role assignments in the course contexts (not in categories above or modules below).
-        $bycontext = [];
-        foreach ($contexts as $id => $context) {
-            $bycontext[$context->id] = $id;
-        }
-        [$ctxsql, $ctxparams] = $DB->get_in_or_equal(array_keys($bycontext), SQL_PARAMS_NAMED, 'x');
-        $rs = $DB->get_recordset_sql(
-            "SELECT ra.id, ra.contextid, ra.userid, ra.roleid, r.shortname AS roleshortname, ra.component, ra.itemid
-               FROM {role_assignments} ra
-               JOIN {role} r ON r.id = ra.roleid
-              WHERE ra.contextid $ctxsql
-           ORDER BY ra.contextid, ra.userid, ra.roleid, ra.component, ra.itemid, ra.id",
-            $ctxparams
-        );
-        foreach ($rs as $ra) {
-            $state[$bycontext[$ra->contextid]]['roles'][] = [
-                'userid' => (int)$ra->userid,
-                'roleid' => (int)$ra->roleid,
-                'roleshortname' => $ra->roleshortname,
-                'component' => (string)$ra->component,
-                'itemid' => (int)$ra->itemid,
-            ];
-        }
-        $rs->close();
-
-        // 5. Groups.
-        $rs = $DB->get_recordset_sql(
-            "SELECT g.id, g.courseid, g.name, g.idnumber
-               FROM {groups} g
-              WHERE g.courseid $insql
-           ORDER BY g.courseid, g.name, g.id",
-            $params
-        );
-        foreach ($rs as $g) {
-            $state[$g->courseid]['groups'][] = [
-                'id' => (int)$g->id,
-                'name' => $g->name,
-                'idnumber' => (string)$g->idnumber,
-            ];
-        }
-        $rs->close();
-
-        // 6. Group members.
-        $rs = $DB->get_recordset_sql(
-            "SELECT gm.id, g.courseid, gm.groupid, gm.userid, u.username, gm.component, gm.itemid
-               FROM {groups_members} gm
-               JOIN {groups} g ON g.id = gm.groupid
-               JOIN {user} u ON u.id = gm.userid
-              WHERE g.courseid $insql
-           ORDER BY g.courseid, gm.groupid, gm.userid",
-            $params
-        );
-        foreach ($rs as $m) {
-            $state[$m->courseid]['members'][] = [
-                'groupid' => (int)$m->groupid,
-                'userid' => (int)$m->userid,
-                'username' => $m->username,
-                'component' => (string)$m->component,
-                'itemid' => (int)$m->itemid,
-            ];
-        }
-        $rs->close();
-
-        // 7. Every user appearing in the courses' enrolments, roles or members, with their last access
-        // to that course, so clients need no username look-up.
-        $rs = $DB->get_recordset_sql(
-            "SELECT x.courseid, u.id, u.username, u.firstname, u.lastname, u.email, u.idnumber, u.suspended,
-                    COALESCE(la.timeaccess, 0) AS lastcourseaccess
-               FROM (SELECT e.courseid, ue.userid
-                       FROM {user_enrolments} ue
-                       JOIN {enrol} e ON e.id = ue.enrolid
-                      WHERE e.courseid $insql
-                      UNION
-                     SELECT ctx.instanceid AS courseid, ra.userid
-                       FROM {role_assignments} ra
-                       JOIN {context} ctx ON ctx.id = ra.contextid AND ctx.contextlevel = :rlevel
-                      WHERE ctx.instanceid $insql2
-                      UNION
-                     SELECT g.courseid, gm.userid
-                       FROM {groups_members} gm
-                       JOIN {groups} g ON g.id = gm.groupid
-                      WHERE g.courseid $insql3) x
-               JOIN {user} u ON u.id = x.userid
-          LEFT JOIN {user_lastaccess} la ON la.userid = x.userid AND la.courseid = x.courseid
-           ORDER BY x.courseid, u.id",
-            $params + $params2 + $params3 + ['rlevel' => CONTEXT_COURSE]
-        );
-        foreach ($rs as $u) {
-            $state[$u->courseid]['users'][] = [
-                'id' => (int)$u->id,
-                'username' => $u->username,
-                'firstname' => (string)$u->firstname,
-                'lastname' => (string)$u->lastname,
-                'email' => (string)$u->email,
-                'idnumber' => (string)$u->idnumber,
-                'lastcourseaccess' => (int)$u->lastcourseaccess,
-                'suspended' => (int)$u->suspended,
-            ];
-        }
-        $rs->close();
-
+        $read = course_reader::read(array_values(array_unique(array_map('intval', $courseids))));
+        $roles = $read['roles'];
+        $users = $read['users'];
         $out = [];
         foreach ($courseids as $id) {
-            $out[] = $state[(int)$id];
+            $out[] = self::named($read['courses'][(int)$id], $roles, $users);
         }
         return $out;
     }
 
     /**
-     * The courses with their contexts, after checking that each exists (the site course does not)
-     * and that the user may review its enrolments (and see it, when hidden): query 1 of the seven,
-     * shared with get_course_rows.
+     * A course row of course_reader with its fields named, and the names of its roles and users.
      *
-     * @param int[] $ids distinct course ids
-     * @return array [course records by id, course contexts by id]
+     * @param array $row course_reader's row of the course
+     * @param array $roles role shortnames by id
+     * @param array $users user accounts by id, as course_reader gives them
+     * @return array the course's get_course_state item
      */
-    public static function check_courses(array $ids): array {
-        global $DB;
-        [$insql, $params] = $DB->get_in_or_equal($ids, SQL_PARAMS_NAMED, 'c');
-        $ctxfields = context_helper::get_preload_record_columns_sql('ctx');
-        $courses = $DB->get_records_sql(
-            "SELECT c.id, c.shortname, c.visible, $ctxfields
-               FROM {course} c
-               JOIN {context} ctx ON ctx.instanceid = c.id AND ctx.contextlevel = :courselevel
-              WHERE c.id $insql AND c.id <> :siteid",
-            $params + ['courselevel' => CONTEXT_COURSE, 'siteid' => SITEID]
-        );
-        $contexts = [];
-        foreach ($ids as $id) {
-            if (!isset($courses[$id])) {
-                // The same error a MUST_EXIST read of the course gives (invalidrecord / invalidrecordunknown).
-                throw new dml_missing_record_exception('course', 'SELECT * FROM {course} WHERE id = ?', [$id]);
-            }
-            context_helper::preload_from_record($courses[$id]);
-            $contexts[$id] = \context_course::instance($id);
+    private static function named(array $row, array $roles, array $users): array {
+        [$courseid, $shortname, $instances, $enrolments, $roleassignments, $groups, $members, $courseusers] = $row;
+        $item = ['courseid' => $courseid, 'shortname' => $shortname, 'instances' => [], 'enrolments' => [],
+            'roles' => [], 'groups' => [], 'members' => [], 'users' => []];
+        foreach ($instances as $instance) {
+            [$id, $enrol, $status, $name, $sortorder, $roleid, $cohortid, $cohortidnumber,
+                $linkedcourseid, $linkedcourseshortname, $groupid, $groupname, $maxenrolled, $enrolperiod] = $instance;
+            $item['instances'][] = ['id' => $id, 'enrol' => $enrol, 'status' => $status, 'name' => $name,
+                'sortorder' => $sortorder, 'roleid' => $roleid, 'roleshortname' => (string)($roles[$roleid] ?? ''),
+                'cohortid' => $cohortid, 'cohortidnumber' => $cohortidnumber, 'linkedcourseid' => $linkedcourseid,
+                'linkedcourseshortname' => $linkedcourseshortname, 'groupid' => $groupid, 'groupname' => $groupname,
+                'maxenrolled' => $maxenrolled, 'enrolperiod' => $enrolperiod];
         }
-        foreach ($ids as $id) {
-            // The enrolment methods and participants pages need enrolreview; a hidden course needs viewhiddencourses.
-            require_capability('moodle/course:enrolreview', $contexts[$id]);
-            if (empty($courses[$id]->visible)) {
-                require_capability('moodle/course:viewhiddencourses', $contexts[$id]);
-            }
+        foreach ($enrolments as [$id, $instanceid, $userid, $status, $timestart, $timeend]) {
+            $item['enrolments'][] = ['id' => $id, 'instanceid' => $instanceid, 'userid' => $userid,
+                'username' => $users[$userid][1], 'status' => $status, 'timestart' => $timestart, 'timeend' => $timeend];
         }
-        return [$courses, $contexts];
+        foreach ($roleassignments as [$userid, $roleid, $component, $itemid]) {
+            $item['roles'][] = ['userid' => $userid, 'roleid' => $roleid, 'roleshortname' => $roles[$roleid],
+                'component' => $component, 'itemid' => $itemid];
+        }
+        foreach ($groups as [$id, $name, $idnumber]) {
+            $item['groups'][] = ['id' => $id, 'name' => $name, 'idnumber' => $idnumber];
+        }
+        foreach ($members as [$groupid, $userid, $component, $itemid]) {
+            $item['members'][] = ['groupid' => $groupid, 'userid' => $userid, 'username' => $users[$userid][1],
+                'component' => $component, 'itemid' => $itemid];
+        }
+        foreach ($courseusers as [$userid, $lastcourseaccess]) {
+            [, $username, $firstname, $lastname, $email, $idnumber, $suspended] = $users[$userid];
+            $item['users'][] = ['id' => $userid, 'username' => $username, 'firstname' => $firstname,
+                'lastname' => $lastname, 'email' => $email, 'idnumber' => $idnumber,
+                'lastcourseaccess' => $lastcourseaccess, 'suspended' => $suspended];
+        }
+        return $item;
     }
 
     /**
