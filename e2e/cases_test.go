@@ -222,7 +222,7 @@ func TestFailures(t *testing.T) {
 		t.Run("unknown user", func(t *testing.T) {
 			// At plan time, an unknown user is a problem that names the spec line.
 			desired := state.Course{Shortname: course, Methods: []state.Method{{Type: state.Manual, Enabled: true}},
-				Enrolments: []state.Enrolment{{Username: "nosuchuser-" + tg.prefix, Method: "manual", Roles: []string{"student"}, Source: "specs/x.yaml:7:7"}}}
+				Enrolments: []state.Enrolment{{Username: "nosuchuser-" + tg.prefix, Method: "manual", Roles: []string{"student"}, Source: state.Source{File: "specs/x.yaml", Line: 7, Col: 7}}}}
 			p, _ := w.plan(t, []state.Course{desired})
 			if len(p.Diagnostics) != 1 || p.Diagnostics[0].At().String() != "specs/x.yaml:7:7" {
 				t.Errorf("diagnostics = %+v, want one at specs/x.yaml:7:7", p.Diagnostics)

@@ -70,7 +70,7 @@ func FailureDiagnostics(p diff.Plan, res Result, expand bool) diag.Diagnostics {
 		if len(g.idx) == 1 {
 			var at diag.Pos
 			if i := g.idx[0]; i < len(p.Changes) && p.Changes[i].Address == r.Address {
-				at = diag.ParsePos(string(changeSource(p.Changes[i])))
+				at = diag.Pos(changeSource(p.Changes[i]))
 			}
 			who := "course " + r.Course
 			if r.User != "" {
@@ -106,7 +106,7 @@ func FailureDiagnostics(p diff.Plan, res Result, expand bool) diag.Diagnostics {
 	return ds
 }
 
-// changeSource is where the change's object was declared; "" for observed objects
+// changeSource is where the change's object was declared; none for observed objects
 // (deletes) and saved plans, whose files do not carry it.
 func changeSource(c diff.Change) state.Source {
 	switch {
@@ -119,7 +119,7 @@ func changeSource(c diff.Change) state.Source {
 	case c.Group != nil:
 		return c.Group.Source
 	}
-	return ""
+	return state.Source{}
 }
 
 // changeUser is the user a change is about, or "" (methods and groups).

@@ -137,10 +137,10 @@ func userPlan(p diff.Plan, user string) diff.Plan {
 // ownerOf is the spec or policy line that owns a live enrolment in desired course d
 // (nil: no spec selects the course): the user's line in the course's manual users,
 // else the declared method whose sync or self-enrolment made it, else the policy's
-// renew that selects it; "" when none does.
+// renew that selects it; none when none does.
 func ownerOf(d *state.Course, e state.Enrolment) state.Source {
 	if d == nil {
-		return ""
+		return state.Source{}
 	}
 	for _, de := range d.Enrolments {
 		if de.Key() == e.Key() {
@@ -155,7 +155,7 @@ func ownerOf(d *state.Course, e state.Enrolment) state.Source {
 			return r.Source
 		}
 	}
-	return ""
+	return state.Source{}
 }
 
 func catalogueNames(site *moodle.Site) []string {

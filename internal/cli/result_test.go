@@ -41,7 +41,7 @@ func TestApplyFailureIsADiagnostic(t *testing.T) {
 	p := diff.Plan{Changes: []diff.Change{
 		{Address: "course/A/group/TP1", Course: "A", Kind: diff.KindGroup, Action: diff.Create, Group: &state.Group{Name: "TP1"}},
 		{Address: "course/B/enrolment/manual/21009539", Course: "B", Kind: diff.KindEnrolment, Action: diff.Update,
-			Enrolment: &state.Enrolment{Username: "21009539", Method: "manual", Source: "specs/b.yaml:4:7"}},
+			Enrolment: &state.Enrolment{Username: "21009539", Method: "manual", Source: state.Source{File: "specs/b.yaml", Line: 4, Col: 7}}},
 	}}
 	var errOut strings.Builder
 	a := &App{Streams: Streams{Err: &errOut}}

@@ -91,35 +91,12 @@ type Pos struct {
 	Line, Col int
 }
 
-// String renders p as file:line:col, the form state.Source uses.
+// String renders p as file:line:col, or the file alone when the line is unknown.
 func (p Pos) String() string {
 	if p.Line == 0 {
 		return p.File
 	}
 	return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col)
-}
-
-// ParsePos reads "file:line:col" (or a bare file) back into a Pos.
-func ParsePos(s string) Pos {
-	rest, colText, ok := cutLast(s)
-	if !ok {
-		return Pos{File: s}
-	}
-	file, lineText, ok := cutLast(rest)
-	line, err1 := strconv.Atoi(lineText)
-	col, err2 := strconv.Atoi(colText)
-	if !ok || err1 != nil || err2 != nil || line <= 0 || col < 0 {
-		return Pos{File: s}
-	}
-	return Pos{File: file, Line: line, Col: col}
-}
-
-func cutLast(s string) (before, after string, ok bool) {
-	i := strings.LastIndexByte(s, ':')
-	if i < 0 {
-		return s, "", false
-	}
-	return s[:i], s[i+1:], true
 }
 
 // At is the position the diagnostic points at.

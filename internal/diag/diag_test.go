@@ -59,24 +59,6 @@ func TestSuggest(t *testing.T) {
 	}
 }
 
-func TestParsePos(t *testing.T) {
-	tests := map[string]Pos{
-		"specs/a.yaml:7:14":   {"specs/a.yaml", 7, 14},
-		"specs/a.yaml":        {File: "specs/a.yaml"},
-		`C:\specs\a.yaml:3:5`: {`C:\specs\a.yaml`, 3, 5},
-		"a.yaml:x:5":          {File: "a.yaml:x:5"},
-		"":                    {},
-	}
-	for in, want := range tests {
-		if got := ParsePos(in); got != want {
-			t.Errorf("ParsePos(%q) = %+v, want %+v", in, got, want)
-		}
-		if in != "" && want.Line > 0 && want.String() != in {
-			t.Errorf("%+v.String() = %q, want %q", want, want.String(), in)
-		}
-	}
-}
-
 func TestWithSourceAndPretty(t *testing.T) {
 	files := map[string]string{
 		"a.yaml":    "course: A\nmanual:\n  until: 31/08/2027\n  users: [\"2100953\", x]\n",

@@ -13,5 +13,4 @@
 //     WithSource (fills Snippet and the end of the range from the files).
 //   - Diagnostic.About sets the Code and Subject; Codes is their closed set.
 //   - Suggest: the closest known name to a misspelt one, or "".
-//   - ParsePos: the Pos of a "file:line:col" text (state.Source).
 package diag

@@ -36,7 +36,7 @@ func Check(desired, observed state.Snapshot) diag.Diagnostics {
 		}
 		reported := map[string]bool{} // each unknown user once per course, at its entry
 		for _, e := range d.Enrolments {
-			at := diag.ParsePos(string(e.Source))
+			at := diag.Pos(e.Source)
 			if e.Method != "" && e.Method != string(state.Manual) {
 				ds = append(ds, diag.Errorf(at, "enrolctl only manages manual enrolments, not %s", e.Method))
 				continue
@@ -55,7 +55,7 @@ func Check(desired, observed state.Snapshot) diag.Diagnostics {
 				}
 				if _, ok := dir.Users[m.Username]; !ok && !reported[m.Username] {
 					reported[m.Username] = true
-					ds = append(ds, unknownUser(diag.ParsePos(string(m.Source)), d.Shortname, m.Username, users))
+					ds = append(ds, unknownUser(diag.Pos(m.Source), d.Shortname, m.Username, users))
 				}
 			}
 		}
@@ -69,7 +69,7 @@ func unknownUser(at diag.Pos, course, username string, known []string) diag.Diag
 }
 
 func checkMethod(d, o *state.Course, m state.Method, dir *state.Directory, cohorts []string) diag.Diagnostics {
-	at := diag.ParsePos(string(m.Source))
+	at := diag.Pos(m.Source)
 	if at.File == "" {
 		at = courseAt(d)
 	}
@@ -87,8 +87,8 @@ func checkMethod(d, o *state.Course, m state.Method, dir *state.Directory, cohor
 	if m.Type == state.Cohort && dir.Cohorts != nil {
 		if _, ok := dir.Cohorts[m.Cohort]; !ok {
 			cat := at
-			if m.CohortSource != "" {
-				cat = diag.ParsePos(string(m.CohortSource))
+			if m.CohortSource.File != "" {
+				cat = diag.Pos(m.CohortSource)
 			}
 			ds = append(ds, diag.Errorf(cat, "unknown cohort %q: no cohort has this idnumber on the site", m.Cohort).
 				WithSuggestion(diag.Suggest(m.Cohort, cohorts)).About(diag.UnknownCohort, diag.Subject{Course: d.Shortname, Method: m.Key()}))
@@ -114,11 +114,11 @@ func hasMethod(c *state.Course, key string) bool {
 // courseAt is where a course is declared: its first source file.
 func courseAt(c *state.Course) diag.Pos {
 	if len(c.Sources) > 0 {
-		return diag.ParsePos(c.Sources[0])
+		return diag.Pos{File: c.Sources[0]}
 	}
 	return diag.Pos{}
 }
 
 func errorAt(src state.Source, format string, args ...any) diag.Diagnostic {
-	return diag.Errorf(diag.ParsePos(string(src)), format, args...)
+	return diag.Errorf(diag.Pos(src), format, args...)
 }

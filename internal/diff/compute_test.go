@@ -129,7 +129,7 @@ func TestCompute(t *testing.T) {
 		{
 			name: "method creates, with the group a cohort method needs",
 			desired: state.Course{Shortname: "C", Methods: []state.Method{
-				{Type: state.Cohort, Cohort: "L1-2026", Role: "student", Group: "Promo 2026", Enabled: true, Source: "c.yaml:3:5"},
+				{Type: state.Cohort, Cohort: "L1-2026", Role: "student", Group: "Promo 2026", Enabled: true, Source: state.Source{File: "c.yaml", Line: 3, Col: 5}},
 				{Type: state.Meta, Course: "PARENT", Enabled: true},
 				{Type: state.Self, Name: "Teachers", Role: "editingteacher", MaxUsers: 5, Enabled: false},
 				{Type: state.Guest, Enabled: true},
@@ -172,7 +172,7 @@ func TestCompute(t *testing.T) {
 		},
 		{
 			name:     "declared database method absent: an error, never a create",
-			desired:  state.Course{Shortname: "C", Methods: []state.Method{{Type: state.Database, Enabled: true, Source: "c.yaml:2:5"}}},
+			desired:  state.Course{Shortname: "C", Methods: []state.Method{{Type: state.Database, Enabled: true, Source: state.Source{File: "c.yaml", Line: 2, Col: 5}}}},
 			observed: state.Course{Shortname: "C"},
 			want: []string{
 				"! c.yaml:2:5: course C has no database method: it is created by the nightly sync from the student-records system; enrolctl cannot create it",
@@ -294,7 +294,7 @@ func TestCompute(t *testing.T) {
 		{
 			name: "a manual method declared absent takes its enrolments with it",
 			desired: state.Course{Shortname: "C", Options: state.Options{ManualPrune: state.PruneUnenrol},
-				Methods: []state.Method{{Type: state.Manual, Absent: true, Source: "c.yaml:3:5"}}},
+				Methods: []state.Method{{Type: state.Manual, Absent: true, Source: state.Source{File: "c.yaml", Line: 3, Col: 5}}}},
 			observed: state.Course{Shortname: "C", Methods: []state.Method{manualM},
 				Enrolments: []state.Enrolment{manual("u1", 0, "student"), manual("u2", 0, "student")}},
 			want: []string{"- course/C/method/manual [2/2] (declared-absent)"},
@@ -384,15 +384,15 @@ func TestCompute(t *testing.T) {
 			name: "site checks point at the desired object, suggest what the site has, and stop the whole plan",
 			desired: state.Course{Shortname: "C", Methods: []state.Method{
 				manualM,
-				{Type: state.Cohort, Cohort: "L1-2062", Role: "student", Group: "Never created", Enabled: true, Source: "c.yaml:3:5"},
-				{Type: state.Cohort, Cohort: "NOPE", Role: "student", Enabled: true, Source: "c.yaml:6:5"},
+				{Type: state.Cohort, Cohort: "L1-2062", Role: "student", Group: "Never created", Enabled: true, Source: state.Source{File: "c.yaml", Line: 3, Col: 5}},
+				{Type: state.Cohort, Cohort: "NOPE", Role: "student", Enabled: true, Source: state.Source{File: "c.yaml", Line: 6, Col: 5}},
 			},
 				Enrolments: []state.Enrolment{
-					{Username: "ghost", Roles: []string{"student"}, Source: "c.yaml:14:7"},
-					{Username: "u11", Roles: []string{"student"}, Source: "c.yaml:15:7"},
-					{Username: "u1", Roles: []string{"student"}, Source: "c.yaml:16:7"},
+					{Username: "ghost", Roles: []string{"student"}, Source: state.Source{File: "c.yaml", Line: 14, Col: 7}},
+					{Username: "u11", Roles: []string{"student"}, Source: state.Source{File: "c.yaml", Line: 15, Col: 7}},
+					{Username: "u1", Roles: []string{"student"}, Source: state.Source{File: "c.yaml", Line: 16, Col: 7}},
 				},
-				Groups: []state.Group{{Name: "TP1", Source: "c.yaml:17:5", Members: []state.Member{{Username: "nobody", Source: "c.yaml:19:9"}}}},
+				Groups: []state.Group{{Name: "TP1", Source: state.Source{File: "c.yaml", Line: 17, Col: 5}, Members: []state.Member{{Username: "nobody", Source: state.Source{File: "c.yaml", Line: 19, Col: 9}}}}},
 			},
 			observed: state.Course{Shortname: "C", Methods: []state.Method{manualM}, Groups: []state.Group{{Name: "TP1"}}},
 			want: []string{
@@ -407,7 +407,7 @@ func TestCompute(t *testing.T) {
 			name: "a group member who is not enrolled stops the plan",
 			desired: state.Course{Shortname: "C", Methods: []state.Method{manualM},
 				Enrolments: []state.Enrolment{manual("u1", 0, "student")},
-				Groups:     []state.Group{{Name: "TP1", Members: []state.Member{{Username: "u1"}, {Username: "u2", Source: "c.yaml:18:9"}}}}},
+				Groups:     []state.Group{{Name: "TP1", Members: []state.Member{{Username: "u1"}, {Username: "u2", Source: state.Source{File: "c.yaml", Line: 18, Col: 9}}}}}},
 			observed: state.Course{Shortname: "C", Methods: []state.Method{manualM}, Groups: []state.Group{{Name: "TP1"}}},
 			want: []string{
 				`! c.yaml:18:9: user "u2" is not enrolled in C, neither now nor by this plan; Moodle only puts enrolled users in groups`,
@@ -442,8 +442,8 @@ func TestComputeDisabledPlugin(t *testing.T) {
 	d := dir
 	d.EnabledPlugins = []string{"manual", "database"}
 	desired := state.Snapshot{Courses: []state.Course{{Shortname: "C", Methods: []state.Method{
-		{Type: state.Self, Name: "Open", Enabled: true, Source: "c.yaml:4:5"},
-		{Type: state.Guest, Enabled: true, Source: "c.yaml:7:5"},
+		{Type: state.Self, Name: "Open", Enabled: true, Source: state.Source{File: "c.yaml", Line: 4, Col: 5}},
+		{Type: state.Guest, Enabled: true, Source: state.Source{File: "c.yaml", Line: 7, Col: 5}},
 	}}}}
 	observed := state.Snapshot{Directory: d, Courses: []state.Course{{Shortname: "C",
 		Methods: []state.Method{{Type: state.Guest, Enabled: false, ID: 3}}}}}

@@ -76,7 +76,7 @@ func (cp *coursePlanner) declaresMethods() bool {
 		return false
 	}
 	for _, m := range cp.d.Methods {
-		if m.Type != state.Manual && strings.HasPrefix(string(m.Source), cp.d.Spec+":") {
+		if m.Type != state.Manual && m.Source.File == cp.d.Spec && m.Source.Line > 0 {
 			return true
 		}
 	}

@@ -17,7 +17,7 @@ func TestDrift(t *testing.T) {
 	guestOn := state.Method{Type: state.Guest, Enabled: true, ID: 9}
 	paypal := state.Method{Type: "paypal", Enabled: true, ID: 10}
 	specCohort, policyCohort := cohortM("L1-2026", "student"), cohortM("L1-2026", "student")
-	specCohort.Source, policyCohort.Source = "c.yaml:3:5", "policies/l1.yaml:6:5"
+	specCohort.Source, policyCohort.Source = state.Source{File: "c.yaml", Line: 3, Col: 5}, state.Source{File: "policies/l1.yaml", Line: 6, Col: 5}
 	tests := []struct {
 		name              string
 		desired, observed state.Course

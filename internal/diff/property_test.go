@@ -136,7 +136,7 @@ func genDesired(r *rand.Rand, course string) state.Course {
 	c := state.Course{Shortname: course, Sources: []string{course + ".yaml"}}
 	c.Methods = genMethods(r, course, true)
 	for i := range c.Methods {
-		c.Methods[i].Source = state.Source(fmt.Sprintf("%s.yaml:%d:5", course, i+2))
+		c.Methods[i].Source = state.Source{File: course + ".yaml", Line: i + 2, Col: 5}
 	}
 	for i, u := range some(r, genUsers, 0.4) {
 		e := genEnrolment(r, u, "")
@@ -144,7 +144,7 @@ func genDesired(r *rand.Rand, course string) state.Course {
 		if chance(r, 0.1) {
 			e.Roles = nil // no role declared: the live roles stay
 		}
-		e.Source = state.Source(fmt.Sprintf("%s.yaml:%d:7", course, 20+i))
+		e.Source = state.Source{File: course + ".yaml", Line: 20 + i, Col: 7}
 		c.Enrolments = append(c.Enrolments, e)
 	}
 	for _, name := range some(r, append(slices.Clone(genGroups), "G3"), 0.4) {
@@ -337,7 +337,7 @@ func (m *model) apply(c Change) {
 		}
 		m.needGroup(c, course, meth.Group)
 		meth.ID = 1000 + m.nextID
-		meth.Source = ""
+		meth.Source = state.Source{}
 		course.Methods = append(course.Methods, meth)
 
 	case c.Kind == KindMethod && c.Action == Update:
@@ -405,7 +405,7 @@ func (m *model) apply(c Change) {
 			m.fail(c, "already enrolled")
 		}
 		e := *c.Enrolment
-		e.Source = ""
+		e.Source = state.Source{}
 		course.Enrolments = append(course.Enrolments, e)
 
 	case c.Kind == KindEnrolment && c.Action == Update:

@@ -14,8 +14,8 @@ func TestSkipUnknownUsers(t *testing.T) {
 	desired := state.Snapshot{Courses: []state.Course{{
 		Shortname:  "C1",
 		Methods:    []state.Method{{Type: state.Manual, Enabled: true}},
-		Enrolments: []state.Enrolment{{Username: "known", Method: "manual", Roles: []string{"student"}}, {Username: "ghost", Method: "manual", Roles: []string{"student"}, Source: "specs/c1.yaml:5:7"}},
-		Groups:     []state.Group{{Name: "TP1", Members: []state.Member{{Username: "ghost", Source: "specs/c1.yaml:6:16"}, {Username: "known"}}}},
+		Enrolments: []state.Enrolment{{Username: "known", Method: "manual", Roles: []string{"student"}}, {Username: "ghost", Method: "manual", Roles: []string{"student"}, Source: state.Source{File: "specs/c1.yaml", Line: 5, Col: 7}}},
+		Groups:     []state.Group{{Name: "TP1", Members: []state.Member{{Username: "ghost", Source: state.Source{File: "specs/c1.yaml", Line: 6, Col: 16}}, {Username: "known"}}}},
 	}}}
 	observed := state.Snapshot{
 		Courses:   []state.Course{{Shortname: "C1", ID: 1, Methods: []state.Method{{Type: state.Manual, Enabled: true, ID: 1}}}},

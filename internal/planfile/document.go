@@ -3,6 +3,8 @@ package planfile
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/enrolctl/enrolctl/internal/diag"
 	"github.com/enrolctl/enrolctl/internal/diff"
@@ -250,7 +252,7 @@ func toDocument(p diff.Plan) (Document, error) {
 			Method: ptr(c.Method, toMethod), Enrolment: ptr(c.Enrolment, toEnrolment), Group: ptr(c.Group, toGroup),
 			Member: ptr(c.Member, toMember), GroupName: c.GroupName,
 			Removes: ptr(c.Removes, func(r diff.Removal) Removal { return Removal(r) }),
-			Source:  string(c.Source), AfterMethodRemoval: c.AfterMethodRemoval}
+			Source:  diag.Pos(c.Source).String(), AfterMethodRemoval: c.AfterMethodRemoval}
 	}
 	return d, nil
 }
@@ -291,7 +293,7 @@ func (d Document) plan() (diff.Plan, error) {
 			Method: ptr(c.Method, Method.method), Enrolment: ptr(c.Enrolment, Enrolment.enrolment), Group: ptr(c.Group, Group.group),
 			Member: ptr(c.Member, Member.member), GroupName: c.GroupName,
 			Removes: ptr(c.Removes, func(r Removal) diff.Removal { return diff.Removal(r) }),
-			Source:  state.Source(c.Source), AfterMethodRemoval: c.AfterMethodRemoval}
+			Source:  parseSource(c.Source), AfterMethodRemoval: c.AfterMethodRemoval}
 	}
 	return p, nil
 }
@@ -358,6 +360,29 @@ func toDrift(d diff.Drift) Drift {
 func (d Drift) drift() diff.Drift {
 	return diff.Drift{Address: d.Address, Course: d.Course, Kind: d.Kind, Code: d.Code, Method: ptr(d.Method, Method.method),
 		Enrolment: ptr(d.Enrolment, Enrolment.enrolment), Member: ptr(d.Member, Member.member), GroupName: d.GroupName, Enrolments: d.Enrolments}
+}
+
+// parseSource reads a change's "file:line:col" (or a bare file) back into a position.
+func parseSource(s string) state.Source {
+	rest, colText, ok := cutLast(s)
+	if !ok {
+		return state.Source{File: s}
+	}
+	file, lineText, ok := cutLast(rest)
+	line, err1 := strconv.Atoi(lineText)
+	col, err2 := strconv.Atoi(colText)
+	if !ok || err1 != nil || err2 != nil || line <= 0 || col < 0 {
+		return state.Source{File: s}
+	}
+	return state.Source{File: file, Line: line, Col: col}
+}
+
+func cutLast(s string) (before, after string, ok bool) {
+	i := strings.LastIndexByte(s, ':')
+	if i < 0 {
+		return s, "", false
+	}
+	return s[:i], s[i+1:], true
 }
 
 // each converts a list; nil stays nil, so that omitempty lists stay absent.

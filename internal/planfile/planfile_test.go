@@ -244,3 +244,22 @@ func TestEarlierDocumentsStillRead(t *testing.T) {
 		}
 	}
 }
+
+// A change's source is written as file:line:col and read back as the same position.
+func TestParseSource(t *testing.T) {
+	tests := map[string]state.Source{
+		"specs/a.yaml:7:14":   {File: "specs/a.yaml", Line: 7, Col: 14},
+		"specs/a.yaml":        {File: "specs/a.yaml"},
+		`C:\specs\a.yaml:3:5`: {File: `C:\specs\a.yaml`, Line: 3, Col: 5},
+		"a.yaml:x:5":          {File: "a.yaml:x:5"},
+		"":                    {},
+	}
+	for in, want := range tests {
+		if got := parseSource(in); got != want {
+			t.Errorf("parseSource(%q) = %+v, want %+v", in, got, want)
+		}
+		if in != "" && want.Line > 0 && diag.Pos(want).String() != in {
+			t.Errorf("%+v written as %q, want %q", want, diag.Pos(want).String(), in)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/enrolctl/enrolctl/internal/diag"
 	"github.com/enrolctl/enrolctl/internal/diff"
 	"github.com/enrolctl/enrolctl/internal/state"
 )
@@ -77,7 +78,7 @@ func ExplainedEnrolmentOf(c state.Course, e state.Enrolment, owner state.Source,
 	return ExplainedEnrolment{Course: c.Shortname, Method: e.Method, Kind: string(m.Type),
 		Status: strings.ToLower(string(Status(e, m.Enabled, now))),
 		Start:  state.FormatStart(e.Start, loc), End: state.FormatEnd(e.End, loc),
-		Roles: orEmpty(e.Roles), Groups: orEmpty(groups), Owner: string(owner)}
+		Roles: orEmpty(e.Roles), Groups: orEmpty(groups), Owner: diag.Pos(owner).String()}
 }
 
 // ExplainedChanges words the plan's changes and drift, every one on its line as the

@@ -52,7 +52,7 @@ func man(u string, end int64, roles ...string) state.Enrolment {
 // new cohort method with its group, a conversion off an old cohort, a prune.
 func mixedPlan(t *testing.T) diff.Plan {
 	end26, end27 := until(t, 2026, 6, 30), until(t, 2027, 6, 30)
-	cohort26 := state.Method{Type: state.Cohort, Cohort: "L1-INFO-2026", Role: "student", Group: "Promo 2026", Enabled: true, Source: "specs/algo.yaml:6:5"}
+	cohort26 := state.Method{Type: state.Cohort, Cohort: "L1-INFO-2026", Role: "student", Group: "Promo 2026", Enabled: true, Source: state.Source{File: "specs/algo.yaml", Line: 6, Col: 5}}
 	desired := state.Snapshot{Courses: []state.Course{
 		{
 			Shortname: "L1-INFO-ALGO", Options: state.Options{MethodsPrune: true, ManualPrune: state.PruneUnenrol},
@@ -127,9 +127,9 @@ func noChangesPlan(t *testing.T) diff.Plan {
 func problemsPlan(t *testing.T) diff.Plan {
 	desired := state.Snapshot{Courses: []state.Course{
 		{Shortname: "L1-INFO-ALGO", Methods: []state.Method{
-			{Type: state.Cohort, Cohort: "L1-INFO-2062", Role: "student", Enabled: true, Source: "specs/algo.yaml:7:13"},
+			{Type: state.Cohort, Cohort: "L1-INFO-2062", Role: "student", Enabled: true, Source: state.Source{File: "specs/algo.yaml", Line: 7, Col: 13}},
 			{Type: state.Guest, Enabled: true},
-		}, Enrolments: []state.Enrolment{{Username: "2100953", Roles: []string{"student"}, Source: "specs/algo.yaml:12:7"}}},
+		}, Enrolments: []state.Enrolment{{Username: "2100953", Roles: []string{"student"}, Source: state.Source{File: "specs/algo.yaml", Line: 12, Col: 7}}}},
 		{Shortname: "L1-INFO-GONE", Sources: []string{"specs/gone.yaml"}},
 	}}
 	observed := state.Snapshot{Directory: directory, Courses: []state.Course{{Shortname: "L1-INFO-ALGO", Methods: []state.Method{{Type: state.Manual, Enabled: true}}}}}
@@ -320,22 +320,22 @@ func stripObjectSources(p diff.Plan) diff.Plan {
 	for i, c := range p.Changes {
 		if c.Method != nil {
 			m := *c.Method
-			m.Source = ""
+			m.Source = state.Source{}
 			c.Method = &m
 		}
 		if c.Enrolment != nil {
 			e := *c.Enrolment
-			e.Source = ""
+			e.Source = state.Source{}
 			c.Enrolment = &e
 		}
 		if c.Group != nil {
 			g := *c.Group
-			g.Source = ""
+			g.Source = state.Source{}
 			c.Group = &g
 		}
 		if c.Member != nil {
 			m := *c.Member
-			m.Source = ""
+			m.Source = state.Source{}
 			c.Member = &m
 		}
 		out.Changes[i] = c

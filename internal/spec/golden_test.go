@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/enrolctl/enrolctl/internal/diag"
 	"github.com/enrolctl/enrolctl/internal/state"
 )
 
@@ -31,15 +32,15 @@ func renderDesired(courses []state.Course) []byte {
 	for _, c := range courses {
 		fmt.Fprintf(&b, "%s %v\n", c.Address(), c.Sources)
 		for _, m := range c.Methods {
-			fmt.Fprintf(&b, "%s %s\n", state.MethodAddress(c.Shortname, m.Key()), m.Source)
+			fmt.Fprintf(&b, "%s %s\n", state.MethodAddress(c.Shortname, m.Key()), diag.Pos(m.Source))
 		}
 		for _, e := range c.Enrolments {
-			fmt.Fprintf(&b, "%s %s\n", state.EnrolmentAddress(c.Shortname, e.Method, e.Username), e.Source)
+			fmt.Fprintf(&b, "%s %s\n", state.EnrolmentAddress(c.Shortname, e.Method, e.Username), diag.Pos(e.Source))
 		}
 		for _, g := range c.Groups {
-			fmt.Fprintf(&b, "%s %s\n", state.GroupAddress(c.Shortname, g.Name), g.Source)
+			fmt.Fprintf(&b, "%s %s\n", state.GroupAddress(c.Shortname, g.Name), diag.Pos(g.Source))
 			for _, m := range g.Members {
-				fmt.Fprintf(&b, "%s %s\n", state.MemberAddress(c.Shortname, g.Name, m.Username), m.Source)
+				fmt.Fprintf(&b, "%s %s\n", state.MemberAddress(c.Shortname, g.Name, m.Username), diag.Pos(m.Source))
 			}
 		}
 	}

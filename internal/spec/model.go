@@ -74,5 +74,5 @@ type groupDecl struct {
 	pruneMembers tree.Bool
 }
 
-// source renders a position as a state.Source.
-func source(p diag.Pos) state.Source { return state.Source(p.String()) }
+// source is a position as a state.Source.
+func source(p diag.Pos) state.Source { return state.Source(p) }

@@ -294,9 +294,9 @@ func TestGroups(t *testing.T) {
 		t.Fatal(ds)
 	}
 	want := []state.Group{
-		{Name: "Promo", Members: []state.Member{{Username: "u1", Source: "c.yaml:9:21"}}, Source: "c.yaml:9:21"},
-		{Name: "TP1", Members: []state.Member{{Username: "u1", Source: "c.yaml:9:16"}}, Source: "c.yaml:9:16"},
-		{Name: "TP2", Members: []state.Member{{Username: "u2", Source: "c.yaml:11:15"}}, Source: "c.yaml:11:15"},
+		{Name: "Promo", Members: []state.Member{{Username: "u1", Source: state.Source{File: "c.yaml", Line: 9, Col: 21}}}, Source: state.Source{File: "c.yaml", Line: 9, Col: 21}},
+		{Name: "TP1", Members: []state.Member{{Username: "u1", Source: state.Source{File: "c.yaml", Line: 9, Col: 16}}}, Source: state.Source{File: "c.yaml", Line: 9, Col: 16}},
+		{Name: "TP2", Members: []state.Member{{Username: "u2", Source: state.Source{File: "c.yaml", Line: 11, Col: 15}}}, Source: state.Source{File: "c.yaml", Line: 11, Col: 15}},
 	}
 	if d := cmp.Diff(want, got[0].Groups); d != "" {
 		t.Errorf("groups (-want +got):\n%s", d)

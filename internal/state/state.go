@@ -8,8 +8,13 @@ import (
 	"strings"
 )
 
-// Source is where a desired object was declared: "file:line:col". Empty for observed objects.
-type Source string
+// Source is where a desired object was declared, a position kept as one from the spec
+// reader to the diagnostics (line and column 1-based; zero for observed objects). It
+// has diag.Pos's fields, so that diag.Pos(src) is the diagnostic's place.
+type Source struct {
+	File      string
+	Line, Col int
+}
 
 // Prune says what happens to manual enrolments of users a course spec does not list.
 type Prune string
