@@ -15,7 +15,6 @@ package config
 
 import (
 	"cmp"
-	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -463,11 +462,7 @@ func (c *Config) Select(name string) (*Site, error) {
 	}
 	switch {
 	case name != "":
-		msg := fmt.Sprintf("unknown site %q in %s (sites: %s)", name, where, strings.Join(names, ", "))
-		if sug := diag.Suggest(name, names); sug != "" {
-			msg += fmt.Sprintf(" (did you mean %q?)", sug)
-		}
-		return nil, errors.New(msg)
+		return nil, diag.Errorf(diag.Pos{}, "unknown site %q in %s (sites: %s)", name, where, strings.Join(names, ", ")).WithSuggestion(diag.Suggest(name, names))
 	case len(c.Sites) == 1:
 		return c.Sites[0], nil
 	default:

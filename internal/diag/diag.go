@@ -113,11 +113,17 @@ func (d Diagnostic) Error() string {
 	if d.Severity == Warning {
 		b.WriteString("warning: ")
 	}
-	b.WriteString(d.Message)
-	if d.Suggestion != "" {
-		fmt.Fprintf(&b, " (did you mean %q?)", d.Suggestion)
-	}
+	b.WriteString(d.Text())
 	return b.String()
+}
+
+// Text is the message and its suggestion, "message (did you mean "x"?)", without place
+// or severity: every form (terminal, plans, comments, reports) words a suggestion so.
+func (d Diagnostic) Text() string {
+	if d.Suggestion == "" {
+		return d.Message
+	}
+	return fmt.Sprintf("%s (did you mean %q?)", d.Message, d.Suggestion)
 }
 
 // Pretty renders the diagnostic for a terminal: the Error() line, then, when the

@@ -166,3 +166,18 @@ func TestPrettyLongLine(t *testing.T) {
 		})
 	}
 }
+
+// Text is the one wording of a suggestion, which Error and every renderer use.
+func TestText(t *testing.T) {
+	d := Errorf(Pos{"a.yaml", 3, 5}, "unknown role %q", "studnet")
+	if got := d.Text(); got != `unknown role "studnet"` {
+		t.Errorf("Text without a suggestion = %s", got)
+	}
+	d = d.WithSuggestion(`stu"dent`)
+	if got, want := d.Text(), `unknown role "studnet" (did you mean "stu\"dent"?)`; got != want {
+		t.Errorf("Text = %s, want %s", got, want)
+	}
+	if got := d.Error(); got != "a.yaml:3:5: "+d.Text() {
+		t.Errorf("Error = %s, not the place and Text", got)
+	}
+}

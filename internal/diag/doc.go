@@ -6,7 +6,8 @@
 // readers such as comment masking never parse the message.
 //
 // Entry points:
-//   - Diagnostic and its Error() "file:line:col: message (did you mean "x"?)"; Errorf,
+//   - Diagnostic and its Error() "file:line:col: message (did you mean "x"?)"; Text, the
+//     message with its did-you-mean, the one wording of a suggestion; Errorf,
 //     Warnf and Diagnostic.At build and locate one; Diagnostic.Pretty renders it with its
 //     source line and a caret underline.
 //   - Diagnostics: HasErrors, Errors, Warnings, Sort, Err (nil when there is no error),

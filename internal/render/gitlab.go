@@ -45,10 +45,7 @@ type codeQualityLocation struct {
 func CodeQuality(w io.Writer, ds diag.Diagnostics) error {
 	issues := []codeQualityIssue{}
 	for _, d := range ds {
-		is := codeQualityIssue{Description: d.Message, CheckName: "enrolctl", Severity: "minor"}
-		if d.Suggestion != "" {
-			is.Description += " (did you mean \"" + d.Suggestion + "\"?)"
-		}
+		is := codeQualityIssue{Description: d.Text(), CheckName: "enrolctl", Severity: "minor"}
 		if d.Code != "" {
 			is.CheckName = "enrolctl/" + string(d.Code)
 		}

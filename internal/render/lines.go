@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/enrolctl/enrolctl/internal/diag"
 	"github.com/enrolctl/enrolctl/internal/diff"
 )
 
@@ -171,15 +170,6 @@ func summaryLine(s diff.Summary, hasChanges bool, errors int) string {
 		return fmt.Sprintf("Plan: %d to add, %d to change, %d to remove, %d unmanaged, %d made by hand (drift).", s.Add, s.Change, s.Remove, s.Unmanaged, s.Drift)
 	}
 	return fmt.Sprintf("Plan: %d to add, %d to change, %d to remove, %d unmanaged.", s.Add, s.Change, s.Remove, s.Unmanaged)
-}
-
-// diagnosticLine is one diagnostic as the text and markdown plans show it.
-func diagnosticLine(d diag.Diagnostic) string {
-	s := d.Message
-	if d.Suggestion != "" {
-		s += fmt.Sprintf(" (did you mean %q?)", d.Suggestion)
-	}
-	return s
 }
 
 func plural(n int, one, many string) string {

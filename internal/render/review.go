@@ -192,9 +192,9 @@ func cell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
 func writeDiagnostics(bw *bufio.Writer, ds diag.Diagnostics) {
 	for _, d := range ds {
 		if where := d.At().String(); where != "" {
-			fmt.Fprintf(bw, "- %s: %s\n", MarkdownCode(where), MarkdownText(diagnosticLine(d)))
+			fmt.Fprintf(bw, "- %s: %s\n", MarkdownCode(where), MarkdownText(d.Text()))
 		} else {
-			fmt.Fprintf(bw, "- %s\n", MarkdownText(diagnosticLine(d)))
+			fmt.Fprintf(bw, "- %s\n", MarkdownText(d.Text()))
 		}
 	}
 }

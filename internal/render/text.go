@@ -74,7 +74,7 @@ func Text(w io.Writer, p diff.Plan, opts TextOptions) error {
 		if where := d.At().String(); where != "" {
 			label += " " + where + ":"
 		}
-		bw.WriteString(label + " " + diagnosticLine(d) + "\n")
+		bw.WriteString(label + " " + d.Text() + "\n")
 	}
 	if len(p.Refusals) > 0 {
 		if len(p.Diagnostics) > 0 {

@@ -103,11 +103,7 @@ func summaryBody(p diff.Plan, o BodyOptions, finish func(string) string, limit i
 	headBudget := limit / 2
 	var notes []string
 	for _, d := range p.Diagnostics {
-		line := d.Message
-		if d.Suggestion != "" {
-			line += fmt.Sprintf(" (did you mean %q?)", d.Suggestion)
-		}
-		line = render.MarkdownText(line)
+		line := render.MarkdownText(d.Text())
 		if where := d.At().String(); where != "" {
 			line = render.MarkdownCode(where) + ": " + line
 		}
