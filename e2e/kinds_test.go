@@ -35,7 +35,7 @@ func TestEveryMethodKind(t *testing.T) {
 					values[state.AttrEnabled] = enabled
 					text := fmt.Sprintf("course: %s\nmethods:\n  - type: %s\n", course, k.Type)
 					for _, a := range k.Fields {
-						text += fmt.Sprintf("    %s: %s\n", a, values[a])
+						text += fmt.Sprintf("    %s: %s\n", a, valueOf(values, a))
 					}
 					if k.Has(state.AttrGroup) {
 						text += "groups: [G1]\n"
@@ -60,4 +60,16 @@ func TestEveryMethodKind(t *testing.T) {
 			})
 		}
 	})
+}
+
+// valueOf is the value the walk gives attribute a: the one set for it, else one of its
+// type, so that a new attribute needs no line here.
+func valueOf(values map[state.Attr]string, a state.Attr) string {
+	if v, ok := values[a]; ok {
+		return v
+	}
+	if d, _ := state.AttrOf(a); d.Type == "int" {
+		return "3"
+	}
+	return `"Kind test"`
 }

@@ -74,14 +74,7 @@ func (c courseRows) decodeStream(in io.Reader) error {
 func (r *rowReader) course(cs *CourseState, roles map[int64]string, users map[int64]rowUser) {
 	cs.CourseID = r.int()
 	cs.Shortname = r.text()
-	r.rows(func() {
-		in := Instance{ID: r.int(), Enrol: r.str(), Status: int(r.int()), Name: r.text(), SortOrder: int(r.int()),
-			RoleID: r.int(), CohortID: r.int(), CohortIDNumber: r.text(), LinkedCourseID: r.int(),
-			LinkedCourseShortname: r.text(), GroupID: r.int(), GroupName: r.text(), MaxEnrolled: int(r.int()),
-			EnrolPeriod: r.int()}
-		in.RoleShortname = roles[in.RoleID] // "" for none, as the v1 function's join
-		cs.Instances = append(cs.Instances, in)
-	})
+	r.rows(func() { cs.Instances = append(cs.Instances, r.instance(roles)) })
 	r.rows(func() {
 		ue := UserEnrolment{ID: r.int(), InstanceID: r.int(), UserID: r.int(), Status: int(r.int()),
 			TimeStart: r.int(), TimeEnd: r.int()}

@@ -130,6 +130,17 @@ type GroupMember struct {
 	ItemID    int64  `json:"itemid"`
 }
 
+// instance reads one instance row of get_course_rows: Instance's fields in the
+// contract's order (docs/contract.md).
+func (r *rowReader) instance(roles map[int64]string) Instance {
+	in := Instance{ID: r.int(), Enrol: r.str(), Status: int(r.int()), Name: r.text(), SortOrder: int(r.int()),
+		RoleID: r.int(), CohortID: r.int(), CohortIDNumber: r.text(), LinkedCourseID: r.int(),
+		LinkedCourseShortname: r.text(), GroupID: r.int(), GroupName: r.text(), MaxEnrolled: int(r.int()),
+		EnrolPeriod: r.int()}
+	in.RoleShortname = roles[in.RoleID] // "" for none, as the v1 function's join
+	return in
+}
+
 // MethodOf turns an instance into a state.Method, keeping only what specs can declare.
 func MethodOf(in Instance) state.Method {
 	m := state.Method{Type: state.MethodType(in.Enrol), Enabled: in.Status == 0, ID: in.ID, Name: in.Name}
