@@ -34,7 +34,9 @@ func (a *App) logLevel() string {
 // when the site cannot be reached, and to log each call under ENROLCTL_LOG.
 func (a *App) siteHTTP(base *http.Client, site, token string) *http.Client {
 	if base == nil {
-		base = &http.Client{Timeout: 60 * time.Second}
+		// No whole-call timeout: the moodle client bounds each piece of a read (a
+		// 5,000-course answer may take more than a minute in all) and each write.
+		base = &http.Client{}
 	}
 	hc := *base
 	rt := hc.Transport

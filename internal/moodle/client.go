@@ -26,7 +26,7 @@ type Config struct {
 	// HTTPClient defaults to a client that waits at most 60 s for a read's answer to
 	// start and then at most 60 s for each next piece of it (callTimeout): a whole
 	// answer of thousands of courses may take longer, decoded as it arrives. A client
-	// given here keeps its own timeouts. A write call's timeout is WriteTimeout plus
+	// given here with a Timeout keeps it; one without gets the same bound. A write call's timeout is WriteTimeout plus
 	// WriteTimePerItem for each item it carries, never less than HTTPClient's: a write
 	// is never given up while it may still be running within what a site needs for it.
 	HTTPClient *http.Client
@@ -92,12 +92,14 @@ func New(cfg Config) (*Client, error) {
 	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
 		return nil, fmt.Errorf("moodle: site URL %s uses http: HTTPS is required except on loopback, since the token travels in the request", u.Redacted())
 	}
-	idle := time.Duration(0)
 	if cfg.HTTPClient == nil {
 		// No whole-call timeout and no ResponseHeaderTimeout on the transport: the
 		// transport is shared with writes, which must wait up to their own deadline.
 		cfg.HTTPClient = &http.Client{}
-		idle = callTimeout
+	}
+	idle := time.Duration(0)
+	if cfg.HTTPClient.Timeout == 0 {
+		idle = callTimeout // a client without a bound of its own gets this one
 	}
 	// Never follow a redirect: a 307 or 308 re-sends the body, token included, to
 	// wherever Location points. A copy, so the caller's client is left as it is.

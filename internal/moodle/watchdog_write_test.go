@@ -41,3 +41,20 @@ func newWriteClientFor(t *testing.T, h http.Handler) *Client {
 	}
 	return c
 }
+
+// A client given without a timeout of its own (the CLI's, which logs calls) gets the
+// per-piece bound; one with a timeout keeps it alone.
+func TestReadIdleBoundForClientsWithoutTimeout(t *testing.T) {
+	for _, tc := range []struct {
+		hc   *http.Client
+		want time.Duration
+	}{{nil, callTimeout}, {&http.Client{}, callTimeout}, {&http.Client{Timeout: 5 * time.Second}, 0}} {
+		c, err := New(Config{URL: "http://127.0.0.1:1", Token: secret, HTTPClient: tc.hc})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.idle != tc.want {
+			t.Errorf("HTTPClient %+v: idle bound %v, want %v", tc.hc, c.idle, tc.want)
+		}
+	}
+}
