@@ -43,6 +43,8 @@ type Options struct {
 
 	// shared are the folder's variables.hcl values, set by load.
 	shared *tree.Shared
+	// budget is what the HCL files of one load may evaluate together, set by load.
+	budget *tree.Budget
 }
 
 // knownRoles are the role shortnames a spec may name.
@@ -148,6 +150,7 @@ func load(fsys fs.FS, root string, opts Options, display func(string) string) *S
 	}
 	slices.Sort(files)
 	digest := newTreeDigest(root)
+	opts.budget = &tree.Budget{}
 	files = loadShared(fsys, root, files, &opts, set, display, digest)
 	// Files are read one at a time (an fs.FS need not allow more) and parsed in
 	// parallel into index-addressed results, merged in file order.
@@ -223,7 +226,7 @@ func parseFileAll(file string, src []byte, opts Options) fileResult {
 	d := &decoder{loc: loc, roles: opts.knownRoles(), siteRoles: opts.SiteRoles != nil, ds: &s.diags}
 	var docs []*tree.Node
 	if strings.EqualFold(path.Ext(file), ".hcl") {
-		n, ds := tree.ParseHCLShared(file, src, hclRules, opts.shared)
+		n, ds := tree.ParseHCLShared(file, src, hclRules, opts.shared, opts.budget)
 		s.diags = append(s.diags, ds...)
 		if n == nil {
 			return *s

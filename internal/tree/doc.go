@@ -10,7 +10,8 @@
 //     Evaluation is bounded (hcllimits.go): nesting and operator chains are checked on
 //     the tokens before parsing, each expression's result is bounded from the sizes of
 //     what it refers to before it is evaluated, each function call is checked on its
-//     actual arguments, and a file's total work is capped; every refusal is positioned.
+//     actual arguments, a file's total work is capped, and a Budget caps what all the files of one load
+//     evaluate and keep together (hclbudget.go); every refusal is positioned.
 //   - Obj: reads an object node field by field and reports unknown fields with a
 //     did-you-mean, wrong types and missing required fields.
 package tree

@@ -75,17 +75,20 @@ var dateFunc = function.New(&function.Spec{
 // = ... }` and `locals { ... }` blocks are evaluated first and usable as var.x and
 // local.y in every value of the file; they do not appear in the tree.
 func ParseHCL(file string, src []byte, rules map[string]BlockRule) (*Node, diag.Diagnostics) {
-	return ParseHCLShared(file, src, rules, nil)
+	return ParseHCLShared(file, src, rules, nil, nil)
 }
 
 // ParseHCLShared is ParseHCL with the variables and locals of the spec folder's
 // variables file (nil: none) visible in the file too.
-func ParseHCLShared(file string, src []byte, rules map[string]BlockRule, shared *Shared) (*Node, diag.Diagnostics) {
+//
+// budget, when not nil, is shared by every HCL file of one load (hclbudget.go): the
+// file's evaluation is charged to it and stops, with an error, when it runs out.
+func ParseHCLShared(file string, src []byte, rules map[string]BlockRule, shared *Shared, budget *Budget) (*Node, diag.Diagnostics) {
 	body, ds := parseBody(file, src)
 	if body == nil {
 		return nil, ds
 	}
-	h := &hclConv{file: file, src: src, rules: rules, ds: &ds, blockNames: map[string]string{}, shared: shared}
+	h := &hclConv{file: file, src: src, rules: rules, ds: &ds, blockNames: map[string]string{}, shared: shared, budget: budget}
 	for typ, r := range rules {
 		h.blockNames[r.Field] = typ
 	}
@@ -132,6 +135,7 @@ type hclConv struct {
 
 	blockNames map[string]string
 	shared     *Shared // the folder's shared variables and locals, or nil
+	budget     *Budget // what all the files of the load may still evaluate, or nil
 
 	// Evaluation limits (hcllimits.go): sizes of referenced values, work done so far.
 	measured   map[string]bound
@@ -318,7 +322,7 @@ func (h *hclConv) value(e hclsyntax.Expression) *Node {
 	v, d := e.Value(h.ctx)
 	*h.ds = append(*h.ds, fromHCL(h.file, d)...)
 	at := h.start(e)
-	if d.HasErrors() {
+	if d.HasErrors() || !h.keep(at, v) {
 		return &Node{Kind: Null, Pos: h.pos(at), Syntax: HCL, Bad: true}
 	}
 	var items []hclsyntax.Expression

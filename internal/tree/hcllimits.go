@@ -153,7 +153,7 @@ func (h *hclConv) guard(e hclsyntax.Expression) bool {
 		h.errorf(at, "evaluating this file needs more than %s of work; stopped here (simplify the locals and expressions)", units(MaxHCLWork))
 		return false
 	}
-	return true
+	return h.loadGuard(at, b.work)
 }
 
 func units(n int64) string {
