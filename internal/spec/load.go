@@ -136,6 +136,16 @@ func load(fsys fs.FS, root string, opts Options, display func(string) string) *S
 			}
 			return nil
 		}
+		if d.Type()&fs.ModeSymlink != 0 && !IsSpecFile(p) {
+			// A link to a folder is not walked; one out of the spec folder is said, so
+			// that nobody believes the files it leads to are read.
+			if info, err := fs.Stat(fsys, p); err == nil && info.IsDir() {
+				if _, err := resolveInside(fsys, root, p); err != nil {
+					set.Diagnostics = append(set.Diagnostics, diag.Errorf(diag.Pos{File: display(p)}, "not read: %v", err))
+				}
+			}
+			return nil
+		}
 		if d.IsDir() || !IsSpecFile(p) {
 			return nil
 		}
@@ -165,7 +175,7 @@ func load(fsys fs.FS, root string, opts Options, display func(string) string) *S
 		})
 	}
 	for i, p := range files {
-		src, err := readSpecFile(fsys, p)
+		src, err := readSpecFile(fsys, root, p)
 		digest.add(p, src, err)
 		results[i].file = display(p)
 		if err != nil {
@@ -316,7 +326,7 @@ func loadShared(fsys fs.FS, root string, files []string, opts *Options, set *Set
 	}
 	file := display(name)
 	set.Files = append(set.Files, file)
-	src, err := readSpecFile(fsys, name)
+	src, err := readSpecFile(fsys, root, name)
 	digest.add(name, src, err)
 	if err != nil {
 		set.Diagnostics = append(set.Diagnostics, diag.Errorf(diag.Pos{File: file}, "cannot read: %v", err))

@@ -12,10 +12,16 @@ import (
 // file (a log, a dump, /dev/zero) from exhausting memory.
 const MaxFileSize = 4 << 20
 
-// readSpecFile reads one spec file: a regular file of at most MaxFileSize (symbolic
-// links are followed, and the target must be a regular file too).
-func readSpecFile(fsys fs.FS, name string) ([]byte, error) {
-	src, err := safefile.ReadFS(fsys, name, MaxFileSize, "spec file")
+// readSpecFile reads one spec file below root: a regular file of at most MaxFileSize.
+// Symbolic links are followed within root only (a link out of the spec folder could
+// show another file's lines, a credential say, in diagnostics and plans), and the
+// target must be a regular file too.
+func readSpecFile(fsys fs.FS, root, name string) ([]byte, error) {
+	real, err := resolveInside(fsys, root, name)
+	if err != nil {
+		return nil, err
+	}
+	src, err := safefile.ReadFS(fsys, real, MaxFileSize, "spec file")
 	if tooLarge := (*safefile.TooLargeError)(nil); errors.As(err, &tooLarge) {
 		return nil, splitHint{err}
 	}
