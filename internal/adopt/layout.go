@@ -15,15 +15,27 @@ func Path(dir, category, shortname string) string {
 	parts := []string{dir}
 	for _, level := range strings.Split(category, "/") {
 		if s := slug(level); s != "" {
-			parts = append(parts, s)
+			parts = append(parts, notDevice(s))
 		}
 	}
-	name := slug(shortname)
+	name := notDevice(slug(shortname))
 	if name == "" {
 		name = "course"
 	}
 	parts = append(parts, name+".yaml")
 	return filepath.Join(parts...)
+}
+
+// notDevice keeps a name from being one Windows reserves for a device (con, nul,
+// com1, ...), which it refuses whatever the extension: con.yaml cannot be checked out.
+func notDevice(s string) string {
+	base, _, _ := strings.Cut(s, ".")
+	switch base {
+	case "con", "prn", "aux", "nul", "com1", "com2", "com3", "com4", "com5", "com6", "com7", "com8", "com9",
+		"lpt1", "lpt2", "lpt3", "lpt4", "lpt5", "lpt6", "lpt7", "lpt8", "lpt9":
+		return base + "_" + strings.TrimPrefix(s, base)
+	}
+	return s
 }
 
 // slug folds a name to lower-case ASCII letters, digits, '.', '_' and '-': accents are

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -17,6 +18,7 @@ import (
 //	byhand self COURSE NAME           an enabled self enrolment method
 //	byhand user COURSE USER FIRST LAST  a new user, enrolled by hand
 //	byhand plugin COURSE NAME         an instance of an unknown plugin (\n: a line break)
+//	byhand course CATEGORY SHORT FULL a new course (names unquoted: \x1b, \r, \u202e)
 //
 // and envsubst FILE, which expands $VAR in FILE.
 func withByHandCmds(cmds map[string]func(ts *testscript.TestScript, neg bool, args []string)) map[string]func(ts *testscript.TestScript, neg bool, args []string) {
@@ -26,7 +28,14 @@ func withByHandCmds(cmds map[string]func(ts *testscript.TestScript, neg bool, ar
 			ts.Fatalf("usage: byhand enrol|member|self COURSE ... (after moodlesite)")
 		}
 		sim := holder.sim
-		course := sim.CourseID(args[1])
+		if args[0] == "course" && len(args) == 4 {
+			// byhand course CATEGORY SHORTNAME FULLNAME: a new course, names unquoted
+			// as Go strings (\x1b, \r, \u202e), no enrolment method.
+			cat := sim.AddCategory(args[1])
+			sim.AddCourse(moodlesim.Course{Shortname: unquoteArg(args[2]), Fullname: unquoteArg(args[3]), Category: cat, Visible: true})
+			return
+		}
+		course := sim.CourseID(unquoteArg(args[1]))
 		if course == 0 {
 			ts.Fatalf("byhand: no course %s", args[1])
 		}
@@ -51,7 +60,7 @@ func withByHandCmds(cmds map[string]func(ts *testscript.TestScript, neg bool, ar
 			sim.AddMember(group, userID(ts, sim, args[3]))
 		case args[0] == "user" && len(args) == 5:
 			// byhand user COURSE USERNAME FIRSTNAME LASTNAME: a new user, enrolled by hand.
-			sim.AddUser(moodlesim.User{Username: args[2], Firstname: args[3], Lastname: args[4], Email: args[2] + "@example.edu", Auth: "manual"})
+			sim.AddUser(moodlesim.User{Username: args[2], Firstname: unquoteArg(args[3]), Lastname: unquoteArg(args[4]), Email: args[2] + "@example.edu", Auth: "manual"})
 			var manual int64
 			for _, in := range sim.Instances(course) {
 				if in.Enrol == "manual" {
@@ -81,6 +90,14 @@ func withByHandCmds(cmds map[string]func(ts *testscript.TestScript, neg bool, ar
 		}
 	}
 	return cmds
+}
+
+// unquoteArg reads \x1b, \r and the like in a script argument as Go does.
+func unquoteArg(s string) string {
+	if u, err := strconv.Unquote(`"` + s + `"`); err == nil {
+		return u
+	}
+	return s
 }
 
 func userID(ts *testscript.TestScript, sim *moodlesim.Sim, username string) int64 {

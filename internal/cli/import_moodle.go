@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/enrolctl/enrolctl/internal/adopt"
 	"github.com/enrolctl/enrolctl/internal/moodle"
@@ -123,9 +124,13 @@ func (a *App) importMoodle(cmd *cobra.Command, f importMoodleFlags) error {
 
 	written, skipped, users, converted, noted := 0, 0, 0, 0, 0
 	var errs []error
+	colliding := a.collidingImports(set, dir, refs, f.force, func(name string) bool { _, ok := obs.Course(name); return ok })
+	if len(colliding) > 0 {
+		errs = append(errs, fmt.Errorf("%d course(s) not imported: their spec files would be one file on Windows and macOS", len(colliding)))
+	}
 	for _, ref := range refs {
 		c, ok := obs.Course(ref.Shortname)
-		if !ok {
+		if !ok || colliding[ref.Shortname] {
 			continue
 		}
 		if _, has := set.Course(ref.Shortname); has && !f.force && len(opts.AsManual) > 0 {
@@ -180,6 +185,72 @@ func (a *App) importMoodle(cmd *cobra.Command, f importMoodleFlags) error {
 		fmt.Fprintf(a.Err, "%d course(s) left alone because they already have a spec or their file exists (--force overwrites).\n", skipped)
 	}
 	return errors.Join(errs...)
+}
+
+// collidingImports finds the courses whose spec files would be one file where names
+// differ only in case (Windows, macOS): ALGO, algo and "Algo " all slug to algo.yaml,
+// and a file Algo.yaml someone wrote is algo.yaml there too. It says so once per file,
+// naming the courses, and returns them: none is written, since which one would win
+// depends on the order of the site's catalogue.
+func (a *App) collidingImports(set *spec.Set, dir string, refs []moodle.CourseRef, force bool, observed func(string) bool) map[string]bool {
+	type target struct {
+		file  string
+		names []string
+	}
+	byFile := map[string]*target{}
+	var order []*target
+	for _, ref := range refs {
+		if !observed(ref.Shortname) {
+			continue
+		}
+		file, err := importTarget(set, a.path, dir, ref, force)
+		if err != nil {
+			continue // said in the import loop
+		}
+		t := byFile[foldName(file)]
+		if t == nil {
+			t = &target{file: file}
+			byFile[foldName(file)] = t
+			order = append(order, t)
+		}
+		t.names = append(t.names, ref.Shortname)
+	}
+	out := map[string]bool{}
+	for _, t := range order {
+		twin := caseTwin(t.file)
+		if len(t.names) < 2 && twin == "" {
+			continue
+		}
+		quoted := make([]string, len(t.names))
+		for i, n := range t.names {
+			quoted[i] = fmt.Sprintf("%q", n)
+			out[n] = true
+		}
+		if twin == "" {
+			fmt.Fprintf(a.Err, "courses %s: their specs would all be %s (file names that differ only in case or spaces are one file on Windows and macOS); none imported: write their specs by hand, each in a file of its own name\n", strings.Join(quoted, ", "), a.rel(t.file))
+		} else {
+			fmt.Fprintf(a.Err, "course(s) %s: the spec would be %s, but %s exists (one file on Windows and macOS); not imported: rename that file or write the spec by hand\n", strings.Join(quoted, ", "), a.rel(t.file), a.rel(twin))
+		}
+	}
+	return out
+}
+
+// foldName is a file path as a case-insensitive file system compares it.
+func foldName(file string) string { return strings.ToLower(norm.NFC.String(file)) }
+
+// caseTwin is a file or folder beside file whose name differs from it only in case, or "".
+func caseTwin(file string) string {
+	entries, err := os.ReadDir(filepath.Dir(file))
+	if err != nil {
+		return ""
+	}
+	base := filepath.Base(file)
+	for _, e := range entries {
+		if e.Name() != base && foldName(e.Name()) == foldName(base) {
+			return filepath.Join(filepath.Dir(file), e.Name())
+		}
+	}
+	return ""
 }
 
 // maxNotedCourses bounds the courses whose notes import prints: on a site where every
