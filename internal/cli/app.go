@@ -67,6 +67,10 @@ type App struct {
 	// folder), relative to Dir; set by loadConfig.
 	stateDir string
 
+	// errRaw is stderr redacted but not escaped, for the progress bar, which draws
+	// with \r (set for a run by redactStreams).
+	errRaw io.Writer
+
 	// reading counts what a plan reads from the site, for its progress line (progress.go).
 	reading atomic.Pointer[readProgress]
 

@@ -31,13 +31,17 @@ func (a *App) startProgress(what string) (stop func()) {
 	}
 	p := &readProgress{}
 	a.reading.Store(p)
+	w := a.errRaw
+	if w == nil { // not started by RunContext (tests)
+		w = a.Err
+	}
 	p.timer = time.AfterFunc(progressDelay, func() {
 		p.mu.Lock()
 		defer p.mu.Unlock()
 		if p.done {
 			return
 		}
-		p.bar = progressbar.NewOptions64(-1, progressbar.OptionSetWriter(a.Err), progressbar.OptionSetDescription(what),
+		p.bar = progressbar.NewOptions64(-1, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription(what),
 			progressbar.OptionShowBytes(true), progressbar.OptionClearOnFinish(), progressbar.OptionSetElapsedTime(true),
 			progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionSpinnerType(14),
 			progressbar.OptionEnableColorCodes(false))

@@ -4,6 +4,7 @@ import (
 	"github.com/enrolctl/enrolctl/internal/config"
 	"github.com/enrolctl/enrolctl/internal/redact"
 	"github.com/enrolctl/enrolctl/internal/review"
+	"github.com/enrolctl/enrolctl/internal/termtext"
 )
 
 // holdEnvSecrets gives the redactor the secrets the environment holds for enrolctl
@@ -39,15 +40,22 @@ func (a *App) holdSiteSecrets(cfg *config.Config) {
 	}
 }
 
-// redactStreams puts the redactor on stdout and stderr for one run; the returned
-// function flushes what it held back and restores the streams.
+// redactStreams puts the redactor on stdout and stderr for one run, over a writer that
+// escapes control characters (termtext: a course or user name cannot rewrite what the
+// terminal shows); the returned function flushes what they held back and restores the
+// streams.
 func (a *App) redactStreams() func() {
 	out, errw := a.Out, a.Err
-	ro, re := redact.NewWriter(out), redact.NewWriter(errw)
+	eo, ee := termtext.NewWriter(out, a.color), termtext.NewWriter(errw, nil)
+	ro, re := redact.NewWriter(eo), redact.NewWriter(ee)
 	a.Out, a.Err = ro, re
+	a.errRaw = redact.NewWriter(ee.Raw())
 	return func() {
 		_ = ro.Flush()
 		_ = re.Flush()
-		a.Out, a.Err = out, errw
+		_ = a.errRaw.(*redact.Writer).Flush()
+		_ = eo.Flush()
+		_ = ee.Flush()
+		a.Out, a.Err, a.errRaw = out, errw, nil
 	}
 }
