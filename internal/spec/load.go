@@ -248,14 +248,14 @@ func parseFileAll(file string, src []byte, opts Options) fileResult {
 			}
 		}
 		o.Done()
-		if len(docs) == 0 && !s.diags.HasErrors() {
+		if len(docs) == 0 && !s.diags.HasErrors() && !commentedOut(src, "#", "//") {
 			s.diags = append(s.diags, diag.Diagnostic{File: file, Severity: diag.Warning, Message: "no course or policy block in this file"})
 		}
 	} else {
 		var ds diag.Diagnostics
 		docs, ds = tree.ParseYAML(file, src)
 		s.diags = append(s.diags, ds...)
-		if len(docs) == 0 && len(ds) == 0 {
+		if len(docs) == 0 && len(ds) == 0 && !commentedOut(src, "#") {
 			s.diags = append(s.diags, diag.Diagnostic{File: file, Severity: diag.Warning, Message: "empty file: no course or policy in it"})
 		}
 	}
@@ -336,4 +336,22 @@ func loadShared(fsys fs.FS, root string, files []string, opts *Options, set *Set
 		opts.shared = shared
 	}
 	return slices.Delete(slices.Clone(files), i, i+1)
+}
+
+// commentedOut reports whether src holds comments and nothing else (blank lines
+// aside): a spec kept commented out on purpose, as init writes one for a real site,
+// is no mistake to warn about on every plan. An empty file still is.
+func commentedOut(src []byte, markers ...string) bool {
+	comments := false
+	for _, line := range strings.Split(string(src), "\n") {
+		line = strings.TrimSpace(strings.TrimPrefix(line, "\ufeff"))
+		if line == "" {
+			continue
+		}
+		if !slices.ContainsFunc(markers, func(m string) bool { return strings.HasPrefix(line, m) }) {
+			return false
+		}
+		comments = true
+	}
+	return comments
 }

@@ -119,7 +119,8 @@ func TestCrossFileErrors(t *testing.T) {
 }
 
 // TestLoadRepositoryRoot loads specs from the root of a repository: the configuration
-// file is not a spec, hidden folders and other files are skipped, empty files warned about.
+// file is not a spec, hidden folders and other files are skipped, empty files warned
+// about; a file of comments only is a spec kept commented out on purpose, and is not.
 func TestLoadRepositoryRoot(t *testing.T) {
 	fsys := mapFS(map[string]string{
 		"enrolctl.yaml":         lines("sites: {}"),
@@ -128,13 +129,17 @@ func TestLoadRepositoryRoot(t *testing.T) {
 		"a/enrolctl.yaml":       lines("course: L1-INFO-PROG"), // only the root one is configuration
 		"a/notes.txt":           "x",
 		".github/workflows.yml": lines("on: push"),
-		"b/empty.yml":           "# nothing yet\n",
+		"b/empty.yml":           " \n\n",
+		"b/later.yml":           "# nothing yet\n\n#course: FC-WORD\n",
+		"b/later.hcl":           "// course \"FC-WORD\" {\n#}\n",
+		"b/blank.hcl":           "\n",
 	})
 	set := Load(fsys, ".", Options{})
-	if d := cmp.Diff([]string{"a/algo.yaml", "a/enrolctl.yaml", "b/empty.yml"}, set.Files); d != "" {
+	if d := cmp.Diff([]string{"a/algo.yaml", "a/enrolctl.yaml", "b/blank.hcl", "b/empty.yml", "b/later.hcl", "b/later.yml"}, set.Files); d != "" {
 		t.Errorf("files (-want +got):\n%s", d)
 	}
-	if d := cmp.Diff([]string{"b/empty.yml: warning: empty file: no course or policy in it"}, diagStrings(set.Diagnostics)); d != "" {
+	want := []string{"b/blank.hcl: warning: no course or policy block in this file", "b/empty.yml: warning: empty file: no course or policy in it"}
+	if d := cmp.Diff(want, diagStrings(set.Diagnostics)); d != "" {
 		t.Errorf("diagnostics (-want +got):\n%s", d)
 	}
 	if len(set.Courses) != 2 || set.Courses[0].Shortname != "L1-INFO-ALGO" {
