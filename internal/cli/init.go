@@ -144,6 +144,7 @@ func (a *App) writeInit(files []initFile, siteURL string) error {
 	if siteURL == "" {
 		fmt.Fprint(a.Out, `  enrolctl plan                 # what specs/example.yaml would change in the sandbox Moodle
   enrolctl apply                # make it so (enrolctl sandbox reset starts over)
+  enrolctl explain 21009539     # a student's enrolments, the spec line owning each
 For a real Moodle, replace the sandbox site in enrolctl.yaml by the commented one, set
 `+siteTokenEnv+` and run enrolctl doctor (docs/moodle-setup.md).
 `)
@@ -233,11 +234,29 @@ manual:                         # manual enrolments
 `
 
 // sandboxExample manages a course of the sandbox's demo site, so that the first plan
-// shows what a spec does.
+// shows what a spec does. It lists every manual user the course has: a manual user it
+// left out would be drift, and plan --detailed-exitcode would exit 2 after every apply.
 const sandboxExample = `# A course spec: one file per course, anywhere under specs/ (docs/spec.md).
-# This one manages the sandbox's demo course L1-INFO-ALGO; enrolctl plan shows what
-# it would change, and never touches what no spec manages.
-` + exampleBody
+# This one manages the manual enrolments of the sandbox's demo course
+# L1-INFO-TRONC-COMMUN: its three teachers, and one student more. A spec that lists
+# manual users lists them all: one made by hand that it leaves out is drift, which
+# every plan names. The course's cohort sync, which no spec declares, is left alone.
+course: L1-INFO-TRONC-COMMUN    # the course shortname: the identity of the course
+manual:                         # manual enrolments
+  role: student                 # the default role of the users below
+  until: 2027-06-30             # their end date: a whole day in the site's zone, or never
+  users:
+    - "21009539"                # a username
+    - username: dumontj01
+      role: editingteacher
+      until: never
+    - username: marchals01
+      role: teacher
+      until: never
+    - username: lemaitrep01
+      role: teacher
+      until: never
+`
 
 // siteExample is the same spec commented out: on a real site the course may not exist.
 var siteExample = `# A course spec: one file per course, anywhere under specs/ (docs/spec.md). Remove the

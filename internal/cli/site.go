@@ -176,7 +176,11 @@ func (a *App) connect() (*siteConn, error) {
 			return nil, err
 		}
 		a.atExit = append(a.atExit, sb.Close)
-		fmt.Fprintf(a.Err, "No Moodle configured: using the sandbox Moodle in %s (reset it with `enrolctl sandbox reset`).\n", a.rel(sb.Path()))
+		if a.configPath == "" {
+			// Said only where no configuration exists up the tree: one that names the
+			// sandbox (init writes it) chose it.
+			fmt.Fprintf(a.Err, "No Moodle configured: using the sandbox Moodle in %s (reset it with `enrolctl sandbox reset`).\n", a.rel(sb.Path()))
+		}
 		conn.sandbox = sb
 		conn.client, err = moodle.New(moodle.Config{URL: sandbox.URL, Token: sandbox.Token, HTTPClient: a.siteHTTP(sb.HTTPClient(), "the sandbox Moodle", sandbox.Token)})
 		return conn, err
