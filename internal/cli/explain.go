@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -78,7 +79,7 @@ func (a *App) explain(ctx context.Context, user, course string) (*render.Explana
 	var courses []string
 	if course != "" {
 		if _, ok := site.CourseByName(course); !ok {
-			return nil, fmt.Errorf("course %s does not exist on %s%s", course, conn.describe(), didYouMean(course, catalogueNames(site)))
+			return nil, notFound(fmt.Sprintf("course %s does not exist on %s", course, conn.describe()), course, catalogueNames(site))
 		}
 		courses = []string{course}
 		var kept []state.Course
@@ -97,7 +98,7 @@ func (a *App) explain(ctx context.Context, user, course string) (*render.Explana
 		return nil, err
 	}
 	if _, ok := observed.Directory.Users[user]; !ok {
-		return nil, fmt.Errorf("user %s does not exist on %s (explain takes a username)%s", user, conn.describe(), didYouMean(user, knownUsernames(desired, observed)))
+		return nil, notFound(fmt.Sprintf("user %s does not exist on %s (explain takes a username)", user, conn.describe()), user, knownUsernames(desired, observed))
 	}
 	p := diff.ComputeWithOptions(desired, observed, a.diffOptions(conn, specs, diff.Provenance{Site: conn.name}))
 
@@ -188,11 +189,8 @@ func knownUsernames(desired, observed state.Snapshot) []string {
 	return out
 }
 
-// didYouMean is ` (did you mean "x"?)`, as diagnostics say it, for the closest
-// candidate, or "".
-func didYouMean(name string, candidates []string) string {
-	if s := diag.Suggest(name, candidates); s != "" {
-		return fmt.Sprintf(" (did you mean %q?)", s)
-	}
-	return ""
+// notFound is the error of a name explain cannot find, with the closest candidate as
+// every diagnostic words its suggestion.
+func notFound(msg, name string, candidates []string) error {
+	return errors.New(diag.Diagnostic{Message: msg, Suggestion: diag.Suggest(name, candidates)}.Text())
 }
