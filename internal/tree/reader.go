@@ -148,23 +148,8 @@ type Bool struct {
 
 // Bool reads key as true or false.
 func (o *Obj) Bool(key string) Bool {
-	f := o.Get(key)
-	if f == nil {
-		return Bool{}
-	}
-	n := f.Value
-	if n.Bad {
-		return Bool{Pos: n.Pos}
-	}
-	if n.Kind == Scalar && n.Tag == "bool" {
-		return Bool{V: n.Text == "true", Pos: n.Pos, Set: true}
-	}
-	what := n.Kind.String()
-	if n.Kind == Scalar {
-		what = strconv.Quote(n.Text)
-	}
-	o.Errorf(n.Pos, "%s must be true or false, not %s", o.Name(key), what)
-	return Bool{Pos: n.Pos}
+	v, pos, set := typedScalar(o, key, "bool", "true or false", func(s string) (bool, bool) { return s == "true", true })
+	return Bool{V: v, Pos: pos, Set: set}
 }
 
 // Int is a whole number read from a file.
@@ -176,25 +161,35 @@ type Int struct {
 
 // Int reads key as a whole number of at least 0.
 func (o *Obj) Int(key string) Int {
+	v, pos, set := typedScalar(o, key, "int", "a whole number (0 or more)", func(s string) (int, bool) {
+		v, err := strconv.Atoi(s)
+		return v, err == nil && v >= 0
+	})
+	return Int{V: v, Pos: pos, Set: set}
+}
+
+// typedScalar reads key as a scalar of the YAML tag that parse accepts, or says that it
+// must be want and what it is instead.
+func typedScalar[T any](o *Obj, key, tag, want string, parse func(string) (T, bool)) (v T, pos diag.Pos, set bool) {
 	f := o.Get(key)
 	if f == nil {
-		return Int{}
+		return v, pos, false
 	}
 	n := f.Value
 	if n.Bad {
-		return Int{Pos: n.Pos}
+		return v, n.Pos, false
 	}
-	if n.Kind == Scalar && n.Tag == "int" {
-		if v, err := strconv.Atoi(n.Text); err == nil && v >= 0 {
-			return Int{V: v, Pos: n.Pos, Set: true}
+	if n.Kind == Scalar && n.Tag == tag {
+		if v, ok := parse(n.Text); ok {
+			return v, n.Pos, true
 		}
 	}
 	what := n.Kind.String()
 	if n.Kind == Scalar {
 		what = strconv.Quote(n.Text)
 	}
-	o.Errorf(n.Pos, "%s must be a whole number (0 or more), not %s", o.Name(key), what)
-	return Int{Pos: n.Pos}
+	o.Errorf(n.Pos, "%s must be %s, not %s", o.Name(key), want, what)
+	return v, n.Pos, false
 }
 
 // Strings reads key as a list of text values; a single value is taken as a list of one.
