@@ -3,11 +3,9 @@ package render
 import (
 	"bufio"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/enrolctl/enrolctl/internal/diff"
-	"github.com/enrolctl/enrolctl/internal/state"
 )
 
 // driftSymbol marks an object made by hand in the text plan, as git marks untracked files.
@@ -44,19 +42,7 @@ func driftText(d diff.Drift, loc *time.Location) string {
 	case d.Code == diff.DriftUndeclaredMethod && d.Method != nil:
 		return describeMethod(*d.Method, d.Enrolments) + "; no spec or policy declares it"
 	case d.Code == diff.DriftUnlistedEnrolment && d.Enrolment != nil:
-		e := d.Enrolment
-		roles := strings.Join(e.Roles, ",")
-		if roles == "" {
-			roles = "none"
-		}
-		s := "manual enrolment of a user the spec does not list, role " + roles
-		if e.End != 0 {
-			s += ", ends " + state.FormatEnd(e.End, loc)
-		}
-		if e.Suspended {
-			s += ", suspended"
-		}
-		return s
+		return manualEnrolmentText("manual enrolment of a user the spec does not list", *d.Enrolment, loc)
 	case d.Code == diff.DriftUndeclaredMember:
 		return "group member the spec does not list in " + quote(d.GroupName)
 	}

@@ -171,21 +171,25 @@ func unmanagedText(u diff.Unmanaged, loc *time.Location) string {
 	case u.Method != nil:
 		return describeMethod(*u.Method, u.Enrolments)
 	case u.Enrolment != nil:
-		e := u.Enrolment
-		roles := strings.Join(e.Roles, ",")
-		if roles == "" {
-			roles = "none"
-		}
-		s := "manual enrolment not in the specs, role " + roles
-		if e.End != 0 {
-			s += ", ends " + state.FormatEnd(e.End, loc)
-		}
-		if e.Suspended {
-			s += ", suspended"
-		}
-		return s
+		return manualEnrolmentText("manual enrolment not in the specs", *u.Enrolment, loc)
 	}
 	return string(u.Kind)
+}
+
+// manualEnrolmentText is what, then the live enrolment's role, end and suspension.
+func manualEnrolmentText(what string, e state.Enrolment, loc *time.Location) string {
+	roles := strings.Join(e.Roles, ",")
+	if roles == "" {
+		roles = "none"
+	}
+	s := what + ", role " + roles
+	if e.End != 0 {
+		s += ", ends " + state.FormatEnd(e.End, loc)
+	}
+	if e.Suspended {
+		s += ", suspended"
+	}
+	return s
 }
 
 func describeMethod(m state.Method, enrolments int) string {
