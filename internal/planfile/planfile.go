@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
@@ -31,24 +30,12 @@ func encodeDocument(w io.Writer, p diff.Plan, signature string) error {
 	return enc.Encode(d)
 }
 
-var schema = sync.OnceValues(func() (*jsonschema.Schema, error) {
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(docs.PlanSchema))
-	if err != nil {
-		return nil, err
-	}
-	c := jsonschema.NewCompiler()
-	if err := c.AddResource("plan.schema.json", doc); err != nil {
-		return nil, err
-	}
-	return c.Compile("plan.schema.json")
-})
-
 // MaxSize bounds the plans read: a site-wide plan of 60,000 enrolments is ~40 MB.
 const MaxSize = 256 << 20
 
 // Validate checks data against the plan document's JSON Schema.
 func Validate(data []byte) error {
-	sch, err := schema()
+	sch, err := docs.CompiledPlanSchema()
 	if err != nil {
 		return fmt.Errorf("the plan schema does not compile: %v", err) // a build defect
 	}
