@@ -20,7 +20,7 @@ func (a *App) explainCommand() *cobra.Command {
 	var format string
 	cmd := &cobra.Command{
 		Use:   "explain USER [COURSE]",
-		Short: "Why a user has access: their enrolments, the spec line owning each, and what the specs would change",
+		Short: "Show a user's enrolments, the spec line owning each, and what the specs change",
 		Long: `Explain answers "why does this user still have access?". For one user (a username),
 it lists every live enrolment of the site (or of COURSE only): the course, the method
 as plans name it, the status as Moodle's Participants page computes it (active,
