@@ -170,14 +170,15 @@ func TestUnlock(t *testing.T) {
 	if ls := s.sim.Leases(); len(ls) != 1 || ls[0].Holder != h.String() {
 		t.Fatalf("leases after unlocking another id: %+v", ls)
 	}
-	msg, err := Unlock(ctx, s.client, h.ID, "me unlocking")
+	res, err := Unlock(ctx, s.client, h.ID, "me unlocking")
+	msg := res.Message
 	if err != nil || !strings.Contains(msg, "Released the apply lease "+h.ID) {
 		t.Errorf("unlock = %q, %v", msg, err)
 	}
 	if ls := s.sim.Leases(); len(ls) != 0 {
 		t.Errorf("leases after unlock: %+v", ls)
 	}
-	if msg, err := Unlock(ctx, s.client, h.ID, "me unlocking"); err != nil || !strings.Contains(msg, "not held") {
+	if res, err := Unlock(ctx, s.client, h.ID, "me unlocking"); err != nil || !strings.Contains(res.Message, "not held") || res.Outcome != "not held" {
 		t.Errorf("unlock of a free lease = %q, %v", msg, err)
 	}
 	if ls := s.sim.Leases(); len(ls) != 0 {

@@ -244,34 +244,45 @@ func release(ctx context.Context, client *moodle.Client, name, holder string) er
 	return client.Call(ctx, "local_enrolctl_release_lease", f, nil)
 }
 
+// UnlockResult is what Unlock did: Outcome is "released" (the lease was held under
+// the id and is free now), "expired" (it had expired; it is free now) or "not held";
+// Holder is how the lease named its holder, when it named one.
+type UnlockResult struct {
+	Outcome, Holder, Message string
+}
+
 // Unlock frees the site's apply lease whose id (its run's, ParseHolder) is id, as
 // `enrolctl unlock` does for a lease whose holder cannot release it (a runner that died
 // on another host): it says what it did. A lease held under another id is left alone
-// (an error names its holder); a free one is said free. as names who unlocks, for the
-// moment Unlock needs to hold the lease to find it free.
-func Unlock(ctx context.Context, client *moodle.Client, id, as string) (string, error) {
+// (an error names its holder, and so does the result, outcome "refused"); a free one is
+// said free. as names who unlocks, for the moment Unlock needs to hold the lease to
+// find it free.
+func Unlock(ctx context.Context, client *moodle.Client, id, as string) (UnlockResult, error) {
 	opts := LeaseOptions{Name: "apply", Holder: as, TTL: 10 * time.Second}
 	ans, err := acquire(ctx, client, opts)
 	if err != nil {
-		return "", err
+		return UnlockResult{}, err
 	}
 	if ans.Acquired {
 		if err := release(ctx, client, opts.Name, as); err != nil {
-			return "", err
+			return UnlockResult{}, err
 		}
 		if prev, ok := ParseHolder(ans.Previous); ok && prev.ID == id {
-			return fmt.Sprintf("The apply lease %s of %q had expired; it is free now.", id, ans.Previous), nil
+			return UnlockResult{Outcome: "expired", Holder: ans.Previous,
+				Message: fmt.Sprintf("The apply lease %s of %q had expired; it is free now.", id, ans.Previous)}, nil
 		}
-		return fmt.Sprintf("No apply holds the site's lease: %s is not held, nothing to unlock.", id), nil
+		return UnlockResult{Outcome: "not held", Message: fmt.Sprintf("No apply holds the site's lease: %s is not held, nothing to unlock.", id)}, nil
 	}
 	h, ok := ParseHolder(ans.Holder)
 	if !ok || h.ID != id {
-		return "", fmt.Errorf("the apply lease is held by %q, not by the run %s: nothing was released", ans.Holder, id)
+		return UnlockResult{Outcome: "refused", Holder: ans.Holder},
+			fmt.Errorf("the apply lease is held by %q, not by the run %s: nothing was released", ans.Holder, id)
 	}
 	if err := release(ctx, client, opts.Name, ans.Holder); err != nil {
-		return "", err
+		return UnlockResult{}, err
 	}
-	return fmt.Sprintf("Released the apply lease %s of %q. If that apply is in fact still running, it loses the lease once another apply takes it, and then stops before its next write call.", id, ans.Holder), nil
+	return UnlockResult{Outcome: "released", Holder: ans.Holder,
+		Message: fmt.Sprintf("Released the apply lease %s of %q. If that apply is in fact still running, it loses the lease once another apply takes it, and then stops before its next write call.", id, ans.Holder)}, nil
 }
 
 var errReleased = errors.New("the apply lease was released")
