@@ -9,5 +9,7 @@
 // ENROLCTL_E2E_DISABLED_PLUGIN to an enrolment plugin the site has disabled (for
 // example "guest") to run the disabled-plugin case on the real site as well, and
 // ENROLCTL_E2E_READ_TOKEN to a token of the read-only enrolctl_read service (plugin
-// 2026113003) to check on the real site that it reads what plans read and writes nothing.
+// 2026113003) to check on the real site that it reads what plans read and writes nothing,
+// and ENROLCTL_E2E_RESTART_CMD to a command restarting its web server ("apache2ctl -k
+// restart") to restart it mid-apply (restart_test.go).
 package e2e
