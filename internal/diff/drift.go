@@ -108,7 +108,8 @@ func (cp *coursePlanner) undeclaredMembers(group string, live []state.Member, de
 	if len(declared) == 0 {
 		return // the specs name the group, not who is in it
 	}
-	seen := map[string]bool{}
+	seen := cp.seenNames
+	clear(seen)
 	for _, m := range live {
 		if m.Component != "" || declared[m.Username] || cp.unenrolled[m.Username] || seen[m.Username] {
 			continue

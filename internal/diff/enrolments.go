@@ -11,12 +11,14 @@ import (
 func (cp *coursePlanner) planEnrolments() {
 	course := cp.d.Shortname
 	manualKey := string(state.Manual)
-	desired := map[string]bool{}
+	desired := cp.doneNames
+	clear(desired)
 	wanted := cp.withRenewals(slices.Clone(cp.d.Enrolments))
 	slices.SortStableFunc(wanted, func(a, b state.Enrolment) int { return strings.Compare(a.Username, b.Username) })
 
+	// Addresses are built only for the changes made: most enrolments of a large
+	// site are unchanged.
 	for _, e := range wanted {
-		addr := state.EnrolmentAddress(course, manualKey, e.Username)
 		if desired[e.Username] {
 			continue
 		}
@@ -43,7 +45,7 @@ func (cp *coursePlanner) planEnrolments() {
 		if !exists {
 			cp.createdManual[e.Username] = true
 			c := Change{
-				Address: addr, Kind: KindEnrolment, Action: Create, Enrolment: &want, Source: e.Source,
+				Address: state.EnrolmentAddress(course, manualKey, e.Username), Kind: KindEnrolment, Action: Create, Enrolment: &want, Source: e.Source,
 				Fields: []FieldChange{
 					created(FieldRole, rolesValue(roles)),
 					created(FieldStart, cp.ints.value(e.Start)),
@@ -77,7 +79,7 @@ func (cp *coursePlanner) planEnrolments() {
 			continue
 		}
 		want.UserID = live.UserID
-		c := Change{Address: addr, Kind: KindEnrolment, Action: Update, Fields: fields, Enrolment: &want, Source: e.Source}
+		c := Change{Address: state.EnrolmentAddress(course, manualKey, e.Username), Kind: KindEnrolment, Action: Update, Fields: fields, Enrolment: &want, Source: e.Source}
 		switch {
 		case !live.Suspended && e.Suspended:
 			c.Removes = &Removal{Effect: EffectSuspend}
@@ -157,6 +159,9 @@ func (cp *coursePlanner) keepAccessReason(username string) *Reason {
 func sortedRoles(roles []string) []string {
 	if len(roles) == 0 {
 		return nil
+	}
+	if len(roles) == 1 {
+		return roles[:1:1] // sorted already; nobody writes roles, so no copy
 	}
 	out := slices.Clone(roles)
 	slices.Sort(out)

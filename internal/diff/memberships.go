@@ -30,7 +30,8 @@ func (cp *coursePlanner) planMemberships() {
 	course := cp.d.Shortname
 	groups := slices.Clone(cp.d.Groups)
 	slices.SortStableFunc(groups, func(a, b state.Group) int { return strings.Compare(a.Name, b.Name) })
-	done := map[string]bool{}
+	done := cp.doneNames
+	clear(done)
 	for _, g := range groups {
 		if done[g.Name] || g.Name == "" {
 			continue
@@ -40,13 +41,15 @@ func (cp *coursePlanner) planMemberships() {
 		if lg := cp.liveGroups[g.Name]; lg != nil {
 			live = *lg
 		}
-		liveMember := map[string]state.Member{}
+		liveMember := cp.liveMemberOf
+		clear(liveMember)
 		for _, m := range live.Members {
 			if _, dup := liveMember[m.Username]; !dup || m.Component == "" {
 				liveMember[m.Username] = m
 			}
 		}
-		declared := map[string]bool{}
+		declared := cp.declaredNames
+		clear(declared)
 		members := slices.Clone(g.Members)
 		slices.SortStableFunc(members, func(a, b state.Member) int { return strings.Compare(a.Username, b.Username) })
 		for _, m := range members {
@@ -54,12 +57,11 @@ func (cp *coursePlanner) planMemberships() {
 				continue
 			}
 			declared[m.Username] = true
-			addr := state.MemberAddress(course, g.Name, m.Username)
 			if !cp.enrolledAfter(m.Username) {
 				cp.userError(m.Source, diag.NotEnrolled, m.Username, "user %q is not enrolled in %s, neither now nor by this plan; Moodle only puts enrolled users in groups", m.Username, course)
 				continue
 			}
-			c := Change{Address: addr, Kind: KindMember, Action: Create, GroupName: g.Name, Source: m.Source}
+			c := Change{Kind: KindMember, Action: Create, GroupName: g.Name, Source: m.Source}
 			if lm, ok := liveMember[m.Username]; ok {
 				if lm.Component == "" || !cp.syncedMembershipGoes(m.Username, lm.Component) {
 					continue // already a member, whoever added them
@@ -69,6 +71,7 @@ func (cp *coursePlanner) planMemberships() {
 				c.AfterMethodRemoval = true
 				c.Reason = reason(ReasonReaddAfterMethodRemoval, lm.Component)
 			}
+			c.Address = state.MemberAddress(course, g.Name, m.Username) // only for changes made
 			c.Member = &state.Member{Username: m.Username, Source: m.Source}
 			cp.add(c)
 		}

@@ -359,8 +359,12 @@ func (d *decoder) manual(n *tree.Node, policy bool) *manualDecl {
 		o.Done()
 		return m
 	}
-	seen := map[string]diag.Pos{}
-	for _, un := range o.List("users") {
+	list := o.List("users")
+	seen := make(map[string]diag.Pos, len(list))
+	if len(list) > 0 {
+		m.users = make([]userDecl, 0, len(list))
+	}
+	for _, un := range list {
 		u, ok := d.user(un)
 		if !ok {
 			continue
@@ -411,13 +415,12 @@ func (d *decoder) user(n *tree.Node) (userDecl, bool) {
 	u.from = readDate(o.String("from"), "from", false, d.loc, d.ds)
 	checkOrder(u.from, u.until, d.ds)
 	u.suspended = o.Bool("suspended")
-	seen := map[string]bool{}
+	// A user is in a few groups: a scan finds a repeat without a map per user.
 	for _, g := range o.Strings("groups") {
-		if seen[g.V] {
+		if slices.ContainsFunc(u.groups, func(h tree.Str) bool { return h.V == g.V }) {
 			o.Errorf(g.Pos, "group %q is listed twice for this user", g.V)
 			continue
 		}
-		seen[g.V] = true
 		u.groups = append(u.groups, g)
 	}
 	o.Done()

@@ -372,11 +372,17 @@ func (r *resolver) course(sn string, spec *CourseSpec, policies []*Policy) state
 		if _, ok := byKey[string(state.Manual)]; !ok {
 			c.Methods = append(c.Methods, state.Method{Type: state.Manual, Enabled: true, Source: source(spec.manual.pos)})
 		}
+		// One role each, windows of one array (capped, so an append copies): not an
+		// allocation per enrolment.
+		c.Enrolments = slices.Grow(c.Enrolments, len(spec.manual.users))
+		oneRole := make([]string, 0, len(spec.manual.users))
 		for _, u := range spec.manual.users {
-			e := state.Enrolment{Username: u.username, Method: string(state.Manual), Roles: []string{defRole}, Source: source(u.pos)}
+			role := defRole
 			if u.role.Set {
-				e.Roles = []string{u.role.V}
+				role = u.role.V
 			}
+			oneRole = append(oneRole, role)
+			e := state.Enrolment{Username: u.username, Method: string(state.Manual), Roles: oneRole[len(oneRole)-1 : len(oneRole) : len(oneRole)], Source: source(u.pos)}
 			if len(u.roles) > 0 {
 				e.Roles = nil
 				for _, r := range u.roles {

@@ -16,6 +16,8 @@ type Obj struct {
 	What  string // what the object is, for messages: "course", "manual", "cohort method"
 	ds    *diag.Diagnostics
 	known []string
+	// buf holds the first keys of known: one allocation per object read, not three.
+	buf [8]string
 }
 
 // ReadObject starts reading n as an object; it reports an error and returns nil when n is
@@ -31,8 +33,9 @@ func ReadObject(n *Node, what string, ds *diag.Diagnostics) *Obj {
 		*ds = append(*ds, diag.Errorf(n.Pos, "%s must be a mapping of fields, not %s", what, n.Kind))
 		return nil
 	}
-	// Readers name a handful of keys: one allocation for them rather than four.
-	return &Obj{N: n, What: what, ds: ds, known: make([]string, 0, 8)}
+	o := &Obj{N: n, What: what, ds: ds}
+	o.known = o.buf[:0]
+	return o
 }
 
 // Errorf records an error at p.

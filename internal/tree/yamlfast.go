@@ -21,8 +21,18 @@ func parsePlainYAML(file string, src []byte) (*Node, bool) {
 			return nil, false
 		}
 	}
-	p := &plainParser{file: file}
-	for n, line := range bytes.Split(src, []byte("\n")) {
+	// Keys and scalars are substrings of one copy of the file, and nodes and fields
+	// come from a few arrays: a 10,000-file plan otherwise made a string and a node
+	// per value, a tenth of its allocations.
+	p := &plainParser{file: file, s: string(src)}
+	p.lines = make([]plainLine, 0, bytes.Count(src, []byte("\n"))+1)
+	for n, off := 0, 0; off <= len(src); n++ {
+		end := bytes.IndexByte(src[off:], '\n')
+		if end < 0 {
+			end = len(src) - off
+		}
+		line, lineOff := src[off:off+end], off
+		off += end + 1
 		indent := 0
 		for indent < len(line) && line[indent] == ' ' {
 			indent++
@@ -31,7 +41,7 @@ func parsePlainYAML(file string, src []byte) (*Node, bool) {
 		if len(content) == 0 || content[0] == '#' {
 			continue
 		}
-		p.lines = append(p.lines, plainLine{no: n + 1, indent: indent, text: line})
+		p.lines = append(p.lines, plainLine{no: n + 1, indent: indent, off: lineOff, text: line})
 	}
 	if len(p.lines) == 0 || p.lines[0].indent != 0 {
 		return nil, false
@@ -45,15 +55,51 @@ func parsePlainYAML(file string, src []byte) (*Node, bool) {
 
 type plainLine struct {
 	no, indent int
+	off        int    // where the line starts in the file
 	text       []byte // the whole line; text[indent:] is its content
 }
 
 type plainParser struct {
 	file  string
+	s     string // the file, for substrings
 	lines []plainLine
 	at    int // the next line to read
 	ok    bool
 	nodes int
+
+	nodeSlab  []Node
+	fieldSlab []Field
+}
+
+// str returns text[a:b] of line l as a string sharing the file's copy.
+func (p *plainParser) str(l plainLine, a, b int) string { return p.s[l.off+a : l.off+b] }
+
+// node and field return a new node or field from the current array, starting another
+// when it is full.
+func (p *plainParser) node(n Node) *Node {
+	if len(p.nodeSlab) == cap(p.nodeSlab) {
+		// Up to two nodes a line ("- username: x" is a mapping and a scalar): room
+		// for one and a half at first, then for a quarter more at a time.
+		n := len(p.lines) + len(p.lines)/2 + 8
+		if p.nodeSlab != nil {
+			n = len(p.lines)/4 + 8
+		}
+		p.nodeSlab = make([]Node, 0, min(n, 1024))
+	}
+	p.nodeSlab = append(p.nodeSlab, n)
+	return &p.nodeSlab[len(p.nodeSlab)-1]
+}
+
+func (p *plainParser) field(f Field) *Field {
+	if len(p.fieldSlab) == cap(p.fieldSlab) {
+		n := len(p.lines) + 8 // at most a field a line
+		if p.fieldSlab != nil {
+			n = len(p.lines)/4 + 8
+		}
+		p.fieldSlab = make([]Field, 0, min(n, 1024))
+	}
+	p.fieldSlab = append(p.fieldSlab, f)
+	return &p.fieldSlab[len(p.fieldSlab)-1]
 }
 
 func (p *plainParser) pos(line, col int) diag.Pos {
@@ -82,7 +128,7 @@ func isItem(content []byte) bool {
 
 func (p *plainParser) sequence(indent int) *Node {
 	l := p.lines[p.at]
-	n := &Node{Kind: List, Pos: p.pos(l.no, indent+1)}
+	n := p.node(Node{Kind: List, Pos: p.pos(l.no, indent+1)})
 	for p.ok && p.at < len(p.lines) && p.lines[p.at].indent == indent && isItem(p.lines[p.at].text[indent:]) {
 		l := p.lines[p.at]
 		col := indent + 2
@@ -130,7 +176,7 @@ func isKeyByte(c byte) bool {
 
 func (p *plainParser) mapping(indent int) *Node {
 	l := p.lines[p.at]
-	n := &Node{Kind: Object, Pos: p.pos(l.no, indent+1)}
+	n := p.node(Node{Kind: Object, Pos: p.pos(l.no, indent+1)})
 	for p.ok && p.at < len(p.lines) && p.lines[p.at].indent == indent {
 		l := p.lines[p.at]
 		key, rest := keyAt(l.text, indent)
@@ -145,7 +191,7 @@ func (p *plainParser) mapping(indent int) *Node {
 		if bytes.Equal(key, []byte("<<")) {
 			return p.fail()
 		}
-		f := &Field{Key: string(key), KeyPos: p.pos(l.no, indent+1)}
+		f := p.field(Field{Key: p.str(l, indent, indent+len(key)), KeyPos: p.pos(l.no, indent+1)})
 		p.at++
 		for rest < len(l.text) && l.text[rest] == ' ' {
 			rest++
@@ -176,7 +222,7 @@ func (p *plainParser) inline(l plainLine, col int) *Node {
 	}
 	text := l.text
 	if text[col] == '[' {
-		n := &Node{Kind: List, Pos: p.pos(l.no, col+1)}
+		n := p.node(Node{Kind: List, Pos: p.pos(l.no, col+1)})
 		i := col + 1
 		for {
 			for i < len(text) && text[i] == ' ' {
@@ -219,7 +265,7 @@ func (p *plainParser) inline(l plainLine, col int) *Node {
 		if bytes.IndexByte(s, '\\') >= 0 || !restIsEmpty(text[col+2+end:]) {
 			return nil
 		}
-		return &Node{Kind: Scalar, Pos: p.pos(l.no, col+1), Tag: "str", Text: string(s)}
+		return p.node(Node{Kind: Scalar, Pos: p.pos(l.no, col+1), Tag: "str", Text: p.str(l, col+1, col+1+end)})
 	}
 	end := len(text)
 	if c := bytes.Index(text[col:], []byte(" #")); c >= 0 {
@@ -230,7 +276,7 @@ func (p *plainParser) inline(l plainLine, col int) *Node {
 	if !ok {
 		return nil
 	}
-	return &Node{Kind: Scalar, Pos: p.pos(l.no, col+1), Tag: tag, Text: string(s)}
+	return p.node(Node{Kind: Scalar, Pos: p.pos(l.no, col+1), Tag: tag, Text: p.str(l, col, col+len(s))})
 }
 
 // flowScalar reads one plain or quoted scalar of a flow list.
@@ -248,7 +294,7 @@ func (p *plainParser) flowScalar(l plainLine, i int) (*Node, int) {
 		if bytes.IndexByte(s, '\\') >= 0 {
 			return nil, i
 		}
-		return &Node{Kind: Scalar, Pos: p.pos(l.no, i+1), Tag: "str", Text: string(s)}, i + 2 + end
+		return p.node(Node{Kind: Scalar, Pos: p.pos(l.no, i+1), Tag: "str", Text: p.str(l, i+1, i+1+end)}), i + 2 + end
 	}
 	j := i
 	for j < len(text) && text[j] != ',' && text[j] != ']' && text[j] != '[' && text[j] != '{' && text[j] != '}' && text[j] != '#' {
@@ -260,7 +306,7 @@ func (p *plainParser) flowScalar(l plainLine, i int) (*Node, int) {
 		return nil, i
 	}
 	p.nodes++
-	return &Node{Kind: Scalar, Pos: p.pos(l.no, i+1), Tag: tag, Text: string(s)}, j
+	return p.node(Node{Kind: Scalar, Pos: p.pos(l.no, i+1), Tag: tag, Text: p.str(l, i, i+len(s))}), j
 }
 
 // restIsEmpty reports whether what follows a value is only spaces and a comment.
@@ -273,8 +319,21 @@ var (
 	// dateLike are the plain scalars starting with a digit that yaml.v3 reads as a
 	// timestamp or a string, never a number: ParseYAML keeps both as strings.
 	dateLike = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[T ][0-9:.]+(?:Z|[+-][0-9]{2}:[0-9]{2})?)?$`)
-	decimal  = regexp.MustCompile(`^(?:0|[1-9][0-9]{0,17})$`)
 )
+
+// isDecimal reports whether s is ^(?:0|[1-9][0-9]{0,17})$, the plain decimals whose tag
+// is certain, without a regexp: every all-digit username asks it.
+func isDecimal(s []byte) bool {
+	if len(s) == 0 || len(s) > 18 || (s[0] == '0' && len(s) > 1) {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
 
 // plainTag is the tag yaml.v3 gives a plain scalar, for the scalars whose tag is
 // certain; ok false for the others (null and its spellings, yes/no, numbers other than
@@ -290,7 +349,7 @@ func plainTag(s []byte) (string, bool) {
 	c := s[0]
 	switch {
 	case c >= '0' && c <= '9':
-		if decimal.Match(s) {
+		if isDecimal(s) {
 			return "int", true
 		}
 		if dateLike.Match(s) {
@@ -298,7 +357,7 @@ func plainTag(s []byte) (string, bool) {
 		}
 		return "", false
 	case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || c == '/':
-		if reserved[string(bytes.ToLower(s))] {
+		if len(s) <= maxReserved && reserved[string(bytes.ToLower(s))] {
 			return "", false
 		}
 		for _, b := range s {
@@ -315,3 +374,6 @@ func plainTag(s []byte) (string, bool) {
 // string: left to yaml.v3.
 var reserved = map[string]bool{"null": true, "true": true, "false": true, "yes": true, "no": true, "on": true,
 	"off": true, "y": true, "n": true, "nan": true, "inf": true}
+
+// maxReserved is the length of the longest reserved word.
+const maxReserved = 5
