@@ -4,19 +4,21 @@ import "slices"
 
 // The indexes of the tables: kept by the writes of store.go, read by everything.
 
-// idSets maps a key to the ids of its rows, kept sorted: small per key (a course's
+// idsBy maps a key to the ids of its rows, kept sorted: small per key (a course's
 // instances, an instance's enrolments), so inserting in order is cheap and reads need
-// no sort.
-type idSets map[int64][]int64
+// no sort. idSets, the usual one, is keyed by an id.
+type idsBy[K comparable] map[K][]int64
 
-func (m idSets) add(k, id int64) {
+type idSets = idsBy[int64]
+
+func (m idsBy[K]) add(k K, id int64) {
 	ids := m[k]
 	if i, found := slices.BinarySearch(ids, id); !found {
 		m[k] = slices.Insert(ids, i, id)
 	}
 }
 
-func (m idSets) remove(k, id int64) {
+func (m idsBy[K]) remove(k K, id int64) {
 	ids := m[k]
 	if i, found := slices.BinarySearch(ids, id); found {
 		ids = slices.Delete(ids, i, i+1)
@@ -29,7 +31,7 @@ func (m idSets) remove(k, id int64) {
 }
 
 // sorted returns a copy of the ids under k, safe to hold while the table changes.
-func (m idSets) sorted(k int64) []int64 { return slices.Clone(m[k]) }
+func (m idsBy[K]) sorted(k K) []int64 { return slices.Clone(m[k]) }
 
 // indexes are the unique and secondary keys of the tables.
 type indexes struct {
@@ -44,7 +46,7 @@ type indexes struct {
 	ueByUser         idSets
 	ra               map[raKey]int64
 	raByCourse       idSets
-	raByCourseUser   map[courseUser][]int64
+	raByCourseUser   idsBy[courseUser]
 	groupsByCourse   idSets
 	groupByName      map[groupKey]int64
 	member           map[[2]int64]int64
@@ -58,7 +60,7 @@ func newIndexes() indexes {
 	return indexes{
 		userByName: map[string]int64{}, userByIDNumber: map[string]int64{}, courseByShort: map[string]int64{}, cohortByIDNumber: map[string]int64{},
 		instByCourse: idSets{}, instByCustomInt1: idSets{}, ue: map[[2]int64]int64{}, ueByInst: idSets{}, ueByUser: idSets{},
-		ra: map[raKey]int64{}, raByCourse: idSets{}, raByCourseUser: map[courseUser][]int64{},
+		ra: map[raKey]int64{}, raByCourse: idSets{}, raByCourseUser: idsBy[courseUser]{},
 		groupsByCourse: idSets{}, groupByName: map[groupKey]int64{}, member: map[[2]int64]int64{}, membersByGroup: idSets{},
 		cohortMember: map[[2]int64]int64{}, cohortMembers: idSets{}, catChildren: idSets{},
 	}
@@ -173,26 +175,14 @@ func (d *db) indexRA(ra RoleAssignment, add bool) {
 	if add {
 		d.ix.ra[ra.key()] = ra.ID
 		d.ix.raByCourse.add(ra.CourseID, ra.ID)
-		ids := d.ix.raByCourseUser[cu]
-		if i, found := slices.BinarySearch(ids, ra.ID); !found {
-			d.ix.raByCourseUser[cu] = slices.Insert(ids, i, ra.ID)
-		}
+		d.ix.raByCourseUser.add(cu, ra.ID)
 		return
 	}
 	if d.ix.ra[ra.key()] == ra.ID {
 		delete(d.ix.ra, ra.key())
 	}
 	d.ix.raByCourse.remove(ra.CourseID, ra.ID)
-	if ids := d.ix.raByCourseUser[cu]; ids != nil {
-		if i, found := slices.BinarySearch(ids, ra.ID); found {
-			ids = slices.Delete(ids, i, i+1)
-		}
-		if len(ids) == 0 {
-			delete(d.ix.raByCourseUser, cu)
-		} else {
-			d.ix.raByCourseUser[cu] = ids
-		}
-	}
+	d.ix.raByCourseUser.remove(cu, ra.ID)
 }
 
 func (d *db) indexGroup(g Group, add bool) {
@@ -231,35 +221,21 @@ func (d *db) indexMember(m GroupMember, add bool) {
 func (d *db) rebuildIndex() {
 	d.dirty(0)
 	d.ix = newIndexes()
-	for _, v := range d.Users {
-		d.indexUser(v, true)
-	}
-	for _, v := range d.Courses {
-		d.indexCourse(v, true)
-	}
-	for _, v := range d.Categories {
-		d.indexCategory(v, true)
-	}
-	for _, v := range d.Cohorts {
-		d.indexCohort(v, true)
-	}
-	for _, v := range d.CohortMembers {
-		d.indexCohortMember(v, true)
-	}
-	for _, v := range d.Instances {
-		d.indexInstance(v, true)
-	}
-	for _, v := range d.UEs {
-		d.indexUE(v, true)
-	}
-	for _, v := range d.RAs {
-		d.indexRA(v, true)
-	}
-	for _, v := range d.Groups {
-		d.indexGroup(v, true)
-	}
-	for _, v := range d.Members {
-		d.indexMember(v, true)
+	indexAll(d.Users, d.indexUser)
+	indexAll(d.Courses, d.indexCourse)
+	indexAll(d.Categories, d.indexCategory)
+	indexAll(d.Cohorts, d.indexCohort)
+	indexAll(d.CohortMembers, d.indexCohortMember)
+	indexAll(d.Instances, d.indexInstance)
+	indexAll(d.UEs, d.indexUE)
+	indexAll(d.RAs, d.indexRA)
+	indexAll(d.Groups, d.indexGroup)
+	indexAll(d.Members, d.indexMember)
+}
+
+func indexAll[T any](rows map[int64]T, index func(T, bool)) {
+	for _, v := range rows {
+		index(v, true)
 	}
 }
 
