@@ -206,35 +206,45 @@ func (d Diagnostic) WithSuggestion(s string) Diagnostic {
 	return d
 }
 
-// jsonDiagnostic is the JSON form, documented in docs/plan-format.md.
-type jsonDiagnostic struct {
+// JSONForm is a diagnostic's JSON form (docs/plan-format.md), the one the plan
+// document and the apply report write. The schema tags are read by the plan schema's
+// generator (internal/planfile).
+type JSONForm struct {
 	Severity   Severity `json:"severity"`
 	File       string   `json:"file,omitempty"`
-	Line       int      `json:"line,omitempty"`
-	Column     int      `json:"column,omitempty"`
-	EndLine    int      `json:"end_line,omitempty"`
-	EndColumn  int      `json:"end_column,omitempty"`
-	Message    string   `json:"message"`
+	Line       int      `json:"line,omitempty" schema:"min=1"`
+	Column     int      `json:"column,omitempty" schema:"min=1"`
+	EndLine    int      `json:"end_line,omitempty" schema:"min=1"`
+	EndColumn  int      `json:"end_column,omitempty" schema:"min=1"`
+	Message    string   `json:"message" schema:"min=1"`
 	Suggestion string   `json:"suggestion,omitempty"`
 	Snippet    string   `json:"snippet,omitempty"`
 	Code       Code     `json:"code,omitempty"`
 	Subject    Subject  `json:"subject,omitzero"`
 }
 
-// MarshalJSON writes the diagnostic's JSON form.
-func (d Diagnostic) MarshalJSON() ([]byte, error) {
-	return json.Marshal(jsonDiagnostic{d.Severity, d.File, d.Line, d.Col, d.EndLine, d.EndCol, d.Message, d.Suggestion, d.Snippet, d.Code, d.Subject})
+// JSONForm is d's JSON form.
+func (d Diagnostic) JSONForm() JSONForm {
+	return JSONForm{d.Severity, d.File, d.Line, d.Col, d.EndLine, d.EndCol, d.Message, d.Suggestion, d.Snippet, d.Code, d.Subject}
 }
+
+// Diagnostic is the diagnostic j is the JSON form of.
+func (j JSONForm) Diagnostic() Diagnostic {
+	return Diagnostic{File: j.File, Line: j.Line, Col: j.Column, EndLine: j.EndLine, EndCol: j.EndColumn,
+		Severity: j.Severity, Message: j.Message, Suggestion: j.Suggestion, Snippet: j.Snippet,
+		Code: j.Code, Subject: j.Subject}
+}
+
+// MarshalJSON writes the diagnostic's JSON form.
+func (d Diagnostic) MarshalJSON() ([]byte, error) { return json.Marshal(d.JSONForm()) }
 
 // UnmarshalJSON reads the JSON form back.
 func (d *Diagnostic) UnmarshalJSON(b []byte) error {
-	var j jsonDiagnostic
+	var j JSONForm
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
-	*d = Diagnostic{File: j.File, Line: j.Line, Col: j.Column, EndLine: j.EndLine, EndCol: j.EndColumn,
-		Severity: j.Severity, Message: j.Message, Suggestion: j.Suggestion, Snippet: j.Snippet,
-		Code: j.Code, Subject: j.Subject}
+	*d = j.Diagnostic()
 	return nil
 }
 

@@ -17,7 +17,8 @@ import (
 // changes only with these types, and docs/plan.schema.json with them: schema_test.go
 // generates it from them and fails when the shipped file drifts.
 // Enumerated values use the closed sets' types (diff.Kind, diff.Action, ...): the
-// schema's enums are generated from those sets.
+// schema's enums are generated from those sets. Diagnostics are diag.JSONForm, the
+// JSON form diag keeps apart from Diagnostic for every document that holds them.
 //
 // Struct tags: json as written; schema (read only by the schema generator) adds
 // constraints, space-separated: min=N and max=N (numbers; strings: minLength), pattern=RE,
@@ -32,10 +33,10 @@ type Document struct {
 	Dirty         bool   `json:"dirty,omitempty"`
 	Timezone      string `json:"timezone" schema:"min=1"`
 
-	Diagnostics []Diagnostic `json:"diagnostics,omitempty"`
-	Limits      Limits       `json:"limits"`
-	Approvals   Approvals    `json:"approvals"`
-	Refusals    []Refusal    `json:"refusals,omitempty"`
+	Diagnostics []diag.JSONForm `json:"diagnostics,omitempty"`
+	Limits      Limits          `json:"limits"`
+	Approvals   Approvals       `json:"approvals"`
+	Refusals    []Refusal       `json:"refusals,omitempty"`
 
 	Changes   []Change    `json:"changes"`
 	Unmanaged []Unmanaged `json:"unmanaged,omitempty"`
@@ -177,28 +178,6 @@ type Drift struct {
 	Enrolments int            `json:"enrolments,omitempty"`
 }
 
-// Diagnostic is an error or warning of the run.
-type Diagnostic struct {
-	Severity   diag.Severity `json:"severity"`
-	File       string        `json:"file,omitempty"`
-	Line       int           `json:"line,omitempty" schema:"min=1"`
-	Column     int           `json:"column,omitempty" schema:"min=1"`
-	EndLine    int           `json:"end_line,omitempty" schema:"min=1"`
-	EndColumn  int           `json:"end_column,omitempty" schema:"min=1"`
-	Message    string        `json:"message" schema:"min=1"`
-	Suggestion string        `json:"suggestion,omitempty"`
-	Snippet    string        `json:"snippet,omitempty"`
-	Code       diag.Code     `json:"code,omitempty"`
-	Subject    Subject       `json:"subject,omitzero"`
-}
-
-// Subject is what a diagnostic is about.
-type Subject struct {
-	Course string `json:"course,omitempty"`
-	User   string `json:"user,omitempty"`
-	Method string `json:"method,omitempty"`
-}
-
 // Refusal is one reason apply refuses the plan's removals.
 type Refusal struct {
 	Code       diff.RefusalCode `json:"code"`
@@ -214,7 +193,7 @@ func toDocument(p diff.Plan) (Document, error) {
 	s := p.Summary()
 	d := Document{
 		FormatVersion: p.FormatVersion, CreatedAt: p.CreatedAt, Site: p.Site, Commit: p.Commit, Dirty: p.Dirty, Timezone: p.Timezone,
-		Diagnostics:  each(p.Diagnostics, toDiagnostic),
+		Diagnostics:  each(p.Diagnostics, diag.Diagnostic.JSONForm),
 		Limits:       Limits(p.Limits),
 		Approvals:    Approvals(p.Approvals),
 		Refusals:     each(p.Refusals, func(r diff.Refusal) Refusal { return Refusal(r) }),
@@ -261,7 +240,7 @@ func toDocument(p diff.Plan) (Document, error) {
 func (d Document) plan() (diff.Plan, error) {
 	p := diff.Plan{
 		FormatVersion: d.FormatVersion, CreatedAt: d.CreatedAt, Site: d.Site, Commit: d.Commit, Dirty: d.Dirty, Timezone: d.Timezone,
-		Diagnostics:  each(d.Diagnostics, Diagnostic.diagnostic),
+		Diagnostics:  each(d.Diagnostics, diag.JSONForm.Diagnostic),
 		Limits:       diff.Limits(d.Limits),
 		Approvals:    diff.Approvals(d.Approvals),
 		Refusals:     each(d.Refusals, func(r Refusal) diff.Refusal { return diff.Refusal(r) }),
@@ -296,16 +275,6 @@ func (d Document) plan() (diff.Plan, error) {
 			Source:  parseSource(c.Source), AfterMethodRemoval: c.AfterMethodRemoval}
 	}
 	return p, nil
-}
-
-func toDiagnostic(g diag.Diagnostic) Diagnostic {
-	return Diagnostic{Severity: g.Severity, File: g.File, Line: g.Line, Column: g.Col, EndLine: g.EndLine, EndColumn: g.EndCol,
-		Message: g.Message, Suggestion: g.Suggestion, Snippet: g.Snippet, Code: g.Code, Subject: Subject(g.Subject)}
-}
-
-func (d Diagnostic) diagnostic() diag.Diagnostic {
-	return diag.Diagnostic{Severity: d.Severity, File: d.File, Line: d.Line, Col: d.Column, EndLine: d.EndLine, EndCol: d.EndColumn,
-		Message: d.Message, Suggestion: d.Suggestion, Snippet: d.Snippet, Code: d.Code, Subject: diag.Subject(d.Subject)}
 }
 
 func toMethod(m state.Method) Method {

@@ -170,6 +170,9 @@ func item(t reflect.Type, tag map[string]string, defs object) object {
 		return schemaOf(t, tag, defs)
 	}
 	name := strings.ToLower(t.Name())
+	if t == reflect.TypeFor[diag.JSONForm]() {
+		name = "diagnostic"
+	}
 	if _, ok := defs[name]; !ok {
 		defs[name] = nil // a type that holds itself stops here
 		defs[name] = structSchema(t, defs)
