@@ -1,8 +1,6 @@
 package config
 
 import (
-	"fmt"
-	"strings"
 	"time"
 
 	"github.com/enrolctl/enrolctl/internal/diag"
@@ -125,9 +123,4 @@ func readInstant(s tree.Str, isEnd bool, loc *time.Location, ds *diag.Diagnostic
 	}
 	*ds = append(*ds, diag.Errorf(s.Pos, "freeze window %s: bad date %q: use YYYY-MM-DD (a whole day in the site's time zone) or an RFC 3339 timestamp", field, s.V))
 	return time.Time{}, false
-}
-
-// Describe names the window and its end for refusals: `"January exams" (until 2027-01-15)`.
-func (w FreezeWindow) Describe() string {
-	return fmt.Sprintf("%q (until %s)", w.Name, strings.TrimSpace(w.Until))
 }

@@ -225,25 +225,3 @@ func ReadUploadUsers(file string, r io.Reader, now time.Time, loc *time.Location
 	})
 	return out, ds.Sort()
 }
-
-// String shows an addition the way import reports it.
-func (a Addition) String() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %s", a.Course, a.Username)
-	if a.Role != "" {
-		fmt.Fprintf(&b, " role=%s", a.Role)
-	}
-	if len(a.Groups) > 0 {
-		fmt.Fprintf(&b, " groups=%s", strings.Join(a.Groups, ","))
-	}
-	if a.From != "" {
-		fmt.Fprintf(&b, " from=%s", a.From)
-	}
-	if a.Until != "" {
-		fmt.Fprintf(&b, " until=%s", a.Until)
-	}
-	if a.Suspended {
-		b.WriteString(" suspended")
-	}
-	return b.String()
-}

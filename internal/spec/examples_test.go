@@ -20,6 +20,6 @@ func TestExampleSpecsLoad(t *testing.T) {
 		t.Errorf("example specs have diagnostics:\n%v", ds)
 	}
 	if len(set.Courses) == 0 || len(courses) < len(set.Courses) {
-		t.Errorf("%s gave %d courses", set, len(courses))
+		t.Errorf("%d course specs gave %d courses", len(set.Courses), len(courses))
 	}
 }

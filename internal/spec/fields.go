@@ -9,7 +9,7 @@ import (
 
 // The fields of every object a spec file holds. The strict reader accepts exactly these
 // (an object read with readObject knows its fields from here, and reports any other as
-// unknown, with a did-you-mean over them), and SchemaJSON builds docs/spec.schema.json
+// unknown, with a did-you-mean over them), and SchemaJSON (a test) builds docs/spec.schema.json
 // from the same table, so the editor's schema and the reader cannot disagree on which
 // fields exist. Method fields per type are methodFields (decode.go).
 

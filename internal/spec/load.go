@@ -1,7 +1,6 @@
 package spec
 
 import (
-	"fmt"
 	"io/fs"
 	"os"
 	"path"
@@ -309,11 +308,6 @@ func cmpOr(vs ...int) int {
 		}
 	}
 	return 0
-}
-
-// String summarises the set, for logs.
-func (s *Set) String() string {
-	return fmt.Sprintf("%d files, %d course specs, %d policies, %d diagnostics", len(s.Files), len(s.Courses), len(s.Policies), len(s.Diagnostics))
 }
 
 // loadShared reads the folder's variables file (tree.SharedFileName at the root), whose
