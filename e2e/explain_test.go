@@ -86,7 +86,7 @@ manual:
 		if err := json.Unmarshal([]byte(out), &x); err != nil {
 			t.Fatalf("explain -o json: %v\n%s", err, out)
 		}
-		if x.FormatVersion != render.ExplainFormatVersion || x.User != users[0] || x.Timezone != "Europe/Paris" {
+		if x.FormatVersion != render.ExplainFormatVersion || x.Site != "e2e" || x.User != users[0] || x.Timezone != "Europe/Paris" {
 			t.Errorf("explain document header = %+v", x)
 		}
 		want := []render.ExplainedEnrolment{

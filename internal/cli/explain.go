@@ -102,7 +102,7 @@ func (a *App) explain(ctx context.Context, user, course string) (*render.Explana
 	}
 	p := diff.ComputeWithOptions(desired, observed, a.diffOptions(conn, specs, diff.Provenance{Site: conn.name}))
 
-	x := &render.Explanation{Site: conn.describe(), User: user, Course: course, Timezone: p.Timezone}
+	x := &render.Explanation{Site: conn.name, Where: conn.describe(), User: user, Course: course, Timezone: p.Timezone}
 	now := time.Now()
 	for _, c := range observed.Courses {
 		d, _ := desired.Course(c.Shortname)

@@ -21,8 +21,11 @@ const ExplainFormatVersion = "1"
 // the plan's changes and drift about that user.
 type Explanation struct {
 	FormatVersion string `json:"format_version"`
-	Site          string `json:"site"`
-	User          string `json:"user"`
+	// Site is the configured site's name (sandbox for the sandbox); Where says it for
+	// people ("site dev (https://...)", "the sandbox Moodle").
+	Site  string `json:"site"`
+	Where string `json:"-"`
+	User  string `json:"user"`
 	// Course is the one course asked about, "" for every course of the site.
 	Course   string `json:"course,omitempty"`
 	Timezone string `json:"timezone"`
@@ -126,7 +129,7 @@ const notManaged = "not managed by any spec"
 // each with its owner, then what the specs would change for the user.
 func ExplainText(w io.Writer, x Explanation) error {
 	var b strings.Builder
-	where := "on " + x.Site
+	where := "on " + x.Where
 	if x.Course != "" {
 		where = "in course " + x.Course + " " + where
 	}
