@@ -217,7 +217,7 @@ func (a *App) collidingImports(set *spec.Set, dir string, refs []moodle.CourseRe
 	}
 	out := map[string]bool{}
 	for _, t := range order {
-		twin := caseTwin(t.file)
+		twin := caseTwin(dir, t.file)
 		if len(t.names) < 2 && twin == "" {
 			continue
 		}
@@ -238,17 +238,26 @@ func (a *App) collidingImports(set *spec.Set, dir string, refs []moodle.CourseRe
 // foldName is a file path as a case-insensitive file system compares it.
 func foldName(file string) string { return strings.ToLower(norm.NFC.String(file)) }
 
-// caseTwin is a file or folder beside file whose name differs from it only in case, or "".
-func caseTwin(file string) string {
-	entries, err := os.ReadDir(filepath.Dir(file))
-	if err != nil {
+// caseTwin is a file or folder on the way from dir down to file (file included) whose
+// name differs from the one the path takes only in case, or "": specs/Ecampus beside
+// specs/ecampus is one folder on Windows and macOS.
+func caseTwin(dir, file string) string {
+	rel, err := filepath.Rel(dir, file)
+	if err != nil || !filepath.IsLocal(rel) {
 		return ""
 	}
-	base := filepath.Base(file)
-	for _, e := range entries {
-		if e.Name() != base && foldName(e.Name()) == foldName(base) {
-			return filepath.Join(filepath.Dir(file), e.Name())
+	parent := dir
+	for _, name := range strings.Split(rel, string(filepath.Separator)) {
+		entries, err := os.ReadDir(parent)
+		if err != nil {
+			return ""
 		}
+		for _, e := range entries {
+			if e.Name() != name && foldName(e.Name()) == foldName(name) {
+				return filepath.Join(parent, e.Name())
+			}
+		}
+		parent = filepath.Join(parent, name)
 	}
 	return ""
 }
