@@ -45,8 +45,10 @@
 // # Limits
 //
 // Files are read only when they are regular files of at most MaxFileSize (readfile.go:
-// a FIFO or a device is refused before it is opened); HCL evaluation is bounded
-// (tree.MaxHCLValue, tree.MaxHCLWork, nesting checked before parsing); the diagnostics
+// a FIFO or a device is refused before it is opened) that resolve inside the spec folder
+// (links.go: a link out of it is refused without its target being opened); HCL
+// evaluation is bounded per file (tree.MaxHCLValue, tree.MaxHCLWork, nesting checked
+// before parsing) and across the files of one load (a tree.Budget); the diagnostics
 // kept are capped per file and in all, one more counting the rest (diagcap.go).
 // docs/spec.md lists the limits for users.
 //
