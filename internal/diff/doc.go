@@ -23,8 +23,9 @@
 //   - plan.go holds the plan document (Plan, Change, Action, Kind, Reason and its codes,
 //     Removal and its effects, Unmanaged, Summary), values.go the typed field values
 //     (Field, Value, FieldChange), guard.go Limits, Approvals and Refusal. They are data:
-//     codes and typed values, with every sentence written by render. The JSON form is
-//     docs/plan-format.md; internal/planfile writes and reads it.
+//     codes and typed values, with every sentence written by render. The JSON form
+//     (docs/plan-format.md) is internal/planfile's own document type, converted from
+//     these, which carry no JSON tags: they can change without changing the file.
 //
 // The planning is split by object kind: methods.go, groups.go, enrolments.go,
 // memberships.go, removals.go, driven by compute.go; check.go holds the site checks.

@@ -32,16 +32,16 @@ var DriftCodes = []DriftCode{DriftUnlistedEnrolment, DriftUndeclaredMember, Drif
 // every form of the plan, counted apart from the objects no spec manages, and, like
 // them, never acted on. Exactly one of Method, Enrolment, Member is set, by Kind.
 type Drift struct {
-	Address   string           `json:"address"`
-	Course    string           `json:"course"`
-	Kind      Kind             `json:"kind"`
-	Code      DriftCode        `json:"code"`
-	Method    *state.Method    `json:"method,omitempty"`
-	Enrolment *state.Enrolment `json:"enrolment,omitempty"`
-	Member    *state.Member    `json:"member,omitempty"`
-	GroupName string           `json:"group_name,omitempty"`
+	Address   string
+	Course    string
+	Kind      Kind
+	Code      DriftCode
+	Method    *state.Method
+	Enrolment *state.Enrolment
+	Member    *state.Member
+	GroupName string
 	// Enrolments (methods) is the number of enrolments the method holds.
-	Enrolments int `json:"enrolments,omitempty"`
+	Enrolments int
 }
 
 // Username is the user a drifted enrolment or membership is about, or "".

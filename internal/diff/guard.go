@@ -10,14 +10,14 @@ import (
 // that no removal is allowed; DefaultLimits gives the defaults.
 type Limits struct {
 	// MaxRemovals is the most enrolments one course may lose.
-	MaxRemovals int `json:"max_removals"`
+	MaxRemovals int
 	// MaxShare is the largest share of a course's enrolments it may lose. It applies
 	// from MinForShare removals up, so that one unenrolment in a tiny course is not
 	// refused.
-	MaxShare float64 `json:"max_share"`
+	MaxShare float64
 	// MaxSiteRemovals is the most enrolments all the courses of one apply may lose
 	// together: a policy that prunes a little in each of many courses adds up.
-	MaxSiteRemovals int `json:"max_site_removals"`
+	MaxSiteRemovals int
 }
 
 // MinForShare is the number of removals in a course from which MaxShare applies.
@@ -31,7 +31,7 @@ func DefaultLimits() Limits {
 // Approvals are what a person approved beforehand. Removals lifts the limits (never the
 // protection of a course): `apply --allow-removals`, or a plan made with it.
 type Approvals struct {
-	Removals bool `json:"removals"`
+	Removals bool
 }
 
 // RefusalCode says why apply refuses a plan's removals. The set is closed.
@@ -51,17 +51,17 @@ var RefusalCodes = []RefusalCode{RefuseProtected, RefuseCourseLimit, RefuseSiteL
 
 // Refusal is one reason apply refuses the plan, with the numbers it was decided on.
 type Refusal struct {
-	Code RefusalCode `json:"code"`
+	Code RefusalCode
 	// Course is the course refused; "" for RefuseSiteLimit.
-	Course string `json:"course,omitempty"`
+	Course string
 	// Changes is the number of removing changes (in Course, or across Courses).
-	Changes int `json:"changes"`
+	Changes int
 	// Enrolments is the number of enrolments they remove, suspend or make not current;
 	// Total, for RefuseCourseLimit, the course's enrolments now.
-	Enrolments int `json:"enrolments"`
-	Total      int `json:"total,omitempty"`
+	Enrolments int
+	Total      int
 	// Courses, for RefuseSiteLimit, is the number of courses losing enrolments.
-	Courses int `json:"courses,omitempty"`
+	Courses int
 }
 
 // Share is the part of the course's enrolments a RefuseCourseLimit refusal removes.

@@ -53,27 +53,27 @@ var Kinds = []Kind{KindGroup, KindMethod, KindEnrolment, KindMember}
 // Member is set, according to Kind. For creates and updates it holds the desired object;
 // for deletes, the observed one.
 type Change struct {
-	Address string        `json:"address"`
-	Course  string        `json:"course"`
-	Kind    Kind          `json:"kind"`
-	Action  Action        `json:"action"`
-	Reason  *Reason       `json:"reason,omitempty"` // explains; never drives apply
-	Fields  []FieldChange `json:"fields,omitempty"`
+	Address string
+	Course  string
+	Kind    Kind
+	Action  Action
+	Reason  *Reason // explains; never drives apply
+	Fields  []FieldChange
 
-	Method    *state.Method    `json:"method,omitempty"`
-	Enrolment *state.Enrolment `json:"enrolment,omitempty"`
-	Group     *state.Group     `json:"group,omitempty"`  // for KindGroup: the group (name only)
-	Member    *state.Member    `json:"member,omitempty"` // for KindMember, with GroupName
-	GroupName string           `json:"group_name,omitempty"`
+	Method    *state.Method
+	Enrolment *state.Enrolment
+	Group     *state.Group  // for KindGroup: the group (name only)
+	Member    *state.Member // for KindMember, with GroupName
+	GroupName string
 
-	Removes *Removal     `json:"removes,omitempty"`
-	Source  state.Source `json:"source,omitempty"`
+	Removes *Removal
+	Source  state.Source
 
 	// AfterMethodRemoval (membership creates only): the user is a member now only
 	// through the sync of a method this plan deletes, which takes the membership with
 	// it; the membership is added again, as a manual one, after that deletion
 	// (Stage StageMemberRestores).
-	AfterMethodRemoval bool `json:"after_method_removal,omitempty"`
+	AfterMethodRemoval bool
 }
 
 // IsRemoval reports whether the change takes access away: a deletion, or an update that
@@ -132,11 +132,11 @@ var ReasonCodes = []ReasonCode{ReasonImpliedManual, ReasonMethodsPrune, ReasonGr
 // Reason is why a change is planned: a code and, for some codes, what it is about
 // (a method key, a cohort, a course, a component).
 type Reason struct {
-	Code    ReasonCode `json:"code"`
-	Subject string     `json:"subject,omitempty"`
+	Code    ReasonCode
+	Subject string
 	// RenewedBy is the policy whose renew selected the enrolment, when the change has
 	// another reason too (a renewal that also reactivates).
-	RenewedBy string `json:"renewed_by,omitempty"`
+	RenewedBy string
 }
 
 func reason(code ReasonCode, subject string) *Reason { return &Reason{Code: code, Subject: subject} }
@@ -159,83 +159,83 @@ var RemovalEffects = []RemovalEffect{EffectUnenrol, EffectSuspend, EffectMethodD
 // a method deletion or disable, a membership deletion), so that reviewers see it in the
 // plan and apply can guard it.
 type Removal struct {
-	Effect RemovalEffect `json:"effect"`
+	Effect RemovalEffect
 	// Enrolments is the number of user enrolments removed, suspended or made not current.
-	Enrolments int `json:"enrolments"`
+	Enrolments int
 	// LastEnrolments counts those users for whom it is their last enrolment in the
 	// course: Moodle then deletes their roles, group memberships and grades there.
-	LastEnrolments int `json:"last_enrolments"`
+	LastEnrolments int
 	// Memberships (method deletions) counts the group memberships the method's sync
 	// made, which Moodle deletes with the method; MembershipsKept how many of them the
 	// plan adds back as manual memberships because their users stay in the course.
-	Memberships     int `json:"memberships,omitempty"`
-	MembershipsKept int `json:"memberships_kept,omitempty"`
+	Memberships     int
+	MembershipsKept int
 }
 
 // Unmanaged is a live object no spec declares; it is reported and never acted on.
 // Method or Enrolment is the object.
 type Unmanaged struct {
-	Address   string           `json:"address"`
-	Course    string           `json:"course"`
-	Kind      Kind             `json:"kind"`
-	Method    *state.Method    `json:"method,omitempty"`
-	Enrolment *state.Enrolment `json:"enrolment,omitempty"`
+	Address   string
+	Course    string
+	Kind      Kind
+	Method    *state.Method
+	Enrolment *state.Enrolment
 	// Enrolments (methods) is the number of enrolments the method holds.
-	Enrolments int `json:"enrolments,omitempty"`
+	Enrolments int
 	// Duplicate (methods): a further instance with an identity the course already has.
-	Duplicate bool `json:"duplicate,omitempty"`
+	Duplicate bool
 }
 
-// Plan is the plan document: what a plan run found and decided. Text, markdown and JSON
-// are all rendered from it, and `plan -out` saves exactly its JSON form
-// (docs/plan-format.md, docs/plan.schema.json).
+// Plan is what a plan run found and decided. Text, markdown and JSON are all rendered
+// from it; the JSON form (`plan -o json`, `plan -out`) is planfile's own document type,
+// converted from it, so that these types are not the file format.
 type Plan struct {
-	FormatVersion string `json:"format_version"`
+	FormatVersion string
 	// CreatedAt is when the plan was made (RFC 3339); from Options.Provenance.
-	CreatedAt string `json:"created_at,omitempty"`
+	CreatedAt string
 	// Site is the configured site name; Commit and Dirty the git commit the specs came
 	// from and whether the work tree had uncommitted changes. From Options.Provenance.
-	Site   string `json:"site,omitempty"`
-	Commit string `json:"commit,omitempty"`
-	Dirty  bool   `json:"dirty,omitempty"`
+	Site   string
+	Commit string
+	Dirty  bool
 	// Timezone is the IANA name of the zone dates are shown in (the site's).
-	Timezone string `json:"timezone"`
+	Timezone string
 
 	// What blocks or will be refused comes first in the document, as in every form.
 	// Diagnostics are the errors and warnings of the run (configuration, specs, site
 	// checks, plan). While one is an error, Changes and Unmanaged are empty.
-	Diagnostics diag.Diagnostics `json:"diagnostics,omitempty"`
+	Diagnostics diag.Diagnostics
 	// Limits are the removal limits the plan was checked against; Approvals what the
 	// planner approved; Refusals what apply will refuse under them (Guard).
-	Limits    Limits    `json:"limits"`
-	Approvals Approvals `json:"approvals"`
-	Refusals  []Refusal `json:"refusals,omitempty"`
+	Limits    Limits
+	Approvals Approvals
+	Refusals  []Refusal
 
-	Changes   []Change    `json:"changes"`
-	Unmanaged []Unmanaged `json:"unmanaged,omitempty"`
+	Changes   []Change
+	Unmanaged []Unmanaged
 	// Drift are the live objects made by hand where the specs say who belongs
 	// (drift.go): named, counted apart from Unmanaged, never acted on.
-	Drift []Drift `json:"drift,omitempty"`
+	Drift []Drift
 
 	// Fingerprints map each course the plan changes to state.Course.ManagedFingerprint
 	// of the observed course: apply refuses a saved plan whose courses changed since.
-	Fingerprints map[string]string `json:"fingerprints,omitempty"`
+	Fingerprints map[string]string
 	// Protected are the courses whose specs say protect: true; apply refuses every
 	// removal in them, saved plans included.
-	Protected []string `json:"protected,omitempty"`
+	Protected []string
 	// SpecsDigest is a digest of the spec files and configuration the plan was made
 	// from; apply refuses a saved plan when the specs it checks out differ, so that what
 	// is applied after a merge is what was reviewed on the merge request.
-	SpecsDigest string `json:"specs_digest,omitempty"`
+	SpecsDigest string
 }
 
 // Summary counts a plan's changes the way the last line of a human plan shows them.
 type Summary struct {
-	Add       int `json:"add"`
-	Change    int `json:"change"`
-	Remove    int `json:"remove"`
-	Unmanaged int `json:"unmanaged"`
-	Drift     int `json:"drift,omitempty"`
+	Add       int
+	Change    int
+	Remove    int
+	Unmanaged int
+	Drift     int
 }
 
 // Summary counts the plan's adds, changes, removals and unmanaged objects.
