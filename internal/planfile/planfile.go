@@ -35,13 +35,18 @@ const MaxSize = 256 << 20
 
 // Validate checks data against the plan document's JSON Schema.
 func Validate(data []byte) error {
-	sch, err := docs.CompiledPlanSchema()
-	if err != nil {
-		return fmt.Errorf("the plan schema does not compile: %v", err) // a build defect
-	}
 	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
 	if err != nil {
 		return fmt.Errorf("not JSON: %v", err)
+	}
+	return validate(inst)
+}
+
+// validate checks a parsed document against the schema.
+func validate(inst any) error {
+	sch, err := docs.CompiledPlanSchema()
+	if err != nil {
+		return fmt.Errorf("the plan schema does not compile: %v", err) // a build defect
 	}
 	if err := sch.Validate(inst); err != nil {
 		var ve *jsonschema.ValidationError
@@ -59,20 +64,24 @@ func Validate(data []byte) error {
 // it: its format version first (a plan from another enrolctl version is refused by
 // name), then the schema (required fields, types, closed sets of kinds, actions,
 // reasons, fields, effects and refusals), then what the schema cannot say (check).
+// The file is parsed twice: as generic JSON for the version and the schema, then
+// into the document's types.
 func Decode(data []byte) (diff.Plan, error) {
 	if len(data) > MaxSize {
 		return diff.Plan{}, fmt.Errorf("%d bytes: larger than any plan enrolctl writes", len(data))
 	}
-	var head struct {
-		Version any `json:"format_version"`
-	}
-	if err := json.Unmarshal(data, &head); err != nil {
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+	if err != nil {
 		return diff.Plan{}, fmt.Errorf("not a plan document: %v", err)
 	}
-	if head.Version != diff.FormatVersion {
-		return diff.Plan{}, fmt.Errorf("plan format %v; this enrolctl reads format %q: plan again with this version", jsonText(head.Version), diff.FormatVersion)
+	obj, ok := inst.(map[string]any)
+	if !ok {
+		return diff.Plan{}, errors.New("not a plan document: not a JSON object")
 	}
-	if err := Validate(data); err != nil {
+	if v := obj["format_version"]; v != diff.FormatVersion {
+		return diff.Plan{}, fmt.Errorf("plan format %v; this enrolctl reads format %q: plan again with this version", jsonText(v), diff.FormatVersion)
+	}
+	if err := validate(inst); err != nil {
 		return diff.Plan{}, err
 	}
 	var d Document

@@ -92,6 +92,8 @@ func TestDecodeRefuses(t *testing.T) {
 	}{
 		{"not JSON", []byte("plan: yes"), "not a plan document"},
 		{"empty", nil, "not a plan document"},
+		{"not an object", []byte(`["format_version", "2"]`), "not a plan document: not a JSON object"},
+		{"trailing data", append(encode(t, samplePlan()), `{}`...), "not a plan document"},
 		{"old version", edit(t, func(d map[string]any) { d["format_version"] = "1" }), `plan format "1"; this enrolctl reads format "2"`},
 		{"no version", edit(t, func(d map[string]any) { delete(d, "format_version") }), "plan format missing"},
 		{"missing changes", edit(t, func(d map[string]any) { delete(d, "changes") }), "missing property 'changes'"},
