@@ -139,7 +139,37 @@ func TestReadsRetry(t *testing.T) {
 	if err != nil || st.PluginVersion != 1 || r.calls.Load() != 3 {
 		t.Fatalf("read: %+v, %v after %d calls; want success after 3", st, err, r.calls.Load())
 	}
+}
 
+// A read that meets a restarting database is read again; an error about the request
+// itself is not.
+func TestReadsRetryARestartingDatabase(t *testing.T) {
+	for _, tc := range []struct {
+		code      string
+		wantCalls int32
+	}{
+		{"dbconnectionfailed", 2},
+		{"dmlreadexception", 2},
+		{"invalidparameter", 1},
+		{"dmlwriteexception", 1}, // a read writes nothing: not a fault of the database
+	} {
+		t.Run(tc.code, func(t *testing.T) {
+			r := &recorder{answer: func(_ string, _ url.Values, n int32) (int, string) {
+				if n < 2 {
+					return 200, `{"exception":"moodle_exception","errorcode":"` + tc.code + `","message":"<p>Error: Database connection failed</p>"}`
+				}
+				return 200, `{"pluginversion":1,"enabledplugins":["manual"],"roles":[]}`
+			}}
+			c := newTestClient(t, r, nil)
+			_, err := c.SiteStatus(context.Background())
+			if got := r.calls.Load(); got != tc.wantCalls {
+				t.Fatalf("%s: %d calls (err %v), want %d", tc.code, got, err, tc.wantCalls)
+			}
+			if (err == nil) != (tc.wantCalls == 2) {
+				t.Errorf("%s: err = %v", tc.code, err)
+			}
+		})
+	}
 }
 
 // local_enrolctl_get_user_ids takes the usernames as one JSON array and answers one
