@@ -43,7 +43,7 @@ func (a *App) siteHTTP(base *http.Client, site, token string) *http.Client {
 	if rt == nil {
 		rt = http.DefaultTransport
 	}
-	hc.Transport = &callLog{base: rt, w: a.Err, level: a.logLevel(), site: site, token: token, seen: map[string]int{}, reading: &a.reading}
+	hc.Transport = &callLog{base: rt, w: a.Err, level: a.logLevel(), site: site, token: token, reading: &a.reading}
 	return &hc
 }
 
@@ -54,22 +54,21 @@ type callLog struct {
 	level, site string
 	token       string
 	mu          sync.Mutex
-	seen        map[string]int // attempts per identical request: the client's retries
 	unreachable bool
 	reading     *atomic.Pointer[readProgress] // the plan's progress, while it reads
 }
 
 func (l *callLog) RoundTrip(req *http.Request) (*http.Response, error) {
-	fn, params, key := l.describe(req)
+	fn, params := l.describe(req)
 	start := time.Now()
 	resp, err := l.base.RoundTrip(req)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	attempt := ""
-	if n := l.seen[key]; n > 0 {
+	// The client's own count: apply reads again what plan read, which is no retry.
+	if n := moodle.Attempt(req.Context()); n > 0 {
 		attempt = fmt.Sprintf(" (retry %d)", n)
 	}
-	l.seen[key]++
 	if err != nil {
 		if !l.unreachable && !errors.Is(err, context.Canceled) {
 			// Said once, at once: the client retries for a few seconds before giving up.
@@ -98,23 +97,23 @@ func (l *callLog) RoundTrip(req *http.Request) (*http.Response, error) {
 var indexSuffix = regexp.MustCompile(`\[\d+\]`)
 
 // describe reads the function's name and the parameters' names from the request's
-// form body (a copy: GetBody), and a key telling a retry from another call.
-func (l *callLog) describe(req *http.Request) (fn, params, key string) {
+// form body (a copy: GetBody).
+func (l *callLog) describe(req *http.Request) (fn, params string) {
 	if req.GetBody == nil {
-		return "?", "", ""
+		return "?", ""
 	}
 	body, err := req.GetBody()
 	if err != nil {
-		return "?", "", ""
+		return "?", ""
 	}
 	defer body.Close()
 	data, err := io.ReadAll(io.LimitReader(body, 64<<20))
 	if err != nil {
-		return "?", "", ""
+		return "?", ""
 	}
 	form, err := url.ParseQuery(string(data))
 	if err != nil {
-		return "?", "", ""
+		return "?", ""
 	}
 	fn = form.Get("wsfunction")
 	counts := map[string]int{}
@@ -130,7 +129,7 @@ func (l *callLog) describe(req *http.Request) (fn, params, key string) {
 		names = append(names, fmt.Sprintf("%s×%d", k, n))
 	}
 	slices.Sort(names)
-	return fn, strings.Join(names, " "), string(data)
+	return fn, strings.Join(names, " ")
 }
 
 // redact cuts the client's token (whole or in part) and every secret loaded out of a

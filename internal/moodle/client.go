@@ -157,7 +157,7 @@ func (c *Client) SiteURL() string {
 func (c *Client) read(ctx context.Context, fn string, args *Form, out any) error {
 	delay := c.cfg.Backoff
 	for attempt := 0; ; attempt++ {
-		err := c.call(ctx, fn, args, out)
+		err := c.call(withAttempt(ctx, attempt), fn, args, out)
 		if err == nil || !retryableRead(err) || attempt >= c.cfg.ReadRetries {
 			return err
 		}
@@ -168,6 +168,21 @@ func (c *Client) read(ctx context.Context, fn string, args *Form, out any) error
 		}
 		delay *= 2
 	}
+}
+
+type attemptKey struct{}
+
+// withAttempt marks a call's context with its attempt: 0 for the first send, n for the
+// nth resend.
+func withAttempt(ctx context.Context, n int) context.Context {
+	return context.WithValue(ctx, attemptKey{}, n)
+}
+
+// Attempt is which send of a call a request's context is (0: the first; n: the nth
+// resend), so that a log of requests can tell a retry from the same read made again.
+func Attempt(ctx context.Context) int {
+	n, _ := ctx.Value(attemptKey{}).(int)
+	return n
 }
 
 // retryableRead says whether a failed read may be sent again: no answer, HTTP 5xx, or

@@ -228,7 +228,7 @@ func (w *writer) send(ctx context.Context, parts []coursePart, outcomes map[int6
 	for attempt := 0; ; attempt++ {
 		*calls++
 		var raw rawJSON
-		err := w.c.writeItems(ctx, writeFunction, countItems(pending), w.form(pending), &raw)
+		err := w.c.writeItems(withAttempt(ctx, attempt), writeFunction, countItems(pending), w.form(pending), &raw)
 		if err != nil {
 			if transient(err) && attempt < retries && w.resend(ctx, attempt, pending, err) {
 				continue
