@@ -22,8 +22,11 @@ func (e outsideError) Error() string {
 // resolveInside follows the symbolic links of name (an fsys path below root) and
 // returns the path it resolves to, or an outsideError when that path, or any link on
 // the way, leaves root. A file system that cannot read links (a git tree) is read as
-// it is. The target is never opened: only links are read.
-func resolveInside(fsys fs.FS, root, name string) (string, error) {
+// it is. The target is never opened: only links are read. folders, when not nil,
+// holds the folders already found not to be links, and gains those found now: one
+// load checks each folder once, not once per file in it (an Lstat per folder on the
+// way of each of 10,000 files was a seventh of validate's CPU).
+func resolveInside(fsys fs.FS, root, name string, folders map[string]bool) (string, error) {
 	if _, ok := fsys.(fs.ReadLinkFS); !ok {
 		return name, nil
 	}
@@ -48,11 +51,18 @@ func resolveInside(fsys fs.FS, root, name string) (string, error) {
 			continue
 		}
 		next := path.Join(cur, c)
+		if folders[next] && len(todo) > 0 {
+			cur = next
+			continue
+		}
 		info, err := fs.Lstat(fsys, next)
 		if err != nil {
 			return "", err
 		}
 		if info.Mode()&fs.ModeSymlink == 0 {
+			if folders != nil && info.IsDir() {
+				folders[next] = true
+			}
 			cur = next
 			continue
 		}

@@ -1,6 +1,8 @@
 package spec
 
 import (
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -74,4 +76,43 @@ func TestSpecFolderMayBeALink(t *testing.T) {
 	if set.Diagnostics.HasErrors() || len(set.Courses) != 1 {
 		t.Fatalf("courses %d, diagnostics:\n%s", len(set.Courses), strings.Join(diagStrings(set.Diagnostics), "\n"))
 	}
+}
+
+// lstatCounter counts the Lstat calls made through it, per path.
+type lstatCounter struct {
+	fs.ReadLinkFS
+	calls map[string]int
+}
+
+func (c lstatCounter) Lstat(name string) (fs.FileInfo, error) {
+	c.calls[name]++
+	return c.ReadLinkFS.Lstat(name)
+}
+
+// The link check looks at each folder once per load, not once per file in it: 10,000
+// files made it a seventh of validate's CPU. Each file is still looked at itself, and a
+// folder link met later is still followed.
+func TestLinkCheckLooksAtEachFolderOnce(t *testing.T) {
+	top := t.TempDir()
+	for i := range 5 {
+		write(t, top, fmt.Sprintf("specs/ue/c%d.yaml", i), fmt.Sprintf("course: C%d\n", i))
+	}
+	write(t, top, "outside/secret.yaml", "course: SECRET\n")
+	if err := os.Symlink("../../outside/secret.yaml", filepath.Join(top, "specs", "ue", "z.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	fsys := lstatCounter{os.DirFS(top).(fs.ReadLinkFS), map[string]int{}}
+	set := Load(fsys, "specs", Options{})
+	if len(set.Courses) != 5 {
+		t.Fatalf("read %d courses, want 5: %v", len(set.Courses), diagStrings(set.Diagnostics))
+	}
+	for _, folder := range []string{"specs", "specs/ue"} {
+		if n := fsys.calls[folder]; n != 1 {
+			t.Errorf("Lstat(%s) %d times, want once", folder, n)
+		}
+	}
+	if n := fsys.calls["specs/ue/c3.yaml"]; n != 1 {
+		t.Errorf("Lstat of a file %d times, want once", n)
+	}
+	wantDiag(t, set, `z.yaml: cannot read: a link to "../../outside/secret.yaml", outside the spec folder`)
 }

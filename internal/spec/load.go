@@ -139,7 +139,7 @@ func load(fsys fs.FS, root string, opts Options, display func(string) string) *S
 			// A link to a folder is not walked; one out of the spec folder is said, so
 			// that nobody believes the files it leads to are read.
 			if info, err := fs.Stat(fsys, p); err == nil && info.IsDir() {
-				if _, err := resolveInside(fsys, root, p); err != nil {
+				if _, err := resolveInside(fsys, root, p, nil); err != nil {
 					set.Diagnostics = append(set.Diagnostics, diag.Errorf(diag.Pos{File: display(p)}, "not read: %v", err))
 				}
 			}
@@ -160,7 +160,8 @@ func load(fsys fs.FS, root string, opts Options, display func(string) string) *S
 	slices.Sort(files)
 	digest := newTreeDigest(root)
 	opts.budget = &tree.Budget{}
-	files = loadShared(fsys, root, files, &opts, set, display, digest)
+	folders := map[string]bool{} // the folders found not to be links, read one file at a time
+	files = loadShared(fsys, root, files, &opts, set, display, digest, folders)
 	// Files are read one at a time (an fs.FS need not allow more) and parsed in
 	// parallel into index-addressed results, merged in file order.
 	results := make([]fileResult, len(files))
@@ -174,7 +175,7 @@ func load(fsys fs.FS, root string, opts Options, display func(string) string) *S
 		})
 	}
 	for i, p := range files {
-		src, err := readSpecFile(fsys, root, p)
+		src, err := readSpecFile(fsys, root, p, folders)
 		digest.add(p, src, err)
 		results[i].file = display(p)
 		if err != nil {
@@ -312,7 +313,7 @@ func cmpOr(vs ...int) int {
 
 // loadShared reads the folder's variables file (tree.SharedFileName at the root), whose
 // variables and locals every HCL file can use, and returns the other files.
-func loadShared(fsys fs.FS, root string, files []string, opts *Options, set *Set, display func(string) string, digest *treeDigest) []string {
+func loadShared(fsys fs.FS, root string, files []string, opts *Options, set *Set, display func(string) string, digest *treeDigest, folders map[string]bool) []string {
 	name := path.Join(root, tree.SharedFileName)
 	i := slices.Index(files, name)
 	if i < 0 {
@@ -320,7 +321,7 @@ func loadShared(fsys fs.FS, root string, files []string, opts *Options, set *Set
 	}
 	file := display(name)
 	set.Files = append(set.Files, file)
-	src, err := readSpecFile(fsys, root, name)
+	src, err := readSpecFile(fsys, root, name, folders)
 	digest.add(name, src, err)
 	if err != nil {
 		set.Diagnostics = append(set.Diagnostics, diag.Errorf(diag.Pos{File: file}, "cannot read: %v", err))

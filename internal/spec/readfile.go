@@ -15,9 +15,9 @@ const MaxFileSize = 4 << 20
 // readSpecFile reads one spec file below root: a regular file of at most MaxFileSize.
 // Symbolic links are followed within root only (a link out of the spec folder could
 // show another file's lines, a credential say, in diagnostics and plans), and the
-// target must be a regular file too.
-func readSpecFile(fsys fs.FS, root, name string) ([]byte, error) {
-	real, err := resolveInside(fsys, root, name)
+// target must be a regular file too. folders is resolveInside's.
+func readSpecFile(fsys fs.FS, root, name string, folders map[string]bool) ([]byte, error) {
+	real, err := resolveInside(fsys, root, name, folders)
 	if err != nil {
 		return nil, err
 	}
