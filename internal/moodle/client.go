@@ -193,7 +193,7 @@ func retryableRead(err error) bool {
 		return te.Status == 0 || te.Status >= 500
 	}
 	var me *Error
-	return errors.As(err, &me) && (me.ErrorCode == "dbconnectionfailed" || me.ErrorCode == "dmlreadexception")
+	return errors.As(err, &me) && databaseUnavailable(me.ErrorCode)
 }
 
 // write calls a function that changes Moodle, once.

@@ -78,11 +78,7 @@ func (r *rowReader) course(cs *CourseState, roles map[int64]string, users map[in
 	r.rows(func() {
 		ue := UserEnrolment{ID: r.int(), InstanceID: r.int(), UserID: r.int(), Status: int(r.int()),
 			TimeStart: r.int(), TimeEnd: r.int()}
-		u, ok := users[ue.UserID]
-		if !ok {
-			r.fail("course %d: user %d is not in the answer's users", cs.CourseID, ue.UserID)
-		}
-		ue.Username = u.username
+		ue.Username = r.user(cs, users, ue.UserID).username
 		cs.Enrolments = append(cs.Enrolments, ue)
 	})
 	r.rows(func() {
@@ -99,25 +95,28 @@ func (r *rowReader) course(cs *CourseState, roles map[int64]string, users map[in
 	})
 	r.rows(func() {
 		gm := GroupMember{GroupID: r.int(), UserID: r.int(), Component: r.str(), ItemID: r.int()}
-		u, ok := users[gm.UserID]
-		if !ok {
-			r.fail("course %d: user %d is not in the answer's users", cs.CourseID, gm.UserID)
-		}
-		gm.Username = u.username
+		gm.Username = r.user(cs, users, gm.UserID).username
 		cs.Members = append(cs.Members, gm)
 	})
 	r.rows(func() {
 		id, access := r.int(), r.int()
-		u, ok := users[id]
-		if !ok {
-			r.fail("course %d: user %d is not in the answer's users", cs.CourseID, id)
-		}
+		u := r.user(cs, users, id)
 		cs.Users = append(cs.Users, CourseUser{ID: id, Username: u.username, Firstname: u.firstname, Lastname: u.lastname,
 			Email: u.email, IDNumber: u.idnumber, LastCourseAccess: access, Suspended: u.suspended})
 	})
 	// Empty lists, not nil ones, as get_course_state's "[]" decodes.
 	cs.Instances, cs.Enrolments, cs.Roles = nonNil(cs.Instances), nonNil(cs.Enrolments), nonNil(cs.Roles)
 	cs.Groups, cs.Members, cs.Users = nonNil(cs.Groups), nonNil(cs.Members), nonNil(cs.Users)
+}
+
+// user is the answer's user id, which a course's row names; a row naming one the
+// answer does not hold fails the read.
+func (r *rowReader) user(cs *CourseState, users map[int64]rowUser, id int64) rowUser {
+	u, ok := users[id]
+	if !ok {
+		r.fail("course %d: user %d is not in the answer's users", cs.CourseID, id)
+	}
+	return u
 }
 
 func nonNil[T any](s []T) []T {

@@ -442,13 +442,19 @@ func transient(err error) bool {
 // deadlock says whether a failure rolled everything back for a reason that resending
 // may cure: a deadlock, a serialization failure, a database that could not be reached.
 func deadlock(code, message string) bool {
-	// dmlreadexception: PostgreSQL restarting mid-call fails each course's transaction
-	// with it (measured on Moodle 5.1): rolled back, it is sent again.
-	if code == "dmlwriteexception" || code == "dmltransactionexception" || code == "dbconnectionfailed" || code == "dmlreadexception" {
+	if databaseUnavailable(code) || code == "dmlwriteexception" || code == "dmltransactionexception" {
 		return true
 	}
 	m := strings.ToLower(message)
 	return strings.Contains(m, "deadlock") || strings.Contains(m, "serialization failure")
+}
+
+// databaseUnavailable says whether a Moodle error code says the database could not be
+// reached or failed mid-query, nothing about the request: dbconnectionfailed, and
+// dmlreadexception, which PostgreSQL restarting mid-call gives each course's
+// transaction (measured on Moodle 5.1). Reads and writes alike are sent again.
+func databaseUnavailable(code string) bool {
+	return code == "dbconnectionfailed" || code == "dmlreadexception"
 }
 
 func messageOf(err error) string {
