@@ -195,12 +195,6 @@ func StartAuditFile(f AuditFile, path string, start AuditStart, p diff.Plan) (*A
 	return a, nil
 }
 
-// Path is the audit file's path.
-func (a *AuditLog) Path() string { return a.path }
-
-// Run is the run id that the run's lines share.
-func (a *AuditLog) Run() string { return a.run }
-
 // Course records the outcomes of some changes of one course, as they arrive. It is
 // safe for concurrent use.
 func (a *AuditLog) Course(course string, results []ChangeResult) error {

@@ -41,55 +41,51 @@ func EncodeSigned(w io.Writer, p diff.Plan, key []byte) error {
 	if err := Encode(&plain, p); err != nil {
 		return err
 	}
-	sig, err := sign(plain.Bytes(), key)
+	canon, _, err := canonical(plain.Bytes())
 	if err != nil {
 		return err
 	}
-	return encodeDocument(w, p, sig)
+	return encodeDocument(w, p, mac(canon, key))
 }
 
 // Verify checks the signature of a plan document (the file's bytes) under key. It
 // returns ErrUnsigned or ErrBadSignature, never anything derived from the key.
 func Verify(data, key []byte) error {
-	var head struct {
-		Signature *string `json:"signature"`
-	}
-	if err := json.Unmarshal(data, &head); err != nil {
-		return fmt.Errorf("not a plan document: %v", err)
-	}
-	if head.Signature == nil || *head.Signature == "" {
-		return ErrUnsigned
-	}
-	want, err := sign(data, key)
+	canon, signature, err := canonical(data)
 	if err != nil {
 		return err
 	}
-	if !strings.HasPrefix(*head.Signature, signaturePrefix) || !hmac.Equal([]byte(*head.Signature), []byte(want)) {
+	if signature == "" {
+		return ErrUnsigned
+	}
+	if !strings.HasPrefix(signature, signaturePrefix) || !hmac.Equal([]byte(signature), []byte(mac(canon, key))) {
 		return ErrBadSignature
 	}
 	return nil
 }
 
-// sign is the signature of the document data, whatever signature it already holds.
-func sign(data, key []byte) (string, error) {
-	canon, err := canonical(data)
-	if err != nil {
-		return "", err
-	}
-	mac := hmac.New(sha256.New, key)
-	mac.Write(canon)
-	return signaturePrefix + hex.EncodeToString(mac.Sum(nil)), nil
+// mac is the signature of a canonical form under key.
+func mac(canon, key []byte) string {
+	h := hmac.New(sha256.New, key)
+	h.Write(canon)
+	return signaturePrefix + hex.EncodeToString(h.Sum(nil))
 }
 
 // canonical is the document without its signature, as encoding/json writes a generic
-// value: keys sorted, no insignificant space, numbers kept as written.
-func canonical(data []byte) ([]byte, error) {
+// value: keys sorted, no insignificant space, numbers kept as written; and the
+// signature it held ("" when none, or when it is not a string).
+func canonical(data []byte) (canon []byte, signature string, err error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var doc map[string]any
 	if err := dec.Decode(&doc); err != nil {
-		return nil, fmt.Errorf("not a plan document: %v", err)
+		return nil, "", fmt.Errorf("not a plan document: %v", err)
 	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, "", errors.New("not a plan document: more after the document")
+	}
+	signature, _ = doc["signature"].(string)
 	delete(doc, "signature")
-	return json.Marshal(doc)
+	canon, err = json.Marshal(doc)
+	return canon, signature, err
 }

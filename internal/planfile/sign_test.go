@@ -6,6 +6,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/enrolctl/enrolctl/internal/diff"
 )
 
 func signed(t *testing.T, key string) []byte {
@@ -103,12 +105,26 @@ func FuzzVerify(f *testing.F) {
 		if jerr := json.Unmarshal(data, &head); jerr != nil {
 			t.Fatalf("accepted a document that is not JSON: %v", jerr)
 		}
-		again, serr := sign(data, []byte("k"))
-		if serr != nil || again != head.Signature {
+		canon, _, serr := canonical(data)
+		if again := mac(canon, []byte("k")); serr != nil || again != head.Signature {
 			t.Fatalf("accepted signature %q, signing gives %q (%v)", head.Signature, again, serr)
 		}
 		if Verify(data, []byte("other")) == nil {
 			t.Fatal("accepted under another key too")
 		}
 	})
+}
+
+// A signed document followed by anything is not the document that was signed.
+func TestVerifyRefusesDataAfterTheDocument(t *testing.T) {
+	var b bytes.Buffer
+	if err := EncodeSigned(&b, diff.Plan{FormatVersion: diff.FormatVersion, Changes: []diff.Change{}}, []byte("k")); err != nil {
+		t.Fatal(err)
+	}
+	if err := Verify(b.Bytes(), []byte("k")); err != nil {
+		t.Fatalf("the signed document: %v", err)
+	}
+	if err := Verify(append(b.Bytes(), `{"x":1}`...), []byte("k")); err == nil {
+		t.Fatal("accepted a signed document followed by another")
+	}
 }
