@@ -5,6 +5,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"slices"
 	"strings"
@@ -119,6 +120,29 @@ func LoadDirFrom(dir, wd string, opts Options) *Set {
 }
 
 func load(fsys fs.FS, root string, opts Options, display func(string) string) *Set {
+	if dir, ok := osDir(fsys); ok {
+		if set, ok := loadDisk(dir, root, opts, display); ok {
+			return set
+		}
+	}
+	return loadFS(fsys, root, opts, display)
+}
+
+// osDir is the folder of an os.DirFS, which loadDisk reads without going through
+// the fs.FS; ok is false for any other file system (a git tree, a test's map).
+func osDir(fsys fs.FS) (string, bool) {
+	v := reflect.ValueOf(fsys)
+	if !v.IsValid() || v.Type() != dirFSType || v.String() == "" {
+		return "", false
+	}
+	return v.String(), true
+}
+
+var dirFSType = reflect.TypeOf(os.DirFS("."))
+
+// loadFS is load through the fs.FS, one file at a time, checking links: for any file
+// system, and for a folder on disk that holds links or files that are not regular.
+func loadFS(fsys fs.FS, root string, opts Options, display func(string) string) *Set {
 	set := &Set{}
 	var files []string
 	err := fs.WalkDir(fsys, root, func(p string, d fs.DirEntry, err error) error {
