@@ -18,8 +18,9 @@ const collapseMin = 3
 // manual enrolments: end 2026-06-30 → 2027-06-30, 160 reactivated") whose objects are
 // listed apart, or not at all.
 type lineGroup struct {
-	Course  string
-	Changes []diff.Change
+	Course string
+	// Changes point into the plan's changes, which render never writes.
+	Changes []*diff.Change
 	// Text is the collapsed line, without its symbol or reason; "" for a single change.
 	Text string
 	// Reason is the reason every change of a collapsed group gives ("" when they differ).
@@ -41,7 +42,7 @@ func (g lineGroup) line(loc *time.Location) (text, reason string) {
 	if g.Collapsed() {
 		return g.Text, g.Reason
 	}
-	l := lineOf(g.Changes[0], loc)
+	l := lineOf(*g.Changes[0], loc)
 	return l.text(), l.Reason
 }
 
@@ -65,45 +66,83 @@ type collapseKey struct {
 // first change. Only enrolments and memberships collapse; methods and groups are few
 // and each deserves its line. With collapse false every change is a group of its own
 // (text --expand), in plan order.
+//
+// A site-wide plan has tens of thousands of changes: each group's changes are a
+// window of one array of pointers, filled in a second pass once every group's size is
+// known, rather than a slice per group grown by appending copies.
 func groupLines(changes []diff.Change, loc *time.Location, collapse bool) []lineGroup {
-	var out []lineGroup
-	index := map[collapseKey]int{}
-	var keys []*collapseKey
-	for _, c := range changes {
-		if c.Action == diff.NoOp {
-			continue
-		}
-		k, ok := keyOf(c, loc)
-		if !ok || !collapse {
-			out = append(out, lineGroup{Course: c.Course, Changes: []diff.Change{c}, Symbol: c.Action.Symbol()})
-			keys = append(keys, nil)
-			continue
-		}
-		if i, seen := index[k]; seen {
-			out[i].Changes = append(out[i].Changes, c)
-			continue
-		}
-		index[k] = len(out)
-		out = append(out, lineGroup{Course: c.Course, Changes: []diff.Change{c}, Symbol: c.Action.Symbol()})
-		keys = append(keys, &k)
+	type pending struct {
+		key      collapseKey
+		keyed    bool // false: never collapses
+		at, n    int  // its window of all, and its size
+		filled   int
+		collapse bool
 	}
-	// Groups too small to collapse go back to one line per change, in place.
-	var final []lineGroup
-	for i, g := range out {
-		if keys[i] == nil || len(g.Changes) < collapseMin {
-			for _, c := range g.Changes {
-				final = append(final, lineGroup{Course: c.Course, Changes: []diff.Change{c}, Symbol: g.Symbol})
+	var gs []pending
+	of := make([]int32, len(changes)) // each change's group; -1 for a no-op
+	index := map[collapseKey]int{}
+	fields := fieldsCache{loc: loc}
+	total := 0
+	for i := range changes {
+		c := &changes[i]
+		if c.Action == diff.NoOp {
+			of[i] = -1
+			continue
+		}
+		total++
+		if collapse {
+			if k, ok := keyOf(c, &fields); ok {
+				if j, seen := index[k]; seen {
+					of[i] = int32(j)
+					gs[j].n++
+					continue
+				}
+				index[k] = len(gs)
+				gs = append(gs, pending{key: k, keyed: true, n: 1})
+				of[i] = int32(len(gs) - 1)
+				continue
+			}
+		}
+		gs = append(gs, pending{n: 1})
+		of[i] = int32(len(gs) - 1)
+	}
+	all := make([]*diff.Change, total)
+	lines, at := 0, 0
+	for j := range gs {
+		g := &gs[j]
+		g.at, at = at, at+g.n
+		// Groups too small to collapse go back to one line per change, in place.
+		g.collapse = g.keyed && g.n >= collapseMin
+		if g.collapse {
+			lines++
+		} else {
+			lines += g.n
+		}
+	}
+	for i := range changes {
+		if j := of[i]; j >= 0 {
+			g := &gs[j]
+			all[g.at+g.filled] = &changes[i]
+			g.filled++
+		}
+	}
+	final := make([]lineGroup, 0, lines)
+	for _, g := range gs {
+		cs := all[g.at : g.at+g.n : g.at+g.n]
+		sym := cs[0].Action.Symbol()
+		if !g.collapse {
+			for i, c := range cs {
+				final = append(final, lineGroup{Course: c.Course, Changes: cs[i : i+1 : i+1], Symbol: sym})
 			}
 			continue
 		}
-		g.Text = collapsedText(*keys[i], g.Changes)
-		g.Reason = sharedReason(g.Changes)
-		final = append(final, g)
+		final = append(final, lineGroup{Course: cs[0].Course, Changes: cs, Symbol: sym,
+			Text: collapsedText(g.key, cs), Reason: sharedReason(cs)})
 	}
 	return final
 }
 
-func keyOf(c diff.Change, loc *time.Location) (collapseKey, bool) {
+func keyOf(c *diff.Change, fields *fieldsCache) (collapseKey, bool) {
 	k := collapseKey{course: c.Course, action: string(c.Action), kind: string(c.Kind), removal: c.IsRemoval()}
 	switch {
 	case c.Kind == diff.KindEnrolment && c.Enrolment != nil:
@@ -113,8 +152,89 @@ func keyOf(c diff.Change, loc *time.Location) (collapseKey, bool) {
 	default:
 		return k, false
 	}
-	k.fields = sharedFields(c, loc)
+	k.fields = fields.shared(c)
 	return k, true
+}
+
+// fieldsCache remembers sharedFields by the values of a change's fields: a
+// site-wide renewal words the same "end: never → 2030-06-30" for every enrolment,
+// and formatting each one's dates was most of grouping a plan.
+type fieldsCache struct {
+	loc  *time.Location
+	text map[fieldsKey]string
+	// last is the key and text of the change before: the plan lists a course's
+	// alike changes one after the other, and comparing is cheaper than hashing.
+	last     fieldsKey
+	lastText string
+	hasLast  bool
+}
+
+// fieldsKey is what sharedFields reads of up to four field changes.
+type fieldsKey struct {
+	update bool
+	n      int
+	f      [4]fieldKey
+}
+
+type fieldKey struct {
+	field    diff.Field
+	old, new valueKey
+}
+
+// valueKey is a Value whose roles are at most one (role values of enrolments).
+type valueKey struct {
+	set  bool
+	b    bool
+	i    int64
+	text string
+	role string
+}
+
+func keyOfValue(v *diff.Value) (valueKey, bool) {
+	if v == nil {
+		return valueKey{}, true
+	}
+	k := valueKey{set: true, b: v.Bool, i: v.Int, text: v.Text}
+	switch len(v.Roles) {
+	case 0:
+	case 1:
+		k.role = v.Roles[0]
+		if k.role == "" {
+			return k, false // [""] would read as []
+		}
+	default:
+		return k, false
+	}
+	return k, true
+}
+
+func (fc *fieldsCache) shared(c *diff.Change) string {
+	k := fieldsKey{update: c.Action == diff.Update, n: len(c.Fields)}
+	ok := len(c.Fields) <= len(k.f) && (c.Action == diff.Update || c.Action == diff.Create)
+	for i := 0; ok && i < len(c.Fields); i++ {
+		f := c.Fields[i]
+		var okOld, okNew bool
+		k.f[i].field = f.Field
+		k.f[i].old, okOld = keyOfValue(f.Old)
+		k.f[i].new, okNew = keyOfValue(f.New)
+		ok = okOld && okNew
+	}
+	if !ok {
+		return sharedFields(*c, fc.loc)
+	}
+	if fc.hasLast && k == fc.last {
+		return fc.lastText
+	}
+	s, hit := fc.text[k]
+	if !hit {
+		s = sharedFields(*c, fc.loc)
+		if fc.text == nil {
+			fc.text = map[fieldsKey]string{}
+		}
+		fc.text[k] = s
+	}
+	fc.last, fc.lastText, fc.hasLast = k, s, true
+	return s
 }
 
 // isReactivation reports whether f makes a suspended enrolment active: counted, not
@@ -157,7 +277,7 @@ func sharedFields(c diff.Change, loc *time.Location) string {
 // 160 reactivated", "40 manual enrolments (role student, end 2027-06-30)",
 // "12 manual enrolments unenrolled (3 lose their last enrolment)", "25 members of
 // group TP1".
-func collapsedText(k collapseKey, cs []diff.Change) string {
+func collapsedText(k collapseKey, cs []*diff.Change) string {
 	n := thousands(len(cs))
 	var what string
 	if k.kind == string(diff.KindMember) {
@@ -211,7 +331,7 @@ func collapsedText(k collapseKey, cs []diff.Change) string {
 }
 
 // who names a collapsed change's user, with what sets it apart from the line.
-func who(c diff.Change) string {
+func who(c *diff.Change) string {
 	var u string
 	switch {
 	case c.Enrolment != nil:
@@ -244,7 +364,7 @@ func thousands(n int) string {
 // sharedReason is the reason every change of a group gives, or "" when they differ.
 // A reactivation is counted in the line itself, so it does not set its change apart: a
 // policy's renewal that also reactivates some keeps "renewed by policy X".
-func sharedReason(cs []diff.Change) string {
+func sharedReason(cs []*diff.Change) string {
 	r := groupReason(cs[0].Reason)
 	for _, c := range cs[1:] {
 		if groupReason(c.Reason) != r {

@@ -50,6 +50,8 @@ func driftText(d diff.Drift, loc *time.Location) string {
 }
 
 // writeDriftText lists the drift of the text plan by course, each object by name.
+// A site can have tens of thousands of members made by hand: their lines are written
+// in pieces, and the comment, the same for every member of a group, is made once.
 func writeDriftText(bw *bufio.Writer, p diff.Plan, paint func(code, s string) string) {
 	if len(p.Drift) == 0 {
 		return
@@ -57,12 +59,34 @@ func writeDriftText(bw *bufio.Writer, p diff.Plan, paint func(code, s string) st
 	loc := location(p)
 	bw.WriteString(paint(ansiBold+ansiYellow, "Drift: "+DriftLine(p)+":") + "\n")
 	course := ""
+	symbol := paint(ansiYellow, driftSymbol)
+	memberGroup, memberComment, hasMember := "", "", false
 	for _, d := range p.Drift {
 		if d.Course != course {
 			course = d.Course
 			bw.WriteString("  " + paint(ansiBold, "course "+course) + "\n")
 		}
-		bw.WriteString("    " + paint(ansiYellow, driftSymbol) + " " + driftName(d) + "  " + paint(ansiDim, "# "+driftText(d, loc)) + "\n")
+		bw.WriteString("    ")
+		bw.WriteString(symbol)
+		bw.WriteByte(' ')
+		if d.Method == nil && d.Enrolment == nil && d.Member != nil && !needsQuote(d.GroupName) && !needsQuote(d.Member.Username) {
+			bw.WriteString(string(diff.KindMember) + " ") // as driftName, without building it
+			bw.WriteString(d.GroupName)
+			bw.WriteByte('/')
+			bw.WriteString(d.Member.Username)
+		} else {
+			bw.WriteString(driftName(d))
+		}
+		bw.WriteString("  ")
+		if d.Code == diff.DriftUndeclaredMember {
+			if !hasMember || d.GroupName != memberGroup {
+				memberGroup, memberComment, hasMember = d.GroupName, paint(ansiDim, "# "+driftText(d, loc)), true
+			}
+			bw.WriteString(memberComment)
+		} else {
+			bw.WriteString(paint(ansiDim, "# "+driftText(d, loc)))
+		}
+		bw.WriteByte('\n')
 	}
 }
 

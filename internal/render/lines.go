@@ -55,11 +55,14 @@ func lineOf(c diff.Change, loc *time.Location) changeLine {
 }
 
 func quote(s string) string {
-	if s == "" || strings.ContainsAny(s, " \t\"") {
+	if s == "" || needsQuote(s) {
 		return strconv.Quote(s)
 	}
 	return s
 }
+
+// needsQuote reports whether quote quotes a non-empty s.
+func needsQuote(s string) bool { return strings.ContainsAny(s, " \t\"") }
 
 // objectName names a change's object within its course: "method cohort:X:student",
 // "enrolment manual/21009539", "group TP1", "membership TP1/21009539".

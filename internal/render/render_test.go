@@ -412,3 +412,79 @@ func TestAddressName(t *testing.T) {
 		}
 	}
 }
+
+// Drifted members are written piece by piece, their comment made once per group: the
+// lines read as driftName and driftText word them, quoted where a name needs it, in
+// plain text and in colour.
+func TestDriftTextMembers(t *testing.T) {
+	member := func(course, group, user string) diff.Drift {
+		return diff.Drift{Course: course, Kind: diff.KindMember, Code: diff.DriftUndeclaredMember, GroupName: group,
+			Member: &state.Member{Username: user}, Address: state.MemberAddress(course, group, user)}
+	}
+	p := diff.Plan{Drift: []diff.Drift{
+		member("A", "TP1", "u1"), member("A", "TP1", "u2"), member("A", "TP 2", "u3"), member("A", "TP1", "u 4"),
+		member("B", "TP1", "u5"),
+	}}
+	want := []string{
+		"  course A",
+		"    ? membership TP1/u1  # group member the spec does not list in TP1",
+		"    ? membership TP1/u2  # group member the spec does not list in TP1",
+		`    ? membership "TP 2/u3"  # group member the spec does not list in "TP 2"`,
+		`    ? membership "TP1/u 4"  # group member the spec does not list in TP1`,
+		"  course B",
+		"    ? membership TP1/u5  # group member the spec does not list in TP1",
+	}
+	var plain, colour bytes.Buffer
+	if err := Text(&plain, p, TextOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := Text(&colour, p, TextOptions{Color: true}); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(strings.Split(plain.String(), "\n")[1:len(want)+1], "\n"); got != strings.Join(want, "\n") {
+		t.Errorf("drift lines:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
+	}
+	for i, d := range p.Drift {
+		if line := "    ? " + driftName(d) + "  # " + driftText(d, time.UTC); !strings.Contains(plain.String(), line+"\n") {
+			t.Errorf("drift %d: no line %q", i, line)
+		}
+	}
+	stripped := colour.String()
+	for _, code := range []string{ansiReset, ansiBold, ansiDim, ansiRed, ansiGreen, ansiYellow} {
+		stripped = strings.ReplaceAll(stripped, code, "")
+	}
+	if stripped != plain.String() {
+		t.Errorf("colour changes the drift text:\n%s\nplain:\n%s", stripped, plain.String())
+	}
+	if !strings.Contains(colour.String(), ansiDim+"# group member the spec does not list in TP1"+ansiReset) {
+		t.Error("the drift comment is not dimmed")
+	}
+}
+
+// A plan whose changes are not sorted by course (a hand-made one) shows each course's
+// lines together, as the sorted plan does.
+func TestTextUnsortedCourses(t *testing.T) {
+	end := diff.FieldChange{Field: diff.FieldEnd, Old: &diff.Value{}, New: &diff.Value{Int: until(t, 2027, 6, 30)}}
+	renew := func(course, u string) diff.Change {
+		return diff.Change{Course: course, Address: state.EnrolmentAddress(course, "manual", u), Kind: diff.KindEnrolment, Action: diff.Update,
+			Enrolment: &state.Enrolment{Username: u, Method: "manual"}, Fields: []diff.FieldChange{end}}
+	}
+	unsorted := diff.Plan{Timezone: "Europe/Paris", Changes: []diff.Change{renew("A", "a1"), renew("B", "b1"), renew("A", "a2"), renew("B", "b2"), renew("A", "a3")}}
+	sorted := unsorted
+	sorted.Changes = []diff.Change{renew("A", "a1"), renew("A", "a2"), renew("A", "a3"), renew("B", "b1"), renew("B", "b2")}
+	for _, expand := range []bool{false, true} {
+		var got, want bytes.Buffer
+		if err := Text(&got, unsorted, TextOptions{Expand: expand}); err != nil {
+			t.Fatal(err)
+		}
+		if err := Text(&want, sorted, TextOptions{Expand: expand}); err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff(want.String(), got.String()); d != "" {
+			t.Errorf("expand %v: unsorted plan (-sorted +unsorted):\n%s", expand, d)
+		}
+		if expand && !strings.Contains(got.String(), "course A\n  ~ enrolment manual/a1  end: never → 2027-06-30\n  ~ enrolment manual/a2") {
+			t.Errorf("expand %v: course A's lines missing:\n%s", expand, got.String())
+		}
+	}
+}

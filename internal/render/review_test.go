@@ -199,6 +199,13 @@ func TestGroupLines(t *testing.T) {
 	react := diff.FieldChange{Field: diff.FieldSuspended, Old: &diff.Value{Bool: true}, New: &diff.Value{}}
 	susp := diff.FieldChange{Field: diff.FieldSuspended, Old: &diff.Value{}, New: &diff.Value{Bool: true}}
 	method := diff.Change{Course: "C", Kind: diff.KindMethod, Action: diff.Create, Method: &state.Method{Type: state.Cohort, Cohort: "X", Role: "student"}}
+	never := diff.FieldChange{Field: diff.FieldEnd, Old: &diff.Value{Int: end26}, New: &diff.Value{}}
+	fromNever := diff.FieldChange{Field: diff.FieldEnd, Old: &diff.Value{}, New: &diff.Value{Int: end27}}
+	create := func(u string, roles ...string) diff.Change {
+		return diff.Change{Course: "C", Kind: diff.KindEnrolment, Action: diff.Create, Enrolment: &state.Enrolment{Username: u, Method: "manual"},
+			Fields: []diff.FieldChange{{Field: diff.FieldRole, New: &diff.Value{Roles: roles}}, {Field: diff.FieldStart, New: &diff.Value{}},
+				{Field: diff.FieldEnd, New: &diff.Value{Int: end27}}, {Field: diff.FieldSuspended, New: &diff.Value{}}}}
+	}
 	suspend := func(u string) diff.Change {
 		c := renew(u, susp)
 		c.Removes = &diff.Removal{Enrolments: 1}
@@ -217,6 +224,17 @@ func TestGroupLines(t *testing.T) {
 			[]string{"3 manual enrolments: end 2026-06-30 → 2027-06-30", "1", "1"}},
 		{"suspensions apart from reactivations", []diff.Change{suspend("a"), suspend("b"), suspend("c"), renew("d", react), renew("e", react), renew("f", react)},
 			[]string{"3 manual enrolments suspended", "3 manual enrolments reactivated"}},
+		// The wording of alike fields is remembered by their values: alternating
+		// dates, roles or a role of "" never take another line's text.
+		{"alternating dates", []diff.Change{renew("a", end), renew("b", never), renew("c", end), renew("d", never), renew("e", end), renew("f", never)},
+			[]string{"3 manual enrolments: end 2026-06-30 → 2027-06-30", "3 manual enrolments: end 2026-06-30 → never"}},
+		{"alternating old dates", []diff.Change{renew("a", end), renew("b", fromNever), renew("c", end), renew("d", fromNever), renew("e", end), renew("f", fromNever)},
+			[]string{"3 manual enrolments: end 2026-06-30 → 2027-06-30", "3 manual enrolments: end never → 2027-06-30"}},
+		{"alternating roles", []diff.Change{create("a", "student"), create("b", "editingteacher"), create("c", "student"),
+			create("d", "editingteacher"), create("e", "student"), create("f", "editingteacher"), create("g"), create("h"), create("i"),
+			create("j", ""), create("k", ""), create("l", "")},
+			[]string{"3 manual enrolments (role student, end 2027-06-30)", "3 manual enrolments (role editingteacher, end 2027-06-30)",
+				"3 manual enrolments (end 2027-06-30)", `3 manual enrolments (role "", end 2027-06-30)`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -256,7 +274,7 @@ func TestSharedReason(t *testing.T) {
 	renewed := &diff.Reason{Code: diff.ReasonPolicyRenewal, Subject: "renew-fc"}
 	reactivated := &diff.Reason{Code: diff.ReasonReactivate, RenewedBy: "renew-fc"}
 	plain := &diff.Reason{Code: diff.ReasonReactivate}
-	change := func(r *diff.Reason) diff.Change { return diff.Change{Reason: r} }
+	change := func(r *diff.Reason) *diff.Change { return &diff.Change{Reason: r} }
 	tests := []struct {
 		reasons []*diff.Reason
 		want    string
@@ -268,7 +286,7 @@ func TestSharedReason(t *testing.T) {
 		{[]*diff.Reason{{Code: diff.ReasonManualPruneUnenrol}, {Code: diff.ReasonManualPruneUnenrol}}, "not listed in the specs and manual.prune is unenrol"},
 	}
 	for _, tt := range tests {
-		var cs []diff.Change
+		var cs []*diff.Change
 		for _, r := range tt.reasons {
 			cs = append(cs, change(r))
 		}

@@ -56,9 +56,21 @@ func Text(w io.Writer, p diff.Plan, opts TextOptions) error {
 			shown = append(shown, c)
 		}
 	}
+	// A course's lines are one run of a plan's (sorted by course): each is a window
+	// of them, copied only when a course comes back in an unsorted plan.
 	groups := map[string][]lineGroup{}
-	for _, g := range groupLines(p.Changes, loc, !opts.Expand) {
-		groups[g.Course] = append(groups[g.Course], g)
+	lines := groupLines(p.Changes, loc, !opts.Expand)
+	for i := 0; i < len(lines); {
+		c, j := lines[i].Course, i+1
+		for j < len(lines) && lines[j].Course == c {
+			j++
+		}
+		if prev, ok := groups[c]; ok {
+			groups[c] = append(prev[:len(prev):len(prev)], lines[i:j]...)
+		} else {
+			groups[c] = lines[i:j:j]
+		}
+		i = j
 	}
 	unmanaged := map[string][]diff.Unmanaged{}
 	for _, u := range p.Unmanaged {
@@ -97,11 +109,14 @@ func Text(w io.Writer, p diff.Plan, opts TextOptions) error {
 		bw.WriteString(paint(ansiBold, "course "+course) + "\n")
 		for _, g := range groups[course] {
 			text, reason := g.line(loc)
-			bw.WriteString("  " + paint(symbolColor[g.Symbol], g.Symbol) + " " + text)
+			bw.WriteString("  ")
+			bw.WriteString(paint(symbolColor[g.Symbol], g.Symbol))
+			bw.WriteByte(' ')
+			bw.WriteString(text)
 			if reason != "" {
 				bw.WriteString("  " + paint(ansiDim, "# "+reason))
 			}
-			bw.WriteString("\n")
+			bw.WriteByte('\n')
 			if !g.Collapsed() {
 				continue
 			}
@@ -161,22 +176,30 @@ func Text(w io.Writer, p diff.Plan, opts TextOptions) error {
 }
 
 // writeNames lists a collapsed group's users under its line, wrapped at namesWidth.
-func writeNames(bw *bufio.Writer, cs []diff.Change) {
+// The line is written as it goes: a site-wide plan names tens of thousands of users.
+func writeNames(bw *bufio.Writer, cs []*diff.Change) {
 	const indent = "      "
-	line := indent
+	bw.WriteString(indent)
+	n := len(indent)
 	for i, c := range cs {
 		name := who(c)
+		size := len(name)
 		if i < len(cs)-1 {
-			name += ","
+			size++ // its comma
 		}
-		if line != indent && len(line)+1+len(name) > namesWidth {
-			bw.WriteString(line + "\n")
-			line = indent
+		if n != len(indent) && n+1+size > namesWidth {
+			bw.WriteString("\n" + indent)
+			n = len(indent)
 		}
-		if line != indent {
-			line += " "
+		if n != len(indent) {
+			bw.WriteByte(' ')
+			n++
 		}
-		line += name
+		bw.WriteString(name)
+		if i < len(cs)-1 {
+			bw.WriteByte(',')
+		}
+		n += size
 	}
-	bw.WriteString(line + "\n")
+	bw.WriteString("\n")
 }
