@@ -7,8 +7,10 @@ import (
 	"github.com/enrolctl/enrolctl/internal/redact"
 	"os"
 	"path"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -25,7 +27,9 @@ import (
 
 const planFormat = diff.FormatVersion
 
-// planned is everything a plan run produced.
+// planned is everything a plan run produced. observed is what the plan kept of the
+// live state: the directory and the courses it removes something from, which is all
+// apply's guard reads; apply reads the plan's courses again before writing.
 type planned struct {
 	conn     *siteConn
 	site     *moodle.Site
@@ -37,6 +41,10 @@ type planned struct {
 // makePlan loads the specs, reads the live courses they manage and computes the plan.
 // When the specs or the checks against the site find errors, it returns the plan
 // (with its diagnostics, and no changes) and a diagnosticsError naming them all.
+//
+// The plan is a pipeline: each course is planned as soon as it is read (on every
+// core, while the other courses are still being read and decoded), and only what
+// the plan needs of it is kept, never the whole observed site.
 func (a *App) makePlan(ctx context.Context) (*planned, error) {
 	conn, site, specs, stopProgress, err := a.readSiteAndSpecs(ctx)
 	if err != nil {
@@ -50,22 +58,47 @@ func (a *App) makePlan(ctx context.Context) (*planned, error) {
 	if desired, err = a.onlyChanged(conn, site, desired); err != nil {
 		return nil, err
 	}
-	observed, err := conn.client.Observe(ctx, site, desired.Shortnames(), desired.Usernames(), moodle.NeedCohorts(desired.UsesCohorts()))
-	stopProgress()
-	if err != nil {
-		return nil, err
-	}
 	prov := diff.Provenance{CreatedAt: time.Now().UTC().Format(time.RFC3339), Site: conn.name, SpecsDigest: specs.digest}
 	if c, err := gitsrc.Head(a.path(conn.specsDir)); err == nil {
 		prov.Commit = c.Hash
 		prov.Dirty, _ = gitsrc.Dirty(a.path(conn.specsDir))
 	}
-	p := diff.ComputeWithOptions(desired, observed, a.diffOptions(conn, specs, prov))
+	planner := diff.NewPlanner(desired, a.diffOptions(conn, specs, prov))
+	dir, err := observeInto(ctx, conn.client, site, desired, planner)
+	stopProgress()
+	if err != nil {
+		return nil, err
+	}
+	p, observed := planner.Plan(dir)
 	pl := &planned{conn: conn, site: site, desired: desired, observed: observed, plan: p}
 	if p.Diagnostics.HasErrors() {
 		return pl, &diagnosticsError{ds: p.Diagnostics, in: "the specs"}
 	}
 	return pl, nil
+}
+
+// observeInto reads the live state of the desired courses into planner, each course
+// planned by a pool of one goroutine per core as the read hands it over, and returns
+// the site's directory.
+func observeInto(ctx context.Context, client *moodle.Client, site *moodle.Site, desired state.Snapshot, planner *diff.Planner) (state.Directory, error) {
+	// A short queue: the reads decode ahead while every core plans, and a slow
+	// planner holds the reads back rather than courses piling up.
+	courses := make(chan *state.Course, 64)
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for o := range courses {
+				planner.Course(o)
+			}
+		})
+	}
+	dir, err := client.ObserveEach(ctx, site, desired.Shortnames(), desired.Usernames(), func(o *state.Course) error {
+		courses <- o
+		return nil
+	}, moodle.NeedCohorts(desired.UsesCohorts()))
+	close(courses)
+	wg.Wait()
+	return dir, err
 }
 
 // readSiteAndSpecs connects to the site, reads its status and catalogue, and the specs

@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/enrolctl/enrolctl/internal/diag"
@@ -51,8 +53,190 @@ func Compute(desired, observed state.Snapshot) Plan {
 // ComputeWithOptions builds the whole plan document: its provenance, the specs' and the
 // site checks' diagnostics, the ordered changes with what each removal takes away, the
 // unmanaged objects, the fingerprints of the courses it changes, the protected courses,
-// and the refusals apply will make. The caller only prints and saves it.
+// and the refusals apply will make. The caller only prints and saves it. It is a
+// Planner fed every observed course in turn: a plan streamed course by course is the
+// same document.
 func ComputeWithOptions(desired, observed state.Snapshot, opts Options) Plan {
+	pl := NewPlanner(desired, opts)
+	pl.keepAll = true // the caller holds them anyway
+	for i := range observed.Courses {
+		pl.Course(&observed.Courses[i])
+	}
+	p, _ := pl.Plan(observed.Directory)
+	return p
+}
+
+// Planner plans a site one observed course at a time, as a streamed read hands them
+// over: each course is planned as soon as it arrives, on the caller's goroutine, and
+// only what the plan needs of it is kept, not the course. Plan then makes what
+// spans the site (the checks against the site's directory, unknown users, the
+// ordering, the fingerprints, the refusals) once every course is in.
+type Planner struct {
+	desired state.Snapshot
+	opts    Options
+	slot    map[string]int // shortname -> its course's slot, in shortname order
+	slots   []courseSlot
+	// keepAll keeps every observed course, for planning again without unknown users
+	// whatever the directory holds (ComputeWithOptions, whose caller holds them).
+	keepAll bool
+
+	mu      sync.Mutex
+	scratch []*plannerScratch // idle scratch, one per goroutine planning at once
+}
+
+// courseSlot is what the plan keeps of one desired course (the first one of its
+// shortname in shortname order) and its observed course.
+type courseSlot struct {
+	d       int         // index in desired.Courses
+	claimed atomic.Bool // the observed course arrived; later ones of the name are ignored
+	// methods are the observed course's methods, all Check needs of it.
+	methods []state.Method
+	id      int64
+	// kept is the observed course itself, kept only when the plan needs it later:
+	// a course the plan removes something from (Guard counts its enrolments, and so
+	// does apply's), or one that names users the course does not have, which an
+	// unknown_users: skip may make planned again without them.
+	kept *state.Course
+
+	changes     []Change
+	unmanaged   []Unmanaged
+	drift       []Drift
+	diags       diag.Diagnostics
+	fingerprint string // of the observed course, when it has changes
+	removes     bool   // a change takes something away
+}
+
+// plannerScratch is what one goroutine reuses from course to course: the last course's
+// planner (its maps, emptied), the change list, the shared integer values.
+type plannerScratch struct {
+	prev    *coursePlanner
+	changes []Change
+	ints    intValues
+	names   map[string]bool
+}
+
+// NewPlanner starts the plan of desired; desired must not change until Plan returns.
+func NewPlanner(desired state.Snapshot, opts Options) *Planner {
+	order := make([]int, len(desired.Courses))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		return strings.Compare(desired.Courses[a].Shortname, desired.Courses[b].Shortname)
+	})
+	pl := &Planner{desired: desired, opts: opts, slot: make(map[string]int, len(order))}
+	pl.slots = make([]courseSlot, 0, len(order))
+	for _, i := range order {
+		name := desired.Courses[i].Shortname
+		if _, dup := pl.slot[name]; dup {
+			continue // spec.Load refuses a course declared twice; the first one wins here
+		}
+		pl.slot[name] = len(pl.slots)
+		pl.slots = append(pl.slots, courseSlot{d: i})
+	}
+	return pl
+}
+
+// Course plans the desired course of o's shortname against o, if the specs have one
+// and no course of that name came before. It may be called from several goroutines at
+// once; o must not change afterwards, and is kept only when the plan needs it. The
+// directory Plan is given must hold every user of the observed courses.
+func (pl *Planner) Course(o *state.Course) {
+	i, ok := pl.slot[o.Shortname]
+	if !ok {
+		return
+	}
+	s := &pl.slots[i]
+	if !s.claimed.CompareAndSwap(false, true) {
+		return
+	}
+	s.methods, s.id = o.Methods, o.ID
+	d := &pl.desired.Courses[s.d]
+	sc := pl.takeScratch()
+	defer pl.putScratch(sc)
+	pl.planCourse(s, d, o, sc)
+	if pl.opts.SkipUnknownUsers && (pl.keepAll || namesOthers(d, o, sc)) {
+		s.kept = o
+	}
+}
+
+// planCourse plans d against o into s, replacing what s held.
+func (pl *Planner) planCourse(s *courseSlot, d, o *state.Course, sc *plannerScratch) {
+	// Each course's planner (its indexes over both courses) is reused for the next:
+	// only its changes, copied out at their size, stay with the plan.
+	cp := newCoursePlanner(d, o, sc.prev)
+	sc.prev = cp
+	cp.changes = sc.changes[:0]
+	cp.ints = &sc.ints
+	cp.plan()
+	s.changes = slices.Clone(cp.changes)
+	s.unmanaged, s.drift, s.diags = cp.unmanaged, cp.drift, cp.diags
+	sc.changes = cp.changes
+	clear(sc.changes) // its pointers now live in s.changes alone
+	s.fingerprint = ""
+	if len(s.changes) > 0 {
+		s.fingerprint = o.ManagedFingerprint()
+	}
+	if s.removes = slices.ContainsFunc(s.changes, Change.IsRemoval); s.removes {
+		s.kept = o
+	}
+}
+
+// namesOthers reports whether d names a user (enrolled or a group member) whom o does
+// not hold: only such a user can be unknown to the site, whose directory holds every
+// user of every observed course (as moodle.ObserveEach reads it).
+func namesOthers(d, o *state.Course, sc *plannerScratch) bool {
+	if sc.names == nil {
+		sc.names = map[string]bool{}
+	}
+	held := sc.names
+	clear(held)
+	for _, e := range o.Enrolments {
+		held[e.Username] = true
+	}
+	for _, g := range o.Groups {
+		for _, m := range g.Members {
+			held[m.Username] = true
+		}
+	}
+	for _, e := range d.Enrolments {
+		if !held[e.Username] {
+			return true
+		}
+	}
+	for _, g := range d.Groups {
+		for _, m := range g.Members {
+			if !held[m.Username] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (pl *Planner) takeScratch() *plannerScratch {
+	pl.mu.Lock()
+	defer pl.mu.Unlock()
+	if n := len(pl.scratch); n > 0 {
+		sc := pl.scratch[n-1]
+		pl.scratch = pl.scratch[:n-1]
+		return sc
+	}
+	return &plannerScratch{}
+}
+
+func (pl *Planner) putScratch(sc *plannerScratch) {
+	pl.mu.Lock()
+	defer pl.mu.Unlock()
+	pl.scratch = append(pl.scratch, sc)
+}
+
+// Plan makes the plan document once every observed course was handed to Course, with
+// the site's directory (users, cohorts, roles, courses, enabled plugins). It also
+// returns what it kept of the observed state: the directory and the observed courses
+// the plan removes something from, which is what Guard and apply's guard read.
+func (pl *Planner) Plan(dir state.Directory) (Plan, state.Snapshot) {
+	desired, opts := pl.desired, pl.opts
 	loc := orUTC(opts.Location)
 	lim := DefaultLimits()
 	if opts.Limits != nil {
@@ -69,27 +253,38 @@ func ComputeWithOptions(desired, observed state.Snapshot, opts Options) Plan {
 	slices.Sort(p.Protected)
 	p.Protected = slices.Compact(p.Protected)
 
-	live := make(map[string]*state.Course, len(observed.Courses))
-	for i := range observed.Courses {
-		if _, dup := live[observed.Courses[i].Shortname]; !dup {
-			live[observed.Courses[i].Shortname] = &observed.Courses[i]
+	// Check reads of each observed course only its methods; the slots are in
+	// shortname order, as Snapshot.Course's search needs.
+	seen := state.Snapshot{Directory: dir}
+	kept := state.Snapshot{Directory: dir}
+	for i := range pl.slots {
+		s := &pl.slots[i]
+		if !s.claimed.Load() {
+			continue
+		}
+		seen.Courses = append(seen.Courses, state.Course{Shortname: desired.Courses[s.d].Shortname, ID: s.id, Methods: s.methods})
+	}
+	p.Diagnostics = Check(desired, seen)
+	if opts.SkipUnknownUsers {
+		// The courses with users the site lacks are planned again without them (the
+		// unknown-user errors skipUnknownUsers turns into warnings).
+		again := map[string]bool{}
+		for _, d := range p.Diagnostics {
+			if d.Code == diag.UnknownUser && d.Severity == diag.Error {
+				again[d.Subject.Course] = true
+			}
+		}
+		desired, p.Diagnostics = skipUnknownUsers(desired, p.Diagnostics)
+		sc := &plannerScratch{}
+		for course := range again {
+			s := &pl.slots[pl.slot[course]]
+			if s.kept != nil {
+				pl.planCourse(s, &desired.Courses[s.d], s.kept, sc)
+			}
 		}
 	}
-
-	order := make([]int, len(desired.Courses))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortStableFunc(order, func(a, b int) int {
-		return strings.Compare(desired.Courses[a].Shortname, desired.Courses[b].Shortname)
-	})
-
-	p.Diagnostics = Check(desired, observed)
-	if opts.SkipUnknownUsers {
-		desired, p.Diagnostics = skipUnknownUsers(desired, p.Diagnostics)
-	}
 	if !p.Diagnostics.HasErrors() { // the site checks' errors leave nothing to plan
-		p.planCourses(desired, order, live)
+		p.gather(pl.slots, desired)
 	}
 	// One list: the specs' own findings and the plan's.
 	p.Diagnostics = append(slices.Clone(opts.SpecDiagnostics), p.Diagnostics...).Sort()
@@ -99,84 +294,55 @@ func ComputeWithOptions(desired, observed state.Snapshot, opts Options) Plan {
 	// Nothing is planned while an error stands: a half plan would be reviewed as whole.
 	if p.Diagnostics.HasErrors() {
 		p.Changes, p.Unmanaged, p.Drift = []Change{}, nil, nil
-		return p
+		return p, kept
 	}
 	p.Fingerprints = map[string]string{}
 	for _, course := range p.Courses() {
-		if o := live[course]; o != nil {
-			p.Fingerprints[course] = o.ManagedFingerprint()
+		if s := &pl.slots[pl.slot[course]]; s.fingerprint != "" {
+			p.Fingerprints[course] = s.fingerprint
 		}
 	}
 	if len(p.Fingerprints) == 0 {
 		p.Fingerprints = nil
 	}
-	p.Refusals = Guard(p.Changes, p.Protected, observed, p.Limits, p.Approvals)
-	return p
+	for i := range pl.slots {
+		if o := pl.slots[i].kept; o != nil && pl.slots[i].removes {
+			kept.Courses = append(kept.Courses, *o)
+		}
+	}
+	p.Refusals = Guard(p.Changes, p.Protected, kept, p.Limits, p.Approvals)
+	return p, kept
 }
 
-// planCourses plans each desired course, in order, against its live course.
-func (p *Plan) planCourses(desired state.Snapshot, order []int, live map[string]*state.Course) {
-	// Each course's planner (its indexes over both courses) is dropped as soon as its
-	// changes are copied out: a site-wide plan otherwise holds 10,000 planners' maps at
-	// once. One scratch slice collects every course's changes in turn; each course
-	// keeps an exact copy, concatenated once at the end (appending to one growing
-	// slice instead leaves several times the plan's size in garbage).
-	seen := map[string]bool{}
+// gather puts the courses' plans together, in shortname order.
+func (p *Plan) gather(slots []courseSlot, desired state.Snapshot) {
+	// Each course's changes, unmanaged objects and drift are its own slices, kept as
+	// they are and concatenated once: appending them to one growing slice copied
+	// 75,000 drift items over and over on a 10,000-course site.
 	var courseDiags diag.Diagnostics
-	var scratch []Change
-	var perCourse [][]Change
-	total := 0
-	// Each planner's unmanaged objects and drift are its own slices, kept as they are
-	// and concatenated once: appending them to one growing slice copied 75,000 drift
-	// items over and over on a 10,000-course site.
-	var unmanaged [][]Unmanaged
-	var drift [][]Drift
-	nUnmanaged, nDrift := 0, 0
-	ints := &intValues{}
-	var prev *coursePlanner
-	for _, i := range order {
-		d := &desired.Courses[i]
-		if seen[d.Shortname] {
-			continue // spec.Load refuses a course declared twice; the first one wins here
-		}
-		seen[d.Shortname] = true
-		o, ok := live[d.Shortname]
-		if !ok {
+	total, nUnmanaged, nDrift := 0, 0, 0
+	for i := range slots {
+		s := &slots[i]
+		if !s.claimed.Load() {
 			// spec.Resolve refuses courses the catalogue lacks; this is a course the
 			// caller did not read from Moodle, which must not be planned as empty.
+			d := &desired.Courses[s.d]
 			p.Diagnostics = append(p.Diagnostics, diag.Errorf(courseAt(d), "course %s was not read from Moodle; nothing can be planned for it", d.Shortname))
 			continue
 		}
-		cp := newCoursePlanner(d, o, prev)
-		prev = cp
-		cp.changes = scratch[:0]
-		cp.ints = ints
-		cp.plan()
-		perCourse = append(perCourse, slices.Clone(cp.changes))
-		total += len(cp.changes)
-		if len(cp.unmanaged) > 0 {
-			unmanaged, nUnmanaged = append(unmanaged, cp.unmanaged), nUnmanaged+len(cp.unmanaged)
-		}
-		if len(cp.drift) > 0 {
-			drift, nDrift = append(drift, cp.drift), nDrift+len(cp.drift)
-		}
-		courseDiags = append(courseDiags, cp.diags...)
-		scratch = cp.changes
-		clear(scratch) // its pointers now live in perCourse alone
+		total, nUnmanaged, nDrift = total+len(s.changes), nUnmanaged+len(s.unmanaged), nDrift+len(s.drift)
+		courseDiags = append(courseDiags, s.diags...)
 	}
 	p.Diagnostics = append(p.Diagnostics, courseDiags...)
-	p.Unmanaged = slices.Grow(p.Unmanaged, nUnmanaged)
-	for _, u := range unmanaged {
-		p.Unmanaged = append(p.Unmanaged, u...)
-	}
-	p.Drift = slices.Grow(p.Drift, nDrift)
-	for _, d := range drift {
-		p.Drift = append(p.Drift, d...)
-	}
 	p.Changes = slices.Grow(p.Changes, total)
-	for i, changes := range perCourse {
-		p.Changes = append(p.Changes, changes...)
-		perCourse[i] = nil // collectable as soon as it is copied
+	p.Unmanaged = slices.Grow(p.Unmanaged, nUnmanaged)
+	p.Drift = slices.Grow(p.Drift, nDrift)
+	for i := range slots {
+		s := &slots[i]
+		p.Changes = append(p.Changes, s.changes...)
+		p.Unmanaged = append(p.Unmanaged, s.unmanaged...)
+		p.Drift = append(p.Drift, s.drift...)
+		s.changes, s.unmanaged, s.drift = nil, nil, nil // collectable as soon as copied
 	}
 
 	if !slices.IsSortedFunc(p.Changes, compareChanges) { // courses are planned in order already

@@ -54,13 +54,37 @@ func NeedCohorts(need bool) ObserveOption {
 }
 
 // Observe reads the observed state of the named courses (those absent from the site
-// are left out) and the directory facts a plan is checked against: the ids of the
-// given usernames, every cohort, every role, every course and the enabled plugins.
-//
-// Courses are read in parallel batches and converted as they arrive. Users that the
-// courses already name are not looked up; the others are, in parallel batches, once
-// the courses are in. The cohort search runs alongside the course reads.
+// are left out), sorted by shortname, and the directory facts a plan is checked
+// against (see ObserveEach).
 func (c *Client) Observe(ctx context.Context, site *Site, courses, usernames []string, opts ...ObserveOption) (state.Snapshot, error) {
+	out := make([]state.Course, 0, len(courses))
+	var mu sync.Mutex
+	dir, err := c.ObserveEach(ctx, site, courses, usernames, func(course *state.Course) error {
+		mu.Lock()
+		defer mu.Unlock()
+		out = append(out, *course)
+		return nil
+	}, opts...)
+	if err != nil {
+		return state.Snapshot{}, err
+	}
+	// Each course is normalised by ToCourse; only their order is left.
+	slices.SortFunc(out, func(a, b state.Course) int { return strings.Compare(a.Shortname, b.Shortname) })
+	return state.Snapshot{Courses: out, Directory: dir}, nil
+}
+
+// ObserveEach reads the observed state of the named courses (those absent from the
+// site are left out) and hands each one to fn as soon as it is read, converted, from
+// several goroutines at once and in no set order: the caller keeps what it needs of
+// them, and a large site is never held whole. fn owns the course it is given; an
+// error from fn stops the read. It then returns the directory facts a plan is
+// checked against: the ids of the given usernames, every cohort, every role, every
+// course and the enabled plugins.
+//
+// Courses are read in parallel batches. Users that the courses already name are not
+// looked up; the others are, in parallel batches, once the courses are in. The cohort
+// search runs alongside the course reads.
+func (c *Client) ObserveEach(ctx context.Context, site *Site, courses, usernames []string, fn func(*state.Course) error, opts ...ObserveOption) (state.Directory, error) {
 	o := observeOptions{cohorts: true}
 	for _, opt := range opts {
 		opt(&o)
@@ -71,7 +95,6 @@ func (c *Client) Observe(ctx context.Context, site *Site, courses, usernames []s
 			ids = append(ids, r.ID)
 		}
 	}
-	out := make([]state.Course, len(ids))
 	users := make(map[string]int64, len(usernames))
 	var mu sync.Mutex
 	var cohorts []Cohort
@@ -80,23 +103,22 @@ func (c *Client) Observe(ctx context.Context, site *Site, courses, usernames []s
 		g.Go(func() (err error) { cohorts, err = c.Cohorts(gctx); return err })
 	}
 	g.Go(func() error {
-		return c.eachCourseState(gctx, ids, 0, true, func(i int, cs *CourseState, refs []userRef) error {
+		return c.eachCourseState(gctx, ids, 0, true, func(_ int, cs *CourseState, refs []userRef) error {
 			course := ToCourse(*cs)
 			if r, ok := site.byName[cs.Shortname]; ok {
 				course.Category = r.CategoryPath
 			}
-			out[i] = course
 			mu.Lock()
-			defer mu.Unlock()
 			for _, u := range refs {
 				users[u.Username] = u.ID
 			}
 			knownUsers(cs, users)
-			return nil
+			mu.Unlock()
+			return fn(&course)
 		})
 	})
 	if err := g.Wait(); err != nil {
-		return state.Snapshot{}, err
+		return state.Directory{}, err
 	}
 	var missing []string
 	for _, u := range usernames {
@@ -106,7 +128,7 @@ func (c *Client) Observe(ctx context.Context, site *Site, courses, usernames []s
 	}
 	found, err := c.UserIDs(ctx, missing)
 	if err != nil {
-		return state.Snapshot{}, err
+		return state.Directory{}, err
 	}
 	for u, id := range found {
 		users[u] = id
@@ -131,9 +153,7 @@ func (c *Client) Observe(ctx context.Context, site *Site, courses, usernames []s
 	for _, r := range site.Catalogue {
 		dir.Courses[r.Shortname] = r.ID
 	}
-	// Each course is normalised by ToCourse; only their order is left.
-	slices.SortFunc(out, func(a, b state.Course) int { return strings.Compare(a.Shortname, b.Shortname) })
-	return state.Snapshot{Courses: out, Directory: dir}, nil
+	return dir, nil
 }
 
 // knownUsers adds the users a course names to users: those it lists (Contract v2), and

@@ -1,0 +1,134 @@
+package cli
+
+import (
+	"context"
+	"io"
+	"io/fs"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/enrolctl/enrolctl/internal/diag"
+	"github.com/enrolctl/enrolctl/internal/diff"
+	"github.com/enrolctl/enrolctl/internal/moodle"
+	"github.com/enrolctl/enrolctl/internal/moodlesim"
+)
+
+// The plan made as a pipeline (each course planned as it is read, on several
+// goroutines, the observed site never held whole) is the plan of the whole observed
+// site read first, on moodlesim's generated university with specs that renew, remove
+// and name users the site does not have: with unknown_users error and skip. What the
+// pipeline keeps of the observed site is what apply's guard reads.
+func TestPlanStreamedIsTheBatchPlan(t *testing.T) {
+	sim := moodlesim.GenerateSite(moodlesim.SiteSize{Courses: 150})
+	sim.AddToken(doctorToken, moodlesim.ServiceEnrolctl, "admin")
+	srv := httptest.NewServer(sim.Handler())
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	if code := prodSiteApp(t, dir, srv.URL, io.Discard).Run([]string{"import", "moodle"}); code != 0 {
+		t.Fatalf("import moodle: exit %d", code)
+	}
+	editSpecs(t, filepath.Join(dir, "specs"))
+	for _, skip := range []bool{false, true} {
+		a := prodSiteApp(t, dir, srv.URL, io.Discard)
+		if skip {
+			cfg := "sites:\n  prod:\n    url: " + srv.URL + "\n    token_env: ENROLCTL_TOKEN\n    timezone: Europe/Paris\n    unknown_users: skip\n"
+			if err := os.WriteFile(filepath.Join(dir, "enrolctl.yaml"), []byte(cfg), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ctx := context.Background()
+		pl, err := a.makePlan(ctx)
+		if pl == nil {
+			t.Fatalf("skip %v: %v", skip, err)
+		}
+		conn, site, specs, stop, err := a.readSiteAndSpecs(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stop()
+		observed, err := conn.client.Observe(ctx, site, specs.Shortnames(), specs.Usernames(), moodle.NeedCohorts(specs.UsesCohorts()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		prov := diff.Provenance{CreatedAt: pl.plan.CreatedAt, Site: pl.plan.Site, SpecsDigest: pl.plan.SpecsDigest}
+		want := diff.ComputeWithOptions(specs.Snapshot, observed, a.diffOptions(conn, specs, prov))
+		if d := cmp.Diff(want, pl.plan); d != "" {
+			t.Fatalf("skip %v: the pipeline's plan differs (-batch +pipeline):\n%s", skip, d)
+		}
+
+		var unknown, removing []string
+		for _, d := range pl.plan.Diagnostics {
+			if d.Code == diag.UnknownUser {
+				unknown = append(unknown, d.Subject.Course)
+			}
+		}
+		for _, c := range pl.plan.Changes {
+			if c.IsRemoval() && !slices.Contains(removing, c.Course) {
+				removing = append(removing, c.Course)
+			}
+		}
+		if len(unknown) == 0 || err != nil {
+			t.Fatalf("skip %v: no unknown user in the plan (%v)", skip, err)
+		}
+		if skip != (len(removing) > 0) || skip != !pl.plan.Diagnostics.HasErrors() || skip != pl.plan.HasChanges() {
+			t.Fatalf("skip %v: %d courses with removals, errors %v, changes %v", skip, len(removing), pl.plan.Diagnostics.HasErrors(), pl.plan.HasChanges())
+		}
+		var kept []string
+		for _, c := range pl.observed.Courses {
+			o, _ := observed.Course(c.Shortname)
+			if d := cmp.Diff(*o, c); d != "" {
+				t.Fatalf("kept course %s is not the one read:\n%s", c.Shortname, d)
+			}
+			kept = append(kept, c.Shortname)
+		}
+		if !slices.Equal(kept, removing) {
+			t.Errorf("skip %v: kept %v, want the courses with removals %v", skip, kept, removing)
+		}
+		if d := cmp.Diff(observed.Directory, pl.observed.Directory); d != "" {
+			t.Errorf("skip %v: the directory kept differs:\n%s", skip, d)
+		}
+	}
+}
+
+// editSpecs changes the specs import moodle wrote: of every four, one unenrols its
+// first manual user (prune: unenrol), one names a user the site does not have, one
+// renews its manual enrolments.
+func editSpecs(t *testing.T, dir string) {
+	t.Helper()
+	until := regexp.MustCompile(`until: \d{4}-\d\d-\d\d`)
+	firstUser := regexp.MustCompile(`(?m)^(  users:\n)    - [^\n]+\n(      [^\n]+\n)*`)
+	n := 0
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		s := string(data)
+		if !strings.Contains(s, "  users:\n    - ") || strings.Count(s, "\n    - ") < 2 {
+			return nil
+		}
+		switch n % 4 {
+		case 0:
+			s = strings.Replace(firstUser.ReplaceAllString(s, "$1"), "manual:\n", "manual:\n  prune: unenrol\n", 1)
+		case 1:
+			s = strings.Replace(s, "  users:\n", "  users:\n    - ghost-of-a-user\n", 1)
+		case 2:
+			s = until.ReplaceAllString(s, "until: 2031-01-31")
+		}
+		n++
+		return os.WriteFile(p, []byte(s), 0o644)
+	})
+	if err != nil || n < 20 {
+		t.Fatalf("edited %d specs: %v", n, err)
+	}
+}

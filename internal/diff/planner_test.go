@@ -1,0 +1,150 @@
+package diff
+
+import (
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/enrolctl/enrolctl/internal/state"
+)
+
+// streamed plans observed the way a streamed read does: the courses handed to a
+// Planner in another order, from several goroutines at once.
+func streamed(r *rand.Rand, desired, observed state.Snapshot, opts Options) (Plan, state.Snapshot) {
+	pl := NewPlanner(desired, opts)
+	courses := make(chan *state.Course)
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Go(func() {
+			for o := range courses {
+				pl.Course(o)
+			}
+		})
+	}
+	for _, i := range r.Perm(len(observed.Courses)) {
+		courses <- &observed.Courses[i]
+	}
+	close(courses)
+	wg.Wait()
+	return pl.Plan(observed.Directory)
+}
+
+// A plan streamed course by course, in any order and on several goroutines, is the
+// plan of the whole observed state: changes, drift, diagnostics, fingerprints and
+// refusals; with unknown_users: skip, the courses naming users the site lacks are
+// planned as if the specs did not name them. What the Planner keeps of the observed
+// state is what the guard reads: the courses the plan removes something from.
+func TestPlannerStreamedIsTheBatchPlan(t *testing.T) {
+	skippedRuns, keptRuns := 0, 0
+	for seed := range uint64(600) {
+		r := rand.New(rand.NewPCG(seed, 0x73747265616d))
+		valid := seed%3 != 0 // unknown users, cohorts and disabled plugins
+		desired, observed := genStates(r, valid)
+		// As Observe reads them, the site's users include every observed course's.
+		for _, c := range observed.Courses {
+			for _, e := range c.Enrolments {
+				observed.Directory.Users[e.Username] = 1
+			}
+			for _, g := range c.Groups {
+				for _, m := range g.Members {
+					observed.Directory.Users[m.Username] = 1
+				}
+			}
+		}
+		// Users no observed course holds, some of them unknown to the site.
+		for i := range desired.Courses {
+			if chance(r, 0.5) {
+				u := pick(r, []string{"ghost", "newcomer"})
+				d := &desired.Courses[i]
+				d.Enrolments = append(d.Enrolments, state.Enrolment{Username: u, Method: string(state.Manual), Roles: []string{"student"}})
+				if len(d.Groups) > 0 {
+					d.Groups[0].Members = append(d.Groups[0].Members, state.Member{Username: u})
+				}
+			}
+		}
+		observed.Directory.Users["newcomer"] = 99
+		opts := Options{SkipUnknownUsers: seed%2 == 0, Limits: &Limits{MaxRemovals: 1, MaxShare: 0.5, MaxSiteRemovals: 2}}
+		want := ComputeWithOptions(desired, observed, opts)
+		got, kept := streamed(r, desired, observed, opts)
+		if d := cmp.Diff(want, got); d != "" {
+			t.Fatalf("seed %d: streamed plan differs (-batch +streamed):\n%s", seed, d)
+		}
+
+		if opts.SkipUnknownUsers {
+			// The oracle: the unknown users taken out of the specs first.
+			skipped, _ := skipUnknownUsers(desired, Check(desired, observed))
+			alone := ComputeWithOptions(skipped, observed, Options{Limits: opts.Limits})
+			if !alone.Diagnostics.HasErrors() && !cmp.Equal(skipped.Courses, desired.Courses) {
+				skippedRuns++
+			}
+			if !alone.Diagnostics.HasErrors() {
+				if d := cmp.Diff(alone.Changes, got.Changes); d != "" {
+					t.Fatalf("seed %d: skipping unknown users plans other changes (-specs without them +skipped):\n%s", seed, d)
+				}
+				if d := cmp.Diff(alone.Drift, got.Drift); d != "" {
+					t.Fatalf("seed %d: skipping unknown users finds other drift:\n%s", seed, d)
+				}
+			}
+		}
+
+		var removing []string
+		for _, c := range got.Changes {
+			if c.IsRemoval() && !slices.Contains(removing, c.Course) {
+				removing = append(removing, c.Course)
+			}
+		}
+		var names []string
+		for _, c := range kept.Courses {
+			o, _ := observed.Course(c.Shortname)
+			if d := cmp.Diff(*o, c); d != "" {
+				t.Fatalf("seed %d: kept course %s is not the observed one:\n%s", seed, c.Shortname, d)
+			}
+			names = append(names, c.Shortname)
+		}
+		if len(names) > 0 {
+			keptRuns++
+		}
+		slices.Sort(removing)
+		if !got.Diagnostics.HasErrors() && !slices.Equal(names, removing) {
+			t.Fatalf("seed %d: kept courses %v, want those with removals %v", seed, names, removing)
+		}
+		if d := cmp.Diff(Guard(got.Changes, got.Protected, observed, got.Limits, got.Approvals), Guard(got.Changes, got.Protected, kept, got.Limits, got.Approvals)); d != "" {
+			t.Fatalf("seed %d: the guard reads the kept state otherwise:\n%s", seed, d)
+		}
+	}
+	if skippedRuns < 20 || keptRuns < 20 {
+		t.Fatalf("%d runs skipped unknown users, %d kept courses with removals: too few to tell", skippedRuns, keptRuns)
+	}
+}
+
+// A course handed to the Planner twice is planned once, from the first one; a course
+// no spec manages is ignored; a desired course never handed over is one it could not
+// plan.
+func TestPlannerCoursesOnceAndMissing(t *testing.T) {
+	desired := state.Snapshot{Courses: []state.Course{
+		{Shortname: "A", Enrolments: []state.Enrolment{{Username: "u1", Method: "manual", Roles: []string{"student"}}}},
+		{Shortname: "B"},
+	}}
+	live := state.Course{Shortname: "A", Methods: []state.Method{{Type: state.Manual, Enabled: true}}}
+	other := state.Course{Shortname: "A", Methods: []state.Method{{Type: state.Manual, Enabled: true}},
+		Enrolments: []state.Enrolment{{Username: "u1", Method: "manual", Roles: []string{"student"}}}}
+	pl := NewPlanner(desired, Options{})
+	pl.Course(&live)
+	pl.Course(&other)
+	pl.Course(&state.Course{Shortname: "Z"})
+	p, _ := pl.Plan(state.Directory{})
+	if len(p.Diagnostics) != 1 || p.Diagnostics[0].Message != "course B was not read from Moodle; nothing can be planned for it" {
+		t.Fatalf("diagnostics = %v, want course B not read", p.Diagnostics)
+	}
+	desired.Courses = desired.Courses[:1]
+	pl = NewPlanner(desired, Options{})
+	pl.Course(&live)
+	pl.Course(&other)
+	p, _ = pl.Plan(state.Directory{})
+	if len(p.Changes) != 1 || p.Changes[0].Address != "course/A/enrolment/manual/u1" || p.Changes[0].Action != Create {
+		t.Fatalf("plan = %q, want u1 enrolled (the first course handed over)", brief(p))
+	}
+}
