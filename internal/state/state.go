@@ -1,9 +1,6 @@
 package state
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"slices"
 	"strings"
 )
@@ -239,83 +236,6 @@ func (c *Course) Normalize() {
 		})
 	}
 	slices.SortStableFunc(c.Groups, func(a, b Group) int { return strings.Compare(a.Name, b.Name) })
-}
-
-// ManagedFingerprint hashes only what enrolctl manages in the course: its methods,
-// manual enrolments, groups and manual group memberships. Enrolments and memberships
-// owned by syncs (database, cohort, meta) and self-enrolments move on their own every
-// night; a saved plan must not go stale because of them (apply checks separately that
-// its removals would not take more than planned).
-func (c Course) ManagedFingerprint() string {
-	// m owns its slices (made here, at their size: a site-wide plan fingerprints every
-	// course), so fingerprintOwned sorts them without a second copy. Nil
-	// stays nil: the hash is of the JSON, where nil and empty differ.
-	m := Course{Shortname: c.Shortname, ID: c.ID, Methods: slices.Clone(c.Methods)}
-	manual := 0
-	for _, e := range c.Enrolments {
-		if e.Method == string(Manual) {
-			manual++
-		}
-	}
-	if manual > 0 {
-		m.Enrolments = make([]Enrolment, 0, manual)
-	}
-	for _, e := range c.Enrolments {
-		if e.Method == string(Manual) {
-			m.Enrolments = append(m.Enrolments, e)
-		}
-	}
-	if len(c.Groups) > 0 {
-		m.Groups = make([]Group, 0, len(c.Groups))
-	}
-	for _, g := range c.Groups {
-		mg := Group{Name: g.Name, ID: g.ID}
-		kept := 0
-		for _, mem := range g.Members {
-			if mem.Component == "" {
-				kept++
-			}
-		}
-		if kept > 0 {
-			mg.Members = make([]Member, 0, kept)
-		}
-		for _, mem := range g.Members {
-			if mem.Component == "" {
-				mg.Members = append(mg.Members, mem)
-			}
-		}
-		m.Groups = append(m.Groups, mg)
-	}
-	return m.fingerprintOwned()
-}
-
-// fingerprintOwned hashes a course whose top-level slices (methods,
-// enrolments, groups, each group's members) are its own; its enrolments' roles may
-// be shared, and are copied only when Normalize would change them.
-func (c Course) fingerprintOwned() string {
-	for i := range c.Enrolments {
-		if r := c.Enrolments[i].Roles; !sortedUnique(r) {
-			c.Enrolments[i].Roles = slices.Clone(r)
-		}
-	}
-	c.Normalize()
-	c.Sources = nil
-	b, err := json.Marshal(c)
-	if err != nil {
-		panic(err) // the model holds only plain values
-	}
-	sum := sha256.Sum256(b)
-	return "sha256:" + hex.EncodeToString(sum[:16])
-}
-
-// sortedUnique reports whether Normalize would leave roles as they are.
-func sortedUnique(roles []string) bool {
-	for i := 1; i < len(roles); i++ {
-		if roles[i-1] >= roles[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // Snapshot is the state of many courses plus, for observed state, the site directory.

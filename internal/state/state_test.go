@@ -1,6 +1,9 @@
 package state
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -146,9 +149,18 @@ func TestManagedFingerprint(t *testing.T) {
 	}
 }
 
-// fingerprint hashes the whole course, leaving c as it is: the reference
-// ManagedFingerprint is checked against.
-func fingerprint(c Course) string { return c.clone().fingerprintOwned() }
+// fingerprint hashes the JSON of the whole course, normalised, leaving c as it is:
+// the reference ManagedFingerprint is checked against (saved plans hold such hashes).
+func fingerprint(c Course) string {
+	c = c.clone()
+	c.Normalize()
+	b, err := json.Marshal(c)
+	if err != nil {
+		panic(err)
+	}
+	sum := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(sum[:16])
+}
 
 // clone copies the course's slices so that sorting the copy leaves c alone.
 func (c Course) clone() Course {
