@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	_ "time/tzdata" // the demo's dates are Europe/Paris days on any machine
 )
@@ -13,13 +14,15 @@ import (
 // the demo saves to the same bytes on every machine.
 var demoBuilt = time.Date(2026, 9, 1, 8, 0, 0, 0, paris())
 
-func paris() *time.Location {
+// paris is Europe/Paris, loaded once: each time.LoadLocation reads and parses the zone
+// file again, and the demo asks for it per enrolment.
+var paris = sync.OnceValue(func() *time.Location {
 	loc, err := time.LoadLocation("Europe/Paris")
 	if err != nil {
 		panic(err) // embedded by time/tzdata
 	}
 	return loc
-}
+})
 
 // endOfDay is the timestamp enrolctl writes for "until: YYYY-MM-DD": the following
 // midnight in the site's time zone.
@@ -172,8 +175,7 @@ func (b *demo) lastAccess() {
 	const day = 86400
 	for _, ue := range sortedValues(d.UEs) {
 		courseID := d.Instances[ue.EnrolID].CourseID
-		key := courseUser{courseID, ue.UserID}
-		if _, done := d.LastAccess[key]; done {
+		if _, done := d.LastAccess[courseID][ue.UserID]; done {
 			continue
 		}
 		var at int64

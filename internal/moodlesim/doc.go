@@ -88,9 +88,12 @@
 // writes and undo them on rollback. Reads share a read lock; writes and the admin API
 // take it alone. get_course_state answers are encoded without reflection and kept per
 // course until a write touches the course (the index functions drop the entry; writes
-// to users, courses or cohorts drop all). BenchmarkGetCourseState measures the cost per
-// course on 1k, 3k and 10k-course sites, cold and warm; BenchmarkWrite the cost per
-// local_enrolctl_write item.
+// to users, courses or cohorts drop all). get_course_rows writes its rows straight from
+// the indexes, one lookup per row and one per user and answer, building no course
+// state; get_courses pages through a sorted index of course ids. BenchmarkGetCourseState
+// measures the cost per course on 1k, 3k and 10k-course sites, cold and warm;
+// BenchmarkGetCourseRows the rows and catalogue as a whole-site plan asks for them;
+// BenchmarkWrite the cost per local_enrolctl_write item.
 //
 // # Real Moodle behaviours imitated
 //

@@ -2,6 +2,7 @@ package moodlesim
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -185,6 +186,56 @@ func BenchmarkWrite(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64((processCPU()-cpu0).Nanoseconds())/float64(b.N*courses*perCourse), "cpu-ns/item")
+		})
+	}
+}
+
+// BenchmarkGetCourseRows measures local_enrolctl_get_course_rows as a whole-site plan
+// calls it (5,000 consecutive courses a call, JSON) on generated sites of 1k and 10k
+// courses, and get_courses' catalogue pages: the cost per course must stay flat as the
+// site grows.
+func BenchmarkGetCourseRows(b *testing.B) {
+	for _, size := range []SiteSize{Site1k, Site10k} {
+		s := GenerateSite(size)
+		ids := s.CourseIDs()
+		h := s.Handler()
+		serve := func(b *testing.B, body string) int {
+			req := httptest.NewRequest(http.MethodPost, "http://moodle.test/webservice/rest/server.php", strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != 200 || strings.Contains(rec.Body.String()[:min(200, rec.Body.Len())], `exception`) {
+				b.Fatalf("HTTP %d %.200s", rec.Code, rec.Body.String())
+			}
+			return rec.Body.Len()
+		}
+		b.Run(fmt.Sprintf("courses=%d/rows", size.Courses), func(b *testing.B) {
+			const perCall = 5000
+			runtime.GC() // the generator's garbage is not the benchmark's
+			cpu0, courses, bytes := processCPU(), 0, 0
+			b.ResetTimer()
+			for b.Loop() {
+				start := courses % len(ids)
+				batch := ids[start:min(start+perCall, len(ids))]
+				list, _ := json.Marshal(batch)
+				bytes += serve(b, "wstoken=bench&wsfunction=local_enrolctl_get_course_rows&moodlewsrestformat=json&courseids="+url.QueryEscape(string(list)))
+				courses += len(batch)
+			}
+			b.ReportMetric(float64((processCPU()-cpu0).Nanoseconds())/float64(courses), "cpu-ns/course")
+			b.ReportMetric(float64(bytes)/float64(courses), "B/course")
+		})
+		b.Run(fmt.Sprintf("courses=%d/catalogue", size.Courses), func(b *testing.B) {
+			const perPage = 5000
+			runtime.GC()
+			cpu0, courses := processCPU(), 0
+			b.ResetTimer()
+			for b.Loop() {
+				for page := 0; page*perPage < len(ids); page++ {
+					serve(b, fmt.Sprintf("wstoken=bench&wsfunction=local_enrolctl_get_courses&moodlewsrestformat=json&page=%d&perpage=%d", page, perPage))
+				}
+				courses += len(ids)
+			}
+			b.ReportMetric(float64((processCPU()-cpu0).Nanoseconds())/float64(courses), "cpu-ns/course")
 		})
 	}
 }

@@ -69,15 +69,15 @@ func getCourses(c *ctx, a args) (any, *wsError) {
 		return nil, invalidParam("perpage must be between 1 and 5000")
 	}
 	d := c.d()
-	// Hidden courses are listed only to those who may see them.
-	seeHidden := c.has("moodle/course:viewhiddencourses")
-	ids := make([]int64, 0, len(d.Courses))
-	for id, co := range d.Courses {
-		if id != SiteCourseID && (co.Visible || seeHidden) {
-			ids = append(ids, id)
-		}
+	// Hidden courses are listed only to those who may see them. The ids come sorted
+	// from their index: a page costs its courses, not a sort of the site's.
+	ids := d.ix.courseIDs
+	if len(ids) > 0 && ids[0] == SiteCourseID { // the smallest id there is
+		ids = ids[1:]
 	}
-	slices.Sort(ids)
+	if !c.has("moodle/course:viewhiddencourses") {
+		ids = slices.DeleteFunc(slices.Clone(ids), func(id int64) bool { return !d.Courses[id].Visible })
+	}
 	out := make([]courseRef, 0, min(perpage, int64(len(ids))))
 	for i := page * perpage; page < 1<<31 && i < int64(len(ids)) && i < (page+1)*perpage; i++ {
 		co := d.Courses[ids[i]]
@@ -320,25 +320,7 @@ func (d *db) courseState(id int64) courseState {
 	cs := courseState{CourseID: id, Shortname: d.Courses[id].Shortname, Instances: []stateInstance{},
 		Enrolments: []stateEnrolment{}, Roles: []stateRole{}, Groups: []stateGroup{}, Members: []stateMember{}}
 	for _, e := range d.courseInstances(id) {
-		si := stateInstance{ID: e.ID, Enrol: e.Enrol, Status: e.Status, Name: e.Name, SortOrder: e.SortOrder,
-			RoleID: e.RoleID, RoleShortname: roleShortname(e.RoleID), EnrolPeriod: e.EnrolPeriod}
-		switch e.Enrol {
-		case "cohort":
-			si.CohortID, si.GroupID = e.CustomInt1, e.CustomInt2
-			si.CohortIDNumber = d.Cohorts[e.CustomInt1].IDNumber
-		case "meta":
-			si.LinkedCourseID, si.GroupID = e.CustomInt1, e.CustomInt2
-			si.LinkedCourseShortname = d.Courses[e.CustomInt1].Shortname
-		case "self":
-			si.MaxEnrolled = e.CustomInt3
-		}
-		if si.GroupID < 0 {
-			si.GroupID = 0
-		}
-		if g, ok := d.Groups[si.GroupID]; ok && g.CourseID == e.CourseID {
-			si.GroupName = g.Name
-		}
-		cs.Instances = append(cs.Instances, si)
+		cs.Instances = append(cs.Instances, d.stateInstance(e))
 		for _, ueID := range d.ix.ueByInst[e.ID] {
 			ue := d.UEs[ueID]
 			cs.Enrolments = append(cs.Enrolments, stateEnrolment{ue.ID, ue.EnrolID, ue.UserID, d.Users[ue.UserID].Username,
@@ -398,6 +380,30 @@ func (d *db) courseState(id int64) courseState {
 	return cs
 }
 
+// stateInstance is an instance as the course state shows it: its cohort, linked
+// course and group by name too.
+func (d *db) stateInstance(e Instance) stateInstance {
+	si := stateInstance{ID: e.ID, Enrol: e.Enrol, Status: e.Status, Name: e.Name, SortOrder: e.SortOrder,
+		RoleID: e.RoleID, RoleShortname: roleShortname(e.RoleID), EnrolPeriod: e.EnrolPeriod}
+	switch e.Enrol {
+	case "cohort":
+		si.CohortID, si.GroupID = e.CustomInt1, e.CustomInt2
+		si.CohortIDNumber = d.Cohorts[e.CustomInt1].IDNumber
+	case "meta":
+		si.LinkedCourseID, si.GroupID = e.CustomInt1, e.CustomInt2
+		si.LinkedCourseShortname = d.Courses[e.CustomInt1].Shortname
+	case "self":
+		si.MaxEnrolled = e.CustomInt3
+	}
+	if si.GroupID < 0 {
+		si.GroupID = 0
+	}
+	if g, ok := d.Groups[si.GroupID]; ok && g.CourseID == e.CourseID {
+		si.GroupName = g.Name
+	}
+	return si
+}
+
 // stateUsers lists, by id, every user of a course's enrolments, roles and members.
 func (d *db) stateUsers(cs *courseState) []stateUser {
 	ids := make([]int64, 0, len(cs.Enrolments)+len(cs.Roles)+len(cs.Members))
@@ -416,7 +422,7 @@ func (d *db) stateUsers(cs *courseState) []stateUser {
 	for _, id := range ids {
 		u := d.Users[id]
 		su := stateUser{ID: u.ID, Username: u.Username, Firstname: u.Firstname, Lastname: u.Lastname, Email: u.Email,
-			IDNumber: u.IDNumber, LastCourseAccess: d.LastAccess[courseUser{cs.CourseID, id}]}
+			IDNumber: u.IDNumber, LastCourseAccess: d.lastAccess(cs.CourseID, id)}
 		if u.Suspended {
 			su.Suspended = 1
 		}

@@ -1,6 +1,7 @@
 package moodlesim
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 	"time"
@@ -368,4 +369,49 @@ func saveString(t testing.TB, s *Sim) string {
 		t.Fatal(err)
 	}
 	return b.String()
+}
+
+// The catalogue pages through the course id index: it must follow courses created,
+// those a failed call rolled back, and a saved and loaded site.
+func TestCatalogueFollowsCourses(t *testing.T) {
+	st := newSite(t)
+	catalogue := func(s *Sim) []string {
+		t.Helper()
+		var names []string
+		for p := 0; ; p++ {
+			var page struct {
+				Total   int         `json:"total"`
+				Courses []courseRef `json:"courses"`
+			}
+			client{t, s, "tok"}.ok(&page, "local_enrolctl_get_courses", "page", itoa(int64(p)), "perpage", "2")
+			for _, c := range page.Courses {
+				names = append(names, c.Shortname)
+			}
+			if len(page.Courses) < 2 {
+				if page.Total != len(names) {
+					t.Errorf("total %d, listed %v", page.Total, names)
+				}
+				return names
+			}
+		}
+	}
+	st.testing.ok(nil, "core_course_create_courses", "courses[0][fullname]", "D", "courses[0][shortname]", "D", "courses[0][categoryid]", id(st.catA))
+	// The second course's shortname is taken: the call fails whole, E is not kept.
+	st.testing.fail("core_course_create_courses", "courses[0][fullname]", "E", "courses[0][shortname]", "E",
+		"courses[0][categoryid]", id(st.catA), "courses[1][fullname]", "A again", "courses[1][shortname]", "A", "courses[1][categoryid]", id(st.catA))
+	if diff := cmp.Diff([]string{"A", "B", "C", "D"}, catalogue(st.s)); diff != "" {
+		t.Errorf("catalogue (-want +got):\n%s", diff)
+	}
+	var saved bytes.Buffer
+	if err := st.s.Save(&saved); err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := Load(&saved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded.AddToken("tok", ServiceEnrolctl, "admin")
+	if diff := cmp.Diff([]string{"A", "B", "C", "D"}, catalogue(loaded)); diff != "" {
+		t.Errorf("loaded catalogue (-want +got):\n%s", diff)
+	}
 }

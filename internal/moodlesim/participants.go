@@ -159,7 +159,7 @@ func getEnrolledUsers(c *ctx, a args) (any, *wsError) {
 		}
 		num("firstaccess", 0, &eu.FirstAccess)
 		num("lastaccess", 0, &eu.LastAccess)
-		num("lastcourseaccess", d.LastAccess[courseUser{courseID, uid}], &eu.LastCourseAccess)
+		num("lastcourseaccess", d.lastAccess(courseID, uid), &eu.LastCourseAccess)
 		if u.Description != nil { // user_get_user_details leaves a NULL description out
 			str("description", *u.Description, &eu.Description)
 			num("descriptionformat", 1, &eu.DescriptionFormat)

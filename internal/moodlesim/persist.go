@@ -124,7 +124,7 @@ func Load(r io.Reader) (*Sim, error) {
 	}
 	d.Grades = in.Grades
 	for _, la := range in.LastAccess {
-		d.LastAccess[courseUser{la.CourseID, la.UserID}] = la.TimeAccess
+		d.setLastAccess(la.CourseID, la.UserID, la.TimeAccess)
 	}
 	for _, l := range in.Leases {
 		d.Leases[l.Name] = l
@@ -156,9 +156,11 @@ func keys[T any](m map[int64]T) []int64 {
 
 // lastAccessRows returns user_lastaccess ordered by course, then user.
 func (d *db) lastAccessRows() []LastAccess {
-	out := make([]LastAccess, 0, len(d.LastAccess))
-	for k, t := range d.LastAccess {
-		out = append(out, LastAccess{k.courseID, k.userID, t})
+	var out []LastAccess
+	for courseID, users := range d.LastAccess {
+		for userID, t := range users {
+			out = append(out, LastAccess{courseID, userID, t})
+		}
 	}
 	slices.SortFunc(out, func(a, b LastAccess) int {
 		return cmp.Or(cmp.Compare(a.CourseID, b.CourseID), cmp.Compare(a.UserID, b.UserID))

@@ -453,6 +453,10 @@ func (c *ctx) assignable(roleID int64) bool {
 
 // phpJSON encodes like PHP's json_encode(): "/" escaped, non-ASCII as \uXXXX, nil as null.
 func phpJSON(v any) []byte {
+	if rows, ok := v.(courseRowsJSON); ok {
+		n := len(rows.head) + len(rows.body)
+		return rows.appendQuoted(make([]byte, 0, n+n/4))
+	}
 	if states, ok := v.(courseStatesString); ok {
 		n := 4
 		for _, b := range states {

@@ -11,6 +11,12 @@ import (
 // local_enrolctl_get_course_rows (plugin 2026113004, docs/contract.md): the course
 // states of get_course_state for up to 5,000 courses a call, as positional rows in
 // one JSON string, every user and role named once per answer rather than per row.
+//
+// The rows are written straight from the tables' indexes, as the plugin's queries
+// read them: no course state is built, each row costs one lookup of its table, and
+// each user's account is read once per answer, not once per course and row (at
+// 100,000 courses the tables hold millions of rows, and every lookup is a cache
+// miss). TestCourseRowsAsStates checks the answer against the course states.
 
 // maxCourseRows is how many courses one get_course_rows call takes.
 const maxCourseRows = 5000
@@ -34,121 +40,272 @@ func getCourseRows(c *ctx, a args) (any, *wsError) {
 	if len(ids) < 1 || len(ids) > maxCourseRows {
 		return nil, payloadErr("%d course ids, from 1 to %d per call", len(ids), maxCourseRows)
 	}
-	d := c.d()
 	if err := c.checkCourseStates(ids); err != nil {
 		return nil, err
 	}
-	states := make([]courseState, len(ids))
+	rows := c.d().courseRows(ids)
+	if c.xml { // the string's text is the JSON object
+		return string(rows.head) + string(rows.body), nil
+	}
+	return rows, nil
+}
+
+// courseRowsJSON is get_course_rows's JSON object in two parts, head (roles and
+// users) and body (courses), which phpJSON sends as one JSON string.
+type courseRowsJSON struct{ head, body []byte }
+
+// appendQuoted appends the answer as a JSON string: its JSON is ASCII (appendPHPString
+// escapes the rest), so quotes, backslashes and slashes are all there is to escape.
+func (r courseRowsJSON) appendQuoted(b []byte) []byte {
+	b = append(b, '"')
+	for _, part := range [][]byte{r.head, r.body} {
+		for len(part) > 0 {
+			i := 0
+			for i < len(part) && part[i] != '"' && part[i] != '\\' && part[i] != '/' {
+				i++
+			}
+			b = append(b, part[:i]...)
+			if i < len(part) {
+				b = append(b, '\\', part[i])
+				i++
+			}
+			part = part[i:]
+		}
+	}
+	return append(b, '"')
+}
+
+// rowsReader holds one course's rows while they are sorted and written; its slices
+// are reused from course to course.
+type rowsReader struct {
+	d         *db
+	instances []Instance
+	ues       []UserEnrolment
+	ras       []RoleAssignment
+	groups    []Group
+	members   []GroupMember
+	users     []int64
+	// all are the users of every course so far; missing those of them the site does
+	// not hold (only a hand-edited file can make one), whose rows show id 0 as
+	// get_course_state's do.
+	all     []int64
+	missing map[int64]bool
+}
+
+// courseRows writes the rows of the courses ids, in that order: {"roles", "users",
+// "courses"}, so that a client streaming the courses already knows every name.
+func (d *db) courseRows(ids []int64) courseRowsJSON {
+	r := &rowsReader{d: d}
+	// About 3 KB a course on the generated sites.
+	body := r.appendCourses(make([]byte, 0, len(ids)*3<<10), ids)
+	slices.Sort(r.all)
+	r.all = slices.Compact(r.all)
+	for _, id := range r.all {
+		if _, ok := d.Users[id]; !ok {
+			if r.missing == nil {
+				r.missing = map[int64]bool{}
+			}
+			r.missing[id] = true
+		}
+	}
+	if r.missing != nil { // written again, the missing users' rows with id 0
+		body = r.appendCourses(body[:0], ids)
+		slices.Sort(r.all)
+		r.all = slices.Compact(r.all)
+	}
+	head := append(make([]byte, 0, 64+len(r.all)<<7), `{"roles":[`...)
+	for i, role := range standardRoles {
+		if i > 0 {
+			head = append(head, ',')
+		}
+		head = appendInt(head, "[", role.ID)
+		head = appendStr(head, ",", role.Shortname)
+		head = append(head, ']')
+	}
+	head = append(head, `],"users":[`...)
+	n := 0
+	if r.missing != nil { // the missing users are one row of the zero User, id 0, first
+		head = append(head, `[0,"","","","","",0]`...)
+		n++
+	}
+	for _, id := range r.all {
+		if r.missing[id] {
+			continue
+		}
+		if n > 0 {
+			head = append(head, ',')
+		}
+		n++
+		u := d.Users[id]
+		head = appendInt(head, "[", u.ID)
+		head = appendStr(head, ",", u.Username)
+		head = appendStr(head, ",", u.Firstname)
+		head = appendStr(head, ",", u.Lastname)
+		head = appendStr(head, ",", u.Email)
+		head = appendStr(head, ",", u.IDNumber)
+		suspended := int64(0)
+		if u.Suspended {
+			suspended = 1
+		}
+		head = appendInt(head, ",", suspended)
+		head = append(head, ']')
+	}
+	head = append(head, `],"courses":[`...)
+	return courseRowsJSON{head: head, body: append(body, "]}"...)}
+}
+
+// appendCourses writes the courses' rows, comma-separated, and collects their users
+// into r.all.
+func (r *rowsReader) appendCourses(b []byte, ids []int64) []byte {
+	r.all = r.all[:0]
 	for i, id := range ids {
-		states[i] = d.courseState(id)
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = r.appendCourse(b, id)
 	}
-	return string(appendCourseRows(nil, states)), nil
+	return b
 }
 
-// appendCourseRows writes get_course_rows's JSON: {"roles", "users", "courses"}, in
-// that order, so that a client streaming the courses already knows every name.
-func appendCourseRows(b []byte, states []courseState) []byte {
-	b = append(b, `{"roles":[`...)
-	for i, r := range standardRoles {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendInt(b, "[", r.ID)
-		b = appendStr(b, ",", r.Shortname)
-		b = append(b, ']')
-	}
-	// Every user of the answer once, by id.
-	var users []stateUser
-	for _, cs := range states {
-		users = append(users, cs.Users...)
-	}
-	slices.SortFunc(users, func(a, b stateUser) int { return cmp.Compare(a.ID, b.ID) })
-	users = slices.CompactFunc(users, func(a, b stateUser) bool { return a.ID == b.ID })
-	b = append(b, `],"users":[`...)
-	for i, u := range users {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendInt(b, "[", u.ID)
-		b = appendStr(b, ",", u.Username)
-		b = appendStr(b, ",", u.Firstname)
-		b = appendStr(b, ",", u.Lastname)
-		b = appendStr(b, ",", u.Email)
-		b = appendStr(b, ",", u.IDNumber)
-		b = appendInt(b, ",", int64(u.Suspended))
-		b = append(b, ']')
-	}
-	b = append(b, `],"courses":[`...)
-	for i, cs := range states {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendInt(b, "[", cs.CourseID)
-		b = appendStr(b, ",", cs.Shortname)
-		b = appendRows(b, cs.Instances, func(b []byte, e stateInstance) []byte {
-			b = appendInt(b, "[", e.ID)
-			b = appendStr(b, ",", e.Enrol)
-			b = appendInt(b, ",", int64(e.Status))
-			b = appendStr(b, ",", e.Name)
-			b = appendInt(b, ",", int64(e.SortOrder))
-			b = appendInt(b, ",", e.RoleID)
-			b = appendInt(b, ",", e.CohortID)
-			b = appendStr(b, ",", e.CohortIDNumber)
-			b = appendInt(b, ",", e.LinkedCourseID)
-			b = appendStr(b, ",", e.LinkedCourseShortname)
-			b = appendInt(b, ",", e.GroupID)
-			b = appendStr(b, ",", e.GroupName)
-			b = appendInt(b, ",", e.MaxEnrolled)
-			b = appendInt(b, ",", e.EnrolPeriod)
-			return append(b, ']')
-		})
-		b = appendRows(b, cs.Enrolments, func(b []byte, e stateEnrolment) []byte {
-			b = appendInt(b, "[", e.ID)
-			b = appendInt(b, ",", e.InstanceID)
-			b = appendInt(b, ",", e.UserID)
-			b = appendInt(b, ",", int64(e.Status))
-			b = appendInt(b, ",", e.TimeStart)
-			b = appendInt(b, ",", e.TimeEnd)
-			return append(b, ']')
-		})
-		b = appendRows(b, cs.Roles, func(b []byte, r stateRole) []byte {
-			b = appendInt(b, "[", r.UserID)
-			b = appendInt(b, ",", r.RoleID)
-			b = appendStr(b, ",", r.Component)
-			b = appendInt(b, ",", r.ItemID)
-			return append(b, ']')
-		})
-		b = appendRows(b, cs.Groups, func(b []byte, g stateGroup) []byte {
-			b = appendInt(b, "[", g.ID)
-			b = appendStr(b, ",", g.Name)
-			b = appendStr(b, ",", g.IDNumber)
-			return append(b, ']')
-		})
-		b = appendRows(b, cs.Members, func(b []byte, m stateMember) []byte {
-			b = appendInt(b, "[", m.GroupID)
-			b = appendInt(b, ",", m.UserID)
-			b = appendStr(b, ",", m.Component)
-			b = appendInt(b, ",", m.ItemID)
-			return append(b, ']')
-		})
-		b = appendRows(b, cs.Users, func(b []byte, u stateUser) []byte {
-			b = appendInt(b, "[", u.ID)
-			b = appendInt(b, ",", u.LastCourseAccess)
-			return append(b, ']')
-		})
-		b = append(b, ']')
-	}
-	return append(b, "]}"...)
-}
+// appendCourse writes one course's row: id, shortname, then its instances by
+// sortorder, id; enrolments by instance, user; role assignments by user, role,
+// component, item; groups by name, id; members by group, user; users by id with their
+// last access to the course.
+func (r *rowsReader) appendCourse(b []byte, id int64) []byte {
+	d := r.d
+	ix := &d.ix
+	b = appendInt(b, "[", id)
+	b = appendStr(b, ",", d.Courses[id].Shortname)
 
-// appendRows writes ",[row,row,...]".
-func appendRows[T any](b []byte, rows []T, one func([]byte, T) []byte) []byte {
+	instIDs := ix.instByCourse[id] // by id
+	r.instances = r.instances[:0]
+	for _, iid := range instIDs {
+		r.instances = append(r.instances, d.Instances[iid])
+	}
+	slices.SortFunc(r.instances, func(x, y Instance) int {
+		return cmp.Or(cmp.Compare(x.SortOrder, y.SortOrder), cmpID(x.ID, y.ID))
+	})
 	b = append(b, ",["...)
-	for i, r := range rows {
+	for i, e := range r.instances {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = one(b, r)
+		si := d.stateInstance(e)
+		b = appendInt(b, "[", si.ID)
+		b = appendStr(b, ",", si.Enrol)
+		b = appendInt(b, ",", int64(si.Status))
+		b = appendStr(b, ",", si.Name)
+		b = appendInt(b, ",", int64(si.SortOrder))
+		b = appendInt(b, ",", si.RoleID)
+		b = appendInt(b, ",", si.CohortID)
+		b = appendStr(b, ",", si.CohortIDNumber)
+		b = appendInt(b, ",", si.LinkedCourseID)
+		b = appendStr(b, ",", si.LinkedCourseShortname)
+		b = appendInt(b, ",", si.GroupID)
+		b = appendStr(b, ",", si.GroupName)
+		b = appendInt(b, ",", si.MaxEnrolled)
+		b = appendInt(b, ",", si.EnrolPeriod)
+		b = append(b, ']')
 	}
-	return append(b, ']')
+
+	// Enrolments: instance by instance in id order, each sorted by user.
+	r.users = r.users[:0]
+	r.ues = r.ues[:0]
+	for _, iid := range instIDs {
+		from := len(r.ues)
+		for _, ueID := range ix.ueByInst[iid] {
+			r.ues = append(r.ues, d.UEs[ueID])
+		}
+		slices.SortFunc(r.ues[from:], func(x, y UserEnrolment) int { return cmpID(x.UserID, y.UserID) })
+	}
+	b = append(b, "],["...)
+	for i, ue := range r.ues {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendInt(b, "[", ue.ID)
+		b = appendInt(b, ",", ue.EnrolID)
+		b = appendInt(b, ",", ue.UserID)
+		b = appendInt(b, ",", int64(ue.Status))
+		b = appendInt(b, ",", ue.TimeStart)
+		b = appendInt(b, ",", ue.TimeEnd)
+		b = append(b, ']')
+		r.users = append(r.users, ue.UserID)
+	}
+
+	r.ras = r.ras[:0]
+	for _, raID := range ix.raByCourse[id] {
+		r.ras = append(r.ras, d.RAs[raID])
+	}
+	slices.SortFunc(r.ras, func(x, y RoleAssignment) int {
+		return cmp.Or(cmpID(x.UserID, y.UserID), cmpID(x.RoleID, y.RoleID), strings.Compare(x.Component, y.Component),
+			cmpID(x.ItemID, y.ItemID))
+	})
+	b = append(b, "],["...)
+	for i, ra := range r.ras {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendInt(b, "[", ra.UserID)
+		b = appendInt(b, ",", ra.RoleID)
+		b = appendStr(b, ",", ra.Component)
+		b = appendInt(b, ",", ra.ItemID)
+		b = append(b, ']')
+		r.users = append(r.users, ra.UserID)
+	}
+
+	// Groups by name; members group by group in id order, each sorted by user.
+	groupIDs := ix.groupsByCourse[id] // by id
+	r.groups = r.groups[:0]
+	r.members = r.members[:0]
+	for _, gid := range groupIDs {
+		r.groups = append(r.groups, d.Groups[gid])
+		from := len(r.members)
+		for _, mID := range ix.membersByGroup[gid] {
+			r.members = append(r.members, d.Members[mID])
+		}
+		slices.SortFunc(r.members[from:], func(x, y GroupMember) int { return cmpID(x.UserID, y.UserID) })
+	}
+	slices.SortFunc(r.groups, func(x, y Group) int { return cmp.Or(strings.Compare(x.Name, y.Name), cmpID(x.ID, y.ID)) })
+	b = append(b, "],["...)
+	for i, g := range r.groups {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendInt(b, "[", g.ID)
+		b = appendStr(b, ",", g.Name)
+		b = appendStr(b, ",", g.IDNumber)
+		b = append(b, ']')
+	}
+	b = append(b, "],["...)
+	for i, m := range r.members {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendInt(b, "[", m.GroupID)
+		b = appendInt(b, ",", m.UserID)
+		b = appendStr(b, ",", m.Component)
+		b = appendInt(b, ",", m.ItemID)
+		b = append(b, ']')
+		r.users = append(r.users, m.UserID)
+	}
+
+	slices.Sort(r.users)
+	r.users = slices.Compact(r.users)
+	lastAccess := d.LastAccess[id]
+	b = append(b, "],["...)
+	for i, uid := range r.users {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		shown := uid
+		if r.missing[uid] {
+			shown = 0
+		}
+		b = appendInt(b, "[", shown)
+		b = appendInt(b, ",", lastAccess[uid])
+		b = append(b, ']')
+	}
+	r.all = append(r.all, r.users...)
+	return append(b, "]]"...)
 }

@@ -21,8 +21,9 @@ type db struct {
 	Groups        map[int64]Group
 	Members       map[int64]GroupMember
 	Grades        []GradeDeletion
-	// LastAccess is user_lastaccess: (course, user) -> timeaccess.
-	LastAccess map[courseUser]int64
+	// LastAccess is user_lastaccess: course -> user -> timeaccess, by course as the
+	// plugin reads it (one lookup per course, not per user of a large table).
+	LastAccess map[int64]map[int64]int64
 	// Leases are local_enrolctl's apply leases by name.
 	Leases map[string]Lease
 
@@ -68,7 +69,7 @@ func newDB() *db {
 		RAs:           map[int64]RoleAssignment{},
 		Groups:        map[int64]Group{},
 		Members:       map[int64]GroupMember{},
-		LastAccess:    map[courseUser]int64{},
+		LastAccess:    map[int64]map[int64]int64{},
 		Leases:        map[string]Lease{},
 		ix:            newIndexes(),
 		stateCache:    map[int64][]byte{},
@@ -224,16 +225,21 @@ func (d *db) dirty(courseID int64) {
 }
 
 func (d *db) setLastAccess(courseID, userID, t int64) {
-	k := courseUser{courseID, userID}
-	old, had := d.LastAccess[k]
+	old, had := d.LastAccess[courseID][userID]
 	d.record(func() {
 		d.dirty(courseID)
 		if had {
-			d.LastAccess[k] = old
+			d.LastAccess[courseID][userID] = old
 		} else {
-			delete(d.LastAccess, k)
+			delete(d.LastAccess[courseID], userID)
 		}
 	})
 	d.dirty(courseID)
-	d.LastAccess[k] = t
+	if d.LastAccess[courseID] == nil {
+		d.LastAccess[courseID] = map[int64]int64{}
+	}
+	d.LastAccess[courseID][userID] = t
 }
+
+// lastAccess is the user's last access to the course, 0 for never.
+func (d *db) lastAccess(courseID, userID int64) int64 { return d.LastAccess[courseID][userID] }

@@ -38,6 +38,7 @@ type indexes struct {
 	userByName       map[string]int64 // non-deleted users
 	userByIDNumber   map[string]int64 // non-deleted users, the lowest id per idnumber
 	courseByShort    map[string]int64
+	courseIDs        []int64          // every course's id, sorted: the catalogue's order
 	cohortByIDNumber map[string]int64 // non-empty idnumbers
 	instByCourse     idSets
 	instByCustomInt1 idSets // cohort and meta instances by cohort / linked course
@@ -97,10 +98,19 @@ func (d *db) indexUser(u User, add bool) {
 
 func (d *db) indexCourse(c Course, add bool) {
 	d.dirty(0) // shortnames appear in the meta instances linking to the course
+	i, found := slices.BinarySearch(d.ix.courseIDs, c.ID)
 	if add {
 		d.ix.courseByShort[c.Shortname] = c.ID
-	} else if d.ix.courseByShort[c.Shortname] == c.ID {
+		if !found {
+			d.ix.courseIDs = slices.Insert(d.ix.courseIDs, i, c.ID)
+		}
+		return
+	}
+	if d.ix.courseByShort[c.Shortname] == c.ID {
 		delete(d.ix.courseByShort, c.Shortname)
+	}
+	if found {
+		d.ix.courseIDs = slices.Delete(d.ix.courseIDs, i, i+1)
 	}
 }
 
