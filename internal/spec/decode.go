@@ -415,8 +415,13 @@ func (d *decoder) user(n *tree.Node) (userDecl, bool) {
 	u.from = readDate(o.String("from"), "from", false, d.loc, d.ds)
 	checkOrder(u.from, u.until, d.ds)
 	u.suspended = o.Bool("suspended")
-	// A user is in a few groups: a scan finds a repeat without a map per user.
-	for _, g := range o.Strings("groups") {
+	// A user is in a few groups: a scan finds a repeat without a map per user. The
+	// list read is filtered in place.
+	groups := o.Strings("groups")
+	if len(groups) > 0 {
+		u.groups = groups[:0]
+	}
+	for _, g := range groups {
 		if slices.ContainsFunc(u.groups, func(h tree.Str) bool { return h.V == g.V }) {
 			o.Errorf(g.Pos, "group %q is listed twice for this user", g.V)
 			continue

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/enrolctl/enrolctl/internal/diag"
+	"github.com/enrolctl/enrolctl/internal/tree"
 )
 
 // The loader reports at most this many diagnostics per file, and in all: past them, one
@@ -19,12 +20,12 @@ const (
 
 // parseFile parses and checks one file within the limits: at most MaxFileSize (content
 // given to LoadBytes was not read by readSpecFile), its diagnostics capped.
-func parseFile(file string, src []byte, opts Options) fileResult {
+func parseFile(file string, src []byte, opts Options, yr *tree.YAMLReader) fileResult {
 	if len(src) > MaxFileSize {
 		return fileResult{file: file, diags: diag.Diagnostics{diag.Errorf(diag.Pos{File: file},
 			"cannot read: file is %s; a spec file may be at most %s (split it into several files)", mib(int64(len(src))), mib(MaxFileSize))}}
 	}
-	r := parseFileAll(file, src, opts)
+	r := parseFileAll(file, src, opts, yr)
 	r.diags = capDiagnostics(r.diags, MaxFileDiagnostics, "in this file")
 	return r
 }

@@ -188,6 +188,7 @@ func (l *diskLoader) readShared(dirfd int, p string) bool {
 // work reads and parses the files of the folders handed out.
 func (l *diskLoader) work() {
 	var mine []diskFile
+	var yr tree.YAMLReader
 	for d := range l.jobs {
 		for _, name := range d.names {
 			if l.bail.Load() {
@@ -199,7 +200,7 @@ func (l *diskLoader) work() {
 				break
 			}
 			p := path.Join(d.rel, name)
-			mine = append(mine, diskFile{p: p, src: src, r: parseFile(l.display(p), src, l.opts)})
+			mine = append(mine, diskFile{p: p, src: src, r: parseFile(l.display(p), src, l.opts, &yr)})
 		}
 		d.release()
 	}

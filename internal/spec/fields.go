@@ -137,10 +137,19 @@ func methodFieldDef(name string, t state.MethodType) fieldDef {
 func (d *decoder) readObject(n *tree.Node, def, what string) *tree.Obj {
 	o := tree.ReadObject(n, what, d.ds)
 	if o != nil {
-		o.Known(specObjects[def].names()...)
+		o.KnownList(specObjectNames[def])
 	}
 	return o
 }
+
+// specObjectNames are the field names of each of specObjects, made once.
+var specObjectNames = func() map[string][]string {
+	m := make(map[string][]string, len(specObjects))
+	for def, o := range specObjects {
+		m[def] = slices.Clip(o.names())
+	}
+	return m
+}()
 
 // allMethodFieldNames are the fields any method type takes, besides type.
 func allMethodFieldNames() []string {

@@ -193,8 +193,9 @@ func loadFS(fsys fs.FS, root string, opts Options, display func(string) string) 
 	work := make(chan int)
 	for range max(1, min(runtime.GOMAXPROCS(0), len(files))) {
 		wg.Go(func() {
+			var yr tree.YAMLReader
 			for i := range work {
-				results[i] = parseFile(results[i].file, results[i].src, opts)
+				results[i] = parseFile(results[i].file, results[i].src, opts, &yr)
 			}
 		})
 	}
@@ -245,13 +246,14 @@ func unwrapPath(err error) error {
 // LoadBytes reads one file's content, as if it were the only file (tests, stdin).
 func LoadBytes(file string, src []byte, opts Options) *Set {
 	set := &Set{}
-	set.merge(parseFile(file, src, opts))
+	set.merge(parseFile(file, src, opts, new(tree.YAMLReader)))
 	set.finish()
 	return set
 }
 
-// parseFileAll parses and checks one file, reporting every diagnostic.
-func parseFileAll(file string, src []byte, opts Options) fileResult {
+// parseFileAll parses and checks one file, reporting every diagnostic. yr is the
+// calling goroutine's: nothing decoded keeps a node.
+func parseFileAll(file string, src []byte, opts Options, yr *tree.YAMLReader) fileResult {
 	s := &fileResult{file: file}
 	loc := opts.Location
 	if loc == nil {
@@ -277,7 +279,7 @@ func parseFileAll(file string, src []byte, opts Options) fileResult {
 		}
 	} else {
 		var ds diag.Diagnostics
-		docs, ds = tree.ParseYAML(file, src)
+		docs, ds = yr.Parse(file, src)
 		s.diags = append(s.diags, ds...)
 		if len(docs) == 0 && len(ds) == 0 && !commentedOut(src, "#") {
 			s.diags = append(s.diags, diag.Diagnostic{File: file, Severity: diag.Warning, Message: "empty file: no course or policy in it"})

@@ -12,10 +12,13 @@ import (
 // Obj reads the fields of one object node strictly: every field read or declared
 // Known is allowed, and Done reports the others as unknown with a did-you-mean.
 type Obj struct {
-	N     *Node
-	What  string // what the object is, for messages: "course", "manual", "cohort method"
-	ds    *diag.Diagnostics
-	known []string
+	N    *Node
+	What string // what the object is, for messages: "course", "manual", "cohort method"
+	ds   *diag.Diagnostics
+	// declared are keys valid in every object of this kind (KnownList), shared and
+	// never written; known are the others read or declared Known.
+	declared []string
+	known    []string
 	// buf holds the first keys of known: one allocation per object read, not three.
 	buf [8]string
 }
@@ -49,10 +52,28 @@ func (o *Obj) Diags() *diag.Diagnostics { return o.ds }
 // Known declares keys as valid without reading them.
 func (o *Obj) Known(keys ...string) { o.known = append(o.known, keys...) }
 
+// KnownList declares keys as valid, as Known does, without copying them: keys, the
+// fields of a kind of object, must never change. Reading an object's fields then
+// allocates nothing (a tenth of the allocations of loading specs did).
+func (o *Obj) KnownList(keys []string) {
+	if o.declared != nil {
+		o.Known(keys...)
+		return
+	}
+	o.declared = keys
+}
+
 // Get returns the field named key (nil when absent) and marks key as valid.
 func (o *Obj) Get(key string) *Field {
-	o.known = append(o.known, key)
+	if !slices.Contains(o.declared, key) {
+		o.known = append(o.known, key)
+	}
 	return o.N.Field(key)
+}
+
+// isKnown reports whether key was read or declared.
+func (o *Obj) isKnown(key string) bool {
+	return slices.Contains(o.declared, key) || slices.Contains(o.known, key)
 }
 
 // Name is how the author spells field key: the HCL block type for fields filled by
@@ -70,12 +91,12 @@ func (o *Obj) Name(key string) string {
 func (o *Obj) Done() {
 	var candidates []string // built at the first unknown field: most objects have none
 	for _, f := range o.N.Fields {
-		if slices.Contains(o.known, f.Key) {
+		if o.isKnown(f.Key) {
 			continue
 		}
 		if candidates == nil {
-			candidates = make([]string, 0, len(o.known))
-			for _, k := range o.known {
+			candidates = make([]string, 0, len(o.declared)+len(o.known))
+			for _, k := range slices.Concat(o.declared, o.known) {
 				candidates = append(candidates, o.Name(k))
 			}
 		}
@@ -204,11 +225,17 @@ func (o *Obj) Strings(key string) []Str {
 	name := o.Name(key)
 	switch f.Value.Kind {
 	case List:
-		var out []Str
+		if len(f.Value.Items) == 0 {
+			return nil
+		}
+		out := make([]Str, 0, len(f.Value.Items))
 		for _, it := range f.Value.Items {
 			if s := AsString(it, name+" item", o.ds); s.Set {
 				out = append(out, s)
 			}
+		}
+		if len(out) == 0 {
+			return nil
 		}
 		return out
 	case Scalar:

@@ -147,3 +147,31 @@ func TestReaderMessages(t *testing.T) {
 		t.Errorf("(-want +got):\n%s", d)
 	}
 }
+
+// Keys declared with KnownList are valid and suggested like keys read, and the shared
+// list is never written to (every object of a kind shares it).
+func TestKnownList(t *testing.T) {
+	docs, ds := ParseYAML("f.yaml", []byte("name: a\nrole: b\nroel: c\nextra: d\n"))
+	if len(ds) != 0 {
+		t.Fatal(ds)
+	}
+	shared := []string{"name", "role"}
+	var got diag.Diagnostics
+	o := ReadObject(docs[0], "user", &got)
+	o.KnownList(shared[:2:2])
+	o.KnownList([]string{"until"}) // a second list is copied in
+	o.Get("name")
+	o.Get("extra")
+	o.Done()
+	want := []string{`f.yaml:3:1: unknown field "roel" in user (did you mean "role"?)`}
+	var msgs []string
+	for _, d := range got {
+		msgs = append(msgs, d.Error())
+	}
+	if d := cmp.Diff(want, msgs); d != "" {
+		t.Errorf("diagnostics (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff([]string{"name", "role"}, shared); d != "" {
+		t.Errorf("the shared list changed:\n%s", d)
+	}
+}

@@ -17,13 +17,7 @@ import (
 // ParseYAML parses every document of a YAML file. Empty documents are skipped.
 // Duplicate keys are errors (the first one wins in the tree).
 func ParseYAML(file string, src []byte) ([]*Node, diag.Diagnostics) {
-	if ds := checkUTF8(file, src); ds != nil {
-		return nil, ds
-	}
-	if n, ok := parsePlainYAML(file, src); ok {
-		return []*Node{n}, nil
-	}
-	return parseYAMLv3(file, src)
+	return new(YAMLReader).Parse(file, src)
 }
 
 // parseYAMLv3 is ParseYAML through yaml.v3, for any YAML.

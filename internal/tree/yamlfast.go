@@ -16,16 +16,53 @@ import (
 // mappings, block or multi-line scalars, escapes, several documents, duplicate keys,
 // errors of any kind), which yaml.v3 then reads with its own messages.
 func parsePlainYAML(file string, src []byte) (*Node, bool) {
+	return new(YAMLReader).parsePlain(file, src)
+}
+
+// A YAMLReader parses YAML files one after another as ParseYAML does, reusing the
+// memory of the plain YAML reader from one file to the next: the nodes Parse returns
+// are valid only until its next call. Loading 10,000 specs otherwise made 90 MB of
+// nodes and fields that lived only until their file was decoded, and the garbage
+// collector's work with them. One per goroutine.
+type YAMLReader struct {
+	lines  []plainLine
+	nodes  chunks[Node]
+	fields chunks[Field]
+	// The items of lists and fields of mappings being read are stacked here, and
+	// copied, once complete, into runs of an array: no slice grows per value.
+	itemStack  []*Node
+	fieldStack []*Field
+	items      runs[*Node]
+	fieldRuns  runs[*Field]
+}
+
+// Parse is ParseYAML, with the nodes valid until the next Parse.
+func (r *YAMLReader) Parse(file string, src []byte) ([]*Node, diag.Diagnostics) {
+	if ds := checkUTF8(file, src); ds != nil {
+		return nil, ds
+	}
+	if n, ok := r.parsePlain(file, src); ok {
+		return []*Node{n}, nil
+	}
+	return parseYAMLv3(file, src)
+}
+
+func (r *YAMLReader) parsePlain(file string, src []byte) (*Node, bool) {
 	for _, c := range src {
 		if c >= 0x7f || c == '\t' || c == '\r' || (c < 0x20 && c != '\n') {
 			return nil, false
 		}
 	}
 	// Keys and scalars are substrings of one copy of the file, and nodes and fields
-	// come from a few arrays: a 10,000-file plan otherwise made a string and a node
-	// per value, a tenth of its allocations.
-	p := &plainParser{file: file, s: string(src)}
-	p.lines = make([]plainLine, 0, bytes.Count(src, []byte("\n"))+1)
+	// come from a few arrays kept from file to file: a 10,000-file plan otherwise
+	// made a string and a node per value, a tenth of its allocations.
+	r.nodes.reset()
+	r.fields.reset()
+	r.items.reset()
+	r.fieldRuns.reset()
+	r.itemStack, r.fieldStack = r.itemStack[:0], r.fieldStack[:0]
+	p := &plainParser{file: file, s: string(src), lines: r.lines[:0], r: r}
+	defer func() { r.lines = p.lines }()
 	for n, off := 0, 0; off <= len(src); n++ {
 		end := bytes.IndexByte(src[off:], '\n')
 		if end < 0 {
@@ -53,6 +90,57 @@ func parsePlainYAML(file string, src []byte) (*Node, bool) {
 	return root, true
 }
 
+// chunks hands out elements of arrays it keeps; reset makes them all free again.
+type chunks[T any] struct {
+	all [][]T
+	at  int // all[at] is the array being filled
+}
+
+// next returns a free element (holding whatever it last held), adding an array of
+// size elements when all are taken.
+func (c *chunks[T]) next(size int) *T {
+	for c.at < len(c.all) && len(c.all[c.at]) == cap(c.all[c.at]) {
+		c.at++
+	}
+	if c.at == len(c.all) {
+		c.all = append(c.all, make([]T, 0, size))
+	}
+	a := &c.all[c.at]
+	*a = (*a)[:len(*a)+1]
+	return &(*a)[len(*a)-1]
+}
+
+func (c *chunks[T]) reset() {
+	for i := range c.all[:min(c.at+1, len(c.all))] {
+		c.all[i] = c.all[i][:0]
+	}
+	c.at = 0
+}
+
+// runs copies slices into arrays it keeps; reset makes them all free again.
+type runs[T any] struct{ c chunks[T] }
+
+// copy returns a copy of s (nil when empty) whose capacity is its length, so that an
+// append to it never writes over the next run.
+func (r *runs[T]) copy(s []T) []T {
+	if len(s) == 0 {
+		return nil
+	}
+	c := &r.c
+	for c.at < len(c.all) && cap(c.all[c.at])-len(c.all[c.at]) < len(s) {
+		c.at++
+	}
+	if c.at == len(c.all) {
+		c.all = append(c.all, make([]T, 0, max(len(s), 1024)))
+	}
+	a := &c.all[c.at]
+	start := len(*a)
+	*a = append(*a, s...)
+	return (*a)[start:len(*a):len(*a)]
+}
+
+func (r *runs[T]) reset() { r.c.reset() }
+
 type plainLine struct {
 	no, indent int
 	off        int    // where the line starts in the file
@@ -66,40 +154,24 @@ type plainParser struct {
 	at    int // the next line to read
 	ok    bool
 	nodes int
-
-	nodeSlab  []Node
-	fieldSlab []Field
+	r     *YAMLReader // whose arrays nodes and fields come from
 }
 
 // str returns text[a:b] of line l as a string sharing the file's copy.
 func (p *plainParser) str(l plainLine, a, b int) string { return p.s[l.off+a : l.off+b] }
 
-// node and field return a new node or field from the current array, starting another
-// when it is full.
+// node and field return a new node or field from the reader's arrays. Up to two nodes
+// a line ("- username: x" is a mapping and a scalar), at most a field a line.
 func (p *plainParser) node(n Node) *Node {
-	if len(p.nodeSlab) == cap(p.nodeSlab) {
-		// Up to two nodes a line ("- username: x" is a mapping and a scalar): room
-		// for one and a half at first, then for a quarter more at a time.
-		n := len(p.lines) + len(p.lines)/2 + 8
-		if p.nodeSlab != nil {
-			n = len(p.lines)/4 + 8
-		}
-		p.nodeSlab = make([]Node, 0, min(n, 1024))
-	}
-	p.nodeSlab = append(p.nodeSlab, n)
-	return &p.nodeSlab[len(p.nodeSlab)-1]
+	e := p.r.nodes.next(min(2*len(p.lines)+8, 2048))
+	*e = n
+	return e
 }
 
 func (p *plainParser) field(f Field) *Field {
-	if len(p.fieldSlab) == cap(p.fieldSlab) {
-		n := len(p.lines) + 8 // at most a field a line
-		if p.fieldSlab != nil {
-			n = len(p.lines)/4 + 8
-		}
-		p.fieldSlab = make([]Field, 0, min(n, 1024))
-	}
-	p.fieldSlab = append(p.fieldSlab, f)
-	return &p.fieldSlab[len(p.fieldSlab)-1]
+	e := p.r.fields.next(min(len(p.lines)+8, 1024))
+	*e = f
+	return e
 }
 
 func (p *plainParser) pos(line, col int) diag.Pos {
@@ -129,6 +201,7 @@ func isItem(content []byte) bool {
 func (p *plainParser) sequence(indent int) *Node {
 	l := p.lines[p.at]
 	n := p.node(Node{Kind: List, Pos: p.pos(l.no, indent+1)})
+	start := len(p.r.itemStack)
 	for p.ok && p.at < len(p.lines) && p.lines[p.at].indent == indent && isItem(p.lines[p.at].text[indent:]) {
 		l := p.lines[p.at]
 		col := indent + 2
@@ -141,7 +214,7 @@ func (p *plainParser) sequence(indent int) *Node {
 		if key, _ := keyAt(l.text, col); key != nil {
 			// "- key: value": a mapping whose keys line up at col.
 			p.lines[p.at].indent = col
-			n.Items = append(n.Items, p.mapping(col))
+			p.r.itemStack = append(p.r.itemStack, p.mapping(col))
 			continue
 		}
 		p.at++
@@ -149,12 +222,26 @@ func (p *plainParser) sequence(indent int) *Node {
 		if v == nil {
 			return p.fail()
 		}
-		n.Items = append(n.Items, v)
+		p.r.itemStack = append(p.r.itemStack, v)
 	}
 	if p.at < len(p.lines) && p.lines[p.at].indent > indent {
 		return p.fail()
 	}
+	n.Items = p.popItems(start)
 	return n
+}
+
+// popItems and popFields take the values stacked since start.
+func (p *plainParser) popItems(start int) []*Node {
+	s := p.r.items.copy(p.r.itemStack[start:])
+	p.r.itemStack = p.r.itemStack[:start]
+	return s
+}
+
+func (p *plainParser) popFields(start int) []*Field {
+	s := p.r.fieldRuns.copy(p.r.fieldStack[start:])
+	p.r.fieldStack = p.r.fieldStack[:start]
+	return s
 }
 
 // keyAt returns the plain key at col of line and where its value starts, or nil.
@@ -177,13 +264,14 @@ func isKeyByte(c byte) bool {
 func (p *plainParser) mapping(indent int) *Node {
 	l := p.lines[p.at]
 	n := p.node(Node{Kind: Object, Pos: p.pos(l.no, indent+1)})
+	start := len(p.r.fieldStack)
 	for p.ok && p.at < len(p.lines) && p.lines[p.at].indent == indent {
 		l := p.lines[p.at]
 		key, rest := keyAt(l.text, indent)
 		if key == nil || (key[0] == '-' && len(key) > 1 && key[1] == ' ') {
 			return p.fail()
 		}
-		for _, f := range n.Fields {
+		for _, f := range p.r.fieldStack[start:] {
 			if f.Key == string(key) {
 				return p.fail() // a duplicate key: yaml.v3's path reports it
 			}
@@ -205,11 +293,12 @@ func (p *plainParser) mapping(indent int) *Node {
 		if f.Value == nil {
 			return p.fail() // an empty value, or one this reader leaves to yaml.v3
 		}
-		n.Fields = append(n.Fields, f)
+		p.r.fieldStack = append(p.r.fieldStack, f)
 	}
 	if p.at < len(p.lines) && p.lines[p.at].indent > indent {
 		return p.fail()
 	}
+	n.Fields = p.popFields(start)
 	return n
 }
 
@@ -223,12 +312,13 @@ func (p *plainParser) inline(l plainLine, col int) *Node {
 	text := l.text
 	if text[col] == '[' {
 		n := p.node(Node{Kind: List, Pos: p.pos(l.no, col+1)})
+		start := len(p.r.itemStack)
 		i := col + 1
 		for {
 			for i < len(text) && text[i] == ' ' {
 				i++
 			}
-			if i < len(text) && text[i] == ']' && len(n.Items) == 0 {
+			if i < len(text) && text[i] == ']' && len(p.r.itemStack) == start {
 				i++
 				break
 			}
@@ -237,7 +327,7 @@ func (p *plainParser) inline(l plainLine, col int) *Node {
 			if item == nil {
 				return nil
 			}
-			n.Items = append(n.Items, item)
+			p.r.itemStack = append(p.r.itemStack, item)
 			for i < len(text) && text[i] == ' ' {
 				i++
 			}
@@ -254,6 +344,7 @@ func (p *plainParser) inline(l plainLine, col int) *Node {
 		if !restIsEmpty(text[i:]) {
 			return nil
 		}
+		n.Items = p.popItems(start)
 		return n
 	}
 	if text[col] == '"' || text[col] == '\'' {

@@ -1,6 +1,7 @@
 package tree
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -68,6 +69,7 @@ func TestFastYAMLMatchesYAMLv3(t *testing.T) {
 		}
 	}
 	taken := 0
+	var yr YAMLReader // one for every file, as a loader's worker has
 	root := filepath.Join("..", "..")
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -83,7 +85,7 @@ func TestFastYAMLMatchesYAMLv3(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if got, ok := parsePlainYAML(path, src); ok {
+		if got, ok := yr.parsePlain(path, src); ok {
 			taken++
 			compareWithYAMLv3(t, path, src, got)
 		}
@@ -95,6 +97,52 @@ func TestFastYAMLMatchesYAMLv3(t *testing.T) {
 	if taken < 5 {
 		t.Errorf("the fast path read %d files of the repository: the comparison covers little", taken)
 	}
+}
+
+// A YAMLReader reused from file to file reads each as a fresh one does: small files
+// after large ones (arrays partly reused), large after small (arrays added), and files
+// left to yaml.v3 in between.
+func TestYAMLReaderReuse(t *testing.T) {
+	var large strings.Builder
+	large.WriteString("course: BIG\nmanual:\n  users:\n")
+	for i := range 300 {
+		fmt.Fprintf(&large, "    - username: u%d\n      groups: [TD%d, TP%d]\n", i, i%3, i%7)
+	}
+	var srcs []string
+	for _, tc := range fastCases {
+		srcs = append(srcs, tc.src, large.String())
+	}
+	var yr YAMLReader
+	for i, src := range srcs {
+		got, ds := yr.Parse("f.yaml", []byte(src))
+		want, wantDs := ParseYAML("f.yaml", []byte(src))
+		if d := cmp.Diff(dumpNodes(want), dumpNodes(got)); d != "" || fmt.Sprint(ds) != fmt.Sprint(wantDs) {
+			t.Fatalf("file %d read after others differs from a fresh read (-fresh +reused):\n%s%v", i, d, ds)
+		}
+	}
+	if len(yr.nodes.all) < 2 {
+		t.Errorf("the large file fit in %d array(s) of nodes: the test does not reuse several", len(yr.nodes.all))
+	}
+}
+
+// dumpNodes writes trees out, a line a node (cmp.Diff of large trees is slow).
+func dumpNodes(ns []*Node) string {
+	var b strings.Builder
+	var dump func(n *Node, indent string)
+	dump = func(n *Node, indent string) {
+		fmt.Fprintf(&b, "%s%v %v %q %q %v %v\n", indent, n.Kind, n.Pos, n.Tag, n.Text, n.Syntax, n.Bad)
+		for _, it := range n.Items {
+			dump(it, indent+"  ")
+		}
+		for _, f := range n.Fields {
+			fmt.Fprintf(&b, "%s%q %v %v:\n", indent, f.Key, f.KeyPos, f.Block)
+			dump(f.Value, indent+"  ")
+		}
+	}
+	for _, n := range ns {
+		dump(n, "")
+	}
+	return b.String()
 }
 
 func compareWithYAMLv3(t *testing.T, file string, src []byte, fast *Node) {
