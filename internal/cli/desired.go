@@ -43,19 +43,35 @@ type desiredSpecs struct {
 // diagnostic found. Errors do not stop it: the caller still checks what it can against
 // the site, so that all errors are reported in one run.
 func (a *App) loadDesired(conn *siteConn, site *moodle.Site) (desiredSpecs, error) {
+	set, err := a.readSpecs(conn, site)
+	if err != nil {
+		return desiredSpecs{}, err
+	}
+	return a.resolveSpecs(set, site), nil
+}
+
+// readSpecs reads the spec folder against what the site's status says (its time zone
+// and roles): the first half of loadDesired, which needs nothing of the catalogue, so
+// that a plan reads the specs while the catalogue is being read.
+func (a *App) readSpecs(conn *siteConn, site *moodle.Site) (*spec.Set, error) {
 	if loc, err := conn.location(site); err == nil {
 		conn.loc = loc
 	}
 	if st, err := os.Stat(a.path(conn.specsDir)); err != nil || !st.IsDir() {
-		return desiredSpecs{}, fmt.Errorf("spec folder %s not found (site %q): create it or set the site's specs in the configuration", conn.specsDir, conn.name)
+		return nil, fmt.Errorf("spec folder %s not found (site %q): create it or set the site's specs in the configuration", conn.specsDir, conn.name)
 	}
-	set := a.loadSpecs(conn, siteRoleNames(site))
+	return a.loadSpecs(conn, siteRoleNames(site)), nil
+}
+
+// resolveSpecs merges the specs read with the policies over the site's catalogue: the
+// second half of loadDesired.
+func (a *App) resolveSpecs(set *spec.Set, site *moodle.Site) desiredSpecs {
 	catalogue := make([]spec.CourseRef, len(site.Catalogue))
 	for i, c := range site.Catalogue {
 		catalogue[i] = spec.CourseRef{Shortname: c.Shortname, Category: c.CategoryPath}
 	}
 	courses, ds := spec.Resolve(set, catalogue)
-	return desiredSpecs{Snapshot: state.Snapshot{Courses: courses}, diags: ds, digest: a.specsDigest(set)}, nil
+	return desiredSpecs{Snapshot: state.Snapshot{Courses: courses}, diags: ds, digest: a.specsDigest(set)}
 }
 
 // methodsUsed lists the method types the site's specs declare (offline).

@@ -22,6 +22,7 @@ import (
 	"github.com/enrolctl/enrolctl/internal/render"
 	"github.com/enrolctl/enrolctl/internal/review"
 	"github.com/enrolctl/enrolctl/internal/safefile"
+	"github.com/enrolctl/enrolctl/internal/spec"
 	"github.com/enrolctl/enrolctl/internal/state"
 )
 
@@ -102,22 +103,28 @@ func observeInto(ctx context.Context, client *moodle.Client, site *moodle.Site, 
 }
 
 // readSiteAndSpecs connects to the site, reads its status and catalogue, and the specs
-// against them. On a terminal, a read that takes more than a second shows its
-// progress until stopProgress is called.
+// against them: the specs as soon as the status is in, while the catalogue is read.
+// On a terminal, a read that takes more than a second shows its progress until
+// stopProgress is called.
 func (a *App) readSiteAndSpecs(ctx context.Context) (conn *siteConn, site *moodle.Site, specs desiredSpecs, stopProgress func(), err error) {
 	if conn, err = a.connect(); err != nil {
 		return nil, nil, desiredSpecs{}, nil, err
 	}
 	stopProgress = a.startProgress("reading " + conn.describe())
-	if site, err = conn.client.ReadSite(ctx); err != nil {
+	var set *spec.Set
+	var specsErr error
+	site, err = conn.client.ReadSiteWith(ctx, func(st moodle.SiteStatus) {
+		set, specsErr = a.readSpecs(conn, &moodle.Site{Status: st})
+	})
+	if err != nil {
 		stopProgress()
 		return nil, nil, desiredSpecs{}, nil, siteReadError(conn, err)
 	}
-	if specs, err = a.loadDesired(conn, site); err != nil {
+	if specsErr != nil {
 		stopProgress()
-		return nil, nil, desiredSpecs{}, nil, err
+		return nil, nil, desiredSpecs{}, nil, specsErr
 	}
-	return conn, site, specs, stopProgress, nil
+	return conn, site, a.resolveSpecs(set, site), stopProgress, nil
 }
 
 // diffOptions are the site's and the flags' options of a plan of specs.

@@ -17,7 +17,8 @@
 // courses name are never looked up again, the others in parallel batches (UserIDs:
 // local_enrolctl_get_user_ids, 5,000 a call, from plugin 2026113002;
 // core_user_get_users_by_field, 500 a call, before); cohorts only
-// when asked (NeedCohorts). ReadSite reads the status and the catalogue's pages at once.
+// when asked (NeedCohorts). ReadSite reads the status and the catalogue's pages at once;
+// ReadSiteWith hands the status over as soon as it is in, while the catalogue is read.
 //
 // # Writes
 //

@@ -27,10 +27,22 @@ func (s *Site) CourseByName(shortname string) (CourseRef, bool) {
 
 // ReadSite reads the site status and the course catalogue, at the same time.
 func (c *Client) ReadSite(ctx context.Context) (*Site, error) {
+	return c.ReadSiteWith(ctx, nil)
+}
+
+// ReadSiteWith is ReadSite calling onStatus (unless nil) with the status as soon as it
+// is read, while the catalogue, the longer read, is still under way: what needs only
+// the status starts then. It returns once onStatus has returned too.
+func (c *Client) ReadSiteWith(ctx context.Context, onStatus func(SiteStatus)) (*Site, error) {
 	var st SiteStatus
 	var cat []CourseRef
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) { st, err = c.SiteStatus(gctx); return err })
+	g.Go(func() (err error) {
+		if st, err = c.SiteStatus(gctx); err == nil && onStatus != nil {
+			onStatus(st)
+		}
+		return err
+	})
 	g.Go(func() (err error) { cat, err = c.Catalogue(gctx); return err })
 	if err := g.Wait(); err != nil {
 		return nil, err

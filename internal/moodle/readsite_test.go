@@ -1,0 +1,53 @@
+package moodle_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/enrolctl/enrolctl/internal/moodle"
+	"github.com/enrolctl/enrolctl/internal/moodlesim"
+)
+
+// ReadSiteWith hands the status over while the catalogue is still being read: here
+// the catalogue is answered only once onStatus has run, so a ReadSiteWith that waited
+// for the catalogue first would never return.
+func TestReadSiteWithStatusBeforeCatalogue(t *testing.T) {
+	sim := moodlesim.GenerateSite(moodlesim.SiteSize{Courses: 20})
+	statusSeen := make(chan struct{})
+	h := sim.Handler()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if strings.Contains(r.URL.RawQuery+"&"+string(body), "wsfunction=local_enrolctl_get_courses") {
+			select {
+			case <-statusSeen:
+			case <-time.After(10 * time.Second):
+				http.Error(w, "the status was not handed over first", http.StatusInternalServerError)
+				return
+			}
+		}
+		h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	c, err := moodle.New(moodle.Config{URL: srv.URL, Token: "bench"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got moodle.SiteStatus
+	site, err := c.ReadSiteWith(context.Background(), func(st moodle.SiteStatus) {
+		got = st
+		close(statusSeen)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.PluginVersion == 0 || got.PluginVersion != site.Status.PluginVersion || len(got.Roles) == 0 || len(site.Catalogue) != 20 {
+		t.Fatalf("onStatus got %+v; site status %+v, %d courses", got, site.Status, len(site.Catalogue))
+	}
+}
