@@ -183,57 +183,64 @@ func knownUsers(cs *CourseState, users map[string]int64) {
 }
 
 // ToCourse normalises one course as the plugin returns it into the state model.
+// A site-wide plan converts every course: the indexes it works with are reused from
+// one course to the next (toCourseScratch), and the enrolments are built in the order
+// Normalize wants, sorting small keys rather than the enrolments.
 func ToCourse(cs CourseState) state.Course {
+	sc := toCourseScratches.Get().(*toCourseScratch)
+	defer toCourseScratches.Put(sc)
 	course := state.Course{Shortname: cs.Shortname, ID: cs.CourseID, Methods: make([]state.Method, 0, len(cs.Instances))}
-	type method struct {
-		m   state.Method
-		key string
-	}
-	byID := make(map[int64]method, len(cs.Instances))
+	methods := sc.methods[:0]
 	for _, in := range cs.Instances {
 		m := MethodOf(in)
-		byID[in.ID] = method{m, m.Key()}
+		k, known := state.KindOf(m.Type)
+		methods = append(methods, instanceMethod{id: in.ID, key: m.Key(), plain: known && !k.Synced})
 		course.Methods = append(course.Methods, m)
 	}
+	// By id, for a binary search; of two instances with one id, the last one counts.
+	slices.SortStableFunc(methods, func(a, b instanceMethod) int { return cmp.Compare(a.id, b.id) })
+	sc.methods = methods
 	// Plain roles (component '', item -1 here) belong to manual and self enrolments;
 	// plugin roles to their instance. Sorted by (item, user), each enrolment's roles are one
 	// run, found by binary search: no map per course.
-	type held struct {
-		item, user int64
-		role       string
-	}
-	ras := make([]held, 0, len(cs.Roles))
+	ras := sc.ras[:0]
 	for _, ra := range cs.Roles {
-		h := held{item: -1, user: ra.UserID, role: ra.RoleShortname}
+		h := heldRole{item: -1, user: ra.UserID, role: ra.RoleShortname}
 		if ra.Component != "" {
 			h.item = ra.ItemID
 		}
 		ras = append(ras, h)
 	}
-	slices.SortFunc(ras, func(a, b held) int {
-		return cmp.Or(cmp.Compare(a.item, b.item), cmp.Compare(a.user, b.user))
+	slices.SortFunc(ras, compareHeld)
+	sc.ras = ras
+	// The enrolments kept, sorted by key (state.CompareEnrolmentKeys) and then by read
+	// order, as Normalize's stable sort leaves them.
+	order := sc.order[:0]
+	for i, ue := range cs.Enrolments {
+		if m, ok := methodByID(methods, ue.InstanceID); ok {
+			order = append(order, enrolmentAt{key: m.key, username: ue.Username, at: i, method: m})
+		} // else an instance deleted between the two reads of one query set
+	}
+	slices.SortFunc(order, func(a, b enrolmentAt) int {
+		return cmp.Or(state.CompareKeys(a.key, a.username, b.key, b.username), cmp.Compare(a.at, b.at))
 	})
+	sc.order = order
 	// Every enrolment's roles are a window of one array: one allocation per course
 	// rather than per enrolment. Windows are capped, so an append copies.
 	roles := make([]string, 0, len(cs.Roles))
-	course.Enrolments = make([]state.Enrolment, 0, len(cs.Enrolments))
-	for _, ue := range cs.Enrolments {
-		m, ok := byID[ue.InstanceID]
-		if !ok {
-			continue // an instance deleted between the two reads of one query set
-		}
+	course.Enrolments = make([]state.Enrolment, 0, len(order))
+	for _, o := range order {
+		ue := &cs.Enrolments[o.at]
 		e := state.Enrolment{
-			Username: ue.Username, UserID: ue.UserID, Method: m.key,
+			Username: ue.Username, UserID: ue.UserID, Method: o.key,
 			Start: ue.TimeStart, End: ue.TimeEnd, Suspended: ue.Status != 0,
 		}
-		key := held{item: ue.InstanceID, user: ue.UserID}
-		if k, ok := state.KindOf(m.m.Type); ok && !k.Synced {
+		key := heldRole{item: ue.InstanceID, user: ue.UserID}
+		if o.method.plain {
 			key.item = -1 // plain roles
 		}
 		at := len(roles)
-		i, _ := slices.BinarySearchFunc(ras, key, func(a, b held) int {
-			return cmp.Or(cmp.Compare(a.item, b.item), cmp.Compare(a.user, b.user))
-		})
+		i, _ := slices.BinarySearchFunc(ras, key, compareHeld)
 		for ; i < len(ras) && ras[i].item == key.item && ras[i].user == key.user; i++ {
 			roles = append(roles, ras[i].role)
 		}
@@ -243,25 +250,30 @@ func ToCourse(cs CourseState) state.Course {
 		course.Enrolments = append(course.Enrolments, e)
 	}
 	// Members likewise: one array, a window per group.
-	groups := make(map[int64]int, len(cs.Groups))
+	groups := sc.groups[:0]
 	course.Groups = make([]state.Group, 0, len(cs.Groups))
 	for _, g := range cs.Groups {
-		groups[g.ID] = len(course.Groups)
+		groups = append(groups, groupAt{id: g.ID, at: len(course.Groups)})
 		course.Groups = append(course.Groups, state.Group{Name: g.Name, ID: g.ID})
 	}
-	counts := make([]int, len(course.Groups)+1)
+	slices.SortStableFunc(groups, func(a, b groupAt) int { return cmp.Compare(a.id, b.id) })
+	sc.groups = groups
+	counts := slices.Grow(sc.counts[:0], 2*len(course.Groups)+1)[:2*len(course.Groups)+1]
+	clear(counts)
+	sc.counts = counts
 	for _, gm := range cs.Members {
-		if i, ok := groups[gm.GroupID]; ok {
+		if i, ok := groupByID(groups, gm.GroupID); ok {
 			counts[i+1]++
 		}
 	}
-	for i := 1; i < len(counts); i++ {
+	for i := 1; i <= len(course.Groups); i++ {
 		counts[i] += counts[i-1] // counts[i]: where group i's members start
 	}
-	members := make([]state.Member, counts[len(counts)-1])
-	next := slices.Clone(counts[:len(course.Groups)])
+	members := make([]state.Member, counts[len(course.Groups)])
+	next := counts[len(course.Groups)+1:]
+	copy(next, counts[:len(course.Groups)])
 	for _, gm := range cs.Members {
-		if i, ok := groups[gm.GroupID]; ok {
+		if i, ok := groupByID(groups, gm.GroupID); ok {
 			members[next[i]] = state.Member{Username: gm.Username, Component: gm.Component, ItemID: gm.ItemID}
 			next[i]++
 		}

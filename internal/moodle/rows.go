@@ -42,12 +42,22 @@ func (c courseRows) decodeStream(in io.Reader) error {
 				roles[id] = r.str()
 			})
 		case "users":
-			users = map[int64]rowUser{}
+			// Read into a list first: the map is then made at its size, not grown
+			// (and rehashed) a row at a time through thousands of users.
+			type idUser struct {
+				id int64
+				u  rowUser
+			}
+			var list []idUser
 			r.rows(func() {
 				id := r.int()
-				users[id] = rowUser{username: r.str(), firstname: r.text(), lastname: r.text(), email: r.text(),
-					idnumber: r.text(), suspended: int(r.int())}
+				list = append(list, idUser{id, rowUser{username: r.str(), firstname: r.text(), lastname: r.text(), email: r.text(),
+					idnumber: r.text(), suspended: int(r.int())}})
 			})
+			users = make(map[int64]rowUser, len(list))
+			for _, iu := range list {
+				users[iu.id] = iu.u
+			}
 		case "courses":
 			if users == nil {
 				return fmt.Errorf("courses before users in the answer")

@@ -1,7 +1,10 @@
 package moodle
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
+	"sync"
 
 	"github.com/enrolctl/enrolctl/internal/state"
 )
@@ -163,4 +166,68 @@ func MethodOf(in Instance) state.Method {
 		}
 	}
 	return m
+}
+
+// toCourseScratch is ToCourse's working space, reused from one course to the next
+// (toCourseScratches): a site-wide read converts 10,000 courses, each of which
+// otherwise made two maps and four slices only to index itself.
+type toCourseScratch struct {
+	methods []instanceMethod // by instance id
+	ras     []heldRole       // by (item, user)
+	order   []enrolmentAt    // the enrolments kept, by key
+	groups  []groupAt        // by group id
+	counts  []int            // each group's first member, then where its next one goes
+}
+
+var toCourseScratches = sync.Pool{New: func() any { return new(toCourseScratch) }}
+
+// instanceMethod is an instance's method key, and whether its enrolments hold plain
+// roles (manual, self, guest) rather than their plugin's.
+type instanceMethod struct {
+	id    int64
+	key   string
+	plain bool
+}
+
+// methodByID finds an instance's method in methods sorted by id: the last of the
+// instances with that id.
+func methodByID(methods []instanceMethod, id int64) (instanceMethod, bool) {
+	i, _ := slices.BinarySearchFunc(methods, id+1, func(m instanceMethod, id int64) int { return cmp.Compare(m.id, id) })
+	if i == 0 || methods[i-1].id != id {
+		return instanceMethod{}, false
+	}
+	return methods[i-1], true
+}
+
+// heldRole is a role assignment as ToCourse matches it to enrolments: item -1 for a
+// plain role.
+type heldRole struct {
+	item, user int64
+	role       string
+}
+
+func compareHeld(a, b heldRole) int {
+	return cmp.Or(cmp.Compare(a.item, b.item), cmp.Compare(a.user, b.user))
+}
+
+// enrolmentAt is a kept enrolment's sort key and where it was read.
+type enrolmentAt struct {
+	key, username string
+	at            int
+	method        instanceMethod
+}
+
+// groupAt is a group's place in the course's groups.
+type groupAt struct {
+	id int64
+	at int
+}
+
+// groupByID finds a group's place in groups sorted by id: the last group with that id.
+func groupByID(groups []groupAt, id int64) (int, bool) {
+	i, _ := slices.BinarySearchFunc(groups, id+1, func(g groupAt, id int64) int { return cmp.Compare(g.id, id) })
+	if i == 0 || groups[i-1].id != id {
+		return 0, false
+	}
+	return groups[i-1].at, true
 }

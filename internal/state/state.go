@@ -48,10 +48,16 @@ func (e Enrolment) Key() string { return e.Method + "/" + e.Username }
 // CompareEnrolmentKeys orders enrolments by Key without building the keys: sorting a
 // 10,000-course site otherwise allocates a key per comparison.
 func CompareEnrolmentKeys(a, b Enrolment) int {
-	if a.Method == b.Method {
-		return strings.Compare(a.Username, b.Username)
+	return CompareKeys(a.Method, a.Username, b.Method, b.Username)
+}
+
+// CompareKeys orders the enrolment keys of (method a, user a) and (method b, user b)
+// as strings.Compare orders the keys themselves, without building them.
+func CompareKeys(aMethod, aUser, bMethod, bUser string) int {
+	if aMethod == bMethod {
+		return strings.Compare(aUser, bUser)
 	}
-	x, y := [3]string{a.Method, "/", a.Username}, [3]string{b.Method, "/", b.Username}
+	x, y := [3]string{aMethod, "/", aUser}, [3]string{bMethod, "/", bUser}
 	xi, xj, yi, yj := 0, 0, 0, 0
 	for {
 		for xi < 3 && xj == len(x[xi]) {
@@ -220,22 +226,52 @@ func (c *Course) EnrolmentsOf(username string) []Enrolment {
 
 // Normalize sorts everything in the course into its canonical order, so that two
 // equal states compare and fingerprint equal whatever order they were read in.
+//
+// What is in order already is only checked: every course read from Moodle is
+// normalised once more by its reader, and sorting moves whole structs.
 func (c *Course) Normalize() {
-	slices.SortStableFunc(c.Methods, func(a, b Method) int { return strings.Compare(a.Key(), b.Key()) })
+	sortMethods(c.Methods)
 	for i := range c.Enrolments {
-		slices.Sort(c.Enrolments[i].Roles)
-		c.Enrolments[i].Roles = slices.Compact(c.Enrolments[i].Roles)
+		if r := c.Enrolments[i].Roles; !sortedUnique(r) {
+			slices.Sort(r)
+			c.Enrolments[i].Roles = slices.Compact(r)
+		}
 	}
-	slices.SortStableFunc(c.Enrolments, CompareEnrolmentKeys)
+	sortStable(c.Enrolments, CompareEnrolmentKeys)
 	for i := range c.Groups {
-		slices.SortStableFunc(c.Groups[i].Members, func(a, b Member) int {
-			if d := strings.Compare(a.Username, b.Username); d != 0 {
-				return d
-			}
-			return strings.Compare(a.Component, b.Component)
-		})
+		sortStable(c.Groups[i].Members, compareMembers)
 	}
-	slices.SortStableFunc(c.Groups, func(a, b Group) int { return strings.Compare(a.Name, b.Name) })
+	sortStable(c.Groups, func(a, b Group) int { return strings.Compare(a.Name, b.Name) })
+}
+
+func compareMembers(a, b Member) int {
+	if d := strings.Compare(a.Username, b.Username); d != 0 {
+		return d
+	}
+	return strings.Compare(a.Component, b.Component)
+}
+
+// sortStable is slices.SortStableFunc, which it leaves alone when xs is sorted.
+func sortStable[T any](xs []T, cmp func(a, b T) int) {
+	if !slices.IsSortedFunc(xs, cmp) {
+		slices.SortStableFunc(xs, cmp)
+	}
+}
+
+// sortMethods sorts methods by key, stably, building each key once.
+func sortMethods(ms []Method) {
+	if len(ms) < 2 {
+		return
+	}
+	var small [8]string
+	keys := small[:0]
+	for _, m := range ms {
+		keys = append(keys, m.Key())
+	}
+	if slices.IsSorted(keys) {
+		return
+	}
+	slices.SortStableFunc(ms, func(a, b Method) int { return strings.Compare(a.Key(), b.Key()) })
 }
 
 // Snapshot is the state of many courses plus, for observed state, the site directory.
