@@ -60,7 +60,8 @@ func (d *decoder) document(n *tree.Node, file string) (*CourseSpec, *Policy) {
 }
 
 func (d *decoder) course(n *tree.Node, file string) *CourseSpec {
-	o := d.readObject(n, "course", "course spec")
+	var oBuf tree.Obj
+	o := d.readObject(&oBuf, n, "course", "course spec")
 	name := o.String("course")
 	c := &CourseSpec{Shortname: name.V, File: file, Pos: name.Pos}
 	if name.Set && strings.TrimSpace(name.V) == "" {
@@ -81,7 +82,8 @@ func (d *decoder) course(n *tree.Node, file string) *CourseSpec {
 }
 
 func (d *decoder) policy(n *tree.Node, file string) *Policy {
-	o := d.readObject(n, "policy", "policy")
+	var oBuf tree.Obj
+	o := d.readObject(&oBuf, n, "policy", "policy")
 	name := o.String("policy")
 	p := &Policy{Name: name.V, File: file, Pos: name.Pos}
 	if name.Set && strings.TrimSpace(name.V) == "" {
@@ -111,7 +113,8 @@ func (d *decoder) policy(n *tree.Node, file string) *Policy {
 
 func (d *decoder) selector(n *tree.Node) selector {
 	s := selector{pos: n.Pos}
-	o := d.readObject(n, "courses", "courses")
+	var oBuf tree.Obj
+	o := d.readObject(&oBuf, n, "courses", "courses")
 	if o == nil {
 		return s
 	}
@@ -147,20 +150,29 @@ var allMethodFields = allMethodFieldNames()
 var identityFields = []string{"cohort", "role", "course", "name"}
 
 func (d *decoder) methods(o *tree.Obj, self string) []methodDecl {
-	var out []methodDecl
-	seen := map[string]diag.Pos{}
-	for _, n := range o.List("methods") {
+	list := o.List("methods")
+	if len(list) == 0 {
+		return nil
+	}
+	out := make([]methodDecl, 0, len(list))
+	// A course has a few methods: a scan of their keys finds a repeat, no map.
+	var buf [8]string
+	keys := buf[:0]
+	for _, n := range list {
 		m, ok := d.method(n, self)
 		if !ok {
 			continue
 		}
 		key := m.m.Key()
-		if first, dup := seen[key]; dup {
-			o.Errorf(m.pos, "%s is declared twice in this file (first at %s)", m.m.Describe(), first)
+		if i := slices.Index(keys, key); i >= 0 {
+			o.Errorf(m.pos, "%s is declared twice in this file (first at %s)", m.m.Describe(), out[i].pos)
 			continue
 		}
-		seen[key] = m.pos
+		keys = append(keys, key)
 		out = append(out, m)
+	}
+	if len(out) == 0 {
+		return nil
 	}
 	return out
 }
@@ -338,7 +350,8 @@ func (d *decoder) manual(n *tree.Node, policy bool) *manualDecl {
 	if policy {
 		def = "policy_manual"
 	}
-	o := d.readObject(n, def, "manual")
+	var oBuf tree.Obj
+	o := d.readObject(&oBuf, n, def, "manual")
 	if o == nil {
 		return nil
 	}
@@ -360,7 +373,12 @@ func (d *decoder) manual(n *tree.Node, policy bool) *manualDecl {
 		return m
 	}
 	list := o.List("users")
-	seen := make(map[string]diag.Pos, len(list))
+	// Most courses list a few users: a scan of those read finds a repeat without a
+	// map; long lists use one.
+	var seen map[string]diag.Pos
+	if len(list) > 16 {
+		seen = make(map[string]diag.Pos, len(list))
+	}
 	if len(list) > 0 {
 		m.users = make([]userDecl, 0, len(list))
 	}
@@ -369,12 +387,20 @@ func (d *decoder) manual(n *tree.Node, policy bool) *manualDecl {
 		if !ok {
 			continue
 		}
-		if first, dup := seen[u.username]; dup {
+		first, dup := seen[u.username]
+		if seen == nil {
+			if i := slices.IndexFunc(m.users, func(v userDecl) bool { return v.username == u.username }); i >= 0 {
+				first, dup = m.users[i].pos, true
+			}
+		}
+		if dup {
 			*o.Diags() = append(*o.Diags(), diag.Errorf(u.pos, "user %q is listed twice in this course (first at %s)", u.username, first).
 				About(diag.DuplicateUser, diag.Subject{User: u.username}))
 			continue
 		}
-		seen[u.username] = u.pos
+		if seen != nil {
+			seen[u.username] = u.pos
+		}
 		m.users = append(m.users, u)
 	}
 	o.Done()
@@ -396,7 +422,8 @@ func (d *decoder) user(n *tree.Node) (userDecl, bool) {
 		s := tree.AsString(n, "user", d.ds)
 		return userDecl{username: s.V, pos: s.Pos}, d.checkUsername(s)
 	}
-	o := d.readObject(n, "user", "user")
+	var oBuf tree.Obj
+	o := d.readObject(&oBuf, n, "user", "user")
 	if o == nil {
 		return userDecl{}, false
 	}
@@ -470,7 +497,8 @@ func (d *decoder) groups(o *tree.Obj) ([]groupDecl, bool) {
 			}
 			g = groupDecl{name: s.V, pos: s.Pos}
 		} else {
-			go_ := d.readObject(n, "group", "group")
+			var go_Buf tree.Obj
+			go_ := d.readObject(&go_Buf, n, "group", "group")
 			if go_ == nil {
 				continue
 			}

@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -111,5 +112,19 @@ func TestFileErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A user listed twice is found in a long list too (read with a map, not a scan).
+func TestUserTwiceInLongList(t *testing.T) {
+	src := "course: A\nmanual:\n  users:\n"
+	for i := range 20 {
+		src += fmt.Sprintf("    - u%d\n", i)
+	}
+	src += "    - u3\n"
+	set := LoadBytes("c.yaml", []byte(src), Options{})
+	want := []string{`c.yaml:24:7: user "u3" is listed twice in this course (first at c.yaml:7:7)`}
+	if d := cmp.Diff(want, diagStrings(set.Diagnostics)); d != "" {
+		t.Errorf("diagnostics (-want +got):\n%s", d)
 	}
 }

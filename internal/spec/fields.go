@@ -133,9 +133,10 @@ func methodFieldDef(name string, t state.MethodType) fieldDef {
 	return fieldDef{Name: name, Type: types[d.Type], Required: slices.Contains(k.Required, d.Attr), Doc: d.Doc}
 }
 
-// readObject starts reading n as the object def names: its fields are the table's.
-func (d *decoder) readObject(n *tree.Node, def, what string) *tree.Obj {
-	o := tree.ReadObject(n, what, d.ds)
+// readObject starts reading n into o (the caller's, on its stack) as the object def
+// names: its fields are the table's.
+func (d *decoder) readObject(o *tree.Obj, n *tree.Node, def, what string) *tree.Obj {
+	o = o.Read(n, what, d.ds)
 	if o != nil {
 		o.KnownList(specObjectNames[def])
 	}

@@ -24,7 +24,8 @@ type renewDecl struct {
 var renewStatuses = []string{"active", "suspended", "any"}
 
 func (d *decoder) renew(n *tree.Node) *renewDecl {
-	o := d.readObject(n, "renew", "renew")
+	var oBuf tree.Obj
+	o := d.readObject(&oBuf, n, "renew", "renew")
 	if o == nil {
 		return nil
 	}

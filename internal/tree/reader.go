@@ -26,18 +26,29 @@ type Obj struct {
 // ReadObject starts reading n as an object; it reports an error and returns nil when n is
 // not one. A null node (an empty YAML value) reads as an empty object.
 func ReadObject(n *Node, what string, ds *diag.Diagnostics) *Obj {
+	o := new(Obj).Read(n, what, ds)
+	if o != nil {
+		o.known = o.buf[:0]
+	}
+	return o
+}
+
+// Read starts reading n into o as ReadObject does, so that o can live on the
+// caller's stack (an object read with KnownList then allocates nothing): it returns
+// o, or nil when n is not an object.
+func (o *Obj) Read(n *Node, what string, ds *diag.Diagnostics) *Obj {
 	if n.Bad {
 		return nil
 	}
 	if n.Kind == Null {
-		return &Obj{N: &Node{Kind: Object, Pos: n.Pos, Syntax: n.Syntax}, What: what, ds: ds}
+		*o = Obj{N: &Node{Kind: Object, Pos: n.Pos, Syntax: n.Syntax}, What: what, ds: ds}
+		return o
 	}
 	if n.Kind != Object {
 		*ds = append(*ds, diag.Errorf(n.Pos, "%s must be a mapping of fields, not %s", what, n.Kind))
 		return nil
 	}
-	o := &Obj{N: n, What: what, ds: ds}
-	o.known = o.buf[:0]
+	*o = Obj{N: n, What: what, ds: ds}
 	return o
 }
 
