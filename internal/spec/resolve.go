@@ -376,7 +376,9 @@ func (r *resolver) course(sn string, spec *CourseSpec, policies []*Policy) state
 		// allocation per enrolment.
 		c.Enrolments = slices.Grow(c.Enrolments, len(spec.manual.users))
 		oneRole := make([]string, 0, len(spec.manual.users))
-		for _, u := range spec.manual.users {
+		users := spec.manual.users
+		for k := range users {
+			u := &users[k]
 			role := defRole
 			if u.role.Set {
 				role = u.role.V
@@ -427,6 +429,11 @@ func (r *resolver) course(sn string, spec *CourseSpec, policies []*Policy) state
 					declare(groupDecl{name: g.V, pos: g.Pos})
 					i = groups[g.V]
 				}
+				// Each group's members are counted at its first: one allocation a group,
+				// not a slice that grows (a third of resolving a large course).
+				if c.Groups[i].Members == nil {
+					c.Groups[i].Members = make([]state.Member, 0, membersOf(users[k:], g.V))
+				}
 				c.Groups[i].Members = append(c.Groups[i].Members, state.Member{Username: u.username, Source: source(g.Pos)})
 			}
 		}
@@ -454,6 +461,19 @@ func (r *resolver) course(sn string, spec *CourseSpec, policies []*Policy) state
 		}
 	}
 	return c
+}
+
+// membersOf counts the users that name group.
+func membersOf(users []userDecl, group string) int {
+	n := 0
+	for i := range users {
+		for _, g := range users[i].groups {
+			if g.V == group {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // methodDifference names the settings in which two methods of the same identity
