@@ -429,19 +429,24 @@ func (d *decoder) user(n *tree.Node) (userDecl, bool) {
 	}
 	name := o.RequireString("username")
 	u := userDecl{username: name.V, pos: name.Pos}
-	u.role = o.String("role")
-	d.checkRole(u.role)
-	u.roles = o.Strings("roles")
-	for _, r := range u.roles {
+	var more userMore
+	more.role = o.String("role")
+	d.checkRole(more.role)
+	more.roles = o.Strings("roles")
+	for _, r := range more.roles {
 		d.checkRole(r)
 	}
-	if f := o.Get("roles"); f != nil && u.role.Set {
+	if f := o.Get("roles"); f != nil && more.role.Set {
 		o.Errorf(f.KeyPos, "give role (one role) or roles (several, kept as Moodle has them), not both")
 	}
-	u.until = readDate(o.String("until"), "until", true, d.loc, d.ds)
-	u.from = readDate(o.String("from"), "from", false, d.loc, d.ds)
-	checkOrder(u.from, u.until, d.ds)
-	u.suspended = o.Bool("suspended")
+	more.until = readDate(o.String("until"), "until", true, d.loc, d.ds)
+	more.from = readDate(o.String("from"), "from", false, d.loc, d.ds)
+	checkOrder(more.from, more.until, d.ds)
+	more.suspended = o.Bool("suspended")
+	if more.role.Set || more.roles != nil || more.until.Set || more.from.Set || more.suspended.Set {
+		u.more = new(userMore)
+		*u.more = more
+	}
 	// A user is in a few groups: a scan finds a repeat without a map per user. The
 	// list read is filtered in place.
 	groups := o.Strings("groups")

@@ -58,14 +58,31 @@ type manualDecl struct {
 }
 
 type userDecl struct {
-	username  string
-	pos       diag.Pos
+	username string
+	pos      diag.Pos
+	groups   []tree.Str
+	// more is what few users have written (a role, dates, suspended), nil when none:
+	// with it inline a user took 328 bytes, a fifth of the memory of 10,000 specs.
+	more *userMore
+}
+
+type userMore struct {
 	role      tree.Str
 	roles     []tree.Str // several roles, kept as Moodle has them
 	until     date
 	from      date
 	suspended tree.Bool
-	groups    []tree.Str
+}
+
+// noMore is the userMore of a user who has none.
+var noMore userMore
+
+// opts returns what u has written besides its name and groups; all unset when nothing.
+func (u *userDecl) opts() *userMore {
+	if u.more == nil {
+		return &noMore
+	}
+	return u.more
 }
 
 type groupDecl struct {

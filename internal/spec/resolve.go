@@ -379,36 +379,37 @@ func (r *resolver) course(sn string, spec *CourseSpec, policies []*Policy) state
 		users := spec.manual.users
 		for k := range users {
 			u := &users[k]
+			more := u.opts()
 			role := defRole
-			if u.role.Set {
-				role = u.role.V
+			if more.role.Set {
+				role = more.role.V
 			}
 			oneRole = append(oneRole, role)
 			e := state.Enrolment{Username: u.username, Method: string(state.Manual), Roles: oneRole[len(oneRole)-1 : len(oneRole) : len(oneRole)], Source: source(u.pos)}
-			if len(u.roles) > 0 {
+			if len(more.roles) > 0 {
 				e.Roles = nil
-				for _, r := range u.roles {
+				for _, r := range more.roles {
 					e.Roles = append(e.Roles, r.V)
 				}
 			}
 			end, start := untilDate, fromDate
-			if u.until.Set {
-				end = u.until
+			if more.until.Set {
+				end = more.until
 			}
-			if u.from.Set {
-				start = u.from
+			if more.from.Set {
+				start = more.from
 			}
 			e.End, e.Start = end.Unix, start.Unix
 			// No from anywhere: a live enrolment keeps its start (renewals change the end only).
 			e.KeepStart = !start.Set
 			// Dates set side by side were checked when the file was read; here, pairs
 			// that come from different places (a user's until and a default from).
-			checked := (u.until.Set && u.from.Set) || (!u.until.Set && !u.from.Set && end.Pos.File == start.Pos.File)
+			checked := (more.until.Set && more.from.Set) || (!more.until.Set && !more.from.Set && end.Pos.File == start.Pos.File)
 			if !checked && e.End != 0 && e.Start != 0 && e.End <= e.Start {
 				r.ds = append(r.ds, diag.Errorf(end.Pos, "course %q: user %q would end (%s) before they start (%s at %s)", sn, u.username, end.Text, start.Text, start.Pos).
 					About(diag.EndBeforeStart, diag.Subject{Course: sn, User: u.username}))
 			}
-			e.Suspended = u.suspended.V
+			e.Suspended = more.suspended.V
 			c.Enrolments = append(c.Enrolments, e)
 			for _, g := range u.groups {
 				i, ok := groups[g.V]
