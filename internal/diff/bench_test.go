@@ -10,8 +10,18 @@ import (
 // BenchmarkCompute plans 2,000 courses of 50 manual users each, where a third of the
 // users need a renewal, a few are pruned and every course has a cohort method and a group.
 func BenchmarkCompute(b *testing.B) {
+	desired, observed := benchSite()
+	b.ReportAllocs()
+	var p Plan
+	for b.Loop() {
+		p = Compute(desired, observed)
+	}
+	b.ReportMetric(float64(len(p.Changes)), "changes")
+}
+
+// benchSite is BenchmarkCompute's site.
+func benchSite() (desired, observed state.Snapshot) {
 	const courses, users = 2000, 50
-	var desired, observed state.Snapshot
 	observed.Directory = state.Directory{Users: map[string]int64{}, Roles: map[string]int64{"student": 5},
 		Cohorts: map[string]state.CohortInfo{"P2026": {ID: 1}}}
 	for u := range users + 5 {
@@ -47,10 +57,5 @@ func BenchmarkCompute(b *testing.B) {
 		desired.Courses = append(desired.Courses, d)
 		observed.Courses = append(observed.Courses, o)
 	}
-	b.ReportAllocs()
-	var p Plan
-	for b.Loop() {
-		p = Compute(desired, observed)
-	}
-	b.ReportMetric(float64(len(p.Changes)), "changes")
+	return desired, observed
 }

@@ -2,6 +2,7 @@ package diff
 
 import (
 	"cmp"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -171,6 +172,9 @@ func (pl *Planner) planCourse(s *courseSlot, d, o *state.Course, sc *plannerScra
 	cp.plan()
 	s.changes = slices.Clone(cp.changes)
 	s.unmanaged, s.drift, s.diags = cp.unmanaged, cp.drift, cp.diags
+	// Sorted here, on the planning goroutines, as Plan lists them.
+	slices.SortStableFunc(s.unmanaged, compareUnmanaged)
+	slices.SortStableFunc(s.drift, compareDrift)
 	sc.changes = cp.changes
 	clear(sc.changes) // its pointers now live in s.changes alone
 	s.fingerprint = ""
@@ -334,24 +338,53 @@ func (p *Plan) gather(slots []courseSlot, desired state.Snapshot) {
 		courseDiags = append(courseDiags, s.diags...)
 	}
 	p.Diagnostics = append(p.Diagnostics, courseDiags...)
-	p.Changes = slices.Grow(p.Changes, total)
-	p.Unmanaged = slices.Grow(p.Unmanaged, nUnmanaged)
-	p.Drift = slices.Grow(p.Drift, nDrift)
-	for i := range slots {
-		s := &slots[i]
-		p.Changes = append(p.Changes, s.changes...)
-		p.Unmanaged = append(p.Unmanaged, s.unmanaged...)
-		p.Drift = append(p.Drift, s.drift...)
-		s.changes, s.unmanaged, s.drift = nil, nil, nil // collectable as soon as copied
+	p.Changes = make([]Change, total)
+	if nUnmanaged > 0 {
+		p.Unmanaged = make([]Unmanaged, nUnmanaged)
 	}
+	if nDrift > 0 {
+		p.Drift = make([]Drift, nDrift)
+	}
+	// Copied on every core: the plan of a large site is tens of megabytes.
+	parts := min(runtime.GOMAXPROCS(0), max(1, total/4096))
+	var at struct{ changes, unmanaged, drift int }
+	var wg sync.WaitGroup
+	for part := range parts {
+		lo, hi := part*len(slots)/parts, (part+1)*len(slots)/parts
+		from := at
+		for i := lo; i < hi; i++ {
+			at.changes += len(slots[i].changes)
+			at.unmanaged += len(slots[i].unmanaged)
+			at.drift += len(slots[i].drift)
+		}
+		wg.Go(func() {
+			for i := lo; i < hi; i++ {
+				s := &slots[i]
+				from.changes += copy(p.Changes[from.changes:], s.changes)
+				from.unmanaged += copy(p.Unmanaged[from.unmanaged:], s.unmanaged)
+				from.drift += copy(p.Drift[from.drift:], s.drift)
+				s.changes, s.unmanaged, s.drift = nil, nil, nil // collectable as soon as copied
+			}
+		})
+	}
+	wg.Wait()
 
-	if !slices.IsSortedFunc(p.Changes, compareChanges) { // courses are planned in order already
+	// Each course's lists are sorted as it is planned (planCourse), and the courses
+	// come in shortname order: sorting is left only for a Course field that differs
+	// from its course's shortname, which the planner never writes.
+	if !slices.IsSortedFunc(p.Changes, compareChanges) {
 		slices.SortStableFunc(p.Changes, compareChanges)
 	}
-	slices.SortStableFunc(p.Unmanaged, func(a, b Unmanaged) int {
-		return cmp.Or(strings.Compare(a.Course, b.Course), strings.Compare(a.Address, b.Address))
-	})
-	slices.SortStableFunc(p.Drift, compareDrift)
+	if !slices.IsSortedFunc(p.Unmanaged, compareUnmanaged) {
+		slices.SortStableFunc(p.Unmanaged, compareUnmanaged)
+	}
+	if !slices.IsSortedFunc(p.Drift, compareDrift) {
+		slices.SortStableFunc(p.Drift, compareDrift)
+	}
+}
+
+func compareUnmanaged(a, b Unmanaged) int {
+	return cmp.Or(strings.Compare(a.Course, b.Course), strings.Compare(a.Address, b.Address))
 }
 
 // coursePlanner plans one course. Its maps are indexes over the two courses; the

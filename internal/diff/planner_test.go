@@ -2,6 +2,7 @@ package diff
 
 import (
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"sync"
 	"testing"
@@ -147,4 +148,31 @@ func TestPlannerCoursesOnceAndMissing(t *testing.T) {
 	if len(p.Changes) != 1 || p.Changes[0].Address != "course/A/enrolment/manual/u1" || p.Changes[0].Action != Create {
 		t.Fatalf("plan = %q, want u1 enrolled (the first course handed over)", brief(p))
 	}
+}
+
+// BenchmarkPlannerStreamed is BenchmarkCompute's site planned as makePlan does: the
+// courses handed to a Planner by one goroutine per core.
+func BenchmarkPlannerStreamed(b *testing.B) {
+	desired, observed := benchSite()
+	b.ReportAllocs()
+	var p Plan
+	for b.Loop() {
+		pl := NewPlanner(desired, Options{})
+		courses := make(chan *state.Course, 64)
+		var wg sync.WaitGroup
+		for range runtime.GOMAXPROCS(0) {
+			wg.Go(func() {
+				for o := range courses {
+					pl.Course(o)
+				}
+			})
+		}
+		for i := range observed.Courses {
+			courses <- &observed.Courses[i]
+		}
+		close(courses)
+		wg.Wait()
+		p, _ = pl.Plan(observed.Directory)
+	}
+	b.ReportMetric(float64(len(p.Changes)), "changes")
 }
