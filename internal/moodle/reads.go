@@ -36,6 +36,8 @@ const (
 const (
 	statesPerCallV1, statesPerCallV2 = 200, 500
 	statesPerCallRows                = 5000
+	// readRounds and minStatesPerCall shape a large read (eachCourseState).
+	readRounds, minStatesPerCall     = 4, 500
 	catalogueV1, catalogueV2         = 1000, 5000
 	usersPerLookup, usersPerLookupV2 = 500, 5000
 )
@@ -142,8 +144,12 @@ func (c *Client) eachCourseState(ctx context.Context, ids []int64, perCall int, 
 		case version >= contractV2:
 			perCall = statesPerCallV2
 		}
-		// Enough calls to keep every connection busy, no more.
-		perCall = max(1, min(perCall, (len(ids)+c.cfg.Concurrency-1)/c.cfg.Concurrency))
+		// Enough calls to keep every connection busy for a few rounds: a server builds
+		// its whole answer before sending it, so with one round the client decodes
+		// nothing until the server has built every course, and then the server idles;
+		// with four, the first answers are decoded (and planned) while the server builds
+		// the next ones. Small reads stay one round: a round costs a call's latency.
+		perCall = max(1, min(perCall, max(minStatesPerCall, (len(ids)+readRounds*c.cfg.Concurrency-1)/(readRounds*c.cfg.Concurrency))))
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(c.cfg.Concurrency)

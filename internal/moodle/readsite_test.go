@@ -51,3 +51,41 @@ func TestReadSiteWithStatusBeforeCatalogue(t *testing.T) {
 		t.Fatalf("onStatus got %+v; site status %+v, %d courses", got, site.Status, len(site.Catalogue))
 	}
 }
+
+// A large read is cut into a few rounds of calls, so that the first answers are
+// decoded while the server builds the next (it builds each whole before sending it);
+// a small one stays one round.
+func TestObserveReadsALargeSiteInRounds(t *testing.T) {
+	sim := moodlesim.GenerateSite(moodlesim.SiteSize{Courses: 1200})
+	srv := httptest.NewServer(sim.Handler())
+	t.Cleanup(srv.Close)
+	for _, tc := range []struct{ courses, calls int }{{1200, 3}, {300, 1}} {
+		c, err := moodle.New(moodle.Config{URL: srv.URL, Token: "bench", Concurrency: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		site, err := c.ReadSite(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, r := range site.Catalogue[:tc.courses] {
+			names = append(names, r.Shortname)
+		}
+		sim.ResetLog()
+		obs, err := c.Observe(ctx, site, names, nil, moodle.NeedCohorts(false))
+		if err != nil {
+			t.Fatal(err)
+		}
+		calls := 0
+		for _, r := range sim.Requests() {
+			if r.Function == "local_enrolctl_get_course_rows" {
+				calls++
+			}
+		}
+		if len(obs.Courses) != tc.courses || calls != tc.calls {
+			t.Errorf("%d courses: read %d in %d calls, want %d calls", tc.courses, len(obs.Courses), calls, tc.calls)
+		}
+	}
+}
