@@ -1,19 +1,17 @@
 package moodle
 
 import (
-	"bytes"
 	"fmt"
 	"io"
-
-	"github.com/go-json-experiment/json/jsontext"
 )
 
 // courseRows decodes local_enrolctl_get_course_rows (plugin 2026113004): every role and
 // user of the answer once, then each course as positional rows (docs/contract.md).
 // Each course is rebuilt into the CourseState get_course_state answers, names filled
-// in from the two tables, and handed to fn as soon as it is read; the tokens are read
-// one by one, without reflection, and the strings that repeat (usernames, roles,
-// components, methods) are shared rather than copied per row.
+// in from the two tables, and handed to fn as soon as it is read; the values are read
+// one by one by rowReader, a scanner of this one shape of JSON (no reflection, no
+// tokens), and the strings that repeat (usernames, roles, components, methods) are
+// shared rather than copied per row.
 type courseRows struct {
 	// next returns the CourseState to fill for the next course.
 	next func() *CourseState
@@ -29,13 +27,19 @@ type rowUser struct {
 func (courseRows) opens() byte { return '{' }
 
 func (c courseRows) decodeStream(in io.Reader) error {
-	dec := jsontext.NewDecoder(in)
-	r := &rowReader{dec: dec, intern: map[string]string{"": ""}}
+	r := newRowReader(in)
 	roles := map[int64]string{}
 	var users map[int64]rowUser
 	r.want('{')
-	for r.err == nil && dec.PeekKind() == '"' {
-		switch key := r.str(); key {
+	seen := map[string]bool{}
+	for r.err == nil && !r.end('}') {
+		key := r.str()
+		if seen[key] {
+			r.fail("at byte %d: duplicate name %q in the answer", r.offset(), key)
+		}
+		seen[key] = true
+		r.colon()
+		switch key {
 		case "roles":
 			r.rows(func() {
 				id := r.int()
@@ -71,12 +75,11 @@ func (c courseRows) decodeStream(in io.Reader) error {
 			})
 		default:
 			// A later plugin may add tables: what this client does not know, it skips.
-			if r.err == nil {
-				r.err = dec.SkipValue()
-			}
+			r.skip(0)
 		}
 	}
 	r.want('}')
+	r.trailing()
 	return r.err
 }
 
@@ -135,99 +138,3 @@ func nonNil[T any](s []T) []T {
 	}
 	return s
 }
-
-// rowReader reads positional rows token by token. The first error sticks: every
-// later read returns a zero value, and err says what went wrong.
-type rowReader struct {
-	dec    *jsontext.Decoder
-	err    error
-	intern map[string]string
-}
-
-// want reads a token of the given kind ('[', ']', '{' or '}').
-func (r *rowReader) want(k jsontext.Kind) {
-	if r.err != nil {
-		return
-	}
-	t, err := r.dec.ReadToken()
-	if err != nil {
-		r.err = err
-	} else if t.Kind() != k {
-		r.err = fmt.Errorf("at %s: want %v, got %v", r.dec.StackPointer(), k, t.Kind())
-	}
-}
-
-// fail records an error unless one is already recorded.
-func (r *rowReader) fail(format string, args ...any) {
-	if r.err == nil {
-		r.err = fmt.Errorf(format, args...)
-	}
-}
-
-// rows reads a list of rows, each a list whose items row reads.
-func (r *rowReader) rows(row func()) {
-	r.want('[')
-	for r.err == nil && r.dec.PeekKind() != ']' {
-		r.want('[')
-		row()
-		r.want(']')
-	}
-	r.want(']')
-}
-
-func (r *rowReader) int() int64 {
-	if r.err != nil {
-		return 0
-	}
-	t, err := r.dec.ReadToken()
-	if err == nil && t.Kind() != '0' {
-		err = fmt.Errorf("at %s: want a number, got %v", r.dec.StackPointer(), t.Kind())
-	}
-	if err != nil {
-		r.err = err
-		return 0
-	}
-	n, err := t.Int()
-	if err != nil {
-		r.err = fmt.Errorf("at %s: %v", r.dec.StackPointer(), err)
-	}
-	return n
-}
-
-// raw reads a string's bytes, unescaped; they are valid until the next read.
-func (r *rowReader) raw() []byte {
-	if r.err != nil {
-		return nil
-	}
-	v, err := r.dec.ReadValue()
-	if err == nil && v.Kind() != '"' {
-		err = fmt.Errorf("at %s: want a string, got %v", r.dec.StackPointer(), v.Kind())
-	}
-	if err != nil {
-		r.err = err
-		return nil
-	}
-	if bytes.IndexByte(v, '\\') < 0 {
-		return v[1 : len(v)-1]
-	}
-	out, err := jsontext.AppendUnquote(nil, v)
-	if err != nil {
-		r.err = err
-	}
-	return out
-}
-
-// str reads a string that repeats (a username, role, component, method): one copy
-// per answer.
-func (r *rowReader) str() string {
-	b := r.raw()
-	if s, ok := r.intern[string(b)]; ok {
-		return s
-	}
-	s := string(b)
-	r.intern[s] = s
-	return s
-}
-
-// text reads a string that seldom repeats (names, e-mail addresses).
-func (r *rowReader) text() string { return string(r.raw()) }
