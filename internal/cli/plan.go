@@ -93,7 +93,7 @@ func observeInto(ctx context.Context, client *moodle.Client, site *moodle.Site, 
 			}
 		})
 	}
-	dir, err := client.ObserveEach(ctx, site, desired.Shortnames(), desired.Usernames(), func(o *state.Course) error {
+	dir, err := client.ObserveEach(ctx, site, desired.Shortnames(), desired.Usernames, func(o *state.Course) error {
 		courses <- o
 		return nil
 	}, moodle.NeedCohorts(desired.UsesCohorts()))

@@ -71,7 +71,7 @@ func NeedCohorts(need bool) ObserveOption {
 func (c *Client) Observe(ctx context.Context, site *Site, courses, usernames []string, opts ...ObserveOption) (state.Snapshot, error) {
 	out := make([]state.Course, 0, len(courses))
 	var mu sync.Mutex
-	dir, err := c.ObserveEach(ctx, site, courses, usernames, func(course *state.Course) error {
+	dir, err := c.ObserveEach(ctx, site, courses, func() []string { return usernames }, func(course *state.Course) error {
 		mu.Lock()
 		defer mu.Unlock()
 		out = append(out, *course)
@@ -90,13 +90,15 @@ func (c *Client) Observe(ctx context.Context, site *Site, courses, usernames []s
 // several goroutines at once and in no set order: the caller keeps what it needs of
 // them, and a large site is never held whole. fn owns the course it is given; an
 // error from fn stops the read. It then returns the directory facts a plan is
-// checked against: the ids of the given usernames, every cohort, every role, every
-// course and the enabled plugins.
+// checked against: the ids of the usernames usernames returns, every cohort, every
+// role, every course and the enabled plugins. usernames is called once, while the
+// courses are read: listing a large site's users takes a while, and they are needed
+// only once the courses are in.
 //
 // Courses are read in parallel batches. Users that the courses already name are not
 // looked up; the others are, in parallel batches, once the courses are in. The cohort
 // search runs alongside the course reads.
-func (c *Client) ObserveEach(ctx context.Context, site *Site, courses, usernames []string, fn func(*state.Course) error, opts ...ObserveOption) (state.Directory, error) {
+func (c *Client) ObserveEach(ctx context.Context, site *Site, courses []string, usernames func() []string, fn func(*state.Course) error, opts ...ObserveOption) (state.Directory, error) {
 	o := observeOptions{cohorts: true}
 	for _, opt := range opts {
 		opt(&o)
@@ -107,10 +109,12 @@ func (c *Client) ObserveEach(ctx context.Context, site *Site, courses, usernames
 			ids = append(ids, r.ID)
 		}
 	}
-	users := make(map[string]int64, len(usernames))
+	users := map[string]int64{}
 	var mu sync.Mutex
 	var cohorts []Cohort
+	var wanted []string
 	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { wanted = usernames(); return nil })
 	if o.cohorts {
 		g.Go(func() (err error) { cohorts, err = c.Cohorts(gctx); return err })
 	}
@@ -133,7 +137,7 @@ func (c *Client) ObserveEach(ctx context.Context, site *Site, courses, usernames
 		return state.Directory{}, err
 	}
 	var missing []string
-	for _, u := range usernames {
+	for _, u := range wanted {
 		if _, ok := users[u]; !ok {
 			missing = append(missing, u)
 		}
