@@ -188,7 +188,7 @@ func (l *diskLoader) readShared(dirfd int, p string) bool {
 // work reads and parses the files of the folders handed out.
 func (l *diskLoader) work() {
 	var mine []diskFile
-	var yr tree.YAMLReader
+	yr := tree.YAMLReader{Owned: true} // a file's content is only read once read
 	for d := range l.jobs {
 		for _, name := range d.names {
 			if l.bail.Load() {

@@ -193,7 +193,7 @@ func loadFS(fsys fs.FS, root string, opts Options, display func(string) string) 
 	work := make(chan int)
 	for range max(1, min(runtime.GOMAXPROCS(0), len(files))) {
 		wg.Go(func() {
-			var yr tree.YAMLReader
+			yr := tree.YAMLReader{Owned: true} // a file's content is only read once read
 			for i := range work {
 				results[i] = parseFile(results[i].file, results[i].src, opts, &yr)
 			}

@@ -3,6 +3,7 @@ package tree
 import (
 	"bytes"
 	"regexp"
+	"unsafe"
 
 	"github.com/enrolctl/enrolctl/internal/diag"
 )
@@ -25,6 +26,10 @@ func parsePlainYAML(file string, src []byte) (*Node, bool) {
 // nodes and fields that lived only until their file was decoded, and the garbage
 // collector's work with them. One per goroutine.
 type YAMLReader struct {
+	// Owned says that the content given to Parse never changes afterwards (a file
+	// read for the parse): the tree's strings then share it rather than a copy.
+	Owned bool
+
 	lines  []plainLine
 	nodes  chunks[Node]
 	fields chunks[Field]
@@ -61,7 +66,11 @@ func (r *YAMLReader) parsePlain(file string, src []byte) (*Node, bool) {
 	r.items.reset()
 	r.fieldRuns.reset()
 	r.itemStack, r.fieldStack = r.itemStack[:0], r.fieldStack[:0]
-	p := &plainParser{file: file, s: string(src), lines: r.lines[:0], r: r}
+	s := unsafe.String(unsafe.SliceData(src), len(src))
+	if !r.Owned {
+		s = string(src)
+	}
+	p := &plainParser{file: file, s: s, lines: r.lines[:0], r: r}
 	defer func() { r.lines = p.lines }()
 	for n, off := 0, 0; off <= len(src); n++ {
 		end := bytes.IndexByte(src[off:], '\n')

@@ -112,16 +112,25 @@ func TestYAMLReaderReuse(t *testing.T) {
 	for _, tc := range fastCases {
 		srcs = append(srcs, tc.src, large.String())
 	}
-	var yr YAMLReader
-	for i, src := range srcs {
-		got, ds := yr.Parse("f.yaml", []byte(src))
-		want, wantDs := ParseYAML("f.yaml", []byte(src))
-		if d := cmp.Diff(dumpNodes(want), dumpNodes(got)); d != "" || fmt.Sprint(ds) != fmt.Sprint(wantDs) {
-			t.Fatalf("file %d read after others differs from a fresh read (-fresh +reused):\n%s%v", i, d, ds)
+	for _, owned := range []bool{false, true} {
+		yr := YAMLReader{Owned: owned}
+		for i, src := range srcs {
+			got, ds := yr.Parse("f.yaml", []byte(src))
+			want, wantDs := ParseYAML("f.yaml", []byte(src))
+			if d := cmp.Diff(dumpNodes(want), dumpNodes(got)); d != "" || fmt.Sprint(ds) != fmt.Sprint(wantDs) {
+				t.Fatalf("owned %v: file %d read after others differs from a fresh read (-fresh +reused):\n%s%v", owned, i, d, ds)
+			}
+		}
+		if len(yr.nodes.all) < 2 {
+			t.Errorf("the large file fit in %d array(s) of nodes: the test does not reuse several", len(yr.nodes.all))
 		}
 	}
-	if len(yr.nodes.all) < 2 {
-		t.Errorf("the large file fit in %d array(s) of nodes: the test does not reuse several", len(yr.nodes.all))
+	// Not owned, the tree keeps its own copy: a caller may change its bytes.
+	src := []byte("course: A\n")
+	docs, _ := new(YAMLReader).Parse("f.yaml", src)
+	src[8] = 'B'
+	if got := docs[0].Fields[0].Value.Text; got != "A" {
+		t.Errorf("a change to the caller's bytes reached the tree: %q", got)
 	}
 }
 
