@@ -2,6 +2,7 @@ package diff
 
 import (
 	"cmp"
+	"slices"
 	"strings"
 
 	"github.com/enrolctl/enrolctl/internal/state"
@@ -108,17 +109,33 @@ func (cp *coursePlanner) undeclaredMembers(group string, live []state.Member, de
 	if len(declared) == 0 {
 		return // the specs name the group, not who is in it
 	}
+	undeclared := func(m state.Member) bool {
+		return m.Component == "" && !declared[m.Username] && !cp.unenrolled[m.Username]
+	}
+	// Counted first (a user listed twice counts twice): the drift list grows once,
+	// and the members it names are one array. A site can have 75,000 of them.
+	n := 0
+	for _, m := range live {
+		if undeclared(m) {
+			n++
+		}
+	}
+	if n == 0 {
+		return
+	}
+	cp.drift = slices.Grow(cp.drift, n)
+	members := make([]state.Member, 0, n)
 	seen := cp.seenNames
 	clear(seen)
 	for _, m := range live {
-		if m.Component != "" || declared[m.Username] || cp.unenrolled[m.Username] || seen[m.Username] {
+		if !undeclared(m) || seen[m.Username] {
 			continue
 		}
 		seen[m.Username] = true
-		mm := state.Member{Username: m.Username}
+		members = append(members, state.Member{Username: m.Username})
 		cp.drift = append(cp.drift, Drift{
 			Address: state.MemberAddress(cp.d.Shortname, group, m.Username), Course: cp.d.Shortname,
-			Kind: KindMember, Code: DriftUndeclaredMember, Member: &mm, GroupName: group,
+			Kind: KindMember, Code: DriftUndeclaredMember, Member: &members[len(members)-1], GroupName: group,
 		})
 	}
 }

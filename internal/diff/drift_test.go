@@ -1,6 +1,7 @@
 package diff
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -112,5 +113,52 @@ func TestDrift(t *testing.T) {
 				t.Errorf("Summary().Drift = %d, HasDrift %v; want %d", got, p.HasDrift(), want)
 			}
 		})
+	}
+}
+
+// Undeclared members are counted before they are listed: a user Moodle lists twice
+// in a group is drift once, synced and unenrolled members are not drift, and each
+// drift names its own user.
+func TestDriftMembersOnceEach(t *testing.T) {
+	desired := state.Course{Shortname: "C", Methods: []state.Method{manualM}, Options: state.Options{ManualPrune: state.PruneUnenrol},
+		Enrolments: []state.Enrolment{manual("u1", 0, "student"), manual("u2", 0, "student"), manual("t1", 0, "student")},
+		Groups:     []state.Group{{Name: "TP1", Members: []state.Member{{Username: "u1"}}}}}
+	observed := state.Course{Shortname: "C", Methods: []state.Method{manualM},
+		Enrolments: []state.Enrolment{manual("u1", 0, "student"), manual("u2", 0, "student"), manual("u4", 0, "student"), manual("t1", 0, "student")},
+		Groups: []state.Group{{Name: "TP1", Members: []state.Member{
+			{Username: "u1"}, {Username: "u2"}, {Username: "u2"}, {Username: "u3", Component: "enrol_cohort"}, {Username: "u4"}, {Username: "t1"},
+		}}}}
+	p := Compute(snap(desired), snap(observed))
+	var got []string
+	for _, d := range p.Drift {
+		if d.Member == nil || d.Address != state.MemberAddress("C", d.GroupName, d.Member.Username) {
+			t.Errorf("drift %+v does not name its own member", d)
+		}
+		got = append(got, d.Address)
+	}
+	want := []string{"course/C/group/TP1/member/t1", "course/C/group/TP1/member/u2"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("drift (-want +got):\n%s", diff)
+	}
+}
+
+// The planner reads a spec's enrolments in place when they are sorted by username:
+// in any other order, the plan is the same.
+func TestPlanIgnoresSpecEnrolmentOrder(t *testing.T) {
+	observed := state.Course{Shortname: "C", Methods: []state.Method{manualM},
+		Enrolments: []state.Enrolment{manual("u1", end2026, "student"), manual("u2", 0, "student"), manual("u9", 0, "student")}}
+	sorted := state.Course{Shortname: "C", Methods: []state.Method{manualM},
+		Enrolments: []state.Enrolment{manual("u1", end2027, "student"), manual("u2", 0, "teacher"), manual("u3", end2027, "student")}}
+	reversed := sorted
+	reversed.Enrolments = slices.Clone(sorted.Enrolments)
+	slices.Reverse(reversed.Enrolments)
+	want := Compute(snap(sorted), snap(observed))
+	if len(want.Changes) < 3 {
+		t.Fatalf("the plan has %d changes, want a renewal, a role change and a new enrolment: %v", len(want.Changes), brief(want))
+	}
+	for _, d := range []state.Course{reversed, sorted} {
+		if diff := cmp.Diff(brief(want), brief(Compute(snap(d), snap(observed)))); diff != "" {
+			t.Errorf("plan (-sorted +this order):\n%s", diff)
+		}
 	}
 }

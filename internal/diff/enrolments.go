@@ -13,8 +13,14 @@ func (cp *coursePlanner) planEnrolments() {
 	manualKey := string(state.Manual)
 	desired := cp.doneNames
 	clear(desired)
-	wanted := cp.withRenewals(slices.Clone(cp.d.Enrolments))
-	slices.SortStableFunc(wanted, func(a, b state.Enrolment) int { return strings.Compare(a.Username, b.Username) })
+	// The spec's enrolments, by username: read in place when they are so already and
+	// no renewal adds to them (the planner never writes them).
+	byUser := func(a, b state.Enrolment) int { return strings.Compare(a.Username, b.Username) }
+	wanted := cp.d.Enrolments
+	if len(cp.d.Renewals) > 0 || !slices.IsSortedFunc(wanted, byUser) {
+		wanted = cp.withRenewals(slices.Clone(wanted))
+		slices.SortStableFunc(wanted, byUser)
+	}
 
 	// Addresses are built only for the changes made: most enrolments of a large
 	// site are unchanged.
