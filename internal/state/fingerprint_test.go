@@ -122,3 +122,29 @@ func BenchmarkManagedFingerprint(b *testing.B) {
 		c.ManagedFingerprint()
 	}
 }
+
+// Usernames drops repeats with a set: it lists what sorting every name and dropping
+// the repeats lists, whatever the courses hold.
+func TestUsernamesSortedOnce(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for range 200 {
+		var s Snapshot
+		var all []string
+		for range r.IntN(5) {
+			c := randomCourse(r)
+			s.Courses = append(s.Courses, c)
+			for _, e := range c.Enrolments {
+				all = append(all, e.Username)
+			}
+			for _, g := range c.Groups {
+				for _, m := range g.Members {
+					all = append(all, m.Username)
+				}
+			}
+		}
+		slices.Sort(all)
+		if got, want := s.Usernames(), slices.Compact(all); !slices.Equal(got, want) {
+			t.Fatalf("Usernames() = %q, want %q", got, want)
+		}
+	}
+}
