@@ -71,12 +71,11 @@ type collapseKey struct {
 // window of one array of pointers, filled in a second pass once every group's size is
 // known, rather than a slice per group grown by appending copies.
 func groupLines(changes []diff.Change, loc *time.Location, collapse bool) []lineGroup {
+	// A group in the making: small, as a plan has tens of thousands of them. Its key
+	// is made again from its first change when it collapses.
 	type pending struct {
-		key      collapseKey
-		keyed    bool // false: never collapses
-		at, n    int  // its window of all, and its size
-		filled   int
-		collapse bool
+		first, at, n, filled int32 // its first change; its window of all, and its size
+		keyed, collapse      bool  // keyed: it may collapse
 	}
 	var gs []pending
 	of := make([]int32, len(changes)) // each change's group; -1 for a no-op
@@ -98,16 +97,16 @@ func groupLines(changes []diff.Change, loc *time.Location, collapse bool) []line
 					continue
 				}
 				index[k] = len(gs)
-				gs = append(gs, pending{key: k, keyed: true, n: 1})
+				gs = append(gs, pending{first: int32(i), keyed: true, n: 1})
 				of[i] = int32(len(gs) - 1)
 				continue
 			}
 		}
-		gs = append(gs, pending{n: 1})
+		gs = append(gs, pending{first: int32(i), n: 1})
 		of[i] = int32(len(gs) - 1)
 	}
 	all := make([]*diff.Change, total)
-	lines, at := 0, 0
+	lines, at := 0, int32(0)
 	for j := range gs {
 		g := &gs[j]
 		g.at, at = at, at+g.n
@@ -116,7 +115,7 @@ func groupLines(changes []diff.Change, loc *time.Location, collapse bool) []line
 		if g.collapse {
 			lines++
 		} else {
-			lines += g.n
+			lines += int(g.n)
 		}
 	}
 	for i := range changes {
@@ -136,8 +135,9 @@ func groupLines(changes []diff.Change, loc *time.Location, collapse bool) []line
 			}
 			continue
 		}
+		k, _ := keyOf(&changes[g.first], &fields)
 		final = append(final, lineGroup{Course: cs[0].Course, Changes: cs, Symbol: sym,
-			Text: collapsedText(g.key, cs), Reason: sharedReason(cs)})
+			Text: collapsedText(k, cs), Reason: sharedReason(cs)})
 	}
 	return final
 }
