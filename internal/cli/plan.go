@@ -43,15 +43,22 @@ type planned struct {
 // When the specs or the checks against the site find errors, it returns the plan
 // (with its diagnostics, and no changes) and a diagnosticsError naming them all.
 //
-// The plan is a pipeline: each course is planned as soon as it is read (on every
-// core, while the other courses are still being read and decoded), and only what
-// the plan needs of it is kept, never the whole observed site.
+// The plan is a pipeline: the courses the specs name are asked for as soon as the
+// specs are read, while they are resolved; each course is planned as soon as it is
+// read (on every core, while the other courses are still being read and decoded),
+// and only what the plan needs of it is kept, never the whole observed site.
 func (a *App) makePlan(ctx context.Context) (*planned, error) {
-	conn, site, specs, stopProgress, err := a.readSiteAndSpecs(ctx)
+	conn, site, set, stopProgress, err := a.readSiteAndSet(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer stopProgress()
+	var early *courseRead
+	if names := a.earlyCourses(set, site); names != nil {
+		early = startCourseRead(ctx, conn.client, site, names)
+		defer early.stop()
+	}
+	specs := a.resolveSpecs(set, site)
 	desired := specs.Snapshot
 	if desired, err = a.onlyCourses(desired); err != nil {
 		return nil, err
@@ -65,7 +72,17 @@ func (a *App) makePlan(ctx context.Context) (*planned, error) {
 		prov.Dirty, _ = gitsrc.Dirty(a.path(conn.specsDir))
 	}
 	planner := diff.NewPlanner(desired, a.diffOptions(conn, specs, prov))
-	dir, err := observeInto(ctx, conn.client, site, desired, planner)
+	read := early
+	if read == nil || !slices.Equal(read.names, uniqueNames(desired.Shortnames())) {
+		// Not the courses the plan is of (resolving the specs dropped one): read
+		// those instead.
+		if early != nil {
+			early.stop()
+		}
+		read = startCourseRead(ctx, conn.client, site, desired.Shortnames())
+		defer read.stop()
+	}
+	dir, err := read.planInto(desired, planner)
 	stopProgress()
 	if err != nil {
 		return nil, err
@@ -78,53 +95,133 @@ func (a *App) makePlan(ctx context.Context) (*planned, error) {
 	return pl, nil
 }
 
-// observeInto reads the live state of the desired courses into planner, each course
-// planned by a pool of one goroutine per core as the read hands it over, and returns
-// the site's directory.
-func observeInto(ctx context.Context, client *moodle.Client, site *moodle.Site, desired state.Snapshot, planner *diff.Planner) (state.Directory, error) {
+// earlyCourses are the courses of the site the specs read name, which a plan may ask
+// Moodle for before they are resolved, sorted; nil when resolving them may add
+// courses (a policy selects courses, by category or name) or --changed-since may
+// leave some out, which only the resolved specs tell.
+func (a *App) earlyCourses(set *spec.Set, site *moodle.Site) []string {
+	if len(set.Policies) > 0 || a.changedSince != "" {
+		return nil
+	}
+	names := []string{}
+	for _, c := range set.Courses {
+		if _, ok := site.CourseByName(c.Shortname); !ok {
+			continue // an unknown course, which Resolve refuses
+		}
+		if len(a.courses) == 0 || slices.ContainsFunc(a.courses, func(pat string) bool { ok, _ := path.Match(pat, c.Shortname); return ok }) {
+			names = append(names, c.Shortname)
+		}
+	}
+	return uniqueNames(names)
+}
+
+func uniqueNames(names []string) []string {
+	names = slices.Clone(names)
+	slices.Sort(names)
+	return slices.Compact(names)
+}
+
+// courseRead is a read of courses under way (moodle.ObserveEach), whose courses are
+// planned once the desired state they are planned against is known (planInto).
+type courseRead struct {
+	names   []string
+	courses chan *state.Course
+	ready   chan struct{} // closed once desired is set
+	once    sync.Once
+	desired state.Snapshot
+	cancel  context.CancelFunc
+	done    chan struct{}
+	dir     state.Directory
+	err     error
+}
+
+// startCourseRead asks Moodle for the courses names. Until planInto, the read goes
+// on as far as a short queue lets it: the server builds its first answers meanwhile.
+// The users to look up and whether cohorts are read are asked of the desired state
+// once it is known.
+func startCourseRead(ctx context.Context, client *moodle.Client, site *moodle.Site, names []string) *courseRead {
+	ctx, cancel := context.WithCancel(ctx)
 	// A short queue: the reads decode ahead while every core plans, and a slow
 	// planner holds the reads back rather than courses piling up.
-	courses := make(chan *state.Course, 64)
+	r := &courseRead{names: uniqueNames(names), courses: make(chan *state.Course, 64), ready: make(chan struct{}), cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(r.done)
+		r.dir, r.err = client.ObserveEach(ctx, site, r.names, func() []string {
+			<-r.ready
+			return r.desired.Usernames()
+		}, func(o *state.Course) error {
+			select {
+			case r.courses <- o:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}, moodle.NeedCohortsOnce(func() bool {
+			<-r.ready
+			return r.desired.UsesCohorts()
+		}))
+		close(r.courses)
+	}()
+	return r
+}
+
+// planInto hands every course read to planner, planned against desired by a pool of
+// one goroutine per core, and returns the site's directory.
+func (r *courseRead) planInto(desired state.Snapshot, planner *diff.Planner) (state.Directory, error) {
+	r.once.Do(func() { r.desired = desired; close(r.ready) })
 	var wg sync.WaitGroup
 	for range runtime.GOMAXPROCS(0) {
 		wg.Go(func() {
-			for o := range courses {
+			for o := range r.courses {
 				planner.Course(o)
 			}
 		})
 	}
-	dir, err := client.ObserveEach(ctx, site, desired.Shortnames(), desired.Usernames, func(o *state.Course) error {
-		courses <- o
-		return nil
-	}, moodle.NeedCohorts(desired.UsesCohorts()))
-	close(courses)
 	wg.Wait()
-	return dir, err
+	<-r.done
+	return r.dir, r.err
+}
+
+// stop ends the read, if planInto did not take it, and waits for it.
+func (r *courseRead) stop() {
+	r.once.Do(func() { close(r.ready) })
+	r.cancel()
+	for range r.courses {
+	}
+	<-r.done
 }
 
 // readSiteAndSpecs connects to the site, reads its status and catalogue, and the specs
-// against them: the specs as soon as the status is in, while the catalogue is read.
-// On a terminal, a read that takes more than a second shows its progress until
-// stopProgress is called.
+// against them (see readSiteAndSet).
 func (a *App) readSiteAndSpecs(ctx context.Context) (conn *siteConn, site *moodle.Site, specs desiredSpecs, stopProgress func(), err error) {
-	if conn, err = a.connect(); err != nil {
+	conn, site, set, stopProgress, err := a.readSiteAndSet(ctx)
+	if err != nil {
 		return nil, nil, desiredSpecs{}, nil, err
 	}
+	return conn, site, a.resolveSpecs(set, site), stopProgress, nil
+}
+
+// readSiteAndSet connects to the site, reads its status and catalogue, and the specs:
+// as soon as the status is in, while the catalogue is read. On a terminal, a read that
+// takes more than a second shows its progress until stopProgress is called.
+func (a *App) readSiteAndSet(ctx context.Context) (conn *siteConn, site *moodle.Site, set *spec.Set, stopProgress func(), err error) {
+	if conn, err = a.connect(); err != nil {
+		return nil, nil, nil, nil, err
+	}
 	stopProgress = a.startProgress("reading " + conn.describe())
-	var set *spec.Set
 	var specsErr error
 	site, err = conn.client.ReadSiteWith(ctx, func(st moodle.SiteStatus) {
 		set, specsErr = a.readSpecs(conn, &moodle.Site{Status: st})
 	})
 	if err != nil {
 		stopProgress()
-		return nil, nil, desiredSpecs{}, nil, siteReadError(conn, err)
+		return nil, nil, nil, nil, siteReadError(conn, err)
 	}
 	if specsErr != nil {
 		stopProgress()
-		return nil, nil, desiredSpecs{}, nil, specsErr
+		return nil, nil, nil, nil, specsErr
 	}
-	return conn, site, a.resolveSpecs(set, site), stopProgress, nil
+	return conn, site, set, stopProgress, nil
 }
 
 // diffOptions are the site's and the flags' options of a plan of specs.

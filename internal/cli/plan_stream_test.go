@@ -20,11 +20,13 @@ import (
 	"github.com/enrolctl/enrolctl/internal/moodlesim"
 )
 
-// The plan made as a pipeline (each course planned as it is read, on several
-// goroutines, the observed site never held whole) is the plan of the whole observed
-// site read first, on moodlesim's generated university with specs that renew, remove
-// and name users the site does not have: with unknown_users error and skip. What the
-// pipeline keeps of the observed site is what apply's guard reads.
+// The plan made as a pipeline (the courses asked for before the specs are resolved,
+// each course planned as it is read, on several goroutines, the observed site never
+// held whole) is the plan of the whole observed site read first, on moodlesim's
+// generated university with specs that renew, remove and name users the site does
+// not have: with unknown_users error and skip (and --course), and with a policy
+// (then the courses are asked for once the specs are resolved). What the pipeline
+// keeps of the observed site is what apply's guard reads.
 func TestPlanStreamedIsTheBatchPlan(t *testing.T) {
 	sim := moodlesim.GenerateSite(moodlesim.SiteSize{Courses: 150})
 	sim.AddToken(doctorToken, moodlesim.ServiceEnrolctl, "admin")
@@ -38,24 +40,39 @@ func TestPlanStreamedIsTheBatchPlan(t *testing.T) {
 	for _, skip := range []bool{false, true} {
 		a := prodSiteApp(t, dir, srv.URL, io.Discard)
 		if skip {
+			// Some courses only: the read the plan starts before resolving the
+			// specs asks for those alone.
+			a.courses = []string{"DRT-*", "ING-L1-*"}
+		}
+		if skip {
 			cfg := "sites:\n  prod:\n    url: " + srv.URL + "\n    token_env: ENROLCTL_TOKEN\n    timezone: Europe/Paris\n    unknown_users: skip\n"
 			if err := os.WriteFile(filepath.Join(dir, "enrolctl.yaml"), []byte(cfg), 0o600); err != nil {
 				t.Fatal(err)
 			}
 		}
 		ctx := context.Background()
+		sim.ResetLog()
 		pl, err := a.makePlan(ctx)
 		if pl == nil {
 			t.Fatalf("skip %v: %v", skip, err)
+		}
+		if n := courseReads(sim); n != 1 {
+			t.Errorf("skip %v: %d course reads, want 1 (the courses asked for once)", skip, n)
 		}
 		conn, site, specs, stop, err := a.readSiteAndSpecs(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
 		stop()
+		if specs.Snapshot, err = a.onlyCourses(specs.Snapshot); err != nil {
+			t.Fatal(err)
+		}
 		observed, err := conn.client.Observe(ctx, site, specs.Shortnames(), specs.Usernames(), moodle.NeedCohorts(specs.UsesCohorts()))
 		if err != nil {
 			t.Fatal(err)
+		}
+		if skip && (len(observed.Courses) < 10 || len(observed.Courses) > 100) {
+			t.Fatalf("--course DRT-*,ING-L1-*: %d courses, want some of the 150", len(observed.Courses))
 		}
 		prov := diff.Provenance{CreatedAt: pl.plan.CreatedAt, Site: pl.plan.Site, SpecsDigest: pl.plan.SpecsDigest}
 		want := diff.ComputeWithOptions(specs.Snapshot, observed, a.diffOptions(conn, specs, prov))
@@ -95,6 +112,49 @@ func TestPlanStreamedIsTheBatchPlan(t *testing.T) {
 			t.Errorf("skip %v: the directory kept differs:\n%s", skip, d)
 		}
 	}
+
+	policy := "policy: drt-self\ncourses:\n  shortname: DRT-L1-*\nmethods:\n  - type: self\n    name: Auto\n    role: student\n"
+	if err := os.WriteFile(filepath.Join(dir, "specs", "drt-self.yaml"), []byte(policy), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a := prodSiteApp(t, dir, srv.URL, io.Discard)
+	cfg := "sites:\n  prod:\n    url: " + srv.URL + "\n    token_env: ENROLCTL_TOKEN\n    timezone: Europe/Paris\n    unknown_users: skip\n"
+	if err := os.WriteFile(filepath.Join(dir, "enrolctl.yaml"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	sim.ResetLog()
+	pl, _ := a.makePlan(ctx)
+	if n := courseReads(sim); n != 1 {
+		t.Errorf("with a policy: %d course reads, want 1", n)
+	}
+	conn, site, specs, stop, err := a.readSiteAndSpecs(ctx)
+	if err != nil || pl == nil {
+		t.Fatal(err)
+	}
+	stop()
+	observed, err := conn.client.Observe(ctx, site, specs.Shortnames(), specs.Usernames(), moodle.NeedCohorts(specs.UsesCohorts()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	prov := diff.Provenance{CreatedAt: pl.plan.CreatedAt, Site: pl.plan.Site, SpecsDigest: pl.plan.SpecsDigest}
+	if d := cmp.Diff(diff.ComputeWithOptions(specs.Snapshot, observed, a.diffOptions(conn, specs, prov)), pl.plan); d != "" {
+		t.Fatalf("with a policy, the pipeline's plan differs (-batch +pipeline):\n%s", d)
+	}
+	if !slices.ContainsFunc(pl.plan.Changes, func(c diff.Change) bool { return c.Kind == diff.KindMethod && strings.Contains(c.Address, "self:") }) {
+		t.Fatalf("the policy's self method is not planned")
+	}
+}
+
+// courseReads counts the course-state calls the site answered since its log was reset.
+func courseReads(sim *moodlesim.Sim) int {
+	n := 0
+	for _, r := range sim.Requests() {
+		if strings.HasPrefix(r.Function, "local_enrolctl_get_course_") {
+			n++
+		}
+	}
+	return n
 }
 
 // editSpecs changes the specs import moodle wrote: of every four, one unenrols its

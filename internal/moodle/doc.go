@@ -39,7 +39,8 @@
 // Entry points:
 //   - New(Config) builds a Client; Client.ReadSite and Client.Observe read the observed
 //     state.Snapshot; Client.ObserveEach hands each observed course to the caller as it
-//     is read, and returns the directory, so that a large site is never held whole;
+//     is read, and returns the directory, so that a large site is never held whole (the
+//     users to look up and NeedCohortsOnce are asked once the read is under way);
 //     Client.CourseStates and EachCourseState read raw course states
 //     (with their users' names, e-mails and last access, for participants), and
 //     ToCourse turns one of them into a state.Course.

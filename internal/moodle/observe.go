@@ -57,11 +57,17 @@ func (c *Client) ReadSiteWith(ctx context.Context, onStatus func(SiteStatus)) (*
 // ObserveOption tunes Observe.
 type ObserveOption func(*observeOptions)
 
-type observeOptions struct{ cohorts bool }
+type observeOptions struct{ cohorts func() bool }
 
 // NeedCohorts says whether Observe reads the site's cohorts (by default it does): only
 // specs with cohort methods need them, and the search is one of the slowest reads.
 func NeedCohorts(need bool) ObserveOption {
+	return func(o *observeOptions) { o.cohorts = func() bool { return need } }
+}
+
+// NeedCohortsOnce is NeedCohorts asked of need once the read is under way (it may
+// wait: the courses are read meanwhile), for a caller that knows only then.
+func NeedCohortsOnce(need func() bool) ObserveOption {
 	return func(o *observeOptions) { o.cohorts = need }
 }
 
@@ -99,7 +105,7 @@ func (c *Client) Observe(ctx context.Context, site *Site, courses, usernames []s
 // looked up; the others are, in parallel batches, once the courses are in. The cohort
 // search runs alongside the course reads.
 func (c *Client) ObserveEach(ctx context.Context, site *Site, courses []string, usernames func() []string, fn func(*state.Course) error, opts ...ObserveOption) (state.Directory, error) {
-	o := observeOptions{cohorts: true}
+	o := observeOptions{cohorts: func() bool { return true }}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -115,9 +121,13 @@ func (c *Client) ObserveEach(ctx context.Context, site *Site, courses []string, 
 	var wanted []string
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { wanted = usernames(); return nil })
-	if o.cohorts {
-		g.Go(func() (err error) { cohorts, err = c.Cohorts(gctx); return err })
-	}
+	var readCohorts bool
+	g.Go(func() (err error) {
+		if readCohorts = o.cohorts(); readCohorts {
+			cohorts, err = c.Cohorts(gctx)
+		}
+		return err
+	})
 	g.Go(func() error {
 		return c.eachCourseState(gctx, ids, 0, true, func(_ int, cs *CourseState, refs []userRef) error {
 			course := ToCourse(*cs)
@@ -155,7 +165,7 @@ func (c *Client) ObserveEach(ctx context.Context, site *Site, courses []string, 
 		Courses:        make(map[string]int64, len(site.Catalogue)),
 		EnabledPlugins: site.Status.EnabledPlugins,
 	}
-	if o.cohorts {
+	if readCohorts {
 		dir.Cohorts = make(map[string]state.CohortInfo, len(cohorts))
 		for _, co := range cohorts {
 			if co.IDNumber != "" {
