@@ -51,7 +51,7 @@ func (cp *coursePlanner) planEnrolments() {
 		if !exists {
 			cp.createdManual[e.Username] = true
 			c := Change{
-				Address: state.EnrolmentAddress(course, manualKey, e.Username), Kind: KindEnrolment, Action: Create, Enrolment: &want, Source: e.Source,
+				Address: state.EnrolmentAddress(course, manualKey, e.Username), Kind: KindEnrolment, Action: Create, Enrolment: heapEnrolment(want), Source: e.Source,
 				Fields: []FieldChange{
 					created(FieldRole, rolesValue(roles)),
 					created(FieldStart, cp.ints.value(e.Start)),
@@ -85,7 +85,7 @@ func (cp *coursePlanner) planEnrolments() {
 			continue
 		}
 		want.UserID = live.UserID
-		c := Change{Address: state.EnrolmentAddress(course, manualKey, e.Username), Kind: KindEnrolment, Action: Update, Fields: fields, Enrolment: &want, Source: e.Source}
+		c := Change{Address: state.EnrolmentAddress(course, manualKey, e.Username), Kind: KindEnrolment, Action: Update, Fields: fields, Enrolment: heapEnrolment(want), Source: e.Source}
 		switch {
 		case !live.Suspended && e.Suspended:
 			c.Removes = &Removal{Effect: EffectSuspend}
@@ -129,6 +129,11 @@ func (cp *coursePlanner) planEnrolments() {
 		}
 	}
 }
+
+// heapEnrolment is a change's own copy of want. Taking want's address instead would
+// move want to the heap for every enrolment a spec lists, changed or not: 300,000
+// of them on a 10,000-course site, most unchanged.
+func heapEnrolment(want state.Enrolment) *state.Enrolment { return &want }
 
 func (cp *coursePlanner) liveManual(username string) (state.Enrolment, bool) {
 	for _, e := range cp.liveEnrolOfU[username] {
