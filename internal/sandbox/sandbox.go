@@ -93,9 +93,6 @@ func demo() *moodlesim.Sim {
 	return sim
 }
 
-// Sim is the in-memory Moodle behind the sandbox.
-func (s *Sandbox) Sim() *moodlesim.Sim { return s.sim }
-
 // Path is the state file.
 func (s *Sandbox) Path() string { return s.path }
 
