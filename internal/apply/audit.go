@@ -157,6 +157,15 @@ type AuditLog struct {
 // syncs the run's start line. An apply must not write to Moodle unless this succeeded.
 // start.Run, when set, is the run id (the lease's id); else one is made.
 func StartAudit(path string, start AuditStart, p diff.Plan) (*AuditLog, error) {
+	f, err := openAuditFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return StartAuditFile(f, path, start, p)
+}
+
+// openAuditFile opens the audit log at path for appending, creating it and its folder.
+func openAuditFile(path string) (*os.File, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("audit log: %w", err)
 	}
@@ -164,7 +173,7 @@ func StartAudit(path string, start AuditStart, p diff.Plan) (*AuditLog, error) {
 	if err != nil {
 		return nil, fmt.Errorf("audit log: %w", err)
 	}
-	return StartAuditFile(f, path, start, p)
+	return f, nil
 }
 
 // StartAuditFile is StartAudit on an open file, named path in messages.

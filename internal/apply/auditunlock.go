@@ -2,8 +2,6 @@ package apply
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"time"
 )
 
@@ -32,12 +30,9 @@ type UnlockAudit struct{ log *AuditLog }
 
 // OpenUnlockAudit opens the audit log at path for appending (creating it and its folder).
 func OpenUnlockAudit(path string) (*UnlockAudit, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, fmt.Errorf("audit log: %w", err)
-	}
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o640)
+	f, err := openAuditFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("audit log: %w", err)
+		return nil, err
 	}
 	return &UnlockAudit{log: &AuditLog{f: f, path: path, now: time.Now}}, nil
 }

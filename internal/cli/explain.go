@@ -144,7 +144,7 @@ func ownerOf(d *state.Course, e state.Enrolment) state.Source {
 		return state.Source{}
 	}
 	for _, de := range d.Enrolments {
-		if de.Key() == e.Key() {
+		if de.Method == e.Method && de.Username == e.Username { // the same Key, not built
 			return de.Source
 		}
 	}

@@ -85,10 +85,8 @@ func (a *App) importMoodle(cmd *cobra.Command, f importMoodleFlags) error {
 	} else if f.until != "" {
 		return fmt.Errorf("--until is the end date of the users --as-manual converts; give --as-manual too")
 	}
-	for _, pat := range f.courses {
-		if _, err := path.Match(pat, ""); err != nil {
-			return fmt.Errorf("--course %q: %v", pat, err)
-		}
+	if err := checkCoursePatterns(f.courses); err != nil {
+		return err
 	}
 
 	conn, site, err := a.connectSite(cmd.Context())

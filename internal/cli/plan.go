@@ -73,13 +73,13 @@ func (a *App) makePlan(ctx context.Context) (*planned, error) {
 	}
 	planner := diff.NewPlanner(desired, a.diffOptions(conn, specs, prov))
 	read := early
-	if read == nil || !slices.Equal(read.names, uniqueNames(desired.Shortnames())) {
+	if want := uniqueNames(desired.Shortnames()); read == nil || !slices.Equal(read.names, want) {
 		// Not the courses the plan is of (resolving the specs dropped one): read
 		// those instead.
 		if early != nil {
 			early.stop()
 		}
-		read = startCourseRead(ctx, conn.client, site, desired.Shortnames())
+		read = startCourseRead(ctx, conn.client, site, want)
 		defer read.stop()
 	}
 	dir, err := read.planInto(desired, planner)
@@ -108,7 +108,7 @@ func (a *App) earlyCourses(set *spec.Set, site *moodle.Site) []string {
 		if _, ok := site.CourseByName(c.Shortname); !ok {
 			continue // an unknown course, which Resolve refuses
 		}
-		if len(a.courses) == 0 || slices.ContainsFunc(a.courses, func(pat string) bool { ok, _ := path.Match(pat, c.Shortname); return ok }) {
+		if len(a.courses) == 0 || a.courseSelected(c.Shortname) {
 			names = append(names, c.Shortname)
 		}
 	}
@@ -135,7 +135,7 @@ type courseRead struct {
 	err     error
 }
 
-// startCourseRead asks Moodle for the courses names. Until planInto, the read goes
+// startCourseRead asks Moodle for the courses names (sorted, without repeats). Until planInto, the read goes
 // on as far as a short queue lets it: the server builds its first answers meanwhile.
 // The users to look up and whether cohorts are read are asked of the desired state
 // once it is known.
@@ -143,7 +143,7 @@ func startCourseRead(ctx context.Context, client *moodle.Client, site *moodle.Si
 	ctx, cancel := context.WithCancel(ctx)
 	// A short queue: the reads decode ahead while every core plans, and a slow
 	// planner holds the reads back rather than courses piling up.
-	r := &courseRead{names: uniqueNames(names), courses: make(chan *state.Course, 64), ready: make(chan struct{}), cancel: cancel, done: make(chan struct{})}
+	r := &courseRead{names: names, courses: make(chan *state.Course, 64), ready: make(chan struct{}), cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(r.done)
 		r.dir, r.err = client.ObserveEach(ctx, site, r.names, func() []string {
@@ -390,19 +390,32 @@ func (a *App) courseFlag(cmd *cobra.Command) {
 	cmd.Flags().StringSliceVar(&a.courses, "course", nil, "only these courses (shortnames or globs such as L1-INFO-*; repeatable)")
 }
 
+// checkCoursePatterns refuses a --course pattern path.Match cannot read.
+func checkCoursePatterns(patterns []string) error {
+	for _, pat := range patterns {
+		if _, err := path.Match(pat, ""); err != nil {
+			return fmt.Errorf("--course %q: %v", pat, err)
+		}
+	}
+	return nil
+}
+
+// courseSelected reports whether a --course pattern matches the course.
+func (a *App) courseSelected(shortname string) bool {
+	return slices.ContainsFunc(a.courses, func(pat string) bool { ok, _ := path.Match(pat, shortname); return ok })
+}
+
 // onlyCourses keeps the desired courses --course selects.
 func (a *App) onlyCourses(desired state.Snapshot) (state.Snapshot, error) {
 	if len(a.courses) == 0 {
 		return desired, nil
 	}
-	for _, pat := range a.courses {
-		if _, err := path.Match(pat, ""); err != nil {
-			return desired, fmt.Errorf("--course %q: %v", pat, err)
-		}
+	if err := checkCoursePatterns(a.courses); err != nil {
+		return desired, err
 	}
 	var kept []state.Course
 	for _, c := range desired.Courses {
-		if slices.ContainsFunc(a.courses, func(pat string) bool { ok, _ := path.Match(pat, c.Shortname); return ok }) {
+		if a.courseSelected(c.Shortname) {
 			kept = append(kept, c)
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -129,15 +128,10 @@ func (a *App) onlyCoursesOf(p diff.Plan) (diff.Plan, error) {
 	if len(a.courses) == 0 {
 		return p, nil
 	}
-	match := func(course string) bool {
-		return slices.ContainsFunc(a.courses, func(pat string) bool { ok, _ := path.Match(pat, course); return ok })
+	if err := checkCoursePatterns(a.courses); err != nil {
+		return p, err
 	}
-	for _, pat := range a.courses {
-		if _, err := path.Match(pat, ""); err != nil {
-			return p, fmt.Errorf("--course %q: %v", pat, err)
-		}
-	}
-	kept := slices.DeleteFunc(slices.Clone(p.Changes), func(c diff.Change) bool { return !match(c.Course) })
+	kept := slices.DeleteFunc(slices.Clone(p.Changes), func(c diff.Change) bool { return !a.courseSelected(c.Course) })
 	if len(kept) == 0 {
 		return p, (fmt.Errorf("--course %s matches no course of the plan (%s); nothing was applied", strings.Join(a.courses, ","), strings.Join(p.Courses(), ", ")))
 	}

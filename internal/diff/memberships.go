@@ -28,8 +28,7 @@ func (cp *coursePlanner) enrolledAfter(username string) bool {
 
 func (cp *coursePlanner) planMemberships() {
 	course := cp.d.Shortname
-	groups := slices.Clone(cp.d.Groups)
-	slices.SortStableFunc(groups, func(a, b state.Group) int { return strings.Compare(a.Name, b.Name) })
+	groups := sortedView(cp.d.Groups, func(a, b state.Group) int { return strings.Compare(a.Name, b.Name) })
 	done := cp.doneNames
 	clear(done)
 	for _, g := range groups {
@@ -50,8 +49,7 @@ func (cp *coursePlanner) planMemberships() {
 		}
 		declared := cp.declaredNames
 		clear(declared)
-		members := slices.Clone(g.Members)
-		slices.SortStableFunc(members, func(a, b state.Member) int { return strings.Compare(a.Username, b.Username) })
+		members := sortedView(g.Members, func(a, b state.Member) int { return strings.Compare(a.Username, b.Username) })
 		for _, m := range members {
 			if declared[m.Username] {
 				continue
@@ -114,4 +112,15 @@ func (cp *coursePlanner) syncedMembershipGoes(username, component string) bool {
 		goes = true
 	}
 	return goes
+}
+
+// sortedView is xs in cmp's stable order: xs itself when it is so already (as the
+// resolved specs are), else a sorted copy. The planner never writes through it.
+func sortedView[T any](xs []T, cmp func(a, b T) int) []T {
+	if slices.IsSortedFunc(xs, cmp) {
+		return xs
+	}
+	out := slices.Clone(xs)
+	slices.SortStableFunc(out, cmp)
+	return out
 }

@@ -231,8 +231,8 @@ func ToCourse(cs CourseState) state.Course {
 	// order, as Normalize's stable sort leaves them.
 	order := sc.order[:0]
 	for i, ue := range cs.Enrolments {
-		if m, ok := methodByID(methods, ue.InstanceID); ok {
-			order = append(order, enrolmentAt{key: m.key, username: ue.Username, at: i, method: m})
+		if m, ok := lastByID(methods, ue.InstanceID, methodID); ok {
+			order = append(order, enrolmentAt{key: m.key, username: ue.Username, at: i, plain: m.plain})
 		} // else an instance deleted between the two reads of one query set
 	}
 	slices.SortFunc(order, func(a, b enrolmentAt) int {
@@ -250,7 +250,7 @@ func ToCourse(cs CourseState) state.Course {
 			Start: ue.TimeStart, End: ue.TimeEnd, Suspended: ue.Status != 0,
 		}
 		key := heldRole{item: ue.InstanceID, user: ue.UserID}
-		if o.method.plain {
+		if o.plain {
 			key.item = -1 // plain roles
 		}
 		at := len(roles)
@@ -276,8 +276,8 @@ func ToCourse(cs CourseState) state.Course {
 	clear(counts)
 	sc.counts = counts
 	for _, gm := range cs.Members {
-		if i, ok := groupByID(groups, gm.GroupID); ok {
-			counts[i+1]++
+		if g, ok := lastByID(groups, gm.GroupID, groupID); ok {
+			counts[g.at+1]++
 		}
 	}
 	for i := 1; i <= len(course.Groups); i++ {
@@ -287,9 +287,9 @@ func ToCourse(cs CourseState) state.Course {
 	next := counts[len(course.Groups)+1:]
 	copy(next, counts[:len(course.Groups)])
 	for _, gm := range cs.Members {
-		if i, ok := groupByID(groups, gm.GroupID); ok {
-			members[next[i]] = state.Member{Username: gm.Username, Component: gm.Component, ItemID: gm.ItemID}
-			next[i]++
+		if g, ok := lastByID(groups, gm.GroupID, groupID); ok {
+			members[next[g.at]] = state.Member{Username: gm.Username, Component: gm.Component, ItemID: gm.ItemID}
+			next[g.at]++
 		}
 	}
 	for i := range course.Groups {

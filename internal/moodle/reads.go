@@ -149,7 +149,7 @@ func (c *Client) eachCourseState(ctx context.Context, ids []int64, perCall int, 
 		// nothing until the server has built every course, and then the server idles;
 		// with four, the first answers are decoded (and planned) while the server builds
 		// the next ones. Small reads stay one round: a round costs a call's latency.
-		perCall = max(1, min(perCall, max(minStatesPerCall, (len(ids)+readRounds*c.cfg.Concurrency-1)/(readRounds*c.cfg.Concurrency))))
+		perCall = min(perCall, max(minStatesPerCall, (len(ids)+readRounds*c.cfg.Concurrency-1)/(readRounds*c.cfg.Concurrency)))
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(c.cfg.Concurrency)

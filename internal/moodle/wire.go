@@ -189,15 +189,7 @@ type instanceMethod struct {
 	plain bool
 }
 
-// methodByID finds an instance's method in methods sorted by id: the last of the
-// instances with that id.
-func methodByID(methods []instanceMethod, id int64) (instanceMethod, bool) {
-	i, _ := slices.BinarySearchFunc(methods, id+1, func(m instanceMethod, id int64) int { return cmp.Compare(m.id, id) })
-	if i == 0 || methods[i-1].id != id {
-		return instanceMethod{}, false
-	}
-	return methods[i-1], true
-}
+func methodID(m instanceMethod) int64 { return m.id }
 
 // heldRole is a role assignment as ToCourse matches it to enrolments: item -1 for a
 // plain role.
@@ -210,11 +202,12 @@ func compareHeld(a, b heldRole) int {
 	return cmp.Or(cmp.Compare(a.item, b.item), cmp.Compare(a.user, b.user))
 }
 
-// enrolmentAt is a kept enrolment's sort key and where it was read.
+// enrolmentAt is a kept enrolment's sort key, where it was read, and whether its
+// method holds plain roles (instanceMethod.plain).
 type enrolmentAt struct {
 	key, username string
 	at            int
-	method        instanceMethod
+	plain         bool
 }
 
 // groupAt is a group's place in the course's groups.
@@ -223,11 +216,15 @@ type groupAt struct {
 	at int
 }
 
-// groupByID finds a group's place in groups sorted by id: the last group with that id.
-func groupByID(groups []groupAt, id int64) (int, bool) {
-	i, _ := slices.BinarySearchFunc(groups, id+1, func(g groupAt, id int64) int { return cmp.Compare(g.id, id) })
-	if i == 0 || groups[i-1].id != id {
-		return 0, false
+func groupID(g groupAt) int64 { return g.id }
+
+// lastByID finds the entry with this id in xs sorted by id (idOf): the last of the
+// entries with that id.
+func lastByID[T any](xs []T, id int64, idOf func(T) int64) (T, bool) {
+	i, _ := slices.BinarySearchFunc(xs, id+1, func(x T, id int64) int { return cmp.Compare(idOf(x), id) })
+	if i == 0 || idOf(xs[i-1]) != id {
+		var zero T
+		return zero, false
 	}
-	return groups[i-1].at, true
+	return xs[i-1], true
 }

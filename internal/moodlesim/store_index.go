@@ -232,7 +232,11 @@ func (d *db) rebuildIndex() {
 	d.dirty(0)
 	d.ix = newIndexes()
 	indexAll(d.Users, d.indexUser)
-	indexAll(d.Courses, d.indexCourse)
+	// By id, so each course's id appends to the sorted courseIDs rather than being
+	// inserted in the middle: a map-order walk made loading a large site quadratic.
+	for _, id := range keys(d.Courses) {
+		d.indexCourse(d.Courses[id], true)
+	}
 	indexAll(d.Categories, d.indexCategory)
 	indexAll(d.Cohorts, d.indexCohort)
 	indexAll(d.CohortMembers, d.indexCohortMember)

@@ -16,14 +16,15 @@ import (
 )
 
 // Encode writes the plan document as indented JSON.
-func Encode(w io.Writer, p diff.Plan) error { return encodeDocument(w, p, "") }
-
-func encodeDocument(w io.Writer, p diff.Plan, signature string) error {
+func Encode(w io.Writer, p diff.Plan) error {
 	d, err := toDocument(p)
 	if err != nil {
 		return err
 	}
-	d.Signature = signature
+	return encodeDocument(w, d)
+}
+
+func encodeDocument(w io.Writer, d Document) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
@@ -144,8 +145,17 @@ func check(p diff.Plan, summary Summary) error {
 				objects++
 			}
 		}
-		has := map[diff.Kind]bool{diff.KindGroup: c.Group != nil, diff.KindMethod: c.Method != nil,
-			diff.KindEnrolment: c.Enrolment != nil, diff.KindMember: c.Member != nil && c.GroupName != ""}[c.Kind]
+		var has bool
+		switch c.Kind {
+		case diff.KindGroup:
+			has = c.Group != nil
+		case diff.KindMethod:
+			has = c.Method != nil
+		case diff.KindEnrolment:
+			has = c.Enrolment != nil
+		case diff.KindMember:
+			has = c.Member != nil && c.GroupName != ""
+		}
 		if !has || objects != 1 {
 			bad("a %s change needs its %s, and nothing else", c.Kind, c.Kind)
 		}

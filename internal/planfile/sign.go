@@ -37,15 +37,20 @@ func EncodeSigned(w io.Writer, p diff.Plan, key []byte) error {
 	if len(key) == 0 {
 		return Encode(w, p)
 	}
+	d, err := toDocument(p)
+	if err != nil {
+		return err
+	}
 	var plain bytes.Buffer
-	if err := Encode(&plain, p); err != nil {
+	if err := encodeDocument(&plain, d); err != nil {
 		return err
 	}
 	canon, _, err := canonical(plain.Bytes())
 	if err != nil {
 		return err
 	}
-	return encodeDocument(w, p, mac(canon, key))
+	d.Signature = mac(canon, key)
+	return encodeDocument(w, d)
 }
 
 // Verify checks the signature of a plan document (the file's bytes) under key. It

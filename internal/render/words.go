@@ -178,11 +178,7 @@ func unmanagedText(u diff.Unmanaged, loc *time.Location) string {
 
 // manualEnrolmentText is what, then the live enrolment's role, end and suspension.
 func manualEnrolmentText(what string, e state.Enrolment, loc *time.Location) string {
-	roles := strings.Join(e.Roles, ",")
-	if roles == "" {
-		roles = "none"
-	}
-	s := what + ", role " + roles
+	s := what + ", role " + listOrNone(e.Roles)
 	if e.End != 0 {
 		s += ", ends " + state.FormatEnd(e.End, loc)
 	}

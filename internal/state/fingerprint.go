@@ -36,8 +36,8 @@ func (c Course) ManagedFingerprint() string {
 var fingerprintBufs = sync.Pool{New: func() any { return new([]byte) }}
 
 // managedNormalized reports whether the managed part of c is in the order Normalize
-// gives it: methods by key, manual enrolments by username with their roles sorted and
-// unique, groups by name, manual members by username.
+// gives it: methods by key, manual enrolments by username, groups by name, manual
+// members by username (roles need not be: appendEnrolment sorts them as it writes).
 func (c *Course) managedNormalized() bool {
 	for i := 1; i < len(c.Methods); i++ {
 		if strings.Compare(c.Methods[i-1].Key(), c.Methods[i].Key()) > 0 {
@@ -50,7 +50,7 @@ func (c *Course) managedNormalized() bool {
 		if e.Method != string(Manual) {
 			continue
 		}
-		if (!first && e.Username < prev) || !sortedUnique(e.Roles) {
+		if !first && e.Username < prev {
 			return false
 		}
 		prev, first = e.Username, false
