@@ -2,8 +2,10 @@
 # dev/realsite-bench.sh — issue 9's real-Moodle numbers, measured in one run:
 #   1. psql: the time PostgreSQL takes to read the rows local_enrolctl_get_course_rows
 #      returns for the courses (the plugin's queries, as in classes/local/course_reader.php);
-#   2. BenchmarkPlanRealSite: a whole plan of those courses through the web services
-#      (time and calls per plan);
+#   2. BenchmarkPlanCommandRealSite: `enrolctl plan` as a process, of specs renewing every
+#      manual enrolment of those courses (time, calls and the command's CPU per plan: the
+#      number issue 20's target is about, at most twice psql's);
+#      BenchmarkPlanRealSite: the same read and diff through the moodle package alone;
 #   3. BenchmarkRenewRealSite (with RENEW=1; it writes): 1,200 renewals across 30 courses
 #      (time and write calls). Each run moves those enrolments' end dates by a day.
 # Usage (a site made by dev/moodle-site.sh): . ~/.local/state/enrolctl-dev/env; dev/realsite-bench.sh [PREFIX]
@@ -42,4 +44,5 @@ echo "psql read of the same rows: $(sqlms) ms, $(sqlms) ms, $(sqlms) ms"
 cd "$repo"
 bench=PlanRealSite
 [ "${RENEW:-}" = 1 ] && bench='PlanRealSite|RenewRealSite'
-ENROLCTL_BENCH_PREFIX=$prefix go test ./internal/moodle -run '^$' -bench "$bench" -benchtime "${BENCHTIME:-5x}" | grep -E '^Benchmark|^ok|FAIL'
+ENROLCTL_BENCH_PREFIX=$prefix go test ./internal/cli -run '^$' -bench PlanCommandRealSite -benchtime "${BENCHTIME:-5x}" | grep -E '^Benchmark|FAIL'
+ENROLCTL_BENCH_PREFIX=$prefix go test ./internal/moodle -run '^$' -bench "$bench" -benchtime "${BENCHTIME:-5x}" | grep -E '^Benchmark|FAIL'

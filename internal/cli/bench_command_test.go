@@ -243,7 +243,7 @@ func benchWorkspace(b *testing.B, n int) *benchWS {
 	if err := os.WriteFile(filepath.Join(dir, "enrolctl.yaml"), []byte(cfg), 0o600); err != nil {
 		b.Fatal(err)
 	}
-	writeRenewingSpecs(b, site.url, filepath.Join(dir, "specs"))
+	writeRenewingSpecs(b, moodle.Config{URL: site.url, Token: "bench"}, filepath.Join(dir, "specs"), func(string) bool { return true })
 	ws := &benchWS{dir: dir, site: site}
 	benchWorkspaces[n] = ws
 	return ws
@@ -275,10 +275,11 @@ func startBenchSite(b *testing.B, n int) *benchSite {
 }
 
 // writeRenewingSpecs writes into dir the spec import moodle would write for every
-// course of the site, but with every manual enrolment ending on 2030-07-01.
-func writeRenewingSpecs(b *testing.B, url, dir string) {
+// course of the site that keep selects, but with every manual enrolment ending on
+// 2030-07-01.
+func writeRenewingSpecs(b *testing.B, cfg moodle.Config, dir string, keep func(shortname string) bool) {
 	ctx := context.Background()
-	client, err := moodle.New(moodle.Config{URL: url, Token: "bench"})
+	client, err := moodle.New(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -296,7 +297,9 @@ func writeRenewingSpecs(b *testing.B, url, dir string) {
 	for start := 0; start < len(site.Catalogue); start += 1000 {
 		var names []string
 		for _, r := range site.Catalogue[start:min(start+1000, len(site.Catalogue))] {
-			names = append(names, r.Shortname)
+			if keep(r.Shortname) {
+				names = append(names, r.Shortname)
+			}
 		}
 		obs, err := client.Observe(ctx, site, names, nil)
 		if err != nil {
@@ -345,6 +348,7 @@ func enrolctlBinary(b *testing.B) string {
 // childRun is one enrolctl process's outcome.
 type childRun struct {
 	stdout string
+	stderr string
 	maxRSS int64         // bytes
 	cpu    time.Duration // user + system
 }
@@ -375,7 +379,7 @@ func runChild(b *testing.B, dir string, env []string, args ...string) childRun {
 	if _, err := fmt.Sscan(string(data), &maxRSS, &cpu); err != nil {
 		b.Fatalf("rusage %q: %v", data, err)
 	}
-	return childRun{stdout: out.String(), maxRSS: maxRSS, cpu: time.Duration(cpu)}
+	return childRun{stdout: out.String(), stderr: errb.String(), maxRSS: maxRSS, cpu: time.Duration(cpu)}
 }
 
 // benchRusageEnv names the file where the "rusage" helper writes its child's peak

@@ -43,7 +43,7 @@ func (a *App) siteHTTP(base *http.Client, site, token string) *http.Client {
 	if rt == nil {
 		rt = http.DefaultTransport
 	}
-	hc.Transport = &callLog{base: rt, w: a.Err, level: a.logLevel(), site: site, token: token, reading: &a.reading}
+	hc.Transport = &callLog{base: rt, w: a.Err, level: a.logLevel(), site: site, token: token, reading: &a.reading, since: time.Now()}
 	return &hc
 }
 
@@ -56,6 +56,9 @@ type callLog struct {
 	mu          sync.Mutex
 	unreachable bool
 	reading     *atomic.Pointer[readProgress] // the plan's progress, while it reads
+	// since is when the client was made: each call says when it was sent after it,
+	// which shows which calls waited for which.
+	since time.Time
 }
 
 func (l *callLog) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -89,7 +92,7 @@ func (l *callLog) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		l.mu.Lock()
 		defer l.mu.Unlock()
-		fmt.Fprintf(l.w, "moodle %s%s: HTTP %d in %s, request %s, response %s\n", fn, attempt, resp.StatusCode, ms(time.Since(start)), size(req.ContentLength), size(n))
+		fmt.Fprintf(l.w, "moodle %s%s: HTTP %d in %s, request %s, response %s, sent at +%s\n", fn, attempt, resp.StatusCode, ms(time.Since(start)), size(req.ContentLength), size(n), ms(start.Sub(l.since)))
 	}}
 	return resp, nil
 }

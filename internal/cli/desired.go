@@ -63,6 +63,48 @@ func (a *App) readSpecs(conn *siteConn, site *moodle.Site) (*spec.Set, error) {
 	return a.loadSpecs(conn, siteRoleNames(site)), nil
 }
 
+// readSpecsEarly starts reading the spec folder before the site has answered, when
+// the configuration names the site's time zone: the specs then need nothing of the
+// site but its roles, which only check them. The returned function takes the status
+// once it is in and returns the specs read against it: those read early when the
+// site's roles cannot change them (see sameAsOnline), else the folder read again.
+// nil: nothing was started (no time zone configured, or no spec folder), and
+// readSpecs reads the folder once the status is in, as it must.
+func (a *App) readSpecsEarly(conn *siteConn) func(moodle.SiteStatus) (*spec.Set, error) {
+	if conn.loc == nil {
+		return nil
+	}
+	if st, err := os.Stat(a.path(conn.specsDir)); err != nil || !st.IsDir() {
+		return nil
+	}
+	early := make(chan *spec.Set, 1)
+	go func() { early <- a.loadSpecs(conn, nil) }()
+	return func(st moodle.SiteStatus) (*spec.Set, error) {
+		site := &moodle.Site{Status: st}
+		if set := <-early; sameAsOnline(set, siteRoleNames(site)) {
+			return set, nil
+		}
+		return a.readSpecs(conn, site)
+	}
+}
+
+// sameAsOnline reports whether specs read offline (roles checked against Moodle's
+// standard ones and the configuration's) are what reading them against the site's
+// roles gives: roles only decide the unknown-role errors, so when the offline read
+// found no error at all and the site has every standard role, every role the specs
+// name is one the site has or the configuration declares, and the reads are equal.
+func sameAsOnline(set *spec.Set, siteRoles []string) bool {
+	if set.Diagnostics.HasErrors() {
+		return false // its errors read "neither a standard Moodle role ...": say the site's
+	}
+	for _, r := range spec.StandardRoles {
+		if !slices.Contains(siteRoles, r) {
+			return false
+		}
+	}
+	return true
+}
+
 // resolveSpecs merges the specs read with the policies over the site's catalogue: the
 // second half of loadDesired.
 func (a *App) resolveSpecs(set *spec.Set, site *moodle.Site) desiredSpecs {

@@ -202,7 +202,8 @@ func (a *App) readSiteAndSpecs(ctx context.Context) (conn *siteConn, site *moodl
 }
 
 // readSiteAndSet connects to the site, reads its status and catalogue, and the specs:
-// as soon as the status is in, while the catalogue is read. On a terminal, a read that
+// from the start when the configuration names the site's time zone (readSpecsEarly),
+// else as soon as the status is in, while the catalogue is read. On a terminal, a read that
 // takes more than a second shows its progress until stopProgress is called.
 func (a *App) readSiteAndSet(ctx context.Context) (conn *siteConn, site *moodle.Site, set *spec.Set, stopProgress func(), err error) {
 	if conn, err = a.connect(); err != nil {
@@ -210,7 +211,12 @@ func (a *App) readSiteAndSet(ctx context.Context) (conn *siteConn, site *moodle.
 	}
 	stopProgress = a.startProgress("reading " + conn.describe())
 	var specsErr error
+	early := a.readSpecsEarly(conn) // from now, while the site answers
 	site, err = conn.client.ReadSiteWith(ctx, func(st moodle.SiteStatus) {
+		if early != nil {
+			set, specsErr = early(st)
+			return
+		}
 		set, specsErr = a.readSpecs(conn, &moodle.Site{Status: st})
 	})
 	if err != nil {
