@@ -206,7 +206,7 @@ func (a *App) applyFresh(ctx context.Context, f applyFlags) error {
 // recheck re-reads the plan's courses and refuses the plan if they changed since it
 // was made.
 func recheck(ctx context.Context, pl *planned) error {
-	now, err := pl.conn.client.Observe(ctx, pl.site, pl.plan.Courses(), pl.desired.Usernames(), moodle.NeedCohorts(pl.desired.UsesCohorts()))
+	now, err := pl.conn.client.Observe(ctx, pl.site, pl.plan.Courses(), pl.users, moodle.NeedCohorts(pl.cohorts))
 	if err != nil {
 		return err
 	}

@@ -30,11 +30,14 @@ const planFormat = diff.FormatVersion
 
 // planned is everything a plan run produced. observed is what the plan kept of the
 // live state: the directory and the courses it removes something from, which is all
-// apply's guard reads; apply reads the plan's courses again before writing.
+// apply's guard reads; apply reads the plan's courses again before writing, with the
+// users the specs name and whether they use cohorts (users, cohorts): the desired
+// state itself is not kept once planned.
 type planned struct {
 	conn     *siteConn
 	site     *moodle.Site
-	desired  state.Snapshot
+	users    []string
+	cohorts  bool
 	observed state.Snapshot
 	plan     diff.Plan
 }
@@ -88,7 +91,7 @@ func (a *App) makePlan(ctx context.Context) (*planned, error) {
 		return nil, err
 	}
 	p, observed := planner.Plan(dir)
-	pl := &planned{conn: conn, site: site, desired: desired, observed: observed, plan: p}
+	pl := &planned{conn: conn, site: site, users: read.users, cohorts: read.cohorts, observed: observed, plan: p}
 	if p.Diagnostics.HasErrors() {
 		return pl, &diagnosticsError{ds: p.Diagnostics, in: "the specs"}
 	}
@@ -126,9 +129,10 @@ func uniqueNames(names []string) []string {
 type courseRead struct {
 	names   []string
 	courses chan *state.Course
-	ready   chan struct{} // closed once desired is set
+	ready   chan struct{} // closed once users and cohorts are set
 	once    sync.Once
-	desired state.Snapshot
+	users   []string // the users the desired state names, which the read looks up
+	cohorts bool     // whether the desired state uses cohorts, which the read then reads
 	cancel  context.CancelFunc
 	done    chan struct{}
 	dir     state.Directory
@@ -148,7 +152,7 @@ func startCourseRead(ctx context.Context, client *moodle.Client, site *moodle.Si
 		defer close(r.done)
 		r.dir, r.err = client.ObserveEach(ctx, site, r.names, func() []string {
 			<-r.ready
-			return r.desired.Usernames()
+			return r.users
 		}, func(o *state.Course) error {
 			select {
 			case r.courses <- o:
@@ -158,7 +162,7 @@ func startCourseRead(ctx context.Context, client *moodle.Client, site *moodle.Si
 			}
 		}, moodle.NeedCohortsOnce(func() bool {
 			<-r.ready
-			return r.desired.UsesCohorts()
+			return r.cohorts
 		}))
 		close(r.courses)
 	}()
@@ -168,7 +172,9 @@ func startCourseRead(ctx context.Context, client *moodle.Client, site *moodle.Si
 // planInto hands every course read to planner, planned against desired by a pool of
 // one goroutine per core, and returns the site's directory.
 func (r *courseRead) planInto(desired state.Snapshot, planner *diff.Planner) (state.Directory, error) {
-	r.once.Do(func() { r.desired = desired; close(r.ready) })
+	// What the read asks of desired is asked now: the planner alone holds desired
+	// from here on, and gives up each course's users once it is planned.
+	r.once.Do(func() { r.users, r.cohorts = desired.Usernames(), desired.UsesCohorts(); close(r.ready) })
 	var wg sync.WaitGroup
 	for range runtime.GOMAXPROCS(0) {
 		wg.Go(func() {

@@ -84,7 +84,8 @@ func (a *App) applySaved(ctx context.Context, file string, f applyFlags) error {
 	}
 	courses := saved.Courses()
 	desired.Courses = slices.DeleteFunc(desired.Courses, func(c state.Course) bool { return !slices.Contains(courses, c.Shortname) })
-	observed, err := conn.client.Observe(ctx, site, courses, desired.Usernames(), moodle.NeedCohorts(desired.UsesCohorts()))
+	users, cohorts := desired.Usernames(), desired.UsesCohorts()
+	observed, err := conn.client.Observe(ctx, site, courses, users, moodle.NeedCohorts(cohorts))
 	if err != nil {
 		return err
 	}
@@ -119,7 +120,7 @@ func (a *App) applySaved(ctx context.Context, file string, f applyFlags) error {
 		return err
 	}
 	fmt.Fprintf(a.Out, "Applying %s (%s) to %s.\n", file, summaryLine(p), conn.describe())
-	return a.execute(ctx, &planned{conn: conn, site: site, desired: desired.Snapshot, observed: observed, plan: p}, file, f)
+	return a.execute(ctx, &planned{conn: conn, site: site, users: users, cohorts: cohorts, observed: observed, plan: p}, file, f)
 }
 
 // onlyCoursesOf keeps the changes of the courses --course selects: with a saved plan,

@@ -113,10 +113,11 @@ type plannerScratch struct {
 	prev    *coursePlanner
 	changes []Change
 	ints    intValues
-	names   map[string]bool
 }
 
 // NewPlanner starts the plan of desired; desired must not change until Plan returns.
+// The planner lets go of each desired course's users once it is planned (release),
+// in its own list of the courses: a caller that drops desired gets that memory back.
 func NewPlanner(desired state.Snapshot, opts Options) *Planner {
 	order := make([]int, len(desired.Courses))
 	for i := range order {
@@ -125,6 +126,9 @@ func NewPlanner(desired state.Snapshot, opts Options) *Planner {
 	slices.SortStableFunc(order, func(a, b int) int {
 		return strings.Compare(desired.Courses[a].Shortname, desired.Courses[b].Shortname)
 	})
+	// The planner's own list of the courses: each planned one gives up what the plan
+	// no longer reads of it (release), and the caller's is never written.
+	desired.Courses = slices.Clone(desired.Courses)
 	pl := &Planner{desired: desired, opts: opts, slot: make(map[string]int, len(order))}
 	pl.slots = make([]courseSlot, 0, len(order))
 	for _, i := range order {
@@ -156,9 +160,26 @@ func (pl *Planner) Course(o *state.Course) {
 	sc := pl.takeScratch()
 	defer pl.putScratch(sc)
 	pl.planCourse(s, d, o, sc)
-	if pl.opts.SkipUnknownUsers && (pl.keepAll || namesOthers(d, o, sc)) {
+	others := sc.prev.namesOthers()
+	if pl.opts.SkipUnknownUsers && (pl.keepAll || others) {
 		s.kept = o
 	}
+	if !pl.keepAll && !others {
+		release(d)
+	}
+}
+
+// release drops a planned course's enrolments, groups and renewals, when what Plan
+// still reads of them (Check) can find nothing there: every user it names is one the
+// observed course holds, hence one the directory has, its enrolments are manual, and
+// its manual method is declared. A 10,000-course site's desired state is otherwise
+// held whole until the plan is made, next to the plan.
+func release(d *state.Course) {
+	if slices.ContainsFunc(d.Enrolments, func(e state.Enrolment) bool { return e.Method != "" && e.Method != string(state.Manual) }) ||
+		len(d.Enrolments) > 0 && !slices.ContainsFunc(d.Methods, func(m state.Method) bool { return m.Type == state.Manual }) {
+		return
+	}
+	d.Enrolments, d.Groups, d.Renewals = nil, nil, nil
 }
 
 // planCourse plans d against o into s, replacing what s held.
@@ -186,31 +207,30 @@ func (pl *Planner) planCourse(s *courseSlot, d, o *state.Course, sc *plannerScra
 	}
 }
 
-// namesOthers reports whether d names a user (enrolled or a group member) whom o does
-// not hold: only such a user can be unknown to the site, whose directory holds every
-// user of every observed course (as moodle.ObserveEach reads it).
-func namesOthers(d, o *state.Course, sc *plannerScratch) bool {
-	if sc.names == nil {
-		sc.names = map[string]bool{}
-	}
-	held := sc.names
-	clear(held)
-	for _, e := range o.Enrolments {
-		held[e.Username] = true
-	}
-	for _, g := range o.Groups {
-		for _, m := range g.Members {
-			held[m.Username] = true
+// namesOthers reports whether the course names a user (enrolled or a group member)
+// whom the observed course does not hold: only such a user can be unknown to the site,
+// whose directory holds every user of every observed course (as moodle.ObserveEach
+// reads it).
+func (cp *coursePlanner) namesOthers() bool {
+	held := func(u string) bool {
+		if len(cp.liveEnrolOfU[u]) > 0 {
+			return true
 		}
+		for _, g := range cp.o.Groups { // a member without an enrolment: seldom
+			if slices.ContainsFunc(g.Members, func(m state.Member) bool { return m.Username == u }) {
+				return true
+			}
+		}
+		return false
 	}
-	for _, e := range d.Enrolments {
-		if !held[e.Username] {
+	for _, e := range cp.d.Enrolments {
+		if !held(e.Username) {
 			return true
 		}
 	}
-	for _, g := range d.Groups {
+	for _, g := range cp.d.Groups {
 		for _, m := range g.Members {
-			if !held[m.Username] {
+			if !held(m.Username) {
 				return true
 			}
 		}

@@ -150,6 +150,55 @@ func TestPlannerCoursesOnceAndMissing(t *testing.T) {
 	}
 }
 
+// A planned course's users are let go of (a site's desired state is otherwise held
+// whole next to its plan), in the planner's own list of courses, unless the site
+// checks may still find something in them: a user the observed course lacks, an
+// enrolment in another method than manual, enrolments without their manual method.
+// The plan is the batch plan either way.
+func TestPlannerReleasesPlannedUsers(t *testing.T) {
+	manual := state.Method{Type: state.Manual, Enabled: true}
+	enrol := func(u, method string) state.Enrolment {
+		return state.Enrolment{Username: u, Method: method, Roles: []string{"student"}}
+	}
+	live := state.Course{Shortname: "A", Methods: []state.Method{{Type: state.Self, Enabled: true}},
+		Enrolments: []state.Enrolment{enrol("u1", "self")},
+		Groups:     []state.Group{{Name: "G", Members: []state.Member{{Username: "u2"}}}}}
+	dir := state.Directory{Users: map[string]int64{"u1": 1, "u2": 2}, EnabledPlugins: []string{"self"}}
+	for _, tc := range []struct {
+		name     string
+		course   state.Course
+		released bool
+	}{
+		{"users held", state.Course{Methods: []state.Method{manual}, Enrolments: []state.Enrolment{enrol("u1", "manual")},
+			Groups: []state.Group{{Name: "G", Members: []state.Member{{Username: "u1"}, {Username: "u2"}}}}}, true},
+		{"no users", state.Course{Methods: []state.Method{manual}}, true},
+		{"a user the course lacks", state.Course{Methods: []state.Method{manual}, Enrolments: []state.Enrolment{enrol("ghost", "manual")}}, false},
+		{"a member the course lacks", state.Course{Methods: []state.Method{manual},
+			Groups: []state.Group{{Name: "G", Members: []state.Member{{Username: "ghost"}}}}}, false},
+		{"another method", state.Course{Methods: []state.Method{manual}, Enrolments: []state.Enrolment{enrol("u1", "self")}}, false},
+		{"no manual method", state.Course{Enrolments: []state.Enrolment{enrol("u1", "manual")}}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.course.Shortname = "A"
+			desired := state.Snapshot{Courses: []state.Course{tc.course}}
+			pl := NewPlanner(desired, Options{})
+			pl.Course(&live)
+			d := pl.desired.Courses[0]
+			if released := d.Enrolments == nil && d.Groups == nil; released != tc.released {
+				t.Errorf("released = %v, want %v", released, tc.released)
+			}
+			if d := cmp.Diff(tc.course, desired.Courses[0]); d != "" {
+				t.Errorf("the caller's desired state changed:\n%s", d)
+			}
+			got, _ := pl.Plan(dir)
+			want := ComputeWithOptions(desired, state.Snapshot{Courses: []state.Course{live}, Directory: dir}, Options{})
+			if d := cmp.Diff(want, got); d != "" {
+				t.Errorf("plan differs (-batch +streamed):\n%s", d)
+			}
+		})
+	}
+}
+
 // BenchmarkPlannerStreamed is BenchmarkCompute's site planned as makePlan does: the
 // courses handed to a Planner by one goroutine per core.
 func BenchmarkPlannerStreamed(b *testing.B) {
