@@ -104,6 +104,10 @@ var demoCourses = []demoCourse{
 	{"FC-MANAGEMENT", "Management d'équipe", demoCategories.FC},
 }
 
+// The demo site's numbers of users, enrolments and cohort members, for which DemoSite
+// makes room before it builds the site (TestDemoSiteSizes keeps them true).
+const demoUsers, demoEnrolments, demoCohortMembers = 1248, 6007, 1090
+
 // demo builds the demo site step by step.
 type demo struct {
 	s       *Sim
@@ -139,6 +143,7 @@ type demo struct {
 func DemoSite() *Sim {
 	s := New(Options{Now: func() time.Time { return demoBuilt }, TimeZone: "Europe/Paris"})
 	s.d.Config.SiteName = "Université de démonstration"
+	s.d.makeRoom(demoUsers, demoEnrolments, demoCohortMembers)
 	b := &demo{s: s, rng: rand.New(rand.NewPCG(20260901, 42)), taken: map[string]bool{},
 		course: map[string]int64{}, manual: map[string]int64{}, emails: map[string]int{}}
 	b.build()
@@ -173,7 +178,8 @@ func (b *demo) lastAccess() {
 	d := b.s.d
 	built := demoBuilt.Unix()
 	const day = 86400
-	for _, ue := range sortedValues(d.UEs) {
+	for _, id := range keys(d.UEs) { // by id, without a copy of every row
+		ue := d.UEs[id]
 		courseID := d.Instances[ue.EnrolID].CourseID
 		if _, done := d.LastAccess[courseID][ue.UserID]; done {
 			continue

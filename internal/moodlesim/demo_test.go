@@ -151,3 +151,18 @@ func BenchmarkMetaParentWrite(b *testing.B) {
 			"enrolments[0][roleid]", "5", "enrolments[0][timestart]", "0", "enrolments[0][timeend]", id(int64(1000+i)), "enrolments[0][suspended]", "0")
 	}
 }
+
+// DemoSite makes room for the demo's rows before it builds them: the sizes it assumes
+// are the site's (too small a guess costs the rehashing it avoids; too large, memory).
+func TestDemoSiteSizes(t *testing.T) {
+	d := DemoSite().d
+	if users := len(d.Users) - 2; users != demoUsers { // less guest and admin, made by New
+		t.Errorf("demoUsers = %d, the demo site has %d", demoUsers, users)
+	}
+	if len(d.UEs) != demoEnrolments || len(d.RAs) != demoEnrolments {
+		t.Errorf("demoEnrolments = %d, the demo site has %d enrolments and %d role assignments", demoEnrolments, len(d.UEs), len(d.RAs))
+	}
+	if len(d.CohortMembers) != demoCohortMembers {
+		t.Errorf("demoCohortMembers = %d, the demo site has %d", demoCohortMembers, len(d.CohortMembers))
+	}
+}

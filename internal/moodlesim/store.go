@@ -1,6 +1,9 @@
 package moodlesim
 
-import "sync"
+import (
+	"maps"
+	"sync"
+)
 
 // db is the whole site: every table keyed by id, with the secondary indexes a
 // database would have, so no call scans a whole table. Tables are read directly;
@@ -42,15 +45,6 @@ type db struct {
 	inTx    bool
 }
 
-type raKey struct {
-	role, course, user, item int64
-	component                string
-}
-
-func (ra RoleAssignment) key() raKey {
-	return raKey{ra.RoleID, ra.CourseID, ra.UserID, ra.ItemID, ra.Component}
-}
-
 type groupKey struct {
 	course int64
 	name   string
@@ -77,6 +71,23 @@ func newDB() *db {
 	}
 }
 
+// makeRoom sizes the tables and indexes that grow with users, enrolments (with their
+// role assignments) and cohort members for that many more rows, so that a site built
+// row by row (the demo site) does not rehash them at every doubling: that was a
+// quarter of the CPU of a first sandbox plan.
+func (d *db) makeRoom(users, enrolments, cohortMembers int) {
+	d.Users, d.ix.userByName, d.ix.userByIDNumber = withRoom(d.Users, users), withRoom(d.ix.userByName, users), withRoom(d.ix.userByIDNumber, users)
+	d.ix.ueByUser = withRoom(d.ix.ueByUser, users)
+	d.UEs, d.ix.ue, d.RAs, d.ix.raByCourseUser = withRoom(d.UEs, enrolments), withRoom(d.ix.ue, enrolments), withRoom(d.RAs, enrolments), withRoom(d.ix.raByCourseUser, enrolments)
+	d.CohortMembers, d.ix.cohortMember = withRoom(d.CohortMembers, cohortMembers), withRoom(d.ix.cohortMember, cohortMembers)
+}
+
+func withRoom[K comparable, V any](m map[K]V, n int) map[K]V {
+	out := make(map[K]V, len(m)+n)
+	maps.Copy(out, m)
+	return out
+}
+
 // Transactions.
 
 func (d *db) begin() { d.journal, d.inTx = d.journal[:0], true }
@@ -90,6 +101,9 @@ func (d *db) rollback() {
 	d.commit()
 }
 
+// record journals undo inside a transaction. The frequent writes (put, next,
+// setLastAccess) test d.inTx before they make their closure: each is an allocation,
+// and most writes (the demo site's, the sandbox's seeding) happen outside one.
 func (d *db) record(undo func()) {
 	if d.inTx {
 		d.journal = append(d.journal, undo)
@@ -99,16 +113,18 @@ func (d *db) record(undo func()) {
 // put writes row id of m, keeping its indexes (index(row, true) adds, false removes).
 func put[T any](d *db, m map[int64]T, id int64, v T, index func(T, bool)) {
 	old, had := m[id]
-	d.record(func() {
-		if cur, ok := m[id]; ok {
-			index(cur, false)
-		}
-		delete(m, id)
-		if had {
-			m[id] = old
-			index(old, true)
-		}
-	})
+	if d.inTx {
+		d.record(func() {
+			if cur, ok := m[id]; ok {
+				index(cur, false)
+			}
+			delete(m, id)
+			if had {
+				m[id] = old
+				index(old, true)
+			}
+		})
+	}
 	if had {
 		index(old, false)
 	}
@@ -131,14 +147,15 @@ func del[T any](d *db, m map[int64]T, id int64, index func(T, bool)) {
 }
 
 func (d *db) next(table string) int64 {
-	old, had := d.NextID[table]
-	d.record(func() {
-		if had {
-			d.NextID[table] = old
-		} else {
-			delete(d.NextID, table)
-		}
-	})
+	if old, had := d.NextID[table]; d.inTx {
+		d.record(func() {
+			if had {
+				d.NextID[table] = old
+			} else {
+				delete(d.NextID, table)
+			}
+		})
+	}
 	d.NextID[table]++
 	return d.NextID[table]
 }
@@ -225,15 +242,16 @@ func (d *db) dirty(courseID int64) {
 }
 
 func (d *db) setLastAccess(courseID, userID, t int64) {
-	old, had := d.LastAccess[courseID][userID]
-	d.record(func() {
-		d.dirty(courseID)
-		if had {
-			d.LastAccess[courseID][userID] = old
-		} else {
-			delete(d.LastAccess[courseID], userID)
-		}
-	})
+	if old, had := d.LastAccess[courseID][userID]; d.inTx {
+		d.record(func() {
+			d.dirty(courseID)
+			if had {
+				d.LastAccess[courseID][userID] = old
+			} else {
+				delete(d.LastAccess[courseID], userID)
+			}
+		})
+	}
 	d.dirty(courseID)
 	if d.LastAccess[courseID] == nil {
 		d.LastAccess[courseID] = map[int64]int64{}

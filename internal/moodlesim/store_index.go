@@ -45,7 +45,6 @@ type indexes struct {
 	ue               map[[2]int64]int64
 	ueByInst         idSets
 	ueByUser         idSets
-	ra               map[raKey]int64
 	raByCourse       idSets
 	raByCourseUser   idsBy[courseUser]
 	groupsByCourse   idSets
@@ -61,7 +60,7 @@ func newIndexes() indexes {
 	return indexes{
 		userByName: map[string]int64{}, userByIDNumber: map[string]int64{}, courseByShort: map[string]int64{}, cohortByIDNumber: map[string]int64{},
 		instByCourse: idSets{}, instByCustomInt1: idSets{}, ue: map[[2]int64]int64{}, ueByInst: idSets{}, ueByUser: idSets{},
-		ra: map[raKey]int64{}, raByCourse: idSets{}, raByCourseUser: idsBy[courseUser]{},
+		raByCourse: idSets{}, raByCourseUser: idsBy[courseUser]{},
 		groupsByCourse: idSets{}, groupByName: map[groupKey]int64{}, member: map[[2]int64]int64{}, membersByGroup: idSets{},
 		cohortMember: map[[2]int64]int64{}, cohortMembers: idSets{}, catChildren: idSets{},
 	}
@@ -183,13 +182,9 @@ func (d *db) indexRA(ra RoleAssignment, add bool) {
 	d.dirty(ra.CourseID)
 	cu := courseUser{ra.CourseID, ra.UserID}
 	if add {
-		d.ix.ra[ra.key()] = ra.ID
 		d.ix.raByCourse.add(ra.CourseID, ra.ID)
 		d.ix.raByCourseUser.add(cu, ra.ID)
 		return
-	}
-	if d.ix.ra[ra.key()] == ra.ID {
-		delete(d.ix.ra, ra.key())
 	}
 	d.ix.raByCourse.remove(ra.CourseID, ra.ID)
 	d.ix.raByCourseUser.remove(cu, ra.ID)
@@ -338,9 +333,16 @@ func (d *db) isEnrolled(courseID, userID int64) bool {
 	return false
 }
 
+// hasRA reports whether the user holds this very assignment (role, component, item) in
+// the course: found among the user's few there rather than in an index of whole keys,
+// which held a sixth of the sandbox demo site's memory.
 func (d *db) hasRA(ra RoleAssignment) bool {
-	_, ok := d.ix.ra[ra.key()]
-	return ok
+	for _, id := range d.ix.raByCourseUser[courseUser{ra.CourseID, ra.UserID}] {
+		if o := d.RAs[id]; o.RoleID == ra.RoleID && o.Component == ra.Component && o.ItemID == ra.ItemID {
+			return true
+		}
+	}
+	return false
 }
 
 // courseRAs returns the role assignments of a course context, by id.
