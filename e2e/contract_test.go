@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -263,6 +264,53 @@ func TestCourseRowsMatchCourseState(t *testing.T) {
 			t.Errorf("the varied course lost its members or users: %+v", rows)
 		}
 	})
+}
+
+// get_course_rows by shortname (plugin 2026120703) answers what it answers by id for the
+// courses the site has, in the order named; it leaves out a name the site lacks and one
+// that differs from a course's only by case, which MariaDB's collation would match.
+func TestCourseRowsByShortname(t *testing.T) {
+	each(t, func(t *testing.T, tg *target) {
+		w := newWorld(t, tg)
+		varied, _ := variedCourse(t, w)
+		fx := newFixture(t, w)
+		ctx := context.Background()
+		st, err := tg.client.SiteStatus(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.PluginVersion < contract.PluginRowsByName {
+			t.Skipf("local_enrolctl %d reads courses by id only", st.PluginVersion)
+		}
+		_, site := w.observe(t, []string{varied}, nil)
+		ref, ok := site.CourseByName(varied)
+		if !ok {
+			t.Fatalf("course %s not in the catalogue", varied)
+		}
+		names, _ := json.Marshal([]string{varied, tg.prefix + "-no-such-course", caseFlip(fx.course), fx.course})
+		ids, _ := json.Marshal([]int64{ref.ID, fx.courseID})
+		var byName, byID string
+		if err := tg.client.Call(ctx, "local_enrolctl_get_course_rows", form("shortnames", string(names)), &byName); err != nil {
+			t.Fatal(err)
+		}
+		if err := tg.client.Call(ctx, "local_enrolctl_get_course_rows", form("courseids", string(ids)), &byID); err != nil {
+			t.Fatal(err)
+		}
+		if byName != byID || !strings.Contains(byID, varied) {
+			t.Errorf("by name %.400s\n   by id %.400s", byName, byID)
+		}
+	})
+}
+
+// caseFlip is s with the case of its letters swapped: another shortname for Moodle,
+// the same one for a case-insensitive collation.
+func caseFlip(s string) string {
+	return strings.Map(func(r rune) rune {
+		if u := unicode.ToUpper(r); u != r {
+			return u
+		}
+		return unicode.ToLower(r)
+	}, s)
 }
 
 // UserIDs finds the same ids through get_user_ids (plugin 2026113002) as through

@@ -63,29 +63,46 @@ func (a *App) readSpecs(conn *siteConn, site *moodle.Site) (*spec.Set, error) {
 	return a.loadSpecs(conn, siteRoleNames(site)), nil
 }
 
+// earlySpecs is a read of the spec folder started before the site has answered
+// (readSpecsEarly).
+type earlySpecs struct {
+	done chan struct{}
+	set  *spec.Set // once done
+}
+
 // readSpecsEarly starts reading the spec folder before the site has answered, when
 // the configuration names the site's time zone: the specs then need nothing of the
-// site but its roles, which only check them. The returned function takes the status
-// once it is in and returns the specs read against it: those read early when the
-// site's roles cannot change them (see sameAsOnline), else the folder read again.
-// nil: nothing was started (no time zone configured, or no spec folder), and
-// readSpecs reads the folder once the status is in, as it must.
-func (a *App) readSpecsEarly(conn *siteConn) func(moodle.SiteStatus) (*spec.Set, error) {
+// site but its roles, which only check them (see against). onRead, unless nil, is
+// called with the specs as soon as they are read, before done: a plan asks for their
+// courses then. nil: nothing was started (no time zone configured, or no spec folder),
+// and readSpecs reads the folder once the status is in, as it must.
+func (a *App) readSpecsEarly(conn *siteConn, onRead func(*spec.Set)) *earlySpecs {
 	if conn.loc == nil {
 		return nil
 	}
 	if st, err := os.Stat(a.path(conn.specsDir)); err != nil || !st.IsDir() {
 		return nil
 	}
-	early := make(chan *spec.Set, 1)
-	go func() { early <- a.loadSpecs(conn, nil) }()
-	return func(st moodle.SiteStatus) (*spec.Set, error) {
-		site := &moodle.Site{Status: st}
-		if set := <-early; sameAsOnline(set, siteRoleNames(site)) {
-			return set, nil
+	e := &earlySpecs{done: make(chan struct{})}
+	go func() {
+		defer close(e.done)
+		e.set = a.loadSpecs(conn, nil)
+		if onRead != nil {
+			onRead(e.set)
 		}
-		return a.readSpecs(conn, site)
+	}()
+	return e
+}
+
+// against returns the specs read against the site's status: those read early when
+// the site's roles cannot change them (sameAsOnline), else the folder read again.
+func (e *earlySpecs) against(a *App, conn *siteConn, st moodle.SiteStatus) (*spec.Set, error) {
+	<-e.done
+	site := &moodle.Site{Status: st}
+	if sameAsOnline(e.set, siteRoleNames(site)) {
+		return e.set, nil
 	}
+	return a.readSpecs(conn, site)
 }
 
 // sameAsOnline reports whether specs read offline (roles checked against Moodle's

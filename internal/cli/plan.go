@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"github.com/enrolctl/enrolctl/internal/redact"
 	"os"
@@ -51,15 +52,37 @@ type planned struct {
 // read (on every core, while the other courses are still being read and decoded),
 // and only what the plan needs of it is kept, never the whole observed site.
 func (a *App) makePlan(ctx context.Context) (*planned, error) {
-	conn, site, set, stopProgress, err := a.readSiteAndSet(ctx)
+	// The specs read before the site has answered name the courses to ask for: by
+	// shortname, while the site's status and catalogue are still being read.
+	var early *courseRead
+	siteRead := make(chan struct{})
+	var readSite *moodle.Site
+	siteOf := func() (*moodle.Site, error) {
+		<-siteRead
+		if readSite == nil {
+			return nil, errSiteUnread
+		}
+		return readSite, nil
+	}
+	conn, site, set, stopProgress, err := a.readSiteAndSet(ctx, func(conn *siteConn, offline *spec.Set) {
+		if names := a.earlyCourses(offline, nil); names != nil {
+			early = startNamedCourseRead(ctx, conn.client, siteOf, names)
+		}
+	})
+	readSite = site
+	close(siteRead)
+	if early != nil {
+		defer early.stop()
+	}
 	if err != nil {
 		return nil, err
 	}
 	defer stopProgress()
-	var early *courseRead
-	if names := a.earlyCourses(set, site); names != nil {
-		early = startCourseRead(ctx, conn.client, site, names)
-		defer early.stop()
+	if early == nil {
+		if names := a.earlyCourses(set, site); names != nil {
+			early = startCourseRead(ctx, conn.client, site, names)
+			defer early.stop()
+		}
 	}
 	specs := a.resolveSpecs(set, site)
 	desired := specs.Snapshot
@@ -101,15 +124,18 @@ func (a *App) makePlan(ctx context.Context) (*planned, error) {
 // earlyCourses are the courses of the site the specs read name, which a plan may ask
 // Moodle for before they are resolved, sorted; nil when resolving them may add
 // courses (a policy selects courses, by category or name) or --changed-since may
-// leave some out, which only the resolved specs tell.
+// leave some out, which only the resolved specs tell. site nil: the catalogue is not
+// read yet, and every course named is asked for by name.
 func (a *App) earlyCourses(set *spec.Set, site *moodle.Site) []string {
 	if len(set.Policies) > 0 || a.changedSince != "" {
 		return nil
 	}
 	names := []string{}
 	for _, c := range set.Courses {
-		if _, ok := site.CourseByName(c.Shortname); !ok {
-			continue // an unknown course, which Resolve refuses
+		if site != nil {
+			if _, ok := site.CourseByName(c.Shortname); !ok {
+				continue // an unknown course, which Resolve refuses
+			}
 		}
 		if len(a.courses) == 0 || a.courseSelected(c.Shortname) {
 			names = append(names, c.Shortname)
@@ -139,18 +165,38 @@ type courseRead struct {
 	err     error
 }
 
-// startCourseRead asks Moodle for the courses names (sorted, without repeats). Until planInto, the read goes
+// errSiteUnread ends a read of courses begun before the site's status and catalogue,
+// when those could not be read (the plan says why).
+var errSiteUnread = errors.New("the site's status and catalogue were not read")
+
+// startCourseRead asks Moodle for the courses names (sorted, without repeats), by id
+// from the site's catalogue (moodle.ObserveEach).
+func startCourseRead(ctx context.Context, client *moodle.Client, site *moodle.Site, names []string) *courseRead {
+	return startRead(ctx, names, func(ctx context.Context, usernames func() []string, fn func(*state.Course) error, opts ...moodle.ObserveOption) (state.Directory, error) {
+		return client.ObserveEach(ctx, site, names, usernames, fn, opts...)
+	})
+}
+
+// startNamedCourseRead asks Moodle for the courses names (sorted, without repeats) by
+// shortname, before site has the catalogue (moodle.ObserveNamed).
+func startNamedCourseRead(ctx context.Context, client *moodle.Client, site func() (*moodle.Site, error), names []string) *courseRead {
+	return startRead(ctx, names, func(ctx context.Context, usernames func() []string, fn func(*state.Course) error, opts ...moodle.ObserveOption) (state.Directory, error) {
+		return client.ObserveNamed(ctx, site, names, usernames, fn, opts...)
+	})
+}
+
+// startRead starts observe, a read of the courses names. Until planInto, the read goes
 // on as far as a short queue lets it: the server builds its first answers meanwhile.
 // The users to look up and whether cohorts are read are asked of the desired state
 // once it is known.
-func startCourseRead(ctx context.Context, client *moodle.Client, site *moodle.Site, names []string) *courseRead {
+func startRead(ctx context.Context, names []string, observe func(ctx context.Context, usernames func() []string, fn func(*state.Course) error, opts ...moodle.ObserveOption) (state.Directory, error)) *courseRead {
 	ctx, cancel := context.WithCancel(ctx)
 	// A short queue: the reads decode ahead while every core plans, and a slow
 	// planner holds the reads back rather than courses piling up.
 	r := &courseRead{names: names, courses: make(chan *state.Course, 64), ready: make(chan struct{}), cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(r.done)
-		r.dir, r.err = client.ObserveEach(ctx, site, r.names, func() []string {
+		r.dir, r.err = observe(ctx, func() []string {
 			<-r.ready
 			return r.users
 		}, func(o *state.Course) error {
@@ -200,7 +246,7 @@ func (r *courseRead) stop() {
 // readSiteAndSpecs connects to the site, reads its status and catalogue, and the specs
 // against them (see readSiteAndSet).
 func (a *App) readSiteAndSpecs(ctx context.Context) (conn *siteConn, site *moodle.Site, specs desiredSpecs, stopProgress func(), err error) {
-	conn, site, set, stopProgress, err := a.readSiteAndSet(ctx)
+	conn, site, set, stopProgress, err := a.readSiteAndSet(ctx, nil)
 	if err != nil {
 		return nil, nil, desiredSpecs{}, nil, err
 	}
@@ -208,23 +254,32 @@ func (a *App) readSiteAndSpecs(ctx context.Context) (conn *siteConn, site *moodl
 }
 
 // readSiteAndSet connects to the site, reads its status and catalogue, and the specs:
-// from the start when the configuration names the site's time zone (readSpecsEarly),
-// else as soon as the status is in, while the catalogue is read. On a terminal, a read that
-// takes more than a second shows its progress until stopProgress is called.
-func (a *App) readSiteAndSet(ctx context.Context) (conn *siteConn, site *moodle.Site, set *spec.Set, stopProgress func(), err error) {
+// from the start when the configuration names the site's time zone (readSpecsEarly;
+// onEarly, unless nil, is then called with them as soon as they are read, before the
+// site may have answered, and before readSiteAndSet returns), else as soon as the
+// status is in, while the catalogue is read. On a terminal, a read that takes more
+// than a second shows its progress until stopProgress is called.
+func (a *App) readSiteAndSet(ctx context.Context, onEarly func(*siteConn, *spec.Set)) (conn *siteConn, site *moodle.Site, set *spec.Set, stopProgress func(), err error) {
 	if conn, err = a.connect(); err != nil {
 		return nil, nil, nil, nil, err
 	}
 	stopProgress = a.startProgress("reading " + conn.describe())
 	var specsErr error
-	early := a.readSpecsEarly(conn) // from now, while the site answers
+	var onRead func(*spec.Set)
+	if onEarly != nil {
+		onRead = func(set *spec.Set) { onEarly(conn, set) }
+	}
+	early := a.readSpecsEarly(conn, onRead) // from now, while the site answers
 	site, err = conn.client.ReadSiteWith(ctx, func(st moodle.SiteStatus) {
 		if early != nil {
-			set, specsErr = early(st)
+			set, specsErr = early.against(a, conn, st)
 			return
 		}
 		set, specsErr = a.readSpecs(conn, &moodle.Site{Status: st})
 	})
+	if early != nil {
+		<-early.done // onEarly has returned, whatever the site answered
+	}
 	if err != nil {
 		stopProgress()
 		return nil, nil, nil, nil, siteReadError(conn, err)

@@ -28,6 +28,9 @@ const (
 	// PluginAccountsByID reads the users of courses by id from the rows it has already
 	// read: the same answers, about twice as fast on PostgreSQL.
 	PluginAccountsByID int64 = 2026120702
+	// PluginRowsByName takes shortnames instead of course ids in get_course_rows, so
+	// that a plan asks for the courses its specs name before the catalogue is read.
+	PluginRowsByName int64 = 2026120703
 )
 
 // Plugin is one version of local_enrolctl: its $plugin->version and $plugin->release.
@@ -48,6 +51,7 @@ var Plugins = []Plugin{
 	{PluginPrivacy, "2.1.0"},
 	{PluginLeasePrevious, "2.1.1"},
 	{PluginAccountsByID, "2.1.2"},
+	{PluginRowsByName, "2.2.0"},
 }
 
 // Oldest is the oldest plugin this enrolctl speaks to.

@@ -6,9 +6,11 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/enrolctl/enrolctl/internal/contract"
 	"github.com/enrolctl/enrolctl/internal/state"
 )
 
@@ -105,15 +107,57 @@ func (c *Client) Observe(ctx context.Context, site *Site, courses, usernames []s
 // looked up; the others are, in parallel batches, once the courses are in. The cohort
 // search runs alongside the course reads.
 func (c *Client) ObserveEach(ctx context.Context, site *Site, courses []string, usernames func() []string, fn func(*state.Course) error, opts ...ObserveOption) (state.Directory, error) {
-	o := observeOptions{cohorts: func() bool { return true }}
-	for _, opt := range opts {
-		opt(&o)
-	}
 	var ids []int64
 	for _, name := range uniqueSorted(courses) {
 		if r, ok := site.byName[name]; ok {
 			ids = append(ids, r.ID)
 		}
+	}
+	return c.observe(ctx, func() (*Site, error) { return site, nil }, func(ctx context.Context, each courseFunc) error {
+		return c.eachCourseState(ctx, ids, 0, true, func(_ int, cs *CourseState, refs []userRef) error { return each(cs, refs) })
+	}, usernames, fn, opts...)
+}
+
+// ObserveNamed is ObserveEach begun before the site is read, by a caller that knows
+// the courses' names first (a plan, from its spec files): the courses are asked for
+// by shortname at once (plugin contract.PluginRowsByName), while site (which may wait
+// for the site's read, and is called from several goroutines) is needed only for the
+// courses' categories and the directory. With an older plugin, which refuses names,
+// the courses are read by id once site returns, as ObserveEach reads them.
+func (c *Client) ObserveNamed(ctx context.Context, site func() (*Site, error), courses []string, usernames func() []string, fn func(*state.Course) error, opts ...ObserveOption) (state.Directory, error) {
+	names := uniqueSorted(courses)
+	return c.observe(ctx, site, func(ctx context.Context, each courseFunc) error {
+		handed := atomic.Bool{}
+		err := c.eachCourseByName(ctx, names, true, func(cs *CourseState) error { handed.Store(true); return each(cs, nil) })
+		if err == nil || handed.Load() || Code(err) != "invalidparameter" {
+			return err
+		}
+		s, serr := site()
+		if serr != nil {
+			return serr
+		}
+		if s.Status.PluginVersion >= contract.PluginRowsByName {
+			return err // the plugin takes names: the error is this read's own
+		}
+		var ids []int64
+		for _, name := range names {
+			if r, ok := s.byName[name]; ok {
+				ids = append(ids, r.ID)
+			}
+		}
+		return c.eachCourseState(ctx, ids, 0, true, func(_ int, cs *CourseState, refs []userRef) error { return each(cs, refs) })
+	}, usernames, fn, opts...)
+}
+
+// courseFunc takes a course read, and the users it names when the contract lists them
+// apart (userRef).
+type courseFunc func(cs *CourseState, refs []userRef) error
+
+// observe is ObserveEach and ObserveNamed: read hands each course read to each.
+func (c *Client) observe(ctx context.Context, site func() (*Site, error), read func(context.Context, courseFunc) error, usernames func() []string, fn func(*state.Course) error, opts ...ObserveOption) (state.Directory, error) {
+	o := observeOptions{cohorts: func() bool { return true }}
+	for _, opt := range opts {
+		opt(&o)
 	}
 	users := map[string]int64{}
 	var mu sync.Mutex
@@ -129,9 +173,13 @@ func (c *Client) ObserveEach(ctx context.Context, site *Site, courses []string, 
 		return err
 	})
 	g.Go(func() error {
-		return c.eachCourseState(gctx, ids, 0, true, func(_ int, cs *CourseState, refs []userRef) error {
+		return read(gctx, func(cs *CourseState, refs []userRef) error {
+			s, err := site()
+			if err != nil {
+				return err
+			}
 			course := ToCourse(*cs)
-			if r, ok := site.byName[cs.Shortname]; ok {
+			if r, ok := s.byName[cs.Shortname]; ok {
 				course.Category = r.CategoryPath
 			}
 			mu.Lock()
@@ -144,6 +192,10 @@ func (c *Client) ObserveEach(ctx context.Context, site *Site, courses []string, 
 		})
 	})
 	if err := g.Wait(); err != nil {
+		return state.Directory{}, err
+	}
+	s, err := site()
+	if err != nil {
 		return state.Directory{}, err
 	}
 	var missing []string
@@ -161,9 +213,9 @@ func (c *Client) ObserveEach(ctx context.Context, site *Site, courses []string, 
 	}
 	dir := state.Directory{
 		Users:          users,
-		Roles:          make(map[string]int64, len(site.Status.Roles)),
-		Courses:        make(map[string]int64, len(site.Catalogue)),
-		EnabledPlugins: site.Status.EnabledPlugins,
+		Roles:          make(map[string]int64, len(s.Status.Roles)),
+		Courses:        make(map[string]int64, len(s.Catalogue)),
+		EnabledPlugins: s.Status.EnabledPlugins,
 	}
 	if readCohorts {
 		dir.Cohorts = make(map[string]state.CohortInfo, len(cohorts))
@@ -173,10 +225,10 @@ func (c *Client) ObserveEach(ctx context.Context, site *Site, courses []string, 
 			}
 		}
 	}
-	for _, r := range site.Status.Roles {
+	for _, r := range s.Status.Roles {
 		dir.Roles[r.Shortname] = r.ID
 	}
-	for _, r := range site.Catalogue {
+	for _, r := range s.Catalogue {
 		dir.Courses[r.Shortname] = r.ID
 	}
 	return dir, nil

@@ -144,12 +144,7 @@ func (c *Client) eachCourseState(ctx context.Context, ids []int64, perCall int, 
 		case version >= contractV2:
 			perCall = statesPerCallV2
 		}
-		// Enough calls to keep every connection busy for a few rounds: a server builds
-		// its whole answer before sending it, so with one round the client decodes
-		// nothing until the server has built every course, and then the server idles;
-		// with four, the first answers are decoded (and planned) while the server builds
-		// the next ones. Small reads stay one round: a round costs a call's latency.
-		perCall = min(perCall, max(minStatesPerCall, (len(ids)+readRounds*c.cfg.Concurrency-1)/(readRounds*c.cfg.Concurrency)))
+		perCall = c.perCall(len(ids), perCall)
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(c.cfg.Concurrency)
@@ -168,16 +163,60 @@ func (c *Client) eachCourseState(ctx context.Context, ids []int64, perCall int, 
 	return g.Wait()
 }
 
+// perCall is how many of n courses a read asks for per call, at most limit: enough
+// calls to keep every connection busy for a few rounds. A server builds its whole
+// answer before sending it, so with one round the client decodes nothing until the
+// server has built every course, and then the server idles; with four, the first
+// answers are decoded (and planned) while the server builds the next ones. Small
+// reads stay one round: a round costs a call's latency.
+func (c *Client) perCall(n, limit int) int {
+	return min(limit, max(minStatesPerCall, (n+readRounds*c.cfg.Concurrency-1)/(readRounds*c.cfg.Concurrency)))
+}
+
+// eachCourseByName reads the courses named (plugin contract.PluginRowsByName) as
+// eachCourseState reads courses by id, without the site's catalogue: those the site
+// lacks are left out. fn's index is the course's place in the answer of its call.
+func (c *Client) eachCourseByName(ctx context.Context, names []string, lite bool, fn func(cs *CourseState) error) error {
+	perCall := c.perCall(len(names), statesPerCallRows)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(c.cfg.Concurrency)
+	for start := 0; start < len(names); start += perCall {
+		batch := names[start:min(start+perCall, len(names))]
+		g.Go(func() error {
+			return c.courseRowsByName(gctx, batch, lite, func(_ int, cs *CourseState) error { return fn(cs) })
+		})
+	}
+	return g.Wait()
+}
+
 // courseRows reads one batch through local_enrolctl_get_course_rows: the ids go as one
 // JSON array (no max_input_vars limit), the answer is one string.
 func (c *Client) courseRows(ctx context.Context, ids []int64, lite bool, fn func(n int, cs *CourseState) error) error {
-	const fnName = "local_enrolctl_get_course_rows"
 	list, err := json.Marshal(ids)
 	if err != nil {
 		return err
 	}
 	f := &Form{}
 	f.Set("courseids", string(list))
+	return c.courseRowsOf(ctx, f, len(ids), true, lite, fn)
+}
+
+// courseRowsByName reads one batch of courses named by shortname (plugin
+// contract.PluginRowsByName): those the site lacks are left out of the answer.
+func (c *Client) courseRowsByName(ctx context.Context, names []string, lite bool, fn func(n int, cs *CourseState) error) error {
+	list, err := json.Marshal(names, jsontext.AllowInvalidUTF8(true))
+	if err != nil {
+		return err
+	}
+	f := &Form{}
+	f.Set("shortnames", string(list))
+	return c.courseRowsOf(ctx, f, len(names), false, lite, fn)
+}
+
+// courseRowsOf calls get_course_rows with f, which names asked courses: the answer
+// holds exactly that many (exact) or at most.
+func (c *Client) courseRowsOf(ctx context.Context, f *Form, asked int, exact, lite bool, fn func(n int, cs *CourseState) error) error {
+	const fnName = "local_enrolctl_get_course_rows"
 	n := 0
 	var cs CourseState
 	rows := courseRows{
@@ -190,8 +229,8 @@ func (c *Client) courseRows(ctx context.Context, ids []int64, lite bool, fn func
 			return &cs
 		},
 		fn: func(cs *CourseState) error {
-			if n >= len(ids) {
-				return fmt.Errorf("asked for %d courses, got more", len(ids))
+			if n >= asked {
+				return fmt.Errorf("asked for %d courses, got more", asked)
 			}
 			n++
 			return fn(n-1, cs)
@@ -200,8 +239,8 @@ func (c *Client) courseRows(ctx context.Context, ids []int64, lite bool, fn func
 	if err := c.read(ctx, fnName, f, jsonInString{rows}); err != nil {
 		return err
 	}
-	if n != len(ids) {
-		return &TransportError{Function: fnName, Err: fmt.Errorf("asked for %d courses, got %d", len(ids), n)}
+	if exact && n != asked {
+		return &TransportError{Function: fnName, Err: fmt.Errorf("asked for %d courses, got %d", asked, n)}
 	}
 	return nil
 }

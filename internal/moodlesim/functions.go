@@ -48,7 +48,10 @@ var functions = map[string]function{
 	"local_enrolctl_get_course_state":      local(read(obj(req("courseids", intList)), getCourseState)),
 	"local_enrolctl_get_course_state_json": local(read(obj(req("courseids", intList)), getCourseStateJSON)),
 	"local_enrolctl_get_user_ids":          local(read(obj(req("usernames", val(pRaw))), getUserIDs)),
-	"local_enrolctl_get_course_rows":       local(read(obj(req("courseids", val(pRaw))), getCourseRows)),
+	"local_enrolctl_get_course_rows": local(read(obj(
+		def("courseids", val(pRaw), ""),
+		def("shortnames", val(pRaw), ""), // since contract.PluginRowsByName (paramsBefore)
+	), getCourseRows)),
 	"local_enrolctl_add_instances": local(write(obj(req("instances", list(obj(
 		req("courseid", val(pInt)),
 		req("enrol", val(pPlugin)),

@@ -13,11 +13,40 @@ import (
 // get_courses, get_course_state and get_user_ids. The write functions are in local_instances.go,
 // local_enrolments.go and write.go (contract v2), the lease in lease.go.
 
-// moodlesim plays the newest plugin, the one of this source tree.
-var (
-	pluginVersion = contract.Newest().Version
-	pluginRelease = contract.Newest().Release
-)
+// SetPlugin makes the site run another version of local_enrolctl than the newest, the
+// one of this source tree (contract.Newest): its status says so, and what came after
+// it is refused as that plugin's Moodle refuses it (paramsBefore): a client of the
+// newest plugin is tested against a site that has not upgraded yet.
+func (s *Sim) SetPlugin(p contract.Plugin) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.plugin = p
+}
+
+// pluginOf is the plugin the site runs (SetPlugin).
+func (s *Sim) pluginOf() contract.Plugin {
+	if s.plugin.Version == 0 {
+		return contract.Newest()
+	}
+	return s.plugin
+}
+
+// paramsBefore are the parameters of functions that an older plugin took: before
+// version, function had params. Moodle refuses what they lack as invalidparameter.
+var paramsBefore = map[string]struct {
+	version int64
+	params  *desc
+}{
+	"local_enrolctl_get_course_rows": {contract.PluginRowsByName, obj(req("courseids", val(pRaw)))},
+}
+
+// paramsOf are the parameters of function fn in the plugin the site runs.
+func (s *Sim) paramsOf(name string, fn function) *desc {
+	if old, ok := paramsBefore[name]; ok && s.pluginOf().Version < old.version {
+		return old.params
+	}
+	return fn.params
+}
 
 const (
 	moodleVersion = "2025100600.02"
@@ -44,7 +73,7 @@ func getSiteStatus(c *ctx, _ args) (any, *wsError) {
 		EnabledPlugins []string `json:"enabledplugins"`
 		TimeZone       string   `json:"timezone"`
 		Roles          []role   `json:"roles"`
-	}{pluginVersion, pluginRelease, moodleVersion, moodleRelease, append([]string{}, c.d().Config.EnabledPlugins...), c.d().Config.TimeZone, roles}, nil
+	}{c.s.pluginOf().Version, c.s.pluginOf().Release, moodleVersion, moodleRelease, append([]string{}, c.d().Config.EnabledPlugins...), c.d().Config.TimeZone, roles}, nil
 }
 
 type courseRef struct {

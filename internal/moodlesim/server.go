@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/enrolctl/enrolctl/internal/contract"
 	"unicode/utf8"
 )
 
@@ -52,6 +54,8 @@ type Sim struct {
 	courseFaults map[int64]*courseFault
 	// maxInputVars is PHP's max_input_vars (0: no limit).
 	maxInputVars int
+	// plugin is the local_enrolctl the site runs (SetPlugin; zero: the newest).
+	plugin contract.Plugin
 	// The deadlock fault (deadlock.go): how long a write holds its transaction open,
 	// which call holds each user, how many victims so far.
 	deadlockWindow time.Duration
@@ -339,7 +343,7 @@ func (s *Sim) call(tok, fnName string, in *node, siteURL string, asXML bool) res
 		s.writes[fnName]++
 		s.logMu.Unlock()
 	}
-	a, perr := validate(fn.params, in)
+	a, perr := validate(s.paramsOf(fnName, fn), in)
 	if perr != nil {
 		return fail(perr)
 	}

@@ -22,23 +22,40 @@ import (
 const maxCourseRows = 5000
 
 // getCourseRows answers get_course_rows: the same checks as get_course_state, in the
-// same order, then the rows.
+// same order, then the rows. The courses are named by id (courseids) or, since plugin
+// 2.2.0, by shortname (shortnames): those the site lacks, or whose hiding the catalogue
+// keeps from the user, are then left out.
 func getCourseRows(c *ctx, a args) (any, *wsError) {
-	var raw []json.RawMessage
-	text := strings.TrimSpace(a.str("courseids"))
-	if !strings.HasPrefix(text, "[") || json.Unmarshal([]byte(text), &raw) != nil {
-		return nil, payloadErr("courseids is not a JSON array of course ids")
+	idsText, namesText := strings.TrimSpace(a.str("courseids")), strings.TrimSpace(a.str("shortnames"))
+	if (idsText == "") == (namesText == "") {
+		return nil, payloadErr("give courseids or shortnames, one of them")
 	}
-	ids := make([]int64, 0, len(raw))
-	for _, r := range raw {
-		id, err := strconv.ParseInt(string(r), 10, 64)
-		if err != nil {
+	var ids []int64
+	if namesText != "" {
+		var names []string
+		if !strings.HasPrefix(namesText, "[") || json.Unmarshal([]byte(namesText), &names) != nil {
+			return nil, payloadErr("shortnames is not a JSON array of course shortnames")
+		}
+		if len(names) < 1 || len(names) > maxCourseRows {
+			return nil, payloadErr("%d course shortnames, from 1 to %d per call", len(names), maxCourseRows)
+		}
+		ids = c.courseIDsByShortname(names)
+	} else {
+		var raw []json.RawMessage
+		if !strings.HasPrefix(idsText, "[") || json.Unmarshal([]byte(idsText), &raw) != nil {
 			return nil, payloadErr("courseids is not a JSON array of course ids")
 		}
-		ids = append(ids, id)
-	}
-	if len(ids) < 1 || len(ids) > maxCourseRows {
-		return nil, payloadErr("%d course ids, from 1 to %d per call", len(ids), maxCourseRows)
+		ids = make([]int64, 0, len(raw))
+		for _, r := range raw {
+			id, err := strconv.ParseInt(string(r), 10, 64)
+			if err != nil {
+				return nil, payloadErr("courseids is not a JSON array of course ids")
+			}
+			ids = append(ids, id)
+		}
+		if len(ids) < 1 || len(ids) > maxCourseRows {
+			return nil, payloadErr("%d course ids, from 1 to %d per call", len(ids), maxCourseRows)
+		}
 	}
 	if err := c.checkCourseStates(ids); err != nil {
 		return nil, err
@@ -48,6 +65,25 @@ func getCourseRows(c *ctx, a args) (any, *wsError) {
 		return string(rows.head) + string(rows.body), nil
 	}
 	return rows, nil
+}
+
+// courseIDsByShortname are the ids of the courses named, in the order named, without
+// those the site lacks or the catalogue hides from the user (course_reader::ids_by_shortname).
+func (c *ctx) courseIDsByShortname(names []string) []int64 {
+	d := c.d()
+	hidden := c.has("moodle/course:viewhiddencourses")
+	var ids []int64
+	seen := make(map[string]bool, len(names))
+	for _, name := range names {
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		if co, ok := d.courseByShortname(name); ok && co.ID != SiteCourseID && (co.Visible || hidden) {
+			ids = append(ids, co.ID)
+		}
+	}
+	return ids
 }
 
 // courseRowsJSON is get_course_rows's JSON object in two parts, head (roles and

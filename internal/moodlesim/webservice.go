@@ -17,7 +17,7 @@ func getSiteInfo(c *ctx, _ args) (any, *wsError) {
 	for _, name := range serviceFunctions(c.service) {
 		v := moodleVersion
 		if strings.HasPrefix(name, "local_enrolctl_") {
-			v = itoa(pluginVersion)
+			v = itoa(c.s.pluginOf().Version)
 		}
 		fns = append(fns, fn{name, v})
 	}

@@ -32,6 +32,10 @@ use local_enrolctl\local\guard;
  * max_input_vars nor the return-value check scales with the batch. The queries are
  * local\course_reader's, shared with get_course_state: a constant number per call.
  *
+ * Since 2.2.0 the courses may be named by shortname instead of id (the names a client's specs
+ * hold, asked for before it has read the catalogue): those the site lacks are left out, as are
+ * hidden courses the catalogue (get_courses) does not list for the user.
+ *
  * @package    local_enrolctl
  * @copyright  2026 The enrolctl authors
  * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
@@ -47,35 +51,51 @@ class get_course_rows extends external_api {
      */
     public static function execute_parameters(): external_function_parameters {
         return new external_function_parameters([
-            'courseids' => new external_value(PARAM_RAW, 'JSON array of 1 to ' . self::MAXCOURSES . ' course ids'),
+            'courseids' => new external_value(
+                PARAM_RAW,
+                'JSON array of 1 to ' . self::MAXCOURSES . ' course ids (or shortnames instead)',
+                VALUE_DEFAULT,
+                ''
+            ),
+            'shortnames' => new external_value(
+                PARAM_RAW,
+                'JSON array of 1 to ' . self::MAXCOURSES . ' course shortnames, instead of courseids: '
+                    . 'the courses the site lacks (or the catalogue hides from the user) are left out',
+                VALUE_DEFAULT,
+                ''
+            ),
         ]);
     }
 
     /**
      * The courses' rows, JSON-encoded: {"roles": [...], "users": [...], "courses": [...]}.
      *
-     * @param string $courseids JSON array of course ids
+     * @param string $courseids JSON array of course ids ('' when shortnames are given)
+     * @param string $shortnames JSON array of course shortnames ('' when course ids are given)
      * @return string
      */
-    public static function execute(string $courseids): string {
-        ['courseids' => $courseids] = self::validate_parameters(self::execute_parameters(), ['courseids' => $courseids]);
-        try {
-            $requested = json_decode($courseids, false, 2, JSON_THROW_ON_ERROR);
-        } catch (\JsonException $e) {
-            $requested = null;
+    public static function execute(string $courseids = '', string $shortnames = ''): string {
+        ['courseids' => $courseids, 'shortnames' => $shortnames] = self::validate_parameters(
+            self::execute_parameters(),
+            ['courseids' => $courseids, 'shortnames' => $shortnames]
+        );
+        if (($courseids === '') === ($shortnames === '')) {
+            throw guard::error('invalidpayload', 'give courseids or shortnames, one of them');
         }
-        if (!is_array($requested) || array_filter($requested, fn($id) => !is_int($id))) {
-            throw guard::error('invalidpayload', 'courseids is not a JSON array of course ids');
-        }
-        if (count($requested) < 1 || count($requested) > self::MAXCOURSES) {
-            throw guard::error('invalidpayload', count($requested) . ' course ids, from 1 to ' . self::MAXCOURSES . ' per call');
+        if ($shortnames !== '') {
+            $names = self::json_list($shortnames, 'shortnames', 'course shortnames', 'is_string');
+        } else {
+            $requested = self::json_list($courseids, 'courseids', 'course ids', 'is_int');
         }
         guard::require_manage();
         // 5,000 courses of a large site hold about 150,000 enrolments.
         \core_php_time_limit::raise();
         raise_memory_limit(MEMORY_EXTRA);
+        if ($shortnames !== '') {
+            $requested = course_reader::ids_by_shortname($names);
+        }
 
-        $read = course_reader::read(array_values(array_unique($requested)));
+        $read = $requested ? course_reader::read(array_values(array_unique($requested))) : course_reader::read_none();
         $roles = [];
         foreach ($read['roles'] as $id => $shortname) {
             $roles[] = [(int)$id, $shortname];
@@ -92,11 +112,38 @@ class get_course_rows extends external_api {
     }
 
     /**
+     * Decodes a JSON array of 1 to MAXCOURSES values that $valid accepts.
+     *
+     * @param string $json the parameter's value
+     * @param string $name the parameter's name
+     * @param string $what what the values are, for the error
+     * @param callable $valid accepts one value
+     * @return array
+     */
+    private static function json_list(string $json, string $name, string $what, callable $valid): array {
+        try {
+            $list = json_decode($json, false, 2, JSON_THROW_ON_ERROR);
+        } catch (\JsonException $e) {
+            $list = null;
+        }
+        if (!is_array($list) || array_filter($list, fn($v) => !$valid($v))) {
+            throw guard::error('invalidpayload', "$name is not a JSON array of $what");
+        }
+        if (count($list) < 1 || count($list) > self::MAXCOURSES) {
+            throw guard::error('invalidpayload', count($list) . " $what, from 1 to " . self::MAXCOURSES . ' per call');
+        }
+        return $list;
+    }
+
+    /**
      * Return description.
      *
      * @return external_value
      */
     public static function execute_returns(): external_value {
-        return new external_value(PARAM_RAW, 'JSON object: roles, users, then one row per requested course, in request order');
+        return new external_value(
+            PARAM_RAW,
+            'JSON object: roles, users, then one row per requested course (that exists, by shortname), in request order'
+        );
     }
 }

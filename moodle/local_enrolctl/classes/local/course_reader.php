@@ -78,6 +78,48 @@ class course_reader {
     }
 
     /**
+     * The ids of the courses named, in the order named, those the site lacks left out: as the
+     * catalogue (get_courses) lists them, hidden courses only for who may see them site-wide. A
+     * shortname is matched exactly, whatever the database's collation (MySQL's ignores case and
+     * accents); of two courses with one shortname, the later one, as a client's catalogue keeps.
+     *
+     * @param string[] $names course shortnames
+     * @return int[]
+     */
+    public static function ids_by_shortname(array $names): array {
+        global $DB;
+        $names = array_values(array_unique($names));
+        [$insql, $params] = $DB->get_in_or_equal($names, SQL_PARAMS_NAMED, 'n');
+        $where = "shortname $insql AND id <> :siteid";
+        if (!has_capability('moodle/course:viewhiddencourses', \context_system::instance())) {
+            $where .= ' AND visible = 1';
+        }
+        $byname = [];
+        $rs = $DB->get_recordset_select('course', $where, $params + ['siteid' => SITEID], 'id', 'id, shortname');
+        foreach ($rs as $c) {
+            $byname[$c->shortname] = (int)$c->id;
+        }
+        $rs->close();
+        $ids = [];
+        foreach ($names as $name) {
+            if (isset($byname[$name])) {
+                $ids[] = $byname[$name];
+            }
+        }
+        return $ids;
+    }
+
+    /**
+     * What read() gives for no course: every role, no user, no course.
+     *
+     * @return array
+     */
+    public static function read_none(): array {
+        global $DB;
+        return ['roles' => $DB->get_records_menu('role', null, 'id', 'id, shortname'), 'users' => [], 'courses' => []];
+    }
+
+    /**
      * Checks the courses, then reads them.
      *
      * @param int[] $ids distinct course ids

@@ -1,0 +1,105 @@
+package moodle_test
+
+import (
+	"context"
+	"errors"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/enrolctl/enrolctl/internal/contract"
+	"github.com/enrolctl/enrolctl/internal/moodle"
+	"github.com/enrolctl/enrolctl/internal/moodlesim"
+	"github.com/enrolctl/enrolctl/internal/state"
+)
+
+// ObserveNamed, begun before the site is read, observes what ObserveEach does once it
+// is: with plugin 2.2.0 by shortname, in one call made before the catalogue is in
+// (names the site lacks left out); with a site still on 2.1.2, which refuses names,
+// by id once the site is read.
+func TestObserveNamedIsObserveEach(t *testing.T) {
+	for _, plugin := range []contract.Plugin{contract.Newest(), {Version: contract.PluginAccountsByID, Release: "2.1.2"}} {
+		t.Run(plugin.Release, func(t *testing.T) {
+			sim := moodlesim.GenerateSite(moodlesim.SiteSize{Courses: 40})
+			sim.SetPlugin(plugin)
+			srv := httptest.NewServer(sim.Handler())
+			t.Cleanup(srv.Close)
+			c, err := moodle.New(moodle.Config{URL: srv.URL, Token: "bench"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			site, err := c.ReadSite(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names []string
+			for _, r := range site.Catalogue[5:30] {
+				names = append(names, r.Shortname)
+			}
+			users := []string{"nobody-here", site.Catalogue[0].Shortname}
+			want, err := c.Observe(ctx, site, names, users)
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			// A new client: nothing known of the site when the read begins, and
+			// the site is read only once the first call has reached the server.
+			c2, _ := moodle.New(moodle.Config{URL: srv.URL, Token: "bench"})
+			sim.ResetLog()
+			siteIn := make(chan struct{})
+			var read *moodle.Site
+			go func() {
+				for len(sim.Requests()) == 0 {
+					time.Sleep(time.Millisecond)
+				}
+				read, _ = c2.ReadSite(ctx)
+				close(siteIn)
+			}()
+			var got state.Snapshot
+			got.Directory, err = c2.ObserveNamed(ctx, func() (*moodle.Site, error) { <-siteIn; return read, nil },
+				append(names, "NO-SUCH-COURSE"), func() []string { return users }, func(co *state.Course) error {
+					got.Courses = append(got.Courses, *co)
+					return nil
+				}, moodle.NeedCohorts(true))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got.Normalize()
+			want.Normalize()
+			if d := cmp.Diff(want, got); d != "" {
+				t.Errorf("ObserveNamed (-ObserveEach +ObserveNamed):\n%s", d)
+			}
+			var fns []string
+			for _, r := range sim.Requests() {
+				if r.Function == "local_enrolctl_get_course_rows" {
+					fns = append(fns, r.Outcome)
+				}
+			}
+			wantCalls := []string{"ok"}
+			if plugin.Version < contract.PluginRowsByName {
+				wantCalls = []string{"invalidparameter", "ok"}
+			}
+			if !cmp.Equal(fns, wantCalls) {
+				t.Errorf("get_course_rows calls %v, want %v", fns, wantCalls)
+			}
+		})
+	}
+}
+
+// A site that cannot be read ends a read begun before it, with that error.
+func TestObserveNamedWithoutSite(t *testing.T) {
+	sim := moodlesim.GenerateSite(moodlesim.SiteSize{Courses: 5})
+	sim.SetPlugin(contract.Plugin{Version: contract.PluginAccountsByID, Release: "2.1.2"})
+	srv := httptest.NewServer(sim.Handler())
+	t.Cleanup(srv.Close)
+	c, _ := moodle.New(moodle.Config{URL: srv.URL, Token: "bench"})
+	unread := errors.New("unread")
+	_, err := c.ObserveNamed(context.Background(), func() (*moodle.Site, error) { return nil, unread }, []string{"X"},
+		func() []string { return nil }, func(*state.Course) error { return nil })
+	if !errors.Is(err, unread) {
+		t.Fatalf("err %v", err)
+	}
+}
