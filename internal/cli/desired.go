@@ -16,6 +16,11 @@ import (
 // offline: Moodle's standard roles and the configuration's are then assumed).
 func (a *App) loadSpecs(conn *siteConn, siteRoles []string) *spec.Set {
 	opts := spec.Options{Location: conn.loc, Roles: conn.site.Roles, SiteRoles: siteRoles}
+	if !a.writes && a.stateDir != "" {
+		// The parse cache spares parsing unchanged specs again; a command that writes to
+		// Moodle reads them afresh, so that what it applies never comes from the cache.
+		opts.CacheDir = a.path(filepath.Join(a.stateDir, "cache"))
+	}
 	if filepath.IsAbs(conn.specsDir) {
 		return spec.LoadDir(conn.specsDir, opts)
 	}

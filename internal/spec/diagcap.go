@@ -1,7 +1,9 @@
 package spec
 
 import (
+	"crypto/sha256"
 	"fmt"
+	"path"
 	"regexp"
 	"strconv"
 	"strings"
@@ -25,8 +27,19 @@ func parseFile(file string, src []byte, opts Options, yr *tree.YAMLReader) fileR
 		return fileResult{file: file, diags: diag.Diagnostics{diag.Errorf(diag.Pos{File: file},
 			"cannot read: file is %s; a spec file may be at most %s (split it into several files)", mib(int64(len(src))), mib(MaxFileSize))}}
 	}
+	var key [32]byte
+	cached := opts.cache != nil && !strings.EqualFold(path.Ext(file), ".hcl")
+	if cached {
+		key = sha256.Sum256(src)
+		if r, ok := opts.cache.get(key, file); ok {
+			return r
+		}
+	}
 	r := parseFileAll(file, src, opts, yr)
 	r.diags = capDiagnostics(r.diags, MaxFileDiagnostics, "in this file")
+	if cached {
+		opts.cache.put(key, r, len(src))
+	}
 	return r
 }
 

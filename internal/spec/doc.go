@@ -49,8 +49,9 @@
 // (links.go: a link out of it is refused without its target being opened). A folder
 // on a Unix disk is read faster (diskload_unix.go: each file opened relative to its
 // folder, without following links, on every core); one that holds links or special
-// files is read the careful way, one file at a time, with the exact messages. HCL
-// evaluation is bounded per file (tree.MaxHCLValue, tree.MaxHCLWork, nesting checked
+// files is read the careful way, one file at a time, with the exact messages. With
+// Options.CacheDir, clean YAML course specs whose bytes were read before are decoded
+// from a parse cache rather than parsed (cache.go, cachecodec.go). HCL evaluation is bounded per file (tree.MaxHCLValue, tree.MaxHCLWork, nesting checked
 // before parsing) and across the files of one load (a tree.Budget); the diagnostics
 // kept are capped per file and in all, one more counting the rest (diagcap.go).
 // docs/spec.md lists the limits for users.

@@ -40,7 +40,12 @@ type Options struct {
 	// after the site is read): roles are then checked against them and Roles, not
 	// against Moodle's standard list.
 	SiteRoles []string
+	// CacheDir, when set, is the folder of the parse cache (cache.go): clean YAML
+	// course specs whose bytes were read before are decoded from it, not parsed.
+	CacheDir string
 
+	// cache is CacheDir's pack for this load, set by load.
+	cache *specCache
 	// shared are the folder's variables.hcl values, set by load.
 	shared *tree.Shared
 	// budget is what the HCL files of one load may evaluate together, set by load.
@@ -120,7 +125,16 @@ func LoadDirFrom(dir, wd string, opts Options) *Set {
 }
 
 func load(fsys fs.FS, root string, opts Options, display func(string) string) *Set {
-	if dir, ok := osDir(fsys); ok {
+	dir, onDisk := osDir(fsys)
+	if opts.CacheDir != "" {
+		where := display(root)
+		if onDisk {
+			where, _ = filepath.Abs(filepath.Join(dir, filepath.FromSlash(root)))
+		}
+		opts.cache = openCache(opts.CacheDir, where, opts)
+		defer opts.cache.save()
+	}
+	if onDisk {
 		if set, ok := loadDisk(dir, root, opts, display); ok {
 			return set
 		}
