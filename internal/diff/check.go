@@ -20,7 +20,13 @@ import (
 func Check(desired, observed state.Snapshot) diag.Diagnostics {
 	dir := &observed.Directory
 	var ds diag.Diagnostics
-	users := slices.Sorted(maps.Keys(dir.Users))
+	var users []string // the site's usernames, sorted for suggestions once a user is unknown
+	known := func() []string {
+		if users == nil {
+			users = slices.Sorted(maps.Keys(dir.Users))
+		}
+		return users
+	}
 	cohorts := slices.Sorted(maps.Keys(dir.Cohorts))
 	for i := range desired.Courses {
 		d := &desired.Courses[i]
@@ -44,7 +50,7 @@ func Check(desired, observed state.Snapshot) diag.Diagnostics {
 			if dir.Users != nil {
 				if _, ok := dir.Users[e.Username]; !ok && !reported[e.Username] {
 					reported[e.Username] = true
-					ds = append(ds, unknownUser(at, d.Shortname, e.Username, users))
+					ds = append(ds, unknownUser(at, d.Shortname, e.Username, known()))
 				}
 			}
 		}
@@ -55,7 +61,7 @@ func Check(desired, observed state.Snapshot) diag.Diagnostics {
 				}
 				if _, ok := dir.Users[m.Username]; !ok && !reported[m.Username] {
 					reported[m.Username] = true
-					ds = append(ds, unknownUser(diag.Pos(m.Source), d.Shortname, m.Username, users))
+					ds = append(ds, unknownUser(diag.Pos(m.Source), d.Shortname, m.Username, known()))
 				}
 			}
 		}

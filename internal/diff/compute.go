@@ -279,7 +279,7 @@ func (pl *Planner) Plan(dir state.Directory) (Plan, state.Snapshot) {
 
 	// Check reads of each observed course only its methods; the slots are in
 	// shortname order, as Snapshot.Course's search needs.
-	seen := state.Snapshot{Directory: dir}
+	seen := state.Snapshot{Directory: dir, Courses: make([]state.Course, 0, len(pl.slots))}
 	kept := state.Snapshot{Directory: dir}
 	for i := range pl.slots {
 		s := &pl.slots[i]
@@ -289,6 +289,9 @@ func (pl *Planner) Plan(dir state.Directory) (Plan, state.Snapshot) {
 		seen.Courses = append(seen.Courses, state.Course{Shortname: desired.Courses[s.d].Shortname, ID: s.id, Methods: s.methods})
 	}
 	p.Diagnostics = Check(desired, seen)
+	for i := range pl.slots {
+		pl.slots[i].methods = nil // read by Check alone: not held while the lists are put together
+	}
 	if opts.SkipUnknownUsers {
 		// The courses with users the site lacks are planned again without them (the
 		// unknown-user errors skipUnknownUsers turns into warnings).
@@ -321,9 +324,9 @@ func (pl *Planner) Plan(dir state.Directory) (Plan, state.Snapshot) {
 		return p, kept
 	}
 	p.Fingerprints = map[string]string{}
-	for _, course := range p.Courses() {
-		if s := &pl.slots[pl.slot[course]]; s.fingerprint != "" {
-			p.Fingerprints[course] = s.fingerprint
+	for i := range pl.slots {
+		if s := &pl.slots[i]; s.fingerprint != "" { // a course with changes
+			p.Fingerprints[desired.Courses[s.d].Shortname] = s.fingerprint
 		}
 	}
 	if len(p.Fingerprints) == 0 {
