@@ -41,13 +41,13 @@ Exit codes: 0 valid (warnings may be printed), 1 errors.`,
 			for _, site := range sites {
 				conn := &siteConn{name: site.Name, site: site, specsDir: site.SpecsDir, loc: site.Location}
 				set := a.loadSpecs(conn, nil)
-				courses, ds := spec.Resolve(set, nil)
+				courses, ds := spec.Check(set, nil)
 				if ds.HasErrors() {
 					errs = append(errs, ds...)
 					continue
 				}
 				warns = append(warns, ds...)
-				line := fmt.Sprintf("%d course(s), %d policy file(s), %d file(s) read", len(courses), len(set.Policies), len(set.Files))
+				line := fmt.Sprintf("%d course(s), %d policy file(s), %d file(s) read", courses, len(set.Policies), len(set.Files))
 				if len(sites) > 1 {
 					line = fmt.Sprintf("site %s: %s (%s)", site.Name, line, a.rel(a.path(site.SpecsDir)))
 				}

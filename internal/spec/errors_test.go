@@ -99,10 +99,11 @@ func TestFileErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			set := LoadBytes(tt.file, []byte(tt.src), Options{Location: paris, Roles: []string{"tutor"}})
-			_, ds := Resolve(set, nil)
+			courses, ds := Resolve(set, nil)
 			if d := cmp.Diff(tt.want, diagStrings(ds)); d != "" {
 				t.Errorf("diagnostics (-want +got):\n%s", d)
 			}
+			sameCheck(t, set, nil, courses, ds)
 			// Comment masking reads the user a diagnostic is about from its subject.
 			for _, d := range ds {
 				if _, rest, ok := strings.Cut(d.Message, `user "`); ok {

@@ -16,6 +16,9 @@ func fuzzCheck(t *testing.T, file string, src []byte) {
 			t.Fatalf("bad diagnostic %#v", d)
 		}
 	}
+	if n, checked := Check(set, siteCatalogue); n != len(courses) || checked.Error() != ds.Error() {
+		t.Fatalf("Check gave %d courses and %v; Resolve %d and %v", n, checked, len(courses), ds)
+	}
 	again, ds2 := Resolve(LoadBytes(file, src, Options{Location: paris}), siteCatalogue)
 	if string(renderDesired(courses)) != string(renderDesired(again)) || ds.Error() != ds2.Error() {
 		t.Fatalf("loading twice gave different results")

@@ -53,6 +53,9 @@ func TestGoldenSite(t *testing.T) {
 	if ds.HasErrors() {
 		t.Fatalf("diagnostics:\n%v", ds)
 	}
+	sameCheck(t, set, siteCatalogue, got, ds)
+	offline, ds0 := Resolve(set, nil)
+	sameCheck(t, set, nil, offline, ds0)
 	// The one warning: the policy's manual.until cannot reach L1-INFO-WEB, which has no spec.
 	if len(ds) != 1 || !strings.Contains(ds[0].Error(), "(L1-INFO-WEB), where this changes nothing") {
 		t.Fatalf("want one warning about L1-INFO-WEB, got:\n%v", ds)

@@ -28,7 +28,17 @@ type CourseRef struct {
 // courses that have specs or that they list by name (category selectors select none).
 func Resolve(set *Set, catalogue []CourseRef) ([]state.Course, Diagnostics) {
 	r := &resolver{set: set, ds: slices.Clone(set.Diagnostics)}
-	return r.run(catalogue), r.ds.Sort()
+	courses, _ := r.run(catalogue, true)
+	return courses, r.ds.Sort()
+}
+
+// Check is Resolve for its diagnostics: it resolves every course the same way and
+// returns how many there are, letting each go once resolved (validate of 10,000 specs
+// held 40 MB of desired state it never looked at).
+func Check(set *Set, catalogue []CourseRef) (int, Diagnostics) {
+	r := &resolver{set: set, ds: slices.Clone(set.Diagnostics)}
+	_, n := r.run(catalogue, false)
+	return n, r.ds.Sort()
 }
 
 type resolver struct {
@@ -49,7 +59,8 @@ func (r *resolver) warnf(p diag.Pos, format string, args ...any) {
 	r.ds = append(r.ds, d)
 }
 
-func (r *resolver) run(catalogue []CourseRef) []state.Course {
+// run resolves every managed course, returning them when keep and how many there are.
+func (r *resolver) run(catalogue []CourseRef, keep bool) ([]state.Course, int) {
 	known := catalogue != nil
 	refs := map[string]CourseRef{}
 	var names []string
@@ -122,6 +133,12 @@ func (r *resolver) run(catalogue []CourseRef) []state.Course {
 		}
 	}
 	slices.Sort(managed)
+	if !keep {
+		for _, sn := range managed {
+			r.course(sn, specs[sn], selected[sn])
+		}
+		return nil, len(managed)
+	}
 	out := make([]state.Course, 0, len(managed))
 	for _, sn := range managed {
 		c := r.course(sn, specs[sn], selected[sn])
@@ -129,7 +146,7 @@ func (r *resolver) run(catalogue []CourseRef) []state.Course {
 		c.Normalize()
 		out = append(out, c)
 	}
-	return out
+	return out, len(out)
 }
 
 // selection returns the shortnames a policy selects, sorted.

@@ -110,10 +110,11 @@ func TestCrossFileErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			set := Load(mapFS(tt.files), "specs", Options{Location: paris})
-			_, ds := Resolve(set, catalogue)
+			courses, ds := Resolve(set, catalogue)
 			if d := cmp.Diff(tt.want, diagStrings(ds)); d != "" {
 				t.Errorf("diagnostics (-want +got):\n%s", d)
 			}
+			sameCheck(t, set, catalogue, courses, ds)
 		})
 	}
 }
@@ -305,5 +306,17 @@ func TestGroups(t *testing.T) {
 	}
 	if d := cmp.Diff(want, got[0].Groups); d != "" {
 		t.Errorf("groups (-want +got):\n%s", d)
+	}
+}
+
+// sameCheck fails unless Check says what Resolve said: its diagnostics and count.
+func sameCheck(t *testing.T, set *Set, catalogue []CourseRef, courses []state.Course, ds Diagnostics) {
+	t.Helper()
+	n, checked := Check(set, catalogue)
+	if n != len(courses) {
+		t.Errorf("Check counts %d courses, Resolve %d", n, len(courses))
+	}
+	if d := cmp.Diff(ds, checked); d != "" {
+		t.Errorf("Check's diagnostics differ from Resolve's (-resolve +check):\n%s", d)
 	}
 }
