@@ -2,6 +2,7 @@ package spec
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -79,7 +80,7 @@ func openCache(dir, where string, opts Options) *specCache {
 		days:   map[dayKey]int64{},
 	}
 	if data, err := os.ReadFile(c.path); err == nil {
-		c.read(string(data))
+		c.read(data)
 	}
 	return c
 }
@@ -98,20 +99,21 @@ func executableID() string {
 	return fmt.Sprintf("%s\x00%d\x00%d", exe, st.Size(), st.ModTime().UnixNano())
 }
 
-// read takes the pack data when it is whole and made for this run.
-func (c *specCache) read(data string) {
-	if len(data) < sha256.Size || !strings.HasPrefix(data, c.header) {
+// read takes the pack data when it is whole and made for this run. The data is never
+// written to: the strings decoded are slices of it, not copies.
+func (c *specCache) read(data []byte) {
+	if len(data) < sha256.Size || !bytes.HasPrefix(data, []byte(c.header)) {
 		return
 	}
 	body := data[:len(data)-sha256.Size]
-	if sum := sha256.Sum256([]byte(body)); string(sum[:]) != data[len(body):] {
+	if sum := sha256.Sum256(body); !bytes.Equal(sum[:], data[len(body):]) {
 		return
 	}
-	entries, ok := parsePack(body[len(c.header):])
+	entries, ok := parsePack(unsafe.String(unsafe.SliceData(body), len(body))[len(c.header):])
 	if !ok {
 		return
 	}
-	c.data, c.entries = data, entries
+	c.entries = entries
 	c.used = make([]atomic.Bool, len(entries))
 	c.index = make(map[[32]byte]int, len(entries))
 	for i, e := range entries {
@@ -192,14 +194,20 @@ func (c *specCache) date(text string, end bool) (int64, bool) {
 // parsed, or entries no file hit (a file changed or gone). Failing to write is no
 // error: the cache only saves time.
 func (c *specCache) save() {
-	var keep []cacheEntry
+	hits := 0
+	for i := range c.used {
+		if c.used[i].Load() {
+			hits++
+		}
+	}
+	if len(c.added) == 0 && hits == len(c.entries) {
+		return
+	}
+	keep := make([]cacheEntry, 0, hits+len(c.added))
 	for i, e := range c.entries {
 		if c.used[i].Load() {
 			keep = append(keep, e)
 		}
-	}
-	if len(c.added) == 0 && len(keep) == len(c.entries) {
-		return
 	}
 	seen := make(map[[32]byte]bool, len(keep)+len(c.added))
 	for _, e := range keep {

@@ -46,12 +46,19 @@ func loadDisk(dir, root string, opts Options, display func(string) string) (*Set
 	if l.bail.Load() {
 		return nil, false
 	}
-	slices.SortFunc(l.files, func(a, b diskFile) int { return strings.Compare(a.p, b.p) })
+	// Sorted by pointer: a file's result is too large to move about.
+	var files []*diskFile
+	for _, folder := range l.files {
+		for i := range folder {
+			files = append(files, &folder[i])
+		}
+	}
+	slices.SortFunc(files, func(a, b *diskFile) int { return strings.Compare(a.p, b.p) })
 	digest := newTreeDigest(root)
 	if l.shared != nil {
 		digest.add(l.shared.p, l.shared.src, nil)
 	}
-	for _, f := range l.files {
+	for _, f := range files {
 		digest.add(f.p, f.src, nil)
 		l.set.merge(f.r)
 	}
@@ -91,7 +98,7 @@ type diskLoader struct {
 	shared *diskFile // the root's variables file, if any
 
 	mu    sync.Mutex
-	files []diskFile
+	files [][]diskFile // each folder's, as read
 }
 
 // diskFolder is the spec files of one folder, read through its descriptor; the
@@ -187,9 +194,10 @@ func (l *diskLoader) readShared(dirfd int, p string) bool {
 
 // work reads and parses the files of the folders handed out.
 func (l *diskLoader) work() {
-	var mine []diskFile
+	var mine [][]diskFile
 	yr := tree.YAMLReader{Owned: true} // a file's content is only read once read
 	for d := range l.jobs {
+		files := make([]diskFile, 0, len(d.names))
 		for _, name := range d.names {
 			if l.bail.Load() {
 				break
@@ -200,8 +208,9 @@ func (l *diskLoader) work() {
 				break
 			}
 			p := path.Join(d.rel, name)
-			mine = append(mine, diskFile{p: p, src: src, r: parseFile(l.display(p), src, l.opts, &yr)})
+			files = append(files, diskFile{p: p, src: src, r: parseFile(l.display(p), src, l.opts, &yr)})
 		}
+		mine = append(mine, files)
 		d.release()
 	}
 	l.mu.Lock()

@@ -261,6 +261,21 @@ func (r *resolver) course(sn string, spec *CourseSpec, policies []*Policy) state
 	slices.Sort(files)
 	c.Sources = slices.Compact(files)
 
+	// Methods and groups are sized once (the manual method may be added).
+	nm, ng := 1, 0
+	if spec != nil {
+		nm, ng = nm+len(spec.methods), len(spec.groups)
+	}
+	for _, p := range policies {
+		nm, ng = nm+len(p.methods), ng+len(p.groups)
+	}
+	if nm > 1 {
+		c.Methods = make([]state.Method, 0, nm)
+	}
+	if ng > 0 {
+		c.Groups = make([]state.Group, 0, ng)
+	}
+
 	// Methods: the same identity from two sources must have the same settings.
 	byKey := map[string]methodDecl{}
 	addMethod := func(m methodDecl, fromPolicy bool) {
@@ -349,7 +364,7 @@ func (r *resolver) course(sn string, spec *CourseSpec, policies []*Policy) state
 
 	// Groups: declared by the spec and by policies, plus the ones users name.
 	groups := map[string]int{}
-	var groupPos []diag.Pos
+	groupPos := make([]diag.Pos, 0, ng)
 	declare := func(g groupDecl) {
 		if i, ok := groups[g.name]; ok {
 			prev := c.Groups[i]
