@@ -2,6 +2,7 @@ package render
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -80,6 +81,10 @@ func groupLines(changes []diff.Change, loc *time.Location, collapse bool) []line
 	var gs []pending
 	of := make([]int32, len(changes)) // each change's group; -1 for a no-op
 	index := map[collapseKey]int{}
+	// A key holds its course: in a plan sorted by course (as diff makes them), the
+	// keys of the courses before are never asked for again, and the index holds one
+	// course's at a time rather than the whole plan's.
+	byCourse := slices.IsSortedFunc(changes, func(a, b diff.Change) int { return strings.Compare(a.Course, b.Course) })
 	fields := fieldsCache{loc: loc}
 	total := 0
 	for i := range changes {
@@ -89,6 +94,9 @@ func groupLines(changes []diff.Change, loc *time.Location, collapse bool) []line
 			continue
 		}
 		total++
+		if byCourse && i > 0 && c.Course != changes[i-1].Course {
+			clear(index)
+		}
 		if collapse {
 			if k, ok := keyOf(c, &fields); ok {
 				if j, seen := index[k]; seen {
