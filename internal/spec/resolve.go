@@ -36,7 +36,7 @@ func Resolve(set *Set, catalogue []CourseRef) ([]state.Course, Diagnostics) {
 // returns how many there are, letting each go once resolved (validate of 10,000 specs
 // held 40 MB of desired state it never looked at).
 func Check(set *Set, catalogue []CourseRef) (int, Diagnostics) {
-	r := &resolver{set: set, ds: slices.Clone(set.Diagnostics)}
+	r := &resolver{set: set, ds: slices.Clone(set.Diagnostics), check: true}
 	_, n := r.run(catalogue, false)
 	return n, r.ds.Sort()
 }
@@ -44,6 +44,9 @@ func Check(set *Set, catalogue []CourseRef) (int, Diagnostics) {
 type resolver struct {
 	set *Set
 	ds  diag.Diagnostics
+	// check: only the diagnostics are wanted (Check), not the enrolments and group
+	// members, which say nothing of their own.
+	check bool
 	// refs and names are the catalogue (nil when not known).
 	refs  map[string]CourseRef
 	names []string
@@ -406,24 +409,15 @@ func (r *resolver) course(sn string, spec *CourseSpec, policies []*Policy) state
 		}
 		// One role each, windows of one array (capped, so an append copies): not an
 		// allocation per enrolment.
-		c.Enrolments = slices.Grow(c.Enrolments, len(spec.manual.users))
-		oneRole := make([]string, 0, len(spec.manual.users))
+		var oneRole []string
+		if !r.check {
+			c.Enrolments = slices.Grow(c.Enrolments, len(spec.manual.users))
+			oneRole = make([]string, 0, len(spec.manual.users))
+		}
 		users := spec.manual.users
 		for k := range users {
 			u := &users[k]
 			more := u.opts()
-			role := defRole
-			if more.role.Set {
-				role = more.role.V
-			}
-			oneRole = append(oneRole, role)
-			e := state.Enrolment{Username: u.username, Method: string(state.Manual), Roles: oneRole[len(oneRole)-1 : len(oneRole) : len(oneRole)], Source: source(u.pos)}
-			if len(more.roles) > 0 {
-				e.Roles = nil
-				for _, r := range more.roles {
-					e.Roles = append(e.Roles, r.V)
-				}
-			}
 			end, start := untilDate, fromDate
 			if more.until.Set {
 				end = more.until
@@ -431,18 +425,32 @@ func (r *resolver) course(sn string, spec *CourseSpec, policies []*Policy) state
 			if more.from.Set {
 				start = more.from
 			}
-			e.End, e.Start = end.Unix, start.Unix
-			// No from anywhere: a live enrolment keeps its start (renewals change the end only).
-			e.KeepStart = !start.Set
 			// Dates set side by side were checked when the file was read; here, pairs
 			// that come from different places (a user's until and a default from).
 			checked := (more.until.Set && more.from.Set) || (!more.until.Set && !more.from.Set && end.Pos.File == start.Pos.File)
-			if !checked && e.End != 0 && e.Start != 0 && e.End <= e.Start {
+			if !checked && end.Unix != 0 && start.Unix != 0 && end.Unix <= start.Unix {
 				r.ds = append(r.ds, diag.Errorf(end.Pos, "course %q: user %q would end (%s) before they start (%s at %s)", sn, u.username, end.Text, start.Text, start.Pos).
 					About(diag.EndBeforeStart, diag.Subject{Course: sn, User: u.username}))
 			}
-			e.Suspended = more.suspended.V
-			c.Enrolments = append(c.Enrolments, e)
+			if !r.check {
+				role := defRole
+				if more.role.Set {
+					role = more.role.V
+				}
+				oneRole = append(oneRole, role)
+				e := state.Enrolment{Username: u.username, Method: string(state.Manual), Roles: oneRole[len(oneRole)-1 : len(oneRole) : len(oneRole)], Source: source(u.pos)}
+				if len(more.roles) > 0 {
+					e.Roles = nil
+					for _, r := range more.roles {
+						e.Roles = append(e.Roles, r.V)
+					}
+				}
+				e.End, e.Start = end.Unix, start.Unix
+				// No from anywhere: a live enrolment keeps its start (renewals change the end only).
+				e.KeepStart = !start.Set
+				e.Suspended = more.suspended.V
+				c.Enrolments = append(c.Enrolments, e)
+			}
 			for _, g := range u.groups {
 				i, ok := groups[g.V]
 				if !ok {
@@ -461,6 +469,9 @@ func (r *resolver) course(sn string, spec *CourseSpec, policies []*Policy) state
 					}
 					declare(groupDecl{name: g.V, pos: g.Pos})
 					i = groups[g.V]
+				}
+				if r.check {
+					continue
 				}
 				// Each group's members are counted at its first: one allocation a group,
 				// not a slice that grows (a third of resolving a large course).
