@@ -302,6 +302,43 @@ func TestCourseRowsByShortname(t *testing.T) {
 	})
 }
 
+// get_courses with withstatus (plugin 2026120704) answers get_site_status too, the same
+// status and the same page as the two apart.
+func TestCoursesWithStatus(t *testing.T) {
+	each(t, func(t *testing.T, tg *target) {
+		ctx := context.Background()
+		st, err := tg.client.SiteStatus(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.PluginVersion < contract.PluginCoursesWithStatus {
+			t.Skipf("local_enrolctl %d answers the status apart", st.PluginVersion)
+		}
+		type page struct {
+			Total   int                `json:"total"`
+			Courses []moodle.CourseRef `json:"courses"`
+			Status  *moodle.SiteStatus `json:"status"`
+		}
+		var with, without page
+		if err := tg.client.Call(ctx, "local_enrolctl_get_courses", form("perpage", "5000", "withstatus", "1"), &with); err != nil {
+			t.Fatal(err)
+		}
+		if err := tg.client.Call(ctx, "local_enrolctl_get_courses", form("perpage", "5000"), &without); err != nil {
+			t.Fatal(err)
+		}
+		if without.Status != nil || with.Status == nil {
+			t.Fatalf("status without withstatus %+v, with %+v", without.Status, with.Status)
+		}
+		if diff := cmp.Diff(st, *with.Status); diff != "" {
+			t.Errorf("the status differs from get_site_status's (-apart +with):\n%s", diff)
+		}
+		with.Status = nil
+		if diff := cmp.Diff(without, with); diff != "" {
+			t.Errorf("the page differs (-without +with):\n%s", diff)
+		}
+	})
+}
+
 // caseFlip is s with the case of its letters swapped: another shortname for Moodle,
 // the same one for a case-insensitive collation.
 func caseFlip(s string) string {

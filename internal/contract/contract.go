@@ -31,6 +31,9 @@ const (
 	// PluginRowsByName takes shortnames instead of course ids in get_course_rows, so
 	// that a plan asks for the courses its specs name before the catalogue is read.
 	PluginRowsByName int64 = 2026120703
+	// PluginCoursesWithStatus answers get_site_status within get_courses (withstatus):
+	// a plan reads the site in one request, and pays Moodle's bootstrap once.
+	PluginCoursesWithStatus int64 = 2026120704
 )
 
 // Plugin is one version of local_enrolctl: its $plugin->version and $plugin->release.
@@ -52,6 +55,7 @@ var Plugins = []Plugin{
 	{PluginLeasePrevious, "2.1.1"},
 	{PluginAccountsByID, "2.1.2"},
 	{PluginRowsByName, "2.2.0"},
+	{PluginCoursesWithStatus, "2.3.0"},
 }
 
 // Oldest is the oldest plugin this enrolctl speaks to.

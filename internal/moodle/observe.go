@@ -27,15 +27,37 @@ func (s *Site) CourseByName(shortname string) (CourseRef, bool) {
 	return r, ok
 }
 
-// ReadSite reads the site status and the course catalogue, at the same time.
+// ReadSite reads the site status and the course catalogue: in one call when the plugin
+// answers both (contract.PluginCoursesWithStatus), else at the same time.
 func (c *Client) ReadSite(ctx context.Context) (*Site, error) {
 	return c.ReadSiteWith(ctx, nil)
 }
 
 // ReadSiteWith is ReadSite calling onStatus (unless nil) with the status as soon as it
-// is read, while the catalogue, the longer read, is still under way: what needs only
-// the status starts then. It returns once onStatus has returned too.
+// is read, while the rest of the catalogue, the longer read, is still under way: what
+// needs only the status starts then. It returns once onStatus has returned too.
+//
+// The status comes with the catalogue's first page (get_courses withstatus): Moodle's
+// bootstrap of a request is most of what either costs. A plugin older than 2.3.0
+// refuses that (invalidparameter): the status and the catalogue are then read apart,
+// at the same time, as before.
 func (c *Client) ReadSiteWith(ctx context.Context, onStatus func(SiteStatus)) (*Site, error) {
+	status, first, total, err := c.statusAndCatalogue(ctx)
+	if err == nil && status != nil {
+		g, gctx := errgroup.WithContext(ctx)
+		var cat []CourseRef
+		g.Go(func() (err error) { cat, err = c.catalogueRest(gctx, first, total, catalogueV2); return err })
+		if onStatus != nil {
+			onStatus(*status)
+		}
+		if err := g.Wait(); err != nil {
+			return nil, err
+		}
+		return newSite(*status, cat), nil
+	}
+	if err != nil && Code(err) != "invalidparameter" {
+		return nil, err
+	}
 	var st SiteStatus
 	var cat []CourseRef
 	g, gctx := errgroup.WithContext(ctx)
@@ -49,11 +71,15 @@ func (c *Client) ReadSiteWith(ctx context.Context, onStatus func(SiteStatus)) (*
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
+	return newSite(st, cat), nil
+}
+
+func newSite(st SiteStatus, cat []CourseRef) *Site {
 	s := &Site{Status: st, Catalogue: cat, byName: make(map[string]CourseRef, len(cat))}
 	for _, r := range cat {
 		s.byName[r.Shortname] = r
 	}
-	return s, nil
+	return s
 }
 
 // ObserveOption tunes Observe.

@@ -53,6 +53,12 @@ func (c *Client) Catalogue(ctx context.Context) ([]CourseRef, error) {
 	if err != nil {
 		return nil, err
 	}
+	return c.catalogueRest(ctx, first, total, perPage)
+}
+
+// catalogueRest is the whole catalogue once its first page is read: the other pages
+// are read in parallel.
+func (c *Client) catalogueRest(ctx context.Context, first []CourseRef, total, perPage int) ([]CourseRef, error) {
 	if len(first) < perPage || len(first) >= total {
 		return first, nil
 	}
@@ -94,6 +100,27 @@ func (c *Client) cataloguePage(ctx context.Context, page, perPage int) ([]Course
 	f.Int("perpage", int64(perPage))
 	err := c.read(ctx, "local_enrolctl_get_courses", f, &resp)
 	return resp.Courses, resp.Total, perPage, err
+}
+
+// statusAndCatalogue reads the status and the first page of the catalogue in one call
+// (plugin contract.PluginCoursesWithStatus): Moodle's bootstrap of a request, most of
+// what a small read costs, is paid once. An older plugin refuses the parameter
+// (invalidparameter); status is nil when the answer lacks it.
+func (c *Client) statusAndCatalogue(ctx context.Context) (status *SiteStatus, first []CourseRef, total int, err error) {
+	var resp struct {
+		Total   int         `json:"total"`
+		Courses []CourseRef `json:"courses"`
+		Status  *SiteStatus `json:"status"`
+	}
+	f := &Form{}
+	f.Int("page", 0)
+	f.Int("perpage", catalogueV2)
+	f.Int("withstatus", 1)
+	err = c.read(ctx, "local_enrolctl_get_courses", f, &resp)
+	if err == nil && resp.Status != nil {
+		c.pluginVersion.Store(resp.Status.PluginVersion)
+	}
+	return resp.Status, resp.Courses, resp.Total, err
 }
 
 // CourseStates reads the full enrolment state of the given courses. The result is in

@@ -38,6 +38,7 @@ var paramsBefore = map[string]struct {
 	params  *desc
 }{
 	"local_enrolctl_get_course_rows": {contract.PluginRowsByName, obj(req("courseids", val(pRaw)))},
+	"local_enrolctl_get_courses":     {contract.PluginCoursesWithStatus, obj(def("page", val(pInt), i0), def("perpage", val(pInt), int64(500)))},
 }
 
 // paramsOf are the parameters of function fn in the plugin the site runs.
@@ -111,6 +112,17 @@ func getCourses(c *ctx, a args) (any, *wsError) {
 	for i := page * perpage; page < 1<<31 && i < int64(len(ids)) && i < (page+1)*perpage; i++ {
 		co := d.Courses[ids[i]]
 		out = append(out, courseRef{co.ID, co.Shortname, co.Fullname, co.IDNumber, co.Category, d.categoryPath(co.Category), co.Visible})
+	}
+	if a.bool("withstatus") {
+		status, err := getSiteStatus(c, a)
+		if err != nil {
+			return nil, err
+		}
+		return struct {
+			Total   int         `json:"total"`
+			Courses []courseRef `json:"courses"`
+			Status  any         `json:"status"`
+		}{len(ids), out, status}, nil
 	}
 	return struct {
 		Total   int         `json:"total"`
