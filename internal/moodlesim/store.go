@@ -102,7 +102,7 @@ func (d *db) rollback() {
 }
 
 // record journals undo inside a transaction. The frequent writes (put, next,
-// setLastAccess) test d.inTx before they make their closure: each is an allocation,
+// setLastAccess, del) test d.inTx before they make their closure: each is an allocation,
 // and most writes (the demo site's, the sandbox's seeding) happen outside one.
 func (d *db) record(undo func()) {
 	if d.inTx {
@@ -114,16 +114,7 @@ func (d *db) record(undo func()) {
 func put[T any](d *db, m map[int64]T, id int64, v T, index func(T, bool)) {
 	old, had := m[id]
 	if d.inTx {
-		d.record(func() {
-			if cur, ok := m[id]; ok {
-				index(cur, false)
-			}
-			delete(m, id)
-			if had {
-				m[id] = old
-				index(old, true)
-			}
-		})
+		d.record(undoPut(m, id, old, had, index))
 	}
 	if had {
 		index(old, false)
@@ -132,16 +123,30 @@ func put[T any](d *db, m map[int64]T, id int64, v T, index func(T, bool)) {
 	index(v, true)
 }
 
+// undoPut restores row id of m to old (or to nothing). A function of its own so that
+// only what it captures goes to the heap, not put's copy of every row it replaces.
+func undoPut[T any](m map[int64]T, id int64, old T, had bool, index func(T, bool)) func() {
+	return func() {
+		if cur, ok := m[id]; ok {
+			index(cur, false)
+		}
+		delete(m, id)
+		if had {
+			m[id] = old
+			index(old, true)
+		}
+	}
+}
+
 // del removes row id of m.
 func del[T any](d *db, m map[int64]T, id int64, index func(T, bool)) {
 	old, had := m[id]
 	if !had {
 		return
 	}
-	d.record(func() {
-		m[id] = old
-		index(old, true)
-	})
+	if d.inTx {
+		d.record(undoPut(m, id, old, true, index)) // the row is back, as it was
+	}
 	index(old, false)
 	delete(m, id)
 }
