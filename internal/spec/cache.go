@@ -35,7 +35,7 @@ import (
 // kept as written and turned into timestamps again in the time zone of the run.
 
 // cacheFormat is the version of the pack's layout; change it with the codec.
-const cacheFormat = "enrolctl spec cache 1\n"
+const cacheFormat = "enrolctl spec cache 2\n"
 
 // castagnoli is the CRC that ends a pack: it finds a pack cut short or damaged at a
 // tenth of the CPU of SHA-256 (which a forger would recompute as easily).

@@ -2,6 +2,7 @@ package spec
 
 import (
 	"encoding/binary"
+	"math"
 
 	"github.com/enrolctl/enrolctl/internal/diag"
 	"github.com/enrolctl/enrolctl/internal/state"
@@ -70,6 +71,14 @@ func (w *cacheWriter) pos(p diag.Pos) {
 	}
 	w.uint(uint64(p.Line)<<1 | inFile)
 	w.uint(uint64(p.Col))
+}
+
+func (w *cacheWriter) spot(s spot) {
+	if s.line < 0 || s.col < 0 {
+		w.bad = true
+	}
+	w.uint(uint64(s.line))
+	w.uint(uint64(s.col))
 }
 
 func (w *cacheWriter) tstr(s tree.Str) {
@@ -146,8 +155,12 @@ func (w *cacheWriter) manual(m *manualDecl) {
 	w.list(len(m.users), m.users == nil)
 	for _, u := range m.users {
 		w.str(u.username)
-		w.pos(u.pos)
-		w.tstrs(u.groups)
+		w.spot(u.at)
+		w.list(len(u.groups), u.groups == nil)
+		for _, g := range u.groups {
+			w.str(g.name)
+			w.spot(g.at)
+		}
 		w.flags(u.more != nil)
 		if u.more != nil {
 			w.tstr(u.more.role)
@@ -204,7 +217,7 @@ func (r *cacheReader) int() int64 {
 // small reads a number that must fit an int of this codec (a line, a length).
 func (r *cacheReader) small() int {
 	v := r.uint()
-	if v > 1<<31 {
+	if v > math.MaxInt32 {
 		r.bad = true
 		return 0
 	}
@@ -257,6 +270,10 @@ func (r *cacheReader) pos() diag.Pos {
 		p.File = r.file
 	}
 	return p
+}
+
+func (r *cacheReader) spot() spot {
+	return spot{int32(r.small()), int32(r.small())}
 }
 
 func (r *cacheReader) tstr() tree.Str {
@@ -357,7 +374,13 @@ func (r *cacheReader) manual() *manualDecl {
 	m.users = make([]userDecl, n)
 	for i := range m.users {
 		u := &m.users[i]
-		u.username, u.pos, u.groups = r.str(), r.pos(), r.tstrs()
+		u.username, u.at = r.str(), r.spot()
+		if n, isNil := r.list(); !isNil && !r.bad {
+			u.groups = make([]groupRef, n)
+			for j := range u.groups {
+				u.groups[j] = groupRef{name: r.str(), at: r.spot()}
+			}
+		}
 		var more bool
 		r.flags(&more)
 		if more && !r.bad {

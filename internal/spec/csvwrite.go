@@ -118,7 +118,7 @@ func (known specUsers) mergedGroups(a Addition) []string {
 	var out []string
 	if u, ok := known[a.Username]; ok {
 		for _, g := range u.groups {
-			out = append(out, g.V)
+			out = append(out, g.name)
 		}
 	}
 	for _, g := range a.Groups {

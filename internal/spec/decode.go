@@ -383,23 +383,23 @@ func (d *decoder) manual(n *tree.Node, policy bool) *manualDecl {
 		m.users = make([]userDecl, 0, len(list))
 	}
 	for _, un := range list {
-		u, ok := d.user(un)
+		u, pos, ok := d.user(un)
 		if !ok {
 			continue
 		}
 		first, dup := seen[u.username]
 		if seen == nil {
 			if i := slices.IndexFunc(m.users, func(v userDecl) bool { return v.username == u.username }); i >= 0 {
-				first, dup = m.users[i].pos, true
+				first, dup = m.users[i].at.in(pos.File), true
 			}
 		}
 		if dup {
-			*o.Diags() = append(*o.Diags(), diag.Errorf(u.pos, "user %q is listed twice in this course (first at %s)", u.username, first).
+			*o.Diags() = append(*o.Diags(), diag.Errorf(pos, "user %q is listed twice in this course (first at %s)", u.username, first).
 				About(diag.DuplicateUser, diag.Subject{User: u.username}))
 			continue
 		}
 		if seen != nil {
-			seen[u.username] = u.pos
+			seen[u.username] = pos
 		}
 		m.users = append(m.users, u)
 	}
@@ -413,22 +413,23 @@ func checkOrder(from, until date, ds *diag.Diagnostics) {
 	}
 }
 
-func (d *decoder) user(n *tree.Node) (userDecl, bool) {
+// user reads one user entry, and where its username is written.
+func (d *decoder) user(n *tree.Node) (userDecl, diag.Pos, bool) {
 	if n.Kind == tree.Null && !n.Bad {
 		*d.ds = append(*d.ds, diag.Errorf(n.Pos, "empty user entry: write a username, or a mapping with username:"))
-		return userDecl{}, false
+		return userDecl{}, diag.Pos{}, false
 	}
 	if n.Kind == tree.Scalar {
 		s := tree.AsString(n, "user", d.ds)
-		return userDecl{username: s.V, pos: s.Pos}, d.checkUsername(s)
+		return userDecl{username: s.V, at: spotOf(s.Pos)}, s.Pos, d.checkUsername(s)
 	}
 	var oBuf tree.Obj
 	o := d.readObject(&oBuf, n, "user", "user")
 	if o == nil {
-		return userDecl{}, false
+		return userDecl{}, diag.Pos{}, false
 	}
 	name := o.RequireString("username")
-	u := userDecl{username: name.V, pos: name.Pos}
+	u := userDecl{username: name.V, at: spotOf(name.Pos)}
 	var more userMore
 	more.role = o.String("role")
 	d.checkRole(more.role)
@@ -447,21 +448,20 @@ func (d *decoder) user(n *tree.Node) (userDecl, bool) {
 		u.more = new(userMore)
 		*u.more = more
 	}
-	// A user is in a few groups: a scan finds a repeat without a map per user. The
-	// list read is filtered in place.
+	// A user is in a few groups: a scan finds a repeat without a map per user.
 	groups := o.Strings("groups")
 	if len(groups) > 0 {
-		u.groups = groups[:0]
+		u.groups = make([]groupRef, 0, len(groups))
 	}
 	for _, g := range groups {
-		if slices.ContainsFunc(u.groups, func(h tree.Str) bool { return h.V == g.V }) {
+		if slices.ContainsFunc(u.groups, func(h groupRef) bool { return h.name == g.V }) {
 			o.Errorf(g.Pos, "group %q is listed twice for this user", g.V)
 			continue
 		}
-		u.groups = append(u.groups, g)
+		u.groups = append(u.groups, groupRef{name: g.V, at: spotOf(g.Pos)})
 	}
 	o.Done()
-	return u, name.Set && d.checkUsername(name)
+	return u, name.Pos, name.Set && d.checkUsername(name)
 }
 
 // checkUsername applies Moodle's rules: usernames are stored in lower case and hold no

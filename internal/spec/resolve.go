@@ -438,7 +438,7 @@ func (r *resolver) course(sn string, spec *CourseSpec, policies []*Policy) state
 					role = more.role.V
 				}
 				oneRole = append(oneRole, role)
-				e := state.Enrolment{Username: u.username, Method: string(state.Manual), Roles: oneRole[len(oneRole)-1 : len(oneRole) : len(oneRole)], Source: source(u.pos)}
+				e := state.Enrolment{Username: u.username, Method: string(state.Manual), Roles: oneRole[len(oneRole)-1 : len(oneRole) : len(oneRole)], Source: source(u.at.in(spec.File))}
 				if len(more.roles) > 0 {
 					e.Roles = nil
 					for _, r := range more.roles {
@@ -452,9 +452,10 @@ func (r *resolver) course(sn string, spec *CourseSpec, policies []*Policy) state
 				c.Enrolments = append(c.Enrolments, e)
 			}
 			for _, g := range u.groups {
-				i, ok := groups[g.V]
+				gpos := g.at.in(spec.File)
+				i, ok := groups[g.name]
 				if !ok {
-					if strict && !methodGroups[g.V] {
+					if strict && !methodGroups[g.name] {
 						var candidates []string
 						for name := range groups {
 							candidates = append(candidates, name)
@@ -462,13 +463,13 @@ func (r *resolver) course(sn string, spec *CourseSpec, policies []*Policy) state
 						for name := range methodGroups {
 							candidates = append(candidates, name)
 						}
-						r.ds = append(r.ds, diag.Diagnostic{File: g.Pos.File, Line: g.Pos.Line, Col: g.Pos.Col,
-							Message:    fmt.Sprintf("group %q is not declared in this course's groups", g.V),
-							Suggestion: diag.Suggest(g.V, candidates)})
+						r.ds = append(r.ds, diag.Diagnostic{File: gpos.File, Line: gpos.Line, Col: gpos.Col,
+							Message:    fmt.Sprintf("group %q is not declared in this course's groups", g.name),
+							Suggestion: diag.Suggest(g.name, candidates)})
 						continue
 					}
-					declare(groupDecl{name: g.V, pos: g.Pos})
-					i = groups[g.V]
+					declare(groupDecl{name: g.name, pos: gpos})
+					i = groups[g.name]
 				}
 				if r.check {
 					continue
@@ -476,9 +477,9 @@ func (r *resolver) course(sn string, spec *CourseSpec, policies []*Policy) state
 				// Each group's members are counted at its first: one allocation a group,
 				// not a slice that grows (a third of resolving a large course).
 				if c.Groups[i].Members == nil {
-					c.Groups[i].Members = make([]state.Member, 0, membersOf(users[k:], g.V))
+					c.Groups[i].Members = make([]state.Member, 0, membersOf(users[k:], g.name))
 				}
-				c.Groups[i].Members = append(c.Groups[i].Members, state.Member{Username: u.username, Source: source(g.Pos)})
+				c.Groups[i].Members = append(c.Groups[i].Members, state.Member{Username: u.username, Source: source(gpos)})
 			}
 		}
 	}
@@ -512,7 +513,7 @@ func membersOf(users []userDecl, group string) int {
 	n := 0
 	for i := range users {
 		for _, g := range users[i].groups {
-			if g.V == group {
+			if g.name == group {
 				n++
 			}
 		}
