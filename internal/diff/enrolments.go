@@ -63,7 +63,8 @@ func (cp *coursePlanner) planEnrolments() {
 			cp.add(c)
 			continue
 		}
-		var fields []FieldChange
+		var buf [4]FieldChange // copied out at its size, or shared (below)
+		fields := buf[:0]
 		liveRoles := sortedRoles(live.Roles)
 		// No role declared (want.Roles nil) leaves the live roles alone.
 		if len(roles) > 0 && !slices.Equal(liveRoles, roles) {
@@ -81,11 +82,17 @@ func (cp *coursePlanner) planEnrolments() {
 		if live.Suspended != e.Suspended {
 			fields = append(fields, changed(FieldSuspended, boolValue(live.Suspended), boolValue(e.Suspended)))
 		}
-		if len(fields) == 0 {
+		var kept []FieldChange
+		switch {
+		case len(fields) == 0:
 			continue
+		case len(fields) == 1 && (fields[0].Field == FieldStart || fields[0].Field == FieldEnd):
+			kept = cp.ints.list(fields[0])
+		default:
+			kept = slices.Clone(fields)
 		}
 		want.UserID = live.UserID
-		c := Change{Address: state.EnrolmentAddress(course, manualKey, e.Username), Kind: KindEnrolment, Action: Update, Fields: fields, Enrolment: heapEnrolment(want), Source: e.Source}
+		c := Change{Address: state.EnrolmentAddress(course, manualKey, e.Username), Kind: KindEnrolment, Action: Update, Fields: kept, Enrolment: heapEnrolment(want), Source: e.Source}
 		switch {
 		case !live.Suspended && e.Suspended:
 			c.Removes = &Removal{Effect: EffectSuspend}

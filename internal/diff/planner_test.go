@@ -225,3 +225,35 @@ func BenchmarkPlannerStreamed(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(p.Changes)), "changes")
 }
+
+// Renewing enrolments from one end date to another is one list of fields for the
+// whole plan (a 10,000-course renewal otherwise holds 83,000 of them), and a change
+// of more than its dates has its own.
+func TestPlannerSharesDateChanges(t *testing.T) {
+	enrol := func(u string, end int64, suspended bool) state.Enrolment {
+		return state.Enrolment{Username: u, Method: "manual", Roles: []string{"student"}, End: end, Suspended: suspended}
+	}
+	manual := []state.Method{{Type: state.Manual, Enabled: true}}
+	var desired, observed state.Snapshot
+	for _, name := range []string{"A", "B"} {
+		desired.Courses = append(desired.Courses, state.Course{Shortname: name, Methods: manual,
+			Enrolments: []state.Enrolment{enrol("u1", 2000, false), enrol("u2", 2000, false)}})
+		observed.Courses = append(observed.Courses, state.Course{Shortname: name, Methods: manual,
+			Enrolments: []state.Enrolment{enrol("u1", 1000, false), enrol("u2", 1000, true)}})
+	}
+	pl := NewPlanner(desired, Options{})
+	for i := range observed.Courses {
+		pl.Course(&observed.Courses[i])
+	}
+	p, _ := pl.Plan(state.Directory{})
+	if len(p.Changes) != 4 {
+		t.Fatalf("plan = %q, want 4 updates", brief(p))
+	}
+	a, b := p.Changes[0].Fields, p.Changes[2].Fields // u1 in A and in B: end 1000 → 2000
+	if len(a) != 1 || a[0].Field != FieldEnd || a[0].New.Int != 2000 || &a[0] != &b[0] {
+		t.Errorf("u1's fields in A and B: %+v and %+v, want one shared list of the end", a, b)
+	}
+	if u2 := p.Changes[1].Fields; len(u2) != 2 || &u2[0] == &a[0] {
+		t.Errorf("u2's fields (end and suspended) = %+v, want a list of its own", u2)
+	}
+}

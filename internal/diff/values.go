@@ -115,7 +115,10 @@ func intValue(n int64) *Value { return &Value{Int: n} }
 // intValues hands out one Value per integer, shared by every change of a plan that
 // has it: renewing a site's enrolments to one end date otherwise allocates that date
 // once per enrolment. Values are never written after they are made.
-type intValues struct{ byInt map[int64]*Value }
+type intValues struct {
+	byInt  map[int64]*Value
+	byDate map[FieldChange][]FieldChange
+}
 
 func (iv *intValues) value(n int64) *Value {
 	if iv == nil {
@@ -130,6 +133,23 @@ func (iv *intValues) value(n int64) *Value {
 	v := intValue(n)
 	iv.byInt[n] = v
 	return v
+}
+
+// list is the one-field list of fc, a start or end changed between two of these
+// values, shared likewise: renewing a site's enrolments is otherwise a list each.
+func (iv *intValues) list(fc FieldChange) []FieldChange {
+	if iv == nil {
+		return []FieldChange{fc}
+	}
+	if fs, ok := iv.byDate[fc]; ok {
+		return fs
+	}
+	if iv.byDate == nil {
+		iv.byDate = map[FieldChange][]FieldChange{}
+	}
+	fs := []FieldChange{fc}
+	iv.byDate[fc] = fs
+	return fs
 }
 
 func textValue(s string) *Value    { return &Value{Text: s} }
