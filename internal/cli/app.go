@@ -67,6 +67,9 @@ type App struct {
 	// folder), relative to Dir; set by loadConfig.
 	stateDir string
 
+	// loaded is what loadConfig read in this run, which it reads once.
+	loaded *loadedConfig
+
 	// errRaw is stderr redacted but not escaped, for the progress bar, which draws
 	// with \r (set for a run by redactStreams).
 	errRaw io.Writer
@@ -113,6 +116,7 @@ func (a *App) Run(args []string) int { return a.RunContext(context.Background(),
 
 // RunContext is Run with a context whose cancellation interrupts the command.
 func (a *App) RunContext(ctx context.Context, args []string) int {
+	a.loaded = nil // an App may run several command lines (tests)
 	// Every byte printed passes the redactor, which holds every secret loaded.
 	a.holdEnvSecrets()
 	restore := a.redactStreams()

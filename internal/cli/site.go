@@ -77,18 +77,27 @@ func (c *siteConn) urlForAudit() string {
 	return c.site.URL
 }
 
-// loadConfig reads the configuration and selects the site. Its errors are returned as
-// one diagnosticsError "in the configuration"; its warnings are printed.
+// loadConfig reads the configuration and selects the site, once a run (a plan reads
+// the specs' commit before it connects). Its errors are returned as one
+// diagnosticsError "in the configuration"; its warnings are printed, once.
 func (a *App) loadConfig() (*config.Site, error) {
-	cfg, err := a.readConfig()
-	if err != nil {
-		return nil, err
+	if a.loaded == nil {
+		a.loaded = &loadedConfig{}
+		cfg, err := a.readConfig()
+		if err == nil {
+			a.loaded.site, err = cfg.Select(a.siteChosen())
+		}
+		a.loaded.err = err
+		if err == nil {
+			a.maskLog = a.loaded.site.MaskUsernames && a.inCI()
+		}
 	}
-	site, err := cfg.Select(a.siteChosen())
-	if err == nil {
-		a.maskLog = site.MaskUsernames && a.inCI()
-	}
-	return site, err
+	return a.loaded.site, a.loaded.err
+}
+
+type loadedConfig struct {
+	site *config.Site
+	err  error
 }
 
 // inCI reports whether enrolctl runs in a CI job, whose log reaches more readers than
