@@ -40,9 +40,6 @@ func OpenUnlockAudit(path string) (*UnlockAudit, error) {
 // Record writes the line (version, event and time filled in), syncs and closes the log.
 func (u *UnlockAudit) Record(l AuditUnlock) error {
 	l.Version, l.Event, l.Time = AuditVersion, "unlock", u.log.stamp()
-	if l.Run == "" {
-		l.Run = NewRunID()
-	}
 	err := u.log.write(l)
 	if cerr := u.log.f.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("audit log %s: %w", u.log.path, cerr)
