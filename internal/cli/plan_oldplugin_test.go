@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -17,7 +18,8 @@ import (
 
 // A plan asks for the courses its specs name by shortname before the site's status
 // and catalogue are in (plugin 2.2.0); a site still on plugin 2.1.2 refuses that call,
-// and the plan reads them by id once the catalogue is in: the same plan, to the byte.
+// one on 2.0.2 has no get_course_rows, and the plan reads them by id once the catalogue
+// is in: the same plan, to the byte.
 func TestPlanOnAnOlderPlugin(t *testing.T) {
 	sim := moodlesim.GenerateSite(moodlesim.SiteSize{Courses: 60})
 	sim.AddToken(doctorToken, moodlesim.ServiceEnrolctl, "admin")
@@ -28,8 +30,9 @@ func TestPlanOnAnOlderPlugin(t *testing.T) {
 		t.Fatalf("import moodle: exit %d", code)
 	}
 	editSpecs(t, filepath.Join(dir, "specs"))
-	var outs [2]bytes.Buffer
-	for i, plugin := range []contract.Plugin{contract.Newest(), {Version: contract.PluginAccountsByID, Release: "2.1.2"}} {
+	var outs [3]bytes.Buffer
+	for i, plugin := range []contract.Plugin{contract.Newest(), {Version: contract.PluginAccountsByID, Release: "2.1.2"},
+		{Version: contract.PluginReadService, Release: "2.0.2"}} {
 		sim.SetPlugin(plugin)
 		sim.ResetLog()
 		a := prodSiteApp(t, dir, srv.URL, &outs[i])
@@ -46,13 +49,16 @@ func TestPlanOnAnOlderPlugin(t *testing.T) {
 		}
 		var rows []string
 		for _, r := range sim.Requests() {
-			if r.Function == "local_enrolctl_get_course_rows" {
-				rows = append(rows, r.Outcome)
+			if strings.HasPrefix(r.Function, "local_enrolctl_get_course_") {
+				rows = append(rows, strings.TrimPrefix(r.Function, "local_enrolctl_get_")+" "+r.Outcome)
 			}
 		}
-		want := []string{"ok"}
-		if plugin.Version < contract.PluginRowsByName {
-			want = []string{"invalidparameter", "ok"} // by name refused, then by id
+		want := []string{"course_rows ok"}
+		switch { // by name refused, then by id
+		case plugin.Version < contract.PluginCourseRows:
+			want = []string{"course_rows invalidrecordunknown", "course_state_json ok"}
+		case plugin.Version < contract.PluginRowsByName:
+			want = []string{"course_rows invalidparameter", "course_rows ok"}
 		}
 		if !slices.Equal(rows, want) {
 			t.Errorf("plugin %s: get_course_rows calls %v, want %v", plugin.Release, rows, want)
@@ -61,7 +67,9 @@ func TestPlanOnAnOlderPlugin(t *testing.T) {
 	if outs[0].Len() < 1000 {
 		t.Fatalf("a short plan:\n%s", outs[0].String())
 	}
-	if d := cmp.Diff(outs[0].String(), outs[1].String()); d != "" {
-		t.Errorf("plugin 2.1.2's plan differs (-2.2.0 +2.1.2):\n%s", d)
+	for i := 1; i < len(outs); i++ {
+		if d := cmp.Diff(outs[0].String(), outs[i].String()); d != "" {
+			t.Errorf("an older plugin's plan differs (-newest +older %d):\n%s", i, d)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package moodle
 import (
 	"cmp"
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"sync"
@@ -148,16 +149,20 @@ func (c *Client) ObserveEach(ctx context.Context, site *Site, courses []string, 
 // the courses' names first (a plan, from its spec files): the courses are asked for
 // by shortname at once (plugin contract.PluginRowsByName), while site (which may wait
 // for the site's read, and is called from several goroutines) is needed only for the
-// courses' categories and the directory. With an older plugin, which refuses names,
-// the courses are read by id once site returns, as ObserveEach reads them.
+// courses' categories and the directory. With an older plugin, which refuses names
+// (or has no get_course_rows), the courses are read by id once site returns, as
+// ObserveEach reads them.
 func (c *Client) ObserveNamed(ctx context.Context, site func() (*Site, error), courses []string, usernames func() []string, fn func(*state.Course) error, opts ...ObserveOption) (state.Directory, error) {
 	names := uniqueSorted(courses)
 	return c.observe(ctx, site, func(ctx context.Context, each courseFunc) error {
 		handed := atomic.Bool{}
 		err := c.eachCourseByName(ctx, names, true, func(cs *CourseState) error { handed.Store(true); return each(cs, nil) })
-		if err == nil || handed.Load() || Code(err) != "invalidparameter" {
-			return err
+		var refused *Error
+		if err == nil || handed.Load() || !errors.As(err, &refused) {
+			return err // read, or failed on the way: the read's own outcome
 		}
+		// Moodle refused the call: a plugin before 2.2.0 answers invalidparameter,
+		// one before get_course_rows (2.1.0) that the function does not exist.
 		s, serr := site()
 		if serr != nil {
 			return serr

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -20,7 +21,8 @@ import (
 // (names the site lacks left out); with a site still on 2.1.2, which refuses names,
 // by id once the site is read.
 func TestObserveNamedIsObserveEach(t *testing.T) {
-	for _, plugin := range []contract.Plugin{contract.Newest(), {Version: contract.PluginAccountsByID, Release: "2.1.2"}} {
+	for _, plugin := range []contract.Plugin{contract.Newest(), {Version: contract.PluginAccountsByID, Release: "2.1.2"},
+		{Version: contract.PluginReadService, Release: "2.0.2"}} {
 		t.Run(plugin.Release, func(t *testing.T) {
 			sim := moodlesim.GenerateSite(moodlesim.SiteSize{Courses: 40})
 			sim.SetPlugin(plugin)
@@ -74,13 +76,16 @@ func TestObserveNamedIsObserveEach(t *testing.T) {
 			}
 			var fns []string
 			for _, r := range sim.Requests() {
-				if r.Function == "local_enrolctl_get_course_rows" {
-					fns = append(fns, r.Outcome)
+				if strings.HasPrefix(r.Function, "local_enrolctl_get_course_") {
+					fns = append(fns, strings.TrimPrefix(r.Function, "local_enrolctl_get_")+" "+r.Outcome)
 				}
 			}
-			wantCalls := []string{"ok"}
-			if plugin.Version < contract.PluginRowsByName {
-				wantCalls = []string{"invalidparameter", "ok"}
+			wantCalls := []string{"course_rows ok"}
+			switch {
+			case plugin.Version < contract.PluginCourseRows: // no get_course_rows
+				wantCalls = []string{"course_rows invalidrecordunknown", "course_state_json ok"}
+			case plugin.Version < contract.PluginRowsByName:
+				wantCalls = []string{"course_rows invalidparameter", "course_rows ok"}
 			}
 			if !cmp.Equal(fns, wantCalls) {
 				t.Errorf("get_course_rows calls %v, want %v", fns, wantCalls)

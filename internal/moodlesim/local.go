@@ -41,6 +41,20 @@ var paramsBefore = map[string]struct {
 	"local_enrolctl_get_courses":     {contract.PluginCoursesWithStatus, obj(def("page", val(pInt), i0), def("perpage", val(pInt), int64(500)))},
 }
 
+// functionsSince are the plugin's functions that came after Contract v2, with the
+// version that brought each: an older plugin has no external_functions record of them.
+var functionsSince = map[string]int64{
+	"local_enrolctl_get_course_state_json": contract.PluginCourseStateJSON,
+	"local_enrolctl_get_user_ids":          contract.PluginUserIDs,
+	"local_enrolctl_get_course_rows":       contract.PluginCourseRows,
+}
+
+// hasFunction says whether the plugin the site runs has function name.
+func (s *Sim) hasFunction(name string) bool {
+	since, ok := functionsSince[name]
+	return !ok || s.pluginOf().Version >= since
+}
+
 // paramsOf are the parameters of function fn in the plugin the site runs.
 func (s *Sim) paramsOf(name string, fn function) *desc {
 	if old, ok := paramsBefore[name]; ok && s.pluginOf().Version < old.version {

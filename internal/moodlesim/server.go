@@ -325,7 +325,7 @@ func (s *Sim) call(tok, fnName string, in *node, siteURL string, asXML bool) res
 		return fail(invalidParam("Missing function name"))
 	}
 	fn, ok := functions[fnName]
-	if !ok {
+	if !ok || !s.hasFunction(fnName) {
 		return fail(s.missingRecord("external_functions",
 			fmt.Sprintf("SELECT * FROM {external_functions} WHERE name = ?\n[array (\n  0 => '%s',\n)]", fnName)))
 	}
