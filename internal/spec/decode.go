@@ -177,35 +177,59 @@ func (d *decoder) methods(o *tree.Obj, self string) []methodDecl {
 	return out
 }
 
+// methodKnown are the fields of any method: a method reads them all (those its type
+// does not take are refused by name), so they are declared once, not collected.
+var methodKnown = append([]string{"type"}, allMethodFields...)
+
+// methodAllowed are the fields each method type takes besides type ("absent" too
+// where it may be deleted), made once and never written.
+var methodAllowed = func() map[state.MethodType][]string {
+	m := map[state.MethodType][]string{}
+	for _, t := range state.MethodTypes {
+		allowed := methodFields(t)
+		if k, _ := state.KindOf(t); !k.CheckOnly {
+			allowed = append(allowed, "absent")
+		}
+		m[t] = slices.Clip(allowed)
+	}
+	return m
+}()
+
+// methodWhat names each type's method in messages ("cohort method"), made once.
+var methodWhat = func() map[state.MethodType]string {
+	m := map[state.MethodType]string{}
+	for _, t := range state.MethodTypes {
+		m[t] = string(t) + " method"
+	}
+	return m
+}()
+
 func (d *decoder) method(n *tree.Node, self string) (methodDecl, bool) {
-	o := tree.ReadObject(n, "method", d.ds)
+	var oBuf tree.Obj
+	o := oBuf.Read(n, "method", d.ds)
 	if o == nil {
 		return methodDecl{}, false
 	}
+	o.KnownList(methodKnown)
 	typ := o.String("type")
 	if !typ.Set {
 		if o.Get("type") == nil {
 			o.Errorf(n.Pos, "method: missing required field \"type\" (one of %s)", typeList())
 		}
-		o.Known(allMethodFields...)
 		o.Done()
 		return methodDecl{}, false
 	}
 	t := state.MethodType(typ.V)
 	if !t.Known() {
 		tree.OneOf(typ, "method type", typeNames(), d.ds)
-		o.Known(allMethodFields...)
 		o.Done()
 		return methodDecl{}, false
 	}
 	m := state.Method{Type: t, Enabled: true}
 	pos := typ.Pos
-	o.What = string(t) + " method"
+	o.What = methodWhat[t]
 	kind, _ := state.KindOf(t)
-	allowed := methodFields(t)
-	if !kind.CheckOnly {
-		allowed = append(allowed, "absent")
-	}
+	allowed := methodAllowed[t]
 	if b := o.Bool("absent"); b.Set && b.V && !kind.CheckOnly {
 		// A method declared absent is named by its identity only.
 		m.Absent = true
