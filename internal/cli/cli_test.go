@@ -17,9 +17,23 @@ func TestMain(m *testing.M) {
 	if benchChild() {
 		return
 	}
-	testscript.Main(benchCleanup{m}, map[string]func(){
+	testscript.Main(ownCacheHome{benchCleanup{m}}, map[string]func(){
 		"enrolctl": func() { os.Exit(Main(os.Args[1:], StdStreams())) },
 	})
+}
+
+// ownCacheHome runs the tests with a cache folder of their own: the parse cache's key
+// (parseCacheKey) is kept there, and is the user's, not the tests'.
+type ownCacheHome struct{ benchCleanup }
+
+func (m ownCacheHome) Run() int {
+	dir, err := os.MkdirTemp("", "enrolctl-xdg-cache-")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	os.Setenv("XDG_CACHE_HOME", dir)
+	return m.benchCleanup.Run()
 }
 
 // fakeToken is the token the fake GitLab and GitHub accept.
@@ -41,6 +55,7 @@ func TestScripts(t *testing.T) {
 		Dir: "testdata/script",
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("NO_COLOR", "1")
+			env.Setenv("XDG_CACHE_HOME", os.Getenv("XDG_CACHE_HOME"))
 			gl, gh := reviewtest.NewGitLab(fakeToken), reviewtest.NewGitHub(fakeToken)
 			env.Defer(gl.Close)
 			env.Defer(gh.Close)

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"crypto/rand"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/enrolctl/enrolctl/internal/diag"
 	"github.com/enrolctl/enrolctl/internal/moodle"
+	"github.com/enrolctl/enrolctl/internal/safefile"
 	"github.com/enrolctl/enrolctl/internal/spec"
 	"github.com/enrolctl/enrolctl/internal/state"
 )
@@ -19,7 +21,7 @@ func (a *App) loadSpecs(conn *siteConn, siteRoles []string) *spec.Set {
 	if !a.writes && a.stateDir != "" {
 		// The parse cache spares parsing unchanged specs again; a command that writes to
 		// Moodle reads them afresh, so that what it applies never comes from the cache.
-		opts.CacheDir = a.path(filepath.Join(a.stateDir, "cache"))
+		opts.CacheDir, opts.CacheKey = a.path(filepath.Join(a.stateDir, "cache")), parseCacheKey()
 	}
 	if filepath.IsAbs(conn.specsDir) {
 		return spec.LoadDir(conn.specsDir, opts)
@@ -32,6 +34,40 @@ func (a *App) loadSpecs(conn *siteConn, siteRoles []string) *spec.Set {
 	}
 	// Load from the working directory so that diagnostics read specs/x.yaml:3:5.
 	return spec.Load(os.DirFS(a.Dir), filepath.ToSlash(filepath.Clean(conn.specsDir)), opts)
+}
+
+// parseCacheKey is the user's secret that seals the parse cache's packs, kept in the
+// user's cache folder (XDG_CACHE_HOME), outside any repository, and made on first use:
+// a pack that comes with the specs (committed, copied in) is never read. nil, and then
+// no cache, when there is no such folder.
+func parseCacheKey() []byte {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return nil
+	}
+	path := filepath.Join(dir, "enrolctl", "parse-cache.key")
+	key, err := safefile.Read(path, 64, "parse cache key")
+	if err == nil && len(key) == 32 {
+		return key
+	}
+	if err == nil {
+		os.Remove(path) // cut short: made again
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil
+	}
+	key = make([]byte, 32)
+	rand.Read(key)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil // another run is making it: no cache this once
+	}
+	_, err = f.Write(key)
+	if cerr := f.Close(); err != nil || cerr != nil {
+		os.Remove(path)
+		return nil
+	}
+	return key
 }
 
 // desiredSpecs is what the specs say, read against the site: the desired state, every

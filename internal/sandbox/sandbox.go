@@ -103,8 +103,8 @@ func (s *Sandbox) HTTPClient() *http.Client {
 
 // Save writes the sandbox state to its file: to a temporary file of a unique name in
 // the same folder, then renamed over the state, so a reader sees the old state or the
-// new one, never half of one. The state goes straight to the file: held in a buffer
-// first, it was 3 MB (8 MB allocated) more at the peak of a sandbox apply.
+// new one, never half of one. The encoder's text goes to the file without a further
+// copy in a buffer, which was 3 MB (8 MB allocated) more at the peak of a sandbox apply.
 func (s *Sandbox) Save() error { return writeAtomic(s.path, s.sim.Save) }
 
 func writeAtomic(path string, write func(io.Writer) error) error {

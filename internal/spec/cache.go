@@ -3,20 +3,24 @@ package spec
 import (
 	"bufio"
 	"bytes"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
-	"hash/crc32"
+	"hash"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 	"unsafe"
 
+	"github.com/enrolctl/enrolctl/internal/safefile"
 	"github.com/enrolctl/enrolctl/internal/tree"
 )
 
@@ -29,22 +33,24 @@ import (
 //
 // The pack is written whole, to a temporary file renamed over it, so a reader sees an
 // old pack or a new one, never half of one, and two runs at once each leave a good
-// pack. It begins with what it was made by and for (cacheFormat, this executable, the
-// roles the decoder checked against) and ends with the CRC-32C of what precedes: a
-// pack from another build, cut short or altered is ignored and rewritten. Dates are
-// kept as written and turned into timestamps again in the time zone of the run.
+// pack. It begins with what it was made by and for (cacheFormat, this build, the roles
+// the decoder checked against) and ends with the HMAC-SHA256 of what precedes under
+// Options.CacheKey, a secret of the user's kept outside the repository: a pack from
+// another build, cut short, altered, or not written by this user's enrolctl (one
+// committed with the specs, or copied in) is ignored and rewritten. Dates are kept as
+// written and turned into timestamps again in the time zone of the run.
 
 // cacheFormat is the version of the pack's layout; change it with the codec.
-const cacheFormat = "enrolctl spec cache 2\n"
+const cacheFormat = "enrolctl spec cache 3\n"
 
-// castagnoli is the CRC that ends a pack: it finds a pack cut short or damaged at a
-// tenth of the CPU of SHA-256 (which a forger would recompute as easily).
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+// maxPack bounds the pack read: about 3/4 of the specs it holds.
+const maxPack = 1 << 30
 
 // specCache is one load's cache: the pack read (if any) and the entries to write.
 type specCache struct {
 	path   string
 	header string
+	key    []byte
 	loc    *time.Location
 
 	data    string           // the pack read, its payloads sliced from it
@@ -67,8 +73,11 @@ type dayKey struct {
 }
 
 // openCache reads the pack of the spec folder where (as the load names it) in dir;
-// an unreadable or foreign pack is no pack.
+// an unreadable or foreign pack is no pack. Without a key there is no cache (nil).
 func openCache(dir, where string, opts Options) *specCache {
+	if len(opts.CacheKey) == 0 {
+		return nil
+	}
 	loc := opts.Location
 	if loc == nil {
 		loc = time.UTC
@@ -80,38 +89,53 @@ func openCache(dir, where string, opts Options) *specCache {
 	name := sha256.Sum256([]byte(where + "\x00" + roles))
 	c := &specCache{
 		path:   filepath.Join(dir, "specs-"+hex.EncodeToString(name[:8])+".pack"),
-		header: cacheFormat + executableID() + "\x00" + roles + "\n",
+		header: cacheFormat + buildID() + "\x00" + roles + "\n",
+		key:    opts.CacheKey,
 		loc:    loc,
 		days:   map[dayKey]int64{},
 	}
-	if data, err := os.ReadFile(c.path); err == nil {
+	// Only a regular file, and not too large: a FIFO or /dev/zero in its place must
+	// neither hang the run nor fill its memory.
+	if data, err := safefile.Read(c.path, maxPack, "parse cache"); err == nil {
 		c.read(data)
 	}
 	return c
 }
 
-// executableID names the running build: its path, size and modification time, so that
-// an upgraded or rebuilt enrolctl never decodes a pack of another.
-func executableID() string {
-	exe, err := os.Executable()
-	if err != nil {
-		return "unknown"
+// buildID names the running build: its version and commit as the build recorded them,
+// and the executable's path, size and modification time, so that an upgraded or
+// rebuilt enrolctl never decodes a pack of another.
+func buildID() string {
+	id := "unknown"
+	if exe, err := os.Executable(); err == nil {
+		if st, err := os.Stat(exe); err == nil {
+			id = fmt.Sprintf("%s\x00%d\x00%d", exe, st.Size(), st.ModTime().UnixNano())
+		}
 	}
-	st, err := os.Stat(exe)
-	if err != nil {
-		return "unknown"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		id += "\x00" + bi.GoVersion + "\x00" + bi.Main.Version
+		for _, s := range bi.Settings {
+			if strings.HasPrefix(s.Key, "vcs.") {
+				id += "\x00" + s.Value
+			}
+		}
 	}
-	return fmt.Sprintf("%s\x00%d\x00%d", exe, st.Size(), st.ModTime().UnixNano())
+	return id
 }
+
+// mac is the pack's seal: HMAC-SHA256 of its bytes under the user's key.
+func (c *specCache) mac() hash.Hash { return hmac.New(sha256.New, c.key) }
 
 // read takes the pack data when it is whole and made for this run. The data is never
 // written to: the strings decoded are slices of it, not copies.
 func (c *specCache) read(data []byte) {
-	if len(data) < crc32.Size || !bytes.HasPrefix(data, []byte(c.header)) {
+	if len(data) < sha256.Size || !bytes.HasPrefix(data, []byte(c.header)) {
 		return
 	}
-	body := data[:len(data)-crc32.Size]
-	if crc32.Checksum(body, castagnoli) != binary.BigEndian.Uint32(data[len(body):]) {
+	body := data[:len(data)-sha256.Size]
+	h := c.mac()
+	h.Write(body)
+	if !hmac.Equal(h.Sum(nil), data[len(body):]) {
 		return
 	}
 	entries, ok := parsePack(unsafe.String(unsafe.SliceData(body), len(body))[len(c.header):])
@@ -225,7 +249,7 @@ func (c *specCache) save() {
 		}
 	}
 	writeAtomic(c.path, func(w io.Writer) error {
-		h := crc32.New(castagnoli)
+		h := c.mac()
 		bw := bufio.NewWriterSize(io.MultiWriter(w, h), 64<<10)
 		bw.WriteString(c.header)
 		var n [binary.MaxVarintLen64]byte
@@ -238,15 +262,22 @@ func (c *specCache) save() {
 		if err := bw.Flush(); err != nil {
 			return err
 		}
-		_, err := w.Write(h.Sum(nil)) // big-endian
+		_, err := w.Write(h.Sum(nil))
 		return err
 	})
 }
 
 // writeAtomic writes path through a temporary file renamed over it; the folder is
-// made if need be, with a .gitignore that keeps it out of git.
+// made if need be, with a .gitignore that keeps it out of git. A folder that is a
+// symbolic link (one a repository may carry) is not written through: the pack holds
+// usernames, which must not land outside the repository's .enrolctl.
 func writeAtomic(path string, write func(io.Writer) error) {
 	dir := filepath.Dir(path)
+	for _, d := range []string{filepath.Dir(dir), dir} {
+		if st, err := os.Lstat(d); err == nil && st.Mode()&fs.ModeSymlink != 0 {
+			return
+		}
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return
 	}

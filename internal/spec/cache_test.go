@@ -1,8 +1,8 @@
 package spec
 
 import (
-	"encoding/binary"
-	"hash/crc32"
+	"crypto/hmac"
+	"crypto/sha256"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -12,6 +12,10 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/enrolctl/enrolctl/internal/diag"
+	"github.com/enrolctl/enrolctl/internal/state"
+	"github.com/enrolctl/enrolctl/internal/tree"
 )
 
 // cacheTree writes a spec folder whose clean files use every field the cache keeps,
@@ -74,9 +78,12 @@ groups:
 	}
 }
 
+// testCacheKey seals the tests' packs, as the user's key does enrolctl's.
+var testCacheKey = []byte("a user's key, not the repository's")
+
 // loadCached loads dir as LoadDir does with the cache in cacheDir ("" none).
 func loadCached(dir, cacheDir string, opts Options) *Set {
-	opts.CacheDir = cacheDir
+	opts.CacheDir, opts.CacheKey = cacheDir, testCacheKey
 	return LoadDir(dir, opts)
 }
 
@@ -121,7 +128,7 @@ func TestCacheMatchesNoCache(t *testing.T) {
 	}
 	// The careful reader (an fs.FS that is not a folder on disk) uses it too.
 	fsOpts := opts
-	fsOpts.CacheDir = cache
+	fsOpts.CacheDir, fsOpts.CacheKey = cache, testCacheKey
 	wantFS := Load(hideType{os.DirFS(specs).(dirFS)}, ".", opts)
 	sameSet(t, "careful reader, warm", wantFS, Load(hideType{os.DirFS(specs).(dirFS)}, ".", fsOpts))
 
@@ -133,9 +140,10 @@ func TestCacheMatchesNoCache(t *testing.T) {
 	sameSet(t, "after a rename and an edit", loadCached(specs, "", opts), loadCached(specs, cache, opts))
 }
 
-// Entries kept are the pack's, not a parse in disguise: a pack altered (checksum
-// made good again) shows in what is loaded; with its checksum wrong, truncated, of
-// another format or garbage, it is ignored and rewritten.
+// Entries kept are the pack's, not a parse in disguise: a pack altered and sealed
+// again with the user's key shows in what is loaded; altered without it (as one
+// committed with the specs would be), sealed with another key, truncated, of another
+// format or garbage, it is ignored and rewritten.
 func TestCachePackIsReadAndCheckedWhole(t *testing.T) {
 	specs := t.TempDir()
 	write(t, specs, "a.yaml", "course: A\nmanual:\n  users: [alice]\n")
@@ -147,10 +155,13 @@ func TestCachePackIsReadAndCheckedWhole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resum := func(b []byte) []byte {
-		body := b[:len(b)-crc32.Size]
-		return binary.BigEndian.AppendUint32(body[:len(body):len(body)], crc32.Checksum(body, castagnoli))
+	sealWith := func(key []byte, b []byte) []byte {
+		body := b[:len(b)-sha256.Size]
+		h := hmac.New(sha256.New, key)
+		h.Write(body)
+		return h.Sum(body[:len(body):len(body)])
 	}
+	resum := func(b []byte) []byte { return sealWith(testCacheKey, b) }
 	forged := resum([]byte(strings.Replace(string(good), "alice", "mallo", 1)))
 	if err := os.WriteFile(pack, forged, 0o600); err != nil {
 		t.Fatal(err)
@@ -160,10 +171,11 @@ func TestCachePackIsReadAndCheckedWhole(t *testing.T) {
 	}
 	bad := map[string][]byte{
 		"checksum":     []byte(strings.Replace(string(good), "alice", "mallo", 1)),
+		"another key":  sealWith([]byte("the repository's key"), []byte(strings.Replace(string(good), "alice", "mallo", 1))),
 		"truncated":    good[:len(good)/2],
 		"empty":        nil,
 		"garbage":      []byte(strings.Repeat("\xff", 100)),
-		"other format": resum([]byte(strings.Replace(string(good), "cache 2", "cache 1", 1))),
+		"other format": resum([]byte(strings.Replace(string(good), "cache 3", "cache 2", 1))),
 	}
 	for name, data := range bad {
 		t.Run(name, func(t *testing.T) {
@@ -216,12 +228,44 @@ func TestCacheConcurrentLoads(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	c := openCache(cache, mustAbs(t, specs), Options{Roles: []string{"tutor"}})
+	c := openCache(cache, mustAbs(t, specs), Options{Roles: []string{"tutor"}, CacheKey: testCacheKey})
 	if len(c.entries) == 0 {
 		t.Error("the pack left is not readable")
 	}
 	if tmp, _ := filepath.Glob(filepath.Join(cache, ".specs-*")); len(tmp) > 0 {
 		t.Errorf("temporary files left: %v", tmp)
+	}
+}
+
+// No key, no cache: nothing is read or written.
+func TestCacheNeedsAKey(t *testing.T) {
+	specs := t.TempDir()
+	write(t, specs, "a.yaml", "course: A\n")
+	cache := filepath.Join(t.TempDir(), "cache")
+	LoadDir(specs, Options{CacheDir: cache})
+	if _, err := os.Stat(cache); !os.IsNotExist(err) {
+		t.Errorf("a load without a key made the cache folder: %v", err)
+	}
+}
+
+// A cache folder (or .enrolctl) that is a symbolic link, as a repository may carry,
+// is not written through: the pack holds usernames.
+func TestCacheDoesNotWriteThroughALink(t *testing.T) {
+	specs := t.TempDir()
+	write(t, specs, "a.yaml", "course: A\nmanual:\n  users: [alice]\n")
+	outside, state := t.TempDir(), t.TempDir()
+	for _, link := range []string{filepath.Join(state, "cache"), filepath.Join(state, "dot", "cache")} {
+		target := link
+		if filepath.Base(filepath.Dir(link)) == "dot" {
+			target = filepath.Dir(link)
+		}
+		if err := os.Symlink(outside, target); err != nil {
+			t.Skip(err)
+		}
+		loadCached(specs, link, Options{Location: paris})
+		if got, _ := os.ReadDir(outside); len(got) > 0 {
+			t.Errorf("%s: wrote %v through the link", link, got)
+		}
 	}
 }
 
@@ -238,15 +282,19 @@ func mustAbs(t *testing.T, p string) string {
 // cachecodec.go (and cacheFormat changed) before this list is updated.
 func TestCacheCodecCoversTheModel(t *testing.T) {
 	want := map[reflect.Type]string{
-		reflect.TypeFor[CourseSpec](): "Shortname File Pos methods manual groups groupsDeclared protect methodsPrune",
-		reflect.TypeFor[methodDecl](): "m pos",
-		reflect.TypeFor[manualDecl](): "pos role until from prune users",
-		reflect.TypeFor[userDecl]():   "username at groups more",
-		reflect.TypeFor[userMore]():   "role roles until from suspended",
-		reflect.TypeFor[groupRef]():   "name at",
-		reflect.TypeFor[spot]():       "line col",
-		reflect.TypeFor[groupDecl]():  "name pos pruneMembers",
-		reflect.TypeFor[date]():       "Unix Set Pos Text",
+		reflect.TypeFor[CourseSpec]():   "Shortname File Pos methods manual groups groupsDeclared protect methodsPrune",
+		reflect.TypeFor[methodDecl]():   "m pos",
+		reflect.TypeFor[manualDecl]():   "pos role until from prune users",
+		reflect.TypeFor[userDecl]():     "username at groups more",
+		reflect.TypeFor[userMore]():     "role roles until from suspended",
+		reflect.TypeFor[groupRef]():     "name at",
+		reflect.TypeFor[spot]():         "line col",
+		reflect.TypeFor[groupDecl]():    "name pos pruneMembers",
+		reflect.TypeFor[date]():         "Unix Set Pos Text",
+		reflect.TypeFor[state.Method](): "Type Name Cohort Role Course Group Enabled MaxUsers Absent ID Source CohortSource",
+		reflect.TypeFor[tree.Str]():     "V Pos Set",
+		reflect.TypeFor[tree.Bool]():    "V Pos Set",
+		reflect.TypeFor[diag.Pos]():     "File Line Col",
 	}
 	for typ, fields := range want {
 		var got []string

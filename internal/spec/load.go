@@ -43,6 +43,9 @@ type Options struct {
 	// CacheDir, when set, is the folder of the parse cache (cache.go): clean YAML
 	// course specs whose bytes were read before are decoded from it, not parsed.
 	CacheDir string
+	// CacheKey is the user's secret that seals the packs (cache.go); no cache without
+	// it. It must not come from the repository the specs are in.
+	CacheKey []byte
 
 	// cache is CacheDir's pack for this load, set by load.
 	cache *specCache
@@ -131,8 +134,9 @@ func load(fsys fs.FS, root string, opts Options, display func(string) string) *S
 		if onDisk {
 			where, _ = filepath.Abs(filepath.Join(dir, filepath.FromSlash(root)))
 		}
-		opts.cache = openCache(opts.CacheDir, where, opts)
-		defer opts.cache.save()
+		if opts.cache = openCache(opts.CacheDir, where, opts); opts.cache != nil {
+			defer opts.cache.save()
+		}
 	}
 	if onDisk {
 		if set, ok := loadDisk(dir, root, opts, display); ok {
