@@ -73,7 +73,9 @@ func (l *callLog) RoundTrip(req *http.Request) (*http.Response, error) {
 		attempt = fmt.Sprintf(" (retry %d)", n)
 	}
 	if err != nil {
-		if !l.unreachable && !errors.Is(err, context.Canceled) {
+		// A call the client gave up on (a sibling failed, Ctrl-C) did not fail to reach
+		// the site: its context says so whatever its error (errgroup's cause).
+		if !l.unreachable && req.Context().Err() == nil {
 			// Said once, at once: the client retries for a few seconds before giving up.
 			l.unreachable = true
 			fmt.Fprintf(l.w, "Cannot reach %s: %s; trying again for a few seconds.\n", l.site, l.redact(connectionCause(err.Error())))

@@ -17,8 +17,9 @@
 // courses name are never looked up again, the others in parallel batches (UserIDs:
 // local_enrolctl_get_user_ids, 5,000 a call, from plugin 2026113002;
 // core_user_get_users_by_field, 500 a call, before); cohorts only
-// when asked (NeedCohorts). ReadSite reads the status and the catalogue's pages at once;
-// ReadSiteWith hands the status over as soon as it is in, while the catalogue is read.
+// when asked (NeedCohorts). ReadSite reads the status with the catalogue's first page in
+// one call (plugin 2.3.0; before, the two at once), then its other pages; ReadSiteWith
+// hands the status over as soon as it is in, while the catalogue is read.
 //
 // # Writes
 //
@@ -41,6 +42,8 @@
 //     state.Snapshot; Client.ObserveEach hands each observed course to the caller as it
 //     is read, and returns the directory, so that a large site is never held whole (the
 //     users to look up and NeedCohortsOnce are asked once the read is under way);
+//     Client.ObserveNamed is ObserveEach begun before the site is read, asking for the
+//     courses by shortname (plugin 2.2.0), by id on an older plugin;
 //     Client.CourseStates and EachCourseState read raw course states
 //     (with their users' names, e-mails and last access, for participants), and
 //     ToCourse turns one of them into a state.Course.

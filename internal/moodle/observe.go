@@ -156,7 +156,14 @@ func (c *Client) ObserveNamed(ctx context.Context, site func() (*Site, error), c
 	names := uniqueSorted(courses)
 	return c.observe(ctx, site, func(ctx context.Context, each courseFunc) error {
 		handed := atomic.Bool{}
-		err := c.eachCourseByName(ctx, names, true, func(cs *CourseState) error { handed.Store(true); return each(cs, nil) })
+		// Batches after the first wait for the site: each course read waits for it
+		// (its category) while holding one of the client's connections, and were every
+		// connection so held, the site's own read could never finish.
+		later := func() (bool, error) {
+			s, err := site()
+			return err == nil && s.Status.PluginVersion >= contract.PluginRowsByName, err
+		}
+		err := c.eachCourseByName(ctx, names, true, later, func(cs *CourseState) error { handed.Store(true); return each(cs, nil) })
 		var refused *Error
 		if err == nil || handed.Load() || !errors.As(err, &refused) {
 			return err // read, or failed on the way: the read's own outcome

@@ -202,14 +202,22 @@ func (c *Client) perCall(n, limit int) int {
 
 // eachCourseByName reads the courses named (plugin contract.PluginRowsByName) as
 // eachCourseState reads courses by id, without the site's catalogue: those the site
-// lacks are left out. fn's index is the course's place in the answer of its call.
-func (c *Client) eachCourseByName(ctx context.Context, names []string, lite bool, fn func(cs *CourseState) error) error {
+// lacks are left out. The first batch goes at once; the others wait until later says
+// whether the plugin takes names (false: they are left to the caller's fallback, which
+// the first one's refusal starts), so that an older plugin refuses one call, not one
+// a batch.
+func (c *Client) eachCourseByName(ctx context.Context, names []string, lite bool, later func() (bool, error), fn func(cs *CourseState) error) error {
 	perCall := c.perCall(len(names), statesPerCallRows)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(c.cfg.Concurrency)
 	for start := 0; start < len(names); start += perCall {
 		batch := names[start:min(start+perCall, len(names))]
 		g.Go(func() error {
+			if start > 0 {
+				if ok, err := later(); !ok || err != nil {
+					return err
+				}
+			}
 			return c.courseRowsByName(gctx, batch, lite, func(_ int, cs *CourseState) error { return fn(cs) })
 		})
 	}
