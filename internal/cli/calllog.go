@@ -197,7 +197,8 @@ func connectionCause(msg string) string {
 // the site could not be reached and what to check, rather than Go's raw error.
 func siteReadError(conn *siteConn, err error) error {
 	var te *moodle.TransportError
-	if !errors.As(err, &te) || te.Status != 0 || errors.Is(err, context.Canceled) || conn.sandbox != nil {
+	var interrupted *signalError // Ctrl-C or SIGTERM, not the network
+	if !errors.As(err, &te) || te.Status != 0 || errors.Is(err, context.Canceled) || errors.As(err, &interrupted) || conn.sandbox != nil {
 		return err
 	}
 	where := "the site's url in the configuration"

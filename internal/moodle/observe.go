@@ -134,12 +134,7 @@ func (c *Client) Observe(ctx context.Context, site *Site, courses, usernames []s
 // looked up; the others are, in parallel batches, once the courses are in. The cohort
 // search runs alongside the course reads.
 func (c *Client) ObserveEach(ctx context.Context, site *Site, courses []string, usernames func() []string, fn func(*state.Course) error, opts ...ObserveOption) (state.Directory, error) {
-	var ids []int64
-	for _, name := range uniqueSorted(courses) {
-		if r, ok := site.byName[name]; ok {
-			ids = append(ids, r.ID)
-		}
-	}
+	ids := site.ids(uniqueSorted(courses))
 	return c.observe(ctx, func() (*Site, error) { return site, nil }, func(ctx context.Context, each courseFunc) error {
 		return c.eachCourseState(ctx, ids, 0, true, func(_ int, cs *CourseState, refs []userRef) error { return each(cs, refs) })
 	}, usernames, fn, opts...)
@@ -177,14 +172,19 @@ func (c *Client) ObserveNamed(ctx context.Context, site func() (*Site, error), c
 		if s.Status.PluginVersion >= contract.PluginRowsByName {
 			return err // the plugin takes names: the error is this read's own
 		}
-		var ids []int64
-		for _, name := range names {
-			if r, ok := s.byName[name]; ok {
-				ids = append(ids, r.ID)
-			}
-		}
-		return c.eachCourseState(ctx, ids, 0, true, func(_ int, cs *CourseState, refs []userRef) error { return each(cs, refs) })
+		return c.eachCourseState(ctx, s.ids(names), 0, true, func(_ int, cs *CourseState, refs []userRef) error { return each(cs, refs) })
 	}, usernames, fn, opts...)
+}
+
+// ids are the ids of the courses named that the site has, in the order named.
+func (s *Site) ids(names []string) []int64 {
+	var ids []int64
+	for _, name := range names {
+		if r, ok := s.byName[name]; ok {
+			ids = append(ids, r.ID)
+		}
+	}
+	return ids
 }
 
 // courseFunc takes a course read, and the users it names when the contract lists them

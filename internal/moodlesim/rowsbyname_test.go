@@ -52,6 +52,8 @@ func TestCourseRowsByShortname(t *testing.T) {
 		{"shortnames", `[]`},
 		{"shortnames", `[1]`},
 		{"shortnames", `"A"`},
+		{"shortnames", `["A",null]`},              // PHP: null is not is_string
+		{"courseids", " ", "shortnames", `["A"]`}, // PHP: " " is a courseids given
 	} {
 		if e := admin.fail("local_enrolctl_get_course_rows", kv...); e.ErrorCode != "invalidpayload" {
 			t.Errorf("%q: %+v, want invalidpayload", kv, e)
@@ -61,6 +63,18 @@ func TestCourseRowsByShortname(t *testing.T) {
 	if e := admin.fail("local_enrolctl_get_course_rows", "shortnames", `["A"]`); e.ErrorCode != "invalidparameter" {
 		t.Errorf("plugin 2.1.2, by name: %+v, want invalidparameter", e)
 	}
+	// get_site_info lists only the functions the plugin it plays has.
+	st.s.SetPlugin(contract.Plugin{Version: contract.PluginReadService, Release: "2.0.2"})
+	var info struct {
+		Functions []struct{ Name string } `json:"functions"`
+	}
+	admin.ok(&info, "core_webservice_get_site_info")
+	for _, f := range info.Functions {
+		if f.Name == "local_enrolctl_get_course_rows" {
+			t.Error("plugin 2.0.2's site info lists get_course_rows, which it lacks")
+		}
+	}
+	st.s.SetPlugin(contract.Plugin{Version: contract.PluginAccountsByID, Release: "2.1.2"})
 	var status struct {
 		Version int64  `json:"pluginversion"`
 		Release string `json:"pluginrelease"`

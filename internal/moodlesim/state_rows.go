@@ -26,14 +26,25 @@ const maxCourseRows = 5000
 // 2.2.0, by shortname (shortnames): those the site lacks, or whose hiding the catalogue
 // keeps from the user, are then left out.
 func getCourseRows(c *ctx, a args) (any, *wsError) {
-	idsText, namesText := strings.TrimSpace(a.str("courseids")), strings.TrimSpace(a.str("shortnames"))
-	if (idsText == "") == (namesText == "") {
+	// One of the two, as given (" " is given); JSON may have spaces around it.
+	if (a.str("courseids") == "") == (a.str("shortnames") == "") {
 		return nil, payloadErr("give courseids or shortnames, one of them")
 	}
+	idsText, namesText := strings.TrimSpace(a.str("courseids")), strings.TrimSpace(a.str("shortnames"))
 	var ids []int64
-	if namesText != "" {
-		var names []string
-		if !strings.HasPrefix(namesText, "[") || json.Unmarshal([]byte(namesText), &names) != nil {
+	if a.str("shortnames") != "" {
+		var raw []json.RawMessage
+		names, ok := []string(nil), strings.HasPrefix(namesText, "[") && json.Unmarshal([]byte(namesText), &raw) == nil
+		for _, r := range raw {
+			var name string
+			// Strings only, as PHP's is_string: null is no shortname.
+			if !ok || !strings.HasPrefix(string(r), `"`) || json.Unmarshal(r, &name) != nil {
+				ok = false
+				break
+			}
+			names = append(names, name)
+		}
+		if !ok {
 			return nil, payloadErr("shortnames is not a JSON array of course shortnames")
 		}
 		if len(names) < 1 || len(names) > maxCourseRows {

@@ -15,6 +15,9 @@ func getSiteInfo(c *ctx, _ args) (any, *wsError) {
 	}
 	fns := make([]fn, 0)
 	for _, name := range serviceFunctions(c.service) {
+		if !c.s.hasFunction(name) {
+			continue // newer than the plugin the site plays
+		}
 		v := moodleVersion
 		if strings.HasPrefix(name, "local_enrolctl_") {
 			v = itoa(c.s.pluginOf().Version)
