@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"github.com/enrolctl/enrolctl/internal/redact"
+	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -17,6 +17,8 @@ import (
 
 	"github.com/enrolctl/enrolctl/internal/adopt"
 	"github.com/enrolctl/enrolctl/internal/moodle"
+	"github.com/enrolctl/enrolctl/internal/redact"
+	"github.com/enrolctl/enrolctl/internal/safefile"
 	"github.com/enrolctl/enrolctl/internal/spec"
 	"github.com/enrolctl/enrolctl/internal/state"
 )
@@ -331,24 +333,10 @@ func writeFileAtomic(file string, data []byte) error {
 	if old, err := os.ReadFile(file); err == nil && bytes.Equal(old, data) {
 		return nil
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(file), ".import-*")
-	if err != nil {
+	return safefile.WriteAtomic(file, 0o644, false, func(w io.Writer) error {
+		_, err := w.Write(redact.Bytes(data))
 		return err
-	}
-	if _, err := tmp.Write(redact.Bytes(data)); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return os.Rename(tmp.Name(), file)
+	})
 }
 
 // addConversions adds the users opts.AsManual converts to a course's existing spec,

@@ -133,3 +133,31 @@ func unwrapPath(err error) error {
 	}
 	return err
 }
+
+// WriteAtomic writes path through a temporary file in its folder, renamed over it once
+// written whole, so that a reader (or a run killed midway) sees the old file or the
+// new one, never half of one. The file gets perm; durable syncs it to disk before the
+// rename (state that must survive a crash; a cache need not).
+func WriteAtomic(path string, perm fs.FileMode, durable bool, write func(io.Writer) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	err = write(tmp)
+	if err == nil && durable {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), perm)
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+	}
+	return err
+}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/enrolctl/enrolctl/internal/moodlesim"
+	"github.com/enrolctl/enrolctl/internal/safefile"
 )
 
 // URL is the sandbox's wwwroot. It is never dialled: requests are served in-process.
@@ -108,29 +109,10 @@ func (s *Sandbox) HTTPClient() *http.Client {
 func (s *Sandbox) Save() error { return writeAtomic(s.path, s.sim.Save) }
 
 func writeAtomic(path string, write func(io.Writer) error) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("sandbox: %w", err)
 	}
-	tmp, err := os.CreateTemp(dir, filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("sandbox: %w", err)
-	}
-	err = write(tmp)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if closeErr := tmp.Close(); err == nil {
-		err = closeErr
-	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
+	if err := safefile.WriteAtomic(path, 0o644, true, write); err != nil {
 		return fmt.Errorf("sandbox: %w", err)
 	}
 	return nil

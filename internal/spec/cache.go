@@ -285,18 +285,5 @@ func writeAtomic(path string, write func(io.Writer) error) {
 	if _, err := os.Lstat(ignore); os.IsNotExist(err) {
 		_ = os.WriteFile(ignore, []byte("# enrolctl's parse cache: safe to delete\n*\n"), 0o600)
 	}
-	f, err := os.CreateTemp(dir, ".specs-*.tmp")
-	if err != nil {
-		return
-	}
-	err = write(f)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-	}
+	_ = safefile.WriteAtomic(path, 0o600, false, write)
 }
