@@ -7,7 +7,6 @@ import (
 	"reflect"
 	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -111,7 +110,7 @@ func TestDiskLoadDeclines(t *testing.T) {
 		},
 		"link to a folder": func(t *testing.T, dir string) { symlink(t, "sub", filepath.Join(dir, "other")) },
 		"FIFO": func(t *testing.T, dir string) {
-			if err := syscall.Mkfifo(filepath.Join(dir, "sub", "pipe.yaml"), 0o644); err != nil {
+			if err := mkfifo(filepath.Join(dir, "sub", "pipe.yaml"), 0o644); err != nil {
 				t.Skipf("no FIFOs here: %v", err)
 			}
 		},
