@@ -131,7 +131,7 @@ func (a *App) RunContext(ctx context.Context, args []string) int {
 		_ = f()
 	}
 	a.atExit = nil
-	return a.exitCode(err)
+	return a.exitCode(stoppedBySignal(ctx, err))
 }
 
 func (a *App) rootCommand() *cobra.Command {

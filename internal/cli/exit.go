@@ -21,7 +21,7 @@ const (
 	// exitUnformatted: fmt --check found files not in the canonical layout (terraform
 	// fmt -check's 3).
 	exitUnformatted = 3
-	// An apply stopped by a signal exits as a shell reports a process the signal
+	// A command stopped by a signal exits as a shell reports a process the signal
 	// killed: 128 + its number.
 	exitInterrupted = 130 // SIGINT (Ctrl-C)
 	exitTerminated  = 143 // SIGTERM (a CI job cancelled, a container stopped)
@@ -52,6 +52,23 @@ func interruptedCode(ctx context.Context) int {
 		return exitInterrupted
 	}
 	return exitFailure
+}
+
+// stoppedBySignal gives a command that Ctrl-C or SIGTERM stopped its exit code, 130 or
+// 143, and says "interrupted (SIGINT)" for an error that is only the cancellation (a
+// read given up). apply reports its own stop; other errors are kept as they are.
+func stoppedBySignal(ctx context.Context, err error) error {
+	var se *signalError
+	var ee *exitError
+	switch {
+	case err == nil || !errors.As(context.Cause(ctx), &se):
+		return err
+	case errors.As(err, &ee) && ee.code == exitFailure:
+		return &exitError{code: interruptedCode(ctx), err: ee.err}
+	case errors.Is(err, context.Canceled) || errors.As(err, new(*signalError)):
+		return &exitError{code: interruptedCode(ctx), err: se}
+	}
+	return err
 }
 
 // errChanges ends a successful plan --detailed-exitcode that found changes or drift.

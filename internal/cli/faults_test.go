@@ -171,3 +171,55 @@ func TestApplySignalExitCodes(t *testing.T) {
 		})
 	}
 }
+
+// A plan stopped by a signal while it reads the site exits 130 or 143, as apply does,
+// and says it was interrupted, not that the site is out of reach: net/http gives the
+// signal (the context's cause) as the request's error, not context.Canceled.
+func TestPlanSignalExitCodes(t *testing.T) {
+	bin, err := exec.LookPath("enrolctl") // testscript.Main put the test binary there
+	if err != nil {
+		t.Skip("no enrolctl on PATH:", err)
+	}
+	for _, tt := range []struct {
+		sig  syscall.Signal
+		code int
+	}{{syscall.SIGTERM, exitTerminated}, {syscall.SIGINT, exitInterrupted}} {
+		t.Run(tt.sig.String(), func(t *testing.T) {
+			arrived := make(chan struct{})
+			var once sync.Once
+			_, dir, url := faultSite(t, func(h http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					once.Do(func() { close(arrived) })
+					time.Sleep(2 * time.Second) // the signal comes while the site is read
+					h.ServeHTTP(w, r)
+				})
+			})
+			prodSiteApp(t, dir, url, io.Discard) // writes enrolctl.yaml
+			cmd := exec.Command(bin, "plan")
+			cmd.Dir = dir
+			cmd.Env = append(os.Environ(), "ENROLCTL_TOKEN="+doctorToken)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case <-arrived:
+			case <-time.After(30 * time.Second):
+				_ = cmd.Process.Kill()
+				t.Fatal("no read arrived")
+			}
+			if err := cmd.Process.Signal(tt.sig); err != nil {
+				t.Fatal(err)
+			}
+			err := cmd.Wait()
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != tt.code {
+				t.Fatalf("exit %v, want %d\n%s", err, tt.code, stderr.String())
+			}
+			if msg := stderr.String(); msg != "Error: interrupted ("+signalName(tt.sig)+")\n" {
+				t.Errorf("stderr:\n%s", msg)
+			}
+		})
+	}
+}

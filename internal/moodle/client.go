@@ -270,7 +270,8 @@ func (c *Client) do(ctx context.Context, hc *http.Client, fn, body string, out a
 		te := &TransportError{Function: fn, Err: errors.New(c.redact(err.Error()))}
 		var ne net.Error
 		switch {
-		case errors.Is(err, context.Canceled):
+		case errors.Is(err, context.Canceled) || errors.Is(ctx.Err(), context.Canceled):
+			// net/http gives the context's cause (a signal), not context.Canceled.
 			te.Err = fmt.Errorf("%w: %s", context.Canceled, c.redact(err.Error()))
 		case errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout():
 			te.Timeout = true
