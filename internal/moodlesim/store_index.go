@@ -250,6 +250,15 @@ func indexAll[T any](rows map[int64]T, index func(T, bool)) {
 
 // Reads through the indexes.
 
+// rowsOf returns the rows of table with these ids, in their order.
+func rowsOf[T any](table map[int64]T, ids []int64) []T {
+	out := make([]T, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, table[id])
+	}
+	return out
+}
+
 func (d *db) userByUsername(username string) (User, bool) {
 	id, ok := d.ix.userByName[username]
 	return d.Users[id], ok
@@ -268,11 +277,7 @@ func (d *db) cohortByIDNumber(idnumber string) (Cohort, bool) {
 // courseInstances returns the course's instances ordered by sortorder, id
 // (enrol_get_instances).
 func (d *db) courseInstances(courseID int64) []Instance {
-	ids := d.ix.instByCourse[courseID]
-	out := make([]Instance, 0, len(ids))
-	for _, id := range ids {
-		out = append(out, d.Instances[id])
-	}
+	out := rowsOf(d.Instances, d.ix.instByCourse[courseID])
 	slices.SortFunc(out, func(a, b Instance) int {
 		if a.SortOrder != b.SortOrder {
 			return a.SortOrder - b.SortOrder
@@ -304,23 +309,14 @@ func (d *db) ue(enrolID, userID int64) (UserEnrolment, bool) {
 
 // instanceUEs returns the rows of one instance ordered by user id.
 func (d *db) instanceUEs(enrolID int64) []UserEnrolment {
-	ids := d.ix.ueByInst[enrolID]
-	out := make([]UserEnrolment, 0, len(ids))
-	for _, id := range ids {
-		out = append(out, d.UEs[id])
-	}
+	out := rowsOf(d.UEs, d.ix.ueByInst[enrolID])
 	slices.SortFunc(out, func(a, b UserEnrolment) int { return cmpID(a.UserID, b.UserID) })
 	return out
 }
 
 // userUEs returns a user's rows in every course, by id.
 func (d *db) userUEs(userID int64) []UserEnrolment {
-	ids := d.ix.ueByUser[userID]
-	out := make([]UserEnrolment, 0, len(ids))
-	for _, id := range ids {
-		out = append(out, d.UEs[id])
-	}
-	return out
+	return rowsOf(d.UEs, d.ix.ueByUser[userID])
 }
 
 // isEnrolled is is_enrolled() without onlyactive: any row in any instance of the course.
@@ -347,32 +343,17 @@ func (d *db) hasRA(ra RoleAssignment) bool {
 
 // courseRAs returns the role assignments of a course context, by id.
 func (d *db) courseRAs(courseID int64) []RoleAssignment {
-	ids := d.ix.raByCourse[courseID]
-	out := make([]RoleAssignment, 0, len(ids))
-	for _, id := range ids {
-		out = append(out, d.RAs[id])
-	}
-	return out
+	return rowsOf(d.RAs, d.ix.raByCourse[courseID])
 }
 
 // userCourseRAs returns a user's role assignments in a course context, by id.
 func (d *db) userCourseRAs(courseID, userID int64) []RoleAssignment {
-	ids := d.ix.raByCourseUser[courseUser{courseID, userID}]
-	out := make([]RoleAssignment, 0, len(ids))
-	for _, id := range ids {
-		out = append(out, d.RAs[id])
-	}
-	return out
+	return rowsOf(d.RAs, d.ix.raByCourseUser[courseUser{courseID, userID}])
 }
 
 // courseGroups returns a course's groups by id.
 func (d *db) courseGroups(courseID int64) []Group {
-	ids := d.ix.groupsByCourse[courseID]
-	out := make([]Group, 0, len(ids))
-	for _, id := range ids {
-		out = append(out, d.Groups[id])
-	}
-	return out
+	return rowsOf(d.Groups, d.ix.groupsByCourse[courseID])
 }
 
 func (d *db) groupByName(courseID int64, name string) (Group, bool) {
@@ -387,12 +368,7 @@ func (d *db) groupMember(groupID, userID int64) (GroupMember, bool) {
 
 // groupMembers returns a group's memberships by id.
 func (d *db) groupMembers(groupID int64) []GroupMember {
-	ids := d.ix.membersByGroup[groupID]
-	out := make([]GroupMember, 0, len(ids))
-	for _, id := range ids {
-		out = append(out, d.Members[id])
-	}
-	return out
+	return rowsOf(d.Members, d.ix.membersByGroup[groupID])
 }
 
 // courseMembers returns the memberships of every group of a course, by group then id.
