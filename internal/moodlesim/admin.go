@@ -265,41 +265,27 @@ func (s *Sim) SetUnenrolAction(plugin string, action int) {
 
 // CourseID returns the id of the course with that shortname, or 0.
 func (s *Sim) CourseID(shortname string) int64 {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	c, _ := s.d.courseByShortname(shortname)
-	return c.ID
+	return view(s, func(d *db) int64 { return d.ix.courseByShort[shortname] })
 }
 
 // UserID returns the id of the (non-deleted) user with that username, or 0.
 func (s *Sim) UserID(username string) int64 {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	u, _ := s.d.userByUsername(username)
-	return u.ID
+	return view(s, func(d *db) int64 { return d.ix.userByName[username] })
 }
 
 // CohortID returns the id of the cohort with that idnumber, or 0.
 func (s *Sim) CohortID(idnumber string) int64 {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	c, _ := s.d.cohortByIDNumber(idnumber)
-	return c.ID
+	return view(s, func(d *db) int64 { return d.ix.cohortByIDNumber[idnumber] })
 }
 
 // GroupID returns the id of the group of a course with that name, or 0.
 func (s *Sim) GroupID(courseID int64, name string) int64 {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	g, _ := s.d.groupByName(courseID, name)
-	return g.ID
+	return view(s, func(d *db) int64 { return d.ix.groupByName[groupKey{courseID, name}] })
 }
 
 // Instances returns a course's instances ordered by sortorder, id.
 func (s *Sim) Instances(courseID int64) []Instance {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.d.courseInstances(courseID)
+	return view(s, func(d *db) []Instance { return d.courseInstances(courseID) })
 }
 
 // UserEnrolments returns the user_enrolments rows of a course, by instance then user.
@@ -355,17 +341,11 @@ func (s *Sim) GroupMembers(courseID int64) []GroupMember {
 
 // GradeDeletions returns every "grades deleted" event so far (last-enrolment unenrols).
 func (s *Sim) GradeDeletions() []GradeDeletion {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return slices.Clone(s.d.Grades)
+	return view(s, func(d *db) []GradeDeletion { return slices.Clone(d.Grades) })
 }
 
 // SetClock replaces the clock (Load starts with time.Now).
-func (s *Sim) SetClock(now func() time.Time) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.now = now
-}
+func (s *Sim) SetClock(now func() time.Time) { s.locked(func() { s.now = now }) }
 
 // RunMetaSyncTask runs the hourly \enrol_meta\task\enrol_meta_sync: the bulk sync of
 // every course with a meta instance, which (unlike the per-user observers) also resets

@@ -140,7 +140,16 @@ func getCohortMembers(c *ctx, a args) (any, *wsError) {
 
 func createCohorts(c *ctx, a args) (any, *wsError) {
 	d := c.d()
-	out := make([]cohortInfo, 0)
+	type createdCohort struct {
+		ID                int64  `json:"id"`
+		Name              string `json:"name"`
+		IDNumber          string `json:"idnumber"`
+		Description       string `json:"description"`
+		DescriptionFormat int    `json:"descriptionformat"`
+		Visible           bool   `json:"visible"`
+		Theme             string `json:"theme"` // cohort_add_cohort set it on the caller's object
+	}
+	out := make([]createdCohort, 0)
 	for _, it := range a.list("cohorts") {
 		ct := it.obj("categorytype")
 		catID := int64(0)
@@ -174,23 +183,9 @@ func createCohorts(c *ctx, a args) (any, *wsError) {
 		}
 		co := Cohort{ID: d.next("cohort"), IDNumber: idnumber, Name: it.str("name"), Description: it.str("description"), Visible: visible, CategoryID: catID}
 		d.putCohort(co)
-		info := toCohortInfo(co)
-		out = append(out, info)
+		out = append(out, createdCohort{co.ID, co.Name, co.IDNumber, co.Description, 1, co.Visible, ""})
 	}
-	type createdCohort struct {
-		ID                int64  `json:"id"`
-		Name              string `json:"name"`
-		IDNumber          string `json:"idnumber"`
-		Description       string `json:"description"`
-		DescriptionFormat int    `json:"descriptionformat"`
-		Visible           bool   `json:"visible"`
-		Theme             string `json:"theme"` // cohort_add_cohort set it on the caller's object
-	}
-	res := make([]createdCohort, 0, len(out))
-	for _, i := range out {
-		res = append(res, createdCohort{i.ID, i.Name, i.IDNumber, i.Description, i.DescriptionFormat, i.Visible, i.Theme})
-	}
-	return res, nil
+	return out, nil
 }
 
 func addCohortMembers(c *ctx, a args) (any, *wsError) {

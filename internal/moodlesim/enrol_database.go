@@ -25,9 +25,7 @@ type ExternalEnrolment struct {
 // SetExternalEnrolments replaces the external enrolment table the database sync task
 // reads. It is the remote system's data, not Moodle's, so Save does not keep it.
 func (s *Sim) SetExternalEnrolments(rows []ExternalEnrolment) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.external = slices.Clone(rows)
+	s.locked(func() { s.external = slices.Clone(rows) })
 }
 
 // RunDatabaseSyncTask runs \enrol_database\task\sync_enrolments once: courses of the

@@ -65,17 +65,11 @@ func (f *faultState) decide(fn string) (FaultKind, time.Duration) {
 
 // InjectFaults makes write calls fail as cfg says, replacing any earlier config.
 func (s *Sim) InjectFaults(cfg FaultConfig) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = &faultState{cfg: cfg, rng: rand.New(rand.NewPCG(uint64(cfg.Seed), 0x5eed))}
+	s.locked(func() { s.faults = &faultState{cfg: cfg, rng: rand.New(rand.NewPCG(uint64(cfg.Seed), 0x5eed))} })
 }
 
 // ClearFaults stops fault injection.
-func (s *Sim) ClearFaults() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = nil
-}
+func (s *Sim) ClearFaults() { s.locked(func() { s.faults = nil }) }
 
 // FaultsInjected is how many faults were injected since the last InjectFaults.
 func (s *Sim) FaultsInjected() int {
@@ -111,11 +105,7 @@ func (s *Sim) FailCourse(courseID int64, errorcode, message string, times int) {
 }
 
 // ClearCourseFaults stops FailCourse's faults.
-func (s *Sim) ClearCourseFaults() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.courseFaults = nil
-}
+func (s *Sim) ClearCourseFaults() { s.locked(func() { s.courseFaults = nil }) }
 
 // courseFault answers the injected failure of a course, if any (under s.mu).
 func (s *Sim) courseFault(courseID int64) *wsError {

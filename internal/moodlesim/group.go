@@ -70,12 +70,7 @@ func getCourseGroups(c *ctx, a args) (any, *wsError) {
 	if err := c.require("moodle/course:managegroups"); err != nil {
 		return nil, err
 	}
-	var list []Group
-	for _, g := range c.d().Groups {
-		if g.CourseID == courseID {
-			list = append(list, g)
-		}
-	}
+	list := c.d().courseGroups(courseID)
 	slices.SortFunc(list, func(x, y Group) int {
 		if x.Name != y.Name {
 			return strings.Compare(x.Name, y.Name)

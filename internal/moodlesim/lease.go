@@ -74,9 +74,7 @@ func releaseLease(c *ctx, a args) (any, *wsError) {
 
 // Leases returns the leases currently stored (expired ones included), by name.
 func (s *Sim) Leases() []Lease {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return sortedLeases(s.d.Leases)
+	return view(s, func(d *db) []Lease { return sortedValues(d.Leases) })
 }
 
 // HoldLease stores the lease name as held by holder for ttl seconds from now, as an

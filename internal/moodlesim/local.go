@@ -17,11 +17,7 @@ import (
 // one of this source tree (contract.Newest): its status says so, and what came after
 // it is refused as that plugin's Moodle refuses it (paramsBefore): a client of the
 // newest plugin is tested against a site that has not upgraded yet.
-func (s *Sim) SetPlugin(p contract.Plugin) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.plugin = p
-}
+func (s *Sim) SetPlugin(p contract.Plugin) { s.locked(func() { s.plugin = p }) }
 
 // pluginOf is the plugin the site runs (SetPlugin).
 func (s *Sim) pluginOf() contract.Plugin {

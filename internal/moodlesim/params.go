@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -54,15 +55,9 @@ func (n *node) nextIndex() int {
 }
 
 func (n *node) remove(k string) {
-	if _, ok := n.values[k]; !ok {
-		return
-	}
-	delete(n.values, k)
-	for i, key := range n.keys {
-		if key == k {
-			n.keys = append(n.keys[:i], n.keys[i+1:]...)
-			break
-		}
+	if i := slices.Index(n.keys, k); i >= 0 {
+		delete(n.values, k)
+		n.keys = slices.Delete(n.keys, i, i+1)
 	}
 }
 
@@ -288,19 +283,15 @@ func (a args) list(k string) []args {
 	}
 	return out
 }
-func (a args) ints(k string) []int64 {
-	raw, _ := a[k].([]any)
-	out := make([]int64, len(raw))
+func (a args) ints(k string) []int64  { return each[int64](a[k]) }
+func (a args) strs(k string) []string { return each[string](a[k]) }
+
+// each is a validated list's values as T (the zero value where one is not a T).
+func each[T any](list any) []T {
+	raw, _ := list.([]any)
+	out := make([]T, len(raw))
 	for i, v := range raw {
-		out[i], _ = v.(int64)
-	}
-	return out
-}
-func (a args) strs(k string) []string {
-	raw, _ := a[k].([]any)
-	out := make([]string, len(raw))
-	for i, v := range raw {
-		out[i], _ = v.(string)
+		out[i], _ = v.(T)
 	}
 	return out
 }

@@ -35,29 +35,30 @@ type saved struct {
 	Leases        []Lease          `json:"leases,omitempty"`
 }
 
-func sortedValues[T any](m map[int64]T) []T {
-	keys := make([]int64, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	out := make([]T, 0, len(keys))
-	for _, k := range keys {
+// sortedValues is m's values in the order of their keys.
+func sortedValues[K cmp.Ordered, T any](m map[K]T) []T {
+	out := make([]T, 0, len(m))
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		out = append(out, m[k])
 	}
 	return out
 }
 
-func toMap[T any](list []T, id func(T) int64) (map[int64]T, error) {
+// toMap keys a table's rows by id; the first bad or duplicate id is kept in *err,
+// after which toMap does nothing.
+func toMap[T any](err *error, list []T, id func(T) int64) map[int64]T {
 	m := make(map[int64]T, len(list))
 	for _, v := range list {
+		if *err != nil {
+			return nil
+		}
 		k := id(v)
 		if _, dup := m[k]; dup || k <= 0 {
-			return nil, fmt.Errorf("bad or duplicate id %d", k)
+			*err = fmt.Errorf("bad or duplicate id %d", k)
 		}
 		m[k] = v
 	}
-	return m, nil
+	return m
 }
 
 // Save writes the whole site as indented JSON with a stable order.
@@ -69,7 +70,7 @@ func (s *Sim) Save(w io.Writer) error {
 		Categories: sortedValues(d.Categories), Courses: sortedValues(d.Courses), Users: sortedValues(d.Users),
 		Cohorts: sortedValues(d.Cohorts), CohortMembers: sortedValues(d.CohortMembers), Instances: sortedValues(d.Instances),
 		UEs: sortedValues(d.UEs), RAs: sortedValues(d.RAs), Groups: sortedValues(d.Groups), Members: sortedValues(d.Members),
-		Grades: d.Grades, LastAccess: d.lastAccessRows(), Leases: sortedLeases(d.Leases),
+		Grades: d.Grades, LastAccess: d.lastAccessRows(), Leases: sortedValues(d.Leases),
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", " ")
@@ -95,27 +96,16 @@ func Load(r io.Reader) (*Sim, error) {
 		d.NextID = in.NextID
 	}
 	var err error
-	load := func(f func() error) {
-		if err == nil {
-			err = f()
-		}
-	}
-	load(func() (e error) {
-		d.Categories, e = toMap(in.Categories, func(v Category) int64 { return v.ID })
-		return
-	})
-	load(func() (e error) { d.Courses, e = toMap(in.Courses, func(v Course) int64 { return v.ID }); return })
-	load(func() (e error) { d.Users, e = toMap(in.Users, func(v User) int64 { return v.ID }); return })
-	load(func() (e error) { d.Cohorts, e = toMap(in.Cohorts, func(v Cohort) int64 { return v.ID }); return })
-	load(func() (e error) {
-		d.CohortMembers, e = toMap(in.CohortMembers, func(v CohortMember) int64 { return v.ID })
-		return
-	})
-	load(func() (e error) { d.Instances, e = toMap(in.Instances, func(v Instance) int64 { return v.ID }); return })
-	load(func() (e error) { d.UEs, e = toMap(in.UEs, func(v UserEnrolment) int64 { return v.ID }); return })
-	load(func() (e error) { d.RAs, e = toMap(in.RAs, func(v RoleAssignment) int64 { return v.ID }); return })
-	load(func() (e error) { d.Groups, e = toMap(in.Groups, func(v Group) int64 { return v.ID }); return })
-	load(func() (e error) { d.Members, e = toMap(in.Members, func(v GroupMember) int64 { return v.ID }); return })
+	d.Categories = toMap(&err, in.Categories, func(v Category) int64 { return v.ID })
+	d.Courses = toMap(&err, in.Courses, func(v Course) int64 { return v.ID })
+	d.Users = toMap(&err, in.Users, func(v User) int64 { return v.ID })
+	d.Cohorts = toMap(&err, in.Cohorts, func(v Cohort) int64 { return v.ID })
+	d.CohortMembers = toMap(&err, in.CohortMembers, func(v CohortMember) int64 { return v.ID })
+	d.Instances = toMap(&err, in.Instances, func(v Instance) int64 { return v.ID })
+	d.UEs = toMap(&err, in.UEs, func(v UserEnrolment) int64 { return v.ID })
+	d.RAs = toMap(&err, in.RAs, func(v RoleAssignment) int64 { return v.ID })
+	d.Groups = toMap(&err, in.Groups, func(v Group) int64 { return v.ID })
+	d.Members = toMap(&err, in.Members, func(v GroupMember) int64 { return v.ID })
 	if err != nil {
 		return nil, fmt.Errorf("moodlesim: %w", err)
 	}
@@ -146,13 +136,7 @@ func Load(r io.Reader) (*Sim, error) {
 	return newSim(d, time.Now), nil
 }
 
-func keys[T any](m map[int64]T) []int64 {
-	out := make([]int64, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	return slices.SortedFunc(slices.Values(out), cmp.Compare[int64])
-}
+func keys[T any](m map[int64]T) []int64 { return slices.Sorted(maps.Keys(m)) }
 
 // lastAccessRows returns user_lastaccess ordered by course, then user.
 func (d *db) lastAccessRows() []LastAccess {
@@ -165,13 +149,5 @@ func (d *db) lastAccessRows() []LastAccess {
 	slices.SortFunc(out, func(a, b LastAccess) int {
 		return cmp.Or(cmp.Compare(a.CourseID, b.CourseID), cmp.Compare(a.UserID, b.UserID))
 	})
-	return out
-}
-
-func sortedLeases(m map[string]Lease) []Lease {
-	out := make([]Lease, 0, len(m))
-	for _, name := range slices.Sorted(maps.Keys(m)) {
-		out = append(out, m[name])
-	}
 	return out
 }

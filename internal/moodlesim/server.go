@@ -124,33 +124,37 @@ func New(opts Options) *Sim {
 
 // SetLatency adds d to every call (0: none), outside the site's lock, so concurrent
 // clients overlap as they would on a real server.
-func (s *Sim) SetLatency(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.latency = d
-}
+func (s *Sim) SetLatency(d time.Duration) { s.locked(func() { s.latency = d }) }
 
 func newSim(d *db, now func() time.Time) *Sim {
 	return &Sim{now: now, d: d, tokens: map[string]token{}, writes: map[string]int{}}
 }
 
+// locked runs f under the site's lock: the settings of tests and fixtures.
+func (s *Sim) locked(f func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f()
+}
+
+// view answers f of the site under the shared lock: what tests and fixtures read.
+func view[T any](s *Sim, f func(*db) T) T {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return f(s.d)
+}
+
 // AddToken registers a web-service token for username in service (ServiceEnrolctl,
 // ServiceRead or ServiceTesting). Tokens are not saved by Save.
 func (s *Sim) AddToken(tok, service, username string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.tokens[tok] = token{service: service, username: strings.ToLower(username)}
+	s.locked(func() { s.tokens[tok] = token{service: service, username: strings.ToLower(username)} })
 }
 
 // SetMaxInputVars makes requests behave as under PHP's max_input_vars: arguments
 // beyond n in the body (and in the query string) are silently dropped, which usually
 // surfaces as a missing key. 0 (the default) is no limit; PHP's default is 1000 and
 // Moodle's environment check asks for 5000.
-func (s *Sim) SetMaxInputVars(n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.maxInputVars = n
-}
+func (s *Sim) SetMaxInputVars(n int) { s.locked(func() { s.maxInputVars = n }) }
 
 // WriteCalls returns how many calls each write function received (calls that passed
 // authentication, whatever their outcome).

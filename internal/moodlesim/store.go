@@ -151,16 +151,21 @@ func del[T any](d *db, m map[int64]T, id int64, index func(T, bool)) {
 	delete(m, id)
 }
 
-func (d *db) next(table string) int64 {
-	if old, had := d.NextID[table]; d.inTx {
+// undoKey journals, inside a transaction, putting m[k] back as it is now (or away).
+func undoKey[K comparable, V any](d *db, m map[K]V, k K) {
+	if old, had := m[k]; d.inTx {
 		d.record(func() {
 			if had {
-				d.NextID[table] = old
+				m[k] = old
 			} else {
-				delete(d.NextID, table)
+				delete(m, k)
 			}
 		})
 	}
+}
+
+func (d *db) next(table string) int64 {
+	undoKey(d, d.NextID, table)
 	d.NextID[table]++
 	return d.NextID[table]
 }
@@ -213,23 +218,12 @@ func (d *db) addGrade(g GradeDeletion) {
 }
 
 func (d *db) putLease(l Lease) {
-	old, had := d.Leases[l.Name]
-	d.record(func() {
-		if had {
-			d.Leases[l.Name] = old
-		} else {
-			delete(d.Leases, l.Name)
-		}
-	})
+	undoKey(d, d.Leases, l.Name)
 	d.Leases[l.Name] = l
 }
 
 func (d *db) delLease(name string) {
-	old, had := d.Leases[name]
-	if !had {
-		return
-	}
-	d.record(func() { d.Leases[name] = old })
+	undoKey(d, d.Leases, name)
 	delete(d.Leases, name)
 }
 

@@ -136,9 +136,7 @@ const (
 func (s *Server) AddComment(author, body string) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.nextID++
-	s.comments = append(s.comments, StoredComment{ID: s.nextID, Body: body, Author: author})
-	return s.nextID
+	return s.add(body, author).ID
 }
 
 // Comments returns the stored comments, oldest first.
