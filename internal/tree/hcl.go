@@ -2,6 +2,7 @@ package tree
 
 import (
 	"fmt"
+	"maps"
 	"math/big"
 	"regexp"
 	"slices"
@@ -207,10 +208,13 @@ func (h *hclConv) variables(body *hclsyntax.Body) {
 func (h *hclConv) body(b *hclsyntax.Body, at hcl.Pos, top bool) *Node {
 	n := &Node{Kind: Object, Pos: h.pos(at), Syntax: HCL, blockNames: h.blockNames}
 	byKey := map[string]*Field{}
-	for _, a := range sortedAttrs(b) {
-		f := &Field{Key: a.Name, KeyPos: h.pos(a.NameRange.Start), Value: h.value(a.Expr)}
-		byKey[a.Name] = f
+	addField := func(f *Field) *Field {
+		byKey[f.Key] = f
 		n.Fields = append(n.Fields, f)
+		return f
+	}
+	for _, a := range sortedAttrs(b) {
+		addField(&Field{Key: a.Name, KeyPos: h.pos(a.NameRange.Start), Value: h.value(a.Expr)})
 	}
 	for _, blk := range b.Blocks {
 		if top && (blk.Type == "variable" || blk.Type == "locals") {
@@ -222,8 +226,7 @@ func (h *hclConv) body(b *hclsyntax.Body, at hcl.Pos, top bool) *Node {
 			// Left for the reader, which knows the valid names and suggests one.
 			f := &Field{Key: blk.Type, KeyPos: at, Value: h.body(blk.Body, blk.TypeRange.Start, false), Block: true}
 			if _, dup := byKey[blk.Type]; !dup {
-				byKey[blk.Type] = f
-				n.Fields = append(n.Fields, f)
+				addField(f)
 			}
 			continue
 		}
@@ -245,7 +248,7 @@ func (h *hclConv) body(b *hclsyntax.Body, at hcl.Pos, top bool) *Node {
 			label := &Field{Key: rule.Label, KeyPos: lp, Value: &Node{Kind: Scalar, Tag: "str", Text: blk.Labels[0], Pos: lp, Syntax: HCL}}
 			if dup := body.Field(rule.Label); dup != nil {
 				h.errorf(blk.Body.Attributes[rule.Label].NameRange.Start, "%s is given by the block label; remove this field", rule.Label)
-				body.Fields = removeField(body.Fields, rule.Label)
+				body.Fields = slices.DeleteFunc(body.Fields, func(f *Field) bool { return f.Key == rule.Label })
 			}
 			body.Fields = append([]*Field{label}, body.Fields...)
 		}
@@ -257,16 +260,12 @@ func (h *hclConv) body(b *hclsyntax.Body, at hcl.Pos, top bool) *Node {
 		switch {
 		case rule.List:
 			if f == nil {
-				f = &Field{Key: rule.Field, KeyPos: at, Block: true, Value: &Node{Kind: List, Pos: at, Syntax: HCL}}
-				byKey[rule.Field] = f
-				n.Fields = append(n.Fields, f)
+				f = addField(&Field{Key: rule.Field, KeyPos: at, Block: true, Value: &Node{Kind: List, Pos: at, Syntax: HCL}})
 			}
 			f.Value.Items = append(f.Value.Items, body)
 		case rule.Map:
 			if f == nil {
-				f = &Field{Key: rule.Field, KeyPos: at, Block: true, Value: &Node{Kind: Object, Pos: at, Syntax: HCL}}
-				byKey[rule.Field] = f
-				n.Fields = append(n.Fields, f)
+				f = addField(&Field{Key: rule.Field, KeyPos: at, Block: true, Value: &Node{Kind: Object, Pos: at, Syntax: HCL}})
 			}
 			lp := h.pos(blk.LabelRanges[0].Start)
 			if prev := f.Value.Field(blk.Labels[0]); prev != nil {
@@ -279,9 +278,7 @@ func (h *hclConv) body(b *hclsyntax.Body, at hcl.Pos, top bool) *Node {
 				h.errorf(blk.TypeRange.Start, "duplicate %s block (first at line %d)", blk.Type, f.KeyPos.Line)
 				continue
 			}
-			f = &Field{Key: rule.Field, KeyPos: at, Value: body, Block: true}
-			byKey[rule.Field] = f
-			n.Fields = append(n.Fields, f)
+			addField(&Field{Key: rule.Field, KeyPos: at, Value: body, Block: true})
 		}
 	}
 	return n
@@ -294,24 +291,9 @@ func labelHint(r BlockRule) string {
 	return "name"
 }
 
-func removeField(fs []*Field, key string) []*Field {
-	out := fs[:0]
-	for _, f := range fs {
-		if f.Key != key {
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
 // sortedAttrs returns a body's attributes in source order (the map has none).
 func sortedAttrs(b *hclsyntax.Body) []*hclsyntax.Attribute {
-	out := make([]*hclsyntax.Attribute, 0, len(b.Attributes))
-	for _, a := range b.Attributes {
-		out = append(out, a)
-	}
-	slices.SortFunc(out, func(a, b *hclsyntax.Attribute) int { return a.SrcRange.Start.Byte - b.SrcRange.Start.Byte })
-	return out
+	return slices.SortedFunc(maps.Values(b.Attributes), func(a, b *hclsyntax.Attribute) int { return a.SrcRange.Start.Byte - b.SrcRange.Start.Byte })
 }
 
 // value evaluates an expression and converts the result to a node.

@@ -72,24 +72,4 @@ const nodeSize = int64(unsafe.Sizeof(Node{}) + unsafe.Sizeof(Field{}))
 
 // nodeBytes is about the memory of the nodes fromCty makes of v, walking no further
 // than limit.
-func nodeBytes(v cty.Value, limit int64) int64 {
-	if !v.IsKnown() || v.IsNull() {
-		return nodeSize
-	}
-	v, _ = v.Unmark()
-	switch {
-	case v.Type() == cty.String:
-		return nodeSize + int64(len(v.AsString()))
-	case v.CanIterateElements():
-		n := nodeSize
-		for it := v.ElementIterator(); it.Next() && n <= limit; {
-			k, ev := it.Element()
-			if k.Type() == cty.String {
-				n = add(n, int64(len(k.AsString())))
-			}
-			n = add(n, nodeBytes(ev, limit-n))
-		}
-		return n
-	}
-	return nodeSize
-}
+func nodeBytes(v cty.Value, limit int64) int64 { return sizeOf(v, limit, nodeSize, 0) }

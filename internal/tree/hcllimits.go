@@ -356,25 +356,30 @@ func measureBound(v cty.Value) bound {
 }
 
 // measure is v's size in MaxHCLValue's units, walking no further than limit.
-func measure(v cty.Value, limit int64) int64 {
+func measure(v cty.Value, limit int64) int64 { return sizeOf(v, limit, 0, valueCost) }
+
+// sizeOf is v's size, walking no further than limit: each value counts base, text its
+// bytes besides, a value that is neither text nor holds items item besides, and each
+// item of a list or object its key's bytes and item besides.
+func sizeOf(v cty.Value, limit, base, item int64) int64 {
 	if !v.IsKnown() || v.IsNull() {
-		return valueCost
+		return base + item
 	}
 	v, _ = v.Unmark()
 	switch {
 	case v.Type() == cty.String:
-		return int64(len(v.AsString()))
+		return base + int64(len(v.AsString()))
 	case v.CanIterateElements():
-		var n int64
+		n := base
 		for it := v.ElementIterator(); it.Next() && n <= limit; {
 			k, ev := it.Element()
-			n = add(n, valueCost)
+			n = add(n, item)
 			if k.Type() == cty.String {
 				n = add(n, int64(len(k.AsString())))
 			}
-			n = add(n, measure(ev, limit-n))
+			n = add(n, sizeOf(ev, limit-n, base, item))
 		}
 		return n
 	}
-	return valueCost
+	return base + item
 }

@@ -1,6 +1,8 @@
 package tree
 
 import (
+	"maps"
+
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
@@ -92,10 +94,7 @@ func (h *hclConv) localsContext(e hclsyntax.Expression, locals map[string]cty.Va
 			subset[a] = v
 		}
 	}
-	vars := make(map[string]cty.Value, len(h.ctx.Variables))
-	for k, v := range h.ctx.Variables {
-		vars[k] = v
-	}
+	vars := maps.Clone(h.ctx.Variables)
 	vars["local"] = cty.ObjectVal(subset)
 	return &hcl.EvalContext{Functions: h.ctx.Functions, Variables: vars}
 }
