@@ -5,13 +5,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"github.com/enrolctl/enrolctl/internal/redact"
 	"os"
 	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/enrolctl/enrolctl/internal/diff"
+	"github.com/enrolctl/enrolctl/internal/redact"
 	"github.com/enrolctl/enrolctl/internal/state"
 )
 
@@ -213,14 +213,8 @@ func (a *AuditLog) Course(course string, results []ChangeResult) error {
 	line := auditCourse{Version: AuditVersion, Event: "course", Run: a.run, Course: course}
 	for _, r := range results {
 		c := a.plan[r.Address]
-		ac := AuditChange{Address: r.Address, Kind: r.Kind, Action: r.Action, Fields: a.fields(c.Fields),
+		ac := AuditChange{Address: r.Address, User: changeUser(c), Kind: r.Kind, Action: r.Action, Fields: a.fields(c.Fields),
 			Outcome: r.Outcome, ErrorCode: r.ErrorCode, Error: r.Error}
-		switch {
-		case c.Enrolment != nil:
-			ac.User = c.Enrolment.Username
-		case c.Member != nil:
-			ac.User = c.Member.Username
-		}
 		if c.Action == diff.Delete {
 			switch {
 			case c.Enrolment != nil:
@@ -285,15 +279,13 @@ func (a *AuditLog) write(v any) error {
 		return err
 	}
 	// No secret reaches the audit trail, whatever a message or a name held.
-	if _, err := a.f.Write(append(redact.Bytes(line), '\n')); err != nil {
-		a.err = fmt.Errorf("audit log %s: %w", a.path, err)
-		return a.err
+	if _, err = a.f.Write(append(redact.Bytes(line), '\n')); err == nil {
+		err = a.f.Sync()
 	}
-	if err := a.f.Sync(); err != nil {
+	if err != nil {
 		a.err = fmt.Errorf("audit log %s: %w", a.path, err)
-		return a.err
 	}
-	return nil
+	return a.err
 }
 
 func (a *AuditLog) stamp() string { return a.now().UTC().Format(time.RFC3339Nano) }
