@@ -187,44 +187,31 @@ func (a *App) doctor(ctx context.Context) error {
 
 // siteInfoShape says what Moodle's get_site_info answer lacks, or "".
 func siteInfoShape(info moodle.SiteInfo) string {
-	var missing []string
-	if info.UserID <= 0 {
-		missing = append(missing, "userid")
-	}
-	if info.Username == "" {
-		missing = append(missing, "username")
-	}
-	if info.SiteURL == "" {
-		missing = append(missing, "siteurl")
-	}
-	if moodleVersion(info.Version) == 0 {
-		missing = append(missing, "version")
-	}
-	if len(missing) == 0 {
-		return ""
-	}
-	return "no " + strings.Join(missing, ", no ")
+	return lacking([]answerField{{info.UserID <= 0, "userid"}, {info.Username == "", "username"},
+		{info.SiteURL == "", "siteurl"}, {moodleVersion(info.Version) == 0, "version"}})
 }
 
 // siteStatusShape says what local_enrolctl_get_site_status's answer lacks, or "".
 func siteStatusShape(st moodle.SiteStatus) string {
+	return lacking([]answerField{{st.PluginVersion <= 0, "pluginversion"}, {st.MoodleVersion == "", "moodleversion"},
+		{len(st.EnabledPlugins) == 0, "enabled enrolment plugins"}, {len(st.Roles) == 0, "roles"}})
+}
+
+// answerField is a field of an answer, and whether the answer lacks it.
+type answerField struct {
+	missing bool
+	name    string
+}
+
+// lacking names the fields missing ("no userid, no version"), or "".
+func lacking(fields []answerField) string {
 	var missing []string
-	if st.PluginVersion <= 0 {
-		missing = append(missing, "pluginversion")
+	for _, f := range fields {
+		if f.missing {
+			missing = append(missing, "no "+f.name)
+		}
 	}
-	if st.MoodleVersion == "" {
-		missing = append(missing, "moodleversion")
-	}
-	if len(st.EnabledPlugins) == 0 {
-		missing = append(missing, "enabled enrolment plugins")
-	}
-	if len(st.Roles) == 0 {
-		missing = append(missing, "roles")
-	}
-	if len(missing) == 0 {
-		return ""
-	}
-	return "no " + strings.Join(missing, ", no ")
+	return strings.Join(missing, ", ")
 }
 
 // doctorFix says what to fix for a failed call; fields are the configuration fields

@@ -177,15 +177,7 @@ func (a *App) ignoreState() (string, error) {
 	if len(old) > 0 && !strings.HasSuffix(string(old), "\n") {
 		add = "\n" + add
 	}
-	f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-	if err != nil {
-		return "", err
-	}
-	if _, err := f.WriteString(add); err != nil {
-		f.Close()
-		return "", err
-	}
-	if err := f.Close(); err != nil {
+	if err := os.WriteFile(p, append(old, add...), 0o644); err != nil {
 		return "", err
 	}
 	if len(old) > 0 {
@@ -223,7 +215,10 @@ sites:
 `
 
 const exampleBody = `course: L1-INFO-ALGO            # the course shortname: the identity of the course
-manual:                         # manual enrolments
+` + exampleManual
+
+// exampleManual is the manual enrolments of both examples.
+const exampleManual = `manual:                         # manual enrolments
   role: student                 # the default role of the users below
   until: 2027-06-30             # their end date: a whole day in the site's zone, or never
   users:
@@ -242,15 +237,7 @@ const sandboxExample = `# A course spec: one file per course, anywhere under spe
 # manual users lists them all: one made by hand that it leaves out is drift, which
 # every plan names. The course's cohort sync, which no spec declares, is left alone.
 course: L1-INFO-TRONC-COMMUN    # the course shortname: the identity of the course
-manual:                         # manual enrolments
-  role: student                 # the default role of the users below
-  until: 2027-06-30             # their end date: a whole day in the site's zone, or never
-  users:
-    - "21009539"                # a username
-    - username: dumontj01
-      role: editingteacher
-      until: never
-    - username: marchals01
+` + exampleManual + `    - username: marchals01
       role: teacher
       until: never
     - username: lemaitrep01

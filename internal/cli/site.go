@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"path/filepath"
@@ -151,8 +152,6 @@ func (a *App) readFile(file string) ([]byte, error) {
 	return data, err
 }
 
-// connect selects the site and builds its client. Without a configured site it opens
-// the sandbox and says so in one line.
 // connectSite connects to the selected site and reads its status and catalogue, which
 // every command that looks at live courses starts with.
 func (a *App) connectSite(ctx context.Context) (*siteConn, *moodle.Site, error) {
@@ -167,16 +166,15 @@ func (a *App) connectSite(ctx context.Context) (*siteConn, *moodle.Site, error) 
 	return conn, site, nil
 }
 
+// connect selects the site and builds its client. Without a configured site it opens
+// the sandbox and says so in one line.
 func (a *App) connect() (*siteConn, error) {
 	site, err := a.loadConfig()
 	if err != nil {
 		return nil, err
 	}
 	conn := &siteConn{name: site.Name, site: site, specsDir: site.SpecsDir, loc: site.Location,
-		auditLog: filepath.Join(a.stateDir, "audit.log")}
-	if site.AuditLog != "" {
-		conn.auditLog = site.AuditLog
-	}
+		auditLog: cmp.Or(site.AuditLog, filepath.Join(a.stateDir, "audit.log"))}
 	if site.Sandbox {
 		sb, err := sandbox.OpenWait(a.path(a.stateDir), sandbox.DefaultWait, func(holder string) {
 			fmt.Fprintf(a.Err, "The sandbox is in use by %s; waiting up to %s for it to finish.\n", holder, sandbox.DefaultWait)
