@@ -69,8 +69,8 @@ func (a *App) makePlan(ctx context.Context) (*planned, error) {
 		return readSite, nil
 	}
 	conn, site, set, stopProgress, err := a.readSiteAndSet(ctx, func(conn *siteConn, offline *spec.Set) {
-		if names := a.earlyCourses(offline, nil); names != nil {
-			early = startNamedCourseRead(ctx, conn.client, siteOf, names)
+		if names, users := a.earlyCourses(offline, nil); names != nil {
+			early = startNamedCourseRead(ctx, conn.client, siteOf, names, users)
 		}
 	})
 	readSite = site
@@ -83,7 +83,7 @@ func (a *App) makePlan(ctx context.Context) (*planned, error) {
 	}
 	defer stopProgress()
 	if early == nil {
-		if names := a.earlyCourses(set, site); names != nil {
+		if names, _ := a.earlyCourses(set, site); names != nil {
 			early = startCourseRead(ctx, conn.client, site, names)
 			defer early.stop()
 		}
@@ -128,12 +128,13 @@ func (a *App) makePlan(ctx context.Context) (*planned, error) {
 // Moodle for before they are resolved, sorted; nil when resolving them may add
 // courses (a policy selects courses, by category or name) or --changed-since may
 // leave some out, which only the resolved specs tell. site nil: the catalogue is not
-// read yet, and every course named is asked for by name.
-func (a *App) earlyCourses(set *spec.Set, site *moodle.Site) []string {
+// read yet, and every course named is asked for by name. users is how many users
+// their specs list, a guess at the rows the read brings.
+func (a *App) earlyCourses(set *spec.Set, site *moodle.Site) (names []string, users int) {
 	if len(set.Policies) > 0 || a.changedSince != "" {
-		return nil
+		return nil, 0
 	}
-	names := []string{}
+	names = []string{}
 	for _, c := range set.Courses {
 		if site != nil {
 			if _, ok := site.CourseByName(c.Shortname); !ok {
@@ -142,9 +143,10 @@ func (a *App) earlyCourses(set *spec.Set, site *moodle.Site) []string {
 		}
 		if len(a.courses) == 0 || a.courseSelected(c.Shortname) {
 			names = append(names, c.Shortname)
+			users += c.Users()
 		}
 	}
-	return uniqueNames(names)
+	return uniqueNames(names), users
 }
 
 func uniqueNames(names []string) []string {
@@ -181,10 +183,11 @@ func startCourseRead(ctx context.Context, client *moodle.Client, site *moodle.Si
 }
 
 // startNamedCourseRead asks Moodle for the courses names (sorted, without repeats) by
-// shortname, before site has the catalogue (moodle.ObserveNamed).
-func startNamedCourseRead(ctx context.Context, client *moodle.Client, site func() (*moodle.Site, error), names []string) *courseRead {
+// shortname, before site has the catalogue (moodle.ObserveNamed); their specs list
+// users users.
+func startNamedCourseRead(ctx context.Context, client *moodle.Client, site func() (*moodle.Site, error), names []string, users int) *courseRead {
 	return startRead(ctx, names, func(ctx context.Context, usernames func() []string, fn func(*state.Course) error, opts ...moodle.ObserveOption) (state.Directory, error) {
-		return client.ObserveNamed(ctx, site, names, usernames, fn, opts...)
+		return client.ObserveNamed(ctx, site, names, usernames, fn, append(opts, moodle.ExpectRows(users))...)
 	})
 }
 

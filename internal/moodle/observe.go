@@ -86,7 +86,18 @@ func newSite(st SiteStatus, cat []CourseRef) *Site {
 // ObserveOption tunes Observe.
 type ObserveOption func(*observeOptions)
 
-type observeOptions struct{ cohorts func() bool }
+type observeOptions struct {
+	cohorts func() bool
+	rows    int
+}
+
+func optionsOf(opts []ObserveOption) observeOptions {
+	o := observeOptions{cohorts: func() bool { return true }}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o
+}
 
 // NeedCohorts says whether Observe reads the site's cohorts (by default it does): only
 // specs with cohort methods need them, and the search is one of the slowest reads.
@@ -98,6 +109,12 @@ func NeedCohorts(need bool) ObserveOption {
 // wait: the courses are read meanwhile), for a caller that knows only then.
 func NeedCohortsOnce(need func() bool) ObserveOption {
 	return func(o *observeOptions) { o.cohorts = need }
+}
+
+// ExpectRows tells ObserveNamed that the courses hold about n rows (the users their
+// specs list): a read of many rows is sent in two parts (eachCourseByName).
+func ExpectRows(n int) ObserveOption {
+	return func(o *observeOptions) { o.rows = n }
 }
 
 // Observe reads the observed state of the named courses (those absent from the site
@@ -137,7 +154,7 @@ func (c *Client) ObserveEach(ctx context.Context, site *Site, courses []string, 
 	ids := site.ids(uniqueSorted(courses))
 	return c.observe(ctx, func() (*Site, error) { return site, nil }, func(ctx context.Context, each courseFunc) error {
 		return c.eachCourseState(ctx, ids, 0, true, func(_ int, cs *CourseState, refs []userRef) error { return each(cs, refs) })
-	}, usernames, fn, opts...)
+	}, usernames, fn, optionsOf(opts))
 }
 
 // ObserveNamed is ObserveEach begun before the site is read, by a caller that knows
@@ -149,6 +166,7 @@ func (c *Client) ObserveEach(ctx context.Context, site *Site, courses []string, 
 // ObserveEach reads them.
 func (c *Client) ObserveNamed(ctx context.Context, site func() (*Site, error), courses []string, usernames func() []string, fn func(*state.Course) error, opts ...ObserveOption) (state.Directory, error) {
 	names := uniqueSorted(courses)
+	o := optionsOf(opts)
 	return c.observe(ctx, site, func(ctx context.Context, each courseFunc) error {
 		handed := atomic.Bool{}
 		// Batches after the first wait for the site: each course read waits for it
@@ -158,7 +176,7 @@ func (c *Client) ObserveNamed(ctx context.Context, site func() (*Site, error), c
 			s, err := site()
 			return err == nil && s.Status.PluginVersion >= contract.PluginRowsByName, err
 		}
-		err := c.eachCourseByName(ctx, names, true, later, func(cs *CourseState) error { handed.Store(true); return each(cs, nil) })
+		err := c.eachCourseByName(ctx, names, o.rows, later, func(cs *CourseState) error { handed.Store(true); return each(cs, nil) })
 		var refused *Error
 		if err == nil || handed.Load() || !errors.As(err, &refused) {
 			return err // read, or failed on the way: the read's own outcome
@@ -173,7 +191,7 @@ func (c *Client) ObserveNamed(ctx context.Context, site func() (*Site, error), c
 			return err // the plugin takes names: the error is this read's own
 		}
 		return c.eachCourseState(ctx, s.ids(names), 0, true, func(_ int, cs *CourseState, refs []userRef) error { return each(cs, refs) })
-	}, usernames, fn, opts...)
+	}, usernames, fn, o)
 }
 
 // ids are the ids of the courses named that the site has, in the order named.
@@ -192,11 +210,7 @@ func (s *Site) ids(names []string) []int64 {
 type courseFunc func(cs *CourseState, refs []userRef) error
 
 // observe is ObserveEach and ObserveNamed: read hands each course read to each.
-func (c *Client) observe(ctx context.Context, site func() (*Site, error), read func(context.Context, courseFunc) error, usernames func() []string, fn func(*state.Course) error, opts ...ObserveOption) (state.Directory, error) {
-	o := observeOptions{cohorts: func() bool { return true }}
-	for _, opt := range opts {
-		opt(&o)
-	}
+func (c *Client) observe(ctx context.Context, site func() (*Site, error), read func(context.Context, courseFunc) error, usernames func() []string, fn func(*state.Course) error, o observeOptions) (state.Directory, error) {
 	users := map[string]int64{}
 	var mu sync.Mutex
 	var cohorts []Cohort

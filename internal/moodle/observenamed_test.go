@@ -23,16 +23,18 @@ import (
 // is: with plugin 2.2.0 by shortname, in one call made before the catalogue is in
 // (names the site lacks left out); with a site still on 2.1.2, which refuses names,
 // by id once the site is read. A read of several batches costs an older plugin one
-// refused call, not one a batch.
+// refused call, not one a batch; so does a read of many rows, which the newest plugin
+// answers in two calls.
 func TestObserveNamedIsObserveEach(t *testing.T) {
 	old := contract.Plugin{Version: contract.PluginAccountsByID, Release: "2.1.2"}
 	for _, tc := range []struct {
-		plugin  contract.Plugin
-		courses int
-	}{{contract.Newest(), 40}, {old, 40}, {contract.Plugin{Version: contract.PluginReadService, Release: "2.0.2"}, 40},
-		{contract.Newest(), 1600}, {old, 1600}} {
+		plugin      contract.Plugin
+		courses     int
+		rows, reads int // rows: ExpectRows; reads: the get_course_rows calls wanted (0: any)
+	}{{contract.Newest(), 40, 0, 1}, {old, 40, 0, 0}, {contract.Plugin{Version: contract.PluginReadService, Release: "2.0.2"}, 40, 0, 0},
+		{contract.Newest(), 40, 20000, 2}, {old, 40, 20000, 0}, {contract.Newest(), 1600, 0, 0}, {old, 1600, 0, 0}} {
 		plugin := tc.plugin
-		t.Run(fmt.Sprintf("%s/courses=%d", plugin.Release, tc.courses), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s/courses=%d/rows=%d", plugin.Release, tc.courses, tc.rows), func(t *testing.T) {
 			sim := moodlesim.GenerateSite(moodlesim.SiteSize{Courses: tc.courses})
 			sim.SetPlugin(plugin)
 			srv := httptest.NewServer(sim.Handler())
@@ -77,7 +79,7 @@ func TestObserveNamedIsObserveEach(t *testing.T) {
 					defer mu.Unlock()
 					got.Courses = append(got.Courses, *co)
 					return nil
-				}, moodle.NeedCohorts(true))
+				}, moodle.NeedCohorts(true), moodle.ExpectRows(tc.rows))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -102,8 +104,8 @@ func TestObserveNamedIsObserveEach(t *testing.T) {
 				refused = []string{"course_rows invalidparameter"}
 			}
 			wantCalls := append(refused, slices.Repeat([]string{reads}, max(1, len(fns)-len(refused)))...)
-			if len(fns) < 1+tc.courses/1000 || !cmp.Equal(fns, wantCalls) {
-				t.Errorf("get_course_rows calls %v, want %v", fns, wantCalls)
+			if len(fns) < 1+tc.courses/1000 || !cmp.Equal(fns, wantCalls) || tc.reads > 0 && len(fns) != tc.reads {
+				t.Errorf("get_course_rows calls %v, want %v (reads wanted: %d, 0 any)", fns, wantCalls, tc.reads)
 			}
 		})
 	}

@@ -40,6 +40,10 @@ const (
 	readRounds, minStatesPerCall     = 4, 500
 	catalogueV1, catalogueV2         = 1000, 5000
 	usersPerLookup, usersPerLookupV2 = 500, 5000
+	// splitRows: a read by name of this many rows or more is sent in two parts
+	// (eachCourseByName). Moodle's bootstrap of the second call (about 150 ms) and
+	// its wait for the site's status then cost less than the rows take to read.
+	splitRows = 20000
 )
 
 // Catalogue lists every course of the site with its category path: the first page,
@@ -206,19 +210,28 @@ func (c *Client) perCall(n, limit int) int {
 // whether the plugin takes names (false: they are left to the caller's fallback, which
 // the first one's refusal starts), so that an older plugin refuses one call, not one
 // a batch.
-func (c *Client) eachCourseByName(ctx context.Context, names []string, lite bool, later func() (bool, error), fn func(cs *CourseState) error) error {
+//
+// Courses of rows or more rows (the caller's guess) that one call would hold go in
+// two: Moodle builds an answer whole before sending it, so with one call the client
+// decodes nothing until the server has read every row, and the server reads them on
+// one core. The first part goes at once and is the larger, the second waits for later.
+func (c *Client) eachCourseByName(ctx context.Context, names []string, rows int, later func() (bool, error), fn func(cs *CourseState) error) error {
 	perCall := c.perCall(len(names), statesPerCallRows)
+	first := perCall
+	if len(names) > 1 && len(names) <= perCall && rows >= splitRows {
+		first = (2*len(names) + 2) / 3
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(c.cfg.Concurrency)
-	for start := 0; start < len(names); start += perCall {
-		batch := names[start:min(start+perCall, len(names))]
+	for start, end := 0, min(first, len(names)); start < len(names); start, end = end, min(end+perCall, len(names)) {
+		batch := names[start:end]
 		g.Go(func() error {
 			if start > 0 {
 				if ok, err := later(); !ok || err != nil {
 					return err
 				}
 			}
-			return c.courseRowsByName(gctx, batch, lite, func(_ int, cs *CourseState) error { return fn(cs) })
+			return c.courseRowsByName(gctx, batch, true, func(_ int, cs *CourseState) error { return fn(cs) })
 		})
 	}
 	return g.Wait()

@@ -43,6 +43,14 @@ type selector struct {
 	list      []tree.Str
 }
 
+// Users is how many users the course's manual section lists.
+func (c *CourseSpec) Users() int {
+	if c.manual == nil {
+		return 0
+	}
+	return len(c.manual.users)
+}
+
 type methodDecl struct {
 	m   state.Method
 	pos diag.Pos
