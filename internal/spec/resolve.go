@@ -3,8 +3,11 @@ package spec
 import (
 	"fmt"
 	"path"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/enrolctl/enrolctl/internal/diag"
 	"github.com/enrolctl/enrolctl/internal/state"
@@ -136,20 +139,36 @@ func (r *resolver) run(catalogue []CourseRef, keep bool) ([]state.Course, int) {
 		}
 	}
 	slices.Sort(managed)
-	if !keep {
-		for _, sn := range managed {
-			r.course(sn, specs[sn], selected[sn])
-		}
-		return nil, len(managed)
+	var out []state.Course
+	if keep {
+		out = make([]state.Course, len(managed))
 	}
-	out := make([]state.Course, 0, len(managed))
-	for _, sn := range managed {
-		c := r.course(sn, specs[sn], selected[sn])
-		c.Category = refs[sn].Category
-		c.Normalize()
-		out = append(out, c)
+	// On every core: a plan waits for the 10,000 courses of a large site to be
+	// resolved before planning any. Each worker keeps its own diagnostics, merged
+	// here; Resolve and Check sort them, so the order they were found in is lost.
+	var next atomic.Int64
+	workers := make([]resolver, min(runtime.GOMAXPROCS(0), len(managed)/64+1))
+	var wg sync.WaitGroup
+	for k := range workers {
+		w := &workers[k]
+		*w = resolver{set: r.set, check: r.check, refs: r.refs, names: r.names}
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(managed); i = int(next.Add(1) - 1) {
+				sn := managed[i]
+				c := w.course(sn, specs[sn], selected[sn])
+				if keep {
+					c.Category = refs[sn].Category
+					c.Normalize()
+					out[i] = c
+				}
+			}
+		})
 	}
-	return out, len(out)
+	wg.Wait()
+	for k := range workers {
+		r.ds = append(r.ds, workers[k].ds...)
+	}
+	return out, len(managed)
 }
 
 // selection returns the shortnames a policy selects, sorted.

@@ -1,6 +1,8 @@
 package spec
 
 import (
+	"fmt"
+	"runtime"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -318,5 +320,50 @@ func sameCheck(t *testing.T, set *Set, catalogue []CourseRef, courses []state.Co
 	}
 	if d := cmp.Diff(ds, checked); d != "" {
 		t.Errorf("Check's diagnostics differ from Resolve's (-resolve +check):\n%s", d)
+	}
+}
+
+// TestResolveParallel: courses are resolved on every core; what Resolve and Check
+// return must not depend on how many there are, diagnostics included.
+func TestResolveParallel(t *testing.T) {
+	fsys := fstest.MapFS{}
+	var cat []CourseRef
+	for i := range 300 {
+		name := fmt.Sprintf("C%03d", i)
+		cat = append(cat, CourseRef{Shortname: name, Category: fmt.Sprintf("Ecampus / D%d", i%3)})
+		src := fmt.Sprintf("course: %s\ngroups: [TP1]\nmanual:\n  from: 2026-09-01\n  users:\n", name)
+		for u := range 20 {
+			src += fmt.Sprintf("    - username: u%04d\n      groups: [TP%d]\n", (i*7+u)%500, u%3)
+		}
+		// Every tenth course: a user ending before the course's start.
+		if i%10 == 0 {
+			src += "    - username: late\n      until: 2026-01-01\n"
+		}
+		fsys[fmt.Sprintf("specs/%s.yaml", name)] = &fstest.MapFile{Data: []byte(src)}
+	}
+	fsys["specs/p1.yaml"] = &fstest.MapFile{Data: []byte("policy: p1\ncourses:\n  category: Ecampus / D1\nmanual:\n  role: teacher\nmethods:\n  - type: meta\n    course: NOPE\n")}
+	fsys["specs/p2.yaml"] = &fstest.MapFile{Data: []byte("policy: p2\ncourses:\n  shortname: C1*\nmanual:\n  role: editingteacher\n")}
+	set := Load(fsys, "specs", Options{Location: paris})
+	type result struct {
+		Courses []state.Course
+		DS      Diagnostics
+		N       int
+		CheckDS Diagnostics
+	}
+	run := func(procs int) result {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		var r result
+		r.Courses, r.DS = Resolve(set, cat)
+		r.N, r.CheckDS = Check(set, cat)
+		return r
+	}
+	one := run(1)
+	if len(one.Courses) != 300 || one.N != 300 || len(one.DS) < 60 {
+		t.Fatalf("fixture: %d courses (%d checked), %d diagnostics", len(one.Courses), one.N, len(one.DS))
+	}
+	for _, procs := range []int{2, 4, 7} {
+		if diff := cmp.Diff(one, run(procs)); diff != "" {
+			t.Errorf("GOMAXPROCS %d: (-one +many)\n%s", procs, diff)
+		}
 	}
 }
