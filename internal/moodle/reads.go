@@ -283,6 +283,7 @@ func (c *Client) courseRowsOf(ctx context.Context, f *Form, asked int, exact, li
 			n++
 			return fn(n-1, cs)
 		},
+		lite: lite,
 	}
 	if err := c.read(ctx, fnName, f, jsonInString{rows}); err != nil {
 		return err
