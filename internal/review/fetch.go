@@ -258,9 +258,9 @@ const (
 	minInflateBound = 1 << 20 // a small plan is never refused for its ratio
 )
 
-// unzipPlan reads the file at path in a zip archive, bounded by max bytes and by
+// unzipPlan reads the file at path in a zip archive, bounded by limit bytes and by
 // maxInflateRatio times its compressed size, whatever the archive declares.
-func unzipPlan(zipped []byte, path string, max int64) ([]byte, error) {
+func unzipPlan(zipped []byte, path string, limit int64) ([]byte, error) {
 	zr, err := zip.NewReader(bytes.NewReader(zipped), int64(len(zipped)))
 	if err != nil {
 		return nil, fmt.Errorf("not a zip archive: %v", err)
@@ -269,11 +269,11 @@ func unzipPlan(zipped []byte, path string, max int64) ([]byte, error) {
 		if f.Name != path {
 			continue
 		}
-		if f.UncompressedSize64 > uint64(max) {
-			return nil, fmt.Errorf("%s is %d bytes, larger than %d bytes, the most apply reads; refused", path, f.UncompressedSize64, max)
+		if f.UncompressedSize64 > uint64(limit) {
+			return nil, fmt.Errorf("%s is %d bytes, larger than %d bytes, the most apply reads; refused", path, f.UncompressedSize64, limit)
 		}
-		bound := min(max, int64(min(f.CompressedSize64, uint64(max)))*maxInflateRatio)
-		bound = min(max, maxOf(bound, minInflateBound))
+		bound := min(limit, int64(min(f.CompressedSize64, uint64(limit)))*maxInflateRatio)
+		bound = min(limit, max(bound, minInflateBound))
 		rc, err := f.Open()
 		if err != nil {
 			return nil, err
@@ -281,23 +281,16 @@ func unzipPlan(zipped []byte, path string, max int64) ([]byte, error) {
 		defer rc.Close()
 		data, err := readAtMost(rc, bound)
 		switch {
-		case errors.Is(err, errTooLarge) && bound < max:
+		case errors.Is(err, errTooLarge) && bound < limit:
 			return nil, fmt.Errorf("%s inflates to more than %d times its compressed size (%d bytes), which no plan does; refused", path, maxInflateRatio, f.CompressedSize64)
 		case errors.Is(err, errTooLarge):
-			return nil, fmt.Errorf("%s is larger than %d bytes, the most apply reads; refused", path, max)
+			return nil, fmt.Errorf("%s is larger than %d bytes, the most apply reads; refused", path, limit)
 		case err != nil:
 			return nil, fmt.Errorf("reading %s: %v", path, err)
 		}
 		return data, nil
 	}
 	return nil, fmt.Errorf("%w: the artifact has no %s", ErrNoReviewedPlan, path)
-}
-
-func maxOf(a, b int64) int64 {
-	if a > b {
-		return a
-	}
-	return b
 }
 
 // download GETs an artifact with the token and returns it whole, at most limit bytes.
