@@ -1,6 +1,7 @@
 package moodlesim
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -308,16 +309,7 @@ func (s *Sim) RoleAssignments(courseID int64) []RoleAssignment {
 		out[i].ID, out[i].TimeModified = 0, 0
 	}
 	slices.SortFunc(out, func(a, b RoleAssignment) int {
-		if a.UserID != b.UserID {
-			return cmpID(a.UserID, b.UserID)
-		}
-		if a.RoleID != b.RoleID {
-			return cmpID(a.RoleID, b.RoleID)
-		}
-		if a.Component != b.Component {
-			return strings.Compare(a.Component, b.Component)
-		}
-		return cmpID(a.ItemID, b.ItemID)
+		return cmp.Or(cmpID(a.UserID, b.UserID), cmpID(a.RoleID, b.RoleID), strings.Compare(a.Component, b.Component), cmpID(a.ItemID, b.ItemID))
 	})
 	return out
 }
@@ -330,12 +322,7 @@ func (s *Sim) GroupMembers(courseID int64) []GroupMember {
 	for i := range out {
 		out[i].ID, out[i].TimeAdded = 0, 0
 	}
-	slices.SortFunc(out, func(a, b GroupMember) int {
-		if a.GroupID != b.GroupID {
-			return cmpID(a.GroupID, b.GroupID)
-		}
-		return cmpID(a.UserID, b.UserID)
-	})
+	slices.SortFunc(out, func(a, b GroupMember) int { return cmp.Or(cmpID(a.GroupID, b.GroupID), cmpID(a.UserID, b.UserID)) })
 	return out
 }
 

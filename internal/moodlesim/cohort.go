@@ -1,6 +1,7 @@
 package moodlesim
 
 import (
+	"cmp"
 	"slices"
 	"strings"
 )
@@ -72,12 +73,7 @@ func searchCohorts(c *ctx, a args) (any, *wsError) {
 		}
 		list = append(list, co)
 	}
-	slices.SortFunc(list, func(x, y Cohort) int {
-		if x.Name != y.Name {
-			return strings.Compare(x.Name, y.Name)
-		}
-		return cmpID(x.ID, y.ID)
-	})
+	slices.SortFunc(list, func(x, y Cohort) int { return cmp.Or(strings.Compare(x.Name, y.Name), cmpID(x.ID, y.ID)) })
 	if n := a.int("limitnum"); n > 0 {
 		page := max(0, min(a.int("limitfrom"), 1<<31)) // limitfrom is a page number
 		from := int(min(page*min(n, 1<<31), int64(len(list))))
@@ -128,10 +124,7 @@ func getCohortMembers(c *ctx, a args) (any, *wsError) {
 		ids := d.cohortMemberIDs(id)
 		slices.SortStableFunc(ids, func(x, y int64) int {
 			ux, uy := d.Users[x], d.Users[y]
-			if ux.Lastname != uy.Lastname {
-				return strings.Compare(ux.Lastname, uy.Lastname)
-			}
-			return strings.Compare(ux.Firstname, uy.Firstname)
+			return cmp.Or(strings.Compare(ux.Lastname, uy.Lastname), strings.Compare(ux.Firstname, uy.Firstname))
 		})
 		out = append(out, members{id, append([]int64{}, ids...)})
 	}

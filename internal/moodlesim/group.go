@@ -1,6 +1,7 @@
 package moodlesim
 
 import (
+	"cmp"
 	"slices"
 	"strings"
 )
@@ -71,12 +72,7 @@ func getCourseGroups(c *ctx, a args) (any, *wsError) {
 		return nil, err
 	}
 	list := c.d().courseGroups(courseID)
-	slices.SortFunc(list, func(x, y Group) int {
-		if x.Name != y.Name {
-			return strings.Compare(x.Name, y.Name)
-		}
-		return cmpID(x.ID, y.ID)
-	})
+	slices.SortFunc(list, func(x, y Group) int { return cmp.Or(strings.Compare(x.Name, y.Name), cmpID(x.ID, y.ID)) })
 	out := make([]groupInfo, 0, len(list))
 	for _, g := range list {
 		out = append(out, groupInfo{g.ID, g.CourseID, g.Name, g.Description, 1, "", g.IDNumber, 0, true})

@@ -1,6 +1,7 @@
 package moodlesim
 
 import (
+	"cmp"
 	"slices"
 	"strings"
 )
@@ -259,15 +260,8 @@ func (d *db) categoryAncestors(id int64) []int64 {
 	return out
 }
 
-func cmpID(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
+// cmpID orders ids.
+var cmpID = cmp.Compare[int64]
 
 // cohortAvailable is cohort_get_available_cohorts(): system cohorts, or cohorts of the
 // course's category or one of its parents.

@@ -1,6 +1,7 @@
 package moodlesim
 
 import (
+	"cmp"
 	"slices"
 	"strings"
 )
@@ -180,12 +181,7 @@ func getEnrolledUsers(c *ctx, a args) (any, *wsError) {
 			// get_user_roles(): one item per role assignment, so a role held through two
 			// components appears twice; no component is given.
 			ras := d.userCourseRAs(courseID, uid)
-			slices.SortFunc(ras, func(x, y RoleAssignment) int {
-				if x.RoleID != y.RoleID {
-					return cmpID(x.RoleID, y.RoleID)
-				}
-				return cmpID(x.ID, y.ID)
-			})
+			slices.SortFunc(ras, func(x, y RoleAssignment) int { return cmp.Or(cmpID(x.RoleID, y.RoleID), cmpID(x.ID, y.ID)) })
 			rs := make([]enrolledRole, 0, len(ras))
 			for _, ra := range ras {
 				r, _ := d.role(ra.RoleID)

@@ -1,6 +1,9 @@
 package moodlesim
 
-import "slices"
+import (
+	"cmp"
+	"slices"
+)
 
 // The indexes of the tables: kept by the writes of store.go, read by everything.
 
@@ -278,12 +281,7 @@ func (d *db) cohortByIDNumber(idnumber string) (Cohort, bool) {
 // (enrol_get_instances).
 func (d *db) courseInstances(courseID int64) []Instance {
 	out := rowsOf(d.Instances, d.ix.instByCourse[courseID])
-	slices.SortFunc(out, func(a, b Instance) int {
-		if a.SortOrder != b.SortOrder {
-			return a.SortOrder - b.SortOrder
-		}
-		return cmpID(a.ID, b.ID)
-	})
+	slices.SortFunc(out, func(a, b Instance) int { return cmp.Or(a.SortOrder-b.SortOrder, cmpID(a.ID, b.ID)) })
 	return out
 }
 

@@ -2,6 +2,7 @@ package review
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -189,10 +190,7 @@ func countRows(p diff.Plan) []kindCount {
 	}
 	rows = slices.DeleteFunc(rows, func(r kindCount) bool { return r.add+r.change+r.remove+r.unman == 0 }) // no-ops
 	slices.SortStableFunc(rows, func(a, b kindCount) int {
-		if c := strings.Compare(a.course, b.course); c != 0 {
-			return c
-		}
-		return strings.Compare(string(a.kind), string(b.kind))
+		return cmp.Or(strings.Compare(a.course, b.course), strings.Compare(string(a.kind), string(b.kind)))
 	})
 	return rows
 }
