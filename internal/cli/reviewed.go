@@ -11,6 +11,7 @@ import (
 	"github.com/enrolctl/enrolctl/internal/config"
 	"github.com/enrolctl/enrolctl/internal/diff"
 	"github.com/enrolctl/enrolctl/internal/gitsrc"
+	"github.com/enrolctl/enrolctl/internal/review"
 	"github.com/enrolctl/enrolctl/internal/spec"
 )
 
@@ -58,11 +59,11 @@ func (a *App) checkReviewedSpecs(conn *siteConn, file string, p diff.Plan, here 
 	dir := a.abs(conn.specsDir)
 	where := ""
 	if c, err := gitsrc.Head(dir); err == nil && c.Hash != "" {
-		where = " (commit " + shortHash(c.Hash) + ")"
+		where = " (commit " + review.ShortHash(c.Hash) + ")"
 	}
 	planned := ""
 	if p.Commit != "" {
-		planned = " at commit " + shortHash(p.Commit)
+		planned = " at commit " + review.ShortHash(p.Commit)
 		if p.Dirty {
 			planned += " with uncommitted changes"
 		}
@@ -77,13 +78,6 @@ func (a *App) checkReviewedSpecs(conn *siteConn, file string, p diff.Plan, here 
 	}
 	return refused(fmt.Errorf("the plan was made from other specs%s than the ones checked out here%s%s; nothing was applied. Apply only the plan reviewed for these specs: plan again (enrolctl plan -out %s) and have it reviewed",
 		planned, where, why, file), file)
-}
-
-func shortHash(h string) string {
-	if len(h) > 12 {
-		return h[:12]
-	}
-	return h
 }
 
 // approvedInPlan lifts the removal limits for a saved plan that approved its removals

@@ -456,10 +456,7 @@ func (c *Config) Select(name string) (*Site, error) {
 			return s, nil
 		}
 	}
-	where := "the configuration"
-	if c.File != "" {
-		where = c.File
-	}
+	where := cmp.Or(c.File, "the configuration")
 	switch {
 	case name != "":
 		return nil, diag.Errorf(diag.Pos{}, "unknown site %q in %s (sites: %s)", name, where, strings.Join(names, ", ")).WithSuggestion(diag.Suggest(name, names))

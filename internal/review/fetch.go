@@ -100,7 +100,7 @@ func (g *gitLabFetch) fetch(ctx context.Context, sha string, o FetchOptions) (Fe
 		}
 	}
 	if iid == 0 {
-		return Fetched{}, fmt.Errorf("%w: commit %s is not the merge of a merge request; change the specs through a merge request so that its plan is reviewed", ErrNoReviewedPlan, short(sha))
+		return Fetched{}, fmt.Errorf("%w: commit %s is not the merge of a merge request; change the specs through a merge request so that its plan is reviewed", ErrNoReviewedPlan, ShortHash(sha))
 	}
 	last, err := g.headPipeline(ctx, iid)
 	if err != nil {
@@ -144,14 +144,14 @@ func (g *gitLabFetch) headPipeline(ctx context.Context, iid int) (gitLabPipeline
 	p := mr.HeadPipeline
 	switch {
 	case p == nil:
-		return gitLabPipeline{}, fmt.Errorf("%w: merge request !%d has no pipeline for its head commit %s", ErrNoReviewedPlan, iid, short(mr.SHA))
+		return gitLabPipeline{}, fmt.Errorf("%w: merge request !%d has no pipeline for its head commit %s", ErrNoReviewedPlan, iid, ShortHash(mr.SHA))
 	case g.projectID != 0 && p.ProjectID != g.projectID:
 		return gitLabPipeline{}, fmt.Errorf("%w: merge request !%d's head pipeline (%d) ran in project %d, not in this project (%d); plan through a merge request of this project's branches", ErrNoReviewedPlan, iid, p.ID, p.ProjectID, g.projectID)
 	// A merged-results pipeline runs at a temporary merge of the head, on the merge
 	// ref; GitLab makes it the head pipeline only when it merged the current head.
 	case p.SHA != mr.SHA && p.Ref != fmt.Sprintf("refs/merge-requests/%d/merge", iid):
 		return gitLabPipeline{}, fmt.Errorf("%w: merge request !%d's last pipeline (%d) ran for commit %s, not for its head %s: the branch moved after its last plan, so the merged specs were not reviewed; plan again through a merge request",
-			ErrNoReviewedPlan, iid, p.ID, short(p.SHA), short(mr.SHA))
+			ErrNoReviewedPlan, iid, p.ID, ShortHash(p.SHA), ShortHash(mr.SHA))
 	}
 	return *p, nil
 }
@@ -192,7 +192,7 @@ func (g *gitHubFetch) fetch(ctx context.Context, sha string, o FetchOptions) (Fe
 		}
 	}
 	if pr < 0 {
-		return Fetched{}, fmt.Errorf("%w: commit %s is not the merge of a pull request; change the specs through a pull request so that its plan is reviewed", ErrNoReviewedPlan, short(sha))
+		return Fetched{}, fmt.Errorf("%w: commit %s is not the merge of a pull request; change the specs through a pull request so that its plan is reviewed", ErrNoReviewedPlan, ShortHash(sha))
 	}
 	number, head, repoID := pulls[pr].Number, pulls[pr].Head.SHA, pulls[pr].Base.Repo.ID
 	if head == "" || repoID == 0 {
@@ -223,7 +223,7 @@ func (g *gitHubFetch) fetch(ctx context.Context, sha string, o FetchOptions) (Fe
 		run := a.WorkflowRun
 		if run.RepositoryID != repoID || run.HeadRepositoryID != repoID || run.HeadSHA != head {
 			if other == "" {
-				other = fmt.Sprintf("; artifact %d of that name was made by a run for commit %s of repository %d, and is not taken", a.ID, short(run.HeadSHA), run.HeadRepositoryID)
+				other = fmt.Sprintf("; artifact %d of that name was made by a run for commit %s of repository %d, and is not taken", a.ID, ShortHash(run.HeadSHA), run.HeadRepositoryID)
 			}
 			continue
 		}
@@ -233,7 +233,7 @@ func (g *gitHubFetch) fetch(ctx context.Context, sha string, o FetchOptions) (Fe
 	}
 	if found < 0 {
 		return Fetched{}, fmt.Errorf("%w: pull request #%d has no artifact %s made by a run of this repository for its head commit %s (did its plan job run on the last push?)%s",
-			ErrNoReviewedPlan, number, name, short(head), other)
+			ErrNoReviewedPlan, number, name, ShortHash(head), other)
 	}
 	a := list.Artifacts[found]
 	if a.Expired {
@@ -338,7 +338,8 @@ func (h *httpAPI) download(ctx context.Context, u string, limit int64) ([]byte, 
 	}
 }
 
-func short(sha string) string {
+// ShortHash is a commit's hash cut to 12 characters, as messages name commits.
+func ShortHash(sha string) string {
 	if len(sha) > 12 {
 		return sha[:12]
 	}
