@@ -1,6 +1,7 @@
 package adopt
 
 import (
+	"cmp"
 	"path/filepath"
 	"strings"
 	"unicode"
@@ -18,10 +19,7 @@ func Path(dir, category, shortname string) string {
 			parts = append(parts, notDevice(s))
 		}
 	}
-	name := notDevice(slug(shortname))
-	if name == "" {
-		name = "course"
-	}
+	name := cmp.Or(notDevice(slug(shortname)), "course")
 	parts = append(parts, name+".yaml")
 	return filepath.Join(parts...)
 }

@@ -1,6 +1,7 @@
 package apply
 
 import (
+	"cmp"
 	"strings"
 
 	"github.com/enrolctl/enrolctl/internal/diag"
@@ -47,10 +48,7 @@ func FailureDiagnostics(p diff.Plan, res Result, expand bool) diag.Diagnostics {
 		if r.Outcome != Failed && r.Outcome != Unknown {
 			continue
 		}
-		code := r.ErrorCode
-		if code == "" {
-			code = "none"
-		}
+		code := cmp.Or(r.ErrorCode, "none")
 		key := strings.Join([]string{r.Course, string(r.Outcome), code, r.Error}, "\x00")
 		if expand {
 			key = r.Address

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -278,10 +279,7 @@ func (s *siteLease) release(ctx context.Context) string {
 // sandbox. The audit record is started (and synced) before the first write and grows
 // as outcomes arrive, so that an interrupted or crashed apply still leaves a record.
 func (a *App) execute(ctx context.Context, pl *planned, planFile string, f applyFlags) (err error) {
-	auditPath := f.auditLog
-	if auditPath == "" {
-		auditPath = pl.conn.auditLog
-	}
+	auditPath := cmp.Or(f.auditLog, pl.conn.auditLog)
 	auditPath = a.path(auditPath)
 	notes := f.notes
 	if f.set != nil && f.set("allow-removals") {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 
@@ -39,10 +40,7 @@ freed when it cannot be.`,
 			if conn.sandbox != nil {
 				return errors.New("the sandbox has no apply lease (its file lock is released when its process ends): nothing to unlock")
 			}
-			path := auditLog
-			if path == "" {
-				path = conn.auditLog
-			}
+			path := cmp.Or(auditLog, conn.auditLog)
 			audit, err := apply.OpenUnlockAudit(a.path(path))
 			if err != nil {
 				return &exitError{code: exitFailure, err: fmt.Errorf("%w; nothing was unlocked (unlock frees nothing it cannot record)", err)}

@@ -1,6 +1,7 @@
 package moodlesim
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 )
@@ -141,10 +142,7 @@ var capabilityNames = map[string]string{
 }
 
 func noPermission(capability string) *wsError {
-	name := capabilityNames[capability]
-	if name == "" {
-		name = capability
-	}
+	name := cmp.Or(capabilityNames[capability], capability)
 	return &wsError{Exception: exCapability, ErrorCode: "nopermissions",
 		Message: "Sorry, but you do not currently have permissions to do that (" + name + ")."}
 }

@@ -1,6 +1,7 @@
 package moodlesim
 
 import (
+	"cmp"
 	"fmt"
 	"net/mail"
 	"regexp"
@@ -40,10 +41,7 @@ type userDetails struct {
 }
 
 func (c *ctx) details(u User) userDetails {
-	auth := u.Auth
-	if auth == "" {
-		auth = "manual"
-	}
+	auth := cmp.Or(u.Auth, "manual")
 	// user_get_user_details sends description (and its format) only when it is not NULL.
 	var format *int
 	if u.Description != nil {
