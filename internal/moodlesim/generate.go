@@ -68,16 +68,9 @@ func GenerateSite(size SiteSize) *Sim {
 
 // CourseIDs returns every course id but the site course, in order.
 func (s *Sim) CourseIDs() []int64 {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	ids := make([]int64, 0, len(s.d.Courses))
-	for id := range s.d.Courses {
-		if id != SiteCourseID {
-			ids = append(ids, id)
-		}
-	}
-	slices.Sort(ids)
-	return ids
+	return view(s, func(d *db) []int64 {
+		return slices.DeleteFunc(keys(d.Courses), func(id int64) bool { return id == SiteCourseID })
+	})
 }
 
 type generator struct {

@@ -192,16 +192,13 @@ func (s *Sim) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.RLock()
-	enabled := s.d.Config.WebServicesEnabled
+	enabled, limit := s.d.Config.WebServicesEnabled, s.maxInputVars
 	s.mu.RUnlock()
 	if !enabled {
 		w.WriteHeader(http.StatusForbidden) // server.php dies with an empty 403
 		return
 	}
 	in := newArray()
-	s.mu.RLock()
-	limit := s.maxInputVars
-	s.mu.RUnlock()
 	if err := parseQuery(in, r.URL.RawQuery, limit); err != nil {
 		w.WriteHeader(http.StatusBadRequest)
 		return
@@ -238,18 +235,14 @@ func (s *Sim) serve(w http.ResponseWriter, r *http.Request) {
 	}
 
 	// Reads share the site; writes have it alone.
+	lock := s.mu.RLocker()
 	if functions[fn].write {
-		s.mu.Lock()
-	} else {
-		s.mu.RLock()
+		lock = &s.mu
 	}
+	lock.Lock()
 	res := s.call(tok, fn, in, siteURL, asXML)
 	latency := s.latency
-	if functions[fn].write {
-		s.mu.Unlock()
-	} else {
-		s.mu.RUnlock()
-	}
+	lock.Unlock()
 	if latency > 0 {
 		select {
 		case <-r.Context().Done():
@@ -385,13 +378,8 @@ func (s *Sim) call(tok, fnName string, in *node, siteURL string, asXML bool) res
 		}
 	}
 
-	c := &ctx{s: s, user: user, service: t.service, siteURL: siteURL, xml: asXML, t: &tx{d: s.d, now: now.Unix(), actor: user.ID}}
-	if len(victims) > 0 {
-		c.deadlocked, c.deadlockAt = map[int64]bool{}, victims
-		for k := range victims {
-			c.deadlocked[k] = true
-		}
-	}
+	c := &ctx{s: s, user: user, service: t.service, siteURL: siteURL, xml: asXML, t: &tx{d: s.d, now: now.Unix(), actor: user.ID},
+		deadlocked: victims}
 	if fn.tx {
 		s.d.begin()
 	}
@@ -433,8 +421,7 @@ type ctx struct {
 	ids []int64
 	// deadlocked are the courses the deadlock fault aborts, with the index (in the
 	// course's items) of the item that met the lock.
-	deadlocked map[int64]bool
-	deadlockAt map[int64]int
+	deadlocked map[int64]int
 }
 
 func (c *ctx) d() *db { return c.s.d }

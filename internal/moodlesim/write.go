@@ -278,10 +278,10 @@ func localWrite(c *ctx, a args) (any, *wsError) {
 
 // runCourse runs one course's items and returns the failing item's position.
 func runCourse(c *ctx, op writeOp, b *courseBatch) (int, *wsError) {
-	if c.deadlocked[b.courseID] {
+	if at, ok := c.deadlocked[b.courseID]; ok {
 		// The deadlock fault: PostgreSQL aborted this course's transaction (and the
 		// plugin's retries met the same lock).
-		return c.deadlockAt[b.courseID], deadlockErr()
+		return at, deadlockErr()
 	}
 	if _, ok := c.d().Courses[b.courseID]; !ok || b.courseID == SiteCourseID {
 		return 0, localErr("unknowncourse", b.courseID)
