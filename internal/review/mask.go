@@ -53,13 +53,7 @@ func PlanUsernames(p diff.Plan) []string {
 			add(d.Suggestion)
 		}
 	}
-	return slices.Sorted(func(yield func(string) bool) {
-		for u := range seen {
-			if !yield(u) {
-				return
-			}
-		}
-	})
+	return slices.Sorted(maps.Keys(seen))
 }
 
 // addressUser is the username at the end of an enrolment or membership address
