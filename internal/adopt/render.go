@@ -2,6 +2,7 @@ package adopt
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -58,10 +59,7 @@ type user struct {
 
 // Render writes the course spec of an observed course.
 func Render(c state.Course, opts Options) Result {
-	loc := opts.Location
-	if loc == nil {
-		loc = time.UTC
-	}
+	loc := cmp.Or(opts.Location, time.UTC)
 	var res Result
 	note := func(format string, args ...any) { res.Notes = append(res.Notes, fmt.Sprintf(format, args...)) }
 
@@ -370,10 +368,7 @@ type Converted struct {
 // rewriting it.
 func Conversions(c state.Course, opts Options) []Converted {
 	note := func(string, ...any) {}
-	loc := opts.Location
-	if loc == nil {
-		loc = time.UTC
-	}
+	loc := cmp.Or(opts.Location, time.UTC)
 	users := convertedUsers(c, opts, manualUsers(c, loc, note), note)
 	slices.SortFunc(users, func(a, b user) int { return strings.Compare(a.username, b.username) })
 	out := make([]Converted, len(users))

@@ -1,6 +1,7 @@
 package apply
 
 import (
+	"cmp"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -191,12 +192,8 @@ func StartAuditFile(f AuditFile, path string, start AuditStart, p diff.Plan) (*A
 		a.plan[c.Address] = c
 	}
 	start.Version, start.Event, start.Run, start.Time = AuditVersion, "start", a.run, a.stamp()
-	if start.Timezone == "" {
-		start.Timezone = loc.String()
-	}
-	if start.Changes == 0 {
-		start.Changes = len(p.Changes)
-	}
+	start.Timezone = cmp.Or(start.Timezone, loc.String())
+	start.Changes = cmp.Or(start.Changes, len(p.Changes))
 	if err := a.write(start); err != nil {
 		f.Close()
 		return nil, err

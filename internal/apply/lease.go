@@ -1,6 +1,7 @@
 package apply
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -79,12 +80,8 @@ type leaseAnswer struct {
 // The lease's Context is ctx, cancelled if the lease is lost (a renewal refused or
 // failing until the lease would expire): an apply run with it stops between writes.
 func AcquireLease(ctx context.Context, client *moodle.Client, opts LeaseOptions) (*Lease, error) {
-	if opts.Name == "" {
-		opts.Name = "apply"
-	}
-	if opts.TTL == 0 {
-		opts.TTL = 2 * time.Minute
-	}
+	opts.Name = cmp.Or(opts.Name, "apply")
+	opts.TTL = cmp.Or(opts.TTL, 2*time.Minute)
 	opts.TTL = min(max(opts.TTL, 10*time.Second), time.Hour)
 	if opts.Poll <= 0 {
 		opts.Poll = 5 * time.Second

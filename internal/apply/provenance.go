@@ -1,6 +1,7 @@
 package apply
 
 import (
+	"cmp"
 	"os/user"
 	"regexp"
 	"strings"
@@ -59,9 +60,7 @@ func DetectProvenance(getenv func(string) string, commit, message string, dirty 
 		if iid := getenv("CI_MERGE_REQUEST_IID"); iid != "" {
 			p.MergeRequest = strings.TrimSuffix(getenv("CI_MERGE_REQUEST_PROJECT_URL"), "/") + "/-/merge_requests/" + iid
 		}
-		if message == "" {
-			message = getenv("CI_COMMIT_MESSAGE")
-		}
+		message = cmp.Or(message, getenv("CI_COMMIT_MESSAGE"))
 	case getenv("GITHUB_ACTIONS") == "true":
 		p.CI = "github"
 		server, repo, run := getenv("GITHUB_SERVER_URL"), getenv("GITHUB_REPOSITORY"), getenv("GITHUB_RUN_ID")

@@ -398,12 +398,8 @@ func (a *App) provenance(conn *siteConn) apply.Provenance {
 	// The review loop's CI reader also knows GitHub's event file and GitLab's project
 	// URL: what it finds fills what the variables alone did not give.
 	if ci, err := review.DetectCI(a.Getenv); err == nil {
-		if prov.MergeRequest == "" {
-			prov.MergeRequest = ci.MergeRequestURL
-		}
-		if prov.Job == "" {
-			prov.Job = ci.PipelineURL
-		}
+		prov.MergeRequest = cmp.Or(prov.MergeRequest, ci.MergeRequestURL)
+		prov.Job = cmp.Or(prov.Job, ci.PipelineURL)
 	}
 	return prov
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -39,10 +40,7 @@ func (a *App) siteHTTP(base *http.Client, site, token string) *http.Client {
 		base = &http.Client{}
 	}
 	hc := *base
-	rt := hc.Transport
-	if rt == nil {
-		rt = http.DefaultTransport
-	}
+	rt := cmp.Or(hc.Transport, http.DefaultTransport)
 	hc.Transport = &callLog{base: rt, w: a.Err, level: a.logLevel(), site: site, token: token, reading: &a.reading, since: time.Now()}
 	return &hc
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"fmt"
 	"runtime"
 	"runtime/debug"
@@ -63,15 +64,11 @@ func versionFrom(bi *debug.BuildInfo, version, commit, date string) versionInfo 
 		if bi.GoVersion != "" {
 			v.Go = bi.GoVersion
 		}
-		if v.Version == "" {
-			v.Version = bi.Main.Version
-		}
+		v.Version = cmp.Or(v.Version, bi.Main.Version)
 		for _, s := range bi.Settings {
 			switch s.Key {
 			case "vcs.revision":
-				if v.Commit == "" {
-					v.Commit = s.Value
-				}
+				v.Commit = cmp.Or(v.Commit, s.Value)
 			case "vcs.time":
 				v.CommitTime = s.Value
 			case "vcs.modified":
@@ -79,12 +76,8 @@ func versionFrom(bi *debug.BuildInfo, version, commit, date string) versionInfo 
 			}
 		}
 	}
-	if v.Version == "" {
-		v.Version = "(devel)"
-	}
-	if v.Commit == "" {
-		v.Commit = "unknown"
-	}
+	v.Version = cmp.Or(v.Version, "(devel)")
+	v.Commit = cmp.Or(v.Commit, "unknown")
 	return v
 }
 

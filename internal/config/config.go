@@ -229,15 +229,11 @@ func Parse(file string, src []byte) (*Config, diag.Diagnostics) {
 	slices.SortFunc(c.Sites, func(a, b *Site) int { return strings.Compare(a.Name, b.Name) })
 	if len(c.Sites) > 1 {
 		for _, s := range c.Sites {
-			if s.Specs == "" {
-				s.Specs = filepath.ToSlash(filepath.Join(DefaultSpecs, s.Name))
-			}
+			s.Specs = cmp.Or(s.Specs, filepath.ToSlash(filepath.Join(DefaultSpecs, s.Name)))
 		}
 	}
 	for _, s := range c.Sites {
-		if s.Specs == "" {
-			s.Specs = DefaultSpecs
-		}
+		s.Specs = cmp.Or(s.Specs, DefaultSpecs)
 		s.SpecsDir = relTo(file, s.Specs)
 	}
 	return c, ds.Sort()

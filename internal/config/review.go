@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"time"
 
 	"github.com/enrolctl/enrolctl/internal/diag"
@@ -68,10 +69,7 @@ func (c *Config) readReviewSite(o *tree.Obj, s *Site, ds *diag.Diagnostics) {
 	if b := o.Bool("mask_usernames"); b.Set {
 		s.MaskUsernames = b.V
 	}
-	loc := s.Location
-	if loc == nil {
-		loc = time.UTC
-	}
+	loc := cmp.Or(s.Location, time.UTC)
 	for _, n := range append(append([]*tree.Node(nil), c.review.freeze...), o.List("freeze")...) {
 		if w, ok := readFreeze(n, loc, ds); ok {
 			s.Freeze = append(s.Freeze, w)

@@ -69,12 +69,8 @@ func (s *Sim) AddUser(u User) int64 {
 		if _, ok := t.d.userByUsername(u.Username); ok {
 			panic(fmt.Sprintf("moodlesim: user %q exists", u.Username))
 		}
-		if u.Email == "" {
-			u.Email = u.Username + "@example.invalid"
-		}
-		if u.Auth == "" {
-			u.Auth = "manual"
-		}
+		u.Email = cmp.Or(u.Email, u.Username+"@example.invalid")
+		u.Auth = cmp.Or(u.Auth, "manual")
 		u.ID = t.d.next("user")
 		t.d.putUser(u)
 	})

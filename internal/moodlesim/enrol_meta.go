@@ -102,10 +102,7 @@ func (t *tx) metaSync(courseID int64) {
 					users[pue.UserID] = a
 				}
 				active := pue.Status == UserActive && pe.Status == InstanceEnabled
-				end := pue.TimeEnd
-				if end == 0 {
-					end = 1<<31 - 1
-				}
+				end := cmp.Or(pue.TimeEnd, 1<<31-1)
 				if active {
 					if !a.active || pue.TimeStart < a.aStart {
 						a.aStart = pue.TimeStart

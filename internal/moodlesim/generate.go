@@ -1,6 +1,7 @@
 package moodlesim
 
 import (
+	"cmp"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -54,9 +55,7 @@ func GenerateSite(size SiteSize) *Sim {
 	if size.EnrolmentsPerCourse <= 0 {
 		size.EnrolmentsPerCourse = 30
 	}
-	if size.Seed == 0 {
-		size.Seed = 1
-	}
+	size.Seed = cmp.Or(size.Seed, 1)
 	built := time.Date(2026, 9, 1, 8, 0, 0, 0, paris())
 	s := New(Options{Now: func() time.Time { return built }})
 	g := &generator{rng: rand.New(rand.NewPCG(size.Seed, 2026)), size: size, built: built.Unix(), emails: map[string]int{}}

@@ -2,6 +2,7 @@ package moodlesim
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -98,9 +99,7 @@ func New(opts Options) *Sim {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	if opts.TimeZone == "" {
-		opts.TimeZone = "Europe/Paris"
-	}
+	opts.TimeZone = cmp.Or(opts.TimeZone, "Europe/Paris")
 	d := newDB()
 	d.Config = config{
 		SiteName:            "Moodle",

@@ -30,9 +30,7 @@ func (p Platform) Limit() int {
 // Marker is the hidden line that identifies enrolctl's comment for a site, so that
 // later pushes edit it instead of adding another.
 func Marker(site string) string {
-	if site == "" {
-		site = "default"
-	}
+	site = cmp.Or(site, "default")
 	return "<!-- enrolctl:site=" + site + " -->"
 }
 

@@ -1,6 +1,7 @@
 package review
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -123,9 +124,7 @@ func detectGitHub(getenv func(string) string) (CI, error) {
 		Commit:   getenv("GITHUB_SHA"),
 		Actor:    getenv("GITHUB_ACTOR"),
 	}
-	if ci.APIURL == "" {
-		ci.APIURL = "https://api.github.com"
-	}
+	ci.APIURL = cmp.Or(ci.APIURL, "https://api.github.com")
 	if server != "" && ci.Project != "" && getenv("GITHUB_RUN_ID") != "" {
 		ci.PipelineURL = fmt.Sprintf("%s/%s/actions/runs/%s", server, ci.Project, getenv("GITHUB_RUN_ID"))
 		// Artifacts are listed at the bottom of the run's summary page.

@@ -3,6 +3,7 @@ package review
 import (
 	"archive/zip"
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -46,12 +47,8 @@ var ErrNoReviewedPlan = errors.New("no reviewed plan")
 // was merged as ci.Commit, so that the apply job applies what reviewers saw. Whether
 // the plan matches the specs being applied is apply's check (the specs digest).
 func FetchPlan(ctx context.Context, ci CI, getenv func(string) string, o FetchOptions) (Fetched, error) {
-	if o.Job == "" {
-		o.Job = "enrolctl-plan"
-	}
-	if o.Path == "" {
-		o.Path = "plan.json"
-	}
+	o.Job = cmp.Or(o.Job, "enrolctl-plan")
+	o.Path = cmp.Or(o.Path, "plan.json")
 	if o.MaxPlanSize <= 0 {
 		o.MaxPlanSize = maxPlanSize
 	}

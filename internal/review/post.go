@@ -1,6 +1,7 @@
 package review
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -61,12 +62,8 @@ func Post(ctx context.Context, ci CI, getenv func(string) string, p diff.Plan, o
 		return Result{}, err
 	}
 	bo := o.BodyOptions
-	if bo.Limit == 0 {
-		bo.Limit = ci.Platform.Limit()
-	}
-	if bo.ArtifactsURL == "" {
-		bo.ArtifactsURL = ci.ArtifactsURL
-	}
+	bo.Limit = cmp.Or(bo.Limit, ci.Platform.Limit())
+	bo.ArtifactsURL = cmp.Or(bo.ArtifactsURL, ci.ArtifactsURL)
 	body, err := CommentBody(p, bo)
 	if err != nil {
 		return Result{}, err

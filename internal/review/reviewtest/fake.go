@@ -3,6 +3,7 @@ package reviewtest
 import (
 	"archive/zip"
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -410,10 +411,7 @@ func (s *Server) gitLabFetch(w http.ResponseWriter, r *http.Request) bool {
 		}
 		writeJSON(w, http.StatusOK, out)
 	case p == project+"/merge_requests/7":
-		pp := s.pipelineProject
-		if pp == 0 {
-			pp = ProjectID
-		}
+		pp := cmp.Or(s.pipelineProject, ProjectID)
 		// head_pipeline is the last pipeline of the head when the plan ran; the fake
 		// keeps it when the head moves, so that the client's own check is tested.
 		sha, ref := HeadSHA, "refs/merge-requests/7/head"
