@@ -12,18 +12,25 @@ import (
 // cohort_add_cohort stores ” when $CFG->allowcohortthemes is off (the simulator never
 // allows cohort themes), and the functions null only a non-empty theme.
 type cohortInfo struct {
-	ID                int64    `json:"id"`
-	Name              string   `json:"name"`
-	IDNumber          string   `json:"idnumber"`
-	Description       string   `json:"description"`
-	DescriptionFormat int      `json:"descriptionformat"`
-	Visible           bool     `json:"visible"`
-	Theme             string   `json:"theme"`
-	CustomFields      []string `json:"customfields"`
+	createdCohort
+	CustomFields []string `json:"customfields"`
+}
+
+// createdCohort is what core_cohort_create_cohorts answers for a cohort: the cohort
+// structure without custom fields (theme: cohort_add_cohort set it on the caller's
+// object).
+type createdCohort struct {
+	ID                int64  `json:"id"`
+	Name              string `json:"name"`
+	IDNumber          string `json:"idnumber"`
+	Description       string `json:"description"`
+	DescriptionFormat int    `json:"descriptionformat"`
+	Visible           bool   `json:"visible"`
+	Theme             string `json:"theme"`
 }
 
 func toCohortInfo(co Cohort) cohortInfo {
-	return cohortInfo{co.ID, co.Name, co.IDNumber, co.Description, 1, co.Visible, "", []string{}}
+	return cohortInfo{createdCohort{co.ID, co.Name, co.IDNumber, co.Description, 1, co.Visible, ""}, []string{}}
 }
 
 func searchCohorts(c *ctx, a args) (any, *wsError) {
@@ -133,15 +140,6 @@ func getCohortMembers(c *ctx, a args) (any, *wsError) {
 
 func createCohorts(c *ctx, a args) (any, *wsError) {
 	d := c.d()
-	type createdCohort struct {
-		ID                int64  `json:"id"`
-		Name              string `json:"name"`
-		IDNumber          string `json:"idnumber"`
-		Description       string `json:"description"`
-		DescriptionFormat int    `json:"descriptionformat"`
-		Visible           bool   `json:"visible"`
-		Theme             string `json:"theme"` // cohort_add_cohort set it on the caller's object
-	}
 	out := make([]createdCohort, 0)
 	for _, it := range a.list("cohorts") {
 		ct := it.obj("categorytype")
@@ -176,7 +174,7 @@ func createCohorts(c *ctx, a args) (any, *wsError) {
 		}
 		co := Cohort{ID: d.next("cohort"), IDNumber: idnumber, Name: it.str("name"), Description: it.str("description"), Visible: visible, CategoryID: catID}
 		d.putCohort(co)
-		out = append(out, createdCohort{co.ID, co.Name, co.IDNumber, co.Description, 1, co.Visible, ""})
+		out = append(out, toCohortInfo(co).createdCohort)
 	}
 	return out, nil
 }
