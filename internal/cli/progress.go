@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,10 +32,7 @@ func (a *App) startProgress(what string) (stop func()) {
 	}
 	p := &readProgress{}
 	a.reading.Store(p)
-	w := a.errRaw
-	if w == nil { // not started by RunContext (tests)
-		w = a.Err
-	}
+	w := cmp.Or(a.errRaw, a.Err) // stderr when not started by RunContext (tests)
 	p.timer = time.AfterFunc(progressDelay, func() {
 		p.mu.Lock()
 		defer p.mu.Unlock()
