@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime/metrics"
 	"slices"
 	"strings"
 	"testing"
@@ -102,9 +103,18 @@ func planBothWays(t *testing.T, a *App, sim *moodlesim.Sim) (*planned, state.Sna
 	t.Helper()
 	ctx := context.Background()
 	sim.ResetLog()
+	forced := func() uint64 {
+		s := []metrics.Sample{{Name: "/gc/cycles/forced:gc-cycles"}}
+		metrics.Read(s)
+		return s[0].Value.Uint64()
+	}
+	before := forced()
 	pl, err := a.makePlan(ctx)
 	if pl == nil {
 		t.Fatal(err)
+	}
+	if forced() == before {
+		t.Errorf("no collection before the plan's lists were put together")
 	}
 	if n := courseReads(sim); n != 1 {
 		t.Errorf("%d course reads, want 1 (the courses asked for once)", n)

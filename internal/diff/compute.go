@@ -165,21 +165,30 @@ func (pl *Planner) Course(o *state.Course) {
 		s.kept = o
 	}
 	if !pl.keepAll && !others {
-		release(d)
+		release(d, sc.prev.liveMethods)
 	}
 }
 
-// release drops a planned course's enrolments, groups and renewals, when what Plan
-// still reads of them (Check) can find nothing there: every user it names is one the
-// observed course holds, hence one the directory has, its enrolments are manual, and
-// its manual method is declared. A 10,000-course site's desired state is otherwise
-// held whole until the plan is made, next to the plan.
-func release(d *state.Course) {
+// release drops a planned course's enrolments, groups and renewals, and the methods
+// the observed course has (live, by key) but for cohorts, when what Plan still reads
+// of them (Check) can find nothing there: every user it names is one the observed
+// course holds, hence one the directory has, its enrolments are manual, and its
+// manual method is declared; a live method of a known type is wrong only when its
+// cohort is unknown. A 10,000-course site's desired state is otherwise held whole
+// until the plan is made, next to the plan.
+func release(d *state.Course, live map[string]state.Method) {
 	if slices.ContainsFunc(d.Enrolments, func(e state.Enrolment) bool { return e.Method != "" && e.Method != string(state.Manual) }) ||
 		len(d.Enrolments) > 0 && !slices.ContainsFunc(d.Methods, func(m state.Method) bool { return m.Type == state.Manual }) {
 		return
 	}
 	d.Enrolments, d.Groups, d.Renewals = nil, nil, nil
+	var checked []state.Method // a new list: the spec's would hold them all
+	for _, m := range d.Methods {
+		if _, ok := live[m.Key()]; !ok || m.Type == state.Cohort || !m.Type.Known() {
+			checked = append(checked, m)
+		}
+	}
+	d.Methods = checked
 }
 
 // planCourse plans d against o into s, replacing what s held.

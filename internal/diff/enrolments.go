@@ -91,7 +91,12 @@ func (cp *coursePlanner) planEnrolments() {
 		default:
 			kept = slices.Clone(fields)
 		}
-		want.UserID = live.UserID
+		// The live user's name and a shared role list: the spec's would hold its
+		// file's bytes (or its course's list of roles) for as long as the plan lives.
+		want.Username, want.UserID = live.Username, live.UserID
+		if len(want.Roles) == 1 {
+			want.Roles = cp.ints.roles(want.Roles[0])
+		}
 		c := Change{Address: state.EnrolmentAddress(course, manualKey, e.Username), Kind: KindEnrolment, Action: Update, Fields: kept, Enrolment: heapEnrolment(want), Source: e.Source}
 		switch {
 		case !live.Suspended && e.Suspended:

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -196,6 +197,62 @@ func TestPlannerReleasesPlannedUsers(t *testing.T) {
 				t.Errorf("plan differs (-batch +streamed):\n%s", d)
 			}
 		})
+	}
+}
+
+// A planned course's methods the observed course has are let go of too, but for what
+// Check may still fault once the site's directory is in: a cohort method (the cohort
+// may be unknown), a method the course lacks (its plugin may be disabled) and one of a
+// type enrolctl does not know. Check finds the same errors; the plan is the batch one.
+func TestPlannerReleasesMethodsCheckCannotFault(t *testing.T) {
+	cohort := state.Method{Type: state.Cohort, Cohort: "C1", Role: "student", Enabled: true}
+	live := state.Course{Shortname: "A", Methods: []state.Method{
+		{Type: state.Manual, Enabled: true}, {Type: state.Self, Name: "S", Enabled: true}, cohort, {Type: state.Database, Enabled: true}}}
+	desired := state.Snapshot{Courses: []state.Course{{Shortname: "A", Methods: []state.Method{
+		{Type: state.Manual, Enabled: true}, {Type: state.Self, Name: "S", Enabled: true}, cohort,
+		{Type: state.Database, Enabled: true}, {Type: state.Guest, Enabled: true}, {Type: "lti", Enabled: true}}}}}
+	dir := state.Directory{Cohorts: map[string]state.CohortInfo{}, EnabledPlugins: []string{"manual", "self", "cohort", "database"}}
+	pl := NewPlanner(desired, Options{})
+	pl.Course(&live)
+	var kept []state.MethodType
+	for _, m := range pl.desired.Courses[0].Methods {
+		kept = append(kept, m.Type)
+	}
+	if want := []state.MethodType{state.Cohort, state.Guest, "lti"}; !slices.Equal(kept, want) {
+		t.Errorf("methods kept = %v, want %v", kept, want)
+	}
+	got, _ := pl.Plan(dir)
+	want := ComputeWithOptions(desired, state.Snapshot{Courses: []state.Course{live}, Directory: dir}, Options{})
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("plan differs (-batch +streamed):\n%s", d)
+	}
+	if n := len(got.Diagnostics); n != 3 { // the unknown cohort, guest disabled, lti unknown
+		t.Errorf("%d diagnostics, want 3: %v", n, got.Diagnostics)
+	}
+}
+
+// An update holds the live user's name and one list per role shared by the plan's
+// changes: the spec's name would hold its file's bytes, its roles its course's list.
+func TestUpdatesHoldNoSpecStrings(t *testing.T) {
+	specRoles := []string{"student", "student"}
+	spec := "u1 u2"
+	desired := state.Snapshot{Courses: []state.Course{{Shortname: "A", Methods: []state.Method{{Type: state.Manual, Enabled: true}},
+		Enrolments: []state.Enrolment{{Username: spec[:2], Roles: specRoles[:1], End: 100}, {Username: spec[3:], Roles: specRoles[1:], End: 100}}}}}
+	live := state.Course{Shortname: "A", Methods: []state.Method{{Type: state.Manual, Enabled: true}},
+		Enrolments: []state.Enrolment{{Username: "u1", Method: "manual", Roles: []string{"student"}}, {Username: "u2", Method: "manual", Roles: []string{"student"}}}}
+	pl := NewPlanner(desired, Options{})
+	pl.Course(&live)
+	p, _ := pl.Plan(state.Directory{Users: map[string]int64{"u1": 1, "u2": 2}})
+	if len(p.Changes) != 2 {
+		t.Fatalf("%d changes, want 2 renewals", len(p.Changes))
+	}
+	for i, c := range p.Changes {
+		if unsafe.StringData(c.Enrolment.Username) != unsafe.StringData(live.Enrolments[i].Username) {
+			t.Errorf("%s: the username is not the live one", c.Address)
+		}
+		if r := &c.Enrolment.Roles[0]; r == &specRoles[0] || r == &specRoles[1] || r != &p.Changes[0].Enrolment.Roles[0] {
+			t.Errorf("%s: the roles are not the plan's shared list", c.Address)
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/enrolctl/enrolctl/internal/state"
 )
@@ -114,10 +115,28 @@ func intValue(n int64) *Value { return &Value{Int: n} }
 
 // intValues hands out one Value per integer, shared by every change of a plan that
 // has it: renewing a site's enrolments to one end date otherwise allocates that date
-// once per enrolment. Values are never written after they are made.
+// once per enrolment. Likewise one list per role. Values are never written after they
+// are made.
 type intValues struct {
 	byInt  map[int64]*Value
 	byDate map[FieldChange][]FieldChange
+	byRole map[string][]string
+}
+
+// roles is the one-role list of role.
+func (iv *intValues) roles(role string) []string {
+	if iv == nil {
+		return []string{role}
+	}
+	if rs, ok := iv.byRole[role]; ok {
+		return rs
+	}
+	if iv.byRole == nil {
+		iv.byRole = map[string][]string{}
+	}
+	rs := []string{strings.Clone(role)}
+	iv.byRole[role] = rs
+	return rs
 }
 
 func (iv *intValues) value(n int64) *Value {

@@ -314,6 +314,7 @@ func (s *Snapshot) Usernames() []string {
 	var out []string
 	add := func(u string) {
 		if _, ok := seen[u]; !ok {
+			u = strings.Clone(u) // the spec's string would hold its file's bytes
 			seen[u] = struct{}{}
 			out = append(out, u)
 		}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 func TestMethodKey(t *testing.T) {
@@ -174,4 +175,22 @@ func (c Course) clone() Course {
 		c.Groups[i].Members = slices.Clone(c.Groups[i].Members)
 	}
 	return c
+}
+
+// Usernames are copies: a spec's usernames share its file's bytes, which the list,
+// kept for as long as a plan is, would otherwise hold.
+func TestUsernamesHoldNoSpecBytes(t *testing.T) {
+	file := "users: u1 u2 u1"
+	s := Snapshot{Courses: []Course{{Enrolments: []Enrolment{{Username: file[7:9]}, {Username: file[10:12]}},
+		Groups: []Group{{Members: []Member{{Username: file[13:15]}}}}}}}
+	got := s.Usernames()
+	if !slices.Equal(got, []string{"u1", "u2"}) {
+		t.Fatalf("Usernames = %v", got)
+	}
+	lo, hi := uintptr(unsafe.Pointer(unsafe.StringData(file))), uintptr(unsafe.Pointer(unsafe.StringData(file)))+uintptr(len(file))
+	for _, u := range got {
+		if p := uintptr(unsafe.Pointer(unsafe.StringData(u))); p >= lo && p < hi {
+			t.Errorf("%q shares the spec's bytes", u)
+		}
+	}
 }
