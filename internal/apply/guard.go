@@ -46,12 +46,7 @@ func CheckStale(p diff.Plan, observed state.Snapshot) error {
 			changed = append(changed, course)
 			continue
 		}
-		var planned []diff.Change
-		for _, ch := range p.Changes {
-			if ch.Course == course {
-				planned = append(planned, ch)
-			}
-		}
+		planned := slices.DeleteFunc(slices.Clone(p.Changes), func(ch diff.Change) bool { return ch.Course != course })
 		now := diff.Reassess(planned, *c)
 		grew := false
 		for i, ch := range planned {

@@ -29,12 +29,7 @@ func functionNames(info moodle.SiteInfo) []string {
 // writeService checks that the service of the token apply uses holds every function
 // enrolctl calls.
 func (c *check) writeService(tok token, have []string) {
-	var missing []string
-	for _, f := range requiredFunctions {
-		if !slices.Contains(have, f) {
-			missing = append(missing, f)
-		}
-	}
+	missing := absent(requiredFunctions, have)
 	switch {
 	case len(missing) > 0 && slices.Contains(have, "local_enrolctl_get_site_status") && !slices.Contains(have, "local_enrolctl_write"):
 		// The plugin is there but the service writes nothing: a read-only token
@@ -55,17 +50,10 @@ func (c *check) writeService(tok token, have []string) {
 // only read call, and nothing that writes. A read token that can write defeats its
 // purpose (it reaches merge-request pipelines), so that is a failure, not a warning.
 func (c *check) readService(have []string) {
-	var missing, writes []string
-	for _, f := range readFunctions {
-		if !slices.Contains(have, f) {
-			missing = append(missing, f)
-		}
-	}
-	for _, f := range requiredFunctions {
-		if !slices.Contains(readFunctions, f) && !isVersioned(f) && slices.Contains(have, f) {
-			writes = append(writes, f)
-		}
-	}
+	missing := absent(readFunctions, have)
+	writes := slices.DeleteFunc(slices.Clone(requiredFunctions), func(f string) bool {
+		return slices.Contains(readFunctions, f) || isVersioned(f) || !slices.Contains(have, f)
+	})
 	if len(writes) > 0 {
 		c.fail("the read token can write: its service holds "+strings.Join(writes, ", "),
 			"use a token of the enrolctl_read service (cli/create_token.php --service=enrolctl_read) in read_token_env/read_token_file")
@@ -92,6 +80,11 @@ func (c *check) versioned(tok token, have []string, pluginVersion int64) {
 		c.fail(fmt.Sprintf("the %s's service lacks %s", tok.name, strings.Join(lacking, ", ")),
 			fmt.Sprintf("upgrade local_enrolctl again (admin/cli/upgrade.php re-syncs its services), and use a token of the '%s' service", tok.service))
 	}
+}
+
+// absent are the functions of want that have lacks.
+func absent(want, have []string) []string {
+	return slices.DeleteFunc(slices.Clone(want), func(f string) bool { return slices.Contains(have, f) })
 }
 
 func isVersioned(name string) bool {

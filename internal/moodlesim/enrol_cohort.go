@@ -10,12 +10,7 @@ import (
 // cohortSync is enrol_cohort_sync($trace, $courseid).
 func (t *tx) cohortSync(courseID int64) {
 	d := t.d
-	var insts []Instance
-	for _, e := range d.courseInstances(courseID) {
-		if e.Enrol == "cohort" {
-			insts = append(insts, e)
-		}
-	}
+	insts := slices.DeleteFunc(d.courseInstances(courseID), func(e Instance) bool { return e.Enrol != "cohort" })
 	if !d.pluginEnabled("cohort") {
 		// A disabled plugin loses every role it gave; enrolments stay.
 		for _, ra := range d.courseRAs(courseID) {

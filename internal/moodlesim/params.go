@@ -204,12 +204,7 @@ func validate(d *desc, n *node) (any, *wsError) {
 			}
 			out[f.name] = v
 		}
-		var extra []string
-		for _, k := range n.keys {
-			if !seen[k] {
-				extra = append(extra, k)
-			}
-		}
+		extra := slices.DeleteFunc(slices.Clone(n.keys), func(k string) bool { return seen[k] })
 		if len(extra) > 0 {
 			return nil, invalidParam("Unexpected keys (" + strings.Join(extra, ", ") + ") detected in parameter array.")
 		}

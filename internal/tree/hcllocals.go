@@ -2,6 +2,7 @@ package tree
 
 import (
 	"maps"
+	"slices"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -52,13 +53,7 @@ func (h *hclConv) evalLocals(order []string, pending map[string]*hclsyntax.Attri
 			}
 		}
 	}
-	var left []string
-	for _, name := range order {
-		if pending[name] != nil {
-			left = append(left, name)
-		}
-	}
-	return left
+	return slices.DeleteFunc(slices.Clone(order), func(name string) bool { return pending[name] == nil })
 }
 
 // evalLocal evaluates one local in a context holding only the locals it refers to.

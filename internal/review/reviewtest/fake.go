@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -324,12 +325,7 @@ func NewGitHub(token string) *Server {
 			// GITHUB_TOKEN is an installation token: it has no user.
 			writeJSON(w, http.StatusForbidden, map[string]string{"message": "Resource not accessible by integration"})
 		case r.URL.Path == list && r.Method == http.MethodGet:
-			var visible []StoredComment
-			for _, c := range s.comments {
-				if !c.System {
-					visible = append(visible, c)
-				}
-			}
+			visible := slices.DeleteFunc(slices.Clone(s.comments), func(c StoredComment) bool { return c.System })
 			from, to, p, pages := page(r, len(visible))
 			out := []map[string]any{}
 			for _, c := range visible[from:to] {
