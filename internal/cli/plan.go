@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -120,6 +121,9 @@ func (a *App) makePlan(ctx context.Context) (*planned, error) {
 	// 10,000 courses.
 	debug.FreeOSMemory()
 	p, observed := planner.Plan(dir)
+	// And the courses' lists, copied into the plan's, before it is rendered, which
+	// then reuses their memory (a 10,000-course plan: 24 MB).
+	runtime.GC()
 	if commit, dirty, err := specsCommit(); err == nil {
 		p.Commit, p.Dirty = commit.Hash, dirty
 	}
@@ -233,6 +237,13 @@ func (r *courseRead) planInto(desired state.Snapshot, planner *diff.Planner) (st
 	// What the read asks of desired is asked now: the planner alone holds desired
 	// from here on, and gives up each course's users once it is planned.
 	r.once.Do(func() { r.users, r.cohorts = desired.Usernames(), desired.UsesCohorts(); close(r.ready) })
+	// While the courses are planned, what lives is the plan, growing, and what is
+	// dropped the courses read: the collector lets the heap grow by half what lives
+	// (GOGC halved) rather than all of it, which was the command's peak (a
+	// 10,000-course plan: 160 → 145 MB, at no measurable CPU).
+	gogc := debug.SetGCPercent(-1)
+	debug.SetGCPercent(cmp.Or(max(gogc/2, 0), gogc))
+	defer debug.SetGCPercent(gogc)
 	var wg sync.WaitGroup
 	for range runtime.GOMAXPROCS(0) {
 		wg.Go(func() {

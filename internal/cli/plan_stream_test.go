@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"runtime/metrics"
 	"slices"
 	"strings"
@@ -113,8 +114,8 @@ func planBothWays(t *testing.T, a *App, sim *moodlesim.Sim) (*planned, state.Sna
 	if pl == nil {
 		t.Fatal(err)
 	}
-	if forced() == before {
-		t.Errorf("no collection before the plan's lists were put together")
+	if n := forced() - before; n < 2 {
+		t.Errorf("%d forced collections, want 2: before the plan's lists are put together, and before it is rendered", n)
 	}
 	if n := courseReads(sim); n != 1 {
 		t.Errorf("%d course reads, want 1 (the courses asked for once)", n)
@@ -192,5 +193,29 @@ func editSpecs(t *testing.T, dir string) {
 	})
 	if err != nil || n < 20 {
 		t.Fatalf("edited %d specs: %v", n, err)
+	}
+}
+
+// While the courses are planned, the collector's GOGC is halved (the plan grows, the
+// courses read are dropped), and restored once they are.
+func TestPlanIntoHalvesTheCollectorsHeadroom(t *testing.T) {
+	gogc := func() int { old := debug.SetGCPercent(-1); debug.SetGCPercent(old); return old }
+	before := gogc()
+	if before < 2 {
+		t.Skipf("GOGC %d", before)
+	}
+	r := &courseRead{courses: make(chan *state.Course), ready: make(chan struct{}), done: make(chan struct{})}
+	close(r.done)
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		r.planInto(state.Snapshot{}, diff.NewPlanner(state.Snapshot{}, diff.Options{}))
+	}()
+	r.courses <- &state.Course{Shortname: "A"} // taken: the planning is under way
+	during := gogc()
+	close(r.courses)
+	<-finished
+	if after := gogc(); during != before/2 || after != before {
+		t.Errorf("GOGC %d before, %d while planning, %d after; want %d while planning", before, during, after, before/2)
 	}
 }
