@@ -54,18 +54,13 @@ func interruptedCode(ctx context.Context) int {
 	return exitFailure
 }
 
-// stoppedBySignal gives a command that Ctrl-C or SIGTERM stopped its exit code, 130 or
-// 143, and says "interrupted (SIGINT)" for an error that is only the cancellation (a
-// read given up). apply reports its own stop; other errors are kept as they are.
+// stoppedBySignal gives a command that Ctrl-C or SIGTERM stopped, with an error that
+// is only the cancellation (a read given up), its exit code, 130 or 143, and says
+// "interrupted (SIGINT)". apply reports its own stop; other errors are kept as they
+// are (an audit record that failed exits 1 whatever the signal).
 func stoppedBySignal(ctx context.Context, err error) error {
 	var se *signalError
-	var ee *exitError
-	switch {
-	case err == nil || !errors.As(context.Cause(ctx), &se):
-		return err
-	case errors.As(err, &ee) && ee.code == exitFailure:
-		return &exitError{code: interruptedCode(ctx), err: ee.err}
-	case errors.Is(err, context.Canceled) || errors.As(err, new(*signalError)):
+	if err != nil && errors.As(context.Cause(ctx), &se) && (errors.Is(err, context.Canceled) || errors.As(err, new(*signalError))) {
 		return &exitError{code: interruptedCode(ctx), err: se}
 	}
 	return err

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -49,11 +50,14 @@ func faultSite(t *testing.T, wrap func(http.Handler) http.Handler) (*moodlesim.S
 	return sim, dir, srv.URL
 }
 
-func isWriteCall(r *http.Request) bool {
+func isWriteCall(r *http.Request) bool { return wsfunction(r) == "local_enrolctl_write" }
+
+// wsfunction is the web-service function a request calls; the body stays readable.
+func wsfunction(r *http.Request) string {
 	body, _ := io.ReadAll(r.Body)
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	q, _ := url.ParseQuery(string(body))
-	return q.Get("wsfunction") == "local_enrolctl_write"
+	return q.Get("wsfunction")
 }
 
 // diskFull is an audit file whose disk is full after its first lines lines.
@@ -134,30 +138,12 @@ func TestApplySignalExitCodes(t *testing.T) {
 				})
 			})
 			prodSiteApp(t, dir, url, io.Discard) // writes enrolctl.yaml
-			cmd := exec.Command(bin, "apply", "--auto-approve")
-			cmd.Dir = dir
-			cmd.Env = append(os.Environ(), "ENROLCTL_TOKEN="+doctorToken)
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
+			code, stderr := signalDuring(t, bin, dir, arrived, tt.sig, "apply", "--auto-approve")
+			if code != tt.code {
+				t.Fatalf("exit %d, want %d\n%s", code, tt.code, stderr)
 			}
-			select {
-			case <-arrived:
-			case <-time.After(30 * time.Second):
-				_ = cmd.Process.Kill()
-				t.Fatal("no write arrived")
-			}
-			if err := cmd.Process.Signal(tt.sig); err != nil {
-				t.Fatal(err)
-			}
-			err := cmd.Wait()
-			var ee *exec.ExitError
-			if !errors.As(err, &ee) || ee.ExitCode() != tt.code {
-				t.Fatalf("exit %v, want %d\n%s", err, tt.code, stderr.String())
-			}
-			if !strings.Contains(stderr.String(), "Interrupted") {
-				t.Errorf("stderr:\n%s", stderr.String())
+			if !strings.Contains(stderr, "Interrupted") {
+				t.Errorf("stderr:\n%s", stderr)
 			}
 			raw, err := os.ReadFile(filepath.Join(dir, ".enrolctl", "audit.log"))
 			if err != nil {
@@ -173,53 +159,87 @@ func TestApplySignalExitCodes(t *testing.T) {
 }
 
 // A plan stopped by a signal while it reads the site exits 130 or 143, as apply does,
-// and says it was interrupted, not that the site is out of reach: net/http gives the
-// signal (the context's cause) as the request's error, not context.Canceled.
+// and says it was interrupted, not that the site is out of reach or its answer bad:
+// net/http gives the signal (the context's cause) as the request's error, not
+// context.Canceled, and a stream cut mid-answer fails to decode.
 func TestPlanSignalExitCodes(t *testing.T) {
 	bin, err := exec.LookPath("enrolctl") // testscript.Main put the test binary there
 	if err != nil {
 		t.Skip("no enrolctl on PATH:", err)
 	}
-	for _, tt := range []struct {
-		sig  syscall.Signal
-		code int
-	}{{syscall.SIGTERM, exitTerminated}, {syscall.SIGINT, exitInterrupted}} {
-		t.Run(tt.sig.String(), func(t *testing.T) {
-			arrived := make(chan struct{})
-			var once sync.Once
-			_, dir, url := faultSite(t, func(h http.Handler) http.Handler {
-				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					once.Do(func() { close(arrived) })
-					time.Sleep(2 * time.Second) // the signal comes while the site is read
-					h.ServeHTTP(w, r)
-				})
+	serve := map[string]func(h http.Handler, arrived func()) http.Handler{
+		"before the answer": func(h http.Handler, arrived func()) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				arrived()
+				time.Sleep(2 * time.Second) // the signal comes while the site is read
+				h.ServeHTTP(w, r)
 			})
-			prodSiteApp(t, dir, url, io.Discard) // writes enrolctl.yaml
-			cmd := exec.Command(bin, "plan")
-			cmd.Dir = dir
-			cmd.Env = append(os.Environ(), "ENROLCTL_TOKEN="+doctorToken)
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			select {
-			case <-arrived:
-			case <-time.After(30 * time.Second):
-				_ = cmd.Process.Kill()
-				t.Fatal("no read arrived")
-			}
-			if err := cmd.Process.Signal(tt.sig); err != nil {
-				t.Fatal(err)
-			}
-			err := cmd.Wait()
-			var ee *exec.ExitError
-			if !errors.As(err, &ee) || ee.ExitCode() != tt.code {
-				t.Fatalf("exit %v, want %d\n%s", err, tt.code, stderr.String())
-			}
-			if msg := stderr.String(); msg != "Error: interrupted ("+signalName(tt.sig)+")\n" {
-				t.Errorf("stderr:\n%s", msg)
-			}
-		})
+		},
+		"mid-answer": func(h http.Handler, arrived func()) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if wsfunction(r) != "local_enrolctl_get_course_rows" { // decoded as it streams
+					h.ServeHTTP(w, r)
+					return
+				}
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, r)
+				maps.Copy(w.Header(), rec.Header())
+				w.WriteHeader(rec.Code)
+				b := rec.Body.Bytes()
+				w.Write(b[:len(b)/2]) // the headers and half the answer, then the signal
+				w.(http.Flusher).Flush()
+				arrived()
+				time.Sleep(2 * time.Second)
+				w.Write(b[len(b)/2:])
+			})
+		},
 	}
+	for name, handler := range serve {
+		for _, tt := range []struct {
+			sig  syscall.Signal
+			code int
+		}{{syscall.SIGTERM, exitTerminated}, {syscall.SIGINT, exitInterrupted}} {
+			t.Run(name+"/"+tt.sig.String(), func(t *testing.T) {
+				arrived := make(chan struct{})
+				var once sync.Once
+				_, dir, url := faultSite(t, func(h http.Handler) http.Handler {
+					return handler(h, func() { once.Do(func() { close(arrived) }) })
+				})
+				prodSiteApp(t, dir, url, io.Discard) // writes enrolctl.yaml
+				code, stderr := signalDuring(t, bin, dir, arrived, tt.sig, "plan")
+				if code != tt.code || stderr != "Error: interrupted ("+signalName(tt.sig)+")\n" {
+					t.Errorf("exit %d, want %d; stderr:\n%s", code, tt.code, stderr)
+				}
+			})
+		}
+	}
+}
+
+// signalDuring runs enrolctl args in dir, sends it sig once the site closes arrived,
+// and returns its exit code and standard error.
+func signalDuring(t *testing.T, bin, dir string, arrived <-chan struct{}, sig syscall.Signal, args ...string) (int, string) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "ENROLCTL_TOKEN="+doctorToken)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-arrived:
+	case <-time.After(30 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatal("no call arrived")
+	}
+	if err := cmd.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		t.Fatal(err)
+	}
+	return cmd.ProcessState.ExitCode(), stderr.String()
 }

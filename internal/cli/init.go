@@ -177,7 +177,16 @@ func (a *App) ignoreState() (string, error) {
 	if len(old) > 0 && !strings.HasSuffix(string(old), "\n") {
 		add = "\n" + add
 	}
-	if err := os.WriteFile(p, append(old, add...), 0o644); err != nil {
+	// Appended, not rewritten: a write that fails midway cannot cut the user's lines.
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return "", err
+	}
+	if _, err := f.WriteString(add); err != nil {
+		f.Close()
+		return "", err
+	}
+	if err := f.Close(); err != nil {
 		return "", err
 	}
 	if len(old) > 0 {

@@ -120,13 +120,13 @@ func (a *App) makePlan(ctx context.Context) (*planned, error) {
 	// back for seconds). One collection of what is live: tens of milliseconds at
 	// 10,000 courses.
 	debug.FreeOSMemory()
+	if commit, dirty, err := specsCommit(); err == nil {
+		planner.FromCommit(commit.Hash, dirty)
+	}
 	p, observed := planner.Plan(dir)
 	// And the courses' lists, copied into the plan's, before it is rendered, which
 	// then reuses their memory (a 10,000-course plan: 24 MB).
 	runtime.GC()
-	if commit, dirty, err := specsCommit(); err == nil {
-		p.Commit, p.Dirty = commit.Hash, dirty
-	}
 	pl := &planned{conn: conn, site: site, users: read.users, cohorts: read.cohorts, observed: observed, plan: p}
 	if p.Diagnostics.HasErrors() {
 		return pl, &diagnosticsError{ds: p.Diagnostics, in: "the specs"}

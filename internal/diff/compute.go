@@ -264,6 +264,12 @@ func (pl *Planner) putScratch(sc *plannerScratch) {
 	pl.scratch = append(pl.scratch, sc)
 }
 
+// FromCommit records in the plan's provenance the git commit its specs came from,
+// which the caller may learn only while the courses are planned.
+func (pl *Planner) FromCommit(hash string, dirty bool) {
+	pl.opts.Provenance.Commit, pl.opts.Provenance.Dirty = hash, dirty
+}
+
 // Plan makes the plan document once every observed course was handed to Course, with
 // the site's directory (users, cohorts, roles, courses, enabled plugins). It also
 // returns what it kept of the observed state: the directory and the observed courses

@@ -296,7 +296,7 @@ func (c *Client) do(ctx context.Context, hc *http.Client, fn, body string, out a
 	if s, ok := out.(streamDecoder); ok && resp.StatusCode == http.StatusOK && startsWith(answer, s.opens()) {
 		// A large list is decoded as it is read, never held whole.
 		if err := s.decodeStream(answer); err != nil {
-			return &TransportError{Function: fn, Status: http.StatusOK, Err: fmt.Errorf("decoding response: %s", c.redact(err.Error()))}
+			return c.decodeFailed(ctx, fn, err)
 		}
 		return nil
 	}
@@ -411,4 +411,15 @@ func snippet(s string) string {
 		return strings.ToValidUTF8(s[:200], "") + "…"
 	}
 	return s
+}
+
+// decodeFailed is the error of an answer that could not be decoded. When the call was
+// cancelled meanwhile (a signal, a sibling call's failure), the answer was cut by
+// that, and the cancellation is kept for the caller to say so.
+func (c *Client) decodeFailed(ctx context.Context, fn string, err error) error {
+	e := fmt.Errorf("decoding response: %s", c.redact(err.Error()))
+	if errors.Is(ctx.Err(), context.Canceled) {
+		e = fmt.Errorf("%w: %w", context.Canceled, e)
+	}
+	return &TransportError{Function: fn, Status: http.StatusOK, Err: e}
 }

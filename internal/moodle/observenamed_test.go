@@ -32,7 +32,7 @@ func TestObserveNamedIsObserveEach(t *testing.T) {
 		courses     int
 		rows, reads int // rows: ExpectRows; reads: the get_course_rows calls wanted (0: any)
 	}{{contract.Newest(), 40, 0, 1}, {old, 40, 0, 0}, {contract.Plugin{Version: contract.PluginReadService, Release: "2.0.2"}, 40, 0, 0},
-		{contract.Newest(), 40, 20000, 2}, {old, 40, 20000, 0}, {contract.Newest(), 1600, 0, 0}, {old, 1600, 0, 0}} {
+		{contract.Newest(), 40, 20000, 2}, {contract.Newest(), 16, 20000, 2}, {old, 40, 20000, 0}, {contract.Newest(), 1600, 0, 0}, {old, 1600, 0, 0}} {
 		plugin := tc.plugin
 		t.Run(fmt.Sprintf("%s/courses=%d/rows=%d", plugin.Release, tc.courses, tc.rows), func(t *testing.T) {
 			sim := moodlesim.GenerateSite(moodlesim.SiteSize{Courses: tc.courses})

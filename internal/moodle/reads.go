@@ -219,7 +219,7 @@ func (c *Client) eachCourseByName(ctx context.Context, names []string, rows int,
 	perCall := c.perCall(len(names), statesPerCallRows)
 	first := perCall
 	if len(names) > 1 && len(names) <= perCall && rows >= splitRows {
-		first = (2*len(names) + 2) / 3
+		first = min(len(names)-1, (2*len(names)+2)/3) // two parts, even of two courses
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(c.cfg.Concurrency)
