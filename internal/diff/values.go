@@ -128,30 +128,14 @@ func (iv *intValues) roles(role string) []string {
 	if iv == nil {
 		return []string{role}
 	}
-	if rs, ok := iv.byRole[role]; ok {
-		return rs
-	}
-	if iv.byRole == nil {
-		iv.byRole = map[string][]string{}
-	}
-	rs := []string{strings.Clone(role)}
-	iv.byRole[role] = rs
-	return rs
+	return shared(&iv.byRole, role, func() []string { return []string{strings.Clone(role)} })
 }
 
 func (iv *intValues) value(n int64) *Value {
 	if iv == nil {
 		return intValue(n)
 	}
-	if v, ok := iv.byInt[n]; ok {
-		return v
-	}
-	if iv.byInt == nil {
-		iv.byInt = map[int64]*Value{}
-	}
-	v := intValue(n)
-	iv.byInt[n] = v
-	return v
+	return shared(&iv.byInt, n, func() *Value { return intValue(n) })
 }
 
 // list is the one-field list of fc, a start or end changed between two of these
@@ -160,15 +144,20 @@ func (iv *intValues) list(fc FieldChange) []FieldChange {
 	if iv == nil {
 		return []FieldChange{fc}
 	}
-	if fs, ok := iv.byDate[fc]; ok {
-		return fs
+	return shared(&iv.byDate, fc, func() []FieldChange { return []FieldChange{fc} })
+}
+
+// shared is (*m)[k], made by mk the first time k is asked for.
+func shared[K comparable, V any](m *map[K]V, k K, mk func() V) V {
+	if v, ok := (*m)[k]; ok {
+		return v
 	}
-	if iv.byDate == nil {
-		iv.byDate = map[FieldChange][]FieldChange{}
+	if *m == nil {
+		*m = map[K]V{}
 	}
-	fs := []FieldChange{fc}
-	iv.byDate[fc] = fs
-	return fs
+	v := mk()
+	(*m)[k] = v
+	return v
 }
 
 func textValue(s string) *Value    { return &Value{Text: s} }
