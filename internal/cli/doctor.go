@@ -36,13 +36,16 @@ var readFunctions = []string{
 const minPluginVersion = contract.PluginV2
 
 // The plugin versions from which enrolctl reads course state through
-// courseStateJSONFunction and looks usernames up through userIDsFunction (Contract
-// v2), which its service must then hold.
+// courseStateJSONFunction, looks usernames up through userIDsFunction (Contract v2)
+// and reads course state as positional rows through courseRowsFunction, which its
+// service must then hold.
 const (
 	courseStateJSONVersion  = contract.PluginCourseStateJSON
 	courseStateJSONFunction = "local_enrolctl_get_course_state_json"
 	userIDsVersion          = contract.PluginUserIDs
 	userIDsFunction         = "local_enrolctl_get_user_ids"
+	courseRowsVersion       = contract.PluginCourseRows
+	courseRowsFunction      = "local_enrolctl_get_course_rows"
 )
 
 type versionedFunction struct {
@@ -55,6 +58,7 @@ type versionedFunction struct {
 var versionedFunctions = []versionedFunction{
 	{courseStateJSONVersion, courseStateJSONFunction},
 	{userIDsVersion, userIDsFunction},
+	{courseRowsVersion, courseRowsFunction},
 }
 
 // minMoodleVersion is Moodle 4.5 LTS.

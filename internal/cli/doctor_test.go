@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/enrolctl/enrolctl/internal/contract"
 )
 
 const doctorToken = "0123456789abcdef0123456789abcdef"
@@ -66,6 +68,17 @@ func TestDoctorChecksTheShapeOfAnswers(t *testing.T) {
 			}
 			return "[]"
 		}, "FAIL  the token's service lacks local_enrolctl_get_user_ids\n", "get_course_state_json"},
+		{"a plugin reading positional rows, a service without that function", func(fn string) string {
+			status := `{"pluginversion":%d,"pluginrelease":"2","moodleversion":"2025100600","enabledplugins":["manual"],"roles":[{"id":5,"shortname":"student"}]}`
+			switch fn {
+			case "core_webservice_get_site_info":
+				fns := append(slices.Clone(requiredFunctions), courseStateJSONFunction, userIDsFunction)
+				return strings.Replace(siteInfo, `"functions":[]`, `"functions":`+functionList(fns), 1)
+			case "local_enrolctl_get_site_status":
+				return fmt.Sprintf(status, contract.PluginCourseRows)
+			}
+			return "[]"
+		}, "FAIL  the token's service lacks local_enrolctl_get_course_rows\n", "get_user_ids"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
