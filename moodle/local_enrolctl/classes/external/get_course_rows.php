@@ -96,19 +96,7 @@ class get_course_rows extends external_api {
         }
 
         $read = $requested ? course_reader::read(array_values(array_unique($requested))) : course_reader::read_none();
-        $roles = [];
-        foreach ($read['roles'] as $id => $shortname) {
-            $roles[] = [(int)$id, $shortname];
-        }
-        $out = [];
-        foreach ($requested as $id) {
-            $out[] = $read['courses'][$id];
-        }
-        // Invalid UTF-8 in a name becomes U+FFFD rather than failing the whole read.
-        return json_encode(
-            ['roles' => $roles, 'users' => array_values($read['users']), 'courses' => $out],
-            JSON_UNESCAPED_UNICODE | JSON_UNESCAPED_SLASHES | JSON_INVALID_UTF8_SUBSTITUTE | JSON_THROW_ON_ERROR
-        );
+        return course_reader::json($read, $requested);
     }
 
     /**

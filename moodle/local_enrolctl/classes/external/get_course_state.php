@@ -72,7 +72,7 @@ class get_course_state extends external_api {
         $users = $read['users'];
         $out = [];
         foreach ($courseids as $id) {
-            $out[] = self::named($read['courses'][(int)$id], $roles, $users);
+            $out[] = self::named(course_reader::decoded($read['courses'][(int)$id]), $roles, $users);
         }
         return $out;
     }
