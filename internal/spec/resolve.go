@@ -68,8 +68,8 @@ func (r *resolver) warnf(p diag.Pos, format string, args ...any) {
 // run resolves every managed course, returning them when keep and how many there are.
 func (r *resolver) run(catalogue []CourseRef, keep bool) ([]state.Course, int) {
 	known := catalogue != nil
-	refs := map[string]CourseRef{}
-	var names []string
+	refs := make(map[string]CourseRef, len(catalogue))
+	names := make([]string, 0, len(catalogue))
 	for _, c := range catalogue {
 		refs[c.Shortname] = c
 		names = append(names, c.Shortname)
@@ -78,7 +78,7 @@ func (r *resolver) run(catalogue []CourseRef, keep bool) ([]state.Course, int) {
 		r.refs, r.names = refs, slices.Clone(names)
 	}
 	// Courses with specs.
-	specs := map[string]*CourseSpec{}
+	specs := make(map[string]*CourseSpec, len(r.set.Courses))
 	for _, c := range r.set.Courses {
 		if known {
 			if _, ok := refs[c.Shortname]; !ok {
@@ -298,9 +298,11 @@ func (r *resolver) course(sn string, spec *CourseSpec, policies []*Policy) state
 		c.Groups = make([]state.Group, 0, ng)
 	}
 
-	// Methods: the same identity from two sources must have the same settings.
-	byKey := map[string]methodDecl{}
-	addMethod := func(m methodDecl, fromPolicy bool) {
+	// Methods: the same identity from two sources must have the same settings. The
+	// first declaration of each key, searched in a list: a course has a few methods,
+	// and a map of them made per course was a fifth of resolving 10,000 courses.
+	byKey := make([]keyedMethod, 0, nm)
+	addMethod := func(m *methodDecl, fromPolicy bool) {
 		if fromPolicy && m.m.Type == state.Meta && m.m.Course == sn {
 			r.errorf(m.pos, "course %q: a meta method cannot link the course to itself", sn)
 			return
@@ -312,9 +314,9 @@ func (r *resolver) course(sn string, spec *CourseSpec, policies []*Policy) state
 				Suggestion: diag.Suggest(m.m.Course, r.names)})
 		}
 		k := m.m.Key()
-		prev, ok := byKey[k]
+		prev, ok := declared(byKey, k)
 		if !ok {
-			byKey[k] = m
+			byKey = append(byKey, keyedMethod{key: k, decl: m})
 			c.Methods = append(c.Methods, m.m)
 			return
 		}
@@ -323,13 +325,13 @@ func (r *resolver) course(sn string, spec *CourseSpec, policies []*Policy) state
 		}
 	}
 	if spec != nil {
-		for _, m := range spec.methods {
-			addMethod(m, false)
+		for i := range spec.methods {
+			addMethod(&spec.methods[i], false)
 		}
 	}
 	for _, p := range policies {
-		for _, m := range p.methods {
-			addMethod(m, true)
+		for i := range p.methods {
+			addMethod(&p.methods[i], true)
 		}
 	}
 
@@ -420,10 +422,11 @@ func (r *resolver) course(sn string, spec *CourseSpec, policies []*Policy) state
 
 	// Enrolments.
 	if spec != nil && spec.manual != nil && len(spec.manual.users) > 0 {
-		if m, ok := byKey[string(state.Manual)]; ok && m.m.Absent {
+		m, ok := declared(byKey, string(state.Manual))
+		if ok && m.m.Absent {
 			r.errorf(m.pos, "course %q: the manual method is declared absent but %s lists manual users", sn, spec.File)
 		}
-		if _, ok := byKey[string(state.Manual)]; !ok {
+		if !ok {
 			c.Methods = append(c.Methods, state.Method{Type: state.Manual, Enabled: true, Source: source(spec.manual.pos)})
 		}
 		// One role each, windows of one array (capped, so an append copies): not an
@@ -525,6 +528,22 @@ func (r *resolver) course(sn string, spec *CourseSpec, policies []*Policy) state
 		}
 	}
 	return c
+}
+
+// keyedMethod is a method declaration and its key (state.Method.Key).
+type keyedMethod struct {
+	key  string
+	decl *methodDecl
+}
+
+// declared returns the declaration of the method with key k, if any.
+func declared(ms []keyedMethod, k string) (*methodDecl, bool) {
+	for i := range ms {
+		if ms[i].key == k {
+			return ms[i].decl, true
+		}
+	}
+	return nil, false
 }
 
 // membersOf counts the users that name group.
