@@ -278,6 +278,12 @@ func BenchmarkRowReader(b *testing.B) {
 	}
 }
 
+// refUser is one user of the answer's users table, as jsonCourseRows keeps it.
+type refUser struct {
+	username, firstname, lastname, email, idnumber string
+	suspended                                      int
+}
+
 // jsonCourseRows is courseRows as it was, on jsontext's tokens: the reference
 // TestRowReaderIsJSONTexts checks rowReader against. It decodes local_enrolctl_get_course_rows (plugin 2026113004): every role and
 // user of the answer once, then each course as positional rows (docs/contract.md).
@@ -295,7 +301,7 @@ func (c jsonCourseRows) decodeStream(in io.Reader) error {
 	dec := jsontext.NewDecoder(in)
 	r := &jsonRowReader{dec: dec, intern: map[string]string{"": ""}}
 	roles := map[int64]string{}
-	var users map[int64]rowUser
+	var users map[int64]refUser
 	r.want('{')
 	for r.err == nil && dec.PeekKind() == '"' {
 		switch key := r.str(); key {
@@ -309,15 +315,15 @@ func (c jsonCourseRows) decodeStream(in io.Reader) error {
 			// (and rehashed) a row at a time through thousands of users.
 			type idUser struct {
 				id int64
-				u  rowUser
+				u  refUser
 			}
 			var list []idUser
 			r.rows(func() {
 				id := r.int()
-				list = append(list, idUser{id, rowUser{username: r.str(), firstname: r.text(), lastname: r.text(), email: r.text(),
+				list = append(list, idUser{id, refUser{username: r.str(), firstname: r.text(), lastname: r.text(), email: r.text(),
 					idnumber: r.text(), suspended: int(r.int())}})
 			})
-			users = make(map[int64]rowUser, len(list))
+			users = make(map[int64]refUser, len(list))
 			for _, iu := range list {
 				users[iu.id] = iu.u
 			}
@@ -344,7 +350,7 @@ func (c jsonCourseRows) decodeStream(in io.Reader) error {
 }
 
 // course reads one course row into cs.
-func (r *jsonRowReader) course(cs *CourseState, roles map[int64]string, users map[int64]rowUser) {
+func (r *jsonRowReader) course(cs *CourseState, roles map[int64]string, users map[int64]refUser) {
 	cs.CourseID = r.int()
 	cs.Shortname = r.text()
 	r.rows(func() { cs.Instances = append(cs.Instances, r.instance(roles)) })
@@ -384,7 +390,7 @@ func (r *jsonRowReader) course(cs *CourseState, roles map[int64]string, users ma
 
 // user is the answer's user id, which a course's row names; a row naming one the
 // answer does not hold fails the read.
-func (r *jsonRowReader) user(cs *CourseState, users map[int64]rowUser, id int64) rowUser {
+func (r *jsonRowReader) user(cs *CourseState, users map[int64]refUser, id int64) refUser {
 	u, ok := users[id]
 	if !ok {
 		r.fail("course %d: user %d is not in the answer's users", cs.CourseID, id)

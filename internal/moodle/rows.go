@@ -3,6 +3,7 @@ package moodle
 import (
 	"fmt"
 	"io"
+	"math"
 )
 
 // courseRows decodes local_enrolctl_get_course_rows (plugin 2026113004): every role and
@@ -21,10 +22,24 @@ type courseRows struct {
 	lite bool
 }
 
-// rowUser is one user of the answer's users table.
+// rowUser is one user of the answer's users table, as a plan needs it.
 type rowUser struct {
-	username, firstname, lastname, email, idnumber string
-	suspended                                      int
+	username  string
+	suspended int
+}
+
+// rowNames are the rest of a user of the users table: kept unless lite.
+type rowNames struct {
+	firstname, lastname, email, idnumber string
+}
+
+// rowUsers is the answer's users table: tens of thousands of users an answer. Users
+// are kept in lists, by place, and found through a map of ids to places, which holds
+// no pointer for the collector to follow; lite, a user takes 32 bytes rather than 96.
+type rowUsers struct {
+	at    map[int64]int32
+	list  []rowUser
+	names []rowNames // nil when lite
 }
 
 func (courseRows) opens() byte { return '{' }
@@ -32,7 +47,7 @@ func (courseRows) opens() byte { return '{' }
 func (c courseRows) decodeStream(in io.Reader) error {
 	r := newRowReader(in)
 	roles := map[int64]string{}
-	var users map[int64]*rowUser
+	var users *rowUsers
 	r.want('{')
 	seen := map[string]bool{}
 	for r.err == nil && !r.end('}') {
@@ -49,30 +64,7 @@ func (c courseRows) decodeStream(in io.Reader) error {
 				roles[id] = r.str()
 			})
 		case "users":
-			// Read into a list first: the map is then made at its size, not grown
-			// (and rehashed) a row at a time through thousands of users, and holds
-			// pointers into the list, not 88-byte copies to move at every look-up.
-			type idUser struct {
-				id int64
-				u  rowUser
-			}
-			var list []idUser
-			r.rows(func() {
-				id, u := r.int(), rowUser{username: r.str()}
-				if c.lite {
-					for range 4 {
-						r.raw()
-					}
-				} else {
-					u.firstname, u.lastname, u.email, u.idnumber = r.text(), r.text(), r.text(), r.text()
-				}
-				u.suspended = int(r.int())
-				list = append(list, idUser{id, u})
-			})
-			users = make(map[int64]*rowUser, len(list))
-			for i := range list {
-				users[list[i].id] = &list[i].u
-			}
+			users = r.users(c.lite)
 		case "courses":
 			if users == nil {
 				return fmt.Errorf("courses before users in the answer")
@@ -94,15 +86,45 @@ func (c courseRows) decodeStream(in io.Reader) error {
 	return r.err
 }
 
+// users reads the answer's users table. The map is made once the table is read, at
+// its size, not grown (and rehashed) a row at a time; of two rows with one id, the
+// last counts.
+func (r *rowReader) users(lite bool) *rowUsers {
+	u := &rowUsers{}
+	var ids []int64
+	r.rows(func() {
+		ids = append(ids, r.int())
+		u.list = append(u.list, rowUser{username: r.str()})
+		if lite {
+			for range 4 {
+				r.raw()
+			}
+		} else {
+			u.names = append(u.names, rowNames{r.text(), r.text(), r.text(), r.text()})
+		}
+		u.list[len(u.list)-1].suspended = int(r.int())
+	})
+	if len(ids) > math.MaxInt32 {
+		r.fail("%d users in one answer", len(ids))
+		return u
+	}
+	u.at = make(map[int64]int32, len(ids))
+	for i, id := range ids {
+		u.at[id] = int32(i)
+	}
+	return u
+}
+
 // course reads one course row into cs.
-func (r *rowReader) course(cs *CourseState, roles map[int64]string, users map[int64]*rowUser) {
+func (r *rowReader) course(cs *CourseState, roles map[int64]string, users *rowUsers) {
 	cs.CourseID = r.int()
 	cs.Shortname = r.text()
 	r.rows(func() { cs.Instances = append(cs.Instances, r.instance(roles)) })
 	r.rows(func() {
 		ue := UserEnrolment{ID: r.int(), InstanceID: r.int(), UserID: r.int(), Status: int(r.int()),
 			TimeStart: r.int(), TimeEnd: r.int()}
-		ue.Username = r.user(cs, users, ue.UserID).username
+		u, _ := r.user(cs, users, ue.UserID)
+		ue.Username = u.username
 		cs.Enrolments = append(cs.Enrolments, ue)
 	})
 	r.rows(func() {
@@ -119,29 +141,36 @@ func (r *rowReader) course(cs *CourseState, roles map[int64]string, users map[in
 	})
 	r.rows(func() {
 		gm := GroupMember{GroupID: r.int(), UserID: r.int(), Component: r.str(), ItemID: r.int()}
-		gm.Username = r.user(cs, users, gm.UserID).username
+		u, _ := r.user(cs, users, gm.UserID)
+		gm.Username = u.username
 		cs.Members = append(cs.Members, gm)
 	})
 	r.rows(func() {
 		id, access := r.int(), r.int()
-		u := r.user(cs, users, id)
-		cs.Users = append(cs.Users, CourseUser{ID: id, Username: u.username, Firstname: u.firstname, Lastname: u.lastname,
-			Email: u.email, IDNumber: u.idnumber, LastCourseAccess: access, Suspended: u.suspended})
+		u, n := r.user(cs, users, id)
+		cu := CourseUser{ID: id, Username: u.username, LastCourseAccess: access, Suspended: u.suspended}
+		if n != nil {
+			cu.Firstname, cu.Lastname, cu.Email, cu.IDNumber = n.firstname, n.lastname, n.email, n.idnumber
+		}
+		cs.Users = append(cs.Users, cu)
 	})
 	// Empty lists, not nil ones, as get_course_state's "[]" decodes.
 	cs.Instances, cs.Enrolments, cs.Roles = nonNil(cs.Instances), nonNil(cs.Enrolments), nonNil(cs.Roles)
 	cs.Groups, cs.Members, cs.Users = nonNil(cs.Groups), nonNil(cs.Members), nonNil(cs.Users)
 }
 
-// user is the answer's user id, which a course's row names; a row naming one the
-// answer does not hold fails the read.
-func (r *rowReader) user(cs *CourseState, users map[int64]*rowUser, id int64) *rowUser {
-	u, ok := users[id]
+// user is the answer's user id, which a course's row names, and its names unless
+// lite; a row naming one the answer does not hold fails the read.
+func (r *rowReader) user(cs *CourseState, users *rowUsers, id int64) (rowUser, *rowNames) {
+	i, ok := users.at[id]
 	if !ok {
 		r.fail("course %d: user %d is not in the answer's users", cs.CourseID, id)
-		return &rowUser{}
+		return rowUser{}, nil
 	}
-	return u
+	if users.names == nil {
+		return users.list[i], nil
+	}
+	return users.list[i], &users.names[i]
 }
 
 func nonNil[T any](s []T) []T {
