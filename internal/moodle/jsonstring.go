@@ -3,9 +3,11 @@ package moodle
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -91,6 +93,21 @@ func (u *unquoter) Read(p []byte) (int, error) {
 		i := 0
 	scan:
 		for i < len(chunk) && n < len(p) {
+			// Eight bytes at a time while none ends a run of plain ones: most of an
+			// answer (the escapes are a quote in ten bytes or so).
+			for i+8 <= len(chunk) && n+8 <= len(p) {
+				w := binary.LittleEndian.Uint64(chunk[i:])
+				binary.LittleEndian.PutUint64(p[n:], w) // p is the caller's to scribble on
+				if m := special(w); m != 0 {
+					k := bits.TrailingZeros64(m) / 8
+					i, n = i+k, n+k
+					break
+				}
+				i, n = i+8, n+8
+			}
+			if i == len(chunk) || n == len(p) {
+				break
+			}
 			switch b := chunk[i]; {
 			case b == '"':
 				u.done = true
@@ -134,6 +151,16 @@ func (u *unquoter) Read(p []byte) (int, error) {
 		return 0, io.EOF
 	}
 	return n, nil
+}
+
+// special marks the bytes of w (eight bytes of a string, the first one lowest) that
+// end a run of plain bytes: a quote, a backslash, a control character. Each such byte
+// has its high bit set in the result; bytes after the first one marked may be marked
+// wrongly (a borrow), so only the lowest mark counts.
+func special(w uint64) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	q, b := w^('"'*ones), w^('\\'*ones)
+	return ((q-ones)&^q | (b-ones)&^b | (w-0x20*ones)&^w) & highs
 }
 
 // unescape maps the second byte of a two-byte escape to its value (0: not one).

@@ -2,8 +2,11 @@ package moodle
 
 import (
 	"bufio"
+	"encoding/binary"
 	"encoding/json"
 	"io"
+	"math/bits"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -51,7 +54,8 @@ func TestUnquoter(t *testing.T) {
 
 // Whatever string encoding/json writes, the unquoter reads back.
 func FuzzUnquoter(f *testing.F) {
-	for _, s := range []string{"", "abc", `{"a":"b\\c"}`, "é😀\u2028<>&\x01", strings.Repeat("x\"", 40)} {
+	for _, s := range []string{"", "abc", `{"a":"b\\c"}`, "é😀\u2028<>&\x01", strings.Repeat("x\"", 40),
+		strings.Repeat(`[12345,"abcdefghijk",0,"",7]`, 9) + "\t" + strings.Repeat("0123456789abcdef\\", 5)} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -72,4 +76,43 @@ func FuzzUnquoter(f *testing.F) {
 			t.Fatalf("%q: read %q, %v; want %q", enc, got, err, want)
 		}
 	})
+}
+
+// special's lowest mark is the first byte that ends a run of plain string bytes, for
+// every byte at every place and for random words (where borrows may mark later bytes).
+func TestSpecialFindsTheFirstByteThatEndsARun(t *testing.T) {
+	first := func(b []byte) int {
+		for i, c := range b {
+			if c == '"' || c == '\\' || c < 0x20 {
+				return i
+			}
+		}
+		return 8
+	}
+	check := func(b []byte) {
+		got := 8
+		if m := special(binary.LittleEndian.Uint64(b)); m != 0 {
+			got = bits.TrailingZeros64(m) / 8
+		}
+		if want := first(b); got != want {
+			t.Fatalf("% x: first special byte at %d, want %d", b, got, want)
+		}
+	}
+	for v := range 256 {
+		for k := range 8 {
+			b := []byte("abcdefgh")
+			b[k] = byte(v)
+			check(b)
+		}
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 100000 {
+		b := binary.LittleEndian.AppendUint64(nil, r.Uint64())
+		for i := range b { // most bytes plain, as in an answer
+			if r.IntN(4) > 0 {
+				b[i] = byte(0x20 + r.IntN(0x60))
+			}
+		}
+		check(b)
+	}
 }
