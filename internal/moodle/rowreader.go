@@ -379,6 +379,9 @@ func (r *rowReader) raw() []byte {
 // per answer.
 func (r *rowReader) str() string {
 	b := r.raw()
+	if len(b) == 0 {
+		return "" // most components: no look-up
+	}
 	if s, ok := r.intern[string(b)]; ok {
 		return s
 	}
