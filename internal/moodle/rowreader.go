@@ -132,6 +132,24 @@ func (r *rowReader) want(k byte) {
 	if r.err != nil {
 		return
 	}
+	// Most brackets of an answer: the bracket, after the comma due before it, at once.
+	if i := r.pos; i+1 < len(r.buf) {
+		switch {
+		case k == ']' || k == '}':
+			if r.buf[i] == k {
+				r.pos, r.comma = i+1, true
+				return
+			}
+		case !r.comma:
+			if r.buf[i] == k {
+				r.pos = i + 1
+				return
+			}
+		case r.buf[i] == ',' && r.buf[i+1] == k:
+			r.pos, r.comma = i+2, false
+			return
+		}
+	}
 	var c byte
 	if k == '[' || k == '{' {
 		c = r.value()
@@ -150,7 +168,12 @@ func (r *rowReader) want(k byte) {
 }
 
 // end reports whether the open array or object closes next (k is ']' or '}').
-func (r *rowReader) end(k byte) bool { return r.space() == k }
+func (r *rowReader) end(k byte) bool {
+	if r.pos < len(r.buf) && !spaceByte[r.buf[r.pos]] {
+		return r.buf[r.pos] == k
+	}
+	return r.space() == k
+}
 
 // colon reads the colon after an object's name.
 func (r *rowReader) colon() {
