@@ -806,3 +806,53 @@ func TestAddMembersGroupByGroup(t *testing.T) {
 		}
 	})
 }
+
+// get_courses with shortnames (plugin 2026120706) answers, under rows, what
+// get_course_rows answers for those names, beside the same status and page.
+func TestCoursesWithRows(t *testing.T) {
+	each(t, func(t *testing.T, tg *target) {
+		w := newWorld(t, tg)
+		varied, _ := variedCourse(t, w)
+		fx := newFixture(t, w)
+		ctx := context.Background()
+		st, err := tg.client.SiteStatus(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.PluginVersion < contract.PluginSiteWithRows {
+			t.Skipf("local_enrolctl %d answers the courses apart", st.PluginVersion)
+		}
+		names, _ := json.Marshal([]string{varied, tg.prefix + "-no-such-course", fx.course})
+		type page struct {
+			Total   int                `json:"total"`
+			Courses []moodle.CourseRef `json:"courses"`
+			Status  *moodle.SiteStatus `json:"status"`
+			Rows    *string            `json:"rows"`
+		}
+		var with, without page
+		if err := tg.client.Call(ctx, "local_enrolctl_get_courses", form("perpage", "5000", "withstatus", "1", "shortnames", string(names)), &with); err != nil {
+			t.Fatal(err)
+		}
+		var rows string
+		if err := tg.client.Call(ctx, "local_enrolctl_get_course_rows", form("shortnames", string(names)), &rows); err != nil {
+			t.Fatal(err)
+		}
+		if err := tg.client.Call(ctx, "local_enrolctl_get_courses", form("perpage", "5000", "withstatus", "1"), &without); err != nil {
+			t.Fatal(err)
+		}
+		if with.Rows == nil || *with.Rows != rows || !strings.Contains(rows, varied) {
+			got := "none"
+			if with.Rows != nil {
+				got = *with.Rows
+			}
+			t.Errorf("get_courses' rows %.400s\nget_course_rows' %.400s", got, rows)
+		}
+		if without.Rows != nil {
+			t.Errorf("rows without shortnames: %.200s", *without.Rows)
+		}
+		with.Rows = nil
+		if diff := cmp.Diff(without, with); diff != "" {
+			t.Errorf("the status or the page differs (-without +with):\n%s", diff)
+		}
+	})
+}

@@ -68,10 +68,12 @@ func (a *App) makePlan(ctx context.Context) (*planned, error) {
 		}
 		return readSite, nil
 	}
-	conn, site, set, stopProgress, err := a.readSiteAndSet(ctx, func(conn *siteConn, offline *spec.Set) {
+	conn, site, set, stopProgress, err := a.readSiteAndSet(ctx, func(conn *siteConn, offline *spec.Set, ahead *moodle.AheadRows) {
 		if names, users := a.earlyCourses(offline, nil); names != nil {
-			early = startNamedCourseRead(ctx, conn.client, siteOf, names, users)
+			early = startNamedCourseRead(ctx, conn.client, siteOf, names, users, ahead)
+			return
 		}
+		ahead.None()
 	})
 	readSite = site
 	close(siteRead)
@@ -194,10 +196,10 @@ func startCourseRead(ctx context.Context, client *moodle.Client, site *moodle.Si
 
 // startNamedCourseRead asks Moodle for the courses names (sorted, without repeats) by
 // shortname, before site has the catalogue (moodle.ObserveNamed); their specs list
-// users users.
-func startNamedCourseRead(ctx context.Context, client *moodle.Client, site func() (*moodle.Site, error), names []string, users int) *courseRead {
+// users users. The first of its requests is the site's read's, which ahead carries.
+func startNamedCourseRead(ctx context.Context, client *moodle.Client, site func() (*moodle.Site, error), names []string, users int, ahead *moodle.AheadRows) *courseRead {
 	return startRead(ctx, names, func(ctx context.Context, usernames func() []string, fn func(*state.Course) error, opts ...moodle.ObserveOption) (state.Directory, error) {
-		return client.ObserveNamed(ctx, site, names, usernames, fn, append(opts, moodle.ExpectRows(users))...)
+		return client.ObserveNamed(ctx, site, names, usernames, fn, append(opts, moodle.ExpectRows(users), moodle.RowsAhead(ahead))...)
 	})
 }
 
@@ -311,24 +313,34 @@ func (a *App) specsCommit() func() (gitsrc.Commit, bool, error) {
 // site may have answered, and before readSiteAndSet returns), else as soon as the
 // status is in, while the catalogue is read. On a terminal, a read that takes more
 // than a second shows its progress until stopProgress is called.
-func (a *App) readSiteAndSet(ctx context.Context, onEarly func(*siteConn, *spec.Set)) (conn *siteConn, site *moodle.Site, set *spec.Set, stopProgress func(), err error) {
+//
+// The site is then read once onEarly has said, through ahead, which courses the site's
+// request should bring too (moodle.AheadRows; ahead.None for none): a plan reads the
+// site and its first courses in one request, and the specs take less time to read
+// than Moodle's bootstrap of a request saved.
+func (a *App) readSiteAndSet(ctx context.Context, onEarly func(*siteConn, *spec.Set, *moodle.AheadRows)) (conn *siteConn, site *moodle.Site, set *spec.Set, stopProgress func(), err error) {
 	if conn, err = a.connect(); err != nil {
 		return nil, nil, nil, nil, err
 	}
 	stopProgress = a.startProgress("reading " + conn.describe())
 	var specsErr error
 	var onRead func(*spec.Set)
+	var ahead *moodle.AheadRows
 	if onEarly != nil {
-		onRead = func(set *spec.Set) { onEarly(conn, set) }
+		ahead = moodle.NewAheadRows()
+		onRead = func(set *spec.Set) { onEarly(conn, set, ahead) }
 	}
 	early := a.readSpecsEarly(conn, onRead) // from now, while the site answers
-	site, err = conn.client.ReadSiteWith(ctx, func(st moodle.SiteStatus) {
+	if early == nil {
+		ahead = nil // onEarly is not called: nothing to wait for
+	}
+	site, err = conn.client.ReadSiteAhead(ctx, func(st moodle.SiteStatus) {
 		if early != nil {
 			set, specsErr = early.against(a, conn, st)
 			return
 		}
 		set, specsErr = a.readSpecs(conn, &moodle.Site{Status: st})
-	})
+	}, ahead)
 	if early != nil {
 		<-early.done // onEarly has returned, whatever the site answered
 	}

@@ -19,7 +19,9 @@
 // core_user_get_users_by_field, 500 a call, before); cohorts only
 // when asked (NeedCohorts). ReadSite reads the status with the catalogue's first page in
 // one call (plugin 2.3.0; before, the two at once), then its other pages; ReadSiteWith
-// hands the status over as soon as it is in, while the catalogue is read.
+// hands the status over as soon as it is in, while the catalogue is read; ReadSiteAhead
+// also brings the first courses of a read by name (ObserveNamed with RowsAhead) in the
+// same call (plugin 2.4.0), so that a plan pays Moodle's bootstrap of a request once less.
 //
 // # Writes
 //

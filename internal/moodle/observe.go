@@ -43,7 +43,34 @@ func (c *Client) ReadSite(ctx context.Context) (*Site, error) {
 // refuses that (invalidparameter): the status and the catalogue are then read apart,
 // at the same time, as before.
 func (c *Client) ReadSiteWith(ctx context.Context, onStatus func(SiteStatus)) (*Site, error) {
-	status, first, total, err := c.statusAndCatalogue(ctx)
+	return c.ReadSiteAhead(ctx, onStatus, nil)
+}
+
+// ReadSiteAhead is ReadSiteWith whose request also carries the first courses of a read
+// by name that ahead says it wants (nil: none), once it says so (AheadRows): the status,
+// the catalogue's first page and those courses come in one request (plugin 2.4.0). A
+// plugin older than 2.4.0 refuses that (invalidparameter): the read by name then asks
+// for them itself, and the site is read as ReadSiteWith reads it.
+func (c *Client) ReadSiteAhead(ctx context.Context, onStatus func(SiteStatus), ahead *AheadRows) (*Site, error) {
+	names, err := ahead.wanted(ctx)
+	if err != nil {
+		return nil, err
+	}
+	status, first, total, rows, err := c.statusAndCatalogue(ctx, names)
+	if names != nil {
+		refused := err != nil && Code(err) == "invalidparameter"
+		switch {
+		case refused || (err == nil && (status == nil || rows == nil)):
+			ahead.answer <- aheadAnswer{} // the read by name asks itself
+		case err != nil:
+			ahead.answer <- aheadAnswer{err: err}
+		default:
+			ahead.answer <- aheadAnswer{rows: rows}
+		}
+		if refused {
+			status, first, total, _, err = c.statusAndCatalogue(ctx, nil)
+		}
+	}
 	if err == nil && status != nil {
 		g, gctx := errgroup.WithContext(ctx)
 		var cat []CourseRef
@@ -89,6 +116,7 @@ type ObserveOption func(*observeOptions)
 type observeOptions struct {
 	cohorts func() bool
 	rows    int
+	ahead   *AheadRows
 }
 
 func optionsOf(opts []ObserveOption) observeOptions {
@@ -115,6 +143,13 @@ func NeedCohortsOnce(need func() bool) ObserveOption {
 // specs list): a read of many rows is sent in two parts (eachCourseByName).
 func ExpectRows(n int) ObserveOption {
 	return func(o *observeOptions) { o.rows = n }
+}
+
+// RowsAhead has ObserveNamed send its first part with the site's read, which
+// ReadSiteAhead makes with the same ahead (see AheadRows); its other part goes at
+// once rather than after the site's status.
+func RowsAhead(ahead *AheadRows) ObserveOption {
+	return func(o *observeOptions) { o.ahead = ahead }
 }
 
 // Observe reads the observed state of the named courses (those absent from the site
@@ -167,6 +202,7 @@ func (c *Client) ObserveEach(ctx context.Context, site *Site, courses []string, 
 func (c *Client) ObserveNamed(ctx context.Context, site func() (*Site, error), courses []string, usernames func() []string, fn func(*state.Course) error, opts ...ObserveOption) (state.Directory, error) {
 	names := uniqueSorted(courses)
 	o := optionsOf(opts)
+	defer o.ahead.None() // a read that ends before asking frees the site's read
 	return c.observe(ctx, site, func(ctx context.Context, each courseFunc) error {
 		handed := atomic.Bool{}
 		// Batches after the first wait for the site: each course read waits for it
@@ -176,7 +212,7 @@ func (c *Client) ObserveNamed(ctx context.Context, site func() (*Site, error), c
 			s, err := site()
 			return err == nil && s.Status.PluginVersion >= contract.PluginRowsByName, err
 		}
-		err := c.eachCourseByName(ctx, names, o.rows, later, func(cs *CourseState) error { handed.Store(true); return each(cs, nil) })
+		err := c.eachCourseByName(ctx, names, o.rows, o.ahead, later, func(cs *CourseState) error { handed.Store(true); return each(cs, nil) })
 		var refused *Error
 		if err == nil || handed.Load() || !errors.As(err, &refused) {
 			return err // read, or failed on the way: the read's own outcome

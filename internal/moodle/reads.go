@@ -1,6 +1,8 @@
 package moodle
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -108,23 +110,110 @@ func (c *Client) cataloguePage(ctx context.Context, page, perPage int) ([]Course
 
 // statusAndCatalogue reads the status and the first page of the catalogue in one call
 // (plugin contract.PluginCoursesWithStatus): Moodle's bootstrap of a request, most of
-// what a small read costs, is paid once. An older plugin refuses the parameter
-// (invalidparameter); status is nil when the answer lacks it.
-func (c *Client) statusAndCatalogue(ctx context.Context) (status *SiteStatus, first []CourseRef, total int, err error) {
+// what a small read costs, is paid once. With names, the same call asks for those
+// courses' rows too (plugin contract.PluginSiteWithRows), which come back as the raw
+// JSON string get_course_rows answers (nil when the answer lacks them). An older plugin
+// refuses the parameters (invalidparameter); status is nil when the answer lacks it.
+func (c *Client) statusAndCatalogue(ctx context.Context, names []string) (status *SiteStatus, first []CourseRef, total int, rows jsontext.Value, err error) {
 	var resp struct {
-		Total   int         `json:"total"`
-		Courses []CourseRef `json:"courses"`
-		Status  *SiteStatus `json:"status"`
+		Total   int            `json:"total"`
+		Courses []CourseRef    `json:"courses"`
+		Status  *SiteStatus    `json:"status"`
+		Rows    jsontext.Value `json:"rows"`
 	}
 	f := &Form{}
 	f.Int("page", 0)
 	f.Int("perpage", catalogueV2)
 	f.Int("withstatus", 1)
+	if names != nil {
+		list, err := json.Marshal(names, jsontext.AllowInvalidUTF8(true))
+		if err != nil {
+			return nil, nil, 0, nil, err
+		}
+		f.Set("shortnames", string(list))
+	}
 	err = c.read(ctx, "local_enrolctl_get_courses", f, &resp)
 	if err == nil && resp.Status != nil {
 		c.pluginVersion.Store(resp.Status.PluginVersion)
 	}
-	return resp.Status, resp.Courses, resp.Total, err
+	return resp.Status, resp.Courses, resp.Total, resp.Rows, err
+}
+
+// AheadRows lets a read of courses by name (ObserveNamed, RowsAhead) send its first
+// part with the site's read (ReadSiteAhead): get_courses then answers the status, the
+// catalogue's first page and get_course_rows of those courses in one request (plugin
+// contract.PluginSiteWithRows), and Moodle's bootstrap of a request, about 170 ms of
+// the site's CPU, is paid once less. The site's read waits until the read by name says
+// which courses it wants (or None); the read by name then waits for their rows, or for
+// word that the plugin refused them, and then asks for them itself.
+type AheadRows struct {
+	once   sync.Once
+	names  []string
+	asked  chan struct{}    // closed once names is set (nil: none wanted)
+	answer chan aheadAnswer // the site's read's answer, once names are wanted
+}
+
+// aheadAnswer is what the site's read got of the rows asked ahead: rows, the raw JSON
+// string; err, the read's failure; neither, a plugin that refused them.
+type aheadAnswer struct {
+	rows jsontext.Value
+	err  error
+}
+
+// NewAheadRows is an AheadRows for one site read and one read by name.
+func NewAheadRows() *AheadRows {
+	return &AheadRows{asked: make(chan struct{}), answer: make(chan aheadAnswer, 1)}
+}
+
+// ask says which courses the read by name wants with the site's read: false when it
+// was already said (None came first), and the read must ask for them itself.
+func (a *AheadRows) ask(names []string) bool {
+	ok := false
+	a.once.Do(func() { a.names, ok = names, true; close(a.asked) })
+	return ok
+}
+
+// None says that no course is wanted with the site's read (unless it was said
+// already): the site's read goes on alone. a may be nil.
+func (a *AheadRows) None() {
+	if a != nil {
+		a.ask(nil)
+	}
+}
+
+// wanted waits until the courses wanted are known: nil for none.
+func (a *AheadRows) wanted(ctx context.Context) ([]string, error) {
+	if a == nil {
+		return nil, nil
+	}
+	select {
+	case <-a.asked:
+		return a.names, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// rowsAhead decodes the rows the site's read brought for the first part of a read by
+// name, handing each course to fn: false when the plugin refused them (the read then
+// asks for them itself).
+func (c *Client) rowsAhead(ctx context.Context, a *AheadRows, asked int, fn func(n int, cs *CourseState) error) (bool, error) {
+	var ans aheadAnswer
+	select {
+	case ans = <-a.answer:
+	case <-ctx.Done():
+		return true, ctx.Err()
+	}
+	if ans.err != nil || ans.rows == nil {
+		return ans.err != nil, ans.err
+	}
+	const fnName = "local_enrolctl_get_courses"
+	return true, c.courseRowsOf(ctx, fnName, func(out streamDecoder) error {
+		if err := out.decodeStream(bufio.NewReader(bytes.NewReader(ans.rows))); err != nil {
+			return &TransportError{Function: fnName, Status: http.StatusOK, Err: fmt.Errorf("decoding response: %s", c.redact(err.Error()))}
+		}
+		return nil
+	}, asked, false, true, fn)
 }
 
 // CourseStates reads the full enrolment state of the given courses. The result is in
@@ -215,23 +304,38 @@ func (c *Client) perCall(n, limit int) int {
 // two: Moodle builds an answer whole before sending it, so with one call the client
 // decodes nothing until the server has read every row, and the server reads them on
 // one core. The first part goes at once and is the larger, the second waits for later.
-func (c *Client) eachCourseByName(ctx context.Context, names []string, rows int, later func() (bool, error), fn func(cs *CourseState) error) error {
+//
+// With ahead (AheadRows), the first part goes with the site's read, and the others at
+// once: the site's read answers only once it has read that part too, and a plugin that
+// refuses names then refuses the first part as well, which no course has been handed
+// before. The two parts are then halves: both leave at once.
+func (c *Client) eachCourseByName(ctx context.Context, names []string, rows int, ahead *AheadRows, later func() (bool, error), fn func(cs *CourseState) error) error {
 	perCall := c.perCall(len(names), statesPerCallRows)
 	first := perCall
 	if len(names) > 1 && len(names) <= perCall && rows >= splitRows {
 		first = min(len(names)-1, (2*len(names)+2)/3) // two parts, even of two courses
+		if ahead != nil {
+			first = (len(names) + 1) / 2
+		}
 	}
+	withSite := ahead != nil && ahead.ask(names[:min(first, len(names))])
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(c.cfg.Concurrency)
 	for start, end := 0, min(first, len(names)); start < len(names); start, end = end, min(end+perCall, len(names)) {
 		batch := names[start:end]
 		g.Go(func() error {
-			if start > 0 {
+			handle := func(_ int, cs *CourseState) error { return fn(cs) }
+			if start == 0 && withSite {
+				if done, err := c.rowsAhead(gctx, ahead, len(batch), handle); done || err != nil {
+					return err
+				}
+			}
+			if start > 0 && !withSite {
 				if ok, err := later(); !ok || err != nil {
 					return err
 				}
 			}
-			return c.courseRowsByName(gctx, batch, true, func(_ int, cs *CourseState) error { return fn(cs) })
+			return c.courseRowsByName(gctx, batch, true, handle)
 		})
 	}
 	return g.Wait()
@@ -246,7 +350,7 @@ func (c *Client) courseRows(ctx context.Context, ids []int64, lite bool, fn func
 	}
 	f := &Form{}
 	f.Set("courseids", string(list))
-	return c.courseRowsOf(ctx, f, len(ids), true, lite, fn)
+	return c.courseRowsOf(ctx, courseRowsFn, c.reader(ctx, courseRowsFn, f), len(ids), true, lite, fn)
 }
 
 // courseRowsByName reads one batch of courses named by shortname (plugin
@@ -258,13 +362,19 @@ func (c *Client) courseRowsByName(ctx context.Context, names []string, lite bool
 	}
 	f := &Form{}
 	f.Set("shortnames", string(list))
-	return c.courseRowsOf(ctx, f, len(names), false, lite, fn)
+	return c.courseRowsOf(ctx, courseRowsFn, c.reader(ctx, courseRowsFn, f), len(names), false, lite, fn)
 }
 
-// courseRowsOf calls get_course_rows with f, which names asked courses: the answer
-// holds exactly that many (exact) or at most.
-func (c *Client) courseRowsOf(ctx context.Context, f *Form, asked int, exact, lite bool, fn func(n int, cs *CourseState) error) error {
-	const fnName = "local_enrolctl_get_course_rows"
+const courseRowsFn = "local_enrolctl_get_course_rows"
+
+// reader is a read of fnName with f, decoded by the decoder it is given.
+func (c *Client) reader(ctx context.Context, fnName string, f *Form) func(streamDecoder) error {
+	return func(out streamDecoder) error { return c.read(ctx, fnName, f, out) }
+}
+
+// courseRowsOf decodes get_course_rows' answer, which read brings (a call of fnName),
+// for asked courses: the answer holds exactly that many (exact) or at most.
+func (c *Client) courseRowsOf(ctx context.Context, fnName string, read func(streamDecoder) error, asked int, exact, lite bool, fn func(n int, cs *CourseState) error) error {
 	n := 0
 	var cs CourseState
 	rows := courseRows{
@@ -285,7 +395,7 @@ func (c *Client) courseRowsOf(ctx context.Context, f *Form, asked int, exact, li
 		},
 		lite: lite,
 	}
-	if err := c.read(ctx, fnName, f, jsonInString{rows}); err != nil {
+	if err := read(jsonInString{rows}); err != nil {
 		return err
 	}
 	if exact && n != asked {

@@ -45,6 +45,7 @@ var functions = map[string]function{
 		def("page", val(pInt), i0),
 		def("perpage", val(pInt), int64(500)),
 		def("withstatus", val(pBool), false), // since contract.PluginCoursesWithStatus (paramsBefore)
+		def("shortnames", val(pRaw), ""),     // since contract.PluginSiteWithRows (paramsBefore)
 	), getCourses)),
 	"local_enrolctl_get_course_state":      local(read(obj(req("courseids", intList)), getCourseState)),
 	"local_enrolctl_get_course_state_json": local(read(obj(req("courseids", intList)), getCourseStateJSON)),

@@ -28,13 +28,17 @@ func (s *Sim) pluginOf() contract.Plugin {
 }
 
 // paramsBefore are the parameters of functions that an older plugin took: before
-// version, function had params. Moodle refuses what they lack as invalidparameter.
-var paramsBefore = map[string]struct {
+// version, function had params (the first of a function's whose version is above the
+// plugin's). Moodle refuses what they lack as invalidparameter.
+var paramsBefore = map[string][]struct {
 	version int64
 	params  *desc
 }{
-	"local_enrolctl_get_course_rows": {contract.PluginRowsByName, obj(req("courseids", val(pRaw)))},
-	"local_enrolctl_get_courses":     {contract.PluginCoursesWithStatus, obj(def("page", val(pInt), i0), def("perpage", val(pInt), int64(500)))},
+	"local_enrolctl_get_course_rows": {{contract.PluginRowsByName, obj(req("courseids", val(pRaw)))}},
+	"local_enrolctl_get_courses": {
+		{contract.PluginCoursesWithStatus, obj(def("page", val(pInt), i0), def("perpage", val(pInt), int64(500)))},
+		{contract.PluginSiteWithRows, obj(def("page", val(pInt), i0), def("perpage", val(pInt), int64(500)), def("withstatus", val(pBool), false))},
+	},
 }
 
 // functionsSince are the plugin's functions that came after Contract v2, with the
@@ -53,8 +57,10 @@ func (s *Sim) hasFunction(name string) bool {
 
 // paramsOf are the parameters of function fn in the plugin the site runs.
 func (s *Sim) paramsOf(name string, fn function) *desc {
-	if old, ok := paramsBefore[name]; ok && s.pluginOf().Version < old.version {
-		return old.params
+	for _, old := range paramsBefore[name] {
+		if s.pluginOf().Version < old.version {
+			return old.params
+		}
 	}
 	return fn.params
 }
@@ -123,16 +129,31 @@ func getCourses(c *ctx, a args) (any, *wsError) {
 		co := d.Courses[ids[i]]
 		out = append(out, courseRef{co.ID, co.Shortname, co.Fullname, co.IDNumber, co.Category, d.categoryPath(co.Category), co.Visible})
 	}
-	if a.bool("withstatus") {
-		status, err := getSiteStatus(c, a)
-		if err != nil {
-			return nil, err
+	if a.bool("withstatus") || a.str("shortnames") != "" {
+		var status, rows any
+		if a.bool("withstatus") {
+			var err *wsError
+			if status, err = getSiteStatus(c, a); err != nil {
+				return nil, err
+			}
 		}
-		return struct {
+		if a.str("shortnames") != "" {
+			// What get_course_rows answers for them (plugin 2.4.0), checks included.
+			var err *wsError
+			if rows, err = getCourseRows(c, args{"courseids": "", "shortnames": a.str("shortnames")}); err != nil {
+				return nil, err
+			}
+		}
+		type answer struct {
 			Total   int         `json:"total"`
 			Courses []courseRef `json:"courses"`
-			Status  any         `json:"status"`
-		}{len(ids), out, status}, nil
+			Status  any         `json:"status,omitempty"`
+			Rows    any         `json:"rows,omitempty"`
+		}
+		if r, ok := rows.(courseRowsJSON); ok { // JSON: the rows written as get_course_rows writes them
+			return coursesWithRows{answer{len(ids), out, status, nil}, r}, nil
+		}
+		return answer{len(ids), out, status, rows}, nil
 	}
 	return struct {
 		Total   int         `json:"total"`

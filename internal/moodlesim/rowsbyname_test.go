@@ -87,3 +87,43 @@ func TestCourseRowsByShortname(t *testing.T) {
 		t.Error("plugin 2.1.2 by id: empty")
 	}
 }
+
+// get_courses with shortnames (plugin 2.4.0) answers, under rows, what get_course_rows
+// answers for those names, beside the status and the catalogue; its checks are
+// get_course_rows' (a payload that is not a list of names is invalidpayload). A site
+// on plugin 2.3.0 refuses the key as Moodle refuses an unknown one.
+func TestCoursesWithRows(t *testing.T) {
+	st := newSite(t)
+	admin := st.admin
+	names := `["B","NOPE","A"]`
+	var withRows struct {
+		Total   int               `json:"total"`
+		Courses []json.RawMessage `json:"courses"`
+		Status  *struct {
+			Version int64 `json:"pluginversion"`
+		} `json:"status"`
+		Rows *string `json:"rows"`
+	}
+	admin.ok(&withRows, "local_enrolctl_get_courses", "withstatus", "1", "shortnames", names)
+	var rows string
+	admin.ok(&rows, "local_enrolctl_get_course_rows", "shortnames", names)
+	if withRows.Rows == nil || *withRows.Rows != rows {
+		t.Errorf("get_courses' rows %v\nget_course_rows' %s", withRows.Rows, rows)
+	}
+	if withRows.Status == nil || withRows.Status.Version != contract.Newest().Version || withRows.Total == 0 || len(withRows.Courses) != withRows.Total {
+		t.Errorf("get_courses with rows: status %+v, %d of %d courses", withRows.Status, len(withRows.Courses), withRows.Total)
+	}
+	var plain map[string]json.RawMessage
+	admin.ok(&plain, "local_enrolctl_get_courses")
+	if _, ok := plain["rows"]; ok {
+		t.Error("get_courses without shortnames answers rows")
+	}
+	if e := admin.fail("local_enrolctl_get_courses", "shortnames", `"A"`); e.ErrorCode != "invalidpayload" {
+		t.Errorf("shortnames not a list: %+v, want invalidpayload", e)
+	}
+	st.s.SetPlugin(contract.Plugin{Version: contract.PluginCoursesWithStatus, Release: "2.3.0"})
+	if e := admin.fail("local_enrolctl_get_courses", "withstatus", "1", "shortnames", names); e.ErrorCode != "invalidparameter" {
+		t.Errorf("plugin 2.3.0, with rows: %+v, want invalidparameter", e)
+	}
+	admin.ok(&plain, "local_enrolctl_get_courses", "withstatus", "1")
+}

@@ -451,6 +451,11 @@ func phpJSON(v any) []byte {
 		n := len(rows.head) + len(rows.body)
 		return rows.appendQuoted(make([]byte, 0, n+n/4))
 	}
+	if cr, ok := v.(coursesWithRows); ok {
+		out := phpJSON(cr.head) // an object: its "}" gives way to the rows
+		out = cr.rows.appendQuoted(append(out[:len(out)-1], `,"rows":`...))
+		return append(out, '}')
+	}
 	if states, ok := v.(courseStatesString); ok {
 		n := 4
 		for _, b := range states {

@@ -101,6 +101,13 @@ func (c *ctx) courseIDsByShortname(names []string) []int64 {
 // users) and body (courses), which phpJSON sends as one JSON string.
 type courseRowsJSON struct{ head, body []byte }
 
+// coursesWithRows is get_courses' answer with get_course_rows' (plugin 2.4.0): head's
+// JSON object, then rows under "rows", last, as PHP's json_encode writes them.
+type coursesWithRows struct {
+	head any
+	rows courseRowsJSON
+}
+
 // appendQuoted appends the answer as a JSON string: its JSON is ASCII (appendPHPString
 // escapes the rest), so quotes, backslashes and slashes are all there is to escape.
 func (r courseRowsJSON) appendQuoted(b []byte) []byte {

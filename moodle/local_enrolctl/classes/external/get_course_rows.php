@@ -79,6 +79,17 @@ class get_course_rows extends external_api {
             self::execute_parameters(),
             ['courseids' => $courseids, 'shortnames' => $shortnames]
         );
+        return self::answer($courseids, $shortnames);
+    }
+
+    /**
+     * The answer of execute() to parameters already validated: get_courses answers it too.
+     *
+     * @param string $courseids JSON array of course ids ('' when shortnames are given)
+     * @param string $shortnames JSON array of course shortnames ('' when course ids are given)
+     * @return string
+     */
+    public static function answer(string $courseids, string $shortnames): string {
         if (($courseids === '') === ($shortnames === '')) {
             throw guard::error('invalidpayload', 'give courseids or shortnames, one of them');
         }
