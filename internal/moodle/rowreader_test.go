@@ -195,6 +195,12 @@ func TestRowReaderIsJSONTexts(t *testing.T) {
 		`{"x":nul,"roles":[],"users":[],"courses":[]}`,
 		`{"x":-,"roles":[],"users":[],"courses":[]}`,
 		`{"x":[1,[2,[3,{}]]],"roles":[],"users":[],"courses":[]}`,
+		// Users found by id through a map (ids far apart, or below 0) and through a
+		// table indexed by id, and ids neither holds.
+		`{"roles":[[1,"a"]],"users":[[1099511627776,"big","B","","","",0],[-5,"neg","","N","","",1]],"courses":[[1,"C",[],[[1,2,1099511627776,0,0,0],[2,2,-5,0,0,0]],[],[],[[1,-5,"",0]],[[-5,0],[1099511627776,9]]]]}`,
+		`{"roles":[[1,"a"]],"users":[[1099511627776,"big","","","","",0]],"courses":[[1,"C",[],[[1,2,7,0,0,0]],[],[],[],[]]]}`,
+		`{"roles":[[1,"a"]],"users":[[3,"u","","","","",0],[3,"v","","","","",1]],"courses":[[1,"C",[],[[1,2,3,0,0,0]],[],[],[],[[3,0],[2,0],[5000,0],[-1,0]]]]}`,
+		`{"roles":[[1,"a"]],"users":[[3,"u","","","","",0]],"courses":[[1,"C",[],[],[],[],[],[[-1,0]]]]}`,
 	} {
 		checkRowReader(t, []byte(data))
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 )
 
 // courseRows decodes local_enrolctl_get_course_rows (plugin 2026113004): every role and
@@ -34,12 +35,27 @@ type rowNames struct {
 }
 
 // rowUsers is the answer's users table: tens of thousands of users an answer. Users
-// are kept in lists, by place, and found through a map of ids to places, which holds
-// no pointer for the collector to follow; lite, a user takes 32 bytes rather than 96.
+// are kept in lists, by place, and found by id through a table of places indexed by
+// id when the ids are dense (Moodle's are numbered from 2 up), else a map, neither
+// holding a pointer for the collector to follow; lite, a user takes 32 bytes rather
+// than 96.
 type rowUsers struct {
+	byID  []int32 // place + 1 by id (0: none), when dense; else nil
 	at    map[int64]int32
 	list  []rowUser
 	names []rowNames // nil when lite
+}
+
+// place is where the user of id is in the lists.
+func (u *rowUsers) place(id int64) (int32, bool) {
+	if u.byID == nil {
+		i, ok := u.at[id]
+		return i, ok
+	}
+	if id < 0 || id >= int64(len(u.byID)) || u.byID[id] == 0 {
+		return 0, false
+	}
+	return u.byID[id] - 1, true
 }
 
 func (courseRows) opens() byte { return '{' }
@@ -108,6 +124,18 @@ func (r *rowReader) users(lite bool) *rowUsers {
 		r.fail("%d users in one answer", len(ids))
 		return u
 	}
+	// Dense: ids from 0 up to a few times the users read (a table of 4 bytes an id).
+	lo, hi := int64(0), int64(-1)
+	if len(ids) > 0 {
+		lo, hi = slices.Min(ids), slices.Max(ids)
+	}
+	if lo >= 0 && hi < 4*int64(len(ids))+1024 {
+		u.byID = make([]int32, hi+1)
+		for i, id := range ids {
+			u.byID[id] = int32(i) + 1
+		}
+		return u
+	}
 	u.at = make(map[int64]int32, len(ids))
 	for i, id := range ids {
 		u.at[id] = int32(i)
@@ -162,7 +190,7 @@ func (r *rowReader) course(cs *CourseState, roles map[int64]string, users *rowUs
 // user is the answer's user id, which a course's row names, and its names unless
 // lite; a row naming one the answer does not hold fails the read.
 func (r *rowReader) user(cs *CourseState, users *rowUsers, id int64) (rowUser, *rowNames) {
-	i, ok := users.at[id]
+	i, ok := users.place(id)
 	if !ok {
 		r.fail("course %d: user %d is not in the answer's users", cs.CourseID, id)
 		return rowUser{}, nil
