@@ -308,7 +308,8 @@ func (c *Client) perCall(n, limit int) int {
 // With ahead (AheadRows), the first part goes with the site's read, and the others at
 // once: the site's read answers only once it has read that part too, and a plugin that
 // refuses names then refuses the first part as well, which no course has been handed
-// before. The two parts are then halves: both leave at once.
+// before. The two parts are then halves: both leave at once. A first part the site's
+// read did not bring (a plugin before 2.4.0) is asked for once the site is read.
 func (c *Client) eachCourseByName(ctx context.Context, names []string, rows int, ahead *AheadRows, later func() (bool, error), fn func(cs *CourseState) error) error {
 	perCall := c.perCall(len(names), statesPerCallRows)
 	first := perCall
@@ -327,6 +328,12 @@ func (c *Client) eachCourseByName(ctx context.Context, names []string, rows int,
 			handle := func(_ int, cs *CourseState) error { return fn(cs) }
 			if start == 0 && withSite {
 				if done, err := c.rowsAhead(gctx, ahead, len(batch), handle); done || err != nil {
+					return err
+				}
+				// Refused (a plugin before 2.4.0): asked once the site is read, which is
+				// asking again meanwhile. The other parts hold every other connection while
+				// their first course waits for the site: this part would hold the last one.
+				if _, err := later(); err != nil {
 					return err
 				}
 			}
