@@ -2,6 +2,7 @@ package render
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"time"
 
@@ -50,44 +51,52 @@ func driftText(d diff.Drift, loc *time.Location) string {
 }
 
 // writeDriftText lists the drift of the text plan by course, each object by name.
-// A site can have tens of thousands of members made by hand: their lines are written
-// in pieces, and the comment, the same for every member of a group, is made once.
-func writeDriftText(bw *bufio.Writer, p diff.Plan, paint func(code, s string) string) {
+// A site can have hundreds of thousands of objects made by hand: their lines are
+// written in pieces made on every core (inPieces), and the comment, the same for every
+// member of a group, is made once per piece.
+func writeDriftText(bw *bufio.Writer, p diff.Plan, paint func(code, s string) string) error {
 	if len(p.Drift) == 0 {
-		return
+		return nil
 	}
 	loc := location(p)
 	bw.WriteString(paint(ansiBold+ansiYellow, "Drift: "+DriftLine(p)+":") + "\n")
-	course := ""
 	symbol := paint(ansiYellow, driftSymbol)
-	memberGroup, memberComment, hasMember := "", "", false
-	for _, d := range p.Drift {
-		if d.Course != course {
-			course = d.Course
-			bw.WriteString("  " + paint(ansiBold, "course "+course) + "\n")
+	pieces := (len(p.Drift) + pieceSize - 1) / pieceSize
+	return inPieces(bw, pieces, func(k int, b *bytes.Buffer) {
+		from, to := k*pieceSize, min((k+1)*pieceSize, len(p.Drift))
+		course := ""
+		if from > 0 {
+			course = p.Drift[from-1].Course
 		}
-		bw.WriteString("    ")
-		bw.WriteString(symbol)
-		bw.WriteByte(' ')
-		if d.Method == nil && d.Enrolment == nil && d.Member != nil && !needsQuote(d.GroupName) && !needsQuote(d.Member.Username) {
-			bw.WriteString(string(diff.KindMember) + " ") // as driftName, without building it
-			bw.WriteString(d.GroupName)
-			bw.WriteByte('/')
-			bw.WriteString(d.Member.Username)
-		} else {
-			bw.WriteString(driftName(d))
-		}
-		bw.WriteString("  ")
-		if d.Code == diff.DriftUndeclaredMember {
-			if !hasMember || d.GroupName != memberGroup {
-				memberGroup, memberComment, hasMember = d.GroupName, paint(ansiDim, "# "+driftText(d, loc)), true
+		memberGroup, memberComment, hasMember := "", "", false
+		for _, d := range p.Drift[from:to] {
+			if d.Course != course {
+				course = d.Course
+				b.WriteString("  " + paint(ansiBold, "course "+course) + "\n")
 			}
-			bw.WriteString(memberComment)
-		} else {
-			bw.WriteString(paint(ansiDim, "# "+driftText(d, loc)))
+			b.WriteString("    ")
+			b.WriteString(symbol)
+			b.WriteByte(' ')
+			if d.Method == nil && d.Enrolment == nil && d.Member != nil && !needsQuote(d.GroupName) && !needsQuote(d.Member.Username) {
+				b.WriteString(string(diff.KindMember) + " ") // as driftName, without building it
+				b.WriteString(d.GroupName)
+				b.WriteByte('/')
+				b.WriteString(d.Member.Username)
+			} else {
+				b.WriteString(driftName(d))
+			}
+			b.WriteString("  ")
+			if d.Code == diff.DriftUndeclaredMember {
+				if !hasMember || d.GroupName != memberGroup {
+					memberGroup, memberComment, hasMember = d.GroupName, paint(ansiDim, "# "+driftText(d, loc)), true
+				}
+				b.WriteString(memberComment)
+			} else {
+				b.WriteString(paint(ansiDim, "# "+driftText(d, loc)))
+			}
+			b.WriteByte('\n')
 		}
-		bw.WriteByte('\n')
-	}
+	})
 }
 
 // writeDriftMarkdown names the drift in the reviewer's markdown, where it is never
