@@ -3,7 +3,7 @@
 //
 // # Guarantees
 //
-//   - A saved plan comes through planfile.Decode, which checks the file whole, once,
+//   - A saved plan comes through planfile.Read, which checks the file whole, once,
 //     before anything is read; VerifySaved accepts only the changes the specs at the plan's commit produce against the live
 //     state, and hands back those changes as computed now (removal accounting,
 //     protected courses), so that an edited file grants nothing.

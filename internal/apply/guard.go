@@ -32,7 +32,7 @@ func (e *StaleError) Error() string {
 // showed (a sync moved users in or out meanwhile). Changes that syncs make on their own
 // elsewhere in the course do not make a plan stale. A plan without fingerprints
 // (planned and applied in one run) is never stale. p is planned in this run or read
-// with planfile.Decode, which refuses a change without its object.
+// with planfile.Read, which refuses a change without its object.
 func CheckStale(p diff.Plan, observed state.Snapshot) error {
 	var changed []string
 	var grown []Grown

@@ -12,7 +12,7 @@ import (
 
 // A saved plan grants nothing by itself: its file may have been edited between review
 // and apply (a removal's accounting deleted, an update turned into a delete, a user
-// swapped for admin). planfile.Decode checks the whole file, once, before anything is
+// swapped for admin). planfile.Read checks the whole file, once, before anything is
 // read from Moodle; VerifySaved then accepts only the changes that the specs checked out here
 // (bound to the plan by its digest) produce against the live state, and returns those changes as computed now,
 // so that guards and removal accounting never come from the file.

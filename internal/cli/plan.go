@@ -501,20 +501,24 @@ func readPlanFile(path string) (diff.Plan, error) {
 	if err != nil {
 		return diff.Plan{}, fmt.Errorf("reading the plan: %w", err)
 	}
-	return decodePlanFile(path, data)
+	read, err := decodePlanFile(path, data)
+	if err != nil {
+		return diff.Plan{}, err
+	}
+	return read.Plan, nil
 }
 
 // decodePlan reads and validates a plan file (a variable so that a test counts it:
-// a saved plan is validated once).
-var decodePlan = planfile.Decode
+// a saved plan is parsed and validated once).
+var decodePlan = planfile.Read
 
 // decodePlanFile decodes the saved plan read from path.
-func decodePlanFile(path string, data []byte) (diff.Plan, error) {
-	p, err := decodePlan(data)
+func decodePlanFile(path string, data []byte) (*planfile.Saved, error) {
+	read, err := decodePlan(data)
 	if err != nil {
-		return diff.Plan{}, fmt.Errorf("%s is not a plan this enrolctl can apply: %w", path, err)
+		return nil, fmt.Errorf("%s is not a plan this enrolctl can apply: %w", path, err)
 	}
-	return p, nil
+	return read, nil
 }
 
 func (a *App) courseFlag(cmd *cobra.Command) {

@@ -29,12 +29,13 @@ func (a *App) applySaved(ctx context.Context, file string, f applyFlags) error {
 	if err != nil {
 		return fmt.Errorf("reading the plan: %w", err)
 	}
-	saved, err := decodePlanFile(a.path(file), data)
+	read, err := decodePlanFile(a.path(file), data)
 	if invalid := (*planfile.InvalidPlanError)(nil); errors.As(err, &invalid) {
 		return refused(invalid, file)
 	} else if err != nil {
 		return err
 	}
+	saved := read.Plan
 	if a.siteName == "" && a.Getenv("ENROLCTL_SITE") == "" {
 		a.siteName = saved.Site // the plan says which site it was made for
 	}
@@ -50,7 +51,7 @@ func (a *App) applySaved(ctx context.Context, file string, f applyFlags) error {
 		return refused(err, file)
 	}
 	if key != nil {
-		if err := planfile.Verify(data, key); err != nil {
+		if err := read.Verify(key); err != nil {
 			return refused(err, file)
 		}
 	}

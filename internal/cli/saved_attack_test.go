@@ -13,7 +13,6 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 
-	"github.com/enrolctl/enrolctl/internal/diff"
 	"github.com/enrolctl/enrolctl/internal/planfile"
 )
 
@@ -163,16 +162,17 @@ func TestAttackEditedSavedPlansAreRefused(t *testing.T) {
 }
 
 // Issue 17: a saved-plan apply parsed and validated the file in planfile.Decode and
-// three times more in apply. planfile.Decode is now the one validator, and apply runs
-// it once.
+// three times more in apply, and parsed it again for its signature. planfile.Read is
+// now the one validator and the one parse (its Saved checks the signature from it),
+// and apply runs it once.
 func TestSavedPlanIsValidatedOnce(t *testing.T) {
 	r := newSandboxRun(t, map[string]string{"specs/algo.yaml": savedPlanSpecs["specs/algo.yaml"]})
 	if code := r.run("plan", "-out", "plan.json"); code != 0 {
 		t.Fatalf("plan: exit %d\n%s", code, r.out.String())
 	}
 	calls := 0
-	defer func(d func([]byte) (diff.Plan, error)) { decodePlan = d }(decodePlan)
-	decodePlan = func(data []byte) (diff.Plan, error) { calls++; return planfile.Decode(data) }
+	defer func(d func([]byte) (*planfile.Saved, error)) { decodePlan = d }(decodePlan)
+	decodePlan = func(data []byte) (*planfile.Saved, error) { calls++; return planfile.Read(data) }
 	if code := r.run("apply", "plan.json"); code != 0 || !strings.Contains(r.out.String(), "1 applied") {
 		t.Fatalf("apply plan.json: exit %d\n%s", code, r.out.String())
 	}

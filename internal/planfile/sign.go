@@ -7,8 +7,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
+	"maps"
 	"strings"
 
 	"github.com/enrolctl/enrolctl/internal/diff"
@@ -53,17 +53,13 @@ func EncodeSigned(w io.Writer, p diff.Plan, key []byte) error {
 	return encodeDocument(w, d)
 }
 
-// Verify checks the signature of a plan document (the file's bytes) under key. It
-// returns ErrUnsigned or ErrBadSignature, never anything derived from the key.
-func Verify(data, key []byte) error {
-	canon, signature, err := canonical(data)
-	if err != nil {
-		return err
-	}
-	if signature == "" {
+// Verify checks the file's signature under key. It returns ErrUnsigned or
+// ErrBadSignature, never anything derived from the key.
+func (s *Saved) Verify(key []byte) error {
+	if s.signature == "" {
 		return ErrUnsigned
 	}
-	if !strings.HasPrefix(signature, signaturePrefix) || !hmac.Equal([]byte(signature), []byte(mac(canon, key))) {
+	if !strings.HasPrefix(s.signature, signaturePrefix) || !hmac.Equal([]byte(s.signature), []byte(mac(s.canon, key))) {
 		return ErrBadSignature
 	}
 	return nil
@@ -76,21 +72,26 @@ func mac(canon, key []byte) string {
 	return signaturePrefix + hex.EncodeToString(h.Sum(nil))
 }
 
-// canonical is the document without its signature, as encoding/json writes a generic
-// value: keys sorted, no insignificant space, numbers kept as written; and the
-// signature it held ("" when none, or when it is not a string).
+// canonical is the canonical form of a document's bytes, and the signature it held.
 func canonical(data []byte) (canon []byte, signature string, err error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var doc map[string]any
-	if err := dec.Decode(&doc); err != nil {
-		return nil, "", fmt.Errorf("not a plan document: %v", err)
+	doc, err := parse(data)
+	if err != nil {
+		return nil, "", err
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, "", errors.New("not a plan document: more after the document")
+	obj, ok := doc.(map[string]any)
+	if !ok {
+		return nil, "", errors.New("not a plan document: not a JSON object")
 	}
+	return canonicalOf(obj)
+}
+
+// canonicalOf is the document without its signature, as encoding/json writes a
+// generic value: keys sorted, no insignificant space, numbers kept as written; and the
+// signature it held ("" when none, or when it is not a string).
+func canonicalOf(doc map[string]any) (canon []byte, signature string, err error) {
 	signature, _ = doc["signature"].(string)
-	delete(doc, "signature")
-	canon, err = json.Marshal(doc)
+	unsigned := maps.Clone(doc)
+	delete(unsigned, "signature")
+	canon, err = json.Marshal(unsigned)
 	return canon, signature, err
 }

@@ -34,11 +34,32 @@ func editDoc(t *testing.T, data []byte, f func(doc map[string]any)) []byte {
 	return out
 }
 
+// verify checks data's signature alone, as Saved.Verify does once Read has
+// validated the rest.
+func verify(data, key []byte) error {
+	canon, signature, err := canonical(data)
+	if err != nil {
+		return err
+	}
+	return (&Saved{canon: canon, signature: signature}).Verify(key)
+}
+
 func TestSignedPlan(t *testing.T) {
 	const key = "k3y-used-by-plan-and-apply"
 	good := signed(t, key)
-	if _, err := Decode(good); err != nil {
+	saved, err := Read(good)
+	if err != nil {
 		t.Fatalf("a signed plan does not decode: %v", err)
+	}
+	// What apply does: the file read once, then its signature checked.
+	if err := saved.Verify([]byte(key)); err != nil {
+		t.Errorf("the signed plan read: %v", err)
+	}
+	if err := saved.Verify([]byte("0ther-k3y")); !errors.Is(err, ErrBadSignature) {
+		t.Errorf("the signed plan read, under another key: %v, want ErrBadSignature", err)
+	}
+	if plain, err := Read(encode(t, samplePlan())); err != nil || !errors.Is(plain.Verify([]byte(key)), ErrUnsigned) {
+		t.Errorf("an unsigned plan read: %v, want ErrUnsigned", err)
 	}
 	if err := Validate(good); err != nil {
 		t.Fatalf("a signed plan does not validate against the schema: %v", err)
@@ -71,9 +92,9 @@ func TestSignedPlan(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := Verify(tt.data, []byte(tt.key))
+			err := verify(tt.data, []byte(tt.key))
 			if !errors.Is(err, tt.want) {
-				t.Fatalf("Verify = %v, want %v", err, tt.want)
+				t.Fatalf("verify = %v, want %v", err, tt.want)
 			}
 			if err != nil && strings.Contains(err.Error(), tt.key) {
 				t.Errorf("the error repeats the key: %v", err)
@@ -82,7 +103,7 @@ func TestSignedPlan(t *testing.T) {
 	}
 }
 
-// FuzzVerify: Verify never panics, and accepts a document only under the key that
+// FuzzVerify: verifying never panics, and accepts a document only under the key that
 // signed it: any accepted input, signed again, carries the same signature.
 func FuzzVerify(f *testing.F) {
 	var signedDoc, plainDoc bytes.Buffer
@@ -97,7 +118,7 @@ func FuzzVerify(f *testing.F) {
 	f.Add([]byte(`{"signature": "hmac-sha256:00", "a": 1.50}`))
 	f.Add([]byte(`[]`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		err := Verify(data, []byte("k"))
+		err := verify(data, []byte("k"))
 		if err != nil {
 			return
 		}
@@ -109,7 +130,7 @@ func FuzzVerify(f *testing.F) {
 		if again := mac(canon, []byte("k")); serr != nil || again != head.Signature {
 			t.Fatalf("accepted signature %q, signing gives %q (%v)", head.Signature, again, serr)
 		}
-		if Verify(data, []byte("other")) == nil {
+		if verify(data, []byte("other")) == nil {
 			t.Fatal("accepted under another key too")
 		}
 	})
@@ -121,10 +142,10 @@ func TestVerifyRefusesDataAfterTheDocument(t *testing.T) {
 	if err := EncodeSigned(&b, diff.Plan{FormatVersion: diff.FormatVersion, Changes: []diff.Change{}}, []byte("k")); err != nil {
 		t.Fatal(err)
 	}
-	if err := Verify(b.Bytes(), []byte("k")); err != nil {
+	if err := verify(b.Bytes(), []byte("k")); err != nil {
 		t.Fatalf("the signed document: %v", err)
 	}
-	if err := Verify(append(b.Bytes(), `{"x":1}`...), []byte("k")); err == nil {
+	if err := verify(append(b.Bytes(), `{"x":1}`...), []byte("k")); err == nil {
 		t.Fatal("accepted a signed document followed by another")
 	}
 }
