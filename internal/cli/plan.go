@@ -317,7 +317,8 @@ func (a *App) specsCommit() func() (gitsrc.Commit, bool, error) {
 // The site is then read once onEarly has said, through ahead, which courses the site's
 // request should bring too (moodle.AheadRows; ahead.None for none): a plan reads the
 // site and its first courses in one request, and the specs take less time to read
-// than Moodle's bootstrap of a request saved.
+// than Moodle's bootstrap of a request saved; a folder that takes longer (tens of
+// thousands of specs) lets the site's read go alone (moodle.AheadRows' wait).
 func (a *App) readSiteAndSet(ctx context.Context, onEarly func(*siteConn, *spec.Set, *moodle.AheadRows)) (conn *siteConn, site *moodle.Site, set *spec.Set, stopProgress func(), err error) {
 	if conn, err = a.connect(); err != nil {
 		return nil, nil, nil, nil, err

@@ -10,6 +10,7 @@ import (
 	"maps"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -144,8 +145,11 @@ func (c *Client) statusAndCatalogue(ctx context.Context, names []string) (status
 // catalogue's first page and get_course_rows of those courses in one request (plugin
 // contract.PluginSiteWithRows), and Moodle's bootstrap of a request, about 170 ms of
 // the site's CPU, is paid once less. The site's read waits until the read by name says
-// which courses it wants (or None); the read by name then waits for their rows, or for
-// word that the plugin refused them, and then asks for them itself.
+// which courses it wants (or None), aheadWait at most: a plan's specs are read in tens
+// of milliseconds on most sites, and a folder of tens of thousands would hold the
+// site's read back for seconds, which then goes alone (the read by name asks for every
+// part itself). The read by name waits for the rows asked ahead, or for word that the
+// plugin refused them, and then asks for them itself.
 type AheadRows struct {
 	once   sync.Once
 	names  []string
@@ -181,17 +185,24 @@ func (a *AheadRows) None() {
 	}
 }
 
-// wanted waits until the courses wanted are known: nil for none.
+// aheadWait is how long the site's read waits for the courses wanted with it.
+const aheadWait = 250 * time.Millisecond
+
+// wanted waits until the courses wanted are known, aheadWait at most: nil for none.
 func (a *AheadRows) wanted(ctx context.Context) ([]string, error) {
 	if a == nil {
 		return nil, nil
 	}
+	wait := time.NewTimer(aheadWait)
+	defer wait.Stop()
 	select {
 	case <-a.asked:
-		return a.names, nil
+	case <-wait.C:
+		a.None() // unless they were said meanwhile
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+	return a.names, nil
 }
 
 // rowsAhead decodes the rows the site's read brought for the first part of a read by
