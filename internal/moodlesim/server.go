@@ -448,12 +448,12 @@ func (c *ctx) assignable(roleID int64) bool {
 // phpJSON encodes like PHP's json_encode(): "/" escaped, non-ASCII as \uXXXX, nil as null.
 func phpJSON(v any) []byte {
 	if rows, ok := v.(courseRowsJSON); ok {
-		n := len(rows.head) + len(rows.body)
-		return rows.appendQuoted(make([]byte, 0, n+n/4))
+		return rows.appendQuoted(make([]byte, 0, rows.quotedSize()))
 	}
 	if cr, ok := v.(coursesWithRows); ok {
-		out := phpJSON(cr.head) // an object: its "}" gives way to the rows
-		out = cr.rows.appendQuoted(append(out[:len(out)-1], `,"rows":`...))
+		head := phpJSON(cr.head) // an object: its "}" gives way to the rows
+		out := append(make([]byte, 0, len(head)+16+cr.rows.quotedSize()), head[:len(head)-1]...)
+		out = cr.rows.appendQuoted(append(out, `,"rows":`...))
 		return append(out, '}')
 	}
 	if states, ok := v.(courseStatesString); ok {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // local_enrolctl_get_course_rows (plugin 2026113004, docs/contract.md): the course
@@ -71,7 +72,7 @@ func getCourseRows(c *ctx, a args) (any, *wsError) {
 	if err := c.checkCourseStates(ids); err != nil {
 		return nil, err
 	}
-	rows := c.d().courseRows(ids)
+	rows := c.d().courseRows(ids, !c.xml)
 	if c.xml { // the string's text is the JSON object
 		return string(rows.head) + string(rows.body), nil
 	}
@@ -98,8 +99,13 @@ func (c *ctx) courseIDsByShortname(names []string) []int64 {
 }
 
 // courseRowsJSON is get_course_rows's JSON object in two parts, head (roles and
-// users) and body (courses), which phpJSON sends as one JSON string.
-type courseRowsJSON struct{ head, body []byte }
+// users) and body (courses), which phpJSON sends as one JSON string: written
+// escaped for it (quoted), as json_encode escapes the string, its quotes, backslashes
+// and slashes preceded by a backslash.
+type courseRowsJSON struct {
+	head, body []byte
+	quoted     bool
+}
 
 // coursesWithRows is get_courses' answer with get_course_rows' (plugin 2.4.0): head's
 // JSON object, then rows under "rows", last, as PHP's json_encode writes them.
@@ -108,31 +114,55 @@ type coursesWithRows struct {
 	rows courseRowsJSON
 }
 
-// appendQuoted appends the answer as a JSON string: its JSON is ASCII (appendPHPString
-// escapes the rest), so quotes, backslashes and slashes are all there is to escape.
+// appendQuoted appends the answer as a JSON string. Its JSON is ASCII (appendPHPString
+// escapes the rest), so quotes, backslashes and slashes are all there is to escape: a
+// quoted answer was written so, and is copied as it is.
 func (r courseRowsJSON) appendQuoted(b []byte) []byte {
 	b = append(b, '"')
 	for _, part := range [][]byte{r.head, r.body} {
-		for len(part) > 0 {
-			i := 0
-			for i < len(part) && part[i] != '"' && part[i] != '\\' && part[i] != '/' {
-				i++
-			}
-			b = append(b, part[:i]...)
-			if i < len(part) {
-				b = append(b, '\\', part[i])
-				i++
-			}
-			part = part[i:]
+		if r.quoted {
+			b = append(b, part...)
+			continue
 		}
+		b = appendEscaped(b, part)
 	}
 	return append(b, '"')
+}
+
+// quotedSize is about the size of the answer as a JSON string: exactly when quoted.
+func (r courseRowsJSON) quotedSize() int {
+	n := len(r.head) + len(r.body) + 2
+	if !r.quoted {
+		n += n / 4
+	}
+	return n
+}
+
+// appendEscaped appends s with its quotes, backslashes and slashes escaped.
+func appendEscaped(b, s []byte) []byte {
+	for len(s) > 0 {
+		i := 0
+		for i < len(s) && s[i] != '"' && s[i] != '\\' && s[i] != '/' {
+			i++
+		}
+		b = append(b, s[:i]...)
+		if i < len(s) {
+			b = append(b, '\\', s[i])
+			i++
+		}
+		s = s[i:]
+	}
+	return b
 }
 
 // rowsReader holds one course's rows while they are sorted and written; its slices
 // are reused from course to course.
 type rowsReader struct {
-	d         *db
+	d *db
+	// quoted: the rows are written escaped, as the JSON string that carries them
+	// (courseRowsJSON); esc is the scratch of one string's escaping.
+	quoted    bool
+	esc       []byte
 	instances []Instance
 	ues       []UserEnrolment
 	ras       []RoleAssignment
@@ -147,11 +177,14 @@ type rowsReader struct {
 }
 
 // courseRows writes the rows of the courses ids, in that order: {"roles", "users",
-// "courses"}, so that a client streaming the courses already knows every name.
-func (d *db) courseRows(ids []int64) courseRowsJSON {
-	r := &rowsReader{d: d}
-	// About 3 KB a course on the generated sites.
-	body := r.appendCourses(make([]byte, 0, len(ids)*3<<10), ids)
+// "courses"}, so that a client streaming the courses already knows every name;
+// quoted, escaped as the JSON string that carries them, which phpJSON then copies
+// as it is rather than escaping them in a copy of its own.
+func (d *db) courseRows(ids []int64, quoted bool) courseRowsJSON {
+	r := &rowsReader{d: d, quoted: quoted}
+	// About 3.5 KB a course on the generated sites: room for them all, not grown
+	// (copied) on the way.
+	body := r.appendCourses(make([]byte, 0, len(ids)*4<<10), ids)
 	slices.Sort(r.all)
 	r.all = slices.Compact(r.all)
 	for _, id := range r.all {
@@ -167,19 +200,19 @@ func (d *db) courseRows(ids []int64) courseRowsJSON {
 		slices.Sort(r.all)
 		r.all = slices.Compact(r.all)
 	}
-	head := append(make([]byte, 0, 64+len(r.all)<<7), `{"roles":[`...)
+	head := r.lit(make([]byte, 0, 64+len(r.all)<<7), `{"roles":[`)
 	for i, role := range standardRoles {
 		if i > 0 {
 			head = append(head, ',')
 		}
 		head = appendInt(head, "[", role.ID)
-		head = appendStr(head, ",", role.Shortname)
+		head = r.str(head, ",", role.Shortname)
 		head = append(head, ']')
 	}
-	head = append(head, `],"users":[`...)
+	head = r.lit(head, `],"users":[`)
 	n := 0
 	if r.missing != nil { // the missing users are one row of the zero User, id 0, first
-		head = append(head, `[0,"","","","","",0]`...)
+		head = r.lit(head, `[0,"","","","","",0]`)
 		n++
 	}
 	for _, id := range r.all {
@@ -192,11 +225,11 @@ func (d *db) courseRows(ids []int64) courseRowsJSON {
 		n++
 		u := d.Users[id]
 		head = appendInt(head, "[", u.ID)
-		head = appendStr(head, ",", u.Username)
-		head = appendStr(head, ",", u.Firstname)
-		head = appendStr(head, ",", u.Lastname)
-		head = appendStr(head, ",", u.Email)
-		head = appendStr(head, ",", u.IDNumber)
+		head = r.str(head, ",", u.Username)
+		head = r.str(head, ",", u.Firstname)
+		head = r.str(head, ",", u.Lastname)
+		head = r.str(head, ",", u.Email)
+		head = r.str(head, ",", u.IDNumber)
 		suspended := int64(0)
 		if u.Suspended {
 			suspended = 1
@@ -204,8 +237,42 @@ func (d *db) courseRows(ids []int64) courseRowsJSON {
 		head = appendInt(head, ",", suspended)
 		head = append(head, ']')
 	}
-	head = append(head, `],"courses":[`...)
-	return courseRowsJSON{head: head, body: append(body, "]}"...)}
+	head = r.lit(head, `],"courses":[`)
+	return courseRowsJSON{head: head, body: append(body, "]}"...), quoted: quoted}
+}
+
+// str appends key, then v as a JSON string, escaped if the rows are quoted.
+func (r *rowsReader) str(b []byte, key, v string) []byte {
+	if !r.quoted {
+		return appendStr(b, key, v)
+	}
+	b = append(b, key...)
+	if plainJSON(v) { // most are: written at once
+		b = append(b, '\\', '"')
+		b = append(b, v...)
+		return append(b, '\\', '"')
+	}
+	r.esc = appendPHPString(r.esc[:0], v)
+	return appendEscaped(b, r.esc)
+}
+
+// lit appends s, JSON written as it is, escaped if the rows are quoted.
+func (r *rowsReader) lit(b []byte, s string) []byte {
+	if !r.quoted {
+		return append(b, s...)
+	}
+	return appendEscaped(b, []byte(s))
+}
+
+// plainJSON reports whether s is written in JSON as it is: printable ASCII but for
+// the quote, the backslash and the slash, which json_encode escapes.
+func plainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' || c == '/' {
+			return false
+		}
+	}
+	return true
 }
 
 // appendCourses writes the courses' rows, comma-separated, and collects their users
@@ -229,7 +296,7 @@ func (r *rowsReader) appendCourse(b []byte, id int64) []byte {
 	d := r.d
 	ix := &d.ix
 	b = appendInt(b, "[", id)
-	b = appendStr(b, ",", d.Courses[id].Shortname)
+	b = r.str(b, ",", d.Courses[id].Shortname)
 
 	instIDs := ix.instByCourse[id] // by id
 	r.instances = r.instances[:0]
@@ -246,17 +313,17 @@ func (r *rowsReader) appendCourse(b []byte, id int64) []byte {
 		}
 		si := d.stateInstance(e)
 		b = appendInt(b, "[", si.ID)
-		b = appendStr(b, ",", si.Enrol)
+		b = r.str(b, ",", si.Enrol)
 		b = appendInt(b, ",", int64(si.Status))
-		b = appendStr(b, ",", si.Name)
+		b = r.str(b, ",", si.Name)
 		b = appendInt(b, ",", int64(si.SortOrder))
 		b = appendInt(b, ",", si.RoleID)
 		b = appendInt(b, ",", si.CohortID)
-		b = appendStr(b, ",", si.CohortIDNumber)
+		b = r.str(b, ",", si.CohortIDNumber)
 		b = appendInt(b, ",", si.LinkedCourseID)
-		b = appendStr(b, ",", si.LinkedCourseShortname)
+		b = r.str(b, ",", si.LinkedCourseShortname)
 		b = appendInt(b, ",", si.GroupID)
-		b = appendStr(b, ",", si.GroupName)
+		b = r.str(b, ",", si.GroupName)
 		b = appendInt(b, ",", si.MaxEnrolled)
 		b = appendInt(b, ",", si.EnrolPeriod)
 		b = append(b, ']')
@@ -302,7 +369,7 @@ func (r *rowsReader) appendCourse(b []byte, id int64) []byte {
 		}
 		b = appendInt(b, "[", ra.UserID)
 		b = appendInt(b, ",", ra.RoleID)
-		b = appendStr(b, ",", ra.Component)
+		b = r.str(b, ",", ra.Component)
 		b = appendInt(b, ",", ra.ItemID)
 		b = append(b, ']')
 		r.users = append(r.users, ra.UserID)
@@ -327,8 +394,8 @@ func (r *rowsReader) appendCourse(b []byte, id int64) []byte {
 			b = append(b, ',')
 		}
 		b = appendInt(b, "[", g.ID)
-		b = appendStr(b, ",", g.Name)
-		b = appendStr(b, ",", g.IDNumber)
+		b = r.str(b, ",", g.Name)
+		b = r.str(b, ",", g.IDNumber)
 		b = append(b, ']')
 	}
 	b = append(b, "],["...)
@@ -338,7 +405,7 @@ func (r *rowsReader) appendCourse(b []byte, id int64) []byte {
 		}
 		b = appendInt(b, "[", m.GroupID)
 		b = appendInt(b, ",", m.UserID)
-		b = appendStr(b, ",", m.Component)
+		b = r.str(b, ",", m.Component)
 		b = appendInt(b, ",", m.ItemID)
 		b = append(b, ']')
 		r.users = append(r.users, m.UserID)

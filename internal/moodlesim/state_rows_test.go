@@ -1,6 +1,7 @@
 package moodlesim
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/json"
 	"net/http"
@@ -71,6 +72,59 @@ func TestCourseRowsAsStates(t *testing.T) {
 	if want := string(xmlResponse(rows)); code != 200 || body != want {
 		t.Errorf("XML: HTTP %d\n got %.300s\nwant %.300s", code, body, want)
 	}
+
+	// JSON: the rows, written escaped, are the string json_encode makes of them, byte
+	// for byte (odd names included), alone and after get_courses' catalogue.
+	s.mu.RLock()
+	states := make([]courseState, 20)
+	for i, id := range ids[:20] {
+		states[i] = s.d.courseState(id)
+	}
+	var enc bytes.Buffer
+	e := json.NewEncoder(&enc)
+	e.SetEscapeHTML(false)
+	if err := e.Encode(string(referenceCourseRows(nil, states))); err != nil {
+		t.Fatal(err)
+	}
+	s.mu.RUnlock()
+	want := string(phpEscape(bytes.TrimSuffix(enc.Bytes(), []byte("\n"))))
+	for _, call := range []string{
+		form("wstoken", "bench", "wsfunction", "local_enrolctl_get_course_rows", "moodlewsrestformat", "json", "courseids", string(list)),
+		form("wstoken", "bench", "wsfunction", "local_enrolctl_get_courses", "moodlewsrestformat", "json", "page", "0", "perpage", "1",
+			"shortnames", string(mustJSON(t, names(s, ids[:20])))),
+	} {
+		req := httptest.NewRequest(http.MethodPost, "http://moodle.test/webservice/rest/server.php", strings.NewReader(call))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		rec := httptest.NewRecorder()
+		s.Handler().ServeHTTP(rec, req)
+		got := rec.Body.String()
+		if i := strings.Index(got, `"rows":`); i >= 0 { // get_courses: the rows last
+			got = strings.TrimSuffix(got[i+len(`"rows":`):], "}")
+		}
+		if got != want {
+			t.Errorf("JSON: HTTP %d\n got %.300s\nwant %.300s", rec.Code, got, want)
+		}
+	}
+}
+
+// names are the shortnames of the courses ids.
+func names(s *Sim, ids []int64) []string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []string
+	for _, id := range ids {
+		out = append(out, s.d.Courses[id].Shortname)
+	}
+	return out
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 // referenceCourseRows is get_course_rows's answer written from the course states of
