@@ -42,6 +42,10 @@ const (
 	// plan reads the site and its first courses in one request, and pays Moodle's
 	// bootstrap of a request (about 170 ms of the site's CPU) once less.
 	PluginSiteWithRows int64 = 2026120706
+	// PluginRowsInDatabase has the database write each course's enrolments, role
+	// assignments and members as one JSON text: the same answers, less of the site's
+	// time per read.
+	PluginRowsInDatabase int64 = 2026120707
 )
 
 // Plugin is one version of local_enrolctl: its $plugin->version and $plugin->release.
@@ -66,6 +70,7 @@ var Plugins = []Plugin{
 	{PluginCoursesWithStatus, "2.3.0"},
 	{PluginRowsAsText, "2.3.1"},
 	{PluginSiteWithRows, "2.4.0"},
+	{PluginRowsInDatabase, "2.5.0"},
 }
 
 // Oldest is the oldest plugin this enrolctl speaks to.

@@ -33,11 +33,12 @@ use dml_missing_record_exception;
  * (about 500 ms of 1,000 on 177 courses and 42,500 enrolments; the accounts by id take 10-50 ms).
  *
  * The enrolments, role assignments and members, most of a read's rows, come from the database
- * as one string per row (its JSON text, or the numbers it is made of, with the component last),
- * read with get_fieldset_sql: PHP then builds no object, array or cursor per row, which was more
- * than half of the PHP time of a read (since 2.3.1; get_course_rows' answer is byte for byte
- * the same). Those lists hold JSON texts: json() puts the answer of get_course_rows together,
- * decoded() gives get_course_state its rows.
+ * as JSON texts: since 2.5.0 one string per course and table, the course's rows written and
+ * joined in order by the database (sql_concat in sql_group_concat, rows_by_course()), with the
+ * ids of their users; PHP handles a string per course, not per row (2.3.1 read one string a
+ * row; before, an object, an array and a cursor a row). get_course_rows' answer is byte for
+ * byte the same. Those lists hold JSON texts: json() puts the answer of get_course_rows
+ * together, decoded() gives get_course_state its rows.
  *
  * @package    local_enrolctl
  * @copyright  2026 The enrolctl authors
@@ -47,8 +48,49 @@ class course_reader {
     /** Most ids in one IN (...) list: below every database's limit on parameters. */
     const IDS_PER_QUERY = 10000;
 
+    /** group_concat_max_len of a read on MySQL and MariaDB: 1 GB, the most an answer holds anyway. */
+    const MAX_TEXT = 1073741824;
+
     /** json_encode's flags for the answers: invalid UTF-8 in a name becomes U+FFFD rather than failing the read. */
     const JSON_FLAGS = JSON_UNESCAPED_UNICODE | JSON_UNESCAPED_SLASHES | JSON_INVALID_UTF8_SUBSTITUTE | JSON_THROW_ON_ERROR;
+
+    /**
+     * The tables whose rows read() has the database write as JSON (see rows_by_course()): FROM what,
+     * the course (or course context) column, the columns of a row in their order, the one string
+     * column among them (written quoted, by name) if any, the order of the rows within a course, and
+     * the user id column. The order and columns are those of docs/contract.md.
+     */
+    const ENROLMENTS = [
+        'from' => '{user_enrolments} ue JOIN {enrol} e ON e.id = ue.enrolid JOIN {user} u ON u.id = ue.userid',
+        'course' => 'e.courseid',
+        'row' => ['ue.id', 'ue.enrolid', 'ue.userid', 'ue.status', 'ue.timestart', 'ue.timeend'],
+        'string' => '',
+        'sort' => 'ue.enrolid, ue.userid',
+        'userid' => 'ue.userid',
+    ];
+    /** Role assignments, by course context: see ENROLMENTS. */
+    const ROLE_ASSIGNMENTS = [
+        'from' => '{role_assignments} ra JOIN {role} r ON r.id = ra.roleid',
+        'course' => 'ra.contextid',
+        'row' => ['ra.userid', 'ra.roleid', 'ra.component', 'ra.itemid'],
+        'string' => 'ra.component',
+        'sort' => 'ra.userid, ra.roleid, ra.component, ra.itemid, ra.id',
+        'userid' => 'ra.userid',
+    ];
+    /** Group members: see ENROLMENTS. */
+    const MEMBERS = [
+        'from' => '{groups_members} gm JOIN {groups} g ON g.id = gm.groupid JOIN {user} u ON u.id = gm.userid',
+        'course' => 'g.courseid',
+        'row' => ['gm.groupid', 'gm.userid', 'gm.component', 'gm.itemid'],
+        'string' => 'gm.component',
+        'sort' => 'gm.groupid, gm.userid',
+        'userid' => 'gm.userid',
+    ];
+    /**
+     * The strings the database may write into JSON as they are, between quotes: nothing in them needs
+     * escaping (components are frankenstyle names, or empty).
+     */
+    const PLAIN_STRING = '^[a-z0-9_]*$';
 
     /**
      * The courses with their contexts, after checking that each exists (the site course does not)
@@ -177,48 +219,24 @@ class course_reader {
         }
         $rs->close();
 
-        // User enrolments, each row as its JSON text (see the class comment).
-        $concat = $DB->sql_concat(...['e.courseid', "':'", 'ue.userid', "':['", 'ue.id', "','", 'ue.enrolid', "','",
-            'ue.userid', "','", 'ue.status', "','", 'ue.timestart', "','", 'ue.timeend', "']'"]);
-        $rows = $DB->get_fieldset_sql(
-            "SELECT $concat
-               FROM {user_enrolments} ue
-               JOIN {enrol} e ON e.id = ue.enrolid
-               JOIN {user} u ON u.id = ue.userid
-              WHERE e.courseid $insql
-           ORDER BY e.courseid, ue.enrolid, ue.userid",
-            $params
-        );
-        foreach ($rows as $row) {
-            [$courseid, $userid, $json] = explode(':', $row, 3);
-            $state[$courseid][3][] = $json;
-            $incourse[$courseid][$userid] = true;
-        }
-
-        // Role assignments in the course contexts (not in categories above or modules below).
+        // User enrolments, role assignments in the course contexts (not in categories above or
+        // modules below) and group members: each course's rows as one JSON text (see the class comment).
         $bycontext = [];
         foreach ($contexts as $id => $context) {
             $bycontext[$context->id] = $id;
         }
         [$ctxsql, $ctxparams] = $DB->get_in_or_equal(array_keys($bycontext), SQL_PARAMS_NAMED, 'x');
-        // The component last: it is the one string, and may hold the separator.
-        $concat = $DB->sql_concat(...['ra.contextid', "':'", 'ra.userid', "':'", 'ra.roleid', "':'", 'ra.itemid', "':'",
-            'ra.component']);
-        $rows = $DB->get_fieldset_sql(
-            "SELECT $concat
-               FROM {role_assignments} ra
-               JOIN {role} r ON r.id = ra.roleid
-              WHERE ra.contextid $ctxsql
-           ORDER BY ra.contextid, ra.userid, ra.roleid, ra.component, ra.itemid, ra.id",
-            $ctxparams
-        );
-        $components = [];
-        foreach ($rows as $row) {
-            [$contextid, $userid, $roleid, $itemid, $component] = explode(':', $row, 5);
-            $courseid = $bycontext[$contextid];
-            $component = $components[$component] ??= json_encode($component, self::JSON_FLAGS);
-            $state[$courseid][4][] = "[$userid,$roleid,$component,$itemid]";
-            $incourse[$courseid][$userid] = true;
+        if ($DB->get_dbfamily() === 'mysql') {
+            // The session's limit on an aggregate, 1 MB by default: about 25,000 enrolments of a course.
+            $DB->execute('SET SESSION group_concat_max_len = ' . self::MAX_TEXT);
+        }
+        foreach ([3 => self::ENROLMENTS, 4 => self::ROLE_ASSIGNMENTS, 6 => self::MEMBERS] as $i => $table) {
+            [$where, $whereparams] = $i === 4 ? ["ra.contextid $ctxsql", $ctxparams] : ["{$table['course']} $insql", $params];
+            foreach (self::rows_by_course($table, $where, $whereparams) as $key => [$text, $userids]) {
+                $courseid = $i === 4 ? $bycontext[$key] : $key;
+                $state[$courseid][$i][] = $text;
+                $incourse[$courseid][] = $userids;
+            }
         }
 
         // Groups.
@@ -234,23 +252,11 @@ class course_reader {
         }
         $rs->close();
 
-        // Group members.
-        $concat = $DB->sql_concat(...['g.courseid', "':'", 'gm.userid', "':'", 'gm.groupid', "':'", 'gm.itemid', "':'",
-            'gm.component']);
-        $rows = $DB->get_fieldset_sql(
-            "SELECT $concat
-               FROM {groups_members} gm
-               JOIN {groups} g ON g.id = gm.groupid
-               JOIN {user} u ON u.id = gm.userid
-              WHERE g.courseid $insql
-           ORDER BY g.courseid, gm.groupid, gm.userid",
-            $params
-        );
-        foreach ($rows as $row) {
-            [$courseid, $userid, $groupid, $itemid, $component] = explode(':', $row, 5);
-            $component = $components[$component] ??= json_encode($component, self::JSON_FLAGS);
-            $state[$courseid][6][] = "[$groupid,$userid,$component,$itemid]";
-            $incourse[$courseid][$userid] = true;
+        // Each course's user ids, from its enrolments, role assignments and members, once each by id.
+        foreach ($incourse as $courseid => $texts) {
+            $set = $texts ? array_flip(explode(',', implode(',', $texts))) : [];
+            ksort($set);
+            $incourse[$courseid] = $set;
         }
 
         // The users' accounts, once each, by id.
@@ -281,7 +287,6 @@ class course_reader {
 
         // Each course's users by id: those whose account exists (role assignments do not join it).
         foreach ($incourse as $courseid => $set) {
-            ksort($set);
             foreach ($set as $userid => $unused) {
                 if (isset($users[$userid])) {
                     $state[$courseid][7][] = [(int)$userid, $lastaccess[$courseid][$userid] ?? 0];
@@ -289,6 +294,113 @@ class course_reader {
             }
         }
         return ['roles' => $roles, 'users' => $users, 'courses' => $state];
+    }
+
+    /**
+     * One table's rows of the courses (ENROLMENTS, ROLE_ASSIGNMENTS or MEMBERS) as JSON texts, one per
+     * course: the rows of a course, in order, joined with commas, and the ids of their users.
+     *
+     * The database writes them (since 2.5.0), a course's rows aggregated into one string, so PHP handles
+     * a string per course rather than one per row: most of the PHP time of a read before. A course
+     * whose text the database cannot be trusted with is read row by row as before (rows_of()): a
+     * string that would need escaping in JSON, or a text cut short (MySQL and MariaDB cut an
+     * aggregate at group_concat_max_len, 1 MB unless raised here, and at max_allowed_packet).
+     *
+     * @param array $table ENROLMENTS, ROLE_ASSIGNMENTS or MEMBERS
+     * @param string $where the condition on its course column
+     * @param array $params the condition's parameters
+     * @return array [course (or context) id => [rows text, user ids joined with commas]]
+     */
+    private static function rows_by_course(array $table, string $where, array $params): array {
+        global $DB;
+        $row = self::row_sql($table);
+        $plain = '1';
+        if ($table['string'] !== '') {
+            $plain = "CASE WHEN {$table['string']} " . $DB->sql_regex() . " :plainstring THEN 1 ELSE 0 END";
+            $params['plainstring'] = self::PLAIN_STRING;
+        }
+        // A row a course: get_records_sql reads them in one query (a recordset of PostgreSQL, in three).
+        $records = $DB->get_records_sql(
+            "SELECT {$table['course']} AS id, COUNT(1) AS n, MIN($plain) AS plain,
+                    " . $DB->sql_group_concat($row, ',', $table['sort']) . " AS rowstext,
+                    " . $DB->sql_group_concat($table['userid'], ',') . " AS userids
+               FROM {$table['from']}
+              WHERE $where
+           GROUP BY {$table['course']}",
+            $params
+        );
+        $out = [];
+        $again = [];
+        foreach ($records as $r) {
+            // Every row holds one '[' (a plain string none) and ends with ']': else the text was cut.
+            $text = (string)$r->rowstext;
+            if ((int)$r->plain === 1 && substr_count($text, '[') === (int)$r->n && substr($text, -1) === ']') {
+                $out[$r->id] = [$text, $r->userids];
+            } else {
+                $again[] = $r->id;
+            }
+        }
+        if ($again) {
+            [$insql, $inparams] = $DB->get_in_or_equal($again, SQL_PARAMS_NAMED, 'again');
+            $out = self::rows_of($table, "{$table['course']} $insql", $inparams) + $out;
+        }
+        return $out;
+    }
+
+    /**
+     * The SQL of one row's JSON text: its columns between brackets, the string column between quotes.
+     *
+     * @param array $table ENROLMENTS, ROLE_ASSIGNMENTS or MEMBERS
+     * @return string
+     */
+    private static function row_sql(array $table): string {
+        global $DB;
+        $parts = ["'['"];
+        foreach ($table['row'] as $n => $column) {
+            if ($n > 0) {
+                $parts[] = "','";
+            }
+            array_push($parts, ...($column === $table['string'] ? ["'\"'", $column, "'\"'"] : [$column]));
+        }
+        $parts[] = "']'";
+        return $DB->sql_concat(...$parts);
+    }
+
+    /**
+     * What rows_by_course() gives, read one row at a time, PHP writing each row's JSON: for the courses
+     * whose text the database cannot be trusted with.
+     *
+     * @param array $table ENROLMENTS, ROLE_ASSIGNMENTS or MEMBERS
+     * @param string $where the condition on its course column
+     * @param array $params the condition's parameters
+     * @return array [course (or context) id => [rows text, user ids joined with commas]]
+     */
+    private static function rows_of(array $table, string $where, array $params): array {
+        global $DB;
+        $fields = implode(', ', array_unique(array_merge([$table['course'] . ' AS courseid', $table['userid'] . ' AS userid'],
+            array_map(fn($c) => "$c AS " . str_replace('.', '_', $c), $table['row']))));
+        $rs = $DB->get_recordset_sql(
+            "SELECT $fields FROM {$table['from']} WHERE $where ORDER BY {$table['course']}, {$table['sort']}",
+            $params
+        );
+        $rows = [];
+        $users = [];
+        foreach ($rs as $r) {
+            $r = (array)$r;
+            $values = [];
+            foreach ($table['row'] as $column) {
+                $value = $r[str_replace('.', '_', $column)];
+                $values[] = $column === $table['string'] ? json_encode((string)$value, self::JSON_FLAGS) : (int)$value;
+            }
+            $rows[$r['courseid']][] = '[' . implode(',', $values) . ']';
+            $users[$r['courseid']][] = (int)$r['userid'];
+        }
+        $rs->close();
+        $out = [];
+        foreach ($rows as $id => $list) {
+            $out[$id] = [implode(',', $list), implode(',', $users[$id])];
+        }
+        return $out;
     }
 
     /**
