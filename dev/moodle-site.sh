@@ -24,10 +24,13 @@
 #   MOODLE_EXTDB [enrolctl_extdb] database of the external enrolment table
 #   ENROLCTL_DEV_OUT [${XDG_STATE_HOME:-~/.local/state}/enrolctl-dev]   env file, site config
 #   SEED [demo,timing]            which data sets to seed ("" for none)
-#   MOODLE_DEBUG [normal]         $CFG->debug: normal (as a production site: errors and warnings
-#                                 logged, debuginfo in web-service errors), developer (E_ALL and
-#                                 Moodle's developer checks, for debugging the plugin; slower),
-#                                 none
+#   MOODLE_DEBUG [normal]         Moodle's debug level: normal (as a production site: errors and
+#                                 warnings logged, debuginfo in web-service errors), developer
+#                                 (E_ALL and Moodle's developer checks, for debugging the plugin;
+#                                 slower), none. normal and none are the site's setting, as an
+#                                 administrator sets it; developer is forced in config.php, where
+#                                 any debug level makes every request rebuild Moodle's component
+#                                 cache (core_component::is_developer()).
 set -euo pipefail
 
 checkout=${1:?usage: dev/moodle-site.sh MOODLE_CHECKOUT}
@@ -48,10 +51,12 @@ case $dbtype in
     mariadb) dbpackages='php8.2-mysql mariadb-server mariadb-client' dbport=3306 extdbtype=mysqli ;;
     *) echo "MOODLE_DBTYPE: pgsql or mariadb" >&2; exit 2 ;;
 esac
+# debug: the site's setting (config table); forced: what config.php forces, if anything.
+forced=
 case ${MOODLE_DEBUG:-normal} in
-    normal) debug='(E_ERROR | E_PARSE | E_WARNING | E_NOTICE)' ;;   # DEBUG_NORMAL
-    developer) debug='(E_ALL)' ;;                                   # DEBUG_DEVELOPER
-    none) debug='0' ;;
+    normal) debug=15 ;;   # DEBUG_NORMAL: E_ERROR | E_PARSE | E_WARNING | E_NOTICE
+    developer) debug=32767 forced='$CFG->debug = (E_ALL);' ;;   # DEBUG_DEVELOPER
+    none) debug=0 ;;
     *) echo "MOODLE_DEBUG: normal, developer or none" >&2; exit 2 ;;
 esac
 
@@ -177,7 +182,9 @@ global \$CFG;
 \$CFG->admin     = 'admin';
 \$CFG->directorypermissions = 02777;
 // A throw-away test site set up as in production (MOODLE_DEBUG=developer for debugging), never sending mail.
-\$CFG->debug = $debug;
+// A production site's debug level is its setting: forced here, any level makes every request
+// rebuild the component cache (about 2,500 directory reads), as a developer's site does.
+$forced
 \$CFG->debugdisplay = 0;
 \$CFG->noemailever = true;
 require_once(__DIR__ . '/lib/setup.php');
@@ -223,6 +230,7 @@ fi
 # Installs local_enrolctl the first time, upgrades it after a version bump.
 as_www php "$site/admin/cli/upgrade.php" --non-interactive
 as_www php "$site/admin/cli/purge_caches.php"
+as_www php "$site/admin/cli/cfg.php" --name=debug --set="$debug"
 
 log "web services, role, account, tokens"
 umask 077
