@@ -46,6 +46,9 @@ const (
 	// assignments and members as one JSON text: the same answers, less of the site's
 	// time per read.
 	PluginRowsInDatabase int64 = 2026120707
+	// PluginUsersByRange reads the users of a read's rows as a range of ids when they
+	// fill at least half of it: the same answers, less of the database's time.
+	PluginUsersByRange int64 = 2026120708
 )
 
 // Plugin is one version of local_enrolctl: its $plugin->version and $plugin->release.
@@ -71,6 +74,7 @@ var Plugins = []Plugin{
 	{PluginRowsAsText, "2.3.1"},
 	{PluginSiteWithRows, "2.4.0"},
 	{PluginRowsInDatabase, "2.5.0"},
+	{PluginUsersByRange, "2.5.1"},
 }
 
 // Oldest is the oldest plugin this enrolctl speaks to.
