@@ -388,8 +388,11 @@ class course_reader {
      */
     private static function rows_of(array $table, string $where, array $params): array {
         global $DB;
-        $fields = implode(', ', array_unique(array_merge([$table['course'] . ' AS courseid', $table['userid'] . ' AS userid'],
-            array_map(fn($c) => "$c AS " . str_replace('.', '_', $c), $table['row']))));
+        $columns = array_map(fn($c) => "$c AS " . str_replace('.', '_', $c), $table['row']);
+        $fields = implode(', ', array_unique(array_merge(
+            [$table['course'] . ' AS courseid', $table['userid'] . ' AS userid'],
+            $columns
+        )));
         $rs = $DB->get_recordset_sql(
             "SELECT $fields FROM {$table['from']} WHERE $where ORDER BY {$table['course']}, {$table['sort']}",
             $params
