@@ -231,13 +231,7 @@ func TestCourseRowsMatchCourseState(t *testing.T) {
 		varied, _ := variedCourse(t, w)
 		fx := newFixture(t, w)
 		ctx := context.Background()
-		st, err := tg.client.SiteStatus(ctx) // tells the client which reads the plugin has
-		if err != nil {
-			t.Fatal(err)
-		}
-		if st.PluginVersion < contract.PluginCourseRows {
-			t.Skipf("local_enrolctl %d has no get_course_rows", st.PluginVersion)
-		}
+		needPlugin(t, tg, contract.PluginCourseRows, "has no get_course_rows")
 		_, site := w.observe(t, []string{varied}, nil)
 		ref, ok := site.CourseByName(varied)
 		if !ok {
@@ -275,13 +269,7 @@ func TestCourseRowsByShortname(t *testing.T) {
 		varied, _ := variedCourse(t, w)
 		fx := newFixture(t, w)
 		ctx := context.Background()
-		st, err := tg.client.SiteStatus(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if st.PluginVersion < contract.PluginRowsByName {
-			t.Skipf("local_enrolctl %d reads courses by id only", st.PluginVersion)
-		}
+		needPlugin(t, tg, contract.PluginRowsByName, "reads courses by id only")
 		_, site := w.observe(t, []string{varied}, nil)
 		ref, ok := site.CourseByName(varied)
 		if !ok {
@@ -307,13 +295,7 @@ func TestCourseRowsByShortname(t *testing.T) {
 func TestCoursesWithStatus(t *testing.T) {
 	each(t, func(t *testing.T, tg *target) {
 		ctx := context.Background()
-		st, err := tg.client.SiteStatus(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if st.PluginVersion < contract.PluginCoursesWithStatus {
-			t.Skipf("local_enrolctl %d answers the status apart", st.PluginVersion)
-		}
+		st := needPlugin(t, tg, contract.PluginCoursesWithStatus, "answers the status apart")
 		type page struct {
 			Total   int                `json:"total"`
 			Courses []moodle.CourseRef `json:"courses"`
@@ -378,13 +360,7 @@ func TestUserIDsMatchCoreLookup(t *testing.T) {
 		if len(byCore) != 3 {
 			t.Fatalf("core_user_get_users_by_field found %v, want the 3 users created", byCore)
 		}
-		st, err := tg.client.SiteStatus(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if st.PluginVersion < 2026113002 {
-			t.Skipf("local_enrolctl %d has no get_user_ids", st.PluginVersion)
-		}
+		needPlugin(t, tg, 2026113002, "has no get_user_ids")
 		byPlugin, calls := lookups()
 		if calls["core_user_get_users_by_field"] != 0 || calls["local_enrolctl_get_user_ids"] != 1 {
 			t.Errorf("after get_site_status: calls %v, want one local_enrolctl_get_user_ids", calls)
@@ -815,13 +791,7 @@ func TestCoursesWithRows(t *testing.T) {
 		varied, _ := variedCourse(t, w)
 		fx := newFixture(t, w)
 		ctx := context.Background()
-		st, err := tg.client.SiteStatus(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if st.PluginVersion < contract.PluginSiteWithRows {
-			t.Skipf("local_enrolctl %d answers the courses apart", st.PluginVersion)
-		}
+		needPlugin(t, tg, contract.PluginSiteWithRows, "answers the courses apart")
 		names, _ := json.Marshal([]string{varied, tg.prefix + "-no-such-course", fx.course})
 		type page struct {
 			Total   int                `json:"total"`

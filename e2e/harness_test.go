@@ -317,3 +317,18 @@ func cloneCourses(in []state.Course) []state.Course {
 	}
 	return out
 }
+
+// needPlugin skips the test unless the site's plugin is version or newer, saying what
+// an older one lacks, and returns the site's status. Reading it also tells the client
+// which reads the plugin has.
+func needPlugin(t *testing.T, tg *target, version int64, lacks string) moodle.SiteStatus {
+	t.Helper()
+	st, err := tg.client.SiteStatus(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.PluginVersion < version {
+		t.Skipf("local_enrolctl %d %s", st.PluginVersion, lacks)
+	}
+	return st
+}
