@@ -48,11 +48,9 @@ func BenchmarkPlanCommandGit(b *testing.B) {
 	if res := runChild(b, dir, ws.env(), "plan", "-o", "json"); !strings.Contains(res.stdout, `"commit"`) || strings.Contains(res.stdout, `"dirty"`) {
 		b.Fatalf("the plan records no commit, or a dirty one:\n%.2000s", res.stdout)
 	}
-	var peak int64
-	var cpu time.Duration
+	var runs childRuns
 	for b.Loop() {
-		res := runChild(b, dir, ws.env(), "plan")
-		peak, cpu = max(peak, res.maxRSS), cpu+res.cpu
+		runs.add(runChild(b, dir, ws.env(), "plan"))
 	}
-	reportChild(b, peak, cpu)
+	runs.report(b)
 }

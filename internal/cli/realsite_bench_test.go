@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/enrolctl/enrolctl/internal/moodle"
 )
@@ -38,15 +37,14 @@ func BenchmarkPlanCommandRealSite(b *testing.B) {
 		func(shortname string) bool { return strings.HasPrefix(shortname, prefix) })
 	enrolctlBinary(b)
 	var calls int
-	var cpu time.Duration
+	var runs childRuns
 	for b.Loop() {
-		res := runChild(b, dir, []string{"ENROLCTL_LOG=debug"}, "plan")
+		res := runs.add(runChild(b, dir, []string{"ENROLCTL_LOG=debug"}, "plan"))
 		if !strings.Contains(res.stdout, "manual enrolment") {
 			b.Fatalf("the plan renews no manual enrolment:\n%.2000s", res.stdout)
 		}
 		calls += strings.Count(res.stderr, "moodle ")
-		cpu += res.cpu
 	}
 	b.ReportMetric(float64(calls)/float64(b.N), "calls/op")
-	b.ReportMetric(float64(cpu.Milliseconds())/float64(b.N), "cpu-ms/op")
+	runs.report(b)
 }
