@@ -240,6 +240,10 @@ func (c *Client) callWith(ctx context.Context, hc *http.Client, fn string, args 
 	return err
 }
 
+// maxAnswer is the most of an answer read: a bound on what a broken or hostile server
+// can make the client hold.
+const maxAnswer = 256 << 20
+
 func (c *Client) do(ctx context.Context, hc *http.Client, fn, body string, out any) (err error) {
 	// Reads of the default client are bounded per piece (watchdog), never as a whole;
 	// writes only by their own deadline (writeItems), so never given up sooner.
@@ -292,7 +296,7 @@ func (c *Client) do(ctx context.Context, hc *http.Client, fn, body string, out a
 		w.timer.Reset(w.idle)
 		in = w
 	}
-	answer := bufio.NewReaderSize(redact.NewReader(io.LimitReader(in, 256<<20), c.cfg.Token), 64<<10)
+	answer := bufio.NewReaderSize(redact.NewReader(io.LimitReader(in, maxAnswer), c.cfg.Token), 64<<10)
 	if s, ok := out.(streamDecoder); ok && resp.StatusCode == http.StatusOK && startsWith(answer, s.opens()) {
 		// A large list is decoded as it is read, never held whole.
 		if err := s.decodeStream(answer); err != nil {
@@ -300,10 +304,17 @@ func (c *Client) do(ctx context.Context, hc *http.Client, fn, body string, out a
 		}
 		return nil
 	}
-	data, err := io.ReadAll(answer)
-	if err != nil {
+	// Read into a buffer of the size Moodle announces (it sends Content-Length): a
+	// site's read with rows ahead is megabytes, which io.ReadAll's doubling copied and
+	// allocated twice over.
+	var buf bytes.Buffer
+	if n := resp.ContentLength; n > 0 && n <= maxAnswer {
+		buf.Grow(int(n) + bytes.MinRead)
+	}
+	if _, err := buf.ReadFrom(answer); err != nil {
 		return &TransportError{Function: fn, Status: resp.StatusCode, Err: err}
 	}
+	data := buf.Bytes()
 	if resp.StatusCode == http.StatusForbidden && len(bytes.TrimSpace(data)) == 0 {
 		return &TransportError{Function: fn, Status: resp.StatusCode, Err: ErrWebServicesDisabled}
 	}
