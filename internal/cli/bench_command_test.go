@@ -247,7 +247,8 @@ func (s *benchSite) calls(b *testing.B) (int64, time.Duration) { return s.ask(b,
 // generated site holds gigabytes at 100,000 courses (2.5 GB live), and each plan
 // leaves it about 1 GB of answers to collect: its collector then marked the whole
 // site during one timed run in two, 4.5-7 s of the site's CPU on the cores enrolctl
-// runs on (site-cpu-ms/op 6.5 s in a run without it, 11-14 s with it). A Moodle's
+// runs on (site-cpu-ms/op 6.5 s in a run it did not mark the site in, 11-14 s in the
+// runs it did). A Moodle's
 // PHP frees a request's memory when it ends, and it runs on a server of its own:
 // the site is collected before each run, so that every run measures the plan alone.
 func (s *benchSite) collect(b *testing.B) (int64, time.Duration) { return s.ask(b, "collect") }

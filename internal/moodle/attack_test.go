@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -163,5 +165,29 @@ func TestAttackNoTokenInDecodedAnswers(t *testing.T) {
 	}
 	if l := leaks(states[0].Shortname + states[0].Groups[0].Name); l != "" {
 		t.Errorf("course state leaks %q", l)
+	}
+}
+
+// A server that announces a huge answer (Content-Length) and sends a few bytes must not
+// make the client allocate what it announced: the buffer is sized from it up to
+// maxPresized, and grows only with what arrives.
+func TestAttackAnnouncedLengthIsNotAllocated(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", strconv.Itoa(maxAnswer))
+		io.WriteString(w, `{"sitename":`)
+	}))
+	defer srv.Close()
+	c, err := New(Config{URL: srv.URL, Token: secret, Backoff: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	if _, err := c.SiteInfo(context.Background()); err == nil {
+		t.Fatal("an answer cut short was accepted")
+	}
+	runtime.ReadMemStats(&after)
+	if got := after.TotalAlloc - before.TotalAlloc; got > 4*maxPresized {
+		t.Errorf("the client allocated %d MiB for answers of a few bytes that announced %d MiB each", got>>20, maxAnswer>>20)
 	}
 }

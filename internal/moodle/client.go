@@ -241,8 +241,13 @@ func (c *Client) callWith(ctx context.Context, hc *http.Client, fn string, args 
 }
 
 // maxAnswer is the most of an answer read: a bound on what a broken or hostile server
-// can make the client hold.
-const maxAnswer = 256 << 20
+// can make the client hold. maxPresized is the most of it a buffer is sized for before
+// it arrives, from the Content-Length a server announces: one that announces more than
+// it sends makes the client hold that much at most.
+const (
+	maxAnswer   = 256 << 20
+	maxPresized = 16 << 20
+)
 
 func (c *Client) do(ctx context.Context, hc *http.Client, fn, body string, out any) (err error) {
 	// Reads of the default client are bounded per piece (watchdog), never as a whole;
@@ -308,8 +313,8 @@ func (c *Client) do(ctx context.Context, hc *http.Client, fn, body string, out a
 	// site's read with rows ahead is megabytes, which io.ReadAll's doubling copied and
 	// allocated twice over.
 	var buf bytes.Buffer
-	if n := resp.ContentLength; n > 0 && n <= maxAnswer {
-		buf.Grow(int(n) + bytes.MinRead)
+	if n := resp.ContentLength; n > 0 {
+		buf.Grow(int(min(n, maxPresized)) + bytes.MinRead)
 	}
 	if _, err := buf.ReadFrom(answer); err != nil {
 		return &TransportError{Function: fn, Status: resp.StatusCode, Err: err}
