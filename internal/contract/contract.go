@@ -49,6 +49,10 @@ const (
 	// PluginUsersByRange reads the users of a read's rows as a range of ids when they
 	// fill at least half of it: the same answers, less of the database's time.
 	PluginUsersByRange int64 = 2026120708
+	// PluginPayloadWording words invalidpayload "Invalid payload" (it said "write" on
+	// reads too), and keeps the catalogue's and a read by name's rule on hidden courses
+	// in one place: nothing a client decides on.
+	PluginPayloadWording int64 = 2026120709
 )
 
 // Plugin is one version of local_enrolctl: its $plugin->version and $plugin->release.
@@ -75,6 +79,7 @@ var Plugins = []Plugin{
 	{PluginSiteWithRows, "2.4.0"},
 	{PluginRowsInDatabase, "2.5.0"},
 	{PluginUsersByRange, "2.5.1"},
+	{PluginPayloadWording, "2.5.2"},
 }
 
 // Oldest is the oldest plugin this enrolctl speaks to.

@@ -36,7 +36,7 @@ func (s *writeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	form, _ := parseForm(r)
 	var items []map[string]any
 	if err := json.Unmarshal([]byte(form.Get("items")), &items); err != nil {
-		fmt.Fprintf(w, `{"exception":"moodle_exception","errorcode":"invalidpayload","message":"Invalid write payload: %v"}`, err)
+		fmt.Fprintf(w, `{"exception":"moodle_exception","errorcode":"invalidpayload","message":"Invalid payload: %v"}`, err)
 		return
 	}
 	s.sent = append(s.sent, items)
@@ -347,7 +347,7 @@ func TestWriteStopsAfterAWholeCallFailure(t *testing.T) {
 
 	// A refusal is final: no resend, every course failed with its code.
 	s = &writeServer{whole: func(int) (int, string, bool) {
-		return 200, `{"exception":"moodle_exception","errorcode":"invalidpayload","message":"Invalid write payload: item 3"}`, true
+		return 200, `{"exception":"moodle_exception","errorcode":"invalidpayload","message":"Invalid payload: item 3"}`, true
 	}}
 	c = newWriteClient(t, s)
 	res, err = Write(context.Background(), c, renewals(4, 2))

@@ -46,7 +46,7 @@ var localMessages = map[string]string{
 	"unknowninstance":    "Enrolment instance {$a} does not exist.",
 	"instancenotmanual":  "Enrolment instance {$a} is not a manual or self instance.",
 	"unknownuser":        "User {$a} does not exist or is deleted.",
-	"invalidpayload":     "Invalid write payload: {$a}",
+	"invalidpayload":     "Invalid payload: {$a}",
 	"invalidtimes":       "Invalid enrolment times for user {$a}.",
 	"notmanualmember":    "User {$a->userid} is not a manual member of group {$a->groupid}.",
 	"cannotunenrol":      "The enrolment plugin {$a} does not allow unenrolling this user.",

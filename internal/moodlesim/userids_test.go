@@ -55,7 +55,7 @@ func TestGetUserIDs(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.err != "" {
 				e := st.admin.fail("local_enrolctl_get_user_ids", "usernames", tc.usernames)
-				if want := "Invalid write payload: " + tc.err; e.ErrorCode != "invalidpayload" || e.Message != want {
+				if want := "Invalid payload: " + tc.err; e.ErrorCode != "invalidpayload" || e.Message != want {
 					t.Errorf("error %s %q, want invalidpayload %q", e.ErrorCode, e.Message, want)
 				}
 				return

@@ -48,7 +48,7 @@ func TestWritePayloadValidation(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := st.admin.fail("local_enrolctl_write", "operation", tc.op, "items", tc.items)
-			if e.ErrorCode != "invalidpayload" || e.Message != "Invalid write payload: "+tc.want {
+			if e.ErrorCode != "invalidpayload" || e.Message != "Invalid payload: "+tc.want {
 				t.Errorf("got %+v, want invalidpayload %q", e, tc.want)
 			}
 		})

@@ -23,6 +23,7 @@ use core_external\external_multiple_structure;
 use core_external\external_single_structure;
 use core_external\external_value;
 use invalid_parameter_exception;
+use local_enrolctl\local\course_reader;
 use local_enrolctl\local\guard;
 
 /**
@@ -92,13 +93,9 @@ class get_courses extends external_api {
         $context = context_system::instance();
         require_capability('moodle/course:view', $context);
 
-        // Hidden courses only for who may see them, as course listings do (checked site-wide, to keep
-        // the query count constant: a category-level viewhiddencourses does not show them here).
+        // Hidden courses only for who may see them, as course listings do, and as a read by name.
         $params = ['siteid' => SITEID];
-        $where = 'id <> :siteid';
-        if (!has_capability('moodle/course:viewhiddencourses', $context)) {
-            $where .= ' AND visible = 1';
-        }
+        $where = 'id <> :siteid' . course_reader::hidden_courses_sql();
         $total = $DB->count_records_select('course', $where, $params);
         $courses = $DB->get_records_select(
             'course',

@@ -130,6 +130,17 @@ class course_reader {
     }
 
     /**
+     * The condition the catalogue (get_courses) and a read by name put on hidden courses: none for
+     * who may see them site-wide, else only visible ones (checked in the system context, to keep
+     * the query count constant: a category-level viewhiddencourses does not show them).
+     *
+     * @return string '' or an AND clause on the course table's visible column
+     */
+    public static function hidden_courses_sql(): string {
+        return has_capability('moodle/course:viewhiddencourses', \context_system::instance()) ? '' : ' AND visible = 1';
+    }
+
+    /**
      * The ids of the courses named, in the order named, those the site lacks left out: as the
      * catalogue (get_courses) lists them, hidden courses only for who may see them site-wide. A
      * shortname is matched exactly, whatever the database's collation (MySQL's ignores case and
@@ -142,10 +153,7 @@ class course_reader {
         global $DB;
         $names = array_values(array_unique($names));
         [$insql, $params] = $DB->get_in_or_equal($names, SQL_PARAMS_NAMED, 'n');
-        $where = "shortname $insql AND id <> :siteid";
-        if (!has_capability('moodle/course:viewhiddencourses', \context_system::instance())) {
-            $where .= ' AND visible = 1';
-        }
+        $where = "shortname $insql AND id <> :siteid" . self::hidden_courses_sql();
         $byname = [];
         $rs = $DB->get_recordset_select('course', $where, $params + ['siteid' => SITEID], 'id', 'id, shortname');
         foreach ($rs as $c) {
