@@ -188,7 +188,7 @@ func (c *Client) Observe(ctx context.Context, site *Site, courses, usernames []s
 func (c *Client) ObserveEach(ctx context.Context, site *Site, courses []string, usernames func() []string, fn func(*state.Course) error, opts ...ObserveOption) (state.Directory, error) {
 	ids := site.ids(uniqueSorted(courses))
 	return c.observe(ctx, func() (*Site, error) { return site, nil }, func(ctx context.Context, each courseFunc) error {
-		return c.eachCourseState(ctx, ids, 0, true, func(_ int, cs *CourseState, refs []userRef) error { return each(cs, refs) })
+		return c.eachCourseState(ctx, ids, 0, true, func(_ int, cs *CourseState, users courseUsers) error { return each(cs, users) })
 	}, usernames, fn, optionsOf(opts))
 }
 
@@ -212,7 +212,10 @@ func (c *Client) ObserveNamed(ctx context.Context, site func() (*Site, error), c
 			s, err := site()
 			return err == nil && s.Status.PluginVersion >= contract.PluginRowsByName, err
 		}
-		err := c.eachCourseByName(ctx, names, o.rows, o.ahead, later, func(cs *CourseState) error { handed.Store(true); return each(cs, nil) })
+		err := c.eachCourseByName(ctx, names, o.rows, o.ahead, later, func(cs *CourseState, answer *rowUsers) error {
+			handed.Store(true)
+			return each(cs, courseUsers{answer: answer})
+		})
 		var refused *Error
 		if err == nil || handed.Load() || !errors.As(err, &refused) {
 			return err // read, or failed on the way: the read's own outcome
@@ -226,7 +229,7 @@ func (c *Client) ObserveNamed(ctx context.Context, site func() (*Site, error), c
 		if s.Status.PluginVersion >= contract.PluginRowsByName {
 			return err // the plugin takes names: the error is this read's own
 		}
-		return c.eachCourseState(ctx, s.ids(names), 0, true, func(_ int, cs *CourseState, refs []userRef) error { return each(cs, refs) })
+		return c.eachCourseState(ctx, s.ids(names), 0, true, func(_ int, cs *CourseState, users courseUsers) error { return each(cs, users) })
 	}, usernames, fn, o)
 }
 
@@ -241,9 +244,8 @@ func (s *Site) ids(names []string) []int64 {
 	return ids
 }
 
-// courseFunc takes a course read, and the users it names when the contract lists them
-// apart (userRef).
-type courseFunc func(cs *CourseState, refs []userRef) error
+// courseFunc takes a course read, and the users its read brings besides the course.
+type courseFunc func(cs *CourseState, users courseUsers) error
 
 // observe is ObserveEach and ObserveNamed: read hands each course read to each.
 func (c *Client) observe(ctx context.Context, site func() (*Site, error), read func(context.Context, courseFunc) error, usernames func() []string, fn func(*state.Course) error, o observeOptions) (state.Directory, error) {
@@ -261,7 +263,7 @@ func (c *Client) observe(ctx context.Context, site func() (*Site, error), read f
 		return err
 	})
 	g.Go(func() error {
-		return read(gctx, func(cs *CourseState, refs []userRef) error {
+		return read(gctx, func(cs *CourseState, known courseUsers) error {
 			s, err := site()
 			if err != nil {
 				return err
@@ -271,10 +273,19 @@ func (c *Client) observe(ctx context.Context, site func() (*Site, error), read f
 				course.Category = r.CategoryPath
 			}
 			mu.Lock()
-			for _, u := range refs {
-				users[u.Username] = u.ID
+			if a := known.answer; a != nil {
+				if !a.learnt {
+					a.learnt = true
+					for i, u := range a.list {
+						users[u.username] = a.ids[i]
+					}
+				}
+			} else {
+				for _, u := range known.refs {
+					users[u.Username] = u.ID
+				}
+				knownUsers(cs, users)
 			}
-			knownUsers(cs, users)
 			mu.Unlock()
 			return fn(&course)
 		})

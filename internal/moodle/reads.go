@@ -208,7 +208,7 @@ func (a *AheadRows) wanted(ctx context.Context) ([]string, error) {
 // rowsAhead decodes the rows the site's read brought for the first part of a read by
 // name, handing each course to fn: false when the plugin refused them (the read then
 // asks for them itself).
-func (c *Client) rowsAhead(ctx context.Context, a *AheadRows, asked int, fn func(n int, cs *CourseState) error) (bool, error) {
+func (c *Client) rowsAhead(ctx context.Context, a *AheadRows, asked int, fn func(n int, cs *CourseState, answer *rowUsers) error) (bool, error) {
 	var ans aheadAnswer
 	select {
 	case ans = <-a.answer:
@@ -244,7 +244,7 @@ func (c *Client) CourseStates(ctx context.Context, ids []int64) ([]CourseState, 
 // from several goroutines at once. Decoding one course at a time keeps a large site's
 // read from holding every course decoded.
 func (c *Client) EachCourseState(ctx context.Context, ids []int64, perCall int, fn func(i int, cs *CourseState) error) error {
-	return c.eachCourseState(ctx, ids, perCall, false, func(i int, cs *CourseState, _ []userRef) error { return fn(i, cs) })
+	return c.eachCourseState(ctx, ids, perCall, false, func(i int, cs *CourseState, _ courseUsers) error { return fn(i, cs) })
 }
 
 // userRef is a user of a course state as Observe needs it: decoding only these two
@@ -264,8 +264,9 @@ type observedCourse struct {
 // eachCourseState is EachCourseState. With lite, each call decodes every course into
 // the same observedCourse, whose slices keep their capacity (most of a large read's
 // garbage otherwise), so fn must not keep cs, users or their slices; users are then
-// the course's users (cs.Users is empty). Without, users is nil.
-func (c *Client) eachCourseState(ctx context.Context, ids []int64, perCall int, lite bool, fn func(i int, cs *CourseState, users []userRef) error) error {
+// the course's users (get_course_state: cs.Users is empty) or its answer's
+// (get_course_rows). Without, users is empty.
+func (c *Client) eachCourseState(ctx context.Context, ids []int64, perCall int, lite bool, fn func(i int, cs *CourseState, users courseUsers) error) error {
 	version := c.pluginVersion.Load()
 	if perCall <= 0 {
 		perCall = statesPerCallV1
@@ -284,10 +285,12 @@ func (c *Client) eachCourseState(ctx context.Context, ids []int64, perCall int, 
 		g.Go(func() error {
 			batch := ids[start:end]
 			if version >= contractRows {
-				return c.courseRows(gctx, batch, lite, func(n int, cs *CourseState) error { return fn(start+n, cs, nil) })
+				return c.courseRows(gctx, batch, lite, func(n int, cs *CourseState, answer *rowUsers) error {
+					return fn(start+n, cs, courseUsers{answer: answer})
+				})
 			}
 			return c.courseStates(gctx, batch, version >= contractV2JSON, lite, func(n int, cs *CourseState, users []userRef) error {
-				return fn(start+n, cs, users)
+				return fn(start+n, cs, courseUsers{refs: users})
 			})
 		})
 	}
@@ -321,7 +324,7 @@ func (c *Client) perCall(n, limit int) int {
 // refuses names then refuses the first part as well, which no course has been handed
 // before. The two parts are then halves: both leave at once. A first part the site's
 // read did not bring (a plugin before 2.4.0) is asked for once the site is read.
-func (c *Client) eachCourseByName(ctx context.Context, names []string, rows int, ahead *AheadRows, later func() (bool, error), fn func(cs *CourseState) error) error {
+func (c *Client) eachCourseByName(ctx context.Context, names []string, rows int, ahead *AheadRows, later func() (bool, error), fn func(cs *CourseState, answer *rowUsers) error) error {
 	perCall := c.perCall(len(names), statesPerCallRows)
 	first := perCall
 	if len(names) > 1 && len(names) <= perCall && rows >= splitRows {
@@ -336,7 +339,7 @@ func (c *Client) eachCourseByName(ctx context.Context, names []string, rows int,
 	for start, end := 0, min(first, len(names)); start < len(names); start, end = end, min(end+perCall, len(names)) {
 		batch := names[start:end]
 		g.Go(func() error {
-			handle := func(_ int, cs *CourseState) error { return fn(cs) }
+			handle := func(_ int, cs *CourseState, answer *rowUsers) error { return fn(cs, answer) }
 			if start == 0 && withSite {
 				if done, err := c.rowsAhead(gctx, ahead, len(batch), handle); done || err != nil {
 					return err
@@ -361,7 +364,7 @@ func (c *Client) eachCourseByName(ctx context.Context, names []string, rows int,
 
 // courseRows reads one batch through local_enrolctl_get_course_rows: the ids go as one
 // JSON array (no max_input_vars limit), the answer is one string.
-func (c *Client) courseRows(ctx context.Context, ids []int64, lite bool, fn func(n int, cs *CourseState) error) error {
+func (c *Client) courseRows(ctx context.Context, ids []int64, lite bool, fn func(n int, cs *CourseState, answer *rowUsers) error) error {
 	list, err := json.Marshal(ids)
 	if err != nil {
 		return err
@@ -373,7 +376,7 @@ func (c *Client) courseRows(ctx context.Context, ids []int64, lite bool, fn func
 
 // courseRowsByName reads one batch of courses named by shortname (plugin
 // contract.PluginRowsByName): those the site lacks are left out of the answer.
-func (c *Client) courseRowsByName(ctx context.Context, names []string, lite bool, fn func(n int, cs *CourseState) error) error {
+func (c *Client) courseRowsByName(ctx context.Context, names []string, lite bool, fn func(n int, cs *CourseState, answer *rowUsers) error) error {
 	list, err := json.Marshal(names, jsontext.AllowInvalidUTF8(true))
 	if err != nil {
 		return err
@@ -392,7 +395,7 @@ func (c *Client) reader(ctx context.Context, fnName string, f *Form) func(stream
 
 // courseRowsOf decodes get_course_rows' answer, which read brings (a call of fnName),
 // for asked courses: the answer holds exactly that many (exact) or at most.
-func (c *Client) courseRowsOf(ctx context.Context, fnName string, read func(streamDecoder) error, asked int, exact, lite bool, fn func(n int, cs *CourseState) error) error {
+func (c *Client) courseRowsOf(ctx context.Context, fnName string, read func(streamDecoder) error, asked int, exact, lite bool, fn func(n int, cs *CourseState, answer *rowUsers) error) error {
 	n := 0
 	var cs CourseState
 	rows := courseRows{
@@ -404,12 +407,12 @@ func (c *Client) courseRowsOf(ctx context.Context, fnName string, read func(stre
 			}
 			return &cs
 		},
-		fn: func(cs *CourseState) error {
+		fn: func(cs *CourseState, answer *rowUsers) error {
 			if n >= asked {
 				return fmt.Errorf("asked for %d courses, got more", asked)
 			}
 			n++
-			return fn(n-1, cs)
+			return fn(n-1, cs, answer)
 		},
 		lite: lite,
 	}

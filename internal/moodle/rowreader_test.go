@@ -103,11 +103,51 @@ func rowsAnswer(r *rand.Rand) []byte {
 func decodeRows(data []byte, reference bool, wrap func(io.Reader) io.Reader) ([]CourseState, error) {
 	var out []CourseState
 	next := func() *CourseState { out = append(out, CourseState{}); return &out[len(out)-1] }
-	fn := func(*CourseState) error { return nil }
 	if reference {
-		return out, jsonCourseRows{next: next, fn: fn}.decodeStream(wrap(bytes.NewReader(data)))
+		return out, jsonCourseRows{next: next, fn: func(*CourseState) error { return nil }}.decodeStream(wrap(bytes.NewReader(data)))
 	}
-	return out, courseRows{next: next, fn: fn, lite: lite}.decodeStream(wrap(bytes.NewReader(data)))
+	return out, courseRows{next: next, fn: answerHoldsCourseUsers, lite: lite}.decodeStream(wrap(bytes.NewReader(data)))
+}
+
+// answerHoldsCourseUsers fails unless a lite read hands each course with the
+// answer's users table, which observe learns the users from, holding every user the
+// course names, with its username; a full read hands none.
+func answerHoldsCourseUsers(cs *CourseState, a *rowUsers) error {
+	if !lite {
+		if a != nil {
+			return fmt.Errorf("course %d: answer users on a full read", cs.CourseID)
+		}
+		return nil
+	}
+	if a == nil {
+		return fmt.Errorf("course %d: no answer users", cs.CourseID)
+	}
+	known := map[int64]string{}
+	for i, u := range a.list {
+		known[a.ids[i]] = u.username
+	}
+	check := func(id int64, username string) error {
+		if name, ok := known[id]; !ok || name != username {
+			return fmt.Errorf("course %d: user %d %q is not among the answer's users", cs.CourseID, id, username)
+		}
+		return nil
+	}
+	for _, ue := range cs.Enrolments {
+		if err := check(ue.UserID, ue.Username); err != nil {
+			return err
+		}
+	}
+	for _, m := range cs.Members {
+		if err := check(m.UserID, m.Username); err != nil {
+			return err
+		}
+	}
+	for _, u := range cs.Users {
+		if err := check(u.ID, u.Username); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // lite makes decodeRows' rowReader a plan's (courseRows.lite).
@@ -267,12 +307,13 @@ func BenchmarkRowReader(b *testing.B) {
 			var cs CourseState
 			next := func() *CourseState { cs.reset(); return &cs }
 			fn := func(*CourseState) error { return nil }
+			rowsFn := func(*CourseState, *rowUsers) error { return nil }
 			b.SetBytes(int64(data.Len()))
 			b.ReportAllocs()
 			for b.Loop() {
 				var err error
 				if name != "jsontext" {
-					err = courseRows{next: next, fn: fn, lite: name == "lite"}.decodeStream(bytes.NewReader(data.Bytes()))
+					err = courseRows{next: next, fn: rowsFn, lite: name == "lite"}.decodeStream(bytes.NewReader(data.Bytes()))
 				} else {
 					err = jsonCourseRows{next: next, fn: fn}.decodeStream(bytes.NewReader(data.Bytes()))
 				}

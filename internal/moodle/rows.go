@@ -17,7 +17,8 @@ import (
 type courseRows struct {
 	// next returns the CourseState to fill for the next course.
 	next func() *CourseState
-	fn   func(cs *CourseState) error
+	// fn takes each course, and, read lite, the answer's users table (nil otherwise).
+	fn func(cs *CourseState, answer *rowUsers) error
 	// lite: the users' names, e-mail addresses and idnumbers are checked, not kept
 	// (a plan needs none of them): four strings fewer a user.
 	lite bool
@@ -42,8 +43,21 @@ type rowNames struct {
 type rowUsers struct {
 	byID  []int32 // place + 1 by id (0: none), when dense; else nil
 	at    map[int64]int32
+	ids   []int64 // by place
 	list  []rowUser
 	names []rowNames // nil when lite
+	// learnt: observe has learnt these users (under its lock).
+	learnt bool
+}
+
+// courseUsers are the users a course read brings besides the course's own lists: the
+// course's (get_course_state since Contract v2), or, read lite, the users table of
+// the get_course_rows answer it came in, which holds every user of its courses:
+// observe learns those once an answer rather than once a course (3 million map
+// writes at 100,000 courses).
+type courseUsers struct {
+	refs   []userRef
+	answer *rowUsers
 }
 
 // place is where the user of id is in the lists.
@@ -85,11 +99,15 @@ func (c courseRows) decodeStream(in io.Reader) error {
 			if users == nil {
 				return fmt.Errorf("courses before users in the answer")
 			}
+			var answer *rowUsers
+			if c.lite {
+				answer = users
+			}
 			r.rows(func() {
 				cs := c.next()
 				r.course(cs, roles, users)
 				if r.err == nil {
-					r.err = c.fn(cs)
+					r.err = c.fn(cs, answer)
 				}
 			})
 		default:
@@ -107,9 +125,8 @@ func (c courseRows) decodeStream(in io.Reader) error {
 // last counts.
 func (r *rowReader) users(lite bool) *rowUsers {
 	u := &rowUsers{}
-	var ids []int64
 	r.rows(func() {
-		ids = append(ids, r.int())
+		u.ids = append(u.ids, r.int())
 		u.list = append(u.list, rowUser{username: r.str()})
 		if lite {
 			for range 4 {
@@ -120,6 +137,7 @@ func (r *rowReader) users(lite bool) *rowUsers {
 		}
 		u.list[len(u.list)-1].suspended = int(r.int())
 	})
+	ids := u.ids
 	if len(ids) > math.MaxInt32 {
 		r.fail("%d users in one answer", len(ids))
 		return u
