@@ -250,7 +250,9 @@ func (r *courseRead) planInto(desired state.Snapshot, planner *diff.Planner) (st
 	for range runtime.GOMAXPROCS(0) {
 		wg.Go(func() {
 			for o := range r.courses {
-				planner.Course(o)
+				if !planner.Course(o) {
+					moodle.Recycle(o)
+				}
 			}
 		})
 	}

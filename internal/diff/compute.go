@@ -144,16 +144,18 @@ func NewPlanner(desired state.Snapshot, opts Options) *Planner {
 
 // Course plans the desired course of o's shortname against o, if the specs have one
 // and no course of that name came before. It may be called from several goroutines at
-// once; o must not change afterwards, and is kept only when the plan needs it. The
-// directory Plan is given must hold every user of the observed courses.
-func (pl *Planner) Course(o *state.Course) {
+// once. It reports whether the plan keeps o, which must then not change; otherwise the
+// plan keeps only o's methods, and the caller may reuse the rest (o's enrolments: a
+// read of 100,000 courses otherwise allocates 360 MB of them, an eighth of all it
+// allocates). The directory Plan is given must hold every user of the observed courses.
+func (pl *Planner) Course(o *state.Course) (kept bool) {
 	i, ok := pl.slot[o.Shortname]
 	if !ok {
-		return
+		return false
 	}
 	s := &pl.slots[i]
 	if !s.claimed.CompareAndSwap(false, true) {
-		return
+		return false
 	}
 	s.methods, s.id = o.Methods, o.ID
 	d := &pl.desired.Courses[s.d]
@@ -167,6 +169,9 @@ func (pl *Planner) Course(o *state.Course) {
 	if !pl.keepAll && !others {
 		release(d, sc.prev.liveMethods)
 	}
+	// The planner of the next course on this goroutine empties the maps that point
+	// into o's enrolments, and reads nothing through them.
+	return s.kept == o
 }
 
 // release drops a planned course's enrolments, groups and renewals, and the methods

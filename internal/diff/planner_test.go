@@ -22,12 +22,20 @@ func streamed(r *rand.Rand, desired, observed state.Snapshot, opts Options) (Pla
 	for range 3 {
 		wg.Go(func() {
 			for o := range courses {
-				pl.Course(o)
+				if !pl.Course(o) {
+					// Not kept: the caller may reuse its enrolments (moodle.Recycle),
+					// which the plan must not read again.
+					for i := range o.Enrolments {
+						o.Enrolments[i] = state.Enrolment{Username: "recycled", Method: "recycled", Roles: []string{"x"}, End: -1}
+					}
+				}
 			}
 		})
 	}
 	for _, i := range r.Perm(len(observed.Courses)) {
-		courses <- &observed.Courses[i]
+		o := observed.Courses[i]
+		o.Enrolments = slices.Clone(o.Enrolments)
+		courses <- &o
 	}
 	close(courses)
 	wg.Wait()

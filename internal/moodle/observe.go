@@ -393,7 +393,7 @@ func ToCourse(cs CourseState) state.Course {
 	// Every enrolment's roles are a window of one array: one allocation per course
 	// rather than per enrolment. Windows are capped, so an append copies.
 	roles := make([]string, 0, len(cs.Roles))
-	course.Enrolments = make([]state.Enrolment, 0, len(order))
+	course.Enrolments = enrolmentList(len(order))
 	for _, o := range order {
 		ue := &cs.Enrolments[o.at]
 		e := state.Enrolment{

@@ -55,7 +55,8 @@ func randomCourseState(r *rand.Rand) CourseState {
 }
 
 // ToCourse reuses its working space and builds the enrolments in order: it must give
-// what it gave before, course after course (the same working space each time).
+// what it gave before, course after course (the same working space each time), in
+// enrolment lists of its own or recycled (Recycle, which a plan calls).
 func TestToCourseIsAsBefore(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for i := range 5000 {
@@ -63,6 +64,12 @@ func TestToCourseIsAsBefore(t *testing.T) {
 		want, got := toCourseBefore(cs), ToCourse(cs)
 		if d := gocmp.Diff(want, got); d != "" {
 			t.Fatalf("course %d %+v: ToCourse (-before +now):\n%s", i, cs, d)
+		}
+		if i%3 != 0 {
+			Recycle(&got)
+			if got.Enrolments != nil {
+				t.Fatalf("course %d: a recycled course keeps its enrolments", i)
+			}
 		}
 	}
 }
