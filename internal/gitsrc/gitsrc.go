@@ -91,6 +91,14 @@ func ChangedFiles(dir string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	if prefix == ".." || strings.HasPrefix(prefix, "../") {
+		return nil, nil // not in the working tree
+	}
+	if prefix != "." {
+		changed, err := changedUnder(repo, wt, prefix)
+		slices.Sort(changed)
+		return changed, err
+	}
 	st, err := wt.Status()
 	if err != nil {
 		return nil, err

@@ -1,0 +1,109 @@
+package gitsrc
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/google/go-cmp/cmp"
+)
+
+// statusOfFolder is what ChangedFiles was before changedUnder: go-git's Status of the
+// whole working tree, kept for the folder's files. The oracle.
+func statusOfFolder(t *testing.T, repo *git.Repository, prefix string) []string {
+	t.Helper()
+	wt, err := repo.Worktree()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := wt.Status()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for p, s := range st {
+		if (s.Worktree != git.Unmodified || s.Staging != git.Unmodified) && strings.HasPrefix(p, prefix+"/") {
+			out = append(out, p)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// ChangedFiles of a folder lists what go-git's Status of the whole working tree lists
+// under it, through random edits, deletions, staging and commits, with ignore files in
+// the folder, above it, below it and beside it.
+func TestChangedFilesIsStatusOfTheFolder(t *testing.T) {
+	files := []string{
+		"README", ".gitignore", "other/e.yaml", "specsx/f.yaml",
+		"specs/.gitignore", "specs/a.yaml", "specs/x.tmp", "specs/l1/.gitignore", "specs/l1/b.yaml",
+		"specs/l1/c.hcl", "specs/l2/d.yaml", "specs/tmp/g.yaml", "specs/l2/deep/h.yaml",
+	}
+	patterns := []string{"*.tmp", "tmp/", "c.hcl", "!c.hcl", "/specs/l2", "*.hcl", "f.yaml", "l1/", "deep", "specs/a.yaml", "# comment"}
+	author := &object.Signature{Name: "t", Email: "t@x", When: time.Unix(0, 0)}
+	checks, changed := 0, 0
+	for run := range 30 {
+		r := rand.New(rand.NewPCG(uint64(run), 7))
+		root := t.TempDir()
+		repo, err := git.PlainInit(root, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wt, err := repo.Worktree()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for step := range 14 {
+			name := files[r.IntN(len(files))]
+			full := filepath.Join(root, filepath.FromSlash(name))
+			var did string
+			switch op := r.IntN(10); {
+			case op < 4:
+				text := fmt.Sprintf("course: C%d\n", r.IntN(3))
+				if strings.HasSuffix(name, ".gitignore") {
+					text = patterns[r.IntN(len(patterns))] + "\n" + patterns[r.IntN(len(patterns))] + "\n"
+				}
+				if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(full, []byte(text), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				did = "write " + name
+			case op < 5:
+				os.Remove(full)
+				did = "remove " + name
+			case op < 8:
+				wt.Add(name) // may refuse an ignored or missing file, as git does
+				did = "add " + name
+			default:
+				if err := wt.AddWithOptions(&git.AddOptions{All: true}); err == nil {
+					wt.Commit(fmt.Sprintf("step %d", step), &git.CommitOptions{Author: author, AllowEmptyCommits: true})
+				}
+				did = "commit"
+			}
+			got, err := ChangedFiles(filepath.Join(root, "specs"))
+			if err != nil {
+				t.Fatalf("run %d step %d (%s): %v", run, step, did, err)
+			}
+			if d := cmp.Diff(statusOfFolder(t, repo, "specs"), got); d != "" {
+				t.Fatalf("run %d step %d (%s): ChangedFiles (-Status +now):\n%s", run, step, did, d)
+			}
+			checks++
+			if len(got) > 0 {
+				changed++
+			}
+		}
+	}
+	t.Logf("%d states compared, %d with changes in the folder", checks, changed)
+	if changed < checks/4 || changed == checks {
+		t.Fatalf("%d of %d states with changes: the walk does not cover both cases", changed, checks)
+	}
+}
