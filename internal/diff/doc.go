@@ -13,7 +13,8 @@
 //   - NewPlanner(desired, Options), Planner.Course(observed course) and
 //     Planner.Plan(directory): the same plan made one observed course at a time, as a
 //     streamed read hands them over, from several goroutines at once; only what the plan
-//     needs of each course is kept. ComputeWithOptions is a Planner fed a whole snapshot.
+//     needs of each course is kept, and Course says whether that is the whole course.
+//     ComputeWithOptions is a Planner fed a whole snapshot.
 //   - Check(desired, observed): the checks against the site that need what Moodle was
 //     read to hold (unknown users and cohorts, disabled plugins, a database method the
 //     sync has not created), each at its spec line with a did-you-mean. Compute runs it

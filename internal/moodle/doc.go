@@ -48,7 +48,8 @@
 //     courses by shortname (plugin 2.2.0), by id on an older plugin;
 //     Client.CourseStates and EachCourseState read raw course states
 //     (with their users' names, e-mails and last access, for participants), and
-//     ToCourse turns one of them into a state.Course.
+//     ToCourse turns one of them into a state.Course; Recycle hands a course's
+//     enrolment list back to ToCourse once nothing points into it.
 //   - Write(ctx, client, items) with AddInstance, UpdateInstance, DeleteInstance,
 //     SetEnrolment, UnenrolUser, CreateGroup, AddMember or RemoveMember items returns a
 //     WriteResult with a CourseOutcome per course.
