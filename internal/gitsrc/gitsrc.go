@@ -95,9 +95,11 @@ func ChangedFiles(dir string) ([]string, error) {
 		return nil, nil // not in the working tree
 	}
 	if prefix != "." {
-		changed, err := changedUnder(repo, wt, prefix)
-		slices.Sort(changed)
-		return changed, err
+		// Should the folder's own comparison fail, Status answers, as it did before.
+		if changed, err := changedUnder(repo, wt, prefix); err == nil {
+			slices.Sort(changed)
+			return changed, nil
+		}
 	}
 	st, err := wt.Status()
 	if err != nil {

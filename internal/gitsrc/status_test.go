@@ -102,6 +102,32 @@ func TestChangedFilesIsStatusOfTheFolder(t *testing.T) {
 			}
 		}
 	}
+	// The spec folder gone from the disk: its files are listed as deleted, as Status does.
+	root := t.TempDir()
+	repo, err := git.PlainInit(root, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wt, err := repo.Worktree()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(root, "specs", "l1"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "specs", "l1", "a.yaml"), []byte("course: A\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	wt.Add("specs/l1/a.yaml")
+	if _, err := wt.Commit("a", &git.CommitOptions{Author: author}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(filepath.Join(root, "specs")); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := ChangedFiles(filepath.Join(root, "specs")); err != nil || !slices.Equal(got, []string{"specs/l1/a.yaml"}) {
+		t.Errorf("the spec folder removed: ChangedFiles = %q, %v; want its file", got, err)
+	}
 	t.Logf("%d states compared, %d with changes in the folder", checks, changed)
 	if changed < checks/4 || changed == checks {
 		t.Fatalf("%d of %d states with changes: the walk does not cover both cases", changed, checks)
