@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"errors"
 	"os"
-	"path"
 	"strings"
 
 	"github.com/go-git/go-billy/v5"
@@ -27,8 +26,8 @@ import (
 // it outside the spec folder. This makes the same three comparisons (HEAD with the
 // index, the index with the files, the ignore rules for new files) on the folder's
 // part of each: HEAD's tree of the folder, the index's entries under it, the files
-// below it, and the ignore files of the folder, of its parents and of the repository
-// (.git/info/exclude), whose patterns alone can match a path below the folder.
+// below it, and the ignore files of the folder and of its parents, whose patterns
+// alone can match a path below the folder.
 func changedUnder(repo *git.Repository, wt *git.Worktree, prefix string) ([]string, error) {
 	idx, err := repo.Storer.Index()
 	if err != nil {
@@ -129,14 +128,13 @@ func sameHash(a, b noder.Hasher) bool {
 var noHash = make([]byte, 24)
 
 // ignoreRules are the ignore patterns that can match a path below the folder prefix,
-// in gitignore.ReadPatterns' order (lowest priority first): .git/info/exclude, the
-// .gitignore files of the root and of each folder down to prefix, then those below it,
-// which ReadPatterns reads (skipping the folders ignored).
+// in gitignore.ReadPatterns' order (lowest priority first): the .gitignore files of
+// the root and of each folder down to prefix, then those below it, which ReadPatterns
+// reads (skipping the folders ignored). Not .git/info/exclude: Status reads it through
+// the working tree's file system, which refuses paths into .git, so never.
 func ignoreRules(fs billy.Filesystem, prefix string) (gitignore.Matcher, error) {
 	parts := strings.Split(prefix, "/")
-	// As ReadPatterns: unread when the working tree's file system refuses paths into
-	// .git, as go-git's does.
-	patterns, _ := readIgnoreFile(fs, nil, path.Join(".git", "info", "exclude"))
+	var patterns []gitignore.Pattern
 	for i := range parts {
 		ps, err := readIgnoreFile(fs, parts[:i], ".gitignore")
 		if err != nil {

@@ -51,15 +51,7 @@ func TestChangedFilesIsStatusOfTheFolder(t *testing.T) {
 	checks, changed := 0, 0
 	for run := range 30 {
 		r := rand.New(rand.NewPCG(uint64(run), 7))
-		root := t.TempDir()
-		repo, err := git.PlainInit(root, false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		wt, err := repo.Worktree()
-		if err != nil {
-			t.Fatal(err)
-		}
+		root, repo, wt := newRepo(t)
 		for step := range 14 {
 			name := files[r.IntN(len(files))]
 			full := filepath.Join(root, filepath.FromSlash(name))
@@ -70,12 +62,7 @@ func TestChangedFilesIsStatusOfTheFolder(t *testing.T) {
 				if strings.HasSuffix(name, ".gitignore") {
 					text = patterns[r.IntN(len(patterns))] + "\n" + patterns[r.IntN(len(patterns))] + "\n"
 				}
-				if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(full, []byte(text), 0o644); err != nil {
-					t.Fatal(err)
-				}
+				writeFile(t, root, name, text)
 				did = "write " + name
 			case op < 5:
 				os.Remove(full)
@@ -102,7 +89,31 @@ func TestChangedFilesIsStatusOfTheFolder(t *testing.T) {
 			}
 		}
 	}
-	// The spec folder gone from the disk: its files are listed as deleted, as Status does.
+	t.Logf("%d states compared, %d with changes in the folder", checks, changed)
+	if changed < checks/4 || changed == checks {
+		t.Fatalf("%d of %d states with changes: the walk does not cover both cases", changed, checks)
+	}
+}
+
+// A spec folder gone from the disk: its files are listed as deleted, as Status does.
+func TestChangedFilesOfARemovedFolder(t *testing.T) {
+	root, _, wt := newRepo(t)
+	writeFile(t, root, "specs/l1/a.yaml", "course: A\n")
+	wt.Add("specs/l1/a.yaml")
+	if _, err := wt.Commit("a", &git.CommitOptions{Author: &object.Signature{Name: "t", Email: "t@x", When: time.Unix(0, 0)}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(filepath.Join(root, "specs")); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := ChangedFiles(filepath.Join(root, "specs")); err != nil || !slices.Equal(got, []string{"specs/l1/a.yaml"}) {
+		t.Errorf("ChangedFiles = %q, %v; want the folder's file", got, err)
+	}
+}
+
+// newRepo is an empty repository in a folder of the test's.
+func newRepo(t *testing.T) (string, *git.Repository, *git.Worktree) {
+	t.Helper()
 	root := t.TempDir()
 	repo, err := git.PlainInit(root, false)
 	if err != nil {
@@ -112,24 +123,17 @@ func TestChangedFilesIsStatusOfTheFolder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.MkdirAll(filepath.Join(root, "specs", "l1"), 0o755); err != nil {
+	return root, repo, wt
+}
+
+// writeFile writes text to the file name (slash-separated) below root, making its folders.
+func writeFile(t *testing.T, root, name, text string) {
+	t.Helper()
+	full := filepath.Join(root, filepath.FromSlash(name))
+	if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(root, "specs", "l1", "a.yaml"), []byte("course: A\n"), 0o644); err != nil {
+	if err := os.WriteFile(full, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
-	}
-	wt.Add("specs/l1/a.yaml")
-	if _, err := wt.Commit("a", &git.CommitOptions{Author: author}); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.RemoveAll(filepath.Join(root, "specs")); err != nil {
-		t.Fatal(err)
-	}
-	if got, err := ChangedFiles(filepath.Join(root, "specs")); err != nil || !slices.Equal(got, []string{"specs/l1/a.yaml"}) {
-		t.Errorf("the spec folder removed: ChangedFiles = %q, %v; want its file", got, err)
-	}
-	t.Logf("%d states compared, %d with changes in the folder", checks, changed)
-	if changed < checks/4 || changed == checks {
-		t.Fatalf("%d of %d states with changes: the walk does not cover both cases", changed, checks)
 	}
 }

@@ -247,6 +247,16 @@ func (s *Site) ids(names []string) []int64 {
 // courseFunc takes a course read, and the users its read brings besides the course.
 type courseFunc func(cs *CourseState, users courseUsers) error
 
+// courseUsers are the users a course read brings besides the course's own lists: the
+// course's (get_course_state since Contract v2), or, read lite, the users table of
+// the get_course_rows answer it came in, which holds every user of its courses:
+// observe learns those once an answer rather than once a course (3 million map
+// writes at 100,000 courses).
+type courseUsers struct {
+	refs   []userRef
+	answer *rowUsers
+}
+
 // observe is ObserveEach and ObserveNamed: read hands each course read to each.
 func (c *Client) observe(ctx context.Context, site func() (*Site, error), read func(context.Context, courseFunc) error, usernames func() []string, fn func(*state.Course) error, o observeOptions) (state.Directory, error) {
 	users := map[string]int64{}

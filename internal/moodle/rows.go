@@ -50,16 +50,6 @@ type rowUsers struct {
 	learnt bool
 }
 
-// courseUsers are the users a course read brings besides the course's own lists: the
-// course's (get_course_state since Contract v2), or, read lite, the users table of
-// the get_course_rows answer it came in, which holds every user of its courses:
-// observe learns those once an answer rather than once a course (3 million map
-// writes at 100,000 courses).
-type courseUsers struct {
-	refs   []userRef
-	answer *rowUsers
-}
-
 // place is where the user of id is in the lists.
 func (u *rowUsers) place(id int64) (int32, bool) {
 	if u.byID == nil {
