@@ -94,6 +94,7 @@ func ChangedFiles(dir string) ([]string, error) {
 	if prefix == ".." || strings.HasPrefix(prefix, "../") {
 		return nil, nil // not in the working tree
 	}
+	wt.Excludes = excludes(repo)
 	if prefix != "." {
 		// Should the folder's own comparison fail, Status answers, as it did before.
 		if changed, err := changedUnder(repo, wt, prefix); err == nil {

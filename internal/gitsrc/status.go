@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/go-git/go-billy/v5"
@@ -68,7 +69,7 @@ func changedUnder(repo *git.Repository, wt *git.Worktree, prefix string) ([]stri
 		p := changePath(ch)
 		if len(ch.From) == 0 { // untracked: counts unless ignored, as Status says
 			if ignored == nil {
-				if ignored, err = ignoreRules(wt.Filesystem, prefix); err != nil {
+				if ignored, err = ignoreRules(wt.Filesystem, prefix, wt.Excludes); err != nil {
 					return nil, err
 				}
 			}
@@ -128,13 +129,12 @@ func sameHash(a, b noder.Hasher) bool {
 var noHash = make([]byte, 24)
 
 // ignoreRules are the ignore patterns that can match a path below the folder prefix,
-// in gitignore.ReadPatterns' order (lowest priority first): the .gitignore files of
-// the root and of each folder down to prefix, then those below it, which ReadPatterns
-// reads (skipping the folders ignored). Not .git/info/exclude: Status reads it through
-// the working tree's file system, which refuses paths into .git, so never.
-func ignoreRules(fs billy.Filesystem, prefix string) (gitignore.Matcher, error) {
+// in gitignore.ReadPatterns' order (lowest priority first): the excludes (excludes.go),
+// the .gitignore files of the root and of each folder down to prefix, then those below
+// it, which ReadPatterns reads (skipping the folders ignored).
+func ignoreRules(fs billy.Filesystem, prefix string, excludes []gitignore.Pattern) (gitignore.Matcher, error) {
 	parts := strings.Split(prefix, "/")
-	var patterns []gitignore.Pattern
+	patterns := slices.Clone(excludes)
 	for i := range parts {
 		ps, err := readIgnoreFile(fs, parts[:i], ".gitignore")
 		if err != nil {

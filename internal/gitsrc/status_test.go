@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -111,9 +112,17 @@ func TestChangedFilesOfARemovedFolder(t *testing.T) {
 	}
 }
 
-// newRepo is an empty repository in a folder of the test's.
+// newRepo is an empty repository in a folder of the test's, read with no user's or
+// system's git configuration (whose excludes would hide files from ChangedFiles).
 func newRepo(t *testing.T) (string, *git.Repository, *git.Worktree) {
 	t.Helper()
+	home := t.TempDir()
+	for _, name := range []string{"HOME", "USERPROFILE", "XDG_CONFIG_HOME"} {
+		t.Setenv(name, home)
+	}
+	t.Setenv("GIT_CONFIG_NOSYSTEM", "1")
+	t.Setenv("GIT_CONFIG_GLOBAL", "") // restored after the test, unset during it
+	os.Unsetenv("GIT_CONFIG_GLOBAL")
 	root := t.TempDir()
 	repo, err := git.PlainInit(root, false)
 	if err != nil {
@@ -135,5 +144,56 @@ func writeFile(t *testing.T, root, name, text string) {
 	}
 	if err := os.WriteFile(full, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Files that the user's excludes file or the repository's info/exclude ignore are not
+// changes, in the spec folder and at the root, as `git status` says (checked against
+// git itself where it is installed).
+func TestChangedFilesHonourGitsExcludes(t *testing.T) {
+	for _, tc := range []struct{ name, gitconfig, excludesFile string }{
+		{"core.excludesFile", "[core]\n\texcludesFile = ~/global-ignore\n", "global-ignore"},
+		{"XDG default", "", "git/ignore"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root, _, wt := newRepo(t)
+			home := os.Getenv("HOME")
+			if tc.gitconfig != "" {
+				writeFile(t, home, ".gitconfig", tc.gitconfig)
+			}
+			writeFile(t, home, tc.excludesFile, ".DS_Store\n")
+			writeFile(t, root, ".git/info/exclude", "# mine\n*.swp\n")
+			for _, name := range []string{"a.yaml", "specs/a.yaml"} {
+				writeFile(t, root, name, "course: A\n")
+				wt.Add(name)
+			}
+			if _, err := wt.Commit("a", &git.CommitOptions{Author: &object.Signature{Name: "t", Email: "t@x", When: time.Unix(0, 0)}}); err != nil {
+				t.Fatal(err)
+			}
+			for _, name := range []string{".DS_Store", ".a.yaml.swp", "b.yaml", "specs/.DS_Store", "specs/.a.yaml.swp", "specs/b.yaml"} {
+				writeFile(t, root, name, "x\n")
+			}
+			for dir, want := range map[string][]string{"specs": {"specs/b.yaml"}, ".": {"b.yaml", "specs/b.yaml"}} {
+				got, err := ChangedFiles(filepath.Join(root, dir))
+				if err != nil || !slices.Equal(got, want) {
+					t.Errorf("ChangedFiles(%s) = %q, %v; want %q", dir, got, err, want)
+				}
+				if git, err := exec.LookPath("git"); err == nil {
+					cmd := exec.Command(git, "status", "--porcelain", "--untracked-files=all", "--", dir)
+					cmd.Dir = root
+					out, err := cmd.Output()
+					if err != nil {
+						t.Fatal(err)
+					}
+					var listed []string
+					for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+						listed = append(listed, line[3:])
+					}
+					if !slices.Equal(listed, want) {
+						t.Errorf("git status -- %s lists %q; the test expects %q", dir, listed, want)
+					}
+				}
+			}
+		})
 	}
 }
