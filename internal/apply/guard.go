@@ -29,7 +29,8 @@ func (e *StaleError) Error() string {
 // CheckStale refuses a saved plan when what enrolctl manages in a course it touches
 // changed since it was planned (state.Course.ManagedFingerprint), or when one of its
 // removals would now take more enrolments, or more last enrolments, than the plan
-// showed (a sync moved users in or out meanwhile). Changes that syncs make on their own
+// showed (a sync moved users in or out meanwhile), or take access in more courses
+// through their meta links. Changes that syncs make on their own
 // elsewhere in the course do not make a plan stale. A plan without fingerprints
 // (planned and applied in one run) is never stale. p is planned in this run or read
 // with planfile.Read, which refuses a change without its object.
@@ -53,7 +54,9 @@ func CheckStale(p diff.Plan, observed state.Snapshot) error {
 			if ch.Removes == nil {
 				continue
 			}
-			if r := now[i].Removes; r.Enrolments > ch.Removes.Enrolments || r.LastEnrolments > ch.Removes.LastEnrolments {
+			r := now[i].Removes
+			if r.Enrolments > ch.Removes.Enrolments || r.LastEnrolments > ch.Removes.LastEnrolments || r.MetaUsers > ch.Removes.MetaUsers ||
+				slices.ContainsFunc(r.MetaCourses, func(c string) bool { return !slices.Contains(ch.Removes.MetaCourses, c) }) {
 				grew = true
 				grown = append(grown, Grown{Planned: ch, Now: now[i]})
 			}

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/enrolctl/enrolctl/internal/contract"
+	"github.com/enrolctl/enrolctl/internal/moodlesim"
 )
 
 const doctorToken = "0123456789abcdef0123456789abcdef"
@@ -110,5 +111,26 @@ func TestDoctorNamesARedirect(t *testing.T) {
 	})
 	if code == 0 || !strings.Contains(out, "redirect to https://moodle.example.edu/webservice/rest/server.php") || !strings.Contains(out, "wwwroot") {
 		t.Errorf("exit %d, output:\n%s\nwant the redirect's target and the wwwroot fix", code, out)
+	}
+}
+
+// A plugin older than 2.6.0 passes, with a warning that plans cannot name the courses
+// a removal reaches through their meta links; the shipped plugin gives no warning.
+func TestDoctorWarnsOfAPluginWithoutMetaLinks(t *testing.T) {
+	sim := moodlesim.GenerateSite(moodlesim.SiteSize{Courses: 5})
+	sim.AddToken(doctorToken, moodlesim.ServiceEnrolctl, "admin")
+	srv := httptest.NewServer(sim.Handler())
+	t.Cleanup(srv.Close)
+	for _, tc := range []struct {
+		plugin contract.Plugin
+		warn   bool
+	}{{contract.Newest(), false}, {contract.Plugin{Version: contract.PluginPayloadWording, Release: "2.5.2"}, true}} {
+		sim.SetPlugin(tc.plugin)
+		var out bytes.Buffer
+		code := prodSiteApp(t, t.TempDir(), srv.URL, &out).Run([]string{"doctor"})
+		warned := strings.Contains(out.String(), "WARN  local_enrolctl "+tc.plugin.Release+" does not name the courses linking to a course by meta")
+		if code != 0 || warned != tc.warn {
+			t.Errorf("plugin %s: exit %d, warned %v (want %v):\n%s", tc.plugin.Release, code, warned, tc.warn, out.String())
+		}
 	}
 }

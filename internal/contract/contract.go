@@ -53,6 +53,10 @@ const (
 	// reads too), and keeps the catalogue's and a read by name's rule on hidden courses
 	// in one place: nothing a client decides on.
 	PluginPayloadWording int64 = 2026120709
+	// PluginMetaLinks answers, in get_course_rows, the courses whose meta method links
+	// to each course read (metalinks), so a plan can say where Moodle's meta sync
+	// carries a removal.
+	PluginMetaLinks int64 = 2026120710
 )
 
 // Plugin is one version of local_enrolctl: its $plugin->version and $plugin->release.
@@ -80,6 +84,7 @@ var Plugins = []Plugin{
 	{PluginRowsInDatabase, "2.5.0"},
 	{PluginUsersByRange, "2.5.1"},
 	{PluginPayloadWording, "2.5.2"},
+	{PluginMetaLinks, "2.6.0"},
 }
 
 // Oldest is the oldest plugin this enrolctl speaks to.

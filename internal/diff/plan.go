@@ -170,6 +170,13 @@ type Removal struct {
 	// plan adds back as manual memberships because their users stay in the course.
 	Memberships     int
 	MembershipsKept int
+	// MetaUsers counts the users the removal leaves with no active enrolment in the
+	// course (one not suspended, in an enabled method other than meta). Moodle's meta
+	// sync then takes their access away in MetaCourses, the courses whose meta method
+	// links to this one: it suspends them there, or unenrols them if enrol_meta's
+	// unenrolaction says so (enrol/meta/locallib.php, sync_with_parent_course).
+	MetaUsers   int
+	MetaCourses []string
 }
 
 // Unmanaged is a live object no spec declares; it is reported and never acted on.

@@ -364,7 +364,7 @@ func knownUsers(cs *CourseState, users map[string]int64) {
 func ToCourse(cs CourseState) state.Course {
 	sc := toCourseScratches.Get().(*toCourseScratch)
 	defer toCourseScratches.Put(sc)
-	course := state.Course{Shortname: cs.Shortname, ID: cs.CourseID, Methods: make([]state.Method, 0, len(cs.Instances))}
+	course := state.Course{Shortname: cs.Shortname, ID: cs.CourseID, Methods: make([]state.Method, 0, len(cs.Instances)), LinkedFrom: cs.LinkedFrom}
 	methods := sc.methods[:0]
 	for _, in := range cs.Instances {
 		m := MethodOf(in)

@@ -68,6 +68,7 @@ func (c courseRows) decodeStream(in io.Reader) error {
 	r := newRowReader(in)
 	roles := map[int64]string{}
 	var users *rowUsers
+	var links map[int64][]string // course id: the shortnames of the courses linking to it by meta
 	r.want('{')
 	seen := map[string]bool{}
 	for r.err == nil && !r.end('}') {
@@ -85,6 +86,12 @@ func (c courseRows) decodeStream(in io.Reader) error {
 			})
 		case "users":
 			users = r.users(c.lite)
+		case "metalinks": // plugin 2.6.0 (2026120710): before the courses, which name them
+			links = map[int64][]string{}
+			r.rows(func() {
+				id := r.int()
+				links[id] = append(links[id], r.text())
+			})
 		case "courses":
 			if users == nil {
 				return fmt.Errorf("courses before users in the answer")
@@ -96,6 +103,7 @@ func (c courseRows) decodeStream(in io.Reader) error {
 			r.rows(func() {
 				cs := c.next()
 				r.course(cs, roles, users)
+				cs.LinkedFrom = links[cs.CourseID]
 				if r.err == nil {
 					r.err = c.fn(cs, answer)
 				}

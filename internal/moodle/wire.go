@@ -64,6 +64,9 @@ type CourseState struct {
 	Members    []GroupMember    `json:"members"`
 	// Users (Contract v2) are every user the course's enrolments, roles or members name.
 	Users []CourseUser `json:"users"`
+	// LinkedFrom are the shortnames of the courses whose meta method links to this one,
+	// sorted (get_course_rows' metalinks, plugin 2.6.0; nil before).
+	LinkedFrom []string `json:"-"`
 }
 
 // CourseUser is one user of a course as Contract v2's get_course_state lists it.

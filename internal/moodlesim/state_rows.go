@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/enrolctl/enrolctl/internal/contract"
 )
 
 // local_enrolctl_get_course_rows (plugin 2026113004, docs/contract.md): the course
@@ -72,7 +74,7 @@ func getCourseRows(c *ctx, a args) (any, *wsError) {
 	if err := c.checkCourseStates(ids); err != nil {
 		return nil, err
 	}
-	rows := c.d().courseRows(ids, !c.xml)
+	rows := c.d().courseRows(ids, !c.xml, c.s.pluginOf().Version >= contract.PluginMetaLinks)
 	if c.xml { // the string's text is the JSON object
 		return string(rows.head) + string(rows.body), nil
 	}
@@ -177,10 +179,11 @@ type rowsReader struct {
 }
 
 // courseRows writes the rows of the courses ids, in that order: {"roles", "users",
-// "courses"}, so that a client streaming the courses already knows every name;
+// "metalinks" (with metaLinks), "courses"}, so that a client streaming the courses
+// already knows every name;
 // quoted, escaped as the JSON string that carries them, which phpJSON then copies
 // as it is rather than escaping them in a copy of its own.
-func (d *db) courseRows(ids []int64, quoted bool) courseRowsJSON {
+func (d *db) courseRows(ids []int64, quoted, metaLinks bool) courseRowsJSON {
 	r := &rowsReader{d: d, quoted: quoted}
 	// About 3.5 KB a course on the generated sites: room for them all, not grown
 	// (copied) on the way.
@@ -237,8 +240,37 @@ func (d *db) courseRows(ids []int64, quoted bool) courseRowsJSON {
 		head = appendInt(head, ",", suspended)
 		head = append(head, ']')
 	}
-	head = r.lit(head, `],"courses":[`)
+	head = r.lit(head, `]`)
+	if metaLinks {
+		head = r.appendMetaLinks(head, ids)
+	}
+	head = r.lit(head, `,"courses":[`)
 	return courseRowsJSON{head: head, body: append(body, "]}"...), quoted: quoted}
+}
+
+// appendMetaLinks appends the metalinks table (plugin 2.6.0): for each course of ids,
+// by id, the shortnames of the courses whose meta instance links to it, sorted, as
+// course_reader::meta_links reads them.
+func (r *rowsReader) appendMetaLinks(b []byte, ids []int64) []byte {
+	b = r.lit(b, `,"metalinks":[`)
+	sorted := slices.Compact(slices.Sorted(slices.Values(ids)))
+	n := 0
+	for _, id := range sorted {
+		var names []string
+		for _, e := range r.d.linkedInstances("meta", id) {
+			names = append(names, r.d.Courses[e.CourseID].Shortname)
+		}
+		slices.Sort(names)
+		for _, name := range names {
+			if n++; n > 1 {
+				b = append(b, ',')
+			}
+			b = appendInt(b, "[", id)
+			b = r.str(b, ",", name)
+			b = append(b, ']')
+		}
+	}
+	return r.lit(b, `]`)
 }
 
 // str appends key, then v as a JSON string, escaped if the rows are quoted.

@@ -28,7 +28,7 @@ func TestCourseRowsAsStates(t *testing.T) {
 		for i, id := range ids {
 			states[i] = s.d.courseState(id)
 		}
-		want := string(referenceCourseRows(nil, states))
+		want := string(referenceCourseRows(nil, states, referenceMetaLinks(s)))
 		s.mu.RUnlock()
 		if got != want {
 			i := 0
@@ -39,6 +39,9 @@ func TestCourseRowsAsStates(t *testing.T) {
 		}
 	}
 	check("every course", ids)
+	if got := s.d.courseRows(ids, false, true); !bytes.Contains(got.head, []byte(`"metalinks":[[`)) {
+		t.Errorf("the generated site's courses have no meta links: the test covers less than it says")
+	}
 	// Request order, not id order; a course asked twice is answered twice.
 	rev := slices.Clone(ids[:40])
 	slices.Reverse(rev)
@@ -83,7 +86,7 @@ func TestCourseRowsAsStates(t *testing.T) {
 	var enc bytes.Buffer
 	e := json.NewEncoder(&enc)
 	e.SetEscapeHTML(false)
-	if err := e.Encode(string(referenceCourseRows(nil, states))); err != nil {
+	if err := e.Encode(string(referenceCourseRows(nil, states, referenceMetaLinks(s)))); err != nil {
 		t.Fatal(err)
 	}
 	s.mu.RUnlock()
@@ -130,7 +133,22 @@ func mustJSON(t *testing.T, v any) []byte {
 // referenceCourseRows is get_course_rows's answer written from the course states of
 // get_course_state: what the simulator answered before it read the rows straight from
 // its tables.
-func referenceCourseRows(b []byte, states []courseState) []byte {
+// referenceMetaLinks are, by course id, the shortnames of the courses whose meta
+// instance links to it, sorted: found by a walk over every instance, not the index.
+func referenceMetaLinks(s *Sim) map[int64][]string {
+	links := map[int64][]string{}
+	for _, e := range s.d.Instances {
+		if e.Enrol == "meta" {
+			links[e.CustomInt1] = append(links[e.CustomInt1], s.d.Courses[e.CourseID].Shortname)
+		}
+	}
+	for _, names := range links {
+		slices.Sort(names)
+	}
+	return links
+}
+
+func referenceCourseRows(b []byte, states []courseState, links map[int64][]string) []byte {
 	b = append(b, `{"roles":[`...)
 	for i, r := range standardRoles {
 		if i > 0 {
@@ -160,6 +178,22 @@ func referenceCourseRows(b []byte, states []courseState) []byte {
 		b = appendStr(b, ",", u.IDNumber)
 		b = appendInt(b, ",", int64(u.Suspended))
 		b = append(b, ']')
+	}
+	b = append(b, `],"metalinks":[`...)
+	ids := make([]int64, len(states))
+	for i, cs := range states {
+		ids[i] = cs.CourseID
+	}
+	n := 0
+	for _, id := range slices.Compact(slices.Sorted(slices.Values(ids))) {
+		for _, name := range links[id] {
+			if n++; n > 1 {
+				b = append(b, ',')
+			}
+			b = appendInt(b, "[", id)
+			b = appendStr(b, ",", name)
+			b = append(b, ']')
+		}
 	}
 	b = append(b, `],"courses":[`...)
 	for i, cs := range states {

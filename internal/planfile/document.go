@@ -113,6 +113,9 @@ type Removal struct {
 	LastEnrolments  int                `json:"last_enrolments"`
 	Memberships     int                `json:"memberships,omitempty"`
 	MembershipsKept int                `json:"memberships_kept,omitempty"`
+	// MetaUsers lose access in MetaCourses too, through their meta links to the course.
+	MetaUsers   int      `json:"meta_users,omitempty"`
+	MetaCourses []string `json:"meta_courses,omitempty" schema:"unique"`
 }
 
 // Method is an enrolment method instance.

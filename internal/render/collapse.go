@@ -293,7 +293,8 @@ func collapsedText(k collapseKey, cs []*diff.Change) string {
 	} else {
 		what = n + " " + k.where + " enrolments"
 	}
-	reactivated, last := 0, 0
+	reactivated, last, meta := 0, 0, 0
+	var linked []string // one course's changes: the same meta links
 	for _, c := range cs {
 		for _, f := range c.Fields {
 			if isReactivation(f) {
@@ -302,6 +303,10 @@ func collapsedText(k collapseKey, cs []*diff.Change) string {
 		}
 		if c.Removes != nil {
 			last += c.Removes.LastEnrolments
+			meta += c.Removes.MetaUsers
+			if linked == nil {
+				linked = c.Removes.MetaCourses
+			}
 		}
 	}
 	var b strings.Builder
@@ -334,6 +339,13 @@ func collapsedText(k collapseKey, cs []*diff.Change) string {
 	}
 	if last > 0 {
 		fmt.Fprintf(&b, " (%s lose their last enrolment: grades, roles and groups deleted)", thousands(last))
+	}
+	if meta > 0 {
+		links := "link"
+		if len(linked) == 1 {
+			links = "links"
+		}
+		fmt.Fprintf(&b, " (%s lose access in %s too, which %s to this course by meta)", thousands(meta), strings.Join(linked, ", "), links)
 	}
 	return b.String()
 }

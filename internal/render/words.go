@@ -117,8 +117,22 @@ func reasonCodeText(r *diff.Reason) string {
 	return string(r.Code)
 }
 
-// RemovalText says what a removal takes away, as plans and apply's messages show it.
+// RemovalText says what a removal takes away, as plans and apply's messages show it:
+// in the course, and through the meta links of other courses to it.
 func RemovalText(c diff.Change) string {
+	s := removalHereText(c)
+	if r := c.Removes; r != nil && r.MetaUsers > 0 {
+		links := "link"
+		if len(r.MetaCourses) == 1 {
+			links = "links"
+		}
+		s += fmt.Sprintf("; %s access in %s too, which %s to this course by meta: suspended there, or unenrolled if enrol_meta's unenrolaction says so",
+			pluralVerb(r.MetaUsers, "user loses", "users lose"), strings.Join(r.MetaCourses, ", "), links)
+	}
+	return s
+}
+
+func removalHereText(c diff.Change) string {
 	r := c.Removes
 	if r == nil {
 		return ""

@@ -161,6 +161,10 @@ type Course struct {
 
 	ID       int64  `json:"id,omitempty"`       // observed: course.id
 	Category string `json:"category,omitempty"` // observed: category path "A / B / C"
+	// LinkedFrom (observed) are the shortnames of the courses whose meta method links to
+	// this one, sorted: Moodle's meta sync carries this course's enrolments into them.
+	// Nil when there are none or the plugin does not say (before 2.6.0).
+	LinkedFrom []string `json:"-"`
 	// Sources (desired only) are the files that contributed to this course.
 	Sources []string `json:"-"`
 	// Spec (desired only) is the file of the course's own spec, "" when only policies

@@ -26,10 +26,10 @@ defined('MOODLE_INTERNAL') || die();
 
 $plugin->component = 'local_enrolctl';
 // Bump on every change to db/services.php, otherwise the functions are not re-registered.
-$plugin->version   = 2026120709;
+$plugin->version   = 2026120710;
 // Only what the e2e suite passed on: Moodle 5.1 (2025100600.02) with PostgreSQL 15 and MariaDB 10.11.
 // To claim another version, run the suite against it on both databases first (docs/moodle-setup.md).
 $plugin->requires  = 2025100600;
 $plugin->supported = [501, 501];
 $plugin->maturity  = MATURITY_STABLE;
-$plugin->release   = '2.5.2';
+$plugin->release   = '2.6.0';

@@ -176,7 +176,8 @@ class course_reader {
      */
     public static function read_none(): array {
         global $DB;
-        return ['roles' => $DB->get_records_menu('role', null, 'id', 'id, shortname'), 'users' => [], 'courses' => []];
+        return ['roles' => $DB->get_records_menu('role', null, 'id', 'id, shortname'), 'users' => [], 'metalinks' => [],
+            'courses' => []];
     }
 
     /**
@@ -184,7 +185,8 @@ class course_reader {
      *
      * @param int[] $ids distinct course ids
      * @return array ['roles' => [id => shortname], 'users' => [id => [id, username, firstname, lastname,
-     *     email, idnumber, suspended]] by id, 'courses' => [id => course row]]; a course row's enrolments,
+     *     email, idnumber, suspended]] by id, 'metalinks' => [id => shortnames of the courses whose meta
+     *     instance links to the course, sorted] by id, 'courses' => [id => course row]]; a course row's enrolments,
      *     role assignments and members are JSON texts, one a row (decoded() decodes them)
      */
     public static function read(array $ids): array {
@@ -312,7 +314,27 @@ class course_reader {
                 }
             }
         }
-        return ['roles' => $roles, 'users' => $users, 'courses' => $state];
+        // The courses whose meta instance links to each course (since 2.6.0): Moodle's meta sync
+        // carries the course's enrolments into them, so a plan says where a removal reaches.
+        // Sorted byte by byte, not by the database's collation.
+        $metalinks = [];
+        $rs = $DB->get_recordset_sql(
+            "SELECT e.id, e.customint1 AS linkedcourseid, c.shortname
+               FROM {enrol} e
+               JOIN {course} c ON c.id = e.courseid
+              WHERE e.enrol = 'meta' AND e.customint1 $insql",
+            $params
+        );
+        foreach ($rs as $e) {
+            $metalinks[(int)$e->linkedcourseid][] = $e->shortname;
+        }
+        $rs->close();
+        ksort($metalinks);
+        foreach ($metalinks as $id => $names) {
+            sort($names, SORT_STRING);
+            $metalinks[$id] = $names;
+        }
+        return ['roles' => $roles, 'users' => $users, 'metalinks' => $metalinks, 'courses' => $state];
     }
 
     /**
@@ -426,7 +448,7 @@ class course_reader {
     }
 
     /**
-     * The answer of get_course_rows: {"roles": [...], "users": [...], "courses": [...]}, what
+     * The answer of get_course_rows: {"roles": [...], "users": [...], "metalinks": [...], "courses": [...]}, what
      * json_encode gives of those lists, byte for byte, without decoding the rows read as JSON.
      *
      * @param array $read what read() or read_none() gave
@@ -446,8 +468,15 @@ class course_reader {
                 . implode(',', $roleassignments) . '],' . json_encode($groups, self::JSON_FLAGS) . ',['
                 . implode(',', $members) . '],' . json_encode($users, self::JSON_FLAGS) . ']';
         }
+        $metalinks = [];
+        foreach ($read['metalinks'] as $id => $names) {
+            foreach ($names as $name) {
+                $metalinks[] = [(int)$id, $name];
+            }
+        }
         return '{"roles":' . json_encode($roles, self::JSON_FLAGS) . ',"users":'
-            . json_encode(array_values($read['users']), self::JSON_FLAGS) . ',"courses":[' . implode(',', $courses) . ']}';
+            . json_encode(array_values($read['users']), self::JSON_FLAGS) . ',"metalinks":'
+            . json_encode($metalinks, self::JSON_FLAGS) . ',"courses":[' . implode(',', $courses) . ']}';
     }
 
     /**
