@@ -83,6 +83,11 @@ func rowsAnswer(r *rand.Rand) []byte {
 	if r.IntN(3) == 0 {
 		b.WriteString(`,"later":{"a":[1,2.5e3,-0.5,true,false,null,{"b":"c"}],"d":{}}`)
 	}
+	if r.IntN(2) == 0 { // the courses linking to each by meta (plugin 2.6.0)
+		ws()
+		b.WriteString(`,"metalinks":`)
+		list(r.IntN(4), row(n(7), str))
+	}
 	ws()
 	b.WriteString(`,"courses":`)
 	list(r.IntN(4), row(n(7), str,
@@ -349,6 +354,7 @@ func (c jsonCourseRows) decodeStream(in io.Reader) error {
 	r := &jsonRowReader{dec: dec, intern: map[string]string{"": ""}}
 	roles := map[int64]string{}
 	var users map[int64]refUser
+	var links map[int64][]string
 	r.want('{')
 	for r.err == nil && dec.PeekKind() == '"' {
 		switch key := r.str(); key {
@@ -374,6 +380,12 @@ func (c jsonCourseRows) decodeStream(in io.Reader) error {
 			for _, iu := range list {
 				users[iu.id] = iu.u
 			}
+		case "metalinks":
+			links = map[int64][]string{}
+			r.rows(func() {
+				id := r.int()
+				links[id] = append(links[id], r.text())
+			})
 		case "courses":
 			if users == nil {
 				return fmt.Errorf("courses before users in the answer")
@@ -381,6 +393,7 @@ func (c jsonCourseRows) decodeStream(in io.Reader) error {
 			r.rows(func() {
 				cs := c.next()
 				r.course(cs, roles, users)
+				cs.LinkedFrom = links[cs.CourseID]
 				if r.err == nil {
 					r.err = c.fn(cs)
 				}
