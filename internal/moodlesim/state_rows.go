@@ -250,7 +250,7 @@ func (d *db) courseRows(ids []int64, quoted, metaLinks bool) courseRowsJSON {
 
 // appendMetaLinks appends the metalinks table (plugin 2.6.0): for each course of ids,
 // by id, the shortnames of the courses whose meta instance links to it, sorted, as
-// course_reader::meta_links reads them.
+// course_reader::read reads them.
 func (r *rowsReader) appendMetaLinks(b []byte, ids []int64) []byte {
 	b = r.lit(b, `,"metalinks":[`)
 	sorted := slices.Compact(slices.Sorted(slices.Values(ids)))

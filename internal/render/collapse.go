@@ -341,11 +341,7 @@ func collapsedText(k collapseKey, cs []*diff.Change) string {
 		fmt.Fprintf(&b, " (%s lose their last enrolment: grades, roles and groups deleted)", thousands(last))
 	}
 	if meta > 0 {
-		links := "link"
-		if len(linked) == 1 {
-			links = "links"
-		}
-		fmt.Fprintf(&b, " (%s lose access in %s too, which %s to this course by meta)", thousands(meta), strings.Join(linked, ", "), links)
+		b.WriteString(" (" + metaReachText(thousands(meta)+" lose", linked) + ")")
 	}
 	return b.String()
 }

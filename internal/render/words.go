@@ -122,14 +122,20 @@ func reasonCodeText(r *diff.Reason) string {
 func RemovalText(c diff.Change) string {
 	s := removalHereText(c)
 	if r := c.Removes; r != nil && r.MetaUsers > 0 {
-		links := "link"
-		if len(r.MetaCourses) == 1 {
-			links = "links"
-		}
-		s += fmt.Sprintf("; %s access in %s too, which %s to this course by meta: suspended there, or unenrolled if enrol_meta's unenrolaction says so",
-			pluralVerb(r.MetaUsers, "user loses", "users lose"), strings.Join(r.MetaCourses, ", "), links)
+		s += "; " + metaReachText(pluralVerb(r.MetaUsers, "user loses", "users lose"), r.MetaCourses) +
+			": suspended there, or unenrolled if enrol_meta's unenrolaction says so"
 	}
 	return s
+}
+
+// metaReachText says who loses access in the courses linking to this one by meta:
+// "3 users lose access in L2-A, L2-B too, which link to this course by meta".
+func metaReachText(who string, courses []string) string {
+	links := "link"
+	if len(courses) == 1 {
+		links = "links"
+	}
+	return fmt.Sprintf("%s access in %s too, which %s to this course by meta", who, strings.Join(courses, ", "), links)
 }
 
 func removalHereText(c diff.Change) string {
