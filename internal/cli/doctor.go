@@ -159,7 +159,7 @@ func (a *App) doctor(ctx context.Context) error {
 		c.ok("local_enrolctl %s (%d) on Moodle %s", st.PluginRelease, st.PluginVersion, st.MoodleRelease)
 		if st.PluginVersion < contract.PluginMetaLinks {
 			c.warn(fmt.Sprintf("local_enrolctl %s does not name the courses linking to a course by meta: a plan cannot say which of them a removal reaches", st.PluginRelease),
-				"upgrade local_enrolctl to the version shipped with this enrolctl (2.6.0 or later)")
+				"upgrade local_enrolctl to the version shipped with this enrolctl ("+contract.Newest().Release+")")
 		}
 	}
 	c.versioned(tok, have, st.PluginVersion)

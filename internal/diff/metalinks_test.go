@@ -23,53 +23,52 @@ func TestRemovalsReachTheCoursesLinkingByMeta(t *testing.T) {
 		Courses []string
 	}
 	tests := []struct {
-		name             string
-		prune            state.Prune
-		desiredMethods   []state.Method
-		methodsPrune     bool
-		liveMethods      []state.Method
-		live             []state.Enrolment
-		linkedFrom       []string
-		want             []reach
-		wantRemovalCount int
+		name           string
+		prune          state.Prune
+		desiredMethods []state.Method
+		methodsPrune   bool
+		liveMethods    []state.Method
+		live           []state.Enrolment
+		linkedFrom     []string
+		want           []reach
 	}{
 		{name: "last enrolment unenrolled", prune: state.PruneUnenrol,
 			liveMethods: []state.Method{manualM}, live: []state.Enrolment{manual("u1", 0, "student")},
-			linkedFrom: linked, want: []reach{{"course/C/enrolment/manual/u1", 1, linked}}, wantRemovalCount: 1},
+			linkedFrom: linked, want: []reach{{"course/C/enrolment/manual/u1", 1, linked}}},
 		{name: "last enrolment suspended", prune: state.PruneSuspend,
 			liveMethods: []state.Method{manualM}, live: []state.Enrolment{manual("u1", 0, "student")},
-			linkedFrom: linked, want: []reach{{"course/C/enrolment/manual/u1", 1, linked}}, wantRemovalCount: 1},
+			linkedFrom: linked, want: []reach{{"course/C/enrolment/manual/u1", 1, linked}}},
 		{name: "another active enrolment keeps the access", prune: state.PruneUnenrol,
 			desiredMethods: []state.Method{manualM, selfM}, liveMethods: []state.Method{manualM, selfM},
 			live:       []state.Enrolment{manual("u1", 0, "student"), enrol("self:S", "u1")},
-			linkedFrom: linked, want: []reach{{"course/C/enrolment/manual/u1", 0, nil}}, wantRemovalCount: 1},
+			linkedFrom: linked, want: []reach{{"course/C/enrolment/manual/u1", 0, nil}}},
 		{name: "a suspended enrolment is no access", prune: state.PruneUnenrol,
 			desiredMethods: []state.Method{manualM, selfM}, liveMethods: []state.Method{manualM, selfM},
 			live:       []state.Enrolment{manual("u1", 0, "student"), suspended(enrol("self:S", "u1"))},
-			linkedFrom: linked, want: []reach{{"course/C/enrolment/manual/u1", 1, linked}}, wantRemovalCount: 1},
+			linkedFrom: linked, want: []reach{{"course/C/enrolment/manual/u1", 1, linked}}},
 		{name: "nor is one of a disabled method, or of a meta method", prune: state.PruneUnenrol,
 			desiredMethods: []state.Method{manualM, {Type: state.Self, Name: "S", ID: 6}, metaM},
 			liveMethods:    []state.Method{manualM, {Type: state.Self, Name: "S", ID: 6}, metaM},
 			live:           []state.Enrolment{manual("u1", 0, "student"), enrol("self:S", "u1"), enrol("meta:PARENT", "u1")},
-			linkedFrom:     linked, want: []reach{{"course/C/enrolment/manual/u1", 1, linked}}, wantRemovalCount: 1},
+			linkedFrom:     linked, want: []reach{{"course/C/enrolment/manual/u1", 1, linked}}},
 		{name: "no course links here", prune: state.PruneUnenrol,
 			liveMethods: []state.Method{manualM}, live: []state.Enrolment{manual("u1", 0, "student")},
-			want: []reach{{"course/C/enrolment/manual/u1", 0, nil}}, wantRemovalCount: 1},
+			want: []reach{{"course/C/enrolment/manual/u1", 0, nil}}},
 		{name: "a method deleted: the users it leaves without access", prune: state.PruneKeep,
 			desiredMethods: []state.Method{manualM}, methodsPrune: true, liveMethods: []state.Method{manualM, cohort},
 			live: []state.Enrolment{enrol("cohort:L1-2026:student", "u1"), enrol("cohort:L1-2026:student", "u2"),
 				enrol("cohort:L1-2026:student", "u3"), manual("u2", 0, "student")},
-			linkedFrom: linked, want: []reach{{"course/C/method/cohort:L1-2026:student", 2, linked}}, wantRemovalCount: 1},
+			linkedFrom: linked, want: []reach{{"course/C/method/cohort:L1-2026:student", 2, linked}}},
 		{name: "a method disabled", prune: state.PruneKeep,
 			desiredMethods: []state.Method{manualM, {Type: state.Cohort, Cohort: "L1-2026", Role: "student"}},
 			liveMethods:    []state.Method{manualM, cohort},
 			live:           []state.Enrolment{enrol("cohort:L1-2026:student", "u1"), enrol("cohort:L1-2026:student", "u2")},
-			linkedFrom:     linked, want: []reach{{"course/C/method/cohort:L1-2026:student", 2, linked}}, wantRemovalCount: 1},
+			linkedFrom:     linked, want: []reach{{"course/C/method/cohort:L1-2026:student", 2, linked}}},
 		{name: "two removals of one user count them once, at the last", prune: state.PruneUnenrol,
 			desiredMethods: []state.Method{manualM}, methodsPrune: true, liveMethods: []state.Method{manualM, selfM},
 			live:       []state.Enrolment{manual("u1", 0, "student"), enrol("self:S", "u1")},
 			linkedFrom: linked,
-			want:       []reach{{"course/C/enrolment/manual/u1", 0, nil}, {"course/C/method/self:S", 1, linked}}, wantRemovalCount: 2},
+			want:       []reach{{"course/C/enrolment/manual/u1", 0, nil}, {"course/C/method/self:S", 1, linked}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -79,8 +78,9 @@ func TestRemovalsReachTheCoursesLinkingByMeta(t *testing.T) {
 				desired.Methods = []state.Method{manualM}
 			}
 			observed := state.Course{Shortname: "C", Methods: tc.liveMethods, Enrolments: tc.live, LinkedFrom: tc.linkedFrom}
+			plan := Compute(snap(desired), snap(observed)).Changes
 			var got []reach
-			for _, c := range Compute(snap(desired), snap(observed)).Changes {
+			for _, c := range plan {
 				if c.Removes != nil {
 					got = append(got, reach{c.Address, c.Removes.MetaUsers, c.Removes.MetaCourses})
 				}
@@ -88,11 +88,7 @@ func TestRemovalsReachTheCoursesLinkingByMeta(t *testing.T) {
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("removals (-want +got):\n%s", diff)
 			}
-			if len(got) != tc.wantRemovalCount {
-				t.Errorf("%d removals, want %d", len(got), tc.wantRemovalCount)
-			}
 			// A saved plan's removals reassessed on the same course reach the same.
-			plan := Compute(snap(desired), snap(observed)).Changes
 			again := Reassess(plan, observed)
 			if diff := cmp.Diff(plan, again); diff != "" {
 				t.Errorf("Reassess on the same course (-plan +again):\n%s", diff)
